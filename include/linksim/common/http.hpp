@@ -1,0 +1,74 @@
+// Plain HTTP messages and the seams between services and the network: a service is a function
+// from request to response, and it calls other services through a transport it is given. The
+// real transport (src/net) speaks HTTP over sockets; a simulated one can replace it.
+#pragma once
+
+#include "linksim/common/error.hpp"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace linksim::http {
+
+struct header_field {
+  std::string name;
+  std::string value;
+};
+
+struct headers {
+  std::vector<header_field> fields;
+  // The first value of `name` (compared case-insensitively), or empty.
+  std::string_view get(std::string_view name) const;
+  bool has(std::string_view name) const;
+  void set(std::string name, std::string value);  // replaces any field of that name
+  void add(std::string name, std::string value);  // appends (Set-Cookie may repeat)
+};
+
+struct request {
+  std::string method = "GET";
+  std::string target = "/";  // origin-form for servers, an absolute URL for transports
+  http::headers headers;
+  std::string body;
+  std::string remote;  // the peer's address, for logs
+
+  std::string_view path() const;   // target up to '?'
+  std::string_view query() const;  // after '?', without it; empty if none
+  // The value of cookie `name` in the Cookie header, or empty.
+  std::string cookie(std::string_view name) const;
+};
+
+struct response {
+  int status = 200;
+  http::headers headers;
+  std::string body;
+};
+
+using handler = std::function<response(const request&)>;
+
+// Sends a request to another service. `req.target` is an absolute http:// URL. Errors are
+// transport failures (refused, timed out, unreadable); any HTTP status is a response.
+class transport {
+ public:
+  virtual ~transport() = default;
+  virtual result<response> send(request req) = 0;
+};
+
+// Form and query parameters in order of appearance.
+using params = std::vector<std::pair<std::string, std::string>>;
+
+// Parses application/x-www-form-urlencoded data (or a query string): percent-decoded, '+' as
+// space. errc::bad_form for malformed escapes.
+result<params> parse_form(std::string_view text);
+// The single value of `name`; nullptr if absent. RFC 6749 §3.1: a repeated parameter is an error,
+// reported through `repeated`.
+const std::string* find_param(const params& p, std::string_view name, bool* repeated = nullptr);
+std::string form_encode(const params& p);
+std::string percent_encode(std::string_view s);
+
+const char* reason_phrase(int status);
+
+}  // namespace linksim::http

@@ -1,0 +1,29 @@
+// Reading request bodies as JSON with errors a client can act on, and writing JSON responses.
+#pragma once
+
+#include "linksim/common/error.hpp"
+#include "linksim/common/http.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace linksim::json {
+
+// Parses `text` as a JSON object: errc::bad_json otherwise.
+result<boost::json::object> parse_object(std::string_view text);
+
+// Optional typed fields: nullopt when absent; errc::bad_field when present with another type.
+result<std::optional<std::string>> get_string(const boost::json::object& o, std::string_view key);
+result<std::optional<std::int64_t>> get_int(const boost::json::object& o, std::string_view key);
+
+std::string serialize(const boost::json::value& v);
+
+// A response with a JSON body and `Content-Type: application/json`.
+http::response response(int status, const boost::json::value& body);
+
+}  // namespace linksim::json

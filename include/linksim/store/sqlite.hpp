@@ -1,0 +1,134 @@
+// SQLite behind RAII: a connection, prepared statements, BEGIN IMMEDIATE transactions and
+// migrations. Failures the caller cannot expect (disk full, corruption, I/O) throw store::error;
+// a request handler turns that into 503 so the client retries.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace linksim::store {
+
+class error : public std::runtime_error {
+ public:
+  error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const noexcept { return code_; }
+  // A UNIQUE, CHECK, FOREIGN KEY or trigger RAISE(ABORT) refused the change.
+  bool is_constraint() const noexcept;
+
+ private:
+  int code_;
+};
+
+struct options {
+  bool read_only = false;
+  // NORMAL: every committed transaction survives a process crash; FULL also a power loss.
+  bool synchronous_full = false;
+  int busy_timeout_ms = 5000;
+};
+
+class statement {
+ public:
+  statement(sqlite3* db, std::string_view sql);
+  ~statement();
+  statement(statement&&) noexcept;
+  statement& operator=(statement&&) = delete;
+  statement(const statement&) = delete;
+
+  // Parameters are 1-based, as in SQLite.
+  statement& bind(int index, std::int64_t v);
+  statement& bind(int index, int v) { return bind(index, std::int64_t{v}); }
+  statement& bind(int index, double v);
+  statement& bind(int index, std::string_view v);
+  statement& bind(int index, const std::string& v) { return bind(index, std::string_view(v)); }
+  statement& bind(int index, const char* v) { return bind(index, std::string_view(v)); }
+  statement& bind(int index, std::span<const std::uint8_t> blob);
+  statement& bind(int index, std::nullptr_t);
+  template <class T>
+  statement& bind(int index, const std::optional<T>& v) {
+    return v ? bind(index, *v) : bind(index, nullptr);
+  }
+  // Binds every argument in order from parameter 1.
+  template <class... A>
+  statement& bind_all(const A&... args) {
+    int i = 0;
+    (bind(++i, args), ...);
+    return *this;
+  }
+
+  // Advances: true while a row is available, false when done. Throws store::error.
+  bool step();
+  // Runs to completion, ignoring any rows.
+  void run();
+  void reset();  // also clears the bindings
+
+  bool is_null(int column) const;
+  std::int64_t get_int(int column) const;
+  double get_double(int column) const;
+  std::string get_text(int column) const;
+  std::vector<std::uint8_t> get_blob(int column) const;
+  std::optional<std::int64_t> get_opt_int(int column) const;
+  std::optional<std::string> get_opt_text(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class database {
+ public:
+  // Opens (creating if absent) with WAL, the busy timeout and foreign keys on. Throws store::error.
+  explicit database(const std::filesystem::path& path, options opts = {});
+  ~database();
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+
+  // Runs SQL with no parameters (several statements allowed). Throws store::error.
+  void exec(std::string_view sql);
+  statement prepare(std::string_view sql);
+  // A statement prepared once per connection and reset for this use: for hot paths. Do not keep
+  // the reference past the next cached() call with the same SQL.
+  statement& cached(std::string_view sql);
+  std::int64_t last_insert_rowid() const;
+  int changes() const;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
+};
+
+// BEGIN IMMEDIATE on construction: takes the write lock up front, so a read-then-write inside
+// cannot fail with SQLITE_BUSY halfway. Rolls back unless commit() was called.
+class transaction {
+ public:
+  explicit transaction(database& db);
+  ~transaction();
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+  void commit();
+
+ private:
+  database& db_;
+  bool done_ = false;
+};
+
+struct migration {
+  int version;
+  std::string_view sql;
+};
+// Applies, in one transaction each, every migration above the database's user_version.
+void migrate(database& db, std::span<const migration> migrations);
+
+}  // namespace linksim::store

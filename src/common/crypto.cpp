@@ -1,0 +1,250 @@
+// OpenSSL 3 behind plain functions: every return value is checked.
+#include "linksim/common/crypto.hpp"
+
+#include "linksim/common/random.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/sha.h>
+
+#include <cctype>
+#include <charconv>
+#include <climits>
+#include <memory>
+#include <stdexcept>
+
+namespace linksim {
+namespace {
+
+[[noreturn]] void openssl_failed(const char* what) {
+  throw std::runtime_error(std::string("OpenSSL failed: ") + what);
+}
+
+struct pkey_deleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct md_ctx_deleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
+using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+digest sha256(std::span<const std::uint8_t> data) {
+  digest out;
+  if (SHA256(data.data(), data.size(), out.data()) == nullptr) openssl_failed("SHA256");
+  return out;
+}
+
+digest sha256_concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
+  md_ctx_ptr ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) openssl_failed("SHA-256 init");
+  for (auto part : parts) {
+    if (EVP_DigestUpdate(ctx.get(), part.data(), part.size()) != 1) openssl_failed("SHA-256 update");
+  }
+  digest out;
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
+    openssl_failed("SHA-256 final");
+  }
+  return out;
+}
+
+digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
+  digest out;
+  unsigned int len = 0;
+  static const std::uint8_t empty = 0;
+  if (key.size() > INT_MAX ||
+      HMAC(EVP_sha256(), key.empty() ? &empty : key.data(), static_cast<int>(key.size()),
+           data.data(), data.size(), out.data(), &len) == nullptr ||
+      len != out.size()) {
+    openssl_failed("HMAC");
+  }
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string to_hex(std::span<const std::uint8_t> data) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(data.size() * 2);
+  for (auto b : data) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0xf]);
+  }
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::vector<std::uint8_t> out(hex.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = hex_value(hex[2 * i]);
+    const int lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::string base64_encode(std::span<const std::uint8_t> data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  if (data.size() > INT_MAX) openssl_failed("EVP_EncodeBlock: input too large");
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0 || text.size() > INT_MAX) return std::nullopt;
+  // EVP_DecodeBlock accepts whitespace and decodes padding to zero bytes: reject the one and
+  // trim the other so that decoding is exact.
+  for (char c : text) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) {
+      return std::nullopt;
+    }
+  }
+  std::size_t pad = 0;
+  while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;
+  if (text.substr(0, text.size() - pad).find('=') != std::string_view::npos) return std::nullopt;
+  std::vector<std::uint8_t> out(text.size() / 4 * 3);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+std::string base64url_encode(std::span<const std::uint8_t> data) {
+  std::string s = base64_encode(data);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  for (char& c : s) {
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  }
+  return s;
+}
+
+std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text) {
+  std::string s(text);
+  for (char& c : s) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+    else if (c == '+' || c == '/') return std::nullopt;
+  }
+  while (s.size() % 4 != 0) s.push_back('=');
+  return base64_decode(s);
+}
+
+ed25519_key ed25519_key::generate(random_source& random) {
+  std::array<std::uint8_t, 32> seed;
+  random.fill(seed);
+  return from_seed(seed);
+}
+
+ed25519_key ed25519_key::from_seed(std::span<const std::uint8_t, 32> seed) {
+  pkey_ptr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+  if (!key) openssl_failed("EVP_PKEY_new_raw_private_key");
+  ed25519_key out;
+  std::copy(seed.begin(), seed.end(), out.seed.begin());
+  std::size_t len = out.public_key.size();
+  if (EVP_PKEY_get_raw_public_key(key.get(), out.public_key.data(), &len) != 1 ||
+      len != out.public_key.size()) {
+    openssl_failed("EVP_PKEY_get_raw_public_key");
+  }
+  return out;
+}
+
+std::array<std::uint8_t, 64> ed25519_key::sign(std::span<const std::uint8_t> message) const {
+  pkey_ptr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+  md_ctx_ptr ctx(EVP_MD_CTX_new());
+  if (!key || !ctx) openssl_failed("Ed25519 key");
+  std::array<std::uint8_t, 64> sig;
+  std::size_t len = sig.size();
+  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
+      len != sig.size()) {
+    openssl_failed("EVP_DigestSign");
+  }
+  return sig;
+}
+
+bool ed25519_verify(std::span<const std::uint8_t, 32> public_key,
+                    std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature) {
+  if (signature.size() != 64) return false;
+  pkey_ptr key(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
+  md_ctx_ptr ctx(EVP_MD_CTX_new());
+  if (!key || !ctx) return false;
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;
+  return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
+                          message.size()) == 1;
+}
+
+namespace {
+
+std::optional<digest> scrypt(std::string_view password, std::span<const std::uint8_t> salt,
+                             password_cost cost) {
+  digest key;
+  // OpenSSL refuses by default above 32 MiB; allow what the cost needs plus headroom.
+  const std::uint64_t maxmem = 128 * cost.n * cost.r * (cost.p + 1) + (1u << 20);
+  if (EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), cost.n, cost.r,
+                     cost.p, maxmem, key.data(), key.size()) != 1) {
+    return std::nullopt;
+  }
+  return key;
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::string hash_password(std::string_view password, random_source& random, password_cost cost) {
+  std::array<std::uint8_t, 16> salt;
+  random.fill(salt);
+  auto key = scrypt(password, salt, cost);
+  if (!key) openssl_failed("EVP_PBE_scrypt");
+  return "scrypt$" + std::to_string(cost.n) + "$" + std::to_string(cost.r) + "$" +
+         std::to_string(cost.p) + "$" + base64url_encode(salt) + "$" + base64url_encode(*key);
+}
+
+bool verify_password(std::string_view password, std::string_view encoded) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const auto pos = encoded.find('$', start);
+    parts.push_back(encoded.substr(start, pos - start));
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  if (parts.size() != 6 || parts[0] != "scrypt") return false;
+  auto n = parse_u64(parts[1]), r = parse_u64(parts[2]), p = parse_u64(parts[3]);
+  auto salt = base64url_decode(parts[4]);
+  auto expected = base64url_decode(parts[5]);
+  if (!n || !r || !p || !salt || !expected || *n > (1u << 20) || *r > 32 || *p > 16) return false;
+  auto key = scrypt(password, *salt, {*n, *r, *p});
+  if (!key) return false;
+  return constant_time_equal(as_chars(*key), as_chars(*expected));
+}
+
+}  // namespace linksim

@@ -1,0 +1,138 @@
+// Plain HTTP helpers: headers, cookies, forms.
+#include "linksim/common/http.hpp"
+
+#include <boost/url/encode.hpp>
+#include <boost/url/params_view.hpp>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace linksim::http {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string_view headers::get(std::string_view name) const {
+  for (const auto& f : fields)
+    if (iequals(f.name, name)) return f.value;
+  return {};
+}
+
+bool headers::has(std::string_view name) const {
+  return std::any_of(fields.begin(), fields.end(),
+                     [&](const header_field& f) { return iequals(f.name, name); });
+}
+
+void headers::set(std::string name, std::string value) {
+  std::erase_if(fields, [&](const header_field& f) { return iequals(f.name, name); });
+  fields.push_back({std::move(name), std::move(value)});
+}
+
+void headers::add(std::string name, std::string value) {
+  fields.push_back({std::move(name), std::move(value)});
+}
+
+std::string_view request::path() const {
+  std::string_view t = target;
+  return t.substr(0, t.find('?'));
+}
+
+std::string_view request::query() const {
+  std::string_view t = target;
+  const auto q = t.find('?');
+  return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
+}
+
+std::string request::cookie(std::string_view name) const {
+  std::string_view all = headers.get("Cookie");
+  while (!all.empty()) {
+    const auto semi = all.find(';');
+    std::string_view pair = trim(all.substr(0, semi));
+    all = semi == std::string_view::npos ? std::string_view{} : all.substr(semi + 1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) {
+      return std::string(trim(pair.substr(eq + 1)));
+    }
+  }
+  return {};
+}
+
+result<params> parse_form(std::string_view text) {
+  params out;
+  if (text.empty()) return out;
+  if (!boost::urls::parse_query(text)) return make_error_code(errc::bad_form);
+  boost::urls::encoding_opts opt;
+  opt.space_as_plus = true;
+  for (auto p : boost::urls::params_view(text, opt)) {
+    if (p.key.empty() && p.value.empty()) continue;
+    out.emplace_back(p.key, p.value);
+  }
+  return out;
+}
+
+const std::string* find_param(const params& p, std::string_view name, bool* repeated) {
+  const std::string* found = nullptr;
+  for (const auto& [k, v] : p) {
+    if (k != name) continue;
+    if (found && repeated) *repeated = true;
+    if (!found) found = &v;
+  }
+  return found;
+}
+
+std::string percent_encode(std::string_view s) {
+  return boost::urls::encode(s, boost::urls::unreserved_chars);
+}
+
+std::string form_encode(const params& p) {
+  std::string out;
+  for (const auto& [k, v] : p) {
+    if (!out.empty()) out += '&';
+    out += percent_encode(k);
+    out += '=';
+    out += percent_encode(v);
+  }
+  return out;
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+  }
+}
+
+}  // namespace linksim::http

@@ -1,0 +1,53 @@
+// JSON helpers over Boost.JSON.
+#include "linksim/common/json.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace linksim::json {
+
+result<boost::json::object> parse_object(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return make_error_code(errc::bad_json);
+  return std::move(v.as_object());
+}
+
+result<std::optional<std::string>> get_string(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::optional<std::string>{};
+  if (!v->is_string()) return make_error_code(errc::bad_field);
+  return std::optional<std::string>{std::string(v->as_string())};
+}
+
+result<std::optional<std::int64_t>> get_int(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return std::optional<std::int64_t>{};
+  if (v->is_int64()) return std::optional<std::int64_t>{v->as_int64()};
+  if (v->is_uint64() && v->as_uint64() <= INT64_MAX)
+    return std::optional<std::int64_t>{static_cast<std::int64_t>(v->as_uint64())};
+  if (v->is_string()) {
+    // Meta sends ids as strings: accept digits in a string as an integer too.
+    const auto& s = v->as_string();
+    std::int64_t n = 0;
+    if (s.empty() || s.size() > 18) return make_error_code(errc::bad_field);
+    for (char c : s) {
+      if (c < '0' || c > '9') return make_error_code(errc::bad_field);
+      n = n * 10 + (c - '0');
+    }
+    return std::optional<std::int64_t>{n};
+  }
+  return make_error_code(errc::bad_field);
+}
+
+std::string serialize(const boost::json::value& v) { return boost::json::serialize(v); }
+
+http::response response(int status, const boost::json::value& body) {
+  http::response r;
+  r.status = status;
+  r.headers.set("Content-Type", "application/json");
+  r.body = boost::json::serialize(body);
+  return r;
+}
+
+}  // namespace linksim::json

@@ -1,0 +1,199 @@
+// The SQLite wrapper: every sqlite3_* return is checked.
+#include "linksim/store/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include <limits>
+
+namespace linksim::store {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  std::string msg(what);
+  msg += ": ";
+  msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  throw error(rc, msg);
+}
+
+void check(sqlite3* db, int rc, std::string_view what) {
+  if (rc != SQLITE_OK) fail(db, rc, what);
+}
+
+}  // namespace
+
+bool error::is_constraint() const noexcept { return (code_ & 0xff) == SQLITE_CONSTRAINT; }
+
+statement::statement(sqlite3* db, std::string_view sql) : db_(db) {
+  if (sql.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw error(SQLITE_TOOBIG, "SQL too long");
+  }
+  check(db, sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr),
+        std::string("prepare ") + std::string(sql.substr(0, 80)));
+}
+
+statement::~statement() { sqlite3_finalize(stmt_); }
+
+statement::statement(statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+
+statement& statement::bind(int index, std::int64_t v) {
+  check(db_, sqlite3_bind_int64(stmt_, index, v), "bind");
+  return *this;
+}
+
+statement& statement::bind(int index, double v) {
+  check(db_, sqlite3_bind_double(stmt_, index, v), "bind");
+  return *this;
+}
+
+statement& statement::bind(int index, std::string_view v) {
+  check(db_, sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+        "bind");
+  return *this;
+}
+
+statement& statement::bind(int index, std::span<const std::uint8_t> blob) {
+  static const std::uint8_t empty = 0;
+  check(db_,
+        sqlite3_bind_blob64(stmt_, index, blob.empty() ? &empty : blob.data(), blob.size(),
+                            SQLITE_TRANSIENT),
+        "bind");
+  return *this;
+}
+
+statement& statement::bind(int index, std::nullptr_t) {
+  check(db_, sqlite3_bind_null(stmt_, index), "bind");
+  return *this;
+}
+
+bool statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  // Leave the statement reusable: reset clears the error state.
+  sqlite3_reset(stmt_);
+  fail(db_, rc, "step");
+}
+
+void statement::run() {
+  while (step()) {
+  }
+}
+
+void statement::reset() {
+  // sqlite3_reset repeats the last step's error, which step() already reported.
+  sqlite3_reset(stmt_);
+  check(db_, sqlite3_clear_bindings(stmt_), "clear bindings");
+}
+
+bool statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+std::int64_t statement::get_int(int c) const { return sqlite3_column_int64(stmt_, c); }
+double statement::get_double(int c) const { return sqlite3_column_double(stmt_, c); }
+
+std::string statement::get_text(int c) const {
+  const auto* p = sqlite3_column_text(stmt_, c);
+  const int n = sqlite3_column_bytes(stmt_, c);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+}
+
+std::vector<std::uint8_t> statement::get_blob(int c) const {
+  const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, c));
+  const int n = sqlite3_column_bytes(stmt_, c);
+  return p ? std::vector<std::uint8_t>(p, p + n) : std::vector<std::uint8_t>();
+}
+
+std::optional<std::int64_t> statement::get_opt_int(int c) const {
+  if (is_null(c)) return std::nullopt;
+  return get_int(c);
+}
+
+std::optional<std::string> statement::get_opt_text(int c) const {
+  if (is_null(c)) return std::nullopt;
+  return get_text(c);
+}
+
+database::database(const std::filesystem::path& path, options opts) : path_(path) {
+  const int flags = opts.read_only ? SQLITE_OPEN_READONLY
+                                   : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "open " + path.string() + ": " +
+                      (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw error(rc, msg);
+  }
+  try {
+    check(db_, sqlite3_extended_result_codes(db_, 1), "extended result codes");
+    check(db_, sqlite3_busy_timeout(db_, opts.busy_timeout_ms), "busy timeout");
+    if (!opts.read_only) {
+      exec("PRAGMA journal_mode=WAL");
+      exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    }
+    exec("PRAGMA foreign_keys=ON");
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+database::~database() {
+  cache_.clear();  // statements must be finalized before the connection closes
+  sqlite3_close(db_);
+}
+
+void database::exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw error(rc, "exec: " + msg);
+  }
+}
+
+statement database::prepare(std::string_view sql) { return statement(db_, sql); }
+
+statement& database::cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end()) {
+    it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_, sql)).first;
+  } else {
+    it->second->reset();
+  }
+  return *it->second;
+}
+
+std::int64_t database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+int database::changes() const { return sqlite3_changes(db_); }
+
+transaction::transaction(database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+transaction::~transaction() {
+  if (done_) return;
+  try {
+    db_.exec("ROLLBACK");
+  } catch (const error&) {
+    // SQLite may have rolled back already (e.g. after SQLITE_FULL); nothing more to undo.
+  }
+}
+
+void transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+void migrate(database& db, std::span<const migration> migrations) {
+  auto current = db.prepare("PRAGMA user_version");
+  current.step();
+  const std::int64_t have = current.get_int(0);
+  for (const auto& m : migrations) {
+    if (m.version <= have) continue;
+    transaction tx(db);
+    db.exec(m.sql);
+    db.exec("PRAGMA user_version=" + std::to_string(m.version));
+    tx.commit();
+  }
+}
+
+}  // namespace linksim::store

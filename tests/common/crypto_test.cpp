@@ -1,0 +1,90 @@
+// Tests of the OpenSSL wrappers against published vectors.
+#include "linksim/common/crypto.hpp"
+#include "linksim/common/random.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim {
+namespace {
+
+TEST(Sha256, MatchesFipsVectors) {
+  EXPECT_EQ(to_hex(sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(to_hex(sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(HmacSha256, MatchesRfc4231Case2) {
+  EXPECT_EQ(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(ConstantTimeEqual, ComparesContentAndLength) {
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+TEST(Hex, RoundTripsAndRejectsBadInput) {
+  const std::vector<std::uint8_t> b{0x00, 0xab, 0xff};
+  EXPECT_EQ(to_hex(b), "00abff");
+  EXPECT_EQ(from_hex("00ABff"), b);
+  EXPECT_FALSE(from_hex("abc"));
+  EXPECT_FALSE(from_hex("zz"));
+}
+
+TEST(Base64, MatchesRfc4648Vectors) {
+  const std::pair<std::string, std::string> vectors[] = {
+      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(base64_encode(as_bytes(plain)), encoded);
+    auto back = base64_decode(encoded);
+    ASSERT_TRUE(back) << encoded;
+    EXPECT_EQ(as_chars(*back), plain);
+  }
+  EXPECT_FALSE(base64_decode("Zm9"));
+  EXPECT_FALSE(base64_decode("Zm 9"));
+  EXPECT_FALSE(base64_decode("Z=9v"));
+}
+
+TEST(Base64Url, UsesUrlAlphabetWithoutPadding) {
+  const std::vector<std::uint8_t> b{0xfb, 0xff, 0xbf};
+  EXPECT_EQ(base64url_encode(b), "-_-_");
+  EXPECT_EQ(base64url_decode("-_-_"), b);
+  EXPECT_EQ(base64url_encode(std::string_view("f")), "Zg");
+  EXPECT_EQ(base64url_decode("Zg"), std::vector<std::uint8_t>{'f'});
+  EXPECT_FALSE(base64url_decode("+/"));
+}
+
+TEST(Ed25519, MatchesRfc8032Test1AndRejectsTampering) {
+  auto seed = from_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  ASSERT_TRUE(seed);
+  const auto key = ed25519_key::from_seed(std::span<const std::uint8_t, 32>(seed->data(), 32));
+  EXPECT_EQ(to_hex(key.public_key),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  const auto sig = key.sign({});
+  EXPECT_EQ(to_hex(sig),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39"
+            "701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+  EXPECT_TRUE(ed25519_verify(key.public_key, {}, sig));
+  auto bad = sig;
+  bad[0] ^= 1;
+  EXPECT_FALSE(ed25519_verify(key.public_key, {}, bad));
+  EXPECT_FALSE(ed25519_verify(key.public_key, as_bytes("x"), sig));
+}
+
+TEST(PasswordHash, VerifiesOnlyTheRightPassword) {
+  seeded_random random(1);
+  const password_cost cheap{1u << 10, 8, 1};
+  const std::string h = hash_password("correct horse", random, cheap);
+  EXPECT_TRUE(h.starts_with("scrypt$1024$8$1$"));
+  EXPECT_TRUE(verify_password("correct horse", h));
+  EXPECT_FALSE(verify_password("correct hors", h));
+  EXPECT_FALSE(verify_password("correct horse", "scrypt$1024$8$1$bad"));
+  EXPECT_FALSE(verify_password("correct horse", "plain"));
+  // Salted: the same password hashes differently each time.
+  EXPECT_NE(hash_password("correct horse", random, cheap), h);
+}
+
+}  // namespace
+}  // namespace linksim

@@ -1,0 +1,47 @@
+// Tests of the plain HTTP helpers.
+#include "linksim/common/http.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim::http {
+namespace {
+
+TEST(ParseForm, DecodesPercentAndPlus) {
+  auto p = parse_form("a=1&redirect_uri=https%3A%2F%2Fx.test%2Fcb&name=J+Doe");
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->size(), 3u);
+  EXPECT_EQ(*find_param(*p, "redirect_uri"), "https://x.test/cb");
+  EXPECT_EQ(*find_param(*p, "name"), "J Doe");
+  EXPECT_EQ(find_param(*p, "missing"), nullptr);
+}
+
+TEST(ParseForm, ReportsRepeatedParameters) {
+  auto p = parse_form("code=a&code=b");
+  ASSERT_TRUE(p);
+  bool repeated = false;
+  EXPECT_EQ(*find_param(*p, "code", &repeated), "a");
+  EXPECT_TRUE(repeated);
+}
+
+TEST(ParseForm, RejectsBadEscapes) { EXPECT_FALSE(parse_form("a=%zz")); }
+
+TEST(FormEncode, RoundTrips) {
+  params in{{"redirect_uri", "http://127.0.0.1:8/cb?x=1"}, {"state", "a b&c"}};
+  auto out = parse_form(form_encode(in));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out, in);
+}
+
+TEST(Request, SplitsTargetAndReadsCookies) {
+  request r;
+  r.target = "/oauth/authorize?client_id=1";
+  r.headers.set("cookie", "a=1; idp_session=xyz ;b=2");
+  EXPECT_EQ(r.path(), "/oauth/authorize");
+  EXPECT_EQ(r.query(), "client_id=1");
+  EXPECT_EQ(r.cookie("idp_session"), "xyz");
+  EXPECT_EQ(r.cookie("nope"), "");
+  EXPECT_EQ(r.headers.get("COOKIE"), "a=1; idp_session=xyz ;b=2");
+}
+
+}  // namespace
+}  // namespace linksim::http

@@ -1,0 +1,139 @@
+// Tests of the SQLite evidence log: append-only, proofs, signed checkpoints, offline verify.
+#include "linksim/evidence/log.hpp"
+
+#include "linksim/common/random.hpp"
+#include "linksim/evidence/merkle.hpp"
+#include "linksim/store/sqlite.hpp"
+
+#include "../temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim::evidence {
+namespace {
+
+note_signer test_signer() {
+  seeded_random r(5);
+  return {"linksim-test", ed25519_key::generate(r)};
+}
+
+flow sample_flow(int i) {
+  return {default_epoch + milliseconds{i}, "idp", "threads", std::to_string(1000 + i),
+          {"user.account.username"}, "essential.service", "webhook", "ab", "status=200"};
+}
+
+TEST(FlowEntry, RoundTripsThroughItsCanonicalForm) {
+  const flow f = sample_flow(3);
+  const std::string e = canonical_entry(f);
+  EXPECT_EQ(e,
+            R"({"time":1767225600003,"from":"idp","to":"threads","subject":"1003",)"
+            R"("categories":["user.account.username"],"purpose":"essential.service",)"
+            R"("channel":"webhook","digest":"ab","note":"status=200"})");
+  auto back = parse_entry(e);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, f);
+  EXPECT_FALSE(parse_entry(R"({"time":"x"})"));
+}
+
+TEST(EvidenceLog, AppendsProvesAndReopens) {
+  testing::temp_dir dir;
+  digest root_before;
+  {
+    log l(dir / "e.db", "linksim.test/log", test_signer());
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(l.append(sample_flow(i)), static_cast<std::uint64_t>(i));
+    root_before = l.root();
+    const auto proof = l.inclusion_proof(2, 5);
+    EXPECT_TRUE(verify_inclusion(2, 5, leaf_hash(as_bytes(l.entry(2))), proof, root_before));
+  }
+  log again(dir / "e.db", "linksim.test/log", test_signer());
+  EXPECT_EQ(again.size(), 5u);
+  EXPECT_EQ(again.root(), root_before);
+  again.append(sample_flow(5));
+  const auto proof = again.consistency_proof(5, 6);
+  EXPECT_TRUE(verify_consistency(5, 6, root_before, again.root(), proof));
+}
+
+TEST(EvidenceLog, RefusesUpdatesAndDeletes) {
+  testing::temp_dir dir;
+  {
+    log l(dir / "e.db", "o", std::nullopt);
+    l.append(sample_flow(0));
+  }
+  store::database db(dir / "e.db");
+  EXPECT_THROW(db.exec("UPDATE entries SET entry = 'x'"), store::error);
+  EXPECT_THROW(db.exec("DELETE FROM entries"), store::error);
+}
+
+TEST(EvidenceVerify, AcceptsAnIntactLogWithCheckpoints) {
+  testing::temp_dir dir;
+  const auto signer = test_signer();
+  {
+    log l(dir / "e.db", "linksim.test/log", signer);
+    l.append(sample_flow(0));
+    l.checkpoint();
+    for (int i = 1; i < 7; ++i) l.append(sample_flow(i));
+    const std::string note = l.checkpoint();
+    EXPECT_TRUE(note.starts_with("linksim.test/log\n7\n"));
+    EXPECT_NE(note.find("\n\n\xe2\x80\x94 linksim-test "), std::string::npos);
+  }
+  auto key = note_verifier::parse(signer.verifier_key());
+  ASSERT_TRUE(key);
+  const auto report = verify(dir / "e.db", *key);
+  EXPECT_TRUE(report.ok()) << report.problems.front();
+  EXPECT_EQ(report.entries, 7u);
+  EXPECT_EQ(report.checkpoints, 2u);
+  ASSERT_TRUE(report.latest);
+  EXPECT_EQ(report.latest->size, 7u);
+}
+
+TEST(EvidenceVerify, FindsAnEntryRewrittenBehindTheTriggers) {
+  testing::temp_dir dir;
+  const auto signer = test_signer();
+  {
+    log l(dir / "e.db", "o", signer);
+    for (int i = 0; i < 4; ++i) l.append(sample_flow(i));
+    l.checkpoint();
+  }
+  {
+    // Someone with write access drops the trigger and edits an entry and its hash to match.
+    store::database db(dir / "e.db");
+    db.exec("DROP TRIGGER entries_append_only_update");
+    flow forged = sample_flow(1);
+    forged.to = "advertiser";
+    const std::string e = canonical_entry(forged);
+    const digest h = leaf_hash(as_bytes(e));
+    db.prepare("UPDATE entries SET entry = ?, leaf_hash = ? WHERE idx = 1")
+        .bind_all(e, std::span<const std::uint8_t>(h))
+        .run();
+  }
+  const auto report = verify(dir / "e.db", *note_verifier::parse(signer.verifier_key()));
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.problems.front().find("not the root"), std::string::npos)
+      << report.problems.front();
+}
+
+TEST(EvidenceVerify, RejectsCheckpointsSignedByAnotherKey) {
+  testing::temp_dir dir;
+  {
+    log l(dir / "e.db", "o", test_signer());
+    l.append(sample_flow(0));
+    l.checkpoint();
+  }
+  seeded_random r(99);
+  const note_signer other{"linksim-test", ed25519_key::generate(r)};
+  const auto report = verify(dir / "e.db", *note_verifier::parse(other.verifier_key()));
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.problems.front().find("no valid signature"), std::string::npos);
+}
+
+TEST(NoteVerifier, RejectsMalformedKeys) {
+  EXPECT_FALSE(note_verifier::parse("nokey"));
+  EXPECT_FALSE(note_verifier::parse("name+zzzzzzzz+AAAA"));
+  auto good = test_signer().verifier_key();
+  EXPECT_TRUE(note_verifier::parse(good));
+  good[good.find('+') + 1] ^= 1;  // key hash no longer matches the key
+  EXPECT_FALSE(note_verifier::parse(good));
+}
+
+}  // namespace
+}  // namespace linksim::evidence

@@ -1,0 +1,88 @@
+// Tests of the SQLite wrapper: migrations, transactions, constraint errors.
+#include "linksim/store/sqlite.hpp"
+
+#include "../temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim::store {
+namespace {
+
+constexpr migration migrations[] = {
+    {1, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"},
+    {2, "ALTER TABLE t ADD COLUMN n INTEGER NOT NULL DEFAULT 0"},
+};
+
+TEST(Sqlite, MigratesOnceAndKeepsData) {
+  testing::temp_dir dir;
+  {
+    database db(dir / "a.db");
+    migrate(db, migrations);
+    db.prepare("INSERT INTO t (name, n) VALUES (?, ?)").bind_all("x", 5).run();
+  }
+  database db(dir / "a.db");
+  migrate(db, migrations);  // already at version 2: a no-op
+  auto q = db.prepare("SELECT name, n FROM t");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.get_text(0), "x");
+  EXPECT_EQ(q.get_int(1), 5);
+  EXPECT_FALSE(q.step());
+}
+
+TEST(Sqlite, TransactionRollsBackUnlessCommitted) {
+  testing::temp_dir dir;
+  database db(dir / "a.db");
+  migrate(db, migrations);
+  {
+    transaction tx(db);
+    db.prepare("INSERT INTO t (name) VALUES ('gone')").run();
+  }
+  {
+    transaction tx(db);
+    db.prepare("INSERT INTO t (name) VALUES ('kept')").run();
+    tx.commit();
+  }
+  auto q = db.prepare("SELECT group_concat(name) FROM t");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.get_text(0), "kept");
+}
+
+TEST(Sqlite, ConstraintViolationThrowsAConstraintError) {
+  testing::temp_dir dir;
+  database db(dir / "a.db");
+  migrate(db, migrations);
+  db.prepare("INSERT INTO t (name) VALUES ('x')").run();
+  try {
+    db.prepare("INSERT INTO t (name) VALUES ('x')").run();
+    FAIL() << "expected a UNIQUE violation";
+  } catch (const error& e) {
+    EXPECT_TRUE(e.is_constraint());
+  }
+}
+
+TEST(Sqlite, CachedStatementsAreResetForReuse) {
+  testing::temp_dir dir;
+  database db(dir / "a.db");
+  migrate(db, migrations);
+  for (const char* name : {"a", "b"}) db.cached("INSERT INTO t (name) VALUES (?)").bind(1, name).run();
+  auto& q = db.cached("SELECT count(*) FROM t WHERE name >= ?");
+  q.bind(1, "a");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.get_int(0), 2);
+  auto& again = db.cached("SELECT count(*) FROM t WHERE name >= ?");
+  again.bind(1, "b");
+  ASSERT_TRUE(again.step());
+  EXPECT_EQ(again.get_int(0), 1);
+}
+
+TEST(Sqlite, OpeningAMissingDirectoryFailsWithAMessage) {
+  try {
+    database db("/nonexistent-dir/x.db");
+    FAIL();
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.db"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace linksim::store
