@@ -1,0 +1,60 @@
+// Real HTTP for the services: a Beast server that hands each request to a plain handler, and a
+// client transport with timeouts. This header is free of Beast and Asio; src/net holds them.
+#pragma once
+
+#include "linksim/common/clock.hpp"
+#include "linksim/common/http.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace linksim::net {
+
+struct server_options {
+  std::string address = "127.0.0.1";  // loopback unless told otherwise
+  std::uint16_t port = 0;             // 0: any free port; see server::port()
+  std::size_t header_limit = 8 * 1024;     // larger headers get 431
+  std::size_t body_limit = 1024 * 1024;    // larger bodies get 413
+  milliseconds read_timeout{10'000};  // a whole request must arrive within this, else the
+                                      // connection is closed (also ends idle keep-alives)
+  std::size_t max_connections = 512;  // beyond this, new connections get 503 and are closed
+  std::string name = "linksim";       // the Server header, and the prefix of log lines
+};
+
+// One io_context thread per server. The handler runs on that thread, one request at a time.
+class server {
+ public:
+  // Binds and listens; throws std::system_error if the address cannot be bound.
+  server(server_options options, http::handler handler);
+  ~server();  // stops if still running
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  std::uint16_t port() const;
+  std::string base_url() const;  // "http://127.0.0.1:PORT"
+  void start();
+  // Stops accepting, lets requests in progress finish and be answered, closes idle
+  // connections, then joins the thread. Idempotent.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// The outbound transport over real sockets: one connection per request, `timeout` bounding the
+// whole exchange. Only http:// URLs.
+class client final : public http::transport {
+ public:
+  explicit client(milliseconds timeout = milliseconds{10'000}) : timeout_(timeout) {}
+  result<http::response> send(http::request req) override;
+
+ private:
+  milliseconds timeout_;
+};
+
+// Blocks until SIGINT or SIGTERM arrives and returns its number.
+int wait_for_termination_signal();
+
+}  // namespace linksim::net

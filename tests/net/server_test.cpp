@@ -1,0 +1,216 @@
+// Tests of the real HTTP server and client on loopback, port 0.
+#include "linksim/net/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+namespace linksim::net {
+namespace {
+
+http::response echo(const http::request& req) {
+  http::response r;
+  r.headers.set("Content-Type", "text/plain");
+  r.body = req.method + " " + req.target + " " + req.body;
+  return r;
+}
+
+// A raw socket, for requests the client would refuse to send.
+class raw_socket {
+ public:
+  explicit raw_socket(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~raw_socket() { ::close(fd_); }
+  int fd() const { return fd_; }
+  bool connected() const { return ok_; }
+  void write(const std::string& s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size())); }
+  // Everything until the peer closes (or 5 s pass).
+  std::string read_all() {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_;
+  bool ok_ = false;
+};
+
+TEST(Server, AnswersThroughTheClient) {
+  server s({}, echo);
+  s.start();
+  client c;
+  http::request req;
+  req.method = "POST";
+  req.target = s.base_url() + "/x?y=1";
+  req.body = "hello";
+  auto res = c.send(req);
+  ASSERT_TRUE(res) << res.error().message();
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "POST /x?y=1 hello");
+  EXPECT_EQ(res->headers.get("Server"), "linksim");
+}
+
+TEST(Server, KeepsConnectionsAlive) {
+  server s({}, echo);
+  s.start();
+  raw_socket sock(s.port());
+  ASSERT_TRUE(sock.connected());
+  sock.write("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string all = sock.read_all();
+  EXPECT_NE(all.find("GET /a "), std::string::npos);
+  EXPECT_NE(all.find("GET /b "), std::string::npos);
+}
+
+TEST(Server, OversizedHeadersGet431) {
+  server s({}, echo);
+  s.start();
+  raw_socket sock(s.port());
+  sock.write("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n");
+  EXPECT_TRUE(sock.read_all().starts_with("HTTP/1.1 431"));
+}
+
+TEST(Server, OversizedBodyGets413) {
+  server_options o;
+  o.body_limit = 100;
+  server s(o, echo);
+  s.start();
+  raw_socket sock(s.port());
+  sock.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n" + std::string(101, 'a'));
+  EXPECT_TRUE(sock.read_all().starts_with("HTTP/1.1 413"));
+}
+
+TEST(Server, MalformedRequestGets400) {
+  server s({}, echo);
+  s.start();
+  raw_socket sock(s.port());
+  sock.write("GARBAGE\r\n\r\n");
+  EXPECT_TRUE(sock.read_all().starts_with("HTTP/1.1 400"));
+}
+
+TEST(Server, SlowClientIsCutOff) {
+  server_options o;
+  o.read_timeout = milliseconds{200};
+  server s(o, echo);
+  s.start();
+  raw_socket sock(s.port());
+  sock.write("GET / HTTP/1.1\r\nHo");  // and never the rest
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(sock.read_all(), "");  // closed without an answer
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+}
+
+int first_fd(const raw_socket& s) { return s.fd(); }
+
+TEST(Server, ConnectionsBeyondTheCapGet503) {
+  server_options o;
+  o.max_connections = 1;
+  server s(o, echo);
+  s.start();
+  raw_socket first(s.port());
+  first.write("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");  // keep-alive: holds the only slot
+  // Wait for the first answer, so the server has registered the first connection.
+  char buf[512];
+  ASSERT_GT(::recv(first_fd(first), buf, sizeof buf, 0), 0);
+  raw_socket second(s.port());
+  second.write("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(second.read_all().starts_with("HTTP/1.1 503"));
+}
+
+TEST(Server, HandlerExceptionGets500AndServerStaysUp) {
+  server s({}, [](const http::request& r) -> http::response {
+    if (r.target == "/boom") throw std::runtime_error("bug");
+    return {};
+  });
+  s.start();
+  client c;
+  http::request req;
+  req.target = s.base_url() + "/boom";
+  EXPECT_EQ(c.send(req)->status, 500);
+  req.target = s.base_url() + "/fine";
+  EXPECT_EQ(c.send(req)->status, 200);
+}
+
+TEST(Server, StopFinishesTheRequestInProgress) {
+  std::atomic<bool> entered{false};
+  server s({}, [&](const http::request&) {
+    entered = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    http::response r;
+    r.body = "finished";
+    return r;
+  });
+  s.start();
+  result<http::response> got = make_error_code(errc::upstream_unavailable);
+  std::thread t([&] {
+    client c;
+    http::request req;
+    req.target = s.base_url() + "/slow";
+    got = c.send(req);
+  });
+  while (!entered) std::this_thread::yield();
+  s.stop();
+  t.join();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->body, "finished");
+  client c;
+  http::request req;
+  req.target = s.base_url() + "/after";
+  EXPECT_FALSE(c.send(req));  // no longer listening
+}
+
+TEST(Client, TimesOutOnASilentServer) {
+  std::atomic<bool> release{false};
+  server s({}, [&](const http::request&) {
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return http::response{};
+  });
+  s.start();
+  client c(milliseconds{200});
+  http::request req;
+  req.target = s.base_url() + "/hang";
+  auto res = c.send(req);
+  release = true;
+  ASSERT_FALSE(res);
+  EXPECT_TRUE(is(res.error(), errc::upstream_unavailable));
+}
+
+TEST(Client, RefusedConnectionIsAnError) {
+  std::uint16_t port;
+  {
+    server s({}, echo);
+    port = s.port();
+  }
+  client c(milliseconds{500});
+  http::request req;
+  req.target = "http://127.0.0.1:" + std::to_string(port) + "/";
+  EXPECT_FALSE(c.send(req));
+}
+
+TEST(Client, RejectsNonHttpUrls) {
+  client c;
+  http::request req;
+  req.target = "https://example.invalid/";
+  EXPECT_TRUE(is(c.send(req).error(), errc::callback_url_invalid));
+}
+
+}  // namespace
+}  // namespace linksim::net
