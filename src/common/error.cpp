@@ -36,8 +36,6 @@ const char* message_of(errc e) {
     case errc::pkce_verifier_malformed:
       return "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]";
     case errc::pkce_verifier_mismatch: return "code_verifier does not match the code_challenge";
-    case errc::pkce_downgrade:
-      return "code_verifier sent, but the authorization request had no code_challenge";
     case errc::refresh_token_invalid: return "the refresh token is invalid, expired or revoked";
     case errc::refresh_token_replayed:
       return "the refresh token was already used; every token of its grant is revoked";

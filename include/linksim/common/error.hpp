@@ -36,7 +36,6 @@ enum class errc {
   pkce_verifier_missing,
   pkce_verifier_malformed,
   pkce_verifier_mismatch,
-  pkce_downgrade,
   refresh_token_invalid,
   refresh_token_replayed,
   access_denied,

@@ -1,0 +1,32 @@
+// The identity provider's HTTP surface as a plain request → response function: OAuth and Meta
+// endpoints, login and consent pages, the profile API and the admin API. No sockets here: tests
+// call it directly and src/net serves it.
+#pragma once
+
+#include "linksim/common/error.hpp"
+#include "linksim/common/http.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace linksim::idp {
+
+class service;
+
+struct route_options {
+  // The admin API answers only requests with "Authorization: Bearer <admin_token>".
+  std::string admin_token;
+};
+
+// How an error shows over HTTP: the status and the code word (an RFC 6749 error where one
+// applies, else a linksim name). The one place that maps errors to statuses.
+struct error_info {
+  int status;
+  std::string_view code;
+};
+error_info describe(const boost::system::error_code& ec);
+
+// The handler. `s` must outlive it. Storage failures answer 503 so that callers retry.
+http::handler make_handler(service& s, route_options options);
+
+}  // namespace linksim::idp

@@ -1,0 +1,321 @@
+// The Instagram-style identity provider's domain logic: accounts, OAuth clients, the
+// authorization-code flow with PKCE, tokens, and webhook delivery through an outbox.
+// It reads time from the clock, randomness from the random source, sends through the transport
+// and reports every data flow it hands out to the recorder it is given: nothing else.
+// All public functions are thread-safe; a single mutex serialises them.
+#pragma once
+
+#include "linksim/common/clock.hpp"
+#include "linksim/common/crypto.hpp"
+#include "linksim/common/error.hpp"
+#include "linksim/common/http.hpp"
+#include "linksim/common/random.hpp"
+#include "linksim/evidence/flow.hpp"
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace linksim::store {
+class database;
+}
+
+namespace linksim::idp {
+
+using namespace std::chrono_literals;
+
+enum class account_status { active, restricted, suspended, banned, deleted };
+enum class account_type { personal, business };
+std::string_view to_string(account_status s);
+std::string_view to_string(account_type t);
+std::optional<account_status> parse_status(std::string_view s);
+std::optional<account_type> parse_type(std::string_view s);
+
+// Instagram's rules: 1-30 of [A-Za-z0-9._], no leading/trailing period, no "..".
+bool valid_username(std::string_view u);
+
+struct account {
+  std::int64_t id = 0;  // immutable, never reused
+  std::string username;
+  std::string display_name;
+  std::string bio;
+  std::string picture_url;     // empty when the account has no picture
+  std::string picture_sha256;  // hex SHA-256 of the picture's bytes
+  account_type type = account_type::personal;
+  account_status status = account_status::active;
+  std::int64_t version = 1;  // grows with every profile change; webhooks carry it
+  std::int64_t followers_count = 0;
+  std::int64_t follows_count = 0;
+  time_point created_at;
+};
+
+struct new_account {
+  std::string username;
+  std::string password;
+  std::string display_name;
+  std::string bio;
+  account_type type = account_type::personal;
+};
+
+// Fields left empty are unchanged.
+struct profile_change {
+  std::optional<std::string> username;
+  std::optional<std::string> display_name;
+  std::optional<std::string> bio;
+  std::optional<account_type> type;
+  std::optional<account_status> status;  // not `deleted`: use delete_account
+};
+
+struct picture {
+  std::string content_type;
+  std::string bytes;
+};
+
+struct client_registration {
+  std::string name;                        // shown on the consent page
+  std::string system;                      // the evidence log's name for it, e.g. "threads"
+  std::vector<std::string> redirect_uris;  // matched exactly
+  std::string deauthorize_url;             // optional: Meta's deauthorize callback
+  std::string data_deletion_url;           // optional: Meta's data-deletion callback
+};
+
+struct client {
+  std::string id;
+  std::string secret;  // the app secret: it also signs webhooks (X-Hub-Signature-256)
+  std::string name;
+  std::string system;
+  std::vector<std::string> redirect_uris;
+  std::string webhook_secret;  // "whsec_..." for the Standard Webhooks signature
+  std::string deauthorize_url;
+  std::string data_deletion_url;
+};
+
+// The webhook fields a client can subscribe to. Meta documents no field for an Instagram
+// username or profile change: these are linksim's extension.
+inline constexpr std::string_view webhook_fields[] = {
+    "username", "name", "biography", "profile_picture", "account_status", "account_deletion"};
+
+struct subscription {
+  std::string client_id;
+  std::string callback_url;
+  std::string verify_token;
+  std::vector<std::string> fields;
+  bool active = false;  // false once the receiver answered 410
+};
+
+// What the browser asked for at /oauth/authorize.
+struct authorize_request {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string response_type;
+  std::string scope;  // space- or comma-separated
+  std::string state;
+  std::string code_challenge;
+  std::string code_challenge_method;
+};
+
+// A validated authorization request waiting for the user's login and consent.
+struct pending_authorization {
+  std::string id;
+  std::string client_id;
+  std::string client_name;
+  std::string redirect_uri;
+  std::vector<std::string> scopes;
+  std::string state;
+};
+
+struct token_response {
+  std::string access_token;
+  std::string refresh_token;  // empty where the grant issues none
+  std::int64_t expires_in = 0;
+  std::vector<std::string> scopes;
+  std::int64_t user_id = 0;
+};
+
+struct introspection {
+  bool active = false;
+  std::string client_id;
+  std::string username;
+  std::int64_t user_id = 0;
+  std::vector<std::string> scopes;
+  std::string token_type;  // "access_token" or "refresh_token"
+  std::int64_t issued_at = 0;
+  std::int64_t expires_at = 0;
+};
+
+// What a valid bearer token stands for.
+struct token_grant {
+  std::int64_t user_id = 0;
+  std::string client_id;
+  std::string client_system;
+  std::vector<std::string> scopes;
+};
+
+enum class delivery_state { pending, delivered, dead, disabled };
+std::string_view to_string(delivery_state s);
+std::optional<delivery_state> parse_delivery_state(std::string_view s);
+
+struct delivery {
+  std::int64_t id = 0;
+  std::int64_t event_id = 0;
+  std::string client_id;
+  std::string kind;  // "webhook", "deauthorize", "data_deletion"
+  std::string field;
+  std::int64_t account_id = 0;
+  std::string url;
+  delivery_state state = delivery_state::pending;
+  std::int64_t attempts = 0;
+  time_point next_attempt_at;
+  int last_status = 0;        // 0: no HTTP answer
+  std::string last_response;  // the start of the last answer's body, or the transport error
+};
+
+struct config {
+  std::string issuer = "http://127.0.0.1";  // the base URL; `iss` in authorization responses
+  std::string system_name = "idp";          // this service's name in the evidence log
+  milliseconds code_ttl = 1h;               // Meta: authorization codes live one hour
+  milliseconds authorization_request_ttl = 15min;
+  milliseconds short_token_ttl = 1h;
+  milliseconds long_token_ttl = 60 * 24h;  // Meta: long-lived tokens last 60 days
+  milliseconds long_token_min_refresh_age = 24h;
+  milliseconds refresh_token_ttl = 90 * 24h;
+  milliseconds session_ttl = 30 * 24h;
+  password_cost password;
+  // Delay before attempt n+1 (Standard Webhooks' schedule), each with ±jitter.
+  std::vector<milliseconds> retry_schedule = {0ms, 5s, 5min, 30min, 2h, 5h, 10h, 14h, 20h, 24h};
+  double retry_jitter = 0.1;
+  // Meta retries "over the next 36 hours": a delivery still failing after this is dead.
+  milliseconds retry_window = 36h;
+  std::size_t dispatch_batch = 64;
+};
+
+class service {
+ public:
+  // Creates the schema in `db` if needed. The references must outlive the service.
+  service(store::database& db, const clock& clock, random_source& random,
+          evidence::recorder& recorder, http::transport& transport, config cfg);
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  const config& settings() const { return cfg_; }
+  random_source& random() { return random_; }
+
+  // --- Accounts (the admin API) ---
+  // errc::username_invalid, username_taken.
+  result<account> create_account(const new_account& a);
+  // errc::not_found.
+  result<account> get_account(std::int64_t id);
+  result<account> find_account(std::string_view username);  // case-insensitive
+  // errc::not_found, account_deleted, username_invalid, username_taken, bad_field.
+  result<account> update_profile(std::int64_t id, const profile_change& change);
+  // errc::not_found, account_deleted, unsupported_media_type.
+  result<account> set_picture(std::int64_t id, const picture& p);
+  result<picture> get_picture(std::string_view sha256_hex);
+  // Marks the account deleted (its username becomes free), revokes its tokens and tells
+  // subscribed clients. errc::not_found, account_deleted.
+  result<account> delete_account(std::int64_t id);
+  // errc::not_found, account_deleted, self_follow.
+  result<void> follow(std::int64_t follower, std::int64_t followee);
+  result<void> unfollow(std::int64_t follower, std::int64_t followee);
+  std::vector<std::int64_t> followers_of(std::int64_t id);
+  // The user removes the app: revokes its grants and calls its deauthorize URL.
+  result<void> deauthorize(std::int64_t account_id, std::string_view client_id);
+
+  // --- Clients and webhook subscriptions ---
+  // errc::missing_field (no redirect URI), callback_url_invalid.
+  result<client> register_client(const client_registration& r);
+  result<client> get_client(std::string_view id);
+  // Runs Meta's hub.challenge handshake against the callback, then stores the subscription.
+  // errc::not_found, callback_url_invalid, bad_field (unknown field),
+  // subscription_handshake_failed.
+  result<subscription> subscribe(std::string_view client_id, std::string callback_url,
+                                 std::string verify_token, std::vector<std::string> fields);
+  result<subscription> get_subscription(std::string_view client_id);
+
+  // --- The authorization endpoint (RFC 6749 §4.1.1, RFC 7636, RFC 9207) ---
+  // errc::unknown_client and redirect_uri_unregistered must be shown as an error page; the
+  // others may be sent back to the (then trusted) redirect URI.
+  result<pending_authorization> begin_authorization(const authorize_request& req);
+  result<pending_authorization> get_authorization(std::string_view id);
+  // errc::login_failed, account_inactive.
+  result<account> authenticate_user(std::string_view username, std::string_view password);
+  // A login session: the accounts logged in in one browser. Returns the session token.
+  std::string open_session(std::int64_t account_id, std::string_view existing_session);
+  std::vector<account> session_accounts(std::string_view session);
+  // On allow: the redirect URL carrying code, state and iss. errc::session_account_unknown,
+  // account_inactive, authorization_request_unknown.
+  result<std::string> approve(std::string_view request_id, std::string_view session,
+                              std::int64_t account_id);
+  // The redirect URL carrying error=access_denied.
+  result<std::string> deny(std::string_view request_id);
+  // The redirect URL for an error found at the authorization endpoint (RFC 6749 §4.1.2.1).
+  std::string error_redirect(const authorize_request& req, const boost::system::error_code& ec);
+
+  // --- The token endpoints ---
+  // errc::invalid_client.
+  result<client> authenticate_client(std::string_view id, std::string_view secret);
+  // RFC 6749 §4.1.3 with RFC 7636 §4.6. Reuse revokes the tokens issued from the code.
+  // `with_refresh` issues a refresh token (the standard endpoint) or not (Meta's).
+  result<token_response> exchange_code(const client& c, std::string_view code,
+                                       std::string_view redirect_uri,
+                                       std::string_view code_verifier, bool with_refresh);
+  // RFC 6749 §6 with rotation; a replayed refresh token revokes its whole grant (RFC 9700 §4.14).
+  result<token_response> refresh(const client& c, std::string_view refresh_token);
+  // Meta's ig_exchange_token: a short-lived token for a 60-day one.
+  result<token_response> exchange_long_lived(std::string_view client_secret,
+                                             std::string_view access_token);
+  // Meta's ig_refresh_token: only for long-lived tokens at least 24 hours old.
+  result<token_response> refresh_long_lived(std::string_view access_token);
+  // RFC 7009: revoking an unknown token succeeds; a refresh token takes its grant with it.
+  void revoke(const client& c, std::string_view token);
+  // RFC 7662: inactive for anything expired, revoked, unknown or another client's.
+  introspection introspect(const client& c, std::string_view token);
+  // Checks a bearer token for the profile API. errc::token_invalid, token_expired.
+  result<token_grant> check_access_token(std::string_view token);
+
+  // --- Webhooks ---
+  // Sends every delivery that is due now (at most one batch) and returns how many were tried.
+  std::size_t dispatch_due();
+  std::optional<time_point> next_delivery_due();
+  std::vector<delivery> deliveries(std::optional<delivery_state> state, std::size_t limit = 100);
+  // Puts a dead or disabled delivery back in the queue, due now.
+  // errc::not_found, delivery_not_replayable.
+  result<delivery> replay(std::int64_t delivery_id);
+
+  // --- Evidence ---
+  // Records that `fields` of `subject` went to `to_system` through `channel`.
+  void record_flow(std::string_view to_system, std::int64_t subject,
+                   const std::vector<std::string>& categories, std::string_view purpose,
+                   std::string_view channel, std::string_view payload, std::string note = {});
+
+ private:
+  struct outgoing;
+  result<account> load_account(std::int64_t id);
+  void enqueue_change(const account& a, std::string_view field, std::string value_json);
+  void enqueue_callback(std::int64_t account_id, const client& c, std::string_view kind,
+                        std::string_view url);
+  result<token_response> issue_tokens(std::int64_t grant_id, bool with_refresh,
+                                      milliseconds access_ttl, std::string_view lifetime);
+  void revoke_grant(std::int64_t grant_id);
+  std::vector<std::string> scopes_of_grant(std::int64_t grant_id);
+  outgoing build_delivery(std::int64_t delivery_id);
+  void finish_delivery(const outgoing& o, const result<http::response>& res);
+  milliseconds retry_delay(std::int64_t attempts);
+  std::vector<delivery> select_deliveries(std::optional<delivery_state> state,
+                                          std::optional<std::int64_t> id, std::size_t limit);
+  std::string signed_request(const client& c, std::int64_t account_id, bool with_expiry);
+
+  std::mutex mutex_;
+  store::database& db_;
+  const clock& clock_;
+  random_source& random_;
+  evidence::recorder& recorder_;
+  http::transport& transport_;
+  config cfg_;
+};
+
+}  // namespace linksim::idp

@@ -1,0 +1,99 @@
+// The identity provider as a running server with its webhook dispatcher.
+#include "linksim/app/idp_host.hpp"
+
+#include "linksim/idp/routes.hpp"
+#include "linksim/idp/service.hpp"
+#include "linksim/net/server.hpp"
+#include "linksim/store/sqlite.hpp"
+
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace linksim::app {
+
+struct idp_host::impl {
+  idp_host_options options;
+  std::unique_ptr<net::client> own_client;
+  std::unique_ptr<store::database> db;
+  std::unique_ptr<idp::service> svc;
+  http::handler routes;
+  http::handler front;
+  std::unique_ptr<net::server> server;
+
+  std::thread dispatcher;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+
+  void dispatch_loop() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      lock.unlock();
+      try {
+        // Drain everything due before sleeping again.
+        while (svc->dispatch_due() > 0) {
+        }
+      } catch (const std::exception& e) {
+        // The database is unavailable: the outbox keeps the work for the next round.
+        std::cerr << "idp: webhook dispatcher: " << e.what() << "\n";
+      }
+      lock.lock();
+      wake.wait_for(lock, options.dispatch_interval, [this] { return stopping; });
+    }
+  }
+};
+
+idp_host::idp_host(idp_host_options options, const clock& clock, random_source& random,
+                   evidence::recorder& recorder, http::transport* transport)
+    : impl_(std::make_unique<impl>()) {
+  auto& i = *impl_;
+  i.options = std::move(options);
+  if (!transport) {
+    i.own_client = std::make_unique<net::client>(i.options.client_timeout);
+    transport = i.own_client.get();
+  }
+  // Bind first: the issuer URL needs the port.
+  net::server_options so;
+  so.address = i.options.bind;
+  so.port = i.options.port;
+  so.name = "idp";
+  i.server = std::make_unique<net::server>(so, [p = impl_.get()](const http::request& req) {
+    if (p->front) {
+      auto r = p->front(req);
+      if (r.status != 404) return r;
+    }
+    return p->routes(req);
+  });
+  idp::config cfg;
+  cfg.issuer = i.server->base_url();
+  cfg.password = i.options.password;
+  i.db = std::make_unique<store::database>(i.options.database);
+  i.svc = std::make_unique<idp::service>(*i.db, clock, random, recorder, *transport, cfg);
+  i.routes = idp::make_handler(*i.svc, {i.options.admin_token});
+}
+
+idp_host::~idp_host() { stop(); }
+
+void idp_host::start() {
+  impl_->server->start();
+  impl_->dispatcher = std::thread([p = impl_.get()] { p->dispatch_loop(); });
+}
+
+void idp_host::stop() {
+  impl_->server->stop();
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
+}
+
+std::string idp_host::base_url() const { return impl_->server->base_url(); }
+std::uint16_t idp_host::port() const { return impl_->server->port(); }
+idp::service& idp_host::service() { return *impl_->svc; }
+void idp_host::set_front(http::handler front) { impl_->front = std::move(front); }
+
+}  // namespace linksim::app

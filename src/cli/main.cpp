@@ -1,0 +1,69 @@
+// The `linksim` command: parses arguments and calls the subcommands in linksim_app.
+#include "linksim/app/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"linksim: an account-identity linkage simulator and test harness"};
+  app.set_version_flag("--version", "linksim 0.1.0");
+  app.require_subcommand(1);
+
+  linksim::app::serve_options serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the identity provider on loopback");
+  std::string data_dir = serve.data_dir.string();
+  serve_cmd->add_option("--data-dir", data_dir, "Where the SQLite files live")->capture_default_str();
+  serve_cmd->add_option("--bind", serve.bind, "Address to listen on")->capture_default_str();
+  serve_cmd->add_option("--idp-port", serve.idp_port, "IdP port; 0 picks a free one")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  bool no_demo = false;
+  serve_cmd->add_flag("--no-demo", no_demo, "Do not create demo accounts and the demo client");
+  std::uint64_t seed = 0;
+  auto* seed_opt = serve_cmd->add_option("--seed", seed, "Reproducible ids and tokens (testing only)");
+  serve_cmd->add_option("--admin-token", serve.admin_token,
+                        "Admin API token (default: kept in <data dir>/admin-token)");
+
+  auto* evidence_cmd = app.add_subcommand("evidence", "Work with an evidence log");
+  evidence_cmd->require_subcommand(1);
+  auto* verify_cmd = evidence_cmd->add_subcommand("verify", "Check an evidence log offline");
+  linksim::app::verify_options verify;
+  std::string verify_dir = "linksim-data", verify_log;
+  verify_cmd->add_option("--data-dir", verify_dir, "Data directory holding evidence.db")
+      ->capture_default_str();
+  verify_cmd->add_option("--log", verify_log, "An evidence database (overrides --data-dir)");
+  verify_cmd->add_option("--key", verify.key,
+                         "Verifier key name+hash+base64 (default: evidence.pub beside the log)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "linksim: " << e.what() << "\n\n" << app.help() << std::flush;
+    return 2;
+  }
+
+  try {
+    if (*serve_cmd) {
+      serve.data_dir = data_dir;
+      serve.demo = !no_demo;
+      if (*seed_opt) serve.seed = seed;
+      return linksim::app::serve(serve, std::cout);
+    }
+    if (*verify_cmd) {
+      verify.log = verify_log.empty() ? linksim::app::evidence_db(verify_dir)
+                                      : std::filesystem::path(verify_log);
+      return linksim::app::evidence_verify(verify, std::cout);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "linksim: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

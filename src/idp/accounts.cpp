@@ -1,0 +1,542 @@
+// Accounts, pictures, follows and clients, and the schema they live in.
+#include "internal.hpp"
+
+#include "linksim/common/json.hpp"
+#include "linksim/store/sqlite.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+
+namespace linksim::idp {
+namespace detail {
+
+std::vector<std::string> split_list(std::string_view s, std::string_view separators) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto end = s.find_first_of(separators, start);
+    const auto part = s.substr(start, end == std::string_view::npos ? end : end - start);
+    if (!part.empty()) out.emplace_back(part);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+bool known_scope(std::string_view s) { return s == scope_profile || s == scope_followers; }
+
+std::vector<std::string> categories_of_field(std::string_view field) {
+  std::vector<std::string> out{"user.unique_id"};
+  if (field == "username") out.emplace_back("user.account.username");
+  else if (field == "name") out.emplace_back("user.name");
+  else if (field == "biography") out.emplace_back("user.content.public");
+  else if (field == "profile_picture") out.emplace_back("user.content.self_image");
+  else if (field == "account_status") out.emplace_back("user.account");
+  return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr store::migration migrations[] = {
+    {1, R"sql(
+CREATE TABLE accounts (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  bio TEXT NOT NULL DEFAULT '',
+  picture_sha256 TEXT NOT NULL DEFAULT '',
+  type TEXT NOT NULL CHECK (type IN ('personal', 'business')),
+  status TEXT NOT NULL
+    CHECK (status IN ('active', 'restricted', 'suspended', 'banned', 'deleted')),
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+-- A deleted account frees its username.
+CREATE UNIQUE INDEX accounts_username ON accounts (username COLLATE NOCASE)
+  WHERE status != 'deleted';
+CREATE TABLE pictures (
+  sha256 TEXT PRIMARY KEY,
+  content_type TEXT NOT NULL,
+  bytes BLOB NOT NULL
+);
+CREATE TABLE follows (
+  follower INTEGER NOT NULL REFERENCES accounts (id),
+  followee INTEGER NOT NULL REFERENCES accounts (id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (follower, followee)
+) WITHOUT ROWID;
+CREATE INDEX follows_followee ON follows (followee);
+CREATE TABLE clients (
+  id TEXT PRIMARY KEY,
+  secret TEXT NOT NULL,
+  name TEXT NOT NULL,
+  system TEXT NOT NULL,
+  redirect_uris TEXT NOT NULL,
+  webhook_secret TEXT NOT NULL,
+  deauthorize_url TEXT NOT NULL DEFAULT '',
+  data_deletion_url TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE subscriptions (
+  client_id TEXT PRIMARY KEY REFERENCES clients (id),
+  callback_url TEXT NOT NULL,
+  verify_token TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  active INTEGER NOT NULL
+);
+CREATE TABLE auth_requests (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients (id),
+  redirect_uri TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  state TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+  hash BLOB PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
+CREATE TABLE session_accounts (
+  session BLOB NOT NULL REFERENCES sessions (hash) ON DELETE CASCADE,
+  account_id INTEGER NOT NULL REFERENCES accounts (id),
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY (session, account_id)
+) WITHOUT ROWID;
+CREATE TABLE grants (
+  id INTEGER PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients (id),
+  account_id INTEGER NOT NULL REFERENCES accounts (id),
+  scope TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX grants_account ON grants (account_id, client_id);
+CREATE TABLE codes (
+  hash BLOB PRIMARY KEY,
+  grant_id INTEGER NOT NULL REFERENCES grants (id),
+  redirect_uri TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+);
+CREATE TABLE tokens (
+  hash BLOB PRIMARY KEY,
+  grant_id INTEGER NOT NULL REFERENCES grants (id),
+  kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+  lifetime TEXT NOT NULL CHECK (lifetime IN ('short', 'long', 'refresh')),
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE INDEX tokens_grant ON tokens (grant_id);
+-- The transactional outbox: a change and its deliveries commit together.
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  event_id INTEGER REFERENCES events (id),
+  client_id TEXT NOT NULL REFERENCES clients (id),
+  kind TEXT NOT NULL CHECK (kind IN ('webhook', 'deauthorize', 'data_deletion')),
+  account_id INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  url TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead', 'disabled')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  last_status INTEGER NOT NULL DEFAULT 0,
+  last_response TEXT NOT NULL DEFAULT '',
+  delivered_at INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+)sql"},
+};
+
+constexpr std::string_view account_columns =
+    "id, username, display_name, bio, '', picture_sha256, type, status, version, "
+    "created_at, (SELECT count(*) FROM follows f JOIN accounts x ON x.id = f.follower "
+    "WHERE f.followee = a.id AND x.status != 'deleted'), (SELECT count(*) FROM follows f "
+    "JOIN accounts x ON x.id = f.followee WHERE f.follower = a.id AND x.status != 'deleted')";
+
+account read_account(const store::statement& q) {
+  account a;
+  a.id = q.get_int(0);
+  a.username = q.get_text(1);
+  a.display_name = q.get_text(2);
+  a.bio = q.get_text(3);
+  a.picture_sha256 = q.get_text(5);
+  a.type = parse_type(q.get_text(6)).value_or(account_type::personal);
+  a.status = parse_status(q.get_text(7)).value_or(account_status::active);
+  a.version = q.get_int(8);
+  a.created_at = from_unix_millis(q.get_int(9));
+  a.followers_count = q.get_int(10);
+  a.follows_count = q.get_int(11);
+  return a;
+}
+
+bool username_free(store::database& db, std::string_view username, std::int64_t except_id) {
+  auto& q = db.cached(
+      "SELECT 1 FROM accounts WHERE username = ? COLLATE NOCASE AND status != 'deleted' AND id != ?");
+  q.bind_all(username, except_id);
+  return !q.step();
+}
+
+boost::json::object change_value(std::string_view key, boost::json::value v,
+                                 const account& a) {
+  boost::json::object o;
+  o[key] = std::move(v);
+  o["version"] = a.version;
+  return o;
+}
+
+}  // namespace
+
+std::string_view to_string(account_status s) {
+  switch (s) {
+    case account_status::active: return "active";
+    case account_status::restricted: return "restricted";
+    case account_status::suspended: return "suspended";
+    case account_status::banned: return "banned";
+    case account_status::deleted: return "deleted";
+  }
+  return "active";
+}
+
+std::string_view to_string(account_type t) {
+  return t == account_type::business ? "business" : "personal";
+}
+
+std::optional<account_status> parse_status(std::string_view s) {
+  for (auto v : {account_status::active, account_status::restricted, account_status::suspended,
+                 account_status::banned, account_status::deleted}) {
+    if (to_string(v) == s) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<account_type> parse_type(std::string_view s) {
+  if (s == "personal") return account_type::personal;
+  if (s == "business") return account_type::business;
+  return std::nullopt;
+}
+
+bool valid_username(std::string_view u) {
+  if (u.empty() || u.size() > 30 || u.front() == '.' || u.back() == '.') return false;
+  if (u.find("..") != std::string_view::npos) return false;
+  return std::all_of(u.begin(), u.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_';
+  });
+}
+
+service::service(store::database& db, const clock& clock, random_source& random,
+                 evidence::recorder& recorder, http::transport& transport, config cfg)
+    : db_(db),
+      clock_(clock),
+      random_(random),
+      recorder_(recorder),
+      transport_(transport),
+      cfg_(std::move(cfg)) {
+  store::migrate(db_, migrations);
+}
+
+service::~service() = default;
+
+result<account> service::load_account(std::int64_t id) {
+  auto& q = db_.cached("SELECT " + std::string(account_columns) + " FROM accounts a WHERE id = ?");
+  q.bind(1, id);
+  if (!q.step()) return make_error_code(errc::not_found);
+  account a = read_account(q);
+  // Derived from the issuer, so the URL follows the server to another address or port.
+  if (!a.picture_sha256.empty()) a.picture_url = cfg_.issuer + "/pictures/" + a.picture_sha256;
+  return a;
+}
+
+result<account> service::create_account(const new_account& n) {
+  if (!valid_username(n.username)) return make_error_code(errc::username_invalid);
+  // The slow hash runs outside the lock: other requests need not wait for it.
+  const std::string hash = hash_password(n.password, random_, cfg_.password);
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  if (!username_free(db_, n.username, 0)) return make_error_code(errc::username_taken);
+  // Ids look like Instagram's and stay below 2^53, so JavaScript clients read them exactly.
+  std::int64_t id = 0;
+  do {
+    id = 1784140000000000 + static_cast<std::int64_t>(random_.uniform(100'000'000'000'000));
+  } while (load_account(id));
+  db_.cached(
+         "INSERT INTO accounts (id, username, password_hash, display_name, bio, type, status, "
+         "version, created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 1, ?)")
+      .bind_all(id, n.username, hash, n.display_name, n.bio, to_string(n.type),
+                unix_millis(clock_.now()))
+      .run();
+  auto a = load_account(id);
+  tx.commit();
+  return a;
+}
+
+result<account> service::get_account(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  return load_account(id);
+}
+
+result<account> service::find_account(std::string_view username) {
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached("SELECT id FROM accounts WHERE username = ? COLLATE NOCASE "
+                       "AND status != 'deleted'");
+  q.bind(1, username);
+  if (!q.step()) return make_error_code(errc::not_found);
+  return load_account(q.get_int(0));
+}
+
+result<account> service::update_profile(std::int64_t id, const profile_change& change) {
+  if (change.username && !valid_username(*change.username))
+    return make_error_code(errc::username_invalid);
+  if (change.status == account_status::deleted) return make_error_code(errc::bad_field);
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  auto before = load_account(id);
+  if (!before) return before.error();
+  if (before->status == account_status::deleted) return make_error_code(errc::account_deleted);
+  account a = *before;
+
+  // One outbox event per changed field, each with its own version.
+  auto bump = [&](std::string_view column, const std::string& value) {
+    ++a.version;
+    db_.prepare("UPDATE accounts SET " + std::string(column) + " = ?, version = ? WHERE id = ?")
+        .bind_all(value, a.version, id)
+        .run();
+  };
+  if (change.username && *change.username != a.username) {
+    if (!username_free(db_, *change.username, id)) return make_error_code(errc::username_taken);
+    const std::string previous = a.username;
+    a.username = *change.username;
+    bump("username", a.username);
+    auto v = change_value("username", boost::json::string(a.username), a);
+    v["previous_username"] = previous;
+    enqueue_change(a, "username", json::serialize(v));
+  }
+  if (change.display_name && *change.display_name != a.display_name) {
+    a.display_name = *change.display_name;
+    bump("display_name", a.display_name);
+    enqueue_change(a, "name", json::serialize(change_value("name", boost::json::string(a.display_name), a)));
+  }
+  if (change.bio && *change.bio != a.bio) {
+    a.bio = *change.bio;
+    bump("bio", a.bio);
+    enqueue_change(a, "biography",
+                   json::serialize(change_value("biography", boost::json::string(a.bio), a)));
+  }
+  if (change.type && *change.type != a.type) {
+    a.type = *change.type;
+    bump("type", std::string(to_string(a.type)));
+  }
+  if (change.status && *change.status != a.status) {
+    a.status = *change.status;
+    bump("status", std::string(to_string(a.status)));
+    enqueue_change(a, "account_status",
+                   json::serialize(change_value("status", boost::json::string(to_string(a.status)), a)));
+  }
+  auto after = load_account(id);
+  tx.commit();
+  return after;
+}
+
+result<account> service::set_picture(std::int64_t id, const picture& p) {
+  static constexpr std::string_view allowed[] = {"image/png", "image/jpeg", "image/gif",
+                                                 "image/webp"};
+  if (std::find(std::begin(allowed), std::end(allowed), p.content_type) == std::end(allowed))
+    return make_error_code(errc::unsupported_media_type);
+  const std::string hash = to_hex(sha256(p.bytes));
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  auto before = load_account(id);
+  if (!before) return before.error();
+  if (before->status == account_status::deleted) return make_error_code(errc::account_deleted);
+  if (before->picture_sha256 == hash) return before;
+  db_.cached("INSERT OR IGNORE INTO pictures (sha256, content_type, bytes) VALUES (?, ?, ?)")
+      .bind_all(hash, p.content_type, as_bytes(p.bytes))
+      .run();
+  account a = *before;
+  a.picture_sha256 = hash;
+  a.picture_url = cfg_.issuer + "/pictures/" + hash;
+  ++a.version;
+  db_.cached("UPDATE accounts SET picture_sha256 = ?, version = ? WHERE id = ?")
+      .bind_all(a.picture_sha256, a.version, id)
+      .run();
+  auto v = change_value("profile_picture_url", boost::json::string(a.picture_url), a);
+  v["profile_picture_sha256"] = a.picture_sha256;
+  enqueue_change(a, "profile_picture", json::serialize(v));
+  tx.commit();
+  return a;
+}
+
+result<picture> service::get_picture(std::string_view sha256_hex) {
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached("SELECT content_type, bytes FROM pictures WHERE sha256 = ?");
+  q.bind(1, sha256_hex);
+  if (!q.step()) return make_error_code(errc::not_found);
+  const auto bytes = q.get_blob(1);
+  return picture{q.get_text(0), std::string(as_chars(bytes))};
+}
+
+result<account> service::delete_account(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  auto before = load_account(id);
+  if (!before) return before.error();
+  if (before->status == account_status::deleted) return make_error_code(errc::account_deleted);
+  account a = *before;
+  a.status = account_status::deleted;
+  ++a.version;
+  db_.cached("UPDATE accounts SET status = 'deleted', version = ? WHERE id = ?")
+      .bind_all(a.version, id)
+      .run();
+  // Tell clients while their grants still stand, then end every grant.
+  enqueue_change(a, "account_deletion",
+                 json::serialize(change_value("deleted", true, a)));
+  auto clients = db_.prepare(
+      "SELECT DISTINCT c.id FROM grants g JOIN clients c ON c.id = g.client_id "
+      "WHERE g.account_id = ? AND g.revoked_at IS NULL AND c.data_deletion_url != ''");
+  clients.bind(1, id);
+  std::vector<std::string> to_notify;
+  while (clients.step()) to_notify.push_back(clients.get_text(0));
+  for (const auto& cid : to_notify) {
+    auto& q = db_.cached("SELECT data_deletion_url FROM clients WHERE id = ?");
+    q.bind(1, cid);
+    q.step();
+    const std::string url = q.get_text(0);
+    client c;
+    c.id = cid;
+    enqueue_callback(id, c, "data_deletion", url);
+  }
+  db_.cached("UPDATE grants SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL")
+      .bind_all(unix_millis(clock_.now()), id)
+      .run();
+  db_.cached("DELETE FROM session_accounts WHERE account_id = ?").bind(1, id).run();
+  tx.commit();
+  return a;
+}
+
+result<void> service::follow(std::int64_t follower, std::int64_t followee) {
+  if (follower == followee) return make_error_code(errc::self_follow);
+  std::lock_guard lock(mutex_);
+  for (auto id : {follower, followee}) {
+    auto a = load_account(id);
+    if (!a) return a.error();
+    if (a->status == account_status::deleted) return make_error_code(errc::account_deleted);
+  }
+  db_.cached("INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)")
+      .bind_all(follower, followee, unix_millis(clock_.now()))
+      .run();
+  return {};
+}
+
+result<void> service::unfollow(std::int64_t follower, std::int64_t followee) {
+  std::lock_guard lock(mutex_);
+  db_.cached("DELETE FROM follows WHERE follower = ? AND followee = ?")
+      .bind_all(follower, followee)
+      .run();
+  if (db_.changes() == 0) return make_error_code(errc::not_found);
+  return {};
+}
+
+std::vector<std::int64_t> service::followers_of(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::int64_t> out;
+  auto q = db_.prepare(
+      "SELECT f.follower FROM follows f JOIN accounts a ON a.id = f.follower "
+      "WHERE f.followee = ? AND a.status != 'deleted' ORDER BY f.follower");
+  q.bind(1, id);
+  while (q.step()) out.push_back(q.get_int(0));
+  return out;
+}
+
+result<client> service::register_client(const client_registration& r) {
+  if (r.redirect_uris.empty()) return make_error_code(errc::missing_field);
+  for (const auto& uri : r.redirect_uris) {
+    auto u = boost::urls::parse_absolute_uri(uri);
+    if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->has_fragment())
+      return make_error_code(errc::callback_url_invalid);
+  }
+  for (const auto* url : {&r.deauthorize_url, &r.data_deletion_url}) {
+    if (!url->empty() && !boost::urls::parse_absolute_uri(*url))
+      return make_error_code(errc::callback_url_invalid);
+  }
+  client c;
+  // Numeric ids like Meta's app ids.
+  c.id = std::to_string(1000000000000000 + random_.uniform(9000000000000000));
+  c.secret = to_hex(std::span<const std::uint8_t>(sha256(random_.token(32))).subspan(0, 16));
+  std::vector<std::uint8_t> key(32);
+  random_.fill(key);
+  c.webhook_secret = "whsec_" + base64_encode(key);
+  c.name = r.name.empty() ? "App " + c.id : r.name;
+  c.system = r.system.empty() ? "client-" + c.id : r.system;
+  c.redirect_uris = r.redirect_uris;
+  c.deauthorize_url = r.deauthorize_url;
+  c.data_deletion_url = r.data_deletion_url;
+  boost::json::array uris;
+  for (const auto& u : c.redirect_uris) uris.emplace_back(u);
+  std::lock_guard lock(mutex_);
+  db_.prepare(
+         "INSERT INTO clients (id, secret, name, system, redirect_uris, webhook_secret, "
+         "deauthorize_url, data_deletion_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(c.id, c.secret, c.name, c.system, json::serialize(uris), c.webhook_secret,
+                c.deauthorize_url, c.data_deletion_url)
+      .run();
+  return c;
+}
+
+result<client> service::get_client(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached(
+      "SELECT id, secret, name, system, redirect_uris, webhook_secret, deauthorize_url, "
+      "data_deletion_url FROM clients WHERE id = ?");
+  q.bind(1, id);
+  if (!q.step()) return make_error_code(errc::unknown_client);
+  client c{q.get_text(0), q.get_text(1), q.get_text(2), q.get_text(3), {},
+           q.get_text(5), q.get_text(6), q.get_text(7)};
+  auto uris = json::parse_object(R"({"u":)" + q.get_text(4) + "}");
+  if (uris) {
+    for (const auto& u : uris->at("u").as_array()) c.redirect_uris.emplace_back(u.as_string());
+  }
+  return c;
+}
+
+result<client> service::authenticate_client(std::string_view id, std::string_view secret) {
+  auto c = get_client(id);
+  if (!c || !constant_time_equal(c->secret, secret)) return make_error_code(errc::invalid_client);
+  return c;
+}
+
+void service::record_flow(std::string_view to_system, std::int64_t subject,
+                          const std::vector<std::string>& categories, std::string_view purpose,
+                          std::string_view channel, std::string_view payload, std::string note) {
+  recorder_.record({clock_.now(), cfg_.system_name, std::string(to_system),
+                    std::to_string(subject), categories, std::string(purpose),
+                    std::string(channel), to_hex(sha256(payload)), std::move(note)});
+}
+
+}  // namespace linksim::idp

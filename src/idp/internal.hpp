@@ -1,0 +1,26 @@
+// Helpers shared by the identity provider's implementation files.
+#pragma once
+
+#include "linksim/idp/service.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace linksim::idp::detail {
+
+// SHA-256 of a secret value: tokens, codes and sessions are stored only as hashes.
+inline std::span<const std::uint8_t> hash_bytes(const digest& d) { return d; }
+
+std::vector<std::string> split_list(std::string_view s, std::string_view separators);
+std::string join(const std::vector<std::string>& v, std::string_view sep);
+
+// The scopes the provider knows: what each lets a client read.
+inline constexpr std::string_view scope_profile = "user_profile";
+inline constexpr std::string_view scope_followers = "user_followers";
+bool known_scope(std::string_view s);
+
+// The fideslang-style data categories a webhook field carries.
+std::vector<std::string> categories_of_field(std::string_view field);
+
+}  // namespace linksim::idp::detail

@@ -1,0 +1,453 @@
+// OAuth 2.0 authorization code with PKCE, Meta's token exchanges, revocation and introspection.
+#include "internal.hpp"
+
+#include "linksim/store/sqlite.hpp"
+
+#include <algorithm>
+
+namespace linksim::idp {
+namespace {
+
+using detail::hash_bytes;
+
+bool pkce_chars(std::string_view s) {
+  // RFC 7636 §4.1: unreserved characters only.
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+  });
+}
+
+std::string with_query(std::string_view uri, const http::params& p) {
+  std::string out(uri);
+  out += uri.find('?') == std::string_view::npos ? '?' : '&';
+  out += http::form_encode(p);
+  return out;
+}
+
+std::string oauth_error_name(const boost::system::error_code& ec) {
+  if (is(ec, errc::unsupported_response_type)) return "unsupported_response_type";
+  if (is(ec, errc::invalid_scope)) return "invalid_scope";
+  if (is(ec, errc::access_denied)) return "access_denied";
+  return "invalid_request";
+}
+
+constexpr std::string_view token_columns =
+    "t.kind, t.lifetime, t.issued_at, t.expires_at, t.used_at, t.revoked_at, g.id, g.client_id, "
+    "g.account_id, g.scope, g.revoked_at, c.system, c.secret";
+
+struct token_row {
+  std::string kind, lifetime;
+  std::int64_t issued_at, expires_at;
+  std::optional<std::int64_t> used_at, revoked_at;
+  std::int64_t grant_id;
+  std::string client_id;
+  std::int64_t account_id;
+  std::string scope;
+  std::optional<std::int64_t> grant_revoked_at;
+  std::string client_system, client_secret;
+};
+
+std::optional<token_row> find_token(store::database& db, std::string_view token) {
+  auto& q = db.cached("SELECT " + std::string(token_columns) +
+                      " FROM tokens t JOIN grants g ON g.id = t.grant_id "
+                      "JOIN clients c ON c.id = g.client_id WHERE t.hash = ?");
+  q.bind(1, hash_bytes(sha256(token)));
+  if (!q.step()) return std::nullopt;
+  return token_row{q.get_text(0),     q.get_text(1),      q.get_int(2),      q.get_int(3),
+                   q.get_opt_int(4),  q.get_opt_int(5),   q.get_int(6),      q.get_text(7),
+                   q.get_int(8),      q.get_text(9),      q.get_opt_int(10), q.get_text(11),
+                   q.get_text(12)};
+}
+
+}  // namespace
+
+result<pending_authorization> service::begin_authorization(const authorize_request& req) {
+  auto c = get_client(req.client_id);
+  if (!c) return make_error_code(errc::unknown_client);
+  // RFC 9700 §4.1.3: exact string match, no normalisation.
+  if (std::find(c->redirect_uris.begin(), c->redirect_uris.end(), req.redirect_uri) ==
+      c->redirect_uris.end()) {
+    return make_error_code(errc::redirect_uri_unregistered);
+  }
+  if (req.response_type != "code") return make_error_code(errc::unsupported_response_type);
+  if (req.code_challenge.empty()) return make_error_code(errc::pkce_required);
+  // RFC 7636 §4.3: an absent method means "plain", which this server refuses.
+  if (req.code_challenge_method != "S256") return make_error_code(errc::pkce_method_unsupported);
+  if (req.code_challenge.size() != 43 || !pkce_chars(req.code_challenge))
+    return make_error_code(errc::bad_field);
+  auto scopes = detail::split_list(req.scope, " ,");
+  if (scopes.empty()) scopes.emplace_back(detail::scope_profile);
+  for (const auto& s : scopes)
+    if (!detail::known_scope(s)) return make_error_code(errc::invalid_scope);
+
+  pending_authorization p{random_.token(16), c->id,     c->name, req.redirect_uri,
+                          scopes,            req.state};
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.now();
+  db_.cached("DELETE FROM auth_requests WHERE expires_at <= ?").bind(1, unix_millis(now)).run();
+  db_.cached(
+         "INSERT INTO auth_requests (id, client_id, redirect_uri, scope, state, code_challenge, "
+         "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(p.id, p.client_id, p.redirect_uri, detail::join(scopes, " "), p.state,
+                req.code_challenge, unix_millis(now + cfg_.authorization_request_ttl))
+      .run();
+  return p;
+}
+
+result<pending_authorization> service::get_authorization(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached(
+      "SELECT r.client_id, c.name, r.redirect_uri, r.scope, r.state FROM auth_requests r "
+      "JOIN clients c ON c.id = r.client_id WHERE r.id = ? AND r.expires_at > ?");
+  q.bind_all(id, unix_millis(clock_.now()));
+  if (!q.step()) return make_error_code(errc::authorization_request_unknown);
+  return pending_authorization{std::string(id), q.get_text(0), q.get_text(1), q.get_text(2),
+                               detail::split_list(q.get_text(3), " "), q.get_text(4)};
+}
+
+std::string service::error_redirect(const authorize_request& req,
+                                    const boost::system::error_code& ec) {
+  http::params p{{"error", oauth_error_name(ec)}, {"error_description", ec.message()}};
+  if (!req.state.empty()) p.emplace_back("state", req.state);
+  p.emplace_back("iss", cfg_.issuer);
+  return with_query(req.redirect_uri, p);
+}
+
+result<account> service::authenticate_user(std::string_view username, std::string_view password) {
+  std::string hash;
+  std::int64_t id = 0;
+  std::string status;
+  {
+    std::lock_guard lock(mutex_);
+    auto& q = db_.cached(
+        "SELECT id, password_hash, status FROM accounts WHERE username = ? COLLATE NOCASE "
+        "AND status != 'deleted'");
+    q.bind(1, username);
+    if (q.step()) {
+      id = q.get_int(0);
+      hash = q.get_text(1);
+      status = q.get_text(2);
+    }
+  }
+  // Verify outside the lock; an unknown user costs a hash too, so timing tells nothing.
+  static const std::string dummy = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$"
+                                   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  const bool ok = verify_password(password, hash.empty() ? dummy : hash);
+  if (!ok || id == 0) return make_error_code(errc::login_failed);
+  if (status != "active") return make_error_code(errc::account_inactive);
+  return get_account(id);
+}
+
+std::string service::open_session(std::int64_t account_id, std::string_view existing) {
+  std::lock_guard lock(mutex_);
+  const auto now = unix_millis(clock_.now());
+  std::string token(existing);
+  bool valid = false;
+  if (!token.empty()) {
+    auto& q = db_.cached("SELECT 1 FROM sessions WHERE hash = ? AND expires_at > ?");
+    q.bind_all(hash_bytes(sha256(token)), now);
+    valid = q.step();
+  }
+  store::transaction tx(db_);
+  if (!valid) {
+    token = random_.token(32);
+    db_.cached("INSERT INTO sessions (hash, expires_at) VALUES (?, ?)")
+        .bind_all(hash_bytes(sha256(token)), now + cfg_.session_ttl.count())
+        .run();
+  }
+  db_.cached("INSERT OR IGNORE INTO session_accounts (session, account_id, added_at) "
+             "VALUES (?, ?, ?)")
+      .bind_all(hash_bytes(sha256(token)), account_id, now)
+      .run();
+  tx.commit();
+  return token;
+}
+
+std::vector<account> service::session_accounts(std::string_view session) {
+  std::vector<account> out;
+  if (session.empty()) return out;
+  std::vector<std::int64_t> ids;
+  {
+    std::lock_guard lock(mutex_);
+    auto& q = db_.cached(
+        "SELECT sa.account_id FROM session_accounts sa JOIN sessions s ON s.hash = sa.session "
+        "WHERE s.hash = ? AND s.expires_at > ? ORDER BY sa.added_at, sa.account_id");
+    q.bind_all(hash_bytes(sha256(session)), unix_millis(clock_.now()));
+    while (q.step()) ids.push_back(q.get_int(0));
+  }
+  for (auto id : ids) {
+    auto a = get_account(id);
+    if (a && a->status != account_status::deleted) out.push_back(*a);
+  }
+  return out;
+}
+
+result<std::string> service::approve(std::string_view request_id, std::string_view session,
+                                     std::int64_t account_id) {
+  const auto accounts = session_accounts(session);
+  const auto chosen = std::find_if(accounts.begin(), accounts.end(),
+                                   [&](const account& a) { return a.id == account_id; });
+  if (chosen == accounts.end()) return make_error_code(errc::session_account_unknown);
+  if (chosen->status != account_status::active) return make_error_code(errc::account_inactive);
+
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.now();
+  store::transaction tx(db_);
+  auto& q = db_.cached(
+      "SELECT client_id, redirect_uri, scope, state, code_challenge FROM auth_requests "
+      "WHERE id = ? AND expires_at > ?");
+  q.bind_all(request_id, unix_millis(now));
+  if (!q.step()) return make_error_code(errc::authorization_request_unknown);
+  const std::string client_id = q.get_text(0), redirect_uri = q.get_text(1),
+                    scope = q.get_text(2), state = q.get_text(3), challenge = q.get_text(4);
+  db_.cached("DELETE FROM auth_requests WHERE id = ?").bind(1, request_id).run();
+  db_.cached("INSERT INTO grants (client_id, account_id, scope, created_at) VALUES (?, ?, ?, ?)")
+      .bind_all(client_id, account_id, scope, unix_millis(now))
+      .run();
+  const std::int64_t grant_id = db_.last_insert_rowid();
+  const std::string code = random_.token(32);
+  db_.cached(
+         "INSERT INTO codes (hash, grant_id, redirect_uri, code_challenge, expires_at) "
+         "VALUES (?, ?, ?, ?, ?)")
+      .bind_all(hash_bytes(sha256(code)), grant_id, redirect_uri, challenge,
+                unix_millis(now + cfg_.code_ttl))
+      .run();
+  tx.commit();
+  http::params p{{"code", code}};
+  if (!state.empty()) p.emplace_back("state", state);
+  p.emplace_back("iss", cfg_.issuer);  // RFC 9207
+  // Meta appends "#_" to the redirect; it is not part of the code.
+  return with_query(redirect_uri, p) + "#_";
+}
+
+result<std::string> service::deny(std::string_view request_id) {
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached(
+      "SELECT redirect_uri, state FROM auth_requests WHERE id = ? AND expires_at > ?");
+  q.bind_all(request_id, unix_millis(clock_.now()));
+  if (!q.step()) return make_error_code(errc::authorization_request_unknown);
+  const std::string redirect_uri = q.get_text(0), state = q.get_text(1);
+  db_.cached("DELETE FROM auth_requests WHERE id = ?").bind(1, request_id).run();
+  http::params p{{"error", "access_denied"},
+                 {"error_reason", "user_denied"},
+                 {"error_description", "The user denied your request."}};
+  if (!state.empty()) p.emplace_back("state", state);
+  p.emplace_back("iss", cfg_.issuer);
+  return with_query(redirect_uri, p);
+}
+
+result<token_response> service::issue_tokens(std::int64_t grant_id, bool with_refresh,
+                                             milliseconds access_ttl, std::string_view lifetime) {
+  const auto now = clock_.now();
+  token_response out;
+  out.access_token = random_.token(32);
+  out.expires_in = std::chrono::duration_cast<std::chrono::seconds>(access_ttl).count();
+  auto& ins = db_.cached(
+      "INSERT INTO tokens (hash, grant_id, kind, lifetime, issued_at, expires_at) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
+  ins.bind_all(hash_bytes(sha256(out.access_token)), grant_id, "access", lifetime,
+               unix_millis(now), unix_millis(now + access_ttl))
+      .run();
+  if (with_refresh) {
+    out.refresh_token = random_.token(32);
+    auto& r = db_.cached(
+        "INSERT INTO tokens (hash, grant_id, kind, lifetime, issued_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
+    r.bind_all(hash_bytes(sha256(out.refresh_token)), grant_id, "refresh", "refresh",
+               unix_millis(now), unix_millis(now + cfg_.refresh_token_ttl))
+        .run();
+  }
+  auto& g = db_.cached("SELECT account_id, scope FROM grants WHERE id = ?");
+  g.bind(1, grant_id);
+  g.step();
+  out.user_id = g.get_int(0);
+  out.scopes = detail::split_list(g.get_text(1), " ");
+  return out;
+}
+
+void service::revoke_grant(std::int64_t grant_id) {
+  const auto now = unix_millis(clock_.now());
+  db_.cached("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+      .bind_all(now, grant_id)
+      .run();
+  db_.cached("UPDATE tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL")
+      .bind_all(now, grant_id)
+      .run();
+}
+
+result<token_response> service::exchange_code(const client& c, std::string_view code,
+                                              std::string_view redirect_uri,
+                                              std::string_view verifier, bool with_refresh) {
+  std::lock_guard lock(mutex_);
+  const auto now = unix_millis(clock_.now());
+  store::transaction tx(db_);
+  auto& q = db_.cached(
+      "SELECT k.grant_id, k.redirect_uri, k.code_challenge, k.expires_at, k.used_at, "
+      "g.client_id, g.revoked_at, a.status FROM codes k JOIN grants g ON g.id = k.grant_id "
+      "JOIN accounts a ON a.id = g.account_id WHERE k.hash = ?");
+  q.bind(1, hash_bytes(sha256(code)));
+  if (!q.step()) return make_error_code(errc::code_not_found);
+  const std::int64_t grant_id = q.get_int(0);
+  const std::string stored_redirect = q.get_text(1), challenge = q.get_text(2);
+  const std::int64_t expires_at = q.get_int(3);
+  const bool used = !q.is_null(4);
+  const std::string client_id = q.get_text(5);
+  const bool grant_revoked = !q.is_null(6);
+  const std::string status = q.get_text(7);
+
+  if (client_id != c.id) return make_error_code(errc::code_client_mismatch);
+  if (used) {
+    // RFC 6749 §4.1.2: a code used twice may have leaked; take back what it bought.
+    revoke_grant(grant_id);
+    tx.commit();
+    return make_error_code(errc::code_reused);
+  }
+  // From here on the code is spent, whatever else is wrong with the request.
+  db_.cached("UPDATE codes SET used_at = ? WHERE hash = ?")
+      .bind_all(now, hash_bytes(sha256(code)))
+      .run();
+  boost::system::error_code failure;
+  if (expires_at <= now) failure = errc::code_expired;
+  else if (grant_revoked) failure = errc::code_not_found;
+  else if (redirect_uri != stored_redirect) failure = errc::redirect_uri_mismatch;
+  else if (verifier.empty()) failure = errc::pkce_verifier_missing;
+  else if (verifier.size() < 43 || verifier.size() > 128 || !pkce_chars(verifier))
+    failure = errc::pkce_verifier_malformed;
+  else if (!constant_time_equal(base64url_encode(sha256(verifier)), challenge))
+    failure = errc::pkce_verifier_mismatch;
+  else if (status != "active") failure = errc::account_inactive;
+  if (failure) {
+    tx.commit();
+    return failure;
+  }
+  auto tokens = issue_tokens(grant_id, with_refresh, cfg_.short_token_ttl, "short");
+  tx.commit();
+  return tokens;
+}
+
+result<token_response> service::refresh(const client& c, std::string_view refresh_token) {
+  std::lock_guard lock(mutex_);
+  const auto now = unix_millis(clock_.now());
+  store::transaction tx(db_);
+  auto t = find_token(db_, refresh_token);
+  if (!t || t->kind != "refresh" || t->client_id != c.id)
+    return make_error_code(errc::refresh_token_invalid);
+  if (t->used_at) {
+    // RFC 9700 §4.14.2: a rotated refresh token came back, so one of the two holders is an
+    // attacker. Revoke the whole family.
+    revoke_grant(t->grant_id);
+    tx.commit();
+    return make_error_code(errc::refresh_token_replayed);
+  }
+  if (t->revoked_at || t->grant_revoked_at || t->expires_at <= now)
+    return make_error_code(errc::refresh_token_invalid);
+  db_.cached("UPDATE tokens SET used_at = ? WHERE hash = ?")
+      .bind_all(now, hash_bytes(sha256(refresh_token)))
+      .run();
+  auto tokens = issue_tokens(t->grant_id, true, cfg_.short_token_ttl, "short");
+  tx.commit();
+  return tokens;
+}
+
+result<token_response> service::exchange_long_lived(std::string_view client_secret,
+                                                    std::string_view access_token) {
+  std::lock_guard lock(mutex_);
+  const auto now = unix_millis(clock_.now());
+  store::transaction tx(db_);
+  auto t = find_token(db_, access_token);
+  if (!t || t->kind != "access" || t->revoked_at || t->grant_revoked_at)
+    return make_error_code(errc::token_invalid);
+  if (t->expires_at <= now) return make_error_code(errc::token_expired);
+  if (!constant_time_equal(t->client_secret, client_secret))
+    return make_error_code(errc::invalid_client);
+  if (t->lifetime != "short") return make_error_code(errc::token_wrong_kind);
+  auto tokens = issue_tokens(t->grant_id, false, cfg_.long_token_ttl, "long");
+  tx.commit();
+  return tokens;
+}
+
+result<token_response> service::refresh_long_lived(std::string_view access_token) {
+  std::lock_guard lock(mutex_);
+  const auto now = unix_millis(clock_.now());
+  store::transaction tx(db_);
+  auto t = find_token(db_, access_token);
+  if (!t || t->kind != "access" || t->revoked_at || t->grant_revoked_at)
+    return make_error_code(errc::token_invalid);
+  if (t->expires_at <= now) return make_error_code(errc::token_expired);
+  if (t->lifetime != "long") return make_error_code(errc::token_wrong_kind);
+  if (now - t->issued_at < cfg_.long_token_min_refresh_age.count())
+    return make_error_code(errc::token_too_young);
+  // The old token stays valid until it expires: Meta documents no revocation on refresh.
+  auto tokens = issue_tokens(t->grant_id, false, cfg_.long_token_ttl, "long");
+  tx.commit();
+  return tokens;
+}
+
+void service::revoke(const client& c, std::string_view token) {
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  auto t = find_token(db_, token);
+  // RFC 7009 §2.2: an unknown token, or one of another client, is answered as if revoked, so
+  // the endpoint says nothing about tokens the caller does not hold.
+  if (!t || t->client_id != c.id) return;
+  if (t->kind == "refresh") {
+    // RFC 7009 §2.1: revoking a refresh token also ends the access tokens of its grant.
+    revoke_grant(t->grant_id);
+  } else {
+    db_.cached("UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL")
+        .bind_all(unix_millis(clock_.now()), hash_bytes(sha256(token)))
+        .run();
+  }
+  tx.commit();
+}
+
+introspection service::introspect(const client& c, std::string_view token) {
+  std::lock_guard lock(mutex_);
+  const auto now = unix_millis(clock_.now());
+  auto t = find_token(db_, token);
+  introspection out;
+  if (!t || t->client_id != c.id || t->revoked_at || t->grant_revoked_at || t->used_at ||
+      t->expires_at <= now) {
+    return out;
+  }
+  out.active = true;
+  out.client_id = t->client_id;
+  out.user_id = t->account_id;
+  auto a = load_account(t->account_id);
+  if (a) out.username = a->username;
+  out.scopes = detail::split_list(t->scope, " ");
+  out.token_type = t->kind == "refresh" ? "refresh_token" : "access_token";
+  out.issued_at = t->issued_at / 1000;
+  out.expires_at = t->expires_at / 1000;
+  return out;
+}
+
+result<token_grant> service::check_access_token(std::string_view token) {
+  std::lock_guard lock(mutex_);
+  auto t = find_token(db_, token);
+  if (!t || t->kind != "access" || t->revoked_at || t->grant_revoked_at)
+    return make_error_code(errc::token_invalid);
+  if (t->expires_at <= unix_millis(clock_.now())) return make_error_code(errc::token_expired);
+  return token_grant{t->account_id, t->client_id, t->client_system,
+                     detail::split_list(t->scope, " ")};
+}
+
+result<void> service::deauthorize(std::int64_t account_id, std::string_view client_id) {
+  auto c = get_client(client_id);
+  if (!c) return make_error_code(errc::not_found);
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  auto q = db_.prepare(
+      "SELECT id FROM grants WHERE account_id = ? AND client_id = ? AND revoked_at IS NULL");
+  q.bind_all(account_id, client_id);
+  std::vector<std::int64_t> grants;
+  while (q.step()) grants.push_back(q.get_int(0));
+  if (grants.empty()) return make_error_code(errc::not_found);
+  for (auto g : grants) revoke_grant(g);
+  if (!c->deauthorize_url.empty()) enqueue_callback(account_id, *c, "deauthorize", c->deauthorize_url);
+  tx.commit();
+  return {};
+}
+
+}  // namespace linksim::idp
