@@ -74,10 +74,13 @@ std::string request::cookie(std::string_view name) const {
 result<params> parse_form(std::string_view text) {
   params out;
   if (text.empty()) return out;
-  if (!boost::urls::parse_query(text)) return make_error_code(errc::bad_form);
+  // Boost.URL 1.81's params_view reads the view to its first NUL, past the end of a substring:
+  // give it a terminated copy.
+  const std::string copy(text);
+  if (!boost::urls::parse_query(copy)) return make_error_code(errc::bad_form);
   boost::urls::encoding_opts opt;
   opt.space_as_plus = true;
-  for (auto p : boost::urls::params_view(text, opt)) {
+  for (auto p : boost::urls::params_view(copy, opt)) {
     if (p.key.empty() && p.value.empty()) continue;
     out.emplace_back(p.key, p.value);
   }

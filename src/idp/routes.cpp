@@ -119,9 +119,7 @@ response graph_error(service& s, const boost::system::error_code& ec) {
                  {"code", code},
                  {"fbtrace_id", s.random().token(9)}};
   if (is(ec, errc::token_expired)) err["error_subcode"] = 463;
-  response r = json::response(status, bj::object{{"error", std::move(err)}});
-  if (code == 190) r.headers.set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-  return r;
+  return json::response(status, bj::object{{"error", std::move(err)}});
 }
 
 // Errors of the admin API.

@@ -281,12 +281,21 @@ std::size_t service::dispatch_due() {
   }
   // Send without holding the lock: a slow receiver must not stall the provider. Only one
   // dispatcher runs, so no delivery is sent twice at once.
+  std::size_t sent = 0;
   for (const auto& o : batch) {
+    {
+      // An earlier answer in this batch (a 410) may have disabled this one.
+      std::lock_guard lock(mutex_);
+      auto& q = db_.cached("SELECT state FROM deliveries WHERE id = ?");
+      q.bind(1, o.id);
+      if (!q.step() || q.get_text(0) != "pending") continue;
+    }
     auto res = transport_.send(o.request);
+    ++sent;
     std::lock_guard lock(mutex_);
     finish_delivery(o, res);
   }
-  return batch.size();
+  return sent;
 }
 
 std::optional<time_point> service::next_delivery_due() {

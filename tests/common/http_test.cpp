@@ -23,6 +23,13 @@ TEST(ParseForm, ReportsRepeatedParameters) {
   EXPECT_TRUE(repeated);
 }
 
+TEST(ParseForm, StopsAtTheEndOfASubstring) {
+  const std::string_view url = "code=x&iss=y#_";
+  auto p = parse_form(url.substr(0, url.find('#')));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(*find_param(*p, "iss"), "y");
+}
+
 TEST(ParseForm, RejectsBadEscapes) { EXPECT_FALSE(parse_form("a=%zz")); }
 
 TEST(FormEncode, RoundTrips) {

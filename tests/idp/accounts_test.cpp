@@ -1,0 +1,94 @@
+// Tests of accounts: Instagram's username rules, case-insensitive uniqueness, profile changes
+// going to the outbox, deletion and follows.
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim::idp {
+namespace {
+
+using testing::idp_fixture;
+
+TEST(Username, FollowsInstagramRules) {
+  for (const char* ok : {"a", "alice", "alice.b", "al_ice", "A1_.b2", "abcdefghijklmnopqrstuvwxyz1234"})
+    EXPECT_TRUE(valid_username(ok)) << ok;
+  for (const char* bad : {"", ".alice", "alice.", "al..ice", "al ice", "alice!", "élodie",
+                          "abcdefghijklmnopqrstuvwxyz12345"})
+    EXPECT_FALSE(valid_username(bad)) << bad;
+}
+
+TEST(Accounts, UsernamesAreUniqueIgnoringCase) {
+  idp_fixture f;
+  const auto a = f.make_account("Alice");
+  EXPECT_TRUE(is(f.idp.create_account({"alice", "password1"}).error(), errc::username_taken));
+  EXPECT_TRUE(is(f.idp.create_account({"bad name", "password1"}).error(), errc::username_invalid));
+  EXPECT_EQ(f.idp.find_account("ALICE")->id, a.id);
+  EXPECT_GE(a.id, 1784140000000000);
+  EXPECT_LT(a.id, 1LL << 53);
+}
+
+TEST(Accounts, RenameFreesTheOldNameAndVersionsEachChange) {
+  idp_fixture f;
+  const auto a = f.make_account("alice");
+  f.make_account("bob");
+  EXPECT_TRUE(is(f.idp.update_profile(a.id, {.username = "BOB"}).error(), errc::username_taken));
+  auto renamed = f.idp.update_profile(a.id, {.username = "alice2", .bio = "new bio"});
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(renamed->username, "alice2");
+  EXPECT_EQ(renamed->version, a.version + 2);  // one version per changed field
+  EXPECT_EQ(renamed->id, a.id);                // the id never changes
+  EXPECT_TRUE(f.idp.create_account({"alice", "password1"}));
+}
+
+TEST(Accounts, DeletionFreesTheUsernameAndEndsTokens) {
+  idp_fixture f;
+  const auto a = f.make_account("alice");
+  auto deleted = f.idp.delete_account(a.id);
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->status, account_status::deleted);
+  EXPECT_TRUE(is(f.idp.delete_account(a.id).error(), errc::account_deleted));
+  EXPECT_TRUE(is(f.idp.update_profile(a.id, {.bio = "x"}).error(), errc::account_deleted));
+  auto again = f.idp.create_account({"alice", "password1"});
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->id, a.id);
+}
+
+TEST(Accounts, FollowsCountOnlyLivingAccounts) {
+  idp_fixture f;
+  const auto a = f.make_account("alice"), b = f.make_account("bob"), c = f.make_account("carol");
+  ASSERT_TRUE(f.idp.follow(b.id, a.id));
+  ASSERT_TRUE(f.idp.follow(c.id, a.id));
+  ASSERT_TRUE(f.idp.follow(c.id, a.id));  // idempotent
+  EXPECT_TRUE(is(f.idp.follow(a.id, a.id).error(), errc::self_follow));
+  EXPECT_EQ(f.idp.get_account(a.id)->followers_count, 2);
+  ASSERT_TRUE(f.idp.delete_account(c.id));
+  EXPECT_EQ(f.idp.get_account(a.id)->followers_count, 1);
+  EXPECT_EQ(f.idp.followers_of(a.id), std::vector<std::int64_t>{b.id});
+}
+
+TEST(Accounts, PicturesAreStoredByContentHash) {
+  idp_fixture f;
+  const auto a = f.make_account("alice");
+  EXPECT_TRUE(is(f.idp.set_picture(a.id, {"text/html", "<x>"}).error(), errc::unsupported_media_type));
+  auto p = f.idp.set_picture(a.id, {"image/png", "\x89PNG fake bytes"});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->picture_sha256, to_hex(sha256("\x89PNG fake bytes")));
+  EXPECT_EQ(p->picture_url, "http://idp.test/pictures/" + p->picture_sha256);
+  EXPECT_EQ(f.idp.get_picture(p->picture_sha256)->bytes, "\x89PNG fake bytes");
+}
+
+TEST(Accounts, InactiveAccountsCannotLogIn) {
+  idp_fixture f;
+  const auto a = f.make_account("alice");
+  EXPECT_TRUE(f.idp.authenticate_user("ALICE", "password-alice"));
+  EXPECT_TRUE(is(f.idp.authenticate_user("alice", "wrong").error(), errc::login_failed));
+  EXPECT_TRUE(is(f.idp.authenticate_user("nobody", "x").error(), errc::login_failed));
+  for (auto s : {account_status::restricted, account_status::suspended, account_status::banned}) {
+    ASSERT_TRUE(f.idp.update_profile(a.id, {.status = s}));
+    EXPECT_TRUE(is(f.idp.authenticate_user("alice", "password-alice").error(), errc::account_inactive))
+        << to_string(s);
+  }
+}
+
+}  // namespace
+}  // namespace linksim::idp

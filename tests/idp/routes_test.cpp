@@ -1,0 +1,192 @@
+// Tests of the provider's HTTP routes called as a function: status codes, error bodies, pages,
+// the admin API and the evidence each profile read leaves.
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim::idp {
+namespace {
+
+using testing::body_json;
+using testing::idp_fixture;
+
+TEST(ErrorMapping, EveryErrorHasAStatus) {
+  for (int e = static_cast<int>(errc::bad_json); e <= static_cast<int>(errc::upstream_bad_response); ++e) {
+    const auto info = describe(make_error_code(static_cast<errc>(e)));
+    EXPECT_GE(info.status, 400) << e;
+    EXPECT_NE(info.code, "internal_error") << e;
+  }
+}
+
+TEST(AdminApi, NeedsTheAdminToken) {
+  idp_fixture f;
+  auto r = f.call("GET", "/admin/accounts?username=x");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(body_json(r).at("error").at("code"), "unauthorized");
+  r = f.call("GET", "/admin/accounts?username=x", "", "", {{"Authorization", "Bearer wrong"}});
+  EXPECT_EQ(r.status, 401);
+}
+
+TEST(AdminApi, CreatesRenamesAndReportsClearErrors) {
+  idp_fixture f;
+  auto r = f.admin("POST", "/admin/accounts", R"({"username":"alice","password":"password1","name":"A"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id(body_json(r).at("id").as_string());
+  EXPECT_EQ(f.admin("POST", "/admin/accounts", R"({"username":"ALICE","password":"password1"})").status, 409);
+  EXPECT_EQ(f.admin("POST", "/admin/accounts", R"({"username":"a b","password":"password1"})").status, 400);
+  EXPECT_EQ(f.admin("POST", "/admin/accounts", R"({"username":"bob","password":"short"})").status, 400);
+  r = f.admin("POST", "/admin/accounts", "{not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.headers.get("Content-Type"), "application/json");
+  EXPECT_EQ(body_json(r).at("error").at("code"), "invalid_request");
+  r = f.admin("POST", "/admin/accounts", R"({"username":7,"password":"password1"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("username must be a string"), std::string::npos);
+
+  r = f.admin("PATCH", "/admin/accounts/" + id, R"({"username":"alice.b","biography":"hi"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_json(r).at("username"), "alice.b");
+  EXPECT_EQ(f.admin("PATCH", "/admin/accounts/" + id, R"({"email":"x"})").status, 400);
+  EXPECT_EQ(f.admin("PATCH", "/admin/accounts/" + id, R"({"status":"deleted"})").status, 400);
+  EXPECT_EQ(f.admin("PATCH", "/admin/accounts/" + id, R"({"status":"suspended"})").status, 200);
+  EXPECT_EQ(f.admin("GET", "/admin/accounts?username=ALICE.B").status, 200);
+  EXPECT_EQ(f.admin("GET", "/admin/accounts/123").status, 404);
+  EXPECT_EQ(f.admin("GET", "/admin/accounts/abc").status, 404);
+  EXPECT_EQ(f.admin("DELETE", "/admin/accounts/" + id).status, 200);
+  EXPECT_EQ(f.admin("DELETE", "/admin/accounts/" + id).status, 410);
+  r = f.admin("PUT", "/admin/accounts/" + id);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers.get("Allow"), "GET, PATCH, DELETE");
+}
+
+TEST(AdminApi, UploadsPicturesAndServesThem) {
+  idp_fixture f;
+  const auto a = f.make_account("alice");
+  http::request req;
+  req.method = "PUT";
+  req.target = "/admin/accounts/" + std::to_string(a.id) + "/picture";
+  req.body = "GIF89a...";
+  req.headers.set("Content-Type", "image/gif");
+  req.headers.set("Authorization", "Bearer admin-secret");
+  auto r = f.handler(req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string sha(body_json(r).at("profile_picture_sha256").as_string());
+  r = f.call("GET", "/pictures/" + sha);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "GIF89a...");
+  EXPECT_EQ(r.headers.get("Content-Type"), "image/gif");
+  req.headers.set("Content-Type", "text/plain");
+  EXPECT_EQ(f.handler(req).status, 415);
+}
+
+TEST(Routes, UnknownPathsAndMethodsGetJsonErrors) {
+  idp_fixture f;
+  auto r = f.call("GET", "/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(body_json(r).at("error").at("code"), "not_found");
+  r = f.call("GET", "/oauth/token");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers.get("Allow"), "POST");
+}
+
+TEST(Routes, MetadataDescribesTheServer) {
+  idp_fixture f;
+  const auto m = body_json(f.call("GET", "/.well-known/oauth-authorization-server"));
+  EXPECT_EQ(m.at("issuer"), "http://idp.test");
+  EXPECT_EQ(m.at("code_challenge_methods_supported").as_array().size(), 1u);
+  EXPECT_EQ(m.at("authorization_response_iss_parameter_supported"), true);
+}
+
+TEST(Routes, TokenEndpointNeedsAFormAndKnownGrant) {
+  idp_fixture f;
+  const auto app = f.make_client();
+  auto r = f.call("POST", "/oauth/token", "{}", "application/json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body_json(r).at("error"), "invalid_request");
+  r = f.form("/oauth/token", {{"grant_type", "password"}, {"client_id", app.id}, {"client_secret", app.secret}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body_json(r).at("error"), "unsupported_grant_type");
+  EXPECT_EQ(r.headers.get("Cache-Control"), "no-store");
+  r = f.form("/oauth/token", {{"grant_type", "authorization_code"}, {"code", "a"}, {"code", "b"},
+                              {"client_id", app.id}, {"client_secret", app.secret}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body_json(r).at("error"), "invalid_request");
+  // Basic and form credentials together are ambiguous (RFC 6749 §2.3.1).
+  r = f.form("/oauth/token", {{"grant_type", "authorization_code"}, {"client_secret", app.secret}},
+             {{"Authorization", "Basic " + base64_encode(as_bytes(app.id + ":" + app.secret))}});
+  EXPECT_EQ(body_json(r).at("error"), "invalid_request");
+  r = f.form("/oauth/token", {{"grant_type", "authorization_code"}},
+             {{"Authorization", "Basic " + base64_encode(as_bytes(app.id + ":wrong"))}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.headers.get("WWW-Authenticate"), "Basic realm=\"linksim\"");
+}
+
+TEST(Routes, MetaEndpointsAnswerInMetasErrorShape) {
+  idp_fixture f;
+  const auto app = f.make_client();
+  auto r = f.form("/oauth/access_token", {{"client_id", app.id}, {"client_secret", app.secret},
+                                          {"grant_type", "authorization_code"}, {"code", "nope"},
+                                          {"redirect_uri", "http://app.test/cb"}});
+  EXPECT_EQ(r.status, 400);
+  const auto b = body_json(r);
+  EXPECT_EQ(b.at("error_type"), "OAuthException");
+  EXPECT_EQ(b.at("code"), 400);
+  EXPECT_EQ(b.at("error_message"), "Matching code was not found or was already used");
+  r = f.call("GET", "/access_token?grant_type=ig_exchange_token&client_secret=x&access_token=y");
+  EXPECT_EQ(body_json(r).at("error_type"), "OAuthException");
+}
+
+TEST(Routes, ProfileApiRejectsBadTokensWithCode190) {
+  idp_fixture f;
+  auto r = f.call("GET", "/me?fields=id,username", "", "", {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(r.status, 400);  // Meta's Graph API answers 400 with code 190
+  EXPECT_EQ(body_json(r).at("error").at("code"), 190);
+  EXPECT_EQ(body_json(r).at("error").at("type"), "OAuthException");
+  EXPECT_TRUE(f.recorder.flows.empty());
+}
+
+TEST(Pages, AuthorizeWithBadRedirectShowsAPageAndNeverRedirects) {
+  idp_fixture f;
+  const auto app = f.make_client();
+  auto r = f.call("GET", "/oauth/authorize?client_id=" + app.id +
+                             "&redirect_uri=http%3A%2F%2Fevil.test%2Fcb&response_type=code");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_FALSE(r.headers.has("Location"));
+  EXPECT_NE(r.headers.get("Content-Type").find("text/html"), std::string_view::npos);
+}
+
+TEST(Pages, LoginPageEscapesAndCsrfIsChecked) {
+  idp_fixture f;
+  auto reg = f.idp.register_client({"<script>alert(1)</script>", "x", {"http://app.test/cb"}, "", ""});
+  ASSERT_TRUE(reg);
+  auto p = f.idp.begin_authorization({reg->id, "http://app.test/cb", "code", "", "",
+                                      testing::challenge_for(testing::verifier_for()), "S256"});
+  ASSERT_TRUE(p);
+  auto page = f.call("GET", "/oauth/login?request=" + p->id);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;script&gt;"), std::string::npos);
+  EXPECT_EQ(page.headers.get("X-Frame-Options"), "DENY");
+  EXPECT_NE(page.headers.get("Set-Cookie").find("idp_csrf="), std::string_view::npos);
+
+  f.make_account("alice");
+  auto r = f.form("/oauth/login", {{"request", p->id}, {"csrf", "forged"}, {"username", "alice"},
+                                   {"password", "password-alice"}},
+                  {{"Cookie", "idp_csrf=the-real-token-in-the-cookie"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_FALSE(r.headers.has("Set-Cookie"));
+  r = f.form("/oauth/login", {{"request", p->id}, {"csrf", "the-real-token-in-the-cookie"},
+                              {"username", "alice"}, {"password", "wrong"}},
+             {{"Cookie", "idp_csrf=the-real-token-in-the-cookie"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(r.body.find("incorrect"), std::string::npos);
+  r = f.form("/oauth/login", {{"request", p->id}, {"csrf", "the-real-token-in-the-cookie"},
+                              {"username", "alice"}, {"password", "password-alice"}},
+             {{"Cookie", "idp_csrf=the-real-token-in-the-cookie"}});
+  EXPECT_EQ(r.status, 303);
+  EXPECT_NE(r.headers.get("Set-Cookie").find("idp_session="), std::string_view::npos);
+  EXPECT_NE(r.headers.get("Set-Cookie").find("HttpOnly"), std::string_view::npos);
+}
+
+}  // namespace
+}  // namespace linksim::idp

@@ -1,0 +1,269 @@
+// Tests of webhook delivery: the handshake, the envelope, signatures checked by an independent
+// verifier (OpenSSL called directly), retries with backoff, Retry-After, 410, dead letters and
+// replay, and signed_request callbacks.
+#include "support.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <boost/json/parse.hpp>
+
+#include <gtest/gtest.h>
+
+namespace linksim::idp {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::idp_fixture;
+
+// An independent verifier: raw OpenSSL, not linksim's crypto wrappers.
+std::string raw_hmac_hex(const std::string& key, const std::string& data) {
+  unsigned char out[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < len; ++i) {
+    s += hex[out[i] >> 4];
+    s += hex[out[i] & 15];
+  }
+  return s;
+}
+
+std::string raw_b64(const unsigned char* p, int n) {
+  std::string s(4 * ((n + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(s.data()), p, n);
+  return s;
+}
+
+bool standard_webhooks_valid(const http::request& r, const std::string& whsec) {
+  std::string secret_b64 = whsec.substr(6);
+  std::string key(secret_b64.size(), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()),
+                                reinterpret_cast<const unsigned char*>(secret_b64.data()),
+                                static_cast<int>(secret_b64.size()));
+  key.resize(static_cast<std::size_t>(n) - std::count(secret_b64.begin(), secret_b64.end(), '='));
+  const std::string content = std::string(r.headers.get("webhook-id")) + "." +
+                              std::string(r.headers.get("webhook-timestamp")) + "." + r.body;
+  unsigned char mac[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &len);
+  return r.headers.get("webhook-signature") == "v1," + raw_b64(mac, 32);
+}
+
+struct hooks : idp_fixture {
+  client app = make_client();
+  account alice = make_account("alice");
+
+  hooks() {
+    transport.answer = testing::echo_challenge;
+    EXPECT_TRUE(idp.subscribe(app.id, "http://app.test/hook", "vt", {}));
+    // Alice signs up with the app: a grant makes the app a recipient of her changes.
+    auto p = idp.begin_authorization({app.id, "http://app.test/cb", "code", "", "",
+                                      testing::challenge_for(testing::verifier_for()), "S256"});
+    EXPECT_TRUE(idp.approve(p->id, idp.open_session(alice.id, ""), alice.id));
+    transport.sent.clear();
+  }
+};
+
+TEST(Subscription, NeedsTheChallengeEchoed) {
+  idp_fixture f;
+  const auto app = f.make_client();
+  f.transport.answer = [](const http::request&) -> result<http::response> {
+    http::response r;
+    r.body = "wrong";
+    return r;
+  };
+  EXPECT_TRUE(is(f.idp.subscribe(app.id, "http://app.test/hook", "vt", {}).error(),
+                 errc::subscription_handshake_failed));
+  ASSERT_EQ(f.transport.sent.size(), 1u);
+  EXPECT_NE(f.transport.sent[0].target.find("hub.mode=subscribe"), std::string::npos);
+  EXPECT_NE(f.transport.sent[0].target.find("hub.verify_token=vt"), std::string::npos);
+  f.transport.answer = testing::echo_challenge;
+  EXPECT_TRUE(f.idp.subscribe(app.id, "http://app.test/hook", "vt", {"username"}));
+  EXPECT_TRUE(is(f.idp.subscribe(app.id, "http://app.test/hook", "vt", {"email"}).error(), errc::bad_field));
+  EXPECT_TRUE(is(f.idp.subscribe(app.id, "ftp://x", "vt", {}).error(), errc::callback_url_invalid));
+}
+
+TEST(Webhook, RenameIsDeliveredInMetasEnvelopeWithValidSignatures) {
+  hooks f;
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "alice.new"}));
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  ASSERT_EQ(f.transport.sent.size(), 1u);
+  const auto& r = f.transport.sent[0];
+  EXPECT_EQ(r.target, "http://app.test/hook");
+  EXPECT_EQ(r.headers.get("X-Hub-Signature-256"), "sha256=" + raw_hmac_hex(f.app.secret, r.body));
+  EXPECT_TRUE(standard_webhooks_valid(r, f.app.webhook_secret));
+  EXPECT_EQ(r.headers.get("webhook-timestamp"), std::to_string(unix_seconds(f.clock.now())));
+
+  const auto body = boost::json::parse(r.body).as_object();
+  EXPECT_EQ(body.at("object"), "user");
+  const auto& entry = body.at("entry").as_array().at(0).as_object();
+  EXPECT_EQ(entry.at("id").as_string(), std::to_string(f.alice.id));
+  const auto& change = entry.at("changes").as_array().at(0).as_object();
+  EXPECT_EQ(change.at("field"), "username");
+  EXPECT_EQ(change.at("value").at("username"), "alice.new");
+  EXPECT_EQ(change.at("value").at("previous_username"), "alice");
+  EXPECT_EQ(change.at("value").at("version"), f.alice.version + 1);
+
+  // Delivered once: nothing more is due.
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  // The flow is evidence: the username went to the app's system.
+  ASSERT_FALSE(f.recorder.flows.empty());
+  const auto& flow = f.recorder.flows.back();
+  EXPECT_EQ(flow.to, "threads");
+  EXPECT_EQ(flow.channel, "webhook");
+  EXPECT_EQ(flow.subject, std::to_string(f.alice.id));
+  EXPECT_EQ(flow.categories, (std::vector<std::string>{"user.unique_id", "user.account.username"}));
+  EXPECT_EQ(flow.payload_digest, to_hex(sha256(r.body)));
+}
+
+TEST(Webhook, TamperedBodyFailsTheIndependentCheck) {
+  hooks f;
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.bio = "x"}));
+  f.idp.dispatch_due();
+  auto r = f.transport.sent.at(0);
+  r.body[r.body.size() / 2] ^= 1;
+  EXPECT_NE(r.headers.get("X-Hub-Signature-256"), "sha256=" + raw_hmac_hex(f.app.secret, r.body));
+  EXPECT_FALSE(standard_webhooks_valid(r, f.app.webhook_secret));
+}
+
+TEST(Webhook, OnlyAuthorizedAccountsAndSubscribedFieldsAreSent) {
+  hooks f;
+  const auto bob = f.make_account("bob");  // never used the app
+  ASSERT_TRUE(f.idp.update_profile(bob.id, {.username = "bob2"}));
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+}
+
+TEST(Webhook, FailingReceiverIsRetriedOnTheScheduleThenSucceeds) {
+  hooks f;
+  int calls = 0;
+  f.transport.answer = [&](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = ++calls < 3 ? 500 : 200;
+    return r;
+  };
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);  // attempt 1, immediately: 500
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);  // not due again yet
+  f.clock.advance(4s);                 // 5 s ± 10% later at the earliest
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  f.clock.advance(2s);
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);  // attempt 2: 500
+  f.clock.advance(4min);
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  f.clock.advance(2min);
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);  // attempt 3: 200
+  const auto d = f.idp.deliveries(delivery_state::delivered);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].attempts, 3);
+  // Every retry carries the same webhook-id, so the receiver can dedupe.
+  ASSERT_EQ(f.transport.sent.size(), 3u);
+  EXPECT_EQ(f.transport.sent[0].headers.get("webhook-id"), f.transport.sent[2].headers.get("webhook-id"));
+}
+
+TEST(Webhook, RetryAfterIsHonoured) {
+  hooks f;
+  f.transport.answer = [](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = 429;
+    r.headers.set("Retry-After", "120");
+    return r;
+  };
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  f.idp.dispatch_due();
+  f.clock.advance(119s);
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  f.clock.advance(1s);
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+}
+
+TEST(Webhook, GoneStopsDeliveriesToThatReceiver) {
+  hooks f;
+  f.transport.answer = [](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = 410;
+    return r;
+  };
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2", .bio = "b"}));
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);  // both were due; the first 410 disables the other
+  EXPECT_EQ(f.transport.sent.size(), 1u);
+  EXPECT_FALSE(f.idp.get_subscription(f.app.id)->active);
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a3"}));
+  f.clock.advance(48h);
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  EXPECT_EQ(f.transport.sent.size(), 1u);
+  EXPECT_EQ(f.idp.deliveries(delivery_state::disabled).size(), 2u);
+}
+
+TEST(Webhook, ExhaustedDeliveriesAreDeadLetteredAndCanBeReplayed) {
+  hooks f;
+  f.transport.answer = [](const http::request&) -> result<http::response> {
+    return make_error_code(errc::upstream_unavailable);
+  };
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  for (int i = 0; i < 40 && !f.idp.deliveries(delivery_state::pending).empty(); ++i) {
+    f.idp.dispatch_due();
+    if (auto next = f.idp.next_delivery_due()) f.clock.set(std::max(f.clock.now(), *next));
+  }
+  const auto dead = f.idp.deliveries(delivery_state::dead);
+  ASSERT_EQ(dead.size(), 1u);
+  // The schedule 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h reaches ~31.6 h; the next (20 h)
+  // would pass the 36 h window.
+  EXPECT_EQ(dead[0].attempts, 8);
+  EXPECT_EQ(dead[0].last_status, 0);
+  EXPECT_GT(f.clock.now() - default_epoch, 28h);
+  EXPECT_LT(f.clock.now() - default_epoch, 36h);
+
+  int ok = 0;
+  f.transport.answer = [&](const http::request&) -> result<http::response> {
+    ++ok;
+    return http::response{};
+  };
+  EXPECT_TRUE(is(f.idp.replay(dead[0].id + 100).error(), errc::not_found));
+  auto replayed = f.idp.replay(dead[0].id);
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->state, delivery_state::pending);
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  EXPECT_EQ(ok, 1);
+  EXPECT_TRUE(is(f.idp.replay(dead[0].id).error(), errc::delivery_not_replayable));
+}
+
+TEST(Webhook, DeletionSendsTheChangeAndASignedDataDeletionRequest) {
+  hooks f;
+  ASSERT_TRUE(f.idp.delete_account(f.alice.id));
+  EXPECT_EQ(f.idp.dispatch_due(), 2u);
+  ASSERT_EQ(f.transport.sent.size(), 2u);
+  const auto& hook = f.transport.sent[0];
+  EXPECT_NE(hook.body.find("\"account_deletion\""), std::string::npos);
+  const auto& cb = f.transport.sent[1];
+  EXPECT_EQ(cb.target, "http://app.test/deletion");
+  EXPECT_EQ(cb.headers.get("Content-Type"), "application/x-www-form-urlencoded");
+  // signed_request = b64url(HMAC(secret, payload segment)) "." b64url(payload)
+  auto form = http::parse_form(cb.body);
+  const std::string sr = *http::find_param(*form, "signed_request");
+  const auto dot = sr.find('.');
+  const std::string sig = sr.substr(0, dot), payload = sr.substr(dot + 1);
+  EXPECT_EQ(*base64url_decode(sig), *from_hex(raw_hmac_hex(f.app.secret, payload)));
+  const auto decoded = base64url_decode(payload);
+  const auto json = boost::json::parse(as_chars(*decoded)).as_object();
+  EXPECT_EQ(json.at("algorithm"), "HMAC-SHA256");
+  EXPECT_EQ(json.at("user_id").as_string(), std::to_string(f.alice.id));
+  EXPECT_TRUE(json.contains("expires"));
+}
+
+TEST(Webhook, DeauthorizeRevokesAndCallsBack) {
+  hooks f;
+  ASSERT_TRUE(f.idp.deauthorize(f.alice.id, f.app.id));
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  EXPECT_EQ(f.transport.sent.at(0).target, "http://app.test/deauth");
+  // No more webhooks for alice's changes: the app is no longer authorized.
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  EXPECT_TRUE(is(f.idp.deauthorize(f.alice.id, f.app.id).error(), errc::not_found));
+}
+
+}  // namespace
+}  // namespace linksim::idp

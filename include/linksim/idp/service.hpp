@@ -278,7 +278,7 @@ class service {
   result<token_grant> check_access_token(std::string_view token);
 
   // --- Webhooks ---
-  // Sends every delivery that is due now (at most one batch) and returns how many were tried.
+  // Sends the deliveries due now (at most one batch) and returns how many were sent.
   std::size_t dispatch_due();
   std::optional<time_point> next_delivery_due();
   std::vector<delivery> deliveries(std::optional<delivery_state> state, std::size_t limit = 100);
