@@ -268,6 +268,9 @@ void service::finish_delivery(const outgoing& o, const result<http::response>& r
 }
 
 std::size_t service::dispatch_due() {
+  // One dispatch at a time (the dispatcher thread, or the admin API's dispatch call), so that
+  // no delivery is sent twice at once.
+  std::lock_guard dispatching(dispatch_mutex_);
   std::vector<outgoing> batch;
   {
     std::lock_guard lock(mutex_);
@@ -279,8 +282,7 @@ std::size_t service::dispatch_due() {
     while (q.step()) ids.push_back(q.get_int(0));
     for (auto id : ids) batch.push_back(build_delivery(id));
   }
-  // Send without holding the lock: a slow receiver must not stall the provider. Only one
-  // dispatcher runs, so no delivery is sent twice at once.
+  // Send without holding the lock: a slow receiver must not stall the provider.
   std::size_t sent = 0;
   for (const auto& o : batch) {
     {

@@ -22,7 +22,8 @@ using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 result<http::response> client::send(http::request req) {
-  auto url = boost::urls::parse_absolute_uri(req.target);
+  // A fragment never goes on the wire (RFC 9110 §4.2.4): accept one and drop it.
+  auto url = boost::urls::parse_uri(req.target);
   if (!url || url->scheme() != "http" || url->host().empty()) {
     return make_error_code(errc::callback_url_invalid);
   }

@@ -309,7 +309,8 @@ class service {
                                           std::optional<std::int64_t> id, std::size_t limit);
   std::string signed_request(const client& c, std::int64_t account_id, bool with_expiry);
 
-  std::mutex mutex_;
+  std::mutex mutex_;           // guards the database
+  std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
   store::database& db_;
   const clock& clock_;
   random_source& random_;

@@ -1,0 +1,294 @@
+// The authorization-code flow with PKCE over real sockets, and one test per negative case of
+// RFC 6749, RFC 7636, RFC 7009, RFC 7662 and RFC 9700 that applies, each asserting the status
+// and the error code.
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim {
+namespace {
+
+using namespace testing;
+
+const std::string verifier = std::string(43, 'k') + "-._~";
+
+struct OAuthFlow : ::testing::Test {
+  idp_server idp;
+  idp_server::app_client app = idp.client();
+  std::string alice = idp.account("alice");
+  browser b;
+
+  std::string code() { return query_value(idp.sign_in(b, app, "alice", verifier), "code"); }
+  boost::json::object tokens() {
+    auto r = idp.redeem(app, code(), verifier);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json_of(r);
+  }
+  void expect_error(const http::response& r, int status, const char* error) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(json_of(r).at("error"), error) << r.body;
+    EXPECT_EQ(r.headers.get("Cache-Control"), "no-store");
+    const std::string d(json_of(r).at("error_description").as_string());
+    EXPECT_EQ(d.find_first_of("\r\n\t"), std::string::npos);
+  }
+  http::response me(const std::string& token, const std::string& fields = "id,username") {
+    return idp.request("GET", "/me?fields=" + fields, "", "", {{"Authorization", "Bearer " + token}});
+  }
+  http::response introspect(const std::string& token, const idp_server::app_client& as) {
+    return idp.form("/oauth/introspect", {{"token", token}, {"client_id", as.id}, {"client_secret", as.secret}});
+  }
+};
+
+TEST_F(OAuthFlow, FullCodeFlowWithPkceReadsTheProfile) {
+  const std::string location = idp.sign_in(b, app, "alice", verifier, "user_profile user_followers");
+  EXPECT_TRUE(location.starts_with(app.redirect + "?code="));
+  EXPECT_EQ(query_value(location, "state"), "st-1");
+  EXPECT_EQ(query_value(location, "iss"), idp.base);  // RFC 9207
+  auto r = idp.redeem(app, query_value(location, "code"), verifier);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.get("Cache-Control"), "no-store");
+  const auto t = json_of(r);
+  EXPECT_EQ(t.at("token_type"), "bearer");
+  EXPECT_EQ(t.at("expires_in"), 3600);
+  EXPECT_EQ(std::to_string(t.at("user_id").as_int64()), alice);
+  EXPECT_EQ(t.at("scope"), "user_profile user_followers");
+
+  const std::string at(t.at("access_token").as_string());
+  r = me(at, "id,username,name,followers_count");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r).at("username"), "alice");
+  EXPECT_EQ(json_of(r).at("id").as_string(), alice);
+
+  // Both hand-outs of profile data are in the evidence log.
+  ASSERT_EQ(idp.evidence.size(), 2u);
+  EXPECT_NE(idp.evidence.entry(0).find("\"channel\":\"oauth.token\""), std::string::npos);
+  EXPECT_NE(idp.evidence.entry(1).find("\"user.account.username\""), std::string::npos);
+
+  // Refresh rotation gives a working pair.
+  r = idp.form("/oauth/token", {{"grant_type", "refresh_token"},
+                                {"refresh_token", std::string(t.at("refresh_token").as_string())},
+                                {"client_id", app.id}, {"client_secret", app.secret}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(me(std::string(json_of(r).at("access_token").as_string())).status, 200);
+}
+
+TEST_F(OAuthFlow, MetaShapedEndpointsExchangeAndExtend) {
+  auto r = idp.form("/oauth/access_token", {{"client_id", app.id}, {"client_secret", app.secret},
+                                            {"grant_type", "authorization_code"},
+                                            {"redirect_uri", app.redirect}, {"code", code()},
+                                            {"code_verifier", verifier}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto t = json_of(r);
+  EXPECT_EQ(t.size(), 2u);  // {"access_token","user_id"}, as Threads documents
+  const std::string short_lived(t.at("access_token").as_string());
+  r = idp.request("GET", "/access_token?grant_type=ig_exchange_token&client_secret=" + app.secret +
+                             "&access_token=" + short_lived);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r).at("expires_in"), 5184000);
+  const std::string long_lived(json_of(r).at("access_token").as_string());
+  r = idp.request("GET", "/refresh_access_token?grant_type=ig_refresh_token&access_token=" + long_lived);
+  EXPECT_EQ(r.status, 400);  // not a day old yet
+  EXPECT_EQ(json_of(r).at("error_type"), "OAuthException");
+  idp.clock.advance(24h);
+  r = idp.request("GET", "/refresh_access_token?grant_type=ig_refresh_token&access_token=" + long_lived);
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(OAuthFlow, ReusedCodeIsRejectedAndItsTokensRevoked) {
+  const std::string c = code();
+  auto first = idp.redeem(app, c, verifier);
+  ASSERT_EQ(first.status, 200);
+  expect_error(idp.redeem(app, c, verifier), 400, "invalid_grant");
+  const auto t = json_of(first);
+  auto r = me(std::string(t.at("access_token").as_string()));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json_of(r).at("error").at("code"), 190);
+  EXPECT_EQ(introspect(std::string(t.at("refresh_token").as_string()), app).body, R"({"active":false})");
+}
+
+TEST_F(OAuthFlow, ExpiredCodeIsRejected) {
+  const std::string c = code();
+  idp.clock.advance(1h + 1s);
+  expect_error(idp.redeem(app, c, verifier), 400, "invalid_grant");
+}
+
+TEST_F(OAuthFlow, AnotherClientCannotRedeemTheCode) {
+  const auto other = idp.client();
+  const std::string c = code();
+  expect_error(idp.redeem({other.id, other.secret, app.redirect, ""}, c, verifier), 400, "invalid_grant");
+  expect_error(idp.redeem({app.id, "wrong-secret", app.redirect, ""}, c, verifier), 401, "invalid_client");
+  EXPECT_EQ(idp.redeem(app, c, verifier).status, 200);  // the rightful client still can
+}
+
+TEST_F(OAuthFlow, RedirectUriMustMatchTheAuthorizationRequest) {
+  expect_error(idp.redeem(app, code(), verifier, "http://127.0.0.1:9/other"), 400, "invalid_grant");
+  auto r = idp.form("/oauth/token", {{"grant_type", "authorization_code"}, {"client_id", app.id},
+                                     {"client_secret", app.secret}, {"code", code()},
+                                     {"code_verifier", verifier}});
+  expect_error(r, 400, "invalid_grant");
+}
+
+TEST_F(OAuthFlow, UnregisteredRedirectUriVariantsGetAnErrorPageNeverARedirect) {
+  for (const std::string variant :
+       {"http://127.0.0.1:9/cb?x=1", "http://127.0.0.1:9/cb#frag", "http://127.0.0.1:9/cb/",
+        "http://127.0.0.1:9/CB", "http://127.0.0.1:10/cb", "http://localhost:9/cb",
+        "https://127.0.0.1:9/cb", ""}) {
+    auto bad = app;
+    bad.redirect = variant;
+    auto r = b.get(idp.authorize_url(bad, challenge_for(verifier)));
+    EXPECT_EQ(r.status, 400) << variant;
+    EXPECT_FALSE(r.headers.has("Location")) << variant;
+    EXPECT_NE(r.headers.get("Content-Type").find("text/html"), std::string_view::npos);
+  }
+  auto unknown = app;
+  unknown.id = "999";
+  EXPECT_EQ(b.get(idp.authorize_url(unknown, challenge_for(verifier))).status, 400);
+}
+
+TEST_F(OAuthFlow, MissingOrWrongVerifierIsRejected) {
+  expect_error(idp.redeem(app, code(), ""), 400, "invalid_grant");
+  expect_error(idp.redeem(app, code(), std::string(50, 'w')), 400, "invalid_grant");
+}
+
+TEST_F(OAuthFlow, MalformedVerifierIsRejectedAndUsesUpTheCode) {
+  for (const std::string bad : {std::string(42, 'k'), std::string(129, 'k'), std::string(43, 'k') + "!"}) {
+    const std::string c = code();
+    expect_error(idp.redeem(app, c, bad), 400, "invalid_grant");
+    expect_error(idp.redeem(app, c, verifier), 400, "invalid_grant");
+  }
+}
+
+TEST_F(OAuthFlow, PlainOrMissingChallengeIsRefusedAtAuthorize) {
+  for (const auto& [challenge, method] : std::vector<std::pair<std::string, std::string>>{
+           {verifier, "plain"}, {challenge_for(verifier), ""}, {"", ""}}) {
+    const std::string url = idp.base + "/oauth/authorize?" +
+                            http::form_encode({{"client_id", app.id}, {"redirect_uri", app.redirect},
+                                               {"response_type", "code"}, {"state", "s9"},
+                                               {"code_challenge", challenge},
+                                               {"code_challenge_method", method}});
+    auto r = b.get(url);
+    ASSERT_EQ(r.status, 302) << method;
+    const std::string loc(r.headers.get("Location"));
+    EXPECT_TRUE(loc.starts_with(app.redirect + "?")) << loc;
+    EXPECT_EQ(query_value(loc, "error"), "invalid_request") << loc;
+    EXPECT_EQ(query_value(loc, "state"), "s9");
+    EXPECT_EQ(query_value(loc, "iss"), idp.base);
+  }
+}
+
+TEST_F(OAuthFlow, DenialRedirectsWithAccessDenied) {
+  auto r = b.get(idp.authorize_url(app, challenge_for(verifier)));
+  const std::string request_id = query_value("http://x" + std::string(r.headers.get("Location")), "request");
+  b.get(idp.base + std::string(r.headers.get("Location")));
+  r = b.post_form(idp.base + "/oauth/login", {{"request", request_id}, {"csrf", b.cookie("idp_csrf")},
+                                              {"username", "alice"}, {"password", "pw-alice-123"}});
+  r = b.post_form(idp.base + "/oauth/consent", {{"request", request_id}, {"csrf", b.cookie("idp_csrf")},
+                                                {"account_id", alice}, {"decision", "deny"}});
+  ASSERT_EQ(r.status, 302);
+  const std::string loc(r.headers.get("Location"));
+  EXPECT_EQ(query_value(loc, "error"), "access_denied");
+  EXPECT_EQ(query_value(loc, "error_reason"), "user_denied");
+  EXPECT_EQ(query_value(loc, "state"), "st-1");
+}
+
+TEST_F(OAuthFlow, ReplayedRefreshTokenRevokesTheWholeFamily) {
+  const auto t = tokens();
+  const std::string rt1(t.at("refresh_token").as_string());
+  auto refresh = [&](const std::string& rt, const idp_server::app_client& as) {
+    return idp.form("/oauth/token", {{"grant_type", "refresh_token"}, {"refresh_token", rt},
+                                     {"client_id", as.id}, {"client_secret", as.secret}});
+  };
+  auto r = refresh(rt1, app);
+  ASSERT_EQ(r.status, 200);
+  const std::string rt2(json_of(r).at("refresh_token").as_string());
+  const std::string at2(json_of(r).at("access_token").as_string());
+  expect_error(refresh(rt1, app), 400, "invalid_grant");  // the replay
+  expect_error(refresh(rt2, app), 400, "invalid_grant");  // its successor died with it
+  EXPECT_EQ(me(at2).status, 400);
+  EXPECT_EQ(introspect(at2, app).body, R"({"active":false})");
+}
+
+TEST_F(OAuthFlow, AnotherClientsRefreshTokenIsRejected) {
+  const auto other = idp.client();
+  const std::string rt(tokens().at("refresh_token").as_string());
+  expect_error(idp.form("/oauth/token", {{"grant_type", "refresh_token"}, {"refresh_token", rt},
+                                         {"client_id", other.id}, {"client_secret", other.secret}}),
+               400, "invalid_grant");
+}
+
+TEST_F(OAuthFlow, RevocationAnswers200AndTheTokenStopsWorking) {
+  const auto t = tokens();
+  const std::string at(t.at("access_token").as_string());
+  auto revoke = [&](const std::string& token, const std::string& secret) {
+    return idp.form("/oauth/revoke", {{"token", token}, {"client_id", app.id}, {"client_secret", secret}});
+  };
+  EXPECT_EQ(revoke(at, app.secret).status, 200);
+  EXPECT_EQ(me(at).status, 400);
+  EXPECT_EQ(revoke("never-issued", app.secret).status, 200);
+  expect_error(revoke(at, "wrong"), 401, "invalid_client");
+  // Revoking the refresh token ends the access tokens of its grant (RFC 7009 §2.1).
+  const auto t2 = tokens();
+  EXPECT_EQ(revoke(std::string(t2.at("refresh_token").as_string()), app.secret).status, 200);
+  EXPECT_EQ(me(std::string(t2.at("access_token").as_string())).status, 400);
+}
+
+TEST_F(OAuthFlow, IntrospectionOfInactiveTokensSaysOnlyActiveFalse) {
+  const auto t = tokens();
+  const std::string at(t.at("access_token").as_string());
+  auto r = introspect(at, app);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json_of(r).at("active"), true);
+  EXPECT_EQ(json_of(r).at("username"), "alice");
+  EXPECT_EQ(json_of(r).at("sub").as_string(), alice);
+  EXPECT_EQ(introspect("unknown", app).body, R"({"active":false})");
+  EXPECT_EQ(introspect(at, idp.client()).body, R"({"active":false})");  // another client's
+  idp.clock.advance(1h);
+  EXPECT_EQ(introspect(at, app).body, R"({"active":false})");  // expired
+  const std::string at2(tokens().at("access_token").as_string());
+  idp.form("/oauth/revoke", {{"token", at2}, {"client_id", app.id}, {"client_secret", app.secret}});
+  EXPECT_EQ(introspect(at2, app).body, R"({"active":false})");  // revoked
+  expect_error(idp.form("/oauth/introspect", {{"token", at2}, {"client_id", app.id}, {"client_secret", "x"}}),
+               401, "invalid_client");
+}
+
+TEST_F(OAuthFlow, SuspendedAccountCannotAuthorize) {
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"status":"suspended"})").status, 200);
+  auto r = b.get(idp.authorize_url(app, challenge_for(verifier)));
+  const std::string next(r.headers.get("Location"));
+  b.get(idp.base + next);
+  r = b.post_form(idp.base + "/oauth/login",
+                  {{"request", query_value("http://x" + next, "request")}, {"csrf", b.cookie("idp_csrf")},
+                   {"username", "alice"}, {"password", "pw-alice-123"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_FALSE(r.headers.has("Location"));
+  EXPECT_NE(r.body.find("restricted, suspended or banned"), std::string::npos);
+}
+
+TEST_F(OAuthFlow, TwoAccountsInOneBrowserCanChooseWhichToUse) {
+  const std::string bob = idp.account("bob");
+  idp.sign_in(b, app, "alice", verifier);
+  // Alice is logged in: authorize goes straight to consent, which offers another login.
+  auto r = b.get(idp.authorize_url(app, challenge_for(verifier)));
+  std::string next(r.headers.get("Location"));
+  ASSERT_TRUE(next.starts_with("/oauth/consent")) << next;
+  const std::string request_id = query_value("http://x" + next, "request");
+  r = b.get(idp.base + next);
+  EXPECT_NE(r.body.find("Log in to another account"), std::string::npos);
+  b.get(idp.base + "/oauth/login?request=" + request_id);
+  r = b.post_form(idp.base + "/oauth/login", {{"request", request_id}, {"csrf", b.cookie("idp_csrf")},
+                                              {"username", "bob"}, {"password", "pw-bob-123"}});
+  ASSERT_EQ(r.status, 303);
+  r = b.get(idp.base + std::string(r.headers.get("Location")));
+  EXPECT_NE(r.body.find("@alice"), std::string::npos);
+  EXPECT_NE(r.body.find("@bob"), std::string::npos);
+  // Choose alice although bob logged in last.
+  r = b.post_form(idp.base + "/oauth/consent", {{"request", request_id}, {"csrf", b.cookie("idp_csrf")},
+                                                {"account_id", alice}, {"decision", "allow"}});
+  ASSERT_EQ(r.status, 302);
+  auto t = idp.redeem(app, query_value(std::string(r.headers.get("Location")), "code"), verifier);
+  EXPECT_EQ(std::to_string(json_of(t).at("user_id").as_int64()), alice);
+  (void)bob;
+}
+
+}  // namespace
+}  // namespace linksim

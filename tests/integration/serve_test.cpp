@@ -1,0 +1,136 @@
+// `linksim serve` and `linksim evidence verify` as a user runs them: the printed URLs work, the
+// demo can be used at once, the evidence log verifies, and tampering is caught. Also the
+// command's exit status on bad flags.
+#include "linksim/app/commands.hpp"
+#include "linksim/store/sqlite.hpp"
+
+#include "support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace linksim {
+namespace {
+
+using namespace testing;
+
+std::string line_after(const std::string& out, const std::string& prefix) {
+  const auto p = out.find(prefix);
+  if (p == std::string::npos) return {};
+  const auto start = p + prefix.size();
+  return out.substr(start, out.find_first_of(" ,\n", start) - start);
+}
+
+TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
+  temp_dir dir;
+  app::serve_options o;
+  o.data_dir = dir.path();
+  o.password = {1u << 10, 8, 1};
+  std::ostringstream out;
+  bool checked = false;
+  const int status = app::serve(o, out, [&] {
+    // Runs on serve's thread once everything is printed and listening.
+    const std::string text = out.str();
+    const std::string base = line_after(text, "idp: ");
+    ASSERT_TRUE(base.starts_with("http://127.0.0.1:")) << text;
+    const std::string client_id = line_after(text, "client_id ");
+    const std::string secret = line_after(text, "client_secret ");
+    ASSERT_FALSE(client_id.empty()) << text;
+    browser b;
+    auto r = b.get(base + "/demo");
+    ASSERT_EQ(r.status, 200);
+    const std::string verifier = b.cookie("demo_verifier");
+    const auto href = r.body.find(base + "/oauth/authorize?");
+    ASSERT_NE(href, std::string::npos);
+    std::string url = r.body.substr(href, r.body.find('"', href) - href);
+    for (std::size_t p; (p = url.find("&amp;")) != std::string::npos;) url.replace(p, 5, "&");
+    r = b.get(url);
+    ASSERT_EQ(r.status, 302);
+    const std::string next(r.headers.get("Location"));
+    b.get(base + next);
+    r = b.post_form(base + "/oauth/login", {{"request", query_value("http://x" + next, "request")},
+                                            {"csrf", b.cookie("idp_csrf")},
+                                            {"username", "alice"},
+                                            {"password", "linksim-demo"}});
+    ASSERT_EQ(r.status, 303) << r.body;
+    const std::string consent(r.headers.get("Location"));
+    b.get(base + consent);
+    r = b.post_form(base + "/oauth/consent", {{"request", query_value("http://x" + consent, "request")},
+                                              {"csrf", b.cookie("idp_csrf")},
+                                              {"account_id", query_value("http://x" + consent, "account")},
+                                              {"decision", "allow"}});
+    const std::string back(r.headers.get("Location"));
+    ASSERT_TRUE(back.starts_with(base + "/demo/callback?code=")) << back;
+    r = b.get(back);
+    EXPECT_NE(r.body.find("(matches the cookie)"), std::string::npos);
+    net::client c;
+    http::request t;
+    t.method = "POST";
+    t.target = base + "/oauth/token";
+    t.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    t.body = http::form_encode({{"grant_type", "authorization_code"}, {"client_id", client_id},
+                                {"client_secret", secret}, {"redirect_uri", base + "/demo/callback"},
+                                {"code", query_value(back, "code")}, {"code_verifier", verifier}});
+    auto tok = c.send(t);
+    ASSERT_TRUE(tok);
+    EXPECT_EQ(tok->status, 200) << tok->body;
+    checked = true;
+  });
+  EXPECT_EQ(status, 0);
+  EXPECT_TRUE(checked);
+  EXPECT_NE(out.str().find("evidence log signed at 1 entries"), std::string::npos) << out.str();
+
+  std::ostringstream report;
+  EXPECT_EQ(app::evidence_verify({app::evidence_db(dir.path()), ""}, report), 0) << report.str();
+  EXPECT_NE(report.str().find("entries: 1"), std::string::npos);
+
+  {
+    // Someone rewrites the only entry behind the triggers' back.
+    store::database db(app::evidence_db(dir.path()));
+    db.exec("DROP TRIGGER entries_append_only_update");
+    db.exec("UPDATE entries SET entry = replace(entry, 'demo-client', 'advertiser')");
+  }
+  std::ostringstream tampered;
+  EXPECT_EQ(app::evidence_verify({app::evidence_db(dir.path()), ""}, tampered), 1);
+  EXPECT_NE(tampered.str().find("FAIL: entry 0"), std::string::npos) << tampered.str();
+}
+
+TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
+  temp_dir dir;
+  app::serve_options o;
+  o.data_dir = dir.path();
+  o.password = {1u << 10, 8, 1};
+  std::ostringstream first, second;
+  ASSERT_EQ(app::serve(o, first, [] {}), 0);
+  const std::string key = line_after(first.str(), "admin token: ");
+  ASSERT_EQ(app::serve(o, second, [] {}), 0);
+  EXPECT_EQ(line_after(second.str(), "admin token: "), key);
+  std::ostringstream report;
+  EXPECT_EQ(app::evidence_verify({app::evidence_db(dir.path()), ""}, report), 0) << report.str();
+  // The first run's checkpoint verifies with the key the second run published: the key was kept.
+  EXPECT_NE(report.str().find("checkpoints: 1"), std::string::npos) << report.str();
+}
+
+int run(const std::string& args) {
+  const int rc = std::system((std::string(LINKSIM_BINARY) + " " + args + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST(Command, BadFlagsExitWithStatus2) {
+  EXPECT_EQ(run(""), 2);
+  EXPECT_EQ(run("serve --no-such-flag"), 2);
+  EXPECT_EQ(run("serve --idp-port 70000"), 2);
+  EXPECT_EQ(run("serve --idp-port http"), 2);
+  EXPECT_EQ(run("evidence"), 2);
+  EXPECT_EQ(run("--help"), 0);
+}
+
+TEST(Command, VerifyOfAMissingLogFails) {
+  temp_dir dir;
+  EXPECT_EQ(run("evidence verify --data-dir " + dir.path().string()), 1);
+  EXPECT_EQ(run("evidence verify --log " + (dir / "none.db").string() + " --key bad"), 1);
+}
+
+}  // namespace
+}  // namespace linksim

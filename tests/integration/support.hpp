@@ -1,0 +1,206 @@
+// Real servers on loopback port 0, a browser that keeps cookies, and the OAuth dance through
+// the provider's real pages.
+#pragma once
+
+#include "linksim/app/idp_host.hpp"
+#include "linksim/common/json.hpp"
+#include "linksim/evidence/log.hpp"
+#include "linksim/idp/service.hpp"
+#include "linksim/net/server.hpp"
+
+#include "../temp_dir.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace linksim::testing {
+
+using namespace std::chrono_literals;
+
+inline std::string challenge_for(const std::string& verifier) {
+  return base64url_encode(sha256(verifier));
+}
+
+// Query parameter `key` of an absolute URL (up to any fragment).
+inline std::string query_value(std::string_view url, std::string_view key) {
+  const auto q = url.find('?');
+  if (q == std::string_view::npos) return {};
+  const auto hash = url.find('#');
+  auto p = http::parse_form(url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1));
+  const auto* v = p ? http::find_param(*p, key) : nullptr;
+  return v ? *v : std::string();
+}
+
+inline boost::json::object json_of(const http::response& r) {
+  return boost::json::parse(r.body).as_object();
+}
+
+// A browser: keeps the cookies servers set, never follows redirects.
+class browser {
+ public:
+  http::response get(const std::string& url) { return send("GET", url, ""); }
+  http::response post_form(const std::string& url, const http::params& p) {
+    return send("POST", url, http::form_encode(p));
+  }
+  std::string cookie(const std::string& name) const {
+    auto it = cookies_.find(name);
+    return it == cookies_.end() ? std::string() : it->second;
+  }
+
+ private:
+  http::response send(const std::string& method, const std::string& url, const std::string& body) {
+    http::request r;
+    r.method = method;
+    r.target = url;
+    r.body = body;
+    if (method == "POST") r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+    std::string c;
+    for (const auto& [k, v] : cookies_) c += (c.empty() ? "" : "; ") + k + "=" + v;
+    if (!c.empty()) r.headers.set("Cookie", c);
+    auto res = client_.send(r);
+    EXPECT_TRUE(res) << method << " " << url << ": " << res.error().message();
+    if (!res) return {};
+    for (const auto& f : res->headers.fields) {
+      if (f.name != "Set-Cookie") continue;
+      const auto eq = f.value.find('=');
+      const auto semi = f.value.find(';');
+      cookies_[f.value.substr(0, eq)] = f.value.substr(eq + 1, semi - eq - 1);
+    }
+    return *res;
+  }
+
+  net::client client_{milliseconds{5000}};
+  std::map<std::string, std::string> cookies_;
+};
+
+// One identity provider on a real socket, with a manual clock and a real evidence log.
+struct idp_server {
+  temp_dir dir;
+  manual_clock clock{default_epoch};
+  seeded_random random{7};
+  evidence::log evidence{dir / "evidence.db", "linksim.test", std::nullopt};
+  app::idp_host host;
+  std::string base;
+  net::client http{milliseconds{5000}};
+
+  explicit idp_server(milliseconds dispatch_interval = 1h)
+      : host(options(dir, dispatch_interval), clock, random, evidence) {
+    host.start();
+    base = host.base_url();
+  }
+
+  static app::idp_host_options options(const temp_dir& d, milliseconds interval) {
+    app::idp_host_options o;
+    o.database = d / "idp.db";
+    o.admin_token = "admin-token";
+    o.password = {1u << 10, 8, 1};
+    o.dispatch_interval = interval;
+    return o;
+  }
+
+  http::response request(const std::string& method, const std::string& path,
+                         const std::string& body = {}, const std::string& content_type = {},
+                         const std::vector<http::header_field>& headers = {}) {
+    http::request r;
+    r.method = method;
+    r.target = base + path;
+    r.body = body;
+    if (!content_type.empty()) r.headers.set("Content-Type", content_type);
+    for (const auto& h : headers) r.headers.set(h.name, h.value);
+    auto res = http.send(r);
+    EXPECT_TRUE(res) << method << " " << path;
+    return res ? *res : http::response{};
+  }
+
+  http::response admin(const std::string& method, const std::string& path, const std::string& json = {}) {
+    return request(method, path, json, json.empty() ? "" : "application/json",
+                   {{"Authorization", "Bearer admin-token"}});
+  }
+
+  http::response form(const std::string& path, const http::params& p,
+                      const std::vector<http::header_field>& headers = {}) {
+    return request("POST", path, http::form_encode(p), "application/x-www-form-urlencoded", headers);
+  }
+
+  // Creates an account through the admin API; returns its id.
+  std::string account(const std::string& username) {
+    auto r = admin("POST", "/admin/accounts",
+                   R"({"username":")" + username + R"(","password":"pw-)" + username +
+                       R"(-123","name":")" + username + R"( N"})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json_of(r).at("id").as_string());
+  }
+
+  struct app_client {
+    std::string id, secret, redirect, webhook_secret;
+  };
+  app_client client(const std::string& redirect = "http://127.0.0.1:9/cb") {
+    auto r = admin("POST", "/admin/clients",
+                   R"({"name":"Test App","system":"threads","redirect_uris":[")" + redirect + R"("]})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto o = json_of(r);
+    return {std::string(o.at("client_id").as_string()), std::string(o.at("client_secret").as_string()),
+            redirect, std::string(o.at("webhook_secret").as_string())};
+  }
+
+  std::string authorize_url(const app_client& c, const std::string& challenge,
+                            const std::string& scope = "user_profile",
+                            const std::string& state = "st-1") {
+    return base + "/oauth/authorize?" +
+           http::form_encode({{"client_id", c.id},
+                              {"redirect_uri", c.redirect},
+                              {"response_type", "code"},
+                              {"scope", scope},
+                              {"state", state},
+                              {"code_challenge", challenge},
+                              {"code_challenge_method", "S256"}});
+  }
+
+  // authorize → login page → login → consent page → allow. Returns the redirect to the client.
+  std::string sign_in(browser& b, const app_client& c, const std::string& username,
+                      const std::string& verifier, const std::string& scope = "user_profile") {
+    auto r = b.get(authorize_url(c, challenge_for(verifier), scope));
+    EXPECT_EQ(r.status, 302) << r.body;
+    std::string next(r.headers.get("Location"));
+    const std::string request_id = query_value("http://x" + next, "request");
+    if (next.starts_with("/oauth/login")) {
+      EXPECT_EQ(b.get(base + next).status, 200);
+      r = b.post_form(base + "/oauth/login", {{"request", request_id},
+                                              {"csrf", b.cookie("idp_csrf")},
+                                              {"username", username},
+                                              {"password", "pw-" + username + "-123"}});
+      EXPECT_EQ(r.status, 303) << r.body;
+      next = std::string(r.headers.get("Location"));
+    }
+    r = b.get(base + next);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::string account_id = query_value("http://x" + next, "account");
+    if (account_id.empty()) {
+      // Already logged in: take the account the consent page preselects.
+      const auto checked = r.body.find("\" checked>");
+      const auto start = r.body.rfind('"', checked - 1) + 1;
+      account_id = r.body.substr(start, checked - start);
+    }
+    r = b.post_form(base + "/oauth/consent", {{"request", request_id},
+                                              {"csrf", b.cookie("idp_csrf")},
+                                              {"account_id", account_id},
+                                              {"decision", "allow"}});
+    EXPECT_EQ(r.status, 302) << r.body;
+    return std::string(r.headers.get("Location"));
+  }
+
+  http::response redeem(const app_client& c, const std::string& code, const std::string& verifier,
+                        std::string redirect = {}) {
+    return form("/oauth/token", {{"grant_type", "authorization_code"},
+                                 {"client_id", c.id},
+                                 {"client_secret", c.secret},
+                                 {"redirect_uri", redirect.empty() ? c.redirect : redirect},
+                                 {"code", code},
+                                 {"code_verifier", verifier}});
+  }
+};
+
+}  // namespace linksim::testing
