@@ -1,0 +1,269 @@
+// linksim's benchmark driver: runs linksim's identity provider and two npm peers doing the same
+// work, interleaved and repeated in one run, and reports medians. See docs/benchmarks.md.
+//
+//   node bench/driver.mjs --linksim build/release/src/cli/linksim \
+//        --ceiling build/release/bench/ceiling_server [--reps 3] [--ops 2000] [--seconds 5]
+import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const opt = { reps: 3, ops: 2000, seconds: 5, concurrency: 32, linksim: '', ceiling: '' };
+for (let i = 2; i < process.argv.length; i += 2) {
+  const k = process.argv[i].replace(/^--/, '');
+  if (!(k in opt)) { console.error(`driver: unknown option --${k}`); process.exit(2); }
+  opt[k] = typeof opt[k] === 'number' ? Number(process.argv[i + 1]) : process.argv[i + 1];
+}
+if (!opt.linksim || !opt.ceiling) { console.error('driver: --linksim and --ceiling are required'); process.exit(2); }
+
+const REDIRECT = 'http://127.0.0.1:9/cb';
+const children = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+// Starts a process and resolves with its base URL, read from the first stdout line that has one.
+function start(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(proc);
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      // oauth2-mock-server names itself "localhost"; it listens on 127.0.0.1 here.
+      const m = buf.match(/http:\/\/(?:127\.0\.0\.1|localhost):(\d+)/);
+      if (m) resolve({ proc, base: `http://127.0.0.1:${m[1]}`, out: () => buf });
+    });
+    proc.on('exit', (code) => reject(new Error(`${cmd} exited with ${code}: ${buf}`)));
+  });
+}
+
+function memory(pid) {
+  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (k) => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))[1]);
+  return { rss_mib: kib('VmRSS') / 1024, peak_mib: kib('VmHWM') / 1024 };
+}
+
+// A browser: its own cookie jar, requests through a shared keep-alive pool.
+class browser {
+  constructor(pool) { this.pool = pool; this.jar = new Map(); }
+  async req(method, target, body) {
+    const headers = {};
+    if (this.jar.size) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const r = await this.pool.request({ method, path: target, headers, body });
+    const text = await r.body.text();
+    let set = r.headers['set-cookie'] || [];
+    if (!Array.isArray(set)) set = [set];
+    for (const c of set) {
+      const [pair] = c.split(';');
+      const eq = pair.indexOf('=');
+      this.jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
+    }
+    return { status: r.statusCode, location: r.headers.location, body: text };
+  }
+}
+
+const form = (o) => new URLSearchParams(o).toString();
+const pkce = () => {
+  const verifier = crypto.randomBytes(48).toString('base64url');
+  return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
+};
+const originPath = (url, base) => (url.startsWith(base) ? url.slice(base.length) : url);
+const codeOf = (location) => new URL(location.replace('#_', '')).searchParams.get('code');
+
+async function parallel(n, concurrency, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
+    for (let i = next++; i < n; i = next++) await fn(i, w);
+  }));
+}
+
+async function expectStatus(r, status, what) {
+  if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status}: ${r.body.slice(0, 300)}`);
+  return r;
+}
+
+// --- The three servers, each able to run a flow up to the code and to redeem a code. ---
+
+async function linksim_target(dataDir) {
+  const s = await start(opt.linksim, ['serve', '--no-demo', '--admin-token', 'bench', '--data-dir', dataDir]);
+  const pool = new Pool(s.base, { connections: opt.concurrency });
+  const admin = (method, p, body) => pool.request({
+    method, path: p, body: JSON.stringify(body),
+    headers: { authorization: 'Bearer bench', 'content-type': 'application/json' } })
+    .then(async (r) => ({ status: r.statusCode, body: JSON.parse(await r.body.text()) }));
+  const idle = memory(s.proc.pid);
+  await admin('POST', '/admin/accounts', { username: 'bench', password: 'bench-password', name: 'bench N' });
+  const c = (await admin('POST', '/admin/clients', { name: 'bench', system: 'bench', redirect_uris: [REDIRECT] })).body;
+  const authorize = (ch) => `/oauth/authorize?${form({ client_id: c.client_id, redirect_uri: REDIRECT,
+    response_type: 'code', scope: 'user_profile', state: 'st', code_challenge: ch, code_challenge_method: 'S256' })}`;
+  return {
+    name: 'linksim', proc: s.proc, pool, base: s.base, idle,
+    // One login per browser (untimed): a user who is already logged in at the provider.
+    async login(b) {
+      const { challenge } = pkce();
+      let r = await expectStatus(await b.req('GET', authorize(challenge)), 302, 'authorize');
+      const req = new URL(r.location, s.base).searchParams.get('request');
+      await expectStatus(await b.req('GET', r.location), 200, 'login page');
+      r = await expectStatus(await b.req('POST', '/oauth/login', form({ request: req, csrf: b.jar.get('idp_csrf'),
+        username: 'bench', password: 'bench-password' })), 303, 'login');
+      b.account = new URL(r.location, s.base).searchParams.get('account');
+    },
+    // authorize → consent page → allow: what a logged-in browser does.
+    async code(b) {
+      const { verifier, challenge } = pkce();
+      const r = await expectStatus(await b.req('GET', authorize(challenge)), 302, 'authorize');
+      const req = new URL(r.location, s.base).searchParams.get('request');
+      await expectStatus(await b.req('GET', r.location), 200, 'consent page');
+      const back = await expectStatus(await b.req('POST', '/oauth/consent', form({ request: req,
+        csrf: b.jar.get('idp_csrf'), account_id: b.account, decision: 'allow' })), 302, 'consent');
+      return { code: codeOf(back.location), verifier };
+    },
+    async redeem(b, { code, verifier }) {
+      const r = await b.req('POST', '/oauth/token', form({ grant_type: 'authorization_code', code,
+        code_verifier: verifier, redirect_uri: REDIRECT, client_id: c.client_id, client_secret: c.client_secret }));
+      return JSON.parse((await expectStatus(r, 200, 'token')).body);
+    },
+  };
+}
+
+async function oauth2_mock_target() {
+  const s = await start('node', [path.join(here, 'peers/oauth2_mock.mjs')]);
+  const pool = new Pool(s.base, { connections: opt.concurrency });
+  return {
+    name: 'oauth2-mock-server 8.2.3', proc: s.proc, pool, base: s.base, idle: memory(s.proc.pid),
+    async login() {},
+    async code(b) {
+      const { verifier, challenge } = pkce();
+      const r = await expectStatus(await b.req('GET', `/authorize?${form({ client_id: 'bench', redirect_uri: REDIRECT,
+        response_type: 'code', scope: 'openid', state: 'st', code_challenge: challenge,
+        code_challenge_method: 'S256' })}`), 302, 'authorize');
+      return { code: codeOf(r.location), verifier };
+    },
+    async redeem(b, { code, verifier }) {
+      const r = await b.req('POST', '/token', form({ grant_type: 'authorization_code', code,
+        code_verifier: verifier, redirect_uri: REDIRECT, client_id: 'bench' }));
+      return JSON.parse((await expectStatus(r, 200, 'token')).body);
+    },
+  };
+}
+
+async function oidc_target() {
+  const s = await start('node', [path.join(here, 'peers/oidc.mjs')]);
+  const pool = new Pool(s.base, { connections: opt.concurrency });
+  const follow = async (b, target) => {
+    for (let hops = 0; hops < 10; ++hops) {
+      const r = await b.req('GET', target);
+      if (r.status < 300 || r.status >= 400) throw new Error(`oidc flow: ${r.status} ${r.body.slice(0, 300)}`);
+      if (r.location.startsWith(REDIRECT)) return r.location;
+      target = originPath(r.location, s.base);
+    }
+    throw new Error('oidc flow: too many redirects');
+  };
+  const authorize = (ch) => `/auth?${form({ client_id: 'bench', redirect_uri: REDIRECT, response_type: 'code',
+    scope: 'openid', state: 'st', code_challenge: ch, code_challenge_method: 'S256' })}`;
+  return {
+    name: 'oidc-provider 8.8.1', proc: s.proc, pool, base: s.base, idle: memory(s.proc.pid),
+    // The first flow logs in and grants consent; later ones reuse the session and the grant.
+    async login(b) { await follow(b, authorize(pkce().challenge)); },
+    async code(b) {
+      const { verifier, challenge } = pkce();
+      return { code: codeOf(await follow(b, authorize(challenge))), verifier };
+    },
+    async redeem(b, { code, verifier }) {
+      const r = await b.req('POST', '/token', form({ grant_type: 'authorization_code', code,
+        code_verifier: verifier, redirect_uri: REDIRECT, client_id: 'bench',
+        client_secret: 'bench-secret-bench-secret-bench-secret' }));
+      return JSON.parse((await expectStatus(r, 200, 'token')).body);
+    },
+  };
+}
+
+// --- Measurements ---
+
+async function flows_per_second(t, browsers) {
+  const t0 = process.hrtime.bigint();
+  await parallel(opt.ops, opt.concurrency, async (i, w) => {
+    const b = browsers[w];
+    await t.redeem(b, await t.code(b));
+  });
+  return opt.ops / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+async function exchanges_per_second(t, browsers) {
+  const codes = new Array(opt.ops);
+  await parallel(opt.ops, opt.concurrency, async (i, w) => { codes[i] = await t.code(browsers[w]); });
+  const t0 = process.hrtime.bigint();
+  await parallel(opt.ops, opt.concurrency, async (i, w) => { await t.redeem(browsers[w], codes[i]); });
+  return opt.ops / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+function wrk(url, token) {
+  const args = ['-t2', `-c${opt.concurrency}`, `-d${opt.seconds}s`, '--latency', url];
+  if (token) args.splice(0, 0, '-H', `Authorization: Bearer ${token}`);
+  const out = execFileSync('wrk', args, { encoding: 'utf8' });
+  const ms = (label) => {
+    const m = out.match(new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`));
+    return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : NaN;
+  };
+  const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/);
+  if (non2xx) throw new Error(`wrk ${url}: ${non2xx[1]} error responses`);
+  return { rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]), p50_ms: ms('50'), p99_ms: ms('99') };
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'linksim-bench-'));
+const targets = [await linksim_target(dataDir), await oauth2_mock_target(), await oidc_target()];
+const ceiling = await start(opt.ceiling, []);
+const results = Object.fromEntries(targets.map((t) => [t.name, { flows: [], exchanges: [] }]));
+const me = { linksim: [], ceiling: [] };
+
+for (const t of targets) {
+  t.browsers = Array.from({ length: opt.concurrency }, () => new browser(t.pool));
+  for (const b of t.browsers) await t.login(b);
+}
+const meToken = (await targets[0].redeem(targets[0].browsers[0], await targets[0].code(targets[0].browsers[0]))).access_token;
+
+for (let rep = 0; rep < opt.reps; ++rep) {
+  // Rotate the order each round, so no server always runs first or last.
+  const order = targets.map((_, i) => targets[(i + rep) % targets.length]);
+  for (const t of order) results[t.name].flows.push(await flows_per_second(t, t.browsers));
+  for (const t of order) results[t.name].exchanges.push(await exchanges_per_second(t, t.browsers));
+  const pair = [['linksim', `${targets[0].base}/me?fields=id,username,name`, meToken],
+                ['ceiling', `${ceiling.base}/me?fields=id,username,name`, null]];
+  if (rep % 2) pair.reverse();
+  for (const [name, url, token] of pair) me[name].push(wrk(url, token));
+  process.stderr.write(`round ${rep + 1}/${opt.reps} done\n`);
+}
+
+const report = {
+  machine: { cpus: os.cpus().length, model: os.cpus()[0].model, node: process.version },
+  options: opt,
+  servers: targets.map((t) => ({
+    name: t.name,
+    flows_per_s: median(results[t.name].flows),
+    exchanges_per_s: median(results[t.name].exchanges),
+    flows_runs: results[t.name].flows.map(Math.round),
+    exchanges_runs: results[t.name].exchanges.map(Math.round),
+    idle_rss_mib: t.idle.rss_mib,
+    after_rss_mib: memory(t.proc.pid).rss_mib,
+    peak_rss_mib: memory(t.proc.pid).peak_mib,
+  })),
+  me: Object.fromEntries(Object.entries(me).map(([k, runs]) => [k, {
+    rps: median(runs.map((r) => r.rps)), p50_ms: median(runs.map((r) => r.p50_ms)),
+    p99_ms: median(runs.map((r) => r.p99_ms)), runs }])),
+};
+const [ours, mock, oidc] = report.servers;
+report.ratios = {
+  exchange_vs_oauth2_mock: ours.exchanges_per_s / mock.exchanges_per_s,
+  exchange_vs_oidc_provider: ours.exchanges_per_s / oidc.exchanges_per_s,
+  flows_vs_oidc_provider: ours.flows_per_s / oidc.flows_per_s,
+  me_vs_ceiling: report.me.linksim.rps / report.me.ceiling.rps,
+};
+console.log(JSON.stringify(report, null, 2));
+fs.rmSync(dataDir, { recursive: true, force: true });
+process.exit(0);
