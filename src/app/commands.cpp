@@ -78,7 +78,7 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
   const auto signer = load_signer(o.data_dir, *random);
   evidence::log evidence(evidence_db(o.data_dir), "linksim/" + signer.verifier_key().substr(
                                                                   std::string(evidence_key_name).size() + 1, 8),
-                         signer);
+                         signer, evidence::durability{.every_append = o.evidence_sync});
   const std::string admin_token = admin_token_for(o, *random);
 
   idp_host_options io;

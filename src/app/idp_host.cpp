@@ -69,7 +69,7 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
   idp::config cfg;
   cfg.issuer = i.server->base_url();
   cfg.password = i.options.password;
-  i.db = std::make_unique<store::database>(i.options.database);
+  i.db = std::make_unique<store::database>(i.options.database, store::options{.exclusive = true});
   i.svc = std::make_unique<idp::service>(*i.db, clock, random, recorder, *transport, cfg);
   i.routes = idp::make_handler(*i.svc, {i.options.admin_token});
 }

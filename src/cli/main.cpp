@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   bool no_demo = false;
   serve_cmd->add_flag("--no-demo", no_demo, "Do not create demo accounts and the demo client");
+  serve_cmd->add_flag("--evidence-sync", serve.evidence_sync,
+                      "Write each evidence entry to disk before answering (default: within 10 ms)");
   std::uint64_t seed = 0;
   auto* seed_opt = serve_cmd->add_option("--seed", seed, "Reproducible ids and tokens (testing only)");
   serve_cmd->add_option("--admin-token", serve.admin_token,

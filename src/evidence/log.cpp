@@ -4,6 +4,7 @@
 #include "linksim/evidence/merkle.hpp"
 #include "linksim/store/sqlite.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -40,10 +41,12 @@ digest to_digest(const std::vector<std::uint8_t>& b) {
 
 }  // namespace
 
-log::log(const std::filesystem::path& path, std::string origin, std::optional<note_signer> signer)
-    : db_(std::make_unique<store::database>(path)),
+log::log(const std::filesystem::path& path, std::string origin, std::optional<note_signer> signer,
+         durability d)
+    : db_(std::make_unique<store::database>(path, store::options{.exclusive = true})),
       origin_(std::move(origin)),
-      signer_(std::move(signer)) {
+      signer_(std::move(signer)),
+      durability_(d) {
   store::migrate(*db_, migrations);
   auto q = db_->prepare("SELECT idx, leaf_hash FROM entries ORDER BY idx");
   while (q.step()) {
@@ -53,21 +56,102 @@ log::log(const std::filesystem::path& path, std::string origin, std::optional<no
     }
     leaves_.push_back(to_digest(q.get_blob(1)));
   }
+  written_ = leaves_.size();
+  if (!durability_.every_append) flusher_ = std::thread([this] { flush_loop(); });
 }
 
-log::~log() = default;
+log::~log() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  try {
+    write_pending();
+  } catch (const store::error& e) {
+    // Nowhere left to report to but the operator.
+    std::fprintf(stderr, "evidence log: %zu entries could not be written: %s\n", pending_.size(),
+                 e.what());
+  }
+}
+
+void log::write_pending() {
+  std::lock_guard db_lock(db_mutex_);
+  std::vector<std::string> batch;
+  std::uint64_t first = 0;
+  std::vector<digest> hashes;
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.empty()) return;
+    first = written_;
+    hashes.assign(leaves_.begin() + static_cast<std::ptrdiff_t>(first), leaves_.end());
+    batch.swap(pending_);
+  }
+  try {
+    store::transaction tx(*db_);
+    auto& ins = db_->cached("INSERT INTO entries (idx, entry, leaf_hash) VALUES (?, ?, ?)");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      ins.reset();
+      ins.bind_all(static_cast<std::int64_t>(first + i), batch[i],
+                   std::span<const std::uint8_t>(hashes[i]))
+          .run();
+    }
+    tx.commit();
+  } catch (...) {
+    // Put the batch back in front of what arrived meanwhile, to be tried again.
+    std::lock_guard lock(mutex_);
+    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),
+                 std::make_move_iterator(pending_.end()));
+    pending_.swap(batch);
+    throw;
+  }
+  std::lock_guard lock(mutex_);
+  written_ += batch.size();
+}
+
+void log::flush_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    if (stopping_) break;
+    // Let the window fill, so one transaction carries many entries.
+    wake_.wait_for(lock, durability_.window,
+                   [this] { return stopping_ || pending_.size() >= durability_.batch; });
+    lock.unlock();
+    bool failed = false;
+    try {
+      write_pending();
+    } catch (const store::error& e) {
+      // The disk refused (full, I/O error): keep the entries and try again later.
+      std::fprintf(stderr, "evidence log: write failed, will retry: %s\n", e.what());
+      failed = true;
+    }
+    lock.lock();
+    if (failed) wake_.wait_for(lock, durability_.window * 10, [this] { return stopping_; });
+  }
+}
 
 std::uint64_t log::append(const flow& f) {
-  const std::string e = canonical_entry(f);
+  std::string e = canonical_entry(f);
   const digest h = leaf_hash(as_bytes(e));
-  std::lock_guard lock(mutex_);
-  const std::uint64_t index = leaves_.size();
-  db_->cached("INSERT INTO entries (idx, entry, leaf_hash) VALUES (?, ?, ?)")
-      .bind_all(static_cast<std::int64_t>(index), e, std::span<const std::uint8_t>(h))
-      .run();
-  leaves_.push_back(h);
+  std::uint64_t index = 0;
+  bool write_now = false;
+  {
+    std::lock_guard lock(mutex_);
+    index = leaves_.size();
+    leaves_.push_back(h);
+    pending_.push_back(std::move(e));
+    write_now = durability_.every_append;
+    // The caller never waits for the disk in batched mode: a full batch only wakes the flusher.
+    if (!write_now && (pending_.size() == 1 || pending_.size() == durability_.batch))
+      wake_.notify_one();
+  }
+  if (write_now) write_pending();
   return index;
 }
+
+void log::flush() { write_pending(); }
 
 std::uint64_t log::size() const {
   std::lock_guard lock(mutex_);
@@ -86,7 +170,9 @@ digest log::root_at(std::uint64_t n) const {
 }
 
 std::string log::entry(std::uint64_t index) const {
+  std::lock_guard db_lock(db_mutex_);
   std::lock_guard lock(mutex_);
+  if (index >= written_ && index < leaves_.size()) return pending_[index - written_];
   auto& q = db_->cached("SELECT entry FROM entries WHERE idx = ?");
   q.bind(1, static_cast<std::int64_t>(index));
   if (!q.step()) throw std::out_of_range("no evidence entry " + std::to_string(index));
@@ -111,9 +197,13 @@ std::vector<digest> log::consistency_proof(std::uint64_t m, std::uint64_t n) con
 }
 
 std::string log::checkpoint() {
-  std::lock_guard lock(mutex_);
   if (!signer_) throw std::logic_error("this evidence log has no signing key");
-  const evidence::checkpoint c{origin_, leaves_.size(), evidence::root(leaves_)};
+  // A checkpoint signs only what is on disk.
+  write_pending();
+  std::lock_guard db_lock(db_mutex_);
+  std::lock_guard lock(mutex_);
+  const std::span<const digest> on_disk = std::span(leaves_).subspan(0, written_);
+  const evidence::checkpoint c{origin_, written_, evidence::root(on_disk)};
   std::string note = signer_->sign(c);
   db_->cached("INSERT OR IGNORE INTO checkpoints (tree_size, note) VALUES (?, ?)")
       .bind_all(static_cast<std::int64_t>(c.size), note)
@@ -122,7 +212,7 @@ std::string log::checkpoint() {
 }
 
 std::vector<std::string> log::checkpoints() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard db_lock(db_mutex_);
   std::vector<std::string> out;
   auto q = db_->prepare("SELECT note FROM checkpoints ORDER BY tree_size");
   while (q.step()) out.push_back(q.get_text(0));

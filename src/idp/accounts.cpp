@@ -265,7 +265,9 @@ service::service(store::database& db, const clock& clock, random_source& random,
 service::~service() = default;
 
 result<account> service::load_account(std::int64_t id) {
-  auto& q = db_.cached("SELECT " + std::string(account_columns) + " FROM accounts a WHERE id = ?");
+  static const std::string sql =
+      "SELECT " + std::string(account_columns) + " FROM accounts a WHERE id = ?";
+  auto& q = db_.cached(sql);
   q.bind(1, id);
   if (!q.step()) return make_error_code(errc::not_found);
   account a = read_account(q);

@@ -49,9 +49,10 @@ struct token_row {
 };
 
 std::optional<token_row> find_token(store::database& db, std::string_view token) {
-  auto& q = db.cached("SELECT " + std::string(token_columns) +
-                      " FROM tokens t JOIN grants g ON g.id = t.grant_id "
-                      "JOIN clients c ON c.id = g.client_id WHERE t.hash = ?");
+  static const std::string sql = "SELECT " + std::string(token_columns) +
+                                 " FROM tokens t JOIN grants g ON g.id = t.grant_id "
+                                 "JOIN clients c ON c.id = g.client_id WHERE t.hash = ?";
+  auto& q = db.cached(sql);
   q.bind(1, hash_bytes(sha256(token)));
   if (!q.step()) return std::nullopt;
   return token_row{q.get_text(0),     q.get_text(1),      q.get_int(2),      q.get_int(3),

@@ -126,6 +126,8 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
     check(db_, sqlite3_extended_result_codes(db_, 1), "extended result codes");
     check(db_, sqlite3_busy_timeout(db_, opts.busy_timeout_ms), "busy timeout");
     if (!opts.read_only) {
+      // Must precede the switch to WAL for the WAL index to be kept in heap memory.
+      if (opts.exclusive) exec("PRAGMA locking_mode=EXCLUSIVE");
       exec("PRAGMA journal_mode=WAL");
       exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     }
@@ -155,7 +157,7 @@ void database::exec(std::string_view sql) {
 statement database::prepare(std::string_view sql) { return statement(db_, sql); }
 
 statement& database::cached(std::string_view sql) {
-  auto it = cache_.find(std::string(sql));
+  auto it = cache_.find(sql);
   if (it == cache_.end()) {
     it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_, sql)).first;
   } else {

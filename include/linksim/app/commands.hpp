@@ -21,6 +21,7 @@ struct serve_options {
   std::optional<std::uint64_t> seed;  // reproducible tokens and ids; never for real use
   std::string admin_token;            // default: kept in <data dir>/admin-token
   password_cost password;
+  bool evidence_sync = false;  // write each evidence entry before answering (slower)
 };
 
 // Runs the services until `stop_requested` returns true (by default: until SIGINT/SIGTERM).

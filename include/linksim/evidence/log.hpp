@@ -5,11 +5,13 @@
 #include "linksim/evidence/checkpoint.hpp"
 #include "linksim/evidence/flow.hpp"
 
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace linksim::store {
@@ -18,16 +20,30 @@ class database;
 
 namespace linksim::evidence {
 
+// When appended entries reach the disk.
+struct durability {
+  // Write every entry in its own transaction before append() returns (~25 µs each).
+  bool every_append = false;
+  // Otherwise a background thread group-commits them: `window` after the first unwritten one,
+  // or sooner once `batch` are waiting, and always before a checkpoint and on close. append()
+  // never waits for the disk then; a process crash can lose the newest entries of one window.
+  milliseconds window{10};
+  std::size_t batch = 256;
+};
+
 class log final : public recorder {
  public:
   // Opens or creates the log at `path`. `origin` names the log in its checkpoints. Without a
   // signer the log can be appended to and proved but not checkpointed. Throws store::error.
-  log(const std::filesystem::path& path, std::string origin, std::optional<note_signer> signer);
-  ~log() override;
+  log(const std::filesystem::path& path, std::string origin, std::optional<note_signer> signer,
+      durability d = {});
+  ~log() override;  // writes what is waiting
 
-  // Appends a flow and returns its leaf index. The row cannot be changed afterwards: triggers in
-  // the database refuse UPDATE and DELETE.
+  // Appends a flow and returns its leaf index. Once written, the row cannot be changed:
+  // triggers in the database refuse UPDATE and DELETE.
   std::uint64_t append(const flow& f);
+  // Writes every waiting entry now. Throws store::error.
+  void flush();
   void record(const flow& f) override { append(f); }
 
   std::uint64_t size() const;
@@ -46,11 +62,23 @@ class log final : public recorder {
   const std::string& origin() const { return origin_; }
 
  private:
+  void write_pending();  // takes db_mutex_, then mutex_ briefly
+  void flush_loop();
+
+  // mutex_ guards the in-memory state and is never held during disk work, so appends never wait
+  // for the disk; db_mutex_ serialises use of the database. Order: db_mutex_ before mutex_.
   mutable std::mutex mutex_;
+  mutable std::mutex db_mutex_;
   std::unique_ptr<store::database> db_;
   std::string origin_;
   std::optional<note_signer> signer_;
+  durability durability_;
   std::vector<digest> leaves_;  // every leaf hash, in order: proofs are computed from these
+  std::uint64_t written_ = 0;   // leaves_[0, written_) are in the database
+  std::vector<std::string> pending_;  // the entries of leaves_[written_, size)
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread flusher_;
 };
 
 // What the offline verifier found.

@@ -35,6 +35,10 @@ struct options {
   // NORMAL: every committed transaction survives a process crash; FULL also a power loss.
   bool synchronous_full = false;
   int busy_timeout_ms = 5000;
+  // Hold the file lock for the connection's lifetime (PRAGMA locking_mode=EXCLUSIVE): no
+  // per-transaction locking syscalls, and the WAL index lives in memory. For a database one
+  // connection owns; other processes cannot read it meanwhile.
+  bool exclusive = false;
 };
 
 class statement {
@@ -106,7 +110,14 @@ class database {
  private:
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
+  // Looked up by string_view without building a key string (C++20 heterogeneous lookup).
+  struct sql_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, std::unique_ptr<statement>, sql_hash, std::equal_to<>> cache_;
 };
 
 // BEGIN IMMEDIATE on construction: takes the write lock up front, so a read-then-write inside
