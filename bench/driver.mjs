@@ -40,6 +40,15 @@ function start(cmd, args) {
   });
 }
 
+// CPU time the server has used, in nanoseconds: the sum over its threads.
+function cpuNs(pid) {
+  let total = 0;
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    try { total += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch {}
+  }
+  return total;
+}
+
 function memory(pid) {
   const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (k) => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))[1]);
@@ -184,24 +193,33 @@ async function oidc_target() {
 
 // --- Measurements ---
 
-async function flows_per_second(t, browsers) {
+// Runs `work` and returns operations per second of wall time, and the server's CPU time per
+// operation: the load generator shares this machine, so the second is the server's capacity.
+async function measure(t, work) {
+  const c0 = cpuNs(t.proc.pid);
   const t0 = process.hrtime.bigint();
-  await parallel(opt.ops, opt.concurrency, async (i, w) => {
+  await work();
+  const wall_s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { per_s: opt.ops / wall_s, cpu_us: (cpuNs(t.proc.pid) - c0) / 1e3 / opt.ops };
+}
+
+function flows(t, browsers) {
+  return measure(t, () => parallel(opt.ops, opt.concurrency, async (i, w) => {
     const b = browsers[w];
     await t.redeem(b, await t.code(b));
-  });
-  return opt.ops / (Number(process.hrtime.bigint() - t0) / 1e9);
+  }));
 }
 
-async function exchanges_per_second(t, browsers) {
+async function exchanges(t, browsers) {
   const codes = new Array(opt.ops);
   await parallel(opt.ops, opt.concurrency, async (i, w) => { codes[i] = await t.code(browsers[w]); });
-  const t0 = process.hrtime.bigint();
-  await parallel(opt.ops, opt.concurrency, async (i, w) => { await t.redeem(browsers[w], codes[i]); });
-  return opt.ops / (Number(process.hrtime.bigint() - t0) / 1e9);
+  return measure(t, () => parallel(opt.ops, opt.concurrency, async (i, w) => {
+    await t.redeem(browsers[w], codes[i]);
+  }));
 }
 
-function wrk(url, token) {
+function wrk(url, token, pid) {
+  const c0 = cpuNs(pid);
   const args = ['-t2', `-c${opt.concurrency}`, `-d${opt.seconds}s`, '--latency', url];
   if (token) args.splice(0, 0, '-H', `Authorization: Bearer ${token}`);
   const out = execFileSync('wrk', args, { encoding: 'utf8' });
@@ -211,7 +229,9 @@ function wrk(url, token) {
   };
   const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/);
   if (non2xx) throw new Error(`wrk ${url}: ${non2xx[1]} error responses`);
-  return { rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]), p50_ms: ms('50'), p99_ms: ms('99') };
+  const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
+  const requests = Number(out.match(/(\d+) requests in/)[1]);
+  return { rps, p50_ms: ms('50'), p99_ms: ms('99'), cpu_us: (cpuNs(pid) - c0) / 1e3 / requests };
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -231,38 +251,49 @@ const meToken = (await targets[0].redeem(targets[0].browsers[0], await targets[0
 for (let rep = 0; rep < opt.reps; ++rep) {
   // Rotate the order each round, so no server always runs first or last.
   const order = targets.map((_, i) => targets[(i + rep) % targets.length]);
-  for (const t of order) results[t.name].flows.push(await flows_per_second(t, t.browsers));
-  for (const t of order) results[t.name].exchanges.push(await exchanges_per_second(t, t.browsers));
-  const pair = [['linksim', `${targets[0].base}/me?fields=id,username,name`, meToken],
-                ['ceiling', `${ceiling.base}/me?fields=id,username,name`, null]];
+  for (const t of order) results[t.name].flows.push(await flows(t, t.browsers));
+  for (const t of order) results[t.name].exchanges.push(await exchanges(t, t.browsers));
+  const pair = [['linksim', `${targets[0].base}/me?fields=id,username,name`, meToken, targets[0].proc.pid],
+                ['ceiling', `${ceiling.base}/me?fields=id,username,name`, null, ceiling.proc.pid]];
   if (rep % 2) pair.reverse();
-  for (const [name, url, token] of pair) me[name].push(wrk(url, token));
+  for (const [name, url, token, pid] of pair) me[name].push(wrk(url, token, pid));
   process.stderr.write(`round ${rep + 1}/${opt.reps} done\n`);
 }
 
+const med = (runs, key) => median(runs.map((r) => r[key]));
 const report = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0].model, node: process.version },
   options: opt,
-  servers: targets.map((t) => ({
-    name: t.name,
-    flows_per_s: median(results[t.name].flows),
-    exchanges_per_s: median(results[t.name].exchanges),
-    flows_runs: results[t.name].flows.map(Math.round),
-    exchanges_runs: results[t.name].exchanges.map(Math.round),
-    idle_rss_mib: t.idle.rss_mib,
-    after_rss_mib: memory(t.proc.pid).rss_mib,
-    peak_rss_mib: memory(t.proc.pid).peak_mib,
-  })),
+  servers: targets.map((t) => {
+    const r = results[t.name];
+    return {
+      name: t.name,
+      flows_per_s: med(r.flows, 'per_s'),
+      flow_server_cpu_us: med(r.flows, 'cpu_us'),
+      exchanges_per_s: med(r.exchanges, 'per_s'),
+      exchange_server_cpu_us: med(r.exchanges, 'cpu_us'),
+      runs: { flows: r.flows, exchanges: r.exchanges },
+      idle_rss_mib: t.idle.rss_mib,
+      after_rss_mib: memory(t.proc.pid).rss_mib,
+      peak_rss_mib: memory(t.proc.pid).peak_mib,
+    };
+  }),
   me: Object.fromEntries(Object.entries(me).map(([k, runs]) => [k, {
-    rps: median(runs.map((r) => r.rps)), p50_ms: median(runs.map((r) => r.p50_ms)),
-    p99_ms: median(runs.map((r) => r.p99_ms)), runs }])),
+    rps: med(runs, 'rps'), p50_ms: med(runs, 'p50_ms'), p99_ms: med(runs, 'p99_ms'),
+    server_cpu_us: med(runs, 'cpu_us'), runs }])),
 };
 const [ours, mock, oidc] = report.servers;
+// Two views of each ratio: wall-clock throughput under this shared-machine load generator, and
+// server capacity (operations per second of server CPU), which the load generator cannot skew.
 report.ratios = {
-  exchange_vs_oauth2_mock: ours.exchanges_per_s / mock.exchanges_per_s,
-  exchange_vs_oidc_provider: ours.exchanges_per_s / oidc.exchanges_per_s,
-  flows_vs_oidc_provider: ours.flows_per_s / oidc.flows_per_s,
-  me_vs_ceiling: report.me.linksim.rps / report.me.ceiling.rps,
+  exchange_vs_oauth2_mock: { throughput: ours.exchanges_per_s / mock.exchanges_per_s,
+                             capacity: mock.exchange_server_cpu_us / ours.exchange_server_cpu_us },
+  exchange_vs_oidc_provider: { throughput: ours.exchanges_per_s / oidc.exchanges_per_s,
+                               capacity: oidc.exchange_server_cpu_us / ours.exchange_server_cpu_us },
+  flows_vs_oidc_provider: { throughput: ours.flows_per_s / oidc.flows_per_s,
+                            capacity: oidc.flow_server_cpu_us / ours.flow_server_cpu_us },
+  me_vs_ceiling: { throughput: report.me.linksim.rps / report.me.ceiling.rps,
+                   capacity: report.me.ceiling.server_cpu_us / report.me.linksim.server_cpu_us },
 };
 console.log(JSON.stringify(report, null, 2));
 fs.rmSync(dataDir, { recursive: true, force: true });

@@ -7,7 +7,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
-#include <openssl/sha.h>
 
 #include <cctype>
 #include <charconv>
@@ -38,27 +37,40 @@ int hex_value(char c) {
   return -1;
 }
 
-}  // namespace
-
-digest sha256(std::span<const std::uint8_t> data) {
-  digest out;
-  if (SHA256(data.data(), data.size(), out.data()) == nullptr) openssl_failed("SHA256");
-  return out;
+// OpenSSL 3 looks a digest's implementation up on every init unless given a fetched one: fetch
+// SHA-256 once, and keep one context per thread (hashing is on every request's path).
+const EVP_MD* sha256_md() {
+  static const struct fetched {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    ~fetched() { EVP_MD_free(md); }
+  } f;
+  if (!f.md) openssl_failed("EVP_MD_fetch SHA256");
+  return f.md;
 }
 
+EVP_MD_CTX* thread_md_ctx() {
+  thread_local md_ctx_ptr ctx(EVP_MD_CTX_new());
+  if (!ctx) openssl_failed("EVP_MD_CTX_new");
+  return ctx.get();
+}
+
+}  // namespace
+
 digest sha256_concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
-  md_ctx_ptr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) openssl_failed("SHA-256 init");
+  EVP_MD_CTX* ctx = thread_md_ctx();
+  if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1) openssl_failed("SHA-256 init");
   for (auto part : parts) {
-    if (EVP_DigestUpdate(ctx.get(), part.data(), part.size()) != 1) openssl_failed("SHA-256 update");
+    if (EVP_DigestUpdate(ctx, part.data(), part.size()) != 1) openssl_failed("SHA-256 update");
   }
   digest out;
   unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != out.size()) {
+  if (EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size()) {
     openssl_failed("SHA-256 final");
   }
   return out;
 }
+
+digest sha256(std::span<const std::uint8_t> data) { return sha256_concat({data}); }
 
 digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
   digest out;

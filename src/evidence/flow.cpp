@@ -4,14 +4,18 @@
 #include "linksim/common/json.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
 namespace linksim::evidence {
 
 std::string canonical_entry(const flow& f) {
-  boost::json::array cats;
+  // Built on the stack: one entry per flow is on the hot path of every profile read.
+  unsigned char buffer[2048];
+  boost::json::monotonic_resource memory(buffer, sizeof buffer);
+  boost::json::array cats(&memory);
   for (const auto& c : f.categories) cats.emplace_back(c);
   // Boost.JSON keeps insertion order, which fixes the byte form.
-  boost::json::object o;
+  boost::json::object o(&memory);
   o["time"] = unix_millis(f.time);
   o["from"] = f.from;
   o["to"] = f.to;

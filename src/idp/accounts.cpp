@@ -172,6 +172,10 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 )sql"},
+    {2, R"sql(
+-- Expired authorization requests are swept on every authorize: find them without a scan.
+CREATE INDEX auth_requests_expiry ON auth_requests (expires_at);
+)sql"},
 };
 
 constexpr std::string_view account_columns =
@@ -513,6 +517,8 @@ result<client> service::register_client(const client_registration& r) {
 
 result<client> service::get_client(std::string_view id) {
   std::lock_guard lock(mutex_);
+  // Clients never change once registered, so each is read from the database once.
+  if (auto it = clients_.find(id); it != clients_.end()) return it->second;
   auto& q = db_.cached(
       "SELECT id, secret, name, system, redirect_uris, webhook_secret, deauthorize_url, "
       "data_deletion_url FROM clients WHERE id = ?");
@@ -524,6 +530,7 @@ result<client> service::get_client(std::string_view id) {
   if (uris) {
     for (const auto& u : uris->at("u").as_array()) c.redirect_uris.emplace_back(u.as_string());
   }
+  clients_.emplace(c.id, c);
   return c;
 }
 

@@ -565,8 +565,8 @@ class router {
       token = param(*q, "access_token");
     auto g = s_.check_access_token(token);
     if (!g) return graph_error(s_, g.error());
-    auto a = s_.get_account(g->user_id);
-    if (!a || a->status == account_status::deleted) return graph_error(s_, make_error_code(errc::token_invalid));
+    std::optional<account> a = g->subject;
+    bool counts_read = false;
 
     auto fields = detail::split_list(param(*q, "fields"), ",");
     if (fields.empty()) fields = {"id", "username"};
@@ -605,6 +605,11 @@ class router {
       } else if (f == "followers_count" || f == "follows_count" || f == "followers") {
         if (!may_followers) return graph_error(s_, make_error_code(errc::insufficient_scope));
         add_category("user.social.followers");
+        if (f != "followers" && !counts_read) {
+          // The counts are not read with the token: read them once, now.
+          if (auto full = s_.get_account(a->id)) a = *full;
+          counts_read = true;
+        }
         if (f == "followers_count") body[f] = a->followers_count;
         else if (f == "follows_count") body[f] = a->follows_count;
         else {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace linksim::store {
@@ -152,6 +153,7 @@ struct token_grant {
   std::string client_id;
   std::string client_system;
   std::vector<std::string> scopes;
+  account subject;  // read with the token; followers_count and follows_count are not filled
 };
 
 enum class delivery_state { pending, delivered, dead, disabled };
@@ -274,7 +276,8 @@ class service {
   void revoke(const client& c, std::string_view token);
   // RFC 7662: inactive for anything expired, revoked, unknown or another client's.
   introspection introspect(const client& c, std::string_view token);
-  // Checks a bearer token for the profile API. errc::token_invalid, token_expired.
+  // Checks a bearer token for the profile API and reads its account in the same query.
+  // errc::token_invalid, token_expired (also for a deleted account: its grants are revoked).
   result<token_grant> check_access_token(std::string_view token);
 
   // --- Webhooks ---
@@ -309,7 +312,14 @@ class service {
                                           std::optional<std::int64_t> id, std::size_t limit);
   std::string signed_request(const client& c, std::int64_t account_id, bool with_expiry);
 
-  std::mutex mutex_;           // guards the database
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::mutex mutex_;           // guards the database and the client cache
+  std::unordered_map<std::string, client, string_hash, std::equal_to<>> clients_;
   std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
   store::database& db_;
   const clock& clock_;
