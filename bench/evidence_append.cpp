@@ -13,9 +13,15 @@ int main(int argc, char** argv) {
   const auto dir = std::filesystem::temp_directory_path() / "linksim-evidence-bench";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  evidence::flow f{default_epoch, "idp", "threads", "1784141234567890",
-                   {"user.unique_id", "user.account.username", "user.name"}, "essential.service",
-                   "graph.me", std::string(64, 'a'), "fields=id,username,name"};
+  evidence::flow f{default_epoch,
+                   "idp",
+                   "threads",
+                   "1784141234567890",
+                   {"user.unique_id", "user.account.username", "user.name"},
+                   "essential.service",
+                   "graph.me",
+                   std::string(64, 'a'),
+                   "fields=id,username,name"};
   using clk = std::chrono::steady_clock;
   auto t0 = clk::now();
   for (int i = 0; i < n; ++i) {

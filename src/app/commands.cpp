@@ -35,8 +35,8 @@ void write_secret(const std::filesystem::path& p, const std::string& content) {
     if (!out) throw std::runtime_error("cannot write " + p.string());
     out << content << "\n";
   }
-  std::filesystem::permissions(p, std::filesystem::perms::owner_read |
-                                      std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 // The signer of the data directory's evidence log, created on first use.
@@ -67,18 +67,25 @@ std::string admin_token_for(const serve_options& o, random_source& random) {
 
 }  // namespace
 
-std::filesystem::path evidence_db(const std::filesystem::path& d) { return d / "evidence.db"; }
-std::filesystem::path evidence_key_file(const std::filesystem::path& d) { return d / "evidence.key"; }
-std::filesystem::path evidence_pub_file(const std::filesystem::path& d) { return d / "evidence.pub"; }
+std::filesystem::path evidence_db(const std::filesystem::path& d) {
+  return d / "evidence.db";
+}
+std::filesystem::path evidence_key_file(const std::filesystem::path& d) {
+  return d / "evidence.key";
+}
+std::filesystem::path evidence_pub_file(const std::filesystem::path& d) {
+  return d / "evidence.pub";
+}
 
 int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_for_stop) {
   std::filesystem::create_directories(o.data_dir);
   auto random = make_random(o.seed);
   system_clock clock;
   const auto signer = load_signer(o.data_dir, *random);
-  evidence::log evidence(evidence_db(o.data_dir), "linksim/" + signer.verifier_key().substr(
-                                                                  std::string(evidence_key_name).size() + 1, 8),
-                         signer, evidence::durability{.every_append = o.evidence_sync});
+  evidence::log evidence(
+      evidence_db(o.data_dir),
+      "linksim/" + signer.verifier_key().substr(std::string(evidence_key_name).size() + 1, 8),
+      signer, evidence::durability{.every_append = o.evidence_sync});
   const std::string admin_token = admin_token_for(o, *random);
 
   idp_host_options io;
@@ -107,12 +114,14 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
     out << "demo client: client_id " << demo->client.id << ", client_secret " << demo->client.secret
         << ", redirect_uri " << demo->client.redirect_uris.front() << "\n";
   }
-  out << "evidence: " << evidence_db(o.data_dir).string() << " (verify with: linksim evidence verify --data-dir "
-      << o.data_dir.string() << ")\n";
+  out << "evidence: " << evidence_db(o.data_dir).string()
+      << " (verify with: linksim evidence verify --data-dir " << o.data_dir.string() << ")\n";
   out << "Press Ctrl-C to stop." << std::endl;
 
-  if (wait_for_stop) wait_for_stop();
-  else net::wait_for_termination_signal();
+  if (wait_for_stop)
+    wait_for_stop();
+  else
+    net::wait_for_termination_signal();
 
   idp.stop();
   evidence.checkpoint();
@@ -141,8 +150,8 @@ int evidence_verify(const verify_options& o, std::ostream& out) {
   out << "entries: " << report.entries << "\n";
   out << "checkpoints: " << report.checkpoints;
   if (report.latest) {
-    out << " (latest: size " << report.latest->size << ", root "
-        << to_hex(report.latest->root) << ")";
+    out << " (latest: size " << report.latest->size << ", root " << to_hex(report.latest->root)
+        << ")";
   }
   out << "\n";
   if (report.ok()) {

@@ -12,12 +12,23 @@ std::string escape(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -84,27 +95,29 @@ http::handler demo_pages(idp::service& idp, demo_setup setup, std::string base_u
       const std::string verifier = idp.random().token(48);
       const std::string state = idp.random().token(12);
       const std::string challenge = base64url_encode(sha256(verifier));
-      const std::string url =
-          base_url + "/oauth/authorize?" +
-          http::form_encode({{"client_id", setup.client.id},
-                             {"redirect_uri", redirect},
-                             {"response_type", "code"},
-                             {"scope", "user_profile,user_followers"},
-                             {"state", state},
-                             {"code_challenge", challenge},
-                             {"code_challenge_method", "S256"}});
+      const std::string url = base_url + "/oauth/authorize?" +
+                              http::form_encode({{"client_id", setup.client.id},
+                                                 {"redirect_uri", redirect},
+                                                 {"response_type", "code"},
+                                                 {"scope", "user_profile,user_followers"},
+                                                 {"state", state},
+                                                 {"code_challenge", challenge},
+                                                 {"code_challenge_method", "S256"}});
       std::string body =
           "<p>This page plays the part of an app that signs people up with the identity "
           "provider. It made a PKCE pair and a state value for this visit:</p><pre>code_verifier  "
-          "= " + escape(verifier) + "\ncode_challenge = BASE64URL(SHA-256(code_verifier)) = " +
-          escape(challenge) + "\nstate          = " + escape(state) +
-          "</pre><p><a href=\"" + escape(url) + "\">Log in with the identity provider</a> as ";
+          "= " +
+          escape(verifier) +
+          "\ncode_challenge = BASE64URL(SHA-256(code_verifier)) = " + escape(challenge) +
+          "\nstate          = " + escape(state) + "</pre><p><a href=\"" + escape(url) +
+          "\">Log in with the identity provider</a> as ";
       for (std::size_t i = 0; i < setup.usernames.size(); ++i)
         body += (i ? ", " : "") + std::string("<b>") + escape(setup.usernames[i]) + "</b>";
       body += " (password <code>" + escape(setup.password) + "</code>).</p><p>The link:</p><pre>" +
               escape(url) + "</pre>";
       auto r = page("Log in with the identity provider", body);
-      r.headers.add("Set-Cookie", "demo_verifier=" + verifier + "; Path=/demo; HttpOnly; SameSite=Lax");
+      r.headers.add("Set-Cookie",
+                    "demo_verifier=" + verifier + "; Path=/demo; HttpOnly; SameSite=Lax");
       r.headers.add("Set-Cookie", "demo_state=" + state + "; Path=/demo; HttpOnly; SameSite=Lax");
       return r;
     }
@@ -118,26 +131,33 @@ http::handler demo_pages(idp::service& idp, demo_setup setup, std::string base_u
       if (!get("error").empty()) {
         return page("The user said no",
                     "<p>The provider redirected back with an error, as RFC 6749 §4.1.2.1 says:</p>"
-                    "<pre>error=" + escape(get("error")) + "\nerror_description=" +
-                        escape(get("error_description")) + "</pre><p><a href=\"/demo\">Start again</a></p>");
+                    "<pre>error=" +
+                        escape(get("error")) +
+                        "\nerror_description=" + escape(get("error_description")) +
+                        "</pre><p><a href=\"/demo\">Start again</a></p>");
       }
       const bool state_ok = !get("state").empty() && get("state") == req.cookie("demo_state");
       const bool iss_ok = get("iss") == base_url;
       const std::string verifier = req.cookie("demo_verifier");
       std::string body =
           "<p>The provider sent the browser back with:</p><pre>code  = " + escape(get("code")) +
-          "\nstate = " + escape(get("state")) + (state_ok ? "  (matches the cookie)" : "  (DOES NOT match: reject)") +
-          "\niss   = " + escape(get("iss")) + (iss_ok ? "  (this provider)" : "  (unexpected issuer: reject)") +
+          "\nstate = " + escape(get("state")) +
+          (state_ok ? "  (matches the cookie)" : "  (DOES NOT match: reject)") +
+          "\niss   = " + escape(get("iss")) +
+          (iss_ok ? "  (this provider)" : "  (unexpected issuer: reject)") +
           "</pre><p>The app now redeems the code from its server, with its secret and the "
           "verifier. Try it (the code works once, for one hour):</p><pre>curl -s -X POST " +
-          escape(base_url) + "/oauth/token \\\n  -d grant_type=authorization_code \\\n  -d client_id=" +
+          escape(base_url) +
+          "/oauth/token \\\n  -d grant_type=authorization_code \\\n  -d client_id=" +
           escape(setup.client.id) + " -d client_secret=" + escape(setup.client.secret) +
-          " \\\n  -d redirect_uri=" + escape(http::percent_encode(redirect)) + " \\\n  -d code=" +
-          escape(get("code")) + " \\\n  -d code_verifier=" + escape(verifier) +
+          " \\\n  -d redirect_uri=" + escape(http::percent_encode(redirect)) +
+          " \\\n  -d code=" + escape(get("code")) + " \\\n  -d code_verifier=" + escape(verifier) +
           "</pre><p>Then read the profile with the access token it returns:</p><pre>curl -s '" +
-          escape(base_url) + "/me?fields=id,username,name,biography,profile_picture_url,followers_count' "
+          escape(base_url) +
+          "/me?fields=id,username,name,biography,profile_picture_url,followers_count' "
           "\\\n  -H 'Authorization: Bearer ACCESS_TOKEN'</pre><p>Run the first command twice: the "
-          "second answer is <code>invalid_grant</code>, and the tokens of the first are revoked.</p>"
+          "second answer is <code>invalid_grant</code>, and the tokens of the first are "
+          "revoked.</p>"
           "<p><a href=\"/demo\">Start again</a></p>";
       return page("Back at the app", body);
     }

@@ -74,7 +74,9 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
   i.routes = idp::make_handler(*i.svc, {i.options.admin_token});
 }
 
-idp_host::~idp_host() { stop(); }
+idp_host::~idp_host() {
+  stop();
+}
 
 void idp_host::start() {
   impl_->server->start();
@@ -91,9 +93,17 @@ void idp_host::stop() {
   if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
 }
 
-std::string idp_host::base_url() const { return impl_->server->base_url(); }
-std::uint16_t idp_host::port() const { return impl_->server->port(); }
-idp::service& idp_host::service() { return *impl_->svc; }
-void idp_host::set_front(http::handler front) { impl_->front = std::move(front); }
+std::string idp_host::base_url() const {
+  return impl_->server->base_url();
+}
+std::uint16_t idp_host::port() const {
+  return impl_->server->port();
+}
+idp::service& idp_host::service() {
+  return *impl_->svc;
+}
+void idp_host::set_front(http::handler front) {
+  impl_->front = std::move(front);
+}
 
 }  // namespace linksim::app

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   linksim::app::serve_options serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the identity provider on loopback");
   std::string data_dir = serve.data_dir.string();
-  serve_cmd->add_option("--data-dir", data_dir, "Where the SQLite files live")->capture_default_str();
+  serve_cmd->add_option("--data-dir", data_dir, "Where the SQLite files live")
+      ->capture_default_str();
   serve_cmd->add_option("--bind", serve.bind, "Address to listen on")->capture_default_str();
   serve_cmd->add_option("--idp-port", serve.idp_port, "IdP port; 0 picks a free one")
       ->capture_default_str()
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--evidence-sync", serve.evidence_sync,
                       "Write each evidence entry to disk before answering (default: within 10 ms)");
   std::uint64_t seed = 0;
-  auto* seed_opt = serve_cmd->add_option("--seed", seed, "Reproducible ids and tokens (testing only)");
+  auto* seed_opt =
+      serve_cmd->add_option("--seed", seed, "Reproducible ids and tokens (testing only)");
   serve_cmd->add_option("--admin-token", serve.admin_token,
                         "Admin API token (default: kept in <data dir>/admin-token)");
 

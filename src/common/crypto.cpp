@@ -70,7 +70,9 @@ digest sha256_concat(std::initializer_list<std::span<const std::uint8_t>> parts)
   return out;
 }
 
-digest sha256(std::span<const std::uint8_t> data) { return sha256_concat({data}); }
+digest sha256(std::span<const std::uint8_t> data) {
+  return sha256_concat({data});
+}
 
 digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
   digest out;
@@ -146,8 +148,10 @@ std::string base64url_encode(std::span<const std::uint8_t> data) {
   std::string s = base64_encode(data);
   while (!s.empty() && s.back() == '=') s.pop_back();
   for (char& c : s) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return s;
 }
@@ -155,9 +159,12 @@ std::string base64url_encode(std::span<const std::uint8_t> data) {
 std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text) {
   std::string s(text);
   for (char& c : s) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
-    else if (c == '+' || c == '/') return std::nullopt;
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    else if (c == '+' || c == '/')
+      return std::nullopt;
   }
   while (s.size() % 4 != 0) s.push_back('=');
   return base64_decode(s);
@@ -197,7 +204,8 @@ std::array<std::uint8_t, 64> ed25519_key::sign(std::span<const std::uint8_t> mes
 }
 
 bool ed25519_verify(std::span<const std::uint8_t, 32> public_key,
-                    std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature) {
+                    std::span<const std::uint8_t> message,
+                    std::span<const std::uint8_t> signature) {
   if (signature.size() != 64) return false;
   pkey_ptr key(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));

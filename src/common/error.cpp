@@ -8,60 +8,99 @@ namespace {
 
 const char* message_of(errc e) {
   switch (e) {
-    case errc::bad_json: return "the body is not valid JSON";
-    case errc::bad_form: return "the body is not a valid application/x-www-form-urlencoded form";
-    case errc::missing_field: return "a required field is missing";
-    case errc::bad_field: return "a field has a value of the wrong type or form";
-    case errc::not_found: return "no such resource";
-    case errc::method_not_allowed: return "this method is not allowed on this resource";
-    case errc::unsupported_media_type: return "unsupported content type";
-    case errc::admin_unauthorized: return "the admin API needs 'Authorization: Bearer <admin token>'";
-    case errc::unknown_client: return "unknown client_id";
+    case errc::bad_json:
+      return "the body is not valid JSON";
+    case errc::bad_form:
+      return "the body is not a valid application/x-www-form-urlencoded form";
+    case errc::missing_field:
+      return "a required field is missing";
+    case errc::bad_field:
+      return "a field has a value of the wrong type or form";
+    case errc::not_found:
+      return "no such resource";
+    case errc::method_not_allowed:
+      return "this method is not allowed on this resource";
+    case errc::unsupported_media_type:
+      return "unsupported content type";
+    case errc::admin_unauthorized:
+      return "the admin API needs 'Authorization: Bearer <admin token>'";
+    case errc::unknown_client:
+      return "unknown client_id";
     case errc::redirect_uri_unregistered:
       return "redirect_uri is missing or does not exactly match a URI registered for this client";
-    case errc::unsupported_response_type: return "response_type must be 'code'";
-    case errc::invalid_scope: return "the requested scope is unknown";
-    case errc::pkce_required: return "code_challenge is required (PKCE with S256)";
-    case errc::pkce_method_unsupported: return "code_challenge_method must be S256";
-    case errc::invalid_client: return "client authentication failed";
-    case errc::unsupported_grant_type: return "unsupported grant_type";
-    case errc::code_not_found: return "Matching code was not found or was already used";
-    case errc::code_expired: return "the authorization code has expired";
+    case errc::unsupported_response_type:
+      return "response_type must be 'code'";
+    case errc::invalid_scope:
+      return "the requested scope is unknown";
+    case errc::pkce_required:
+      return "code_challenge is required (PKCE with S256)";
+    case errc::pkce_method_unsupported:
+      return "code_challenge_method must be S256";
+    case errc::invalid_client:
+      return "client authentication failed";
+    case errc::unsupported_grant_type:
+      return "unsupported grant_type";
+    case errc::code_not_found:
+      return "Matching code was not found or was already used";
+    case errc::code_expired:
+      return "the authorization code has expired";
     case errc::code_reused:
       return "Matching code was not found or was already used; tokens issued from it are revoked";
-    case errc::code_client_mismatch: return "the authorization code was issued to another client";
+    case errc::code_client_mismatch:
+      return "the authorization code was issued to another client";
     case errc::redirect_uri_mismatch:
       return "redirect_uri does not match the one used in the authorization request";
-    case errc::pkce_verifier_missing: return "code_verifier is required for this code";
+    case errc::pkce_verifier_missing:
+      return "code_verifier is required for this code";
     case errc::pkce_verifier_malformed:
       return "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]";
-    case errc::pkce_verifier_mismatch: return "code_verifier does not match the code_challenge";
-    case errc::refresh_token_invalid: return "the refresh token is invalid, expired or revoked";
+    case errc::pkce_verifier_mismatch:
+      return "code_verifier does not match the code_challenge";
+    case errc::refresh_token_invalid:
+      return "the refresh token is invalid, expired or revoked";
     case errc::refresh_token_replayed:
       return "the refresh token was already used; every token of its grant is revoked";
-    case errc::access_denied: return "the user denied the request";
-    case errc::authorization_request_unknown: return "the authorization request is unknown or expired";
-    case errc::csrf_mismatch: return "the form's CSRF token does not match; reload the page";
-    case errc::token_invalid: return "Invalid OAuth access token - Cannot parse access token";
-    case errc::token_expired: return "Error validating access token: Session has expired";
-    case errc::token_too_young: return "the token must be at least 24 hours old to be refreshed";
-    case errc::token_wrong_kind: return "this grant needs a different kind of token";
-    case errc::insufficient_scope: return "the token's scope does not cover the requested fields";
+    case errc::access_denied:
+      return "the user denied the request";
+    case errc::authorization_request_unknown:
+      return "the authorization request is unknown or expired";
+    case errc::csrf_mismatch:
+      return "the form's CSRF token does not match; reload the page";
+    case errc::token_invalid:
+      return "Invalid OAuth access token - Cannot parse access token";
+    case errc::token_expired:
+      return "Error validating access token: Session has expired";
+    case errc::token_too_young:
+      return "the token must be at least 24 hours old to be refreshed";
+    case errc::token_wrong_kind:
+      return "this grant needs a different kind of token";
+    case errc::insufficient_scope:
+      return "the token's scope does not cover the requested fields";
     case errc::username_invalid:
       return "usernames are 1 to 30 letters, digits, periods and underscores, neither starting nor "
              "ending with a period, with no two periods in a row";
-    case errc::username_taken: return "this username is taken";
-    case errc::login_failed: return "the username or password is incorrect";
-    case errc::account_inactive: return "this account is restricted, suspended or banned";
-    case errc::account_deleted: return "this account has been deleted";
-    case errc::self_follow: return "an account cannot follow itself";
-    case errc::session_account_unknown: return "that account is not logged in in this browser";
+    case errc::username_taken:
+      return "this username is taken";
+    case errc::login_failed:
+      return "the username or password is incorrect";
+    case errc::account_inactive:
+      return "this account is restricted, suspended or banned";
+    case errc::account_deleted:
+      return "this account has been deleted";
+    case errc::self_follow:
+      return "an account cannot follow itself";
+    case errc::session_account_unknown:
+      return "that account is not logged in in this browser";
     case errc::subscription_handshake_failed:
       return "the callback did not answer the hub.challenge handshake";
-    case errc::callback_url_invalid: return "the callback URL must be an absolute http(s) URL";
-    case errc::delivery_not_replayable: return "only dead or disabled deliveries can be replayed";
-    case errc::upstream_unavailable: return "a service this request depends on is unavailable";
-    case errc::upstream_bad_response: return "a service this request depends on answered badly";
+    case errc::callback_url_invalid:
+      return "the callback URL must be an absolute http(s) URL";
+    case errc::delivery_not_replayable:
+      return "only dead or disabled deliveries can be replayed";
+    case errc::upstream_unavailable:
+      return "a service this request depends on is unavailable";
+    case errc::upstream_bad_response:
+      return "a service this request depends on answered badly";
   }
   return "unknown linksim error";
 }

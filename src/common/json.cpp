@@ -40,7 +40,9 @@ result<std::optional<std::int64_t>> get_int(const boost::json::object& o, std::s
   return make_error_code(errc::bad_field);
 }
 
-std::string serialize(const boost::json::value& v) { return boost::json::serialize(v); }
+std::string serialize(const boost::json::value& v) {
+  return boost::json::serialize(v);
+}
 
 http::response response(int status, const boost::json::value& body) {
   http::response r;

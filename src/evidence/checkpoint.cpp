@@ -105,7 +105,8 @@ result<checkpoint> note_verifier::open(std::string_view note) const {
   if (!origin || !size || !root_b64 || origin->empty()) return make_error_code(errc::bad_field);
   c.origin = std::string(*origin);
   auto [ptr, ec] = std::from_chars(size->data(), size->data() + size->size(), c.size);
-  if (ec != std::errc{} || ptr != size->data() + size->size()) return make_error_code(errc::bad_field);
+  if (ec != std::errc{} || ptr != size->data() + size->size())
+    return make_error_code(errc::bad_field);
   auto root = base64_decode(*root_b64);
   if (!root || root->size() != 32) return make_error_code(errc::bad_field);
   std::memcpy(c.root.data(), root->data(), 32);

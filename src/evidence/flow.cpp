@@ -34,14 +34,15 @@ result<flow> parse_entry(std::string_view entry) {
   flow f;
   const auto* time = o->if_contains("time");
   const auto* cats = o->if_contains("categories");
-  if (!time || !time->is_int64() || !cats || !cats->is_array()) return make_error_code(errc::bad_json);
+  if (!time || !time->is_int64() || !cats || !cats->is_array())
+    return make_error_code(errc::bad_json);
   f.time = from_unix_millis(time->as_int64());
   for (const auto& c : cats->as_array()) {
     if (!c.is_string()) return make_error_code(errc::bad_json);
     f.categories.emplace_back(c.as_string());
   }
   const std::pair<const char*, std::string*> fields[] = {
-      {"from", &f.from},       {"to", &f.to},     {"subject", &f.subject},
+      {"from", &f.from},       {"to", &f.to},           {"subject", &f.subject},
       {"purpose", &f.purpose}, {"channel", &f.channel}, {"digest", &f.payload_digest},
       {"note", &f.note}};
   for (auto [key, out] : fields) {

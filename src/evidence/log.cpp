@@ -151,7 +151,9 @@ std::uint64_t log::append(const flow& f) {
   return index;
 }
 
-void log::flush() { write_pending(); }
+void log::flush() {
+  write_pending();
+}
 
 std::uint64_t log::size() const {
   std::lock_guard lock(mutex_);
@@ -192,7 +194,8 @@ std::vector<digest> log::inclusion_proof(std::uint64_t index, std::uint64_t n) c
 
 std::vector<digest> log::consistency_proof(std::uint64_t m, std::uint64_t n) const {
   std::lock_guard lock(mutex_);
-  if (m == 0 || m > n || n > leaves_.size()) throw std::out_of_range("consistency proof out of range");
+  if (m == 0 || m > n || n > leaves_.size())
+    throw std::out_of_range("consistency proof out of range");
   return evidence::consistency_proof(std::span(leaves_).subspan(0, n), m);
 }
 

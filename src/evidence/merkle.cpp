@@ -7,7 +7,9 @@ namespace linksim::evidence {
 namespace {
 
 // The largest power of two strictly below n (n > 1).
-std::uint64_t split(std::uint64_t n) { return std::bit_floor(n - 1); }
+std::uint64_t split(std::uint64_t n) {
+  return std::bit_floor(n - 1);
+}
 
 void subproof(std::span<const digest> d, std::uint64_t m, bool complete, std::vector<digest>& out) {
   const std::uint64_t n = d.size();
@@ -27,7 +29,9 @@ void subproof(std::span<const digest> d, std::uint64_t m, bool complete, std::ve
 
 }  // namespace
 
-digest empty_root() { return sha256(std::span<const std::uint8_t>{}); }
+digest empty_root() {
+  return sha256(std::span<const std::uint8_t>{});
+}
 
 digest leaf_hash(std::span<const std::uint8_t> entry) {
   static constexpr std::uint8_t prefix[] = {0x00};

@@ -35,15 +35,22 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
-bool known_scope(std::string_view s) { return s == scope_profile || s == scope_followers; }
+bool known_scope(std::string_view s) {
+  return s == scope_profile || s == scope_followers;
+}
 
 std::vector<std::string> categories_of_field(std::string_view field) {
   std::vector<std::string> out{"user.unique_id"};
-  if (field == "username") out.emplace_back("user.account.username");
-  else if (field == "name") out.emplace_back("user.name");
-  else if (field == "biography") out.emplace_back("user.content.public");
-  else if (field == "profile_picture") out.emplace_back("user.content.self_image");
-  else if (field == "account_status") out.emplace_back("user.account");
+  if (field == "username")
+    out.emplace_back("user.account.username");
+  else if (field == "name")
+    out.emplace_back("user.name");
+  else if (field == "biography")
+    out.emplace_back("user.content.public");
+  else if (field == "profile_picture")
+    out.emplace_back("user.content.self_image");
+  else if (field == "account_status")
+    out.emplace_back("user.account");
   return out;
 }
 
@@ -202,13 +209,13 @@ account read_account(const store::statement& q) {
 
 bool username_free(store::database& db, std::string_view username, std::int64_t except_id) {
   auto& q = db.cached(
-      "SELECT 1 FROM accounts WHERE username = ? COLLATE NOCASE AND status != 'deleted' AND id != ?");
+      "SELECT 1 FROM accounts WHERE username = ? COLLATE NOCASE AND status != 'deleted' AND id != "
+      "?");
   q.bind_all(username, except_id);
   return !q.step();
 }
 
-boost::json::object change_value(std::string_view key, boost::json::value v,
-                                 const account& a) {
+boost::json::object change_value(std::string_view key, boost::json::value v, const account& a) {
   boost::json::object o;
   o[key] = std::move(v);
   o["version"] = a.version;
@@ -219,11 +226,16 @@ boost::json::object change_value(std::string_view key, boost::json::value v,
 
 std::string_view to_string(account_status s) {
   switch (s) {
-    case account_status::active: return "active";
-    case account_status::restricted: return "restricted";
-    case account_status::suspended: return "suspended";
-    case account_status::banned: return "banned";
-    case account_status::deleted: return "deleted";
+    case account_status::active:
+      return "active";
+    case account_status::restricted:
+      return "restricted";
+    case account_status::suspended:
+      return "suspended";
+    case account_status::banned:
+      return "banned";
+    case account_status::deleted:
+      return "deleted";
   }
   return "active";
 }
@@ -250,8 +262,8 @@ bool valid_username(std::string_view u) {
   if (u.empty() || u.size() > 30 || u.front() == '.' || u.back() == '.') return false;
   if (u.find("..") != std::string_view::npos) return false;
   return std::all_of(u.begin(), u.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_';
   });
 }
 
@@ -310,8 +322,9 @@ result<account> service::get_account(std::int64_t id) {
 
 result<account> service::find_account(std::string_view username) {
   std::lock_guard lock(mutex_);
-  auto& q = db_.cached("SELECT id FROM accounts WHERE username = ? COLLATE NOCASE "
-                       "AND status != 'deleted'");
+  auto& q = db_.cached(
+      "SELECT id FROM accounts WHERE username = ? COLLATE NOCASE "
+      "AND status != 'deleted'");
   q.bind(1, username);
   if (!q.step()) return make_error_code(errc::not_found);
   return load_account(q.get_int(0));
@@ -347,7 +360,8 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
   if (change.display_name && *change.display_name != a.display_name) {
     a.display_name = *change.display_name;
     bump("display_name", a.display_name);
-    enqueue_change(a, "name", json::serialize(change_value("name", boost::json::string(a.display_name), a)));
+    enqueue_change(a, "name",
+                   json::serialize(change_value("name", boost::json::string(a.display_name), a)));
   }
   if (change.bio && *change.bio != a.bio) {
     a.bio = *change.bio;
@@ -362,8 +376,9 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
   if (change.status && *change.status != a.status) {
     a.status = *change.status;
     bump("status", std::string(to_string(a.status)));
-    enqueue_change(a, "account_status",
-                   json::serialize(change_value("status", boost::json::string(to_string(a.status)), a)));
+    enqueue_change(
+        a, "account_status",
+        json::serialize(change_value("status", boost::json::string(to_string(a.status)), a)));
   }
   auto after = load_account(id);
   tx.commit();
@@ -421,8 +436,7 @@ result<account> service::delete_account(std::int64_t id) {
       .bind_all(a.version, id)
       .run();
   // Tell clients while their grants still stand, then end every grant.
-  enqueue_change(a, "account_deletion",
-                 json::serialize(change_value("deleted", true, a)));
+  enqueue_change(a, "account_deletion", json::serialize(change_value("deleted", true, a)));
   auto clients = db_.prepare(
       "SELECT DISTINCT c.id FROM grants g JOIN clients c ON c.id = g.client_id "
       "WHERE g.account_id = ? AND g.revoked_at IS NULL AND c.data_deletion_url != ''");
@@ -543,9 +557,9 @@ result<client> service::authenticate_client(std::string_view id, std::string_vie
 void service::record_flow(std::string_view to_system, std::int64_t subject,
                           const std::vector<std::string>& categories, std::string_view purpose,
                           std::string_view channel, std::string_view payload, std::string note) {
-  recorder_.record({clock_.now(), cfg_.system_name, std::string(to_system),
-                    std::to_string(subject), categories, std::string(purpose),
-                    std::string(channel), to_hex(sha256(payload)), std::move(note)});
+  recorder_.record({clock_.now(), cfg_.system_name, std::string(to_system), std::to_string(subject),
+                    categories, std::string(purpose), std::string(channel), to_hex(sha256(payload)),
+                    std::move(note)});
 }
 
 }  // namespace linksim::idp

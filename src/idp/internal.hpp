@@ -10,7 +10,9 @@
 namespace linksim::idp::detail {
 
 // SHA-256 of a secret value: tokens, codes and sessions are stored only as hashes.
-inline std::span<const std::uint8_t> hash_bytes(const digest& d) { return d; }
+inline std::span<const std::uint8_t> hash_bytes(const digest& d) {
+  return d;
+}
 
 std::vector<std::string> split_list(std::string_view s, std::string_view separators);
 std::string join(const std::vector<std::string>& v, std::string_view sep);

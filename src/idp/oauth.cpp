@@ -13,8 +13,8 @@ using detail::hash_bytes;
 bool pkce_chars(std::string_view s) {
   // RFC 7636 §4.1: unreserved characters only.
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
   });
 }
 
@@ -55,10 +55,9 @@ std::optional<token_row> find_token(store::database& db, std::string_view token)
   auto& q = db.cached(sql);
   q.bind(1, hash_bytes(sha256(token)));
   if (!q.step()) return std::nullopt;
-  return token_row{q.get_text(0),     q.get_text(1),      q.get_int(2),      q.get_int(3),
-                   q.get_opt_int(4),  q.get_opt_int(5),   q.get_int(6),      q.get_text(7),
-                   q.get_int(8),      q.get_text(9),      q.get_opt_int(10), q.get_text(11),
-                   q.get_text(12)};
+  return token_row{q.get_text(0),     q.get_text(1),  q.get_int(2),  q.get_int(3), q.get_opt_int(4),
+                   q.get_opt_int(5),  q.get_int(6),   q.get_text(7), q.get_int(8), q.get_text(9),
+                   q.get_opt_int(10), q.get_text(11), q.get_text(12)};
 }
 
 }  // namespace
@@ -82,8 +81,7 @@ result<pending_authorization> service::begin_authorization(const authorize_reque
   for (const auto& s : scopes)
     if (!detail::known_scope(s)) return make_error_code(errc::invalid_scope);
 
-  pending_authorization p{random_.token(16), c->id,     c->name, req.redirect_uri,
-                          scopes,            req.state};
+  pending_authorization p{random_.token(16), c->id, c->name, req.redirect_uri, scopes, req.state};
   std::lock_guard lock(mutex_);
   const auto now = clock_.now();
   db_.cached("DELETE FROM auth_requests WHERE expires_at <= ?").bind(1, unix_millis(now)).run();
@@ -103,8 +101,12 @@ result<pending_authorization> service::get_authorization(std::string_view id) {
       "JOIN clients c ON c.id = r.client_id WHERE r.id = ? AND r.expires_at > ?");
   q.bind_all(id, unix_millis(clock_.now()));
   if (!q.step()) return make_error_code(errc::authorization_request_unknown);
-  return pending_authorization{std::string(id), q.get_text(0), q.get_text(1), q.get_text(2),
-                               detail::split_list(q.get_text(3), " "), q.get_text(4)};
+  return pending_authorization{std::string(id),
+                               q.get_text(0),
+                               q.get_text(1),
+                               q.get_text(2),
+                               detail::split_list(q.get_text(3), " "),
+                               q.get_text(4)};
 }
 
 std::string service::error_redirect(const authorize_request& req,
@@ -132,8 +134,9 @@ result<account> service::authenticate_user(std::string_view username, std::strin
     }
   }
   // Verify outside the lock; an unknown user costs a hash too, so timing tells nothing.
-  static const std::string dummy = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$"
-                                   "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  static const std::string dummy =
+      "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$"
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
   const bool ok = verify_password(password, hash.empty() ? dummy : hash);
   if (!ok || id == 0) return make_error_code(errc::login_failed);
   if (status != "active") return make_error_code(errc::account_inactive);
@@ -157,8 +160,9 @@ std::string service::open_session(std::int64_t account_id, std::string_view exis
         .bind_all(hash_bytes(sha256(token)), now + cfg_.session_ttl.count())
         .run();
   }
-  db_.cached("INSERT OR IGNORE INTO session_accounts (session, account_id, added_at) "
-             "VALUES (?, ?, ?)")
+  db_.cached(
+         "INSERT OR IGNORE INTO session_accounts (session, account_id, added_at) "
+         "VALUES (?, ?, ?)")
       .bind_all(hash_bytes(sha256(token)), account_id, now)
       .run();
   tx.commit();
@@ -200,8 +204,8 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
       "WHERE id = ? AND expires_at > ?");
   q.bind_all(request_id, unix_millis(now));
   if (!q.step()) return make_error_code(errc::authorization_request_unknown);
-  const std::string client_id = q.get_text(0), redirect_uri = q.get_text(1),
-                    scope = q.get_text(2), state = q.get_text(3), challenge = q.get_text(4);
+  const std::string client_id = q.get_text(0), redirect_uri = q.get_text(1), scope = q.get_text(2),
+                    state = q.get_text(3), challenge = q.get_text(4);
   db_.cached("DELETE FROM auth_requests WHERE id = ?").bind(1, request_id).run();
   db_.cached("INSERT INTO grants (client_id, account_id, scope, created_at) VALUES (?, ?, ?, ?)")
       .bind_all(client_id, account_id, scope, unix_millis(now))
@@ -224,8 +228,8 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
 
 result<std::string> service::deny(std::string_view request_id) {
   std::lock_guard lock(mutex_);
-  auto& q = db_.cached(
-      "SELECT redirect_uri, state FROM auth_requests WHERE id = ? AND expires_at > ?");
+  auto& q =
+      db_.cached("SELECT redirect_uri, state FROM auth_requests WHERE id = ? AND expires_at > ?");
   q.bind_all(request_id, unix_millis(clock_.now()));
   if (!q.step()) return make_error_code(errc::authorization_request_unknown);
   const std::string redirect_uri = q.get_text(0), state = q.get_text(1);
@@ -247,8 +251,8 @@ result<token_response> service::issue_tokens(std::int64_t grant_id, bool with_re
   auto& ins = db_.cached(
       "INSERT INTO tokens (hash, grant_id, kind, lifetime, issued_at, expires_at) "
       "VALUES (?, ?, ?, ?, ?, ?)");
-  ins.bind_all(hash_bytes(sha256(out.access_token)), grant_id, "access", lifetime,
-               unix_millis(now), unix_millis(now + access_ttl))
+  ins.bind_all(hash_bytes(sha256(out.access_token)), grant_id, "access", lifetime, unix_millis(now),
+               unix_millis(now + access_ttl))
       .run();
   if (with_refresh) {
     out.refresh_token = random_.token(32);
@@ -309,15 +313,20 @@ result<token_response> service::exchange_code(const client& c, std::string_view 
       .bind_all(now, hash_bytes(sha256(code)))
       .run();
   boost::system::error_code failure;
-  if (expires_at <= now) failure = errc::code_expired;
-  else if (grant_revoked) failure = errc::code_not_found;
-  else if (redirect_uri != stored_redirect) failure = errc::redirect_uri_mismatch;
-  else if (verifier.empty()) failure = errc::pkce_verifier_missing;
+  if (expires_at <= now)
+    failure = errc::code_expired;
+  else if (grant_revoked)
+    failure = errc::code_not_found;
+  else if (redirect_uri != stored_redirect)
+    failure = errc::redirect_uri_mismatch;
+  else if (verifier.empty())
+    failure = errc::pkce_verifier_missing;
   else if (verifier.size() < 43 || verifier.size() > 128 || !pkce_chars(verifier))
     failure = errc::pkce_verifier_malformed;
   else if (!constant_time_equal(base64url_encode(sha256(verifier)), challenge))
     failure = errc::pkce_verifier_mismatch;
-  else if (status != "active") failure = errc::account_inactive;
+  else if (status != "active")
+    failure = errc::account_inactive;
   if (failure) {
     tx.commit();
     return failure;
@@ -468,7 +477,8 @@ result<void> service::deauthorize(std::int64_t account_id, std::string_view clie
   while (q.step()) grants.push_back(q.get_int(0));
   if (grants.empty()) return make_error_code(errc::not_found);
   for (auto g : grants) revoke_grant(g);
-  if (!c->deauthorize_url.empty()) enqueue_callback(account_id, *c, "deauthorize", c->deauthorize_url);
+  if (!c->deauthorize_url.empty())
+    enqueue_callback(account_id, *c, "deauthorize", c->deauthorize_url);
   tx.commit();
   return {};
 }

@@ -9,7 +9,9 @@ namespace {
 std::string frame(std::string_view title, const std::string& body) {
   return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-         "<title>" + escape(title) + " · Instagram-style identity provider (linksim)</title>"
+         "<title>" +
+         escape(title) +
+         " · Instagram-style identity provider (linksim)</title>"
          "<style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;"
          "padding:0 1rem;color:#222}h1{font-size:1.4rem}label{display:block;margin:.8rem 0}"
          "input[type=text],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}"
@@ -32,12 +34,23 @@ std::string escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -48,14 +61,21 @@ std::string login(const pending_authorization& p, std::string_view csrf, std::st
   std::string b = "<h1>Log in to continue to " + escape(p.client_name) + "</h1>\n";
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>\n";
   b += "<form method=\"post\" action=\"/oauth/login\">"
-       "<input type=\"hidden\" name=\"request\" value=\"" + escape(p.id) + "\">"
-       "<input type=\"hidden\" name=\"csrf\" value=\"" + escape(csrf) + "\">"
+       "<input type=\"hidden\" name=\"request\" value=\"" +
+       escape(p.id) +
+       "\">"
+       "<input type=\"hidden\" name=\"csrf\" value=\"" +
+       escape(csrf) +
+       "\">"
        "<label>Username <input type=\"text\" name=\"username\" autocomplete=\"username\" "
-       "required value=\"" + escape(username) + "\"></label>"
+       "required value=\"" +
+       escape(username) +
+       "\"></label>"
        "<label>Password <input type=\"password\" name=\"password\" "
        "autocomplete=\"current-password\" required></label>"
        "<button type=\"submit\">Log in</button></form>\n"
-       "<p class=\"muted\">" + escape(p.client_name) + " will not see your password.</p>";
+       "<p class=\"muted\">" +
+       escape(p.client_name) + " will not see your password.</p>";
   return frame("Log in", b);
 }
 
@@ -64,8 +84,12 @@ std::string consent(const pending_authorization& p, const std::vector<account>& 
   std::string b = "<h1>" + escape(p.client_name) + " wants to use your account</h1>\n";
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>\n";
   b += "<form method=\"post\" action=\"/oauth/consent\">"
-       "<input type=\"hidden\" name=\"request\" value=\"" + escape(p.id) + "\">"
-       "<input type=\"hidden\" name=\"csrf\" value=\"" + escape(csrf) + "\">"
+       "<input type=\"hidden\" name=\"request\" value=\"" +
+       escape(p.id) +
+       "\">"
+       "<input type=\"hidden\" name=\"csrf\" value=\"" +
+       escape(csrf) +
+       "\">"
        "<fieldset><legend>Continue as</legend>";
   for (const auto& a : accounts) {
     const std::string id = std::to_string(a.id);
@@ -79,8 +103,8 @@ std::string consent(const pending_authorization& p, const std::vector<account>& 
        "or picture, or delete your account.</p>"
        "<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>"
        "<button type=\"submit\" name=\"decision\" value=\"deny\">Cancel</button></form>\n"
-       "<p><a href=\"/oauth/login?request=" + http::percent_encode(p.id) +
-       "\">Log in to another account</a></p>";
+       "<p><a href=\"/oauth/login?request=" +
+       http::percent_encode(p.id) + "\">Log in to another account</a></p>";
   return frame("Allow access", b);
 }
 

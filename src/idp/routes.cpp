@@ -31,17 +31,28 @@ error_info describe(const boost::system::error_code& ec) {
     case errc::authorization_request_unknown:
     case errc::session_account_unknown:
     case errc::callback_url_invalid:
-    case errc::subscription_handshake_failed: return {400, "invalid_request"};
-    case errc::username_invalid: return {400, "username_invalid"};
-    case errc::self_follow: return {400, "self_follow"};
-    case errc::not_found: return {404, "not_found"};
-    case errc::method_not_allowed: return {405, "method_not_allowed"};
-    case errc::unsupported_media_type: return {415, "unsupported_media_type"};
-    case errc::admin_unauthorized: return {401, "unauthorized"};
-    case errc::unsupported_response_type: return {400, "unsupported_response_type"};
-    case errc::invalid_scope: return {400, "invalid_scope"};
-    case errc::invalid_client: return {401, "invalid_client"};
-    case errc::unsupported_grant_type: return {400, "unsupported_grant_type"};
+    case errc::subscription_handshake_failed:
+      return {400, "invalid_request"};
+    case errc::username_invalid:
+      return {400, "username_invalid"};
+    case errc::self_follow:
+      return {400, "self_follow"};
+    case errc::not_found:
+      return {404, "not_found"};
+    case errc::method_not_allowed:
+      return {405, "method_not_allowed"};
+    case errc::unsupported_media_type:
+      return {415, "unsupported_media_type"};
+    case errc::admin_unauthorized:
+      return {401, "unauthorized"};
+    case errc::unsupported_response_type:
+      return {400, "unsupported_response_type"};
+    case errc::invalid_scope:
+      return {400, "invalid_scope"};
+    case errc::invalid_client:
+      return {401, "invalid_client"};
+    case errc::unsupported_grant_type:
+      return {400, "unsupported_grant_type"};
     case errc::code_not_found:
     case errc::code_expired:
     case errc::code_reused:
@@ -53,19 +64,31 @@ error_info describe(const boost::system::error_code& ec) {
     case errc::refresh_token_invalid:
     case errc::refresh_token_replayed:
     case errc::token_too_young:
-    case errc::token_wrong_kind: return {400, "invalid_grant"};
-    case errc::access_denied: return {403, "access_denied"};
-    case errc::csrf_mismatch: return {403, "csrf_mismatch"};
+    case errc::token_wrong_kind:
+      return {400, "invalid_grant"};
+    case errc::access_denied:
+      return {403, "access_denied"};
+    case errc::csrf_mismatch:
+      return {403, "csrf_mismatch"};
     case errc::token_invalid:
-    case errc::token_expired: return {401, "invalid_token"};
-    case errc::insufficient_scope: return {403, "insufficient_scope"};
-    case errc::username_taken: return {409, "username_taken"};
-    case errc::login_failed: return {401, "login_failed"};
-    case errc::account_inactive: return {403, "account_inactive"};
-    case errc::account_deleted: return {410, "account_deleted"};
-    case errc::delivery_not_replayable: return {409, "delivery_not_replayable"};
-    case errc::upstream_unavailable: return {503, "upstream_unavailable"};
-    case errc::upstream_bad_response: return {502, "upstream_bad_response"};
+    case errc::token_expired:
+      return {401, "invalid_token"};
+    case errc::insufficient_scope:
+      return {403, "insufficient_scope"};
+    case errc::username_taken:
+      return {409, "username_taken"};
+    case errc::login_failed:
+      return {401, "login_failed"};
+    case errc::account_inactive:
+      return {403, "account_inactive"};
+    case errc::account_deleted:
+      return {410, "account_deleted"};
+    case errc::delivery_not_replayable:
+      return {409, "delivery_not_replayable"};
+    case errc::upstream_unavailable:
+      return {503, "upstream_unavailable"};
+    case errc::upstream_bad_response:
+      return {502, "upstream_bad_response"};
   }
   return {500, "internal_error"};
 }
@@ -137,8 +160,9 @@ response html(int status, std::string body) {
   r.headers.set("Cache-Control", "no-store");
   // The pages may not be framed (clickjacking on the consent button).
   r.headers.set("X-Frame-Options", "DENY");
-  r.headers.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
-                                           "form-action 'self'; frame-ancestors 'none'");
+  r.headers.set("Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; "
+                "form-action 'self'; frame-ancestors 'none'");
   r.body = std::move(body);
   return r;
 }
@@ -232,7 +256,9 @@ bj::object delivery_json(const delivery& d) {
           {"last_response", d.last_response}};
 }
 
-std::string token_scope(const token_response& t) { return detail::join(t.scopes, " "); }
+std::string token_scope(const token_response& t) {
+  return detail::join(t.scopes, " ");
+}
 
 class router {
  public:
@@ -258,11 +284,16 @@ class router {
     const auto& m = req.method;
     if (path == "/oauth/authorize") return m == "GET" ? authorize(req) : not_allowed("GET");
     if (path == "/oauth/login")
-      return m == "GET" ? login_page(req) : m == "POST" ? login_submit(req) : not_allowed("GET, POST");
+      return m == "GET"    ? login_page(req)
+             : m == "POST" ? login_submit(req)
+                           : not_allowed("GET, POST");
     if (path == "/oauth/consent")
-      return m == "GET" ? consent_page(req) : m == "POST" ? consent_submit(req) : not_allowed("GET, POST");
+      return m == "GET"    ? consent_page(req)
+             : m == "POST" ? consent_submit(req)
+                           : not_allowed("GET, POST");
     if (path == "/oauth/token") return m == "POST" ? token(req) : not_allowed("POST");
-    if (path == "/oauth/access_token") return m == "POST" ? meta_access_token(req) : not_allowed("POST");
+    if (path == "/oauth/access_token")
+      return m == "POST" ? meta_access_token(req) : not_allowed("POST");
     if (path == "/access_token") return m == "GET" ? meta_long_lived(req) : not_allowed("GET");
     if (path == "/refresh_access_token") return m == "GET" ? meta_refresh(req) : not_allowed("GET");
     if (path == "/oauth/revoke") return m == "POST" ? revoke(req) : not_allowed("POST");
@@ -272,7 +303,8 @@ class router {
     if (path == "/me") return m == "GET" ? me(req) : not_allowed("GET");
     if (path == "/healthz") return json::response(200, bj::object{{"status", "ok"}});
     const auto seg = segments(path);
-    if (seg.size() == 2 && seg[0] == "pictures") return m == "GET" ? picture(seg[1]) : not_allowed("GET");
+    if (seg.size() == 2 && seg[0] == "pictures")
+      return m == "GET" ? picture(seg[1]) : not_allowed("GET");
     if (!seg.empty() && seg[0] == "admin") return admin(req, seg);
     return admin_error(make_error_code(errc::not_found), "no route for " + std::string(path));
   }
@@ -303,9 +335,12 @@ class router {
   response authorize(const request& req) {
     auto q = http::parse_form(req.query());
     if (!q) return html(400, pages::error("Bad request", q.error().message()));
-    authorize_request a{param(*q, "client_id"),      param(*q, "redirect_uri"),
-                        param(*q, "response_type"),  param(*q, "scope"),
-                        param(*q, "state"),          param(*q, "code_challenge"),
+    authorize_request a{param(*q, "client_id"),
+                        param(*q, "redirect_uri"),
+                        param(*q, "response_type"),
+                        param(*q, "scope"),
+                        param(*q, "state"),
+                        param(*q, "code_challenge"),
                         param(*q, "code_challenge_method")};
     auto p = s_.begin_authorization(a);
     if (!p) {
@@ -316,8 +351,9 @@ class router {
     }
     const bool logged_in = !s_.session_accounts(req.cookie("idp_session")).empty();
     const bool force_login = param(*q, "prompt") == "login";
-    return redirect(302, std::string(logged_in && !force_login ? "/oauth/consent" : "/oauth/login") +
-                             "?request=" + http::percent_encode(p->id));
+    return redirect(302,
+                    std::string(logged_in && !force_login ? "/oauth/consent" : "/oauth/login") +
+                        "?request=" + http::percent_encode(p->id));
   }
 
   response login_page(const request& req) {
@@ -337,7 +373,8 @@ class router {
     auto p = s_.get_authorization(param(*form, "request"));
     if (!p) return html(400, pages::error("Sign-in expired", p.error().message()));
     if (!csrf_ok(req, *form))
-      return html(403, pages::error("Please try again", make_error_code(errc::csrf_mismatch).message()));
+      return html(403,
+                  pages::error("Please try again", make_error_code(errc::csrf_mismatch).message()));
     const std::string username = param(*form, "username");
     auto a = s_.authenticate_user(username, param(*form, "password"));
     if (!a) {
@@ -356,7 +393,8 @@ class router {
     auto p = s_.get_authorization(q ? param(*q, "request") : "");
     if (!p) return html(400, pages::error("Sign-in expired", p.error().message()));
     const auto accounts = s_.session_accounts(req.cookie("idp_session"));
-    if (accounts.empty()) return redirect(302, "/oauth/login?request=" + http::percent_encode(p->id));
+    if (accounts.empty())
+      return redirect(302, "/oauth/login?request=" + http::percent_encode(p->id));
     const auto wanted = parse_id(q ? param(*q, "account") : "");
     std::int64_t selected = wanted.value_or(accounts.back().id);
     response r;
@@ -373,7 +411,8 @@ class router {
     auto p = s_.get_authorization(request_id);
     if (!p) return html(400, pages::error("Sign-in expired", p.error().message()));
     if (!csrf_ok(req, *form))
-      return html(403, pages::error("Please try again", make_error_code(errc::csrf_mismatch).message()));
+      return html(403,
+                  pages::error("Please try again", make_error_code(errc::csrf_mismatch).message()));
     if (param(*form, "decision") != "allow") {
       auto to = s_.deny(request_id);
       if (!to) return html(400, pages::error("Sign-in expired", to.error().message()));
@@ -395,7 +434,8 @@ class router {
   // Client authentication by HTTP Basic (RFC 6749 §2.3.1) or by form fields; not both.
   result<client> client_auth(const request& req, const http::params& form, bool* used_basic) {
     const auto auth = req.headers.get("Authorization");
-    const std::string form_id = param(form, "client_id"), form_secret = param(form, "client_secret");
+    const std::string form_id = param(form, "client_id"),
+                      form_secret = param(form, "client_secret");
     if (auth.starts_with("Basic ")) {
       *used_basic = true;
       if (!form_secret.empty()) return make_error_code(errc::bad_field);
@@ -407,7 +447,8 @@ class router {
       // The id and secret are form-encoded before being joined (RFC 6749 §2.3.1).
       auto id = http::parse_form("x=" + std::string(pair.substr(0, colon)));
       auto secret = http::parse_form("x=" + std::string(pair.substr(colon + 1)));
-      if (!id || !secret || id->empty() || secret->empty()) return make_error_code(errc::invalid_client);
+      if (!id || !secret || id->empty() || secret->empty())
+        return make_error_code(errc::invalid_client);
       return s_.authenticate_client(id->front().second, secret->front().second);
     }
     if (form_id.empty()) return make_error_code(errc::invalid_client);
@@ -430,8 +471,10 @@ class router {
 
   response token(const request& req) {
     auto form = token_form(req);
-    if (!form) return oauth_error(is(form.error(), errc::unsupported_media_type)
-                                      ? make_error_code(errc::bad_form) : form.error());
+    if (!form)
+      return oauth_error(is(form.error(), errc::unsupported_media_type)
+                             ? make_error_code(errc::bad_form)
+                             : form.error());
     bool basic = false;
     auto c = client_auth(req, *form, &basic);
     if (!c) {
@@ -471,8 +514,8 @@ class router {
     auto t = s_.exchange_code(*c, param(*form, "code"), param(*form, "redirect_uri"),
                               param(*form, "code_verifier"), false);
     if (!t) return meta_oauth_error(t.error());
-    response r = no_store(json::response(200, bj::object{{"access_token", t->access_token},
-                                                         {"user_id", t->user_id}}));
+    response r = no_store(json::response(
+        200, bj::object{{"access_token", t->access_token}, {"user_id", t->user_id}}));
     record_token(*c, *t, r.body);
     return r;
   }
@@ -570,8 +613,8 @@ class router {
 
     auto fields = detail::split_list(param(*q, "fields"), ",");
     if (fields.empty()) fields = {"id", "username"};
-    const bool may_followers = std::find(g->scopes.begin(), g->scopes.end(),
-                                         detail::scope_followers) != g->scopes.end();
+    const bool may_followers =
+        std::find(g->scopes.begin(), g->scopes.end(), detail::scope_followers) != g->scopes.end();
     bj::object body;
     std::vector<std::string> categories;
     auto add_category = [&](std::string c) {
@@ -610,8 +653,10 @@ class router {
           if (auto full = s_.get_account(a->id)) a = *full;
           counts_read = true;
         }
-        if (f == "followers_count") body[f] = a->followers_count;
-        else if (f == "follows_count") body[f] = a->follows_count;
+        if (f == "followers_count")
+          body[f] = a->followers_count;
+        else if (f == "follows_count")
+          body[f] = a->follows_count;
         else {
           bj::array ids;
           for (auto id : s_.followers_of(a->id)) ids.emplace_back(std::to_string(id));
@@ -715,8 +760,9 @@ class router {
       std::optional<delivery_state> state;
       if (q && http::find_param(*q, "state")) {
         state = parse_delivery_state(param(*q, "state"));
-        if (!state) return admin_error(make_error_code(errc::bad_field),
-                                       "state is pending, delivered, dead or disabled");
+        if (!state)
+          return admin_error(make_error_code(errc::bad_field),
+                             "state is pending, delivered, dead or disabled");
       }
       bj::array out;
       for (const auto& d : s_.deliveries(state)) out.push_back(delivery_json(d));
@@ -752,8 +798,10 @@ class router {
     auto body = json::parse_object(req.body);
     if (!body) return admin_error(body.error());
     new_account n;
-    for (auto [key, out] : {std::pair{"username", &n.username}, {"password", &n.password},
-                            {"name", &n.display_name}, {"biography", &n.bio}}) {
+    for (auto [key, out] : {std::pair{"username", &n.username},
+                            {"password", &n.password},
+                            {"name", &n.display_name},
+                            {"biography", &n.bio}}) {
       auto v = json::get_string(*body, key);
       if (!v) return admin_error(v.error(), std::string(key) + " must be a string");
       if (*v) *out = **v;
@@ -765,7 +813,9 @@ class router {
       return admin_error(t.error(), "account_type");
     } else if (*t) {
       auto type = parse_type(**t);
-      if (!type) return admin_error(make_error_code(errc::bad_field), "account_type is personal or business");
+      if (!type)
+        return admin_error(make_error_code(errc::bad_field),
+                           "account_type is personal or business");
       n.type = *type;
     }
     return with_account(s_.create_account(n), 201);
@@ -775,8 +825,8 @@ class router {
     auto body = json::parse_object(req.body);
     if (!body) return admin_error(body.error());
     profile_change c;
-    for (auto [key, out] : {std::pair{"username", &c.username}, {"name", &c.display_name},
-                            {"biography", &c.bio}}) {
+    for (auto [key, out] :
+         {std::pair{"username", &c.username}, {"name", &c.display_name}, {"biography", &c.bio}}) {
       auto v = json::get_string(*body, key);
       if (!v) return admin_error(v.error(), std::string(key) + " must be a string");
       *out = *v;
@@ -785,7 +835,9 @@ class router {
       return admin_error(t.error(), "account_type");
     } else if (*t) {
       c.type = parse_type(**t);
-      if (!c.type) return admin_error(make_error_code(errc::bad_field), "account_type is personal or business");
+      if (!c.type)
+        return admin_error(make_error_code(errc::bad_field),
+                           "account_type is personal or business");
     }
     if (auto st = json::get_string(*body, "status"); !st) {
       return admin_error(st.error(), "status");
@@ -796,9 +848,11 @@ class router {
                            "status is active, restricted, suspended or banned (DELETE to delete)");
     }
     for (const auto& kv : *body) {
-      static constexpr std::string_view known[] = {"username", "name", "biography", "account_type", "status"};
+      static constexpr std::string_view known[] = {"username", "name", "biography", "account_type",
+                                                   "status"};
       if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
-        return admin_error(make_error_code(errc::bad_field), "unknown field " + std::string(kv.key()));
+        return admin_error(make_error_code(errc::bad_field),
+                           "unknown field " + std::string(kv.key()));
     }
     return with_account(s_.update_profile(id, c), 200);
   }
@@ -817,7 +871,8 @@ class router {
     auto body = json::parse_object(req.body);
     if (!body) return admin_error(body.error());
     client_registration r;
-    for (auto [key, out] : {std::pair{"name", &r.name}, {"system", &r.system},
+    for (auto [key, out] : {std::pair{"name", &r.name},
+                            {"system", &r.system},
                             {"deauthorize_url", &r.deauthorize_url},
                             {"data_deletion_url", &r.data_deletion_url}}) {
       auto v = json::get_string(*body, key);

@@ -36,10 +36,14 @@ bool is_http_url(std::string_view url) {
 
 std::string_view to_string(delivery_state s) {
   switch (s) {
-    case delivery_state::pending: return "pending";
-    case delivery_state::delivered: return "delivered";
-    case delivery_state::dead: return "dead";
-    case delivery_state::disabled: return "disabled";
+    case delivery_state::pending:
+      return "pending";
+    case delivery_state::delivered:
+      return "delivered";
+    case delivery_state::dead:
+      return "dead";
+    case delivery_state::disabled:
+      return "disabled";
   }
   return "pending";
 }
@@ -53,8 +57,7 @@ std::optional<delivery_state> parse_delivery_state(std::string_view s) {
 }
 
 result<subscription> service::subscribe(std::string_view client_id, std::string callback_url,
-                                        std::string verify_token,
-                                        std::vector<std::string> fields) {
+                                        std::string verify_token, std::vector<std::string> fields) {
   auto c = get_client(client_id);
   if (!c) return make_error_code(errc::not_found);
   if (!is_http_url(callback_url)) return make_error_code(errc::callback_url_invalid);
@@ -100,8 +103,9 @@ result<subscription> service::get_subscription(std::string_view client_id) {
 
 void service::enqueue_change(const account& a, std::string_view field, std::string value_json) {
   const auto now = unix_millis(clock_.now());
-  db_.cached("INSERT INTO events (account_id, field, value, version, created_at) "
-             "VALUES (?, ?, ?, ?, ?)")
+  db_.cached(
+         "INSERT INTO events (account_id, field, value, version, created_at) "
+         "VALUES (?, ?, ?, ?, ?)")
       .bind_all(a.id, field, value_json, a.version, now)
       .run();
   const std::int64_t event_id = db_.last_insert_rowid();
@@ -196,8 +200,7 @@ service::outgoing service::build_delivery(std::int64_t delivery_id) {
   const std::string signed_content = id + "." + ts + "." + o.request.body;
   h.set("webhook-id", id);
   h.set("webhook-timestamp", ts);
-  h.set("webhook-signature",
-        "v1," + base64_encode(hmac_sha256(*key, as_bytes(signed_content))));
+  h.set("webhook-signature", "v1," + base64_encode(hmac_sha256(*key, as_bytes(signed_content))));
   return o;
 }
 
@@ -245,9 +248,12 @@ void service::finish_delivery(const outgoing& o, const result<http::response>& r
     // The receiver says the endpoint is gone: stop sending it anything.
     state = "disabled";
     if (o.kind == "webhook") {
-      db_.cached("UPDATE subscriptions SET active = 0 WHERE client_id = ?").bind(1, o.client_id).run();
-      db_.cached("UPDATE deliveries SET state = 'disabled' WHERE client_id = ? AND kind = 'webhook' "
-                 "AND state = 'pending'")
+      db_.cached("UPDATE subscriptions SET active = 0 WHERE client_id = ?")
+          .bind(1, o.client_id)
+          .run();
+      db_.cached(
+             "UPDATE deliveries SET state = 'disabled' WHERE client_id = ? AND kind = 'webhook' "
+             "AND state = 'pending'")
           .bind(1, o.client_id)
           .run();
     }
@@ -322,8 +328,8 @@ std::vector<delivery> service::select_deliveries(std::optional<delivery_state> s
     out.push_back({q.get_int(0), q.get_int(1), q.get_text(2), q.get_text(3), q.get_text(4),
                    q.get_int(5), q.get_text(6),
                    parse_delivery_state(q.get_text(7)).value_or(delivery_state::pending),
-                   q.get_int(8), from_unix_millis(q.get_int(9)),
-                   static_cast<int>(q.get_int(10)), q.get_text(11)});
+                   q.get_int(8), from_unix_millis(q.get_int(9)), static_cast<int>(q.get_int(10)),
+                   q.get_text(11)});
   }
   return out;
 }
@@ -336,20 +342,20 @@ std::vector<delivery> service::deliveries(std::optional<delivery_state> state, s
 result<delivery> service::replay(std::int64_t delivery_id) {
   std::lock_guard lock(mutex_);
   store::transaction tx(db_);
-    auto& q = db_.cached("SELECT state, client_id, kind FROM deliveries WHERE id = ?");
-    q.bind(1, delivery_id);
-    if (!q.step()) return make_error_code(errc::not_found);
-    const std::string state = q.get_text(0), client_id = q.get_text(1), kind = q.get_text(2);
-    if (state != "dead" && state != "disabled")
-      return make_error_code(errc::delivery_not_replayable);
-    const auto now = unix_millis(clock_.now());
-    db_.cached("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, "
-               "window_start = ? WHERE id = ?")
-        .bind_all(now, now, delivery_id)
-        .run();
-    // Replaying to an endpoint that said 410 is the operator saying it is back.
-    if (state == "disabled" && kind == "webhook")
-      db_.cached("UPDATE subscriptions SET active = 1 WHERE client_id = ?").bind(1, client_id).run();
+  auto& q = db_.cached("SELECT state, client_id, kind FROM deliveries WHERE id = ?");
+  q.bind(1, delivery_id);
+  if (!q.step()) return make_error_code(errc::not_found);
+  const std::string state = q.get_text(0), client_id = q.get_text(1), kind = q.get_text(2);
+  if (state != "dead" && state != "disabled") return make_error_code(errc::delivery_not_replayable);
+  const auto now = unix_millis(clock_.now());
+  db_.cached(
+         "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, "
+         "window_start = ? WHERE id = ?")
+      .bind_all(now, now, delivery_id)
+      .run();
+  // Replaying to an endpoint that said 410 is the operator saying it is back.
+  if (state == "disabled" && kind == "webhook")
+    db_.cached("UPDATE subscriptions SET active = 1 WHERE client_id = ?").bind(1, client_id).run();
   tx.commit();
   return select_deliveries(std::nullopt, delivery_id, 1).front();
 }

@@ -67,7 +67,8 @@ result<http::response> client::send(http::request req) {
     auto res = parser.release();
     http::response plain;
     plain.status = static_cast<int>(res.result_int());
-    for (const auto& f : res) plain.headers.add(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : res)
+      plain.headers.add(std::string(f.name_string()), std::string(f.value()));
     plain.body = std::move(res.body());
     outcome = std::move(plain);
     beast::error_code ignored;

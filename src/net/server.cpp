@@ -42,7 +42,7 @@ http::request to_plain(bhttp::request<bhttp::string_body>&& req, std::string rem
 }
 
 bhttp::response<bhttp::string_body> to_beast(http::response&& res, unsigned version,
-                                              const std::string& server_name) {
+                                             const std::string& server_name) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
   out.set(bhttp::field::server, server_name);
   for (auto& f : res.headers.fields) out.insert(f.name, f.value);
@@ -52,7 +52,7 @@ bhttp::response<bhttp::string_body> to_beast(http::response&& res, unsigned vers
 }
 
 bhttp::response<bhttp::string_body> error_response(int status, std::string_view message,
-                                                    const std::string& server_name) {
+                                                   const std::string& server_name) {
   http::response r;
   r.status = status;
   r.headers.set("Content-Type", "application/json");
@@ -194,9 +194,13 @@ server::server(server_options options, http::handler handler) : impl_(std::make_
   impl_->bound = a.local_endpoint();
 }
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
-std::uint16_t server::port() const { return impl_->bound.port(); }
+std::uint16_t server::port() const {
+  return impl_->bound.port();
+}
 
 std::string server::base_url() const {
   const auto& ep = impl_->bound;

@@ -21,7 +21,9 @@ void check(sqlite3* db, int rc, std::string_view what) {
 
 }  // namespace
 
-bool error::is_constraint() const noexcept { return (code_ & 0xff) == SQLITE_CONSTRAINT; }
+bool error::is_constraint() const noexcept {
+  return (code_ & 0xff) == SQLITE_CONSTRAINT;
+}
 
 statement::statement(sqlite3* db, std::string_view sql) : db_(db) {
   if (sql.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
@@ -31,9 +33,13 @@ statement::statement(sqlite3* db, std::string_view sql) : db_(db) {
         std::string("prepare ") + std::string(sql.substr(0, 80)));
 }
 
-statement::~statement() { sqlite3_finalize(stmt_); }
+statement::~statement() {
+  sqlite3_finalize(stmt_);
+}
 
-statement::statement(statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+statement::statement(statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) {
+  o.stmt_ = nullptr;
+}
 
 statement& statement::bind(int index, std::int64_t v) {
   check(db_, sqlite3_bind_int64(stmt_, index, v), "bind");
@@ -85,14 +91,21 @@ void statement::reset() {
   check(db_, sqlite3_clear_bindings(stmt_), "clear bindings");
 }
 
-bool statement::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-std::int64_t statement::get_int(int c) const { return sqlite3_column_int64(stmt_, c); }
-double statement::get_double(int c) const { return sqlite3_column_double(stmt_, c); }
+bool statement::is_null(int c) const {
+  return sqlite3_column_type(stmt_, c) == SQLITE_NULL;
+}
+std::int64_t statement::get_int(int c) const {
+  return sqlite3_column_int64(stmt_, c);
+}
+double statement::get_double(int c) const {
+  return sqlite3_column_double(stmt_, c);
+}
 
 std::string statement::get_text(int c) const {
   const auto* p = sqlite3_column_text(stmt_, c);
   const int n = sqlite3_column_bytes(stmt_, c);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+           : std::string();
 }
 
 std::vector<std::uint8_t> statement::get_blob(int c) const {
@@ -112,12 +125,12 @@ std::optional<std::string> statement::get_opt_text(int c) const {
 }
 
 database::database(const std::filesystem::path& path, options opts) : path_(path) {
-  const int flags = opts.read_only ? SQLITE_OPEN_READONLY
-                                   : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  const int flags =
+      opts.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    std::string msg = "open " + path.string() + ": " +
-                      (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+    std::string msg =
+        "open " + path.string() + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
     sqlite3_close(db_);
     db_ = nullptr;
     throw error(rc, msg);
@@ -154,7 +167,9 @@ void database::exec(std::string_view sql) {
   }
 }
 
-statement database::prepare(std::string_view sql) { return statement(db_, sql); }
+statement database::prepare(std::string_view sql) {
+  return statement(db_, sql);
+}
 
 statement& database::cached(std::string_view sql) {
   auto it = cache_.find(sql);
@@ -166,10 +181,16 @@ statement& database::cached(std::string_view sql) {
   return *it->second;
 }
 
-std::int64_t database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
-int database::changes() const { return sqlite3_changes(db_); }
+std::int64_t database::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+int database::changes() const {
+  return sqlite3_changes(db_);
+}
 
-transaction::transaction(database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+transaction::transaction(database& db) : db_(db) {
+  db_.exec("BEGIN IMMEDIATE");
+}
 
 transaction::~transaction() {
   if (done_) return;

@@ -30,7 +30,9 @@ TEST(ParseForm, StopsAtTheEndOfASubstring) {
   EXPECT_EQ(*find_param(*p, "iss"), "y");
 }
 
-TEST(ParseForm, RejectsBadEscapes) { EXPECT_FALSE(parse_form("a=%zz")); }
+TEST(ParseForm, RejectsBadEscapes) {
+  EXPECT_FALSE(parse_form("a=%zz"));
+}
 
 TEST(FormEncode, RoundTrips) {
   params in{{"redirect_uri", "http://127.0.0.1:8/cb?x=1"}, {"state", "a b&c"}};

@@ -18,17 +18,23 @@ note_signer test_signer() {
 }
 
 flow sample_flow(int i) {
-  return {default_epoch + milliseconds{i}, "idp", "threads", std::to_string(1000 + i),
-          {"user.account.username"}, "essential.service", "webhook", "ab", "status=200"};
+  return {default_epoch + milliseconds{i},
+          "idp",
+          "threads",
+          std::to_string(1000 + i),
+          {"user.account.username"},
+          "essential.service",
+          "webhook",
+          "ab",
+          "status=200"};
 }
 
 TEST(FlowEntry, RoundTripsThroughItsCanonicalForm) {
   const flow f = sample_flow(3);
   const std::string e = canonical_entry(f);
-  EXPECT_EQ(e,
-            R"({"time":1767225600003,"from":"idp","to":"threads","subject":"1003",)"
-            R"("categories":["user.account.username"],"purpose":"essential.service",)"
-            R"("channel":"webhook","digest":"ab","note":"status=200"})");
+  EXPECT_EQ(e, R"({"time":1767225600003,"from":"idp","to":"threads","subject":"1003",)"
+               R"("categories":["user.account.username"],"purpose":"essential.service",)"
+               R"("channel":"webhook","digest":"ab","note":"status=200"})");
   auto back = parse_entry(e);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, f);

@@ -10,7 +10,8 @@ namespace {
 using testing::idp_fixture;
 
 TEST(Username, FollowsInstagramRules) {
-  for (const char* ok : {"a", "alice", "alice.b", "al_ice", "A1_.b2", "abcdefghijklmnopqrstuvwxyz1234"})
+  for (const char* ok :
+       {"a", "alice", "alice.b", "al_ice", "A1_.b2", "abcdefghijklmnopqrstuvwxyz1234"})
     EXPECT_TRUE(valid_username(ok)) << ok;
   for (const char* bad : {"", ".alice", "alice.", "al..ice", "al ice", "alice!", "élodie",
                           "abcdefghijklmnopqrstuvwxyz12345"})
@@ -69,7 +70,8 @@ TEST(Accounts, FollowsCountOnlyLivingAccounts) {
 TEST(Accounts, PicturesAreStoredByContentHash) {
   idp_fixture f;
   const auto a = f.make_account("alice");
-  EXPECT_TRUE(is(f.idp.set_picture(a.id, {"text/html", "<x>"}).error(), errc::unsupported_media_type));
+  EXPECT_TRUE(
+      is(f.idp.set_picture(a.id, {"text/html", "<x>"}).error(), errc::unsupported_media_type));
   auto p = f.idp.set_picture(a.id, {"image/png", "\x89PNG fake bytes"});
   ASSERT_TRUE(p);
   EXPECT_EQ(p->picture_sha256, to_hex(sha256("\x89PNG fake bytes")));
@@ -85,7 +87,8 @@ TEST(Accounts, InactiveAccountsCannotLogIn) {
   EXPECT_TRUE(is(f.idp.authenticate_user("nobody", "x").error(), errc::login_failed));
   for (auto s : {account_status::restricted, account_status::suspended, account_status::banned}) {
     ASSERT_TRUE(f.idp.update_profile(a.id, {.status = s}));
-    EXPECT_TRUE(is(f.idp.authenticate_user("alice", "password-alice").error(), errc::account_inactive))
+    EXPECT_TRUE(
+        is(f.idp.authenticate_user("alice", "password-alice").error(), errc::account_inactive))
         << to_string(s);
   }
 }

@@ -15,7 +15,8 @@ using testing::verifier_for;
 std::string query_value(std::string_view url, std::string_view key) {
   const auto q = url.find('?');
   const auto hash = url.find('#');
-  auto p = http::parse_form(url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1));
+  auto p =
+      http::parse_form(url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1));
   const auto* v = p ? http::find_param(*p, key) : nullptr;
   return v ? *v : std::string();
 }
@@ -27,8 +28,8 @@ struct flow : idp_fixture {
 
   // Runs authorize → login → consent and returns the redirect URL.
   result<std::string> consent(const account& who, std::string scope = "user_profile") {
-    auto p = idp.begin_authorization({app.id, "http://app.test/cb", "code", scope, "st",
-                                      challenge_for(verifier), "S256"});
+    auto p = idp.begin_authorization(
+        {app.id, "http://app.test/cb", "code", scope, "st", challenge_for(verifier), "S256"});
     if (!p) return p.error();
     const std::string session = idp.open_session(who.id, "");
     return idp.approve(p->id, session, who.id);
@@ -53,10 +54,13 @@ TEST(Authorize, RejectsBadRequestsBeforeAnyLogin) {
     EXPECT_TRUE(is(f.idp.begin_authorization(r).error(), expected)) << static_cast<int>(expected);
   };
   check({"nope", "http://app.test/cb", "code", "", "", ch, "S256"}, errc::unknown_client);
-  check({f.app.id, "http://app.test/cb/", "code", "", "", ch, "S256"}, errc::redirect_uri_unregistered);
-  check({f.app.id, "http://app.test/cb", "token", "", "", ch, "S256"}, errc::unsupported_response_type);
+  check({f.app.id, "http://app.test/cb/", "code", "", "", ch, "S256"},
+        errc::redirect_uri_unregistered);
+  check({f.app.id, "http://app.test/cb", "token", "", "", ch, "S256"},
+        errc::unsupported_response_type);
   check({f.app.id, "http://app.test/cb", "code", "", "", "", ""}, errc::pkce_required);
-  check({f.app.id, "http://app.test/cb", "code", "", "", ch, "plain"}, errc::pkce_method_unsupported);
+  check({f.app.id, "http://app.test/cb", "code", "", "", ch, "plain"},
+        errc::pkce_method_unsupported);
   check({f.app.id, "http://app.test/cb", "code", "", "", ch, ""}, errc::pkce_method_unsupported);
   check({f.app.id, "http://app.test/cb", "code", "email", "", ch, "S256"}, errc::invalid_scope);
 }
@@ -75,8 +79,8 @@ TEST(Authorize, SessionHoldsSeveralAccountsAndOnlyThoseCanConsent) {
   EXPECT_EQ(f.idp.open_session(bob.id, s), s);
   const auto accounts = f.idp.session_accounts(s);
   ASSERT_EQ(accounts.size(), 2u);
-  auto p = f.idp.begin_authorization({f.app.id, "http://app.test/cb", "code", "", "",
-                                      challenge_for(f.verifier), "S256"});
+  auto p = f.idp.begin_authorization(
+      {f.app.id, "http://app.test/cb", "code", "", "", challenge_for(f.verifier), "S256"});
   EXPECT_TRUE(is(f.idp.approve(p->id, s, carol.id).error(), errc::session_account_unknown));
   EXPECT_TRUE(f.idp.approve(p->id, s, bob.id));
   // A request is used once.
@@ -97,18 +101,21 @@ TEST(Token, ShortLivedExchangesForLongLivedThatRefreshesOnlyWhenADayOld) {
   ASSERT_TRUE(t);
   EXPECT_EQ(t->expires_in, 3600);
   EXPECT_TRUE(t->refresh_token.empty());  // Meta's endpoint issues none
-  EXPECT_TRUE(is(f.idp.exchange_long_lived("wrong", t->access_token).error(), errc::invalid_client));
+  EXPECT_TRUE(
+      is(f.idp.exchange_long_lived("wrong", t->access_token).error(), errc::invalid_client));
   auto ll = f.idp.exchange_long_lived(f.app.secret, t->access_token);
   ASSERT_TRUE(ll);
   EXPECT_EQ(ll->expires_in, 5184000);
-  EXPECT_TRUE(is(f.idp.exchange_long_lived(f.app.secret, ll->access_token).error(), errc::token_wrong_kind));
+  EXPECT_TRUE(is(f.idp.exchange_long_lived(f.app.secret, ll->access_token).error(),
+                 errc::token_wrong_kind));
   EXPECT_TRUE(is(f.idp.refresh_long_lived(ll->access_token).error(), errc::token_too_young));
   EXPECT_TRUE(is(f.idp.refresh_long_lived(t->access_token).error(), errc::token_wrong_kind));
   f.clock.advance(24h);
   auto refreshed = f.idp.refresh_long_lived(ll->access_token);
   ASSERT_TRUE(refreshed);
   EXPECT_EQ(refreshed->expires_in, 5184000);
-  f.clock.advance(59 * 24h + 1s);  // the first long-lived token is past its 60 days, the new one not
+  f.clock.advance(59 * 24h +
+                  1s);  // the first long-lived token is past its 60 days, the new one not
   EXPECT_TRUE(is(f.idp.check_access_token(ll->access_token).error(), errc::token_expired));
   EXPECT_TRUE(f.idp.check_access_token(refreshed->access_token));
   EXPECT_TRUE(is(f.idp.refresh_long_lived(ll->access_token).error(), errc::token_expired));

@@ -11,7 +11,8 @@ using testing::body_json;
 using testing::idp_fixture;
 
 TEST(ErrorMapping, EveryErrorHasAStatus) {
-  for (int e = static_cast<int>(errc::bad_json); e <= static_cast<int>(errc::upstream_bad_response); ++e) {
+  for (int e = static_cast<int>(errc::bad_json); e <= static_cast<int>(errc::upstream_bad_response);
+       ++e) {
     const auto info = describe(make_error_code(static_cast<errc>(e)));
     EXPECT_GE(info.status, 400) << e;
     EXPECT_NE(info.code, "internal_error") << e;
@@ -29,12 +30,18 @@ TEST(AdminApi, NeedsTheAdminToken) {
 
 TEST(AdminApi, CreatesRenamesAndReportsClearErrors) {
   idp_fixture f;
-  auto r = f.admin("POST", "/admin/accounts", R"({"username":"alice","password":"password1","name":"A"})");
+  auto r = f.admin("POST", "/admin/accounts",
+                   R"({"username":"alice","password":"password1","name":"A"})");
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string id(body_json(r).at("id").as_string());
-  EXPECT_EQ(f.admin("POST", "/admin/accounts", R"({"username":"ALICE","password":"password1"})").status, 409);
-  EXPECT_EQ(f.admin("POST", "/admin/accounts", R"({"username":"a b","password":"password1"})").status, 400);
-  EXPECT_EQ(f.admin("POST", "/admin/accounts", R"({"username":"bob","password":"short"})").status, 400);
+  EXPECT_EQ(
+      f.admin("POST", "/admin/accounts", R"({"username":"ALICE","password":"password1"})").status,
+      409);
+  EXPECT_EQ(
+      f.admin("POST", "/admin/accounts", R"({"username":"a b","password":"password1"})").status,
+      400);
+  EXPECT_EQ(f.admin("POST", "/admin/accounts", R"({"username":"bob","password":"short"})").status,
+            400);
   r = f.admin("POST", "/admin/accounts", "{not json");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.headers.get("Content-Type"), "application/json");
@@ -103,12 +110,16 @@ TEST(Routes, TokenEndpointNeedsAFormAndKnownGrant) {
   auto r = f.call("POST", "/oauth/token", "{}", "application/json");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body_json(r).at("error"), "invalid_request");
-  r = f.form("/oauth/token", {{"grant_type", "password"}, {"client_id", app.id}, {"client_secret", app.secret}});
+  r = f.form("/oauth/token",
+             {{"grant_type", "password"}, {"client_id", app.id}, {"client_secret", app.secret}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body_json(r).at("error"), "unsupported_grant_type");
   EXPECT_EQ(r.headers.get("Cache-Control"), "no-store");
-  r = f.form("/oauth/token", {{"grant_type", "authorization_code"}, {"code", "a"}, {"code", "b"},
-                              {"client_id", app.id}, {"client_secret", app.secret}});
+  r = f.form("/oauth/token", {{"grant_type", "authorization_code"},
+                              {"code", "a"},
+                              {"code", "b"},
+                              {"client_id", app.id},
+                              {"client_secret", app.secret}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body_json(r).at("error"), "invalid_request");
   // Basic and form credentials together are ambiguous (RFC 6749 §2.3.1).
@@ -124,8 +135,10 @@ TEST(Routes, TokenEndpointNeedsAFormAndKnownGrant) {
 TEST(Routes, MetaEndpointsAnswerInMetasErrorShape) {
   idp_fixture f;
   const auto app = f.make_client();
-  auto r = f.form("/oauth/access_token", {{"client_id", app.id}, {"client_secret", app.secret},
-                                          {"grant_type", "authorization_code"}, {"code", "nope"},
+  auto r = f.form("/oauth/access_token", {{"client_id", app.id},
+                                          {"client_secret", app.secret},
+                                          {"grant_type", "authorization_code"},
+                                          {"code", "nope"},
                                           {"redirect_uri", "http://app.test/cb"}});
   EXPECT_EQ(r.status, 400);
   const auto b = body_json(r);
@@ -157,7 +170,8 @@ TEST(Pages, AuthorizeWithBadRedirectShowsAPageAndNeverRedirects) {
 
 TEST(Pages, LoginPageEscapesAndCsrfIsChecked) {
   idp_fixture f;
-  auto reg = f.idp.register_client({"<script>alert(1)</script>", "x", {"http://app.test/cb"}, "", ""});
+  auto reg =
+      f.idp.register_client({"<script>alert(1)</script>", "x", {"http://app.test/cb"}, "", ""});
   ASSERT_TRUE(reg);
   auto p = f.idp.begin_authorization({reg->id, "http://app.test/cb", "code", "", "",
                                       testing::challenge_for(testing::verifier_for()), "S256"});
@@ -170,18 +184,27 @@ TEST(Pages, LoginPageEscapesAndCsrfIsChecked) {
   EXPECT_NE(page.headers.get("Set-Cookie").find("idp_csrf="), std::string_view::npos);
 
   f.make_account("alice");
-  auto r = f.form("/oauth/login", {{"request", p->id}, {"csrf", "forged"}, {"username", "alice"},
-                                   {"password", "password-alice"}},
+  auto r = f.form("/oauth/login",
+                  {{"request", p->id},
+                   {"csrf", "forged"},
+                   {"username", "alice"},
+                   {"password", "password-alice"}},
                   {{"Cookie", "idp_csrf=the-real-token-in-the-cookie"}});
   EXPECT_EQ(r.status, 403);
   EXPECT_FALSE(r.headers.has("Set-Cookie"));
-  r = f.form("/oauth/login", {{"request", p->id}, {"csrf", "the-real-token-in-the-cookie"},
-                              {"username", "alice"}, {"password", "wrong"}},
+  r = f.form("/oauth/login",
+             {{"request", p->id},
+              {"csrf", "the-real-token-in-the-cookie"},
+              {"username", "alice"},
+              {"password", "wrong"}},
              {{"Cookie", "idp_csrf=the-real-token-in-the-cookie"}});
   EXPECT_EQ(r.status, 401);
   EXPECT_NE(r.body.find("incorrect"), std::string::npos);
-  r = f.form("/oauth/login", {{"request", p->id}, {"csrf", "the-real-token-in-the-cookie"},
-                              {"username", "alice"}, {"password", "password-alice"}},
+  r = f.form("/oauth/login",
+             {{"request", p->id},
+              {"csrf", "the-real-token-in-the-cookie"},
+              {"username", "alice"},
+              {"password", "password-alice"}},
              {{"Cookie", "idp_csrf=the-real-token-in-the-cookie"}});
   EXPECT_EQ(r.status, 303);
   EXPECT_NE(r.headers.get("Set-Cookie").find("idp_session="), std::string_view::npos);

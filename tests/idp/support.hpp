@@ -63,14 +63,15 @@ struct idp_fixture {
   }
 
   idp::account make_account(const std::string& username) {
-    auto a = idp.create_account({username, "password-" + username, username + " Name", "bio of " + username});
+    auto a = idp.create_account(
+        {username, "password-" + username, username + " Name", "bio of " + username});
     EXPECT_TRUE(a) << username;
     return *a;
   }
 
   idp::client make_client(const std::string& redirect = "http://app.test/cb") {
-    auto c = idp.register_client({"Test App", "threads", {redirect}, "http://app.test/deauth",
-                                  "http://app.test/deletion"});
+    auto c = idp.register_client(
+        {"Test App", "threads", {redirect}, "http://app.test/deauth", "http://app.test/deletion"});
     EXPECT_TRUE(c);
     return *c;
   }
@@ -99,10 +100,14 @@ struct idp_fixture {
   }
 };
 
-inline boost::json::value body_json(const http::response& r) { return boost::json::parse(r.body); }
+inline boost::json::value body_json(const http::response& r) {
+  return boost::json::parse(r.body);
+}
 
 // A verifier of 43+ characters and its S256 challenge.
-inline std::string verifier_for(char c = 'v') { return std::string(64, c); }
+inline std::string verifier_for(char c = 'v') {
+  return std::string(64, c);
+}
 inline std::string challenge_for(const std::string& verifier) {
   return base64url_encode(sha256(verifier));
 }

@@ -83,7 +83,8 @@ TEST(Subscription, NeedsTheChallengeEchoed) {
   EXPECT_NE(f.transport.sent[0].target.find("hub.verify_token=vt"), std::string::npos);
   f.transport.answer = testing::echo_challenge;
   EXPECT_TRUE(f.idp.subscribe(app.id, "http://app.test/hook", "vt", {"username"}));
-  EXPECT_TRUE(is(f.idp.subscribe(app.id, "http://app.test/hook", "vt", {"email"}).error(), errc::bad_field));
+  EXPECT_TRUE(is(f.idp.subscribe(app.id, "http://app.test/hook", "vt", {"email"}).error(),
+                 errc::bad_field));
   EXPECT_TRUE(is(f.idp.subscribe(app.id, "ftp://x", "vt", {}).error(), errc::callback_url_invalid));
 }
 
@@ -148,7 +149,7 @@ TEST(Webhook, FailingReceiverIsRetriedOnTheScheduleThenSucceeds) {
   ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
   EXPECT_EQ(f.idp.dispatch_due(), 1u);  // attempt 1, immediately: 500
   EXPECT_EQ(f.idp.dispatch_due(), 0u);  // not due again yet
-  f.clock.advance(4s);                 // 5 s ± 10% later at the earliest
+  f.clock.advance(4s);                  // 5 s ± 10% later at the earliest
   EXPECT_EQ(f.idp.dispatch_due(), 0u);
   f.clock.advance(2s);
   EXPECT_EQ(f.idp.dispatch_due(), 1u);  // attempt 2: 500
@@ -161,7 +162,8 @@ TEST(Webhook, FailingReceiverIsRetriedOnTheScheduleThenSucceeds) {
   EXPECT_EQ(d[0].attempts, 3);
   // Every retry carries the same webhook-id, so the receiver can dedupe.
   ASSERT_EQ(f.transport.sent.size(), 3u);
-  EXPECT_EQ(f.transport.sent[0].headers.get("webhook-id"), f.transport.sent[2].headers.get("webhook-id"));
+  EXPECT_EQ(f.transport.sent[0].headers.get("webhook-id"),
+            f.transport.sent[2].headers.get("webhook-id"));
 }
 
 TEST(Webhook, RetryAfterIsHonoured) {

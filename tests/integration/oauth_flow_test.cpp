@@ -32,15 +32,18 @@ struct OAuthFlow : ::testing::Test {
     EXPECT_EQ(d.find_first_of("\r\n\t"), std::string::npos);
   }
   http::response me(const std::string& token, const std::string& fields = "id,username") {
-    return idp.request("GET", "/me?fields=" + fields, "", "", {{"Authorization", "Bearer " + token}});
+    return idp.request("GET", "/me?fields=" + fields, "", "",
+                       {{"Authorization", "Bearer " + token}});
   }
   http::response introspect(const std::string& token, const idp_server::app_client& as) {
-    return idp.form("/oauth/introspect", {{"token", token}, {"client_id", as.id}, {"client_secret", as.secret}});
+    return idp.form("/oauth/introspect",
+                    {{"token", token}, {"client_id", as.id}, {"client_secret", as.secret}});
   }
 };
 
 TEST_F(OAuthFlow, FullCodeFlowWithPkceReadsTheProfile) {
-  const std::string location = idp.sign_in(b, app, "alice", verifier, "user_profile user_followers");
+  const std::string location =
+      idp.sign_in(b, app, "alice", verifier, "user_profile user_followers");
   EXPECT_TRUE(location.starts_with(app.redirect + "?code="));
   EXPECT_EQ(query_value(location, "state"), "st-1");
   EXPECT_EQ(query_value(location, "iss"), idp.base);  // RFC 9207
@@ -67,15 +70,18 @@ TEST_F(OAuthFlow, FullCodeFlowWithPkceReadsTheProfile) {
   // Refresh rotation gives a working pair.
   r = idp.form("/oauth/token", {{"grant_type", "refresh_token"},
                                 {"refresh_token", std::string(t.at("refresh_token").as_string())},
-                                {"client_id", app.id}, {"client_secret", app.secret}});
+                                {"client_id", app.id},
+                                {"client_secret", app.secret}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(me(std::string(json_of(r).at("access_token").as_string())).status, 200);
 }
 
 TEST_F(OAuthFlow, MetaShapedEndpointsExchangeAndExtend) {
-  auto r = idp.form("/oauth/access_token", {{"client_id", app.id}, {"client_secret", app.secret},
+  auto r = idp.form("/oauth/access_token", {{"client_id", app.id},
+                                            {"client_secret", app.secret},
                                             {"grant_type", "authorization_code"},
-                                            {"redirect_uri", app.redirect}, {"code", code()},
+                                            {"redirect_uri", app.redirect},
+                                            {"code", code()},
                                             {"code_verifier", verifier}});
   ASSERT_EQ(r.status, 200) << r.body;
   const auto t = json_of(r);
@@ -86,11 +92,13 @@ TEST_F(OAuthFlow, MetaShapedEndpointsExchangeAndExtend) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json_of(r).at("expires_in"), 5184000);
   const std::string long_lived(json_of(r).at("access_token").as_string());
-  r = idp.request("GET", "/refresh_access_token?grant_type=ig_refresh_token&access_token=" + long_lived);
+  r = idp.request("GET",
+                  "/refresh_access_token?grant_type=ig_refresh_token&access_token=" + long_lived);
   EXPECT_EQ(r.status, 400);  // not a day old yet
   EXPECT_EQ(json_of(r).at("error_type"), "OAuthException");
   idp.clock.advance(24h);
-  r = idp.request("GET", "/refresh_access_token?grant_type=ig_refresh_token&access_token=" + long_lived);
+  r = idp.request("GET",
+                  "/refresh_access_token?grant_type=ig_refresh_token&access_token=" + long_lived);
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
@@ -103,7 +111,8 @@ TEST_F(OAuthFlow, ReusedCodeIsRejectedAndItsTokensRevoked) {
   auto r = me(std::string(t.at("access_token").as_string()));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(json_of(r).at("error").at("code"), 190);
-  EXPECT_EQ(introspect(std::string(t.at("refresh_token").as_string()), app).body, R"({"active":false})");
+  EXPECT_EQ(introspect(std::string(t.at("refresh_token").as_string()), app).body,
+            R"({"active":false})");
 }
 
 TEST_F(OAuthFlow, ExpiredCodeIsRejected) {
@@ -115,15 +124,19 @@ TEST_F(OAuthFlow, ExpiredCodeIsRejected) {
 TEST_F(OAuthFlow, AnotherClientCannotRedeemTheCode) {
   const auto other = idp.client();
   const std::string c = code();
-  expect_error(idp.redeem({other.id, other.secret, app.redirect, ""}, c, verifier), 400, "invalid_grant");
-  expect_error(idp.redeem({app.id, "wrong-secret", app.redirect, ""}, c, verifier), 401, "invalid_client");
+  expect_error(idp.redeem({other.id, other.secret, app.redirect, ""}, c, verifier), 400,
+               "invalid_grant");
+  expect_error(idp.redeem({app.id, "wrong-secret", app.redirect, ""}, c, verifier), 401,
+               "invalid_client");
   EXPECT_EQ(idp.redeem(app, c, verifier).status, 200);  // the rightful client still can
 }
 
 TEST_F(OAuthFlow, RedirectUriMustMatchTheAuthorizationRequest) {
   expect_error(idp.redeem(app, code(), verifier, "http://127.0.0.1:9/other"), 400, "invalid_grant");
-  auto r = idp.form("/oauth/token", {{"grant_type", "authorization_code"}, {"client_id", app.id},
-                                     {"client_secret", app.secret}, {"code", code()},
+  auto r = idp.form("/oauth/token", {{"grant_type", "authorization_code"},
+                                     {"client_id", app.id},
+                                     {"client_secret", app.secret},
+                                     {"code", code()},
                                      {"code_verifier", verifier}});
   expect_error(r, 400, "invalid_grant");
 }
@@ -151,7 +164,8 @@ TEST_F(OAuthFlow, MissingOrWrongVerifierIsRejected) {
 }
 
 TEST_F(OAuthFlow, MalformedVerifierIsRejectedAndUsesUpTheCode) {
-  for (const std::string bad : {std::string(42, 'k'), std::string(129, 'k'), std::string(43, 'k') + "!"}) {
+  for (const std::string bad :
+       {std::string(42, 'k'), std::string(129, 'k'), std::string(43, 'k') + "!"}) {
     const std::string c = code();
     expect_error(idp.redeem(app, c, bad), 400, "invalid_grant");
     expect_error(idp.redeem(app, c, verifier), 400, "invalid_grant");
@@ -162,8 +176,10 @@ TEST_F(OAuthFlow, PlainOrMissingChallengeIsRefusedAtAuthorize) {
   for (const auto& [challenge, method] : std::vector<std::pair<std::string, std::string>>{
            {verifier, "plain"}, {challenge_for(verifier), ""}, {"", ""}}) {
     const std::string url = idp.base + "/oauth/authorize?" +
-                            http::form_encode({{"client_id", app.id}, {"redirect_uri", app.redirect},
-                                               {"response_type", "code"}, {"state", "s9"},
+                            http::form_encode({{"client_id", app.id},
+                                               {"redirect_uri", app.redirect},
+                                               {"response_type", "code"},
+                                               {"state", "s9"},
                                                {"code_challenge", challenge},
                                                {"code_challenge_method", method}});
     auto r = b.get(url);
@@ -178,12 +194,17 @@ TEST_F(OAuthFlow, PlainOrMissingChallengeIsRefusedAtAuthorize) {
 
 TEST_F(OAuthFlow, DenialRedirectsWithAccessDenied) {
   auto r = b.get(idp.authorize_url(app, challenge_for(verifier)));
-  const std::string request_id = query_value("http://x" + std::string(r.headers.get("Location")), "request");
+  const std::string request_id =
+      query_value("http://x" + std::string(r.headers.get("Location")), "request");
   b.get(idp.base + std::string(r.headers.get("Location")));
-  r = b.post_form(idp.base + "/oauth/login", {{"request", request_id}, {"csrf", b.cookie("idp_csrf")},
-                                              {"username", "alice"}, {"password", "pw-alice-123"}});
-  r = b.post_form(idp.base + "/oauth/consent", {{"request", request_id}, {"csrf", b.cookie("idp_csrf")},
-                                                {"account_id", alice}, {"decision", "deny"}});
+  r = b.post_form(idp.base + "/oauth/login", {{"request", request_id},
+                                              {"csrf", b.cookie("idp_csrf")},
+                                              {"username", "alice"},
+                                              {"password", "pw-alice-123"}});
+  r = b.post_form(idp.base + "/oauth/consent", {{"request", request_id},
+                                                {"csrf", b.cookie("idp_csrf")},
+                                                {"account_id", alice},
+                                                {"decision", "deny"}});
   ASSERT_EQ(r.status, 302);
   const std::string loc(r.headers.get("Location"));
   EXPECT_EQ(query_value(loc, "error"), "access_denied");
@@ -195,8 +216,10 @@ TEST_F(OAuthFlow, ReplayedRefreshTokenRevokesTheWholeFamily) {
   const auto t = tokens();
   const std::string rt1(t.at("refresh_token").as_string());
   auto refresh = [&](const std::string& rt, const idp_server::app_client& as) {
-    return idp.form("/oauth/token", {{"grant_type", "refresh_token"}, {"refresh_token", rt},
-                                     {"client_id", as.id}, {"client_secret", as.secret}});
+    return idp.form("/oauth/token", {{"grant_type", "refresh_token"},
+                                     {"refresh_token", rt},
+                                     {"client_id", as.id},
+                                     {"client_secret", as.secret}});
   };
   auto r = refresh(rt1, app);
   ASSERT_EQ(r.status, 200);
@@ -211,8 +234,10 @@ TEST_F(OAuthFlow, ReplayedRefreshTokenRevokesTheWholeFamily) {
 TEST_F(OAuthFlow, AnotherClientsRefreshTokenIsRejected) {
   const auto other = idp.client();
   const std::string rt(tokens().at("refresh_token").as_string());
-  expect_error(idp.form("/oauth/token", {{"grant_type", "refresh_token"}, {"refresh_token", rt},
-                                         {"client_id", other.id}, {"client_secret", other.secret}}),
+  expect_error(idp.form("/oauth/token", {{"grant_type", "refresh_token"},
+                                         {"refresh_token", rt},
+                                         {"client_id", other.id},
+                                         {"client_secret", other.secret}}),
                400, "invalid_grant");
 }
 
@@ -220,7 +245,8 @@ TEST_F(OAuthFlow, RevocationAnswers200AndTheTokenStopsWorking) {
   const auto t = tokens();
   const std::string at(t.at("access_token").as_string());
   auto revoke = [&](const std::string& token, const std::string& secret) {
-    return idp.form("/oauth/revoke", {{"token", token}, {"client_id", app.id}, {"client_secret", secret}});
+    return idp.form("/oauth/revoke",
+                    {{"token", token}, {"client_id", app.id}, {"client_secret", secret}});
   };
   EXPECT_EQ(revoke(at, app.secret).status, 200);
   EXPECT_EQ(me(at).status, 400);
@@ -247,18 +273,22 @@ TEST_F(OAuthFlow, IntrospectionOfInactiveTokensSaysOnlyActiveFalse) {
   const std::string at2(tokens().at("access_token").as_string());
   idp.form("/oauth/revoke", {{"token", at2}, {"client_id", app.id}, {"client_secret", app.secret}});
   EXPECT_EQ(introspect(at2, app).body, R"({"active":false})");  // revoked
-  expect_error(idp.form("/oauth/introspect", {{"token", at2}, {"client_id", app.id}, {"client_secret", "x"}}),
+  expect_error(idp.form("/oauth/introspect",
+                        {{"token", at2}, {"client_id", app.id}, {"client_secret", "x"}}),
                401, "invalid_client");
 }
 
 TEST_F(OAuthFlow, SuspendedAccountCannotAuthorize) {
-  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"status":"suspended"})").status, 200);
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"status":"suspended"})").status,
+            200);
   auto r = b.get(idp.authorize_url(app, challenge_for(verifier)));
   const std::string next(r.headers.get("Location"));
   b.get(idp.base + next);
   r = b.post_form(idp.base + "/oauth/login",
-                  {{"request", query_value("http://x" + next, "request")}, {"csrf", b.cookie("idp_csrf")},
-                   {"username", "alice"}, {"password", "pw-alice-123"}});
+                  {{"request", query_value("http://x" + next, "request")},
+                   {"csrf", b.cookie("idp_csrf")},
+                   {"username", "alice"},
+                   {"password", "pw-alice-123"}});
   EXPECT_EQ(r.status, 403);
   EXPECT_FALSE(r.headers.has("Location"));
   EXPECT_NE(r.body.find("restricted, suspended or banned"), std::string::npos);
@@ -275,15 +305,19 @@ TEST_F(OAuthFlow, TwoAccountsInOneBrowserCanChooseWhichToUse) {
   r = b.get(idp.base + next);
   EXPECT_NE(r.body.find("Log in to another account"), std::string::npos);
   b.get(idp.base + "/oauth/login?request=" + request_id);
-  r = b.post_form(idp.base + "/oauth/login", {{"request", request_id}, {"csrf", b.cookie("idp_csrf")},
-                                              {"username", "bob"}, {"password", "pw-bob-123"}});
+  r = b.post_form(idp.base + "/oauth/login", {{"request", request_id},
+                                              {"csrf", b.cookie("idp_csrf")},
+                                              {"username", "bob"},
+                                              {"password", "pw-bob-123"}});
   ASSERT_EQ(r.status, 303);
   r = b.get(idp.base + std::string(r.headers.get("Location")));
   EXPECT_NE(r.body.find("@alice"), std::string::npos);
   EXPECT_NE(r.body.find("@bob"), std::string::npos);
   // Choose alice although bob logged in last.
-  r = b.post_form(idp.base + "/oauth/consent", {{"request", request_id}, {"csrf", b.cookie("idp_csrf")},
-                                                {"account_id", alice}, {"decision", "allow"}});
+  r = b.post_form(idp.base + "/oauth/consent", {{"request", request_id},
+                                                {"csrf", b.cookie("idp_csrf")},
+                                                {"account_id", alice},
+                                                {"decision", "allow"}});
   ASSERT_EQ(r.status, 302);
   auto t = idp.redeem(app, query_value(std::string(r.headers.get("Location")), "code"), verifier);
   EXPECT_EQ(std::to_string(json_of(t).at("user_id").as_int64()), alice);

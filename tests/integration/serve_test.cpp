@@ -56,10 +56,11 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
     ASSERT_EQ(r.status, 303) << r.body;
     const std::string consent(r.headers.get("Location"));
     b.get(base + consent);
-    r = b.post_form(base + "/oauth/consent", {{"request", query_value("http://x" + consent, "request")},
-                                              {"csrf", b.cookie("idp_csrf")},
-                                              {"account_id", query_value("http://x" + consent, "account")},
-                                              {"decision", "allow"}});
+    r = b.post_form(base + "/oauth/consent",
+                    {{"request", query_value("http://x" + consent, "request")},
+                     {"csrf", b.cookie("idp_csrf")},
+                     {"account_id", query_value("http://x" + consent, "account")},
+                     {"decision", "allow"}});
     const std::string back(r.headers.get("Location"));
     ASSERT_TRUE(back.starts_with(base + "/demo/callback?code=")) << back;
     r = b.get(back);
@@ -69,9 +70,12 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
     t.method = "POST";
     t.target = base + "/oauth/token";
     t.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    t.body = http::form_encode({{"grant_type", "authorization_code"}, {"client_id", client_id},
-                                {"client_secret", secret}, {"redirect_uri", base + "/demo/callback"},
-                                {"code", query_value(back, "code")}, {"code_verifier", verifier}});
+    t.body = http::form_encode({{"grant_type", "authorization_code"},
+                                {"client_id", client_id},
+                                {"client_secret", secret},
+                                {"redirect_uri", base + "/demo/callback"},
+                                {"code", query_value(back, "code")},
+                                {"code_verifier", verifier}});
     auto tok = c.send(t);
     ASSERT_TRUE(tok);
     EXPECT_EQ(tok->status, 200) << tok->body;
@@ -113,7 +117,8 @@ TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
 }
 
 int run(const std::string& args) {
-  const int rc = std::system((std::string(LINKSIM_BINARY) + " " + args + " >/dev/null 2>&1").c_str());
+  const int rc =
+      std::system((std::string(LINKSIM_BINARY) + " " + args + " >/dev/null 2>&1").c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 

@@ -29,7 +29,8 @@ inline std::string query_value(std::string_view url, std::string_view key) {
   const auto q = url.find('?');
   if (q == std::string_view::npos) return {};
   const auto hash = url.find('#');
-  auto p = http::parse_form(url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1));
+  auto p =
+      http::parse_form(url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1));
   const auto* v = p ? http::find_param(*p, key) : nullptr;
   return v ? *v : std::string();
 }
@@ -115,14 +116,16 @@ struct idp_server {
     return res ? *res : http::response{};
   }
 
-  http::response admin(const std::string& method, const std::string& path, const std::string& json = {}) {
+  http::response admin(const std::string& method, const std::string& path,
+                       const std::string& json = {}) {
     return request(method, path, json, json.empty() ? "" : "application/json",
                    {{"Authorization", "Bearer admin-token"}});
   }
 
   http::response form(const std::string& path, const http::params& p,
                       const std::vector<http::header_field>& headers = {}) {
-    return request("POST", path, http::form_encode(p), "application/x-www-form-urlencoded", headers);
+    return request("POST", path, http::form_encode(p), "application/x-www-form-urlencoded",
+                   headers);
   }
 
   // Creates an account through the admin API; returns its id.
@@ -138,12 +141,14 @@ struct idp_server {
     std::string id, secret, redirect, webhook_secret;
   };
   app_client client(const std::string& redirect = "http://127.0.0.1:9/cb") {
-    auto r = admin("POST", "/admin/clients",
-                   R"({"name":"Test App","system":"threads","redirect_uris":[")" + redirect + R"("]})");
+    auto r =
+        admin("POST", "/admin/clients",
+              R"({"name":"Test App","system":"threads","redirect_uris":[")" + redirect + R"("]})");
     EXPECT_EQ(r.status, 201) << r.body;
     auto o = json_of(r);
-    return {std::string(o.at("client_id").as_string()), std::string(o.at("client_secret").as_string()),
-            redirect, std::string(o.at("webhook_secret").as_string())};
+    return {std::string(o.at("client_id").as_string()),
+            std::string(o.at("client_secret").as_string()), redirect,
+            std::string(o.at("webhook_secret").as_string())};
   }
 
   std::string authorize_url(const app_client& c, const std::string& challenge,

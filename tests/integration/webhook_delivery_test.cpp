@@ -51,12 +51,15 @@ class receiver {
     http::response r;
     if (req.method == "GET") {
       auto q = http::parse_form(req.query());
-      if (q && *http::find_param(*q, "hub.verify_token") == "vt") r.body = *http::find_param(*q, "hub.challenge");
-      else r.status = 403;
+      if (q && *http::find_param(*q, "hub.verify_token") == "vt")
+        r.body = *http::find_param(*q, "hub.challenge");
+      else
+        r.status = 403;
       return r;
     }
     std::lock_guard l(m_);
-    const bool ok = req.headers.get("X-Hub-Signature-256") == "sha256=" + hmac_hex(secret_, req.body);
+    const bool ok =
+        req.headers.get("X-Hub-Signature-256") == "sha256=" + hmac_hex(secret_, req.body);
     posts_.push_back({req.body, std::string(req.headers.get("webhook-id")), ok});
     if (!statuses_.empty()) {
       r.status = statuses_.front();
@@ -99,14 +102,17 @@ TEST_F(Webhooks, HandshakeNeedsTheVerifyToken) {
 
 TEST_F(Webhooks, RenameReachesTheReceiverSignedAndEvidenced) {
   subscribe_and_link();
-  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.renamed"})").status, 200);
+  ASSERT_EQ(
+      idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.renamed"})").status,
+      200);
   EXPECT_EQ(dispatch(), 1);
   const auto posts = hook.posts();
   ASSERT_EQ(posts.size(), 1u);
   EXPECT_TRUE(posts[0].signature_ok);
   EXPECT_NE(posts[0].body.find(R"("field":"username")"), std::string::npos);
   EXPECT_NE(posts[0].body.find("alice.renamed"), std::string::npos);
-  EXPECT_NE(idp.evidence.entry(idp.evidence.size() - 1).find("\"channel\":\"webhook\""), std::string::npos);
+  EXPECT_NE(idp.evidence.entry(idp.evidence.size() - 1).find("\"channel\":\"webhook\""),
+            std::string::npos);
 }
 
 TEST_F(Webhooks, FailingReceiverIsRetriedUntilItAccepts) {
@@ -123,7 +129,8 @@ TEST_F(Webhooks, FailingReceiverIsRetriedUntilItAccepts) {
   const auto posts = hook.posts();
   ASSERT_EQ(posts.size(), 3u);
   EXPECT_EQ(posts[0].webhook_id, posts[2].webhook_id);
-  auto d = json_of(idp.admin("GET", "/admin/deliveries?state=delivered")).at("deliveries").as_array();
+  auto d =
+      json_of(idp.admin("GET", "/admin/deliveries?state=delivered")).at("deliveries").as_array();
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].at("attempts"), 3);
 }
@@ -137,7 +144,11 @@ TEST_F(Webhooks, GoneStopsDeliveries) {
   idp.clock.advance(48h);
   EXPECT_EQ(dispatch(), 0);
   EXPECT_EQ(hook.posts().size(), 1u);
-  EXPECT_EQ(json_of(idp.admin("GET", "/admin/deliveries?state=disabled")).at("deliveries").as_array().size(), 1u);
+  EXPECT_EQ(json_of(idp.admin("GET", "/admin/deliveries?state=disabled"))
+                .at("deliveries")
+                .as_array()
+                .size(),
+            1u);
   EXPECT_EQ(idp.admin("GET", "/admin/deliveries?state=bogus").status, 400);
 }
 
@@ -147,7 +158,9 @@ TEST(WebhookDispatcher, DeliversInTheBackgroundWithoutBeingAsked) {
   receiver hook(app.secret);
   const std::string alice = idp.account("alice");
   ASSERT_EQ(idp.admin("POST", "/admin/clients/" + app.id + "/subscriptions",
-                      R"({"callback_url":")" + hook.url() + R"(","verify_token":"vt"})").status, 201);
+                      R"({"callback_url":")" + hook.url() + R"(","verify_token":"vt"})")
+                .status,
+            201);
   browser b;
   idp.sign_in(b, app, "alice", std::string(50, 'v'));
   ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"name":"Alice B"})").status, 200);

@@ -36,7 +36,9 @@ class raw_socket {
   ~raw_socket() { ::close(fd_); }
   int fd() const { return fd_; }
   bool connected() const { return ok_; }
-  void write(const std::string& s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size())); }
+  void write(const std::string& s) {
+    ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size()));
+  }
   // Everything until the peer closes (or 5 s pass).
   std::string read_all() {
     std::string out;
@@ -74,7 +76,8 @@ TEST(Server, KeepsConnectionsAlive) {
   s.start();
   raw_socket sock(s.port());
   ASSERT_TRUE(sock.connected());
-  sock.write("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  sock.write(
+      "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const std::string all = sock.read_all();
   EXPECT_NE(all.find("GET /a "), std::string::npos);
   EXPECT_NE(all.find("GET /b "), std::string::npos);
@@ -118,7 +121,9 @@ TEST(Server, SlowClientIsCutOff) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 }
 
-int first_fd(const raw_socket& s) { return s.fd(); }
+int first_fd(const raw_socket& s) {
+  return s.fd();
+}
 
 TEST(Server, ConnectionsBeyondTheCapGet503) {
   server_options o;

@@ -64,7 +64,8 @@ TEST(Sqlite, CachedStatementsAreResetForReuse) {
   testing::temp_dir dir;
   database db(dir / "a.db");
   migrate(db, migrations);
-  for (const char* name : {"a", "b"}) db.cached("INSERT INTO t (name) VALUES (?)").bind(1, name).run();
+  for (const char* name : {"a", "b"})
+    db.cached("INSERT INTO t (name) VALUES (?)").bind(1, name).run();
   auto& q = db.cached("SELECT count(*) FROM t WHERE name >= ?");
   q.bind(1, "a");
   ASSERT_TRUE(q.step());

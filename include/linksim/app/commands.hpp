@@ -32,7 +32,7 @@ int serve(const serve_options& options, std::ostream& out,
 
 struct verify_options {
   std::filesystem::path log;  // the evidence database
-  std::string key;            // a verifier key "name+hash+base64"; empty: read <log dir>/evidence.pub
+  std::string key;  // a verifier key "name+hash+base64"; empty: read <log dir>/evidence.pub
 };
 // Checks the log offline; prints what it found. 0 if it verifies, 1 if not.
 int evidence_verify(const verify_options& options, std::ostream& out);

@@ -39,8 +39,12 @@ class manual_clock final : public clock {
 inline std::int64_t unix_seconds(time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-inline std::int64_t unix_millis(time_point t) { return t.time_since_epoch().count(); }
-inline time_point from_unix_millis(std::int64_t ms) { return time_point{milliseconds{ms}}; }
+inline std::int64_t unix_millis(time_point t) {
+  return t.time_since_epoch().count();
+}
+inline time_point from_unix_millis(std::int64_t ms) {
+  return time_point{milliseconds{ms}};
+}
 
 // 2026-01-01T00:00:00Z: where manual clocks start unless told otherwise.
 inline constexpr time_point default_epoch{milliseconds{1767225600000}};

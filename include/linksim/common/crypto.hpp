@@ -24,7 +24,9 @@ inline std::string_view as_chars(std::span<const std::uint8_t> b) {
 }
 
 digest sha256(std::span<const std::uint8_t> data);
-inline digest sha256(std::string_view s) { return sha256(as_bytes(s)); }
+inline digest sha256(std::string_view s) {
+  return sha256(as_bytes(s));
+}
 // SHA-256 of the concatenation of `parts`, without copying them together.
 digest sha256_concat(std::initializer_list<std::span<const std::uint8_t>> parts);
 digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data);
@@ -44,7 +46,9 @@ std::string base64_encode(std::span<const std::uint8_t> data);
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);
 // RFC 4648 §5 base64url without padding; decoding also accepts padding.
 std::string base64url_encode(std::span<const std::uint8_t> data);
-inline std::string base64url_encode(std::string_view s) { return base64url_encode(as_bytes(s)); }
+inline std::string base64url_encode(std::string_view s) {
+  return base64url_encode(as_bytes(s));
+}
 std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text);
 
 // Ed25519 (RFC 8032). Keys are the raw 32-byte forms.
@@ -66,7 +70,8 @@ struct password_cost {
   std::uint64_t p = 1;
 };
 // Returns "scrypt$N$r$p$<base64url salt>$<base64url key>".
-std::string hash_password(std::string_view password, random_source& random, password_cost cost = {});
+std::string hash_password(std::string_view password, random_source& random,
+                          password_cost cost = {});
 // False for a wrong password and for a malformed `encoded`.
 bool verify_password(std::string_view password, std::string_view encoded);
 

@@ -73,8 +73,8 @@ class log final : public recorder {
   std::string origin_;
   std::optional<note_signer> signer_;
   durability durability_;
-  std::vector<digest> leaves_;  // every leaf hash, in order: proofs are computed from these
-  std::uint64_t written_ = 0;   // leaves_[0, written_) are in the database
+  std::vector<digest> leaves_;        // every leaf hash, in order: proofs are computed from these
+  std::uint64_t written_ = 0;         // leaves_[0, written_) are in the database
   std::vector<std::string> pending_;  // the entries of leaves_[written_, size)
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -85,7 +85,7 @@ class log final : public recorder {
 struct verify_report {
   std::uint64_t entries = 0;
   std::uint64_t checkpoints = 0;
-  std::optional<checkpoint> latest;    // the newest verified checkpoint
+  std::optional<checkpoint> latest;   // the newest verified checkpoint
   std::vector<std::string> problems;  // empty when the log verifies
   bool ok() const { return problems.empty(); }
 };

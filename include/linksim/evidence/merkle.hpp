@@ -10,8 +10,8 @@
 
 namespace linksim::evidence {
 
-digest empty_root();                                     // SHA-256 of nothing
-digest leaf_hash(std::span<const std::uint8_t> entry);  // SHA-256(0x00 || entry)
+digest empty_root();                                        // SHA-256 of nothing
+digest leaf_hash(std::span<const std::uint8_t> entry);      // SHA-256(0x00 || entry)
 digest node_hash(const digest& left, const digest& right);  // SHA-256(0x01 || left || right)
 
 // MTH over the leaf hashes (not the entries).

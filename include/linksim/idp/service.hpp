@@ -318,7 +318,7 @@ class service {
       return std::hash<std::string_view>{}(s);
     }
   };
-  std::mutex mutex_;           // guards the database and the client cache
+  std::mutex mutex_;  // guards the database and the client cache
   std::unordered_map<std::string, client, string_hash, std::equal_to<>> clients_;
   std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
   store::database& db_;

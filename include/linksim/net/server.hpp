@@ -12,14 +12,14 @@
 namespace linksim::net {
 
 struct server_options {
-  std::string address = "127.0.0.1";  // loopback unless told otherwise
-  std::uint16_t port = 0;             // 0: any free port; see server::port()
-  std::size_t header_limit = 8 * 1024;     // larger headers get 431
-  std::size_t body_limit = 1024 * 1024;    // larger bodies get 413
-  milliseconds read_timeout{10'000};  // a whole request must arrive within this, else the
-                                      // connection is closed (also ends idle keep-alives)
-  std::size_t max_connections = 512;  // beyond this, new connections get 503 and are closed
-  std::string name = "linksim";       // the Server header, and the prefix of log lines
+  std::string address = "127.0.0.1";     // loopback unless told otherwise
+  std::uint16_t port = 0;                // 0: any free port; see server::port()
+  std::size_t header_limit = 8 * 1024;   // larger headers get 431
+  std::size_t body_limit = 1024 * 1024;  // larger bodies get 413
+  milliseconds read_timeout{10'000};     // a whole request must arrive within this, else the
+                                         // connection is closed (also ends idle keep-alives)
+  std::size_t max_connections = 512;     // beyond this, new connections get 503 and are closed
+  std::string name = "linksim";          // the Server header, and the prefix of log lines
 };
 
 // One io_context thread per server. The handler runs on that thread, one request at a time.
