@@ -3,9 +3,9 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build pkg-config
+  g++ cmake ninja-build
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libgtest-dev libgmock-dev libcli11-dev
+  libssl-dev libsqlite3-dev libgtest-dev libcli11-dev
 )
 
 missing=()

@@ -2,37 +2,14 @@
 #include "demo.hpp"
 
 #include "linksim/common/crypto.hpp"
+#include "linksim/common/html.hpp"
 
 #include <fstream>
 
 namespace linksim::app {
 namespace {
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+using html::escape;
 
 http::response page(std::string title, std::string body) {
   http::response r;

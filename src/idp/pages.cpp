@@ -1,10 +1,13 @@
 // HTML for the login, consent and error pages.
 #include "pages.hpp"
 
+#include "linksim/common/html.hpp"
 #include "linksim/common/http.hpp"
 
 namespace linksim::idp::pages {
 namespace {
+
+using html::escape;
 
 std::string frame(std::string_view title, const std::string& body) {
   return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -28,33 +31,6 @@ std::string describe_scope(std::string_view s) {
 }
 
 }  // namespace
-
-std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string login(const pending_authorization& p, std::string_view csrf, std::string_view error,
                   std::string_view username) {

@@ -9,8 +9,6 @@
 
 namespace linksim::idp::pages {
 
-std::string escape(std::string_view s);
-
 std::string login(const pending_authorization& p, std::string_view csrf, std::string_view error,
                   std::string_view username);
 std::string consent(const pending_authorization& p, const std::vector<account>& accounts,
