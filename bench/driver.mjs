@@ -21,6 +21,9 @@ for (let i = 2; i < process.argv.length; i += 2) {
 if (!opt.linksim || !opt.ceiling) { console.error('driver: --linksim and --ceiling are required'); process.exit(2); }
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
+// Idle sockets are dropped after 1 s, well before any server's idle timeout, so that no POST is
+// ever sent into a connection the server is closing (a single-use code cannot be retried).
+const poolOptions = { connections: opt.concurrency, keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 };
 const children = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
@@ -99,7 +102,7 @@ async function expectStatus(r, status, what) {
 
 async function linksim_target(dataDir) {
   const s = await start(opt.linksim, ['serve', '--no-demo', '--admin-token', 'bench', '--data-dir', dataDir]);
-  const pool = new Pool(s.base, { connections: opt.concurrency });
+  const pool = new Pool(s.base, poolOptions);
   const admin = (method, p, body) => pool.request({
     method, path: p, body: JSON.stringify(body),
     headers: { authorization: 'Bearer bench', 'content-type': 'application/json' } })
@@ -141,7 +144,7 @@ async function linksim_target(dataDir) {
 
 async function oauth2_mock_target() {
   const s = await start('node', [path.join(here, 'peers/oauth2_mock.mjs')]);
-  const pool = new Pool(s.base, { connections: opt.concurrency });
+  const pool = new Pool(s.base, poolOptions);
   return {
     name: 'oauth2-mock-server 8.2.3', proc: s.proc, pool, base: s.base, idle: memory(s.proc.pid),
     async login() {},
@@ -162,7 +165,7 @@ async function oauth2_mock_target() {
 
 async function oidc_target() {
   const s = await start('node', [path.join(here, 'peers/oidc.mjs')]);
-  const pool = new Pool(s.base, { connections: opt.concurrency });
+  const pool = new Pool(s.base, poolOptions);
   const follow = async (b, target) => {
     for (let hops = 0; hops < 10; ++hops) {
       const r = await b.req('GET', target);
@@ -198,7 +201,11 @@ async function oidc_target() {
 async function measure(t, work) {
   const c0 = cpuNs(t.proc.pid);
   const t0 = process.hrtime.bigint();
-  await work();
+  try {
+    await work();
+  } catch (e) {
+    throw new Error(`${t.name}: ${e.message} (${e.code || ''})`);
+  }
   const wall_s = Number(process.hrtime.bigint() - t0) / 1e9;
   return { per_s: opt.ops / wall_s, cpu_us: (cpuNs(t.proc.pid) - c0) / 1e3 / opt.ops };
 }

@@ -133,6 +133,9 @@ struct server::impl {
       ~unregister() { s->connections.erase(c); }
     } guard{this, &self};
 
+    const std::string keep_alive_hint =
+        "timeout=" +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout).count());
     beast::flat_buffer buffer;
     for (;;) {
       if (stopping) break;
@@ -172,6 +175,9 @@ struct server::impl {
       }
       auto res = to_beast(std::move(plain), version, options.name);
       res.keep_alive(keep_alive && !stopping);
+      // Tell the client how long an idle connection is kept, so it retires the socket before we
+      // close it rather than sending a request into the close.
+      if (res.keep_alive()) res.set(bhttp::field::keep_alive, keep_alive_hint);
       stream.expires_after(options.read_timeout);
       auto [wec, written] = co_await bhttp::async_write(stream, res, use_tuple);
       self.busy = false;

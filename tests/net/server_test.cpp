@@ -81,6 +81,7 @@ TEST(Server, KeepsConnectionsAlive) {
   const std::string all = sock.read_all();
   EXPECT_NE(all.find("GET /a "), std::string::npos);
   EXPECT_NE(all.find("GET /b "), std::string::npos);
+  EXPECT_NE(all.find("Keep-Alive: timeout=10\r\n"), std::string::npos);  // the idle limit, told
 }
 
 TEST(Server, OversizedHeadersGet431) {
