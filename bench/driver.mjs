@@ -196,33 +196,45 @@ async function oidc_target() {
 
 // --- Measurements ---
 
-// Runs `work` and returns operations per second of wall time, and the server's CPU time per
-// operation: the load generator shares this machine, so the second is the server's capacity.
-async function measure(t, work) {
+// Runs `op` opt.ops times, `concurrency` at once, and returns successful operations per second
+// of wall time and the server's CPU time per successful operation (the load generator shares this
+// machine, so the second is the server's capacity). A failed operation (an error answer, a
+// dropped connection) is counted and reported, never retried: a code is single-use.
+async function measure(t, op) {
+  let ok = 0;
+  const failures = [];
   const c0 = cpuNs(t.proc.pid);
   const t0 = process.hrtime.bigint();
-  try {
-    await work();
-  } catch (e) {
-    throw new Error(`${t.name}: ${e.message} (${e.code || ''})`);
-  }
+  await parallel(opt.ops, opt.concurrency, async (i, w) => {
+    try {
+      await op(i, w);
+      ++ok;
+    } catch (e) {
+      failures.push(`${e.message} ${e.code || ''}`.trim());
+    }
+  });
   const wall_s = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { per_s: opt.ops / wall_s, cpu_us: (cpuNs(t.proc.pid) - c0) / 1e3 / opt.ops };
+  if (failures.length) process.stderr.write(`${t.name}: ${failures.length} failed, first: ${failures[0]}\n`);
+  if (ok === 0) throw new Error(`${t.name}: every operation failed: ${failures[0]}`);
+  return { per_s: ok / wall_s, cpu_us: (cpuNs(t.proc.pid) - c0) / 1e3 / ok, failed: failures.length };
 }
 
 function flows(t, browsers) {
-  return measure(t, () => parallel(opt.ops, opt.concurrency, async (i, w) => {
+  return measure(t, async (i, w) => {
     const b = browsers[w];
     await t.redeem(b, await t.code(b));
-  }));
+  });
 }
 
 async function exchanges(t, browsers) {
   const codes = new Array(opt.ops);
-  await parallel(opt.ops, opt.concurrency, async (i, w) => { codes[i] = await t.code(browsers[w]); });
-  return measure(t, () => parallel(opt.ops, opt.concurrency, async (i, w) => {
+  await parallel(opt.ops, opt.concurrency, async (i, w) => {
+    codes[i] = await t.code(browsers[w]).catch(() => null);
+  });
+  return measure(t, async (i, w) => {
+    if (!codes[i]) throw new Error('no code was issued for this slot');
     await t.redeem(browsers[w], codes[i]);
-  }));
+  });
 }
 
 function wrk(url, token, pid) {
@@ -279,6 +291,7 @@ const report = {
       flow_server_cpu_us: med(r.flows, 'cpu_us'),
       exchanges_per_s: med(r.exchanges, 'per_s'),
       exchange_server_cpu_us: med(r.exchanges, 'cpu_us'),
+      failed_operations: [...r.flows, ...r.exchanges].reduce((n, x) => n + x.failed, 0),
       runs: { flows: r.flows, exchanges: r.exchanges },
       idle_rss_mib: t.idle.rss_mib,
       after_rss_mib: memory(t.proc.pid).rss_mib,

@@ -4,7 +4,8 @@ r = json.load(sys.stdin)
 for s in r["servers"]:
     print(f'{s["name"]:26} flows/s {s["flows_per_s"]:8.0f} (server {s["flow_server_cpu_us"]:7.1f} us/flow)  '
           f'exchanges/s {s["exchanges_per_s"]:8.0f} (server {s["exchange_server_cpu_us"]:7.1f} us/exchange)  '
-          f'RSS idle {s["idle_rss_mib"]:.1f} MiB, after {s["after_rss_mib"]:.1f} MiB')
+          f'RSS idle {s["idle_rss_mib"]:.1f} MiB, after {s["after_rss_mib"]:.1f} MiB  '
+          f'failed ops {s["failed_operations"]}')
 for k, v in r["me"].items():
     print(f'/me {k:8} {v["rps"]:8.0f} req/s  p50 {v["p50_ms"]:.2f} ms  p99 {v["p99_ms"]:.2f} ms  server {v["server_cpu_us"]:.1f} us/req')
 for k, v in r["ratios"].items():
