@@ -56,7 +56,6 @@ log::log(const std::filesystem::path& path, std::string origin, std::optional<no
     }
     leaves_.push_back(to_digest(q.get_blob(1)));
   }
-  written_ = leaves_.size();
   if (!durability_.every_append) flusher_ = std::thread([this] { flush_loop(); });
 }
 
@@ -68,7 +67,7 @@ log::~log() {
   wake_.notify_all();
   if (flusher_.joinable()) flusher_.join();
   try {
-    write_pending();
+    flush();
   } catch (const store::error& e) {
     // Nowhere left to report to but the operator.
     std::fprintf(stderr, "evidence log: %zu entries could not be written: %s\n", pending_.size(),
@@ -76,24 +75,26 @@ log::~log() {
   }
 }
 
-void log::write_pending() {
+void log::flush() const {
   std::lock_guard db_lock(db_mutex_);
-  std::vector<std::string> batch;
+  std::vector<flow> batch;
   std::uint64_t first = 0;
-  std::vector<digest> hashes;
   {
     std::lock_guard lock(mutex_);
     if (pending_.empty()) return;
-    first = written_;
-    hashes.assign(leaves_.begin() + static_cast<std::ptrdiff_t>(first), leaves_.end());
+    first = leaves_.size();
     batch.swap(pending_);
   }
+  std::vector<digest> hashes;
+  hashes.reserve(batch.size());
   try {
     store::transaction tx(*db_);
     auto& ins = db_->cached("INSERT INTO entries (idx, entry, leaf_hash) VALUES (?, ?, ?)");
     for (std::size_t i = 0; i < batch.size(); ++i) {
+      const std::string e = canonical_entry(batch[i]);
+      hashes.push_back(leaf_hash(as_bytes(e)));
       ins.reset();
-      ins.bind_all(static_cast<std::int64_t>(first + i), batch[i],
+      ins.bind_all(static_cast<std::int64_t>(first + i), e,
                    std::span<const std::uint8_t>(hashes[i]))
           .run();
     }
@@ -107,7 +108,7 @@ void log::write_pending() {
     throw;
   }
   std::lock_guard lock(mutex_);
-  written_ += batch.size();
+  leaves_.insert(leaves_.end(), hashes.begin(), hashes.end());
 }
 
 void log::flush_loop() {
@@ -121,7 +122,7 @@ void log::flush_loop() {
     lock.unlock();
     bool failed = false;
     try {
-      write_pending();
+      flush();
     } catch (const store::error& e) {
       // The disk refused (full, I/O error): keep the entries and try again later.
       std::fprintf(stderr, "evidence log: write failed, will retry: %s\n", e.what());
@@ -133,48 +134,42 @@ void log::flush_loop() {
 }
 
 std::uint64_t log::append(const flow& f) {
-  std::string e = canonical_entry(f);
-  const digest h = leaf_hash(as_bytes(e));
   std::uint64_t index = 0;
-  bool write_now = false;
   {
     std::lock_guard lock(mutex_);
-    index = leaves_.size();
-    leaves_.push_back(h);
-    pending_.push_back(std::move(e));
-    write_now = durability_.every_append;
+    index = leaves_.size() + pending_.size();
+    pending_.push_back(f);
     // The caller never waits for the disk in batched mode: a full batch only wakes the flusher.
-    if (!write_now && (pending_.size() == 1 || pending_.size() == durability_.batch))
+    if (!durability_.every_append &&
+        (pending_.size() == 1 || pending_.size() == durability_.batch)) {
       wake_.notify_one();
+    }
   }
-  if (write_now) write_pending();
+  if (durability_.every_append) flush();
   return index;
-}
-
-void log::flush() {
-  write_pending();
 }
 
 std::uint64_t log::size() const {
   std::lock_guard lock(mutex_);
-  return leaves_.size();
+  return leaves_.size() + pending_.size();
 }
 
 digest log::root() const {
+  flush();
   std::lock_guard lock(mutex_);
   return evidence::root(leaves_);
 }
 
 digest log::root_at(std::uint64_t n) const {
+  flush();
   std::lock_guard lock(mutex_);
   if (n > leaves_.size()) throw std::out_of_range("tree size beyond the log");
   return evidence::root(std::span(leaves_).subspan(0, n));
 }
 
 std::string log::entry(std::uint64_t index) const {
+  flush();
   std::lock_guard db_lock(db_mutex_);
-  std::lock_guard lock(mutex_);
-  if (index >= written_ && index < leaves_.size()) return pending_[index - written_];
   auto& q = db_->cached("SELECT entry FROM entries WHERE idx = ?");
   q.bind(1, static_cast<std::int64_t>(index));
   if (!q.step()) throw std::out_of_range("no evidence entry " + std::to_string(index));
@@ -182,17 +177,20 @@ std::string log::entry(std::uint64_t index) const {
 }
 
 digest log::leaf(std::uint64_t index) const {
+  flush();
   std::lock_guard lock(mutex_);
   return leaves_.at(index);
 }
 
 std::vector<digest> log::inclusion_proof(std::uint64_t index, std::uint64_t n) const {
+  flush();
   std::lock_guard lock(mutex_);
   if (n > leaves_.size() || index >= n) throw std::out_of_range("inclusion proof out of range");
   return evidence::inclusion_proof(std::span(leaves_).subspan(0, n), index);
 }
 
 std::vector<digest> log::consistency_proof(std::uint64_t m, std::uint64_t n) const {
+  flush();
   std::lock_guard lock(mutex_);
   if (m == 0 || m > n || n > leaves_.size())
     throw std::out_of_range("consistency proof out of range");
@@ -202,11 +200,10 @@ std::vector<digest> log::consistency_proof(std::uint64_t m, std::uint64_t n) con
 std::string log::checkpoint() {
   if (!signer_) throw std::logic_error("this evidence log has no signing key");
   // A checkpoint signs only what is on disk.
-  write_pending();
+  flush();
   std::lock_guard db_lock(db_mutex_);
   std::lock_guard lock(mutex_);
-  const std::span<const digest> on_disk = std::span(leaves_).subspan(0, written_);
-  const evidence::checkpoint c{origin_, written_, evidence::root(on_disk)};
+  const evidence::checkpoint c{origin_, leaves_.size(), evidence::root(leaves_)};
   std::string note = signer_->sign(c);
   db_->cached("INSERT OR IGNORE INTO checkpoints (tree_size, note) VALUES (?, ?)")
       .bind_all(static_cast<std::int64_t>(c.size), note)

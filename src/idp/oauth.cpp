@@ -272,6 +272,7 @@ result<token_response> service::issue_tokens(std::int64_t grant_id, bool with_re
 }
 
 void service::revoke_grant(std::int64_t grant_id) {
+  forget_tokens();
   const auto now = unix_millis(clock_.now());
   db_.cached("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
       .bind_all(now, grant_id)
@@ -405,6 +406,7 @@ void service::revoke(const client& c, std::string_view token) {
     // RFC 7009 §2.1: revoking a refresh token also ends the access tokens of its grant.
     revoke_grant(t->grant_id);
   } else {
+    forget_tokens();
     db_.cached("UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL")
         .bind_all(unix_millis(clock_.now()), hash_bytes(sha256(token)))
         .run();
@@ -441,12 +443,19 @@ result<token_grant> service::check_access_token(std::string_view token) {
       "a.created_at FROM tokens t JOIN grants g ON g.id = t.grant_id "
       "JOIN clients c ON c.id = g.client_id JOIN accounts a ON a.id = g.account_id "
       "WHERE t.hash = ?";
+  const digest key = sha256(token);
   std::lock_guard lock(mutex_);
+  const std::int64_t now = unix_millis(clock_.now());
+  if (auto it = token_cache_.find(key); it != token_cache_.end()) {
+    if (it->second.expires_at <= now) return make_error_code(errc::token_expired);
+    return it->second.grant;
+  }
   auto& q = db_.cached(sql);
-  q.bind(1, hash_bytes(sha256(token)));
+  q.bind(1, hash_bytes(key));
   if (!q.step() || q.get_text(0) != "access" || !q.is_null(2) || !q.is_null(3))
     return make_error_code(errc::token_invalid);
-  if (q.get_int(1) <= unix_millis(clock_.now())) return make_error_code(errc::token_expired);
+  const std::int64_t expires_at = q.get_int(1);
+  if (expires_at <= now) return make_error_code(errc::token_expired);
   token_grant g;
   g.client_id = q.get_text(4);
   g.scopes = detail::split_list(q.get_text(5), " ");
@@ -462,6 +471,8 @@ result<token_grant> service::check_access_token(std::string_view token) {
   a.status = parse_status(q.get_text(13)).value_or(account_status::active);
   a.version = q.get_int(14);
   a.created_at = from_unix_millis(q.get_int(15));
+  if (token_cache_.size() >= 4096) token_cache_.clear();  // bounded: refilled on demand
+  token_cache_.emplace(key, cached_token{g, expires_at});
   return g;
 }
 

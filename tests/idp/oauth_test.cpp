@@ -140,5 +140,33 @@ TEST(Token, DeletingTheAccountEndsItsTokens) {
   EXPECT_TRUE(is(f.idp.refresh(f.app, t->refresh_token).error(), errc::refresh_token_invalid));
 }
 
+TEST(Token, ProfileReadsSeeRevocationRenameAndDeletionAtOnce) {
+  flow f;
+  auto t = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true);
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(f.idp.check_access_token(t->access_token));  // now remembered
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "alice.renamed"}));
+  EXPECT_EQ(f.idp.check_access_token(t->access_token)->subject.username, "alice.renamed");
+  ASSERT_TRUE(f.idp.set_picture(f.alice.id, {"image/png", "png"}));
+  EXPECT_FALSE(f.idp.check_access_token(t->access_token)->subject.picture_url.empty());
+  f.idp.revoke(f.app, t->access_token);
+  EXPECT_TRUE(is(f.idp.check_access_token(t->access_token).error(), errc::token_invalid));
+
+  auto t2 = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true);
+  ASSERT_TRUE(f.idp.check_access_token(t2->access_token));
+  f.clock.advance(1h);
+  EXPECT_TRUE(is(f.idp.check_access_token(t2->access_token).error(), errc::token_expired));
+
+  auto t3 = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true);
+  ASSERT_TRUE(f.idp.check_access_token(t3->access_token));
+  f.idp.revoke(f.app, t3->refresh_token);  // takes the grant's access token with it
+  EXPECT_TRUE(is(f.idp.check_access_token(t3->access_token).error(), errc::token_invalid));
+
+  auto t4 = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true);
+  ASSERT_TRUE(f.idp.check_access_token(t4->access_token));
+  ASSERT_TRUE(f.idp.delete_account(f.alice.id));
+  EXPECT_TRUE(is(f.idp.check_access_token(t4->access_token).error(), errc::token_invalid));
+}
+
 }  // namespace
 }  // namespace linksim::idp

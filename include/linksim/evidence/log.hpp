@@ -39,14 +39,16 @@ class log final : public recorder {
       durability d = {});
   ~log() override;  // writes what is waiting
 
-  // Appends a flow and returns its leaf index. Once written, the row cannot be changed:
-  // triggers in the database refuse UPDATE and DELETE.
+  // Appends a flow and returns its leaf index. In batched mode the flow is only queued: the
+  // flusher encodes, hashes and writes it, off the caller's thread. Once written, the row cannot
+  // be changed: triggers in the database refuse UPDATE and DELETE.
   std::uint64_t append(const flow& f);
   // Writes every waiting entry now. Throws store::error.
-  void flush();
+  void flush() const;
   void record(const flow& f) override { append(f); }
 
-  std::uint64_t size() const;
+  std::uint64_t size() const;  // written and waiting
+  // The functions below first write what is waiting, then answer over the written entries.
   digest root() const;
   digest root_at(std::uint64_t size) const;  // size <= size()
   std::string entry(std::uint64_t index) const;
@@ -62,7 +64,6 @@ class log final : public recorder {
   const std::string& origin() const { return origin_; }
 
  private:
-  void write_pending();  // takes db_mutex_, then mutex_ briefly
   void flush_loop();
 
   // mutex_ guards the in-memory state and is never held during disk work, so appends never wait
@@ -73,10 +74,11 @@ class log final : public recorder {
   std::string origin_;
   std::optional<note_signer> signer_;
   durability durability_;
-  std::vector<digest> leaves_;        // every leaf hash, in order: proofs are computed from these
-  std::uint64_t written_ = 0;         // leaves_[0, written_) are in the database
-  std::vector<std::string> pending_;  // the entries of leaves_[written_, size)
-  std::condition_variable wake_;
+  // The hashes of the written entries, in order: roots and proofs are computed from these.
+  // Writing waiting entries does not change what the log holds, so const functions may do it.
+  mutable std::vector<digest> leaves_;
+  mutable std::vector<flow> pending_;  // appended, not yet written; they follow leaves_
+  mutable std::condition_variable wake_;
   bool stopping_ = false;
   std::thread flusher_;
 };

@@ -13,6 +13,7 @@
 #include "linksim/evidence/flow.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -318,8 +319,25 @@ class service {
       return std::hash<std::string_view>{}(s);
     }
   };
-  std::mutex mutex_;  // guards the database and the client cache
+  struct digest_hash {
+    std::size_t operator()(const digest& d) const noexcept {
+      std::size_t h;
+      std::memcpy(&h, d.data(), sizeof h);
+      return h;
+    }
+  };
+  struct cached_token {
+    token_grant grant;
+    std::int64_t expires_at;
+  };
+  void forget_tokens() { token_cache_.clear(); }
+
+  std::mutex mutex_;  // guards the database and the caches
   std::unordered_map<std::string, client, string_hash, std::equal_to<>> clients_;
+  // Valid access tokens by hash, with their account, for the profile API's hot path. This
+  // service owns its database exclusively, so every change comes through it: whatever revokes a
+  // token or changes an account calls forget_tokens() in the same locked section.
+  std::unordered_map<digest, cached_token, digest_hash> token_cache_;
   std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
   store::database& db_;
   const clock& clock_;
