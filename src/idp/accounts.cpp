@@ -180,8 +180,50 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
 )sql"},
     {2, R"sql(
--- Expired authorization requests are swept on every authorize: find them without a scan.
 CREATE INDEX auth_requests_expiry ON auth_requests (expires_at);
+)sql"},
+    {3, R"sql(
+-- Tables keyed by a random value are clustered on that key (one B-tree, not a rowid table plus
+-- an index): every commit of the sign-in path writes a page per B-tree it touches. Expired
+-- authorization requests are swept once a minute, which needs no index.
+DROP INDEX auth_requests_expiry;
+CREATE TABLE auth_requests_new (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients (id),
+  redirect_uri TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  state TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO auth_requests_new SELECT * FROM auth_requests;
+DROP TABLE auth_requests;
+ALTER TABLE auth_requests_new RENAME TO auth_requests;
+CREATE TABLE codes_new (
+  hash BLOB PRIMARY KEY,
+  grant_id INTEGER NOT NULL REFERENCES grants (id),
+  redirect_uri TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+) WITHOUT ROWID;
+INSERT INTO codes_new SELECT * FROM codes;
+DROP TABLE codes;
+ALTER TABLE codes_new RENAME TO codes;
+CREATE TABLE tokens_new (
+  hash BLOB PRIMARY KEY,
+  grant_id INTEGER NOT NULL REFERENCES grants (id),
+  kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+  lifetime TEXT NOT NULL CHECK (lifetime IN ('short', 'long', 'refresh')),
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  revoked_at INTEGER
+) WITHOUT ROWID;
+INSERT INTO tokens_new SELECT * FROM tokens;
+DROP TABLE tokens;
+ALTER TABLE tokens_new RENAME TO tokens;
+CREATE INDEX tokens_grant ON tokens (grant_id);
 )sql"},
 };
 

@@ -84,7 +84,11 @@ result<pending_authorization> service::begin_authorization(const authorize_reque
   pending_authorization p{random_.token(16), c->id, c->name, req.redirect_uri, scopes, req.state};
   std::lock_guard lock(mutex_);
   const auto now = clock_.now();
-  db_.cached("DELETE FROM auth_requests WHERE expires_at <= ?").bind(1, unix_millis(now)).run();
+  if (now >= next_sweep_) {
+    // Abandoned sign-ins pile up otherwise; once a minute is plenty.
+    db_.cached("DELETE FROM auth_requests WHERE expires_at <= ?").bind(1, unix_millis(now)).run();
+    next_sweep_ = now + std::chrono::minutes(1);
+  }
   db_.cached(
          "INSERT INTO auth_requests (id, client_id, redirect_uri, scope, state, code_challenge, "
          "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")

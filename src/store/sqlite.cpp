@@ -207,9 +207,13 @@ void transaction::commit() {
 }
 
 void migrate(database& db, std::span<const migration> migrations) {
-  auto current = db.prepare("PRAGMA user_version");
-  current.step();
-  const std::int64_t have = current.get_int(0);
+  std::int64_t have = 0;
+  {
+    // Finished before any migration runs: DROP TABLE fails while a statement is open.
+    auto current = db.prepare("PRAGMA user_version");
+    current.step();
+    have = current.get_int(0);
+  }
   for (const auto& m : migrations) {
     if (m.version <= have) continue;
     transaction tx(db);

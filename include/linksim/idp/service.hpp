@@ -338,6 +338,7 @@ class service {
   // service owns its database exclusively, so every change comes through it: whatever revokes a
   // token or changes an account calls forget_tokens() in the same locked section.
   std::unordered_map<digest, cached_token, digest_hash> token_cache_;
+  time_point next_sweep_{};  // when expired authorization requests are next deleted
   std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
   store::database& db_;
   const clock& clock_;
