@@ -225,6 +225,10 @@ DROP TABLE tokens;
 ALTER TABLE tokens_new RENAME TO tokens;
 CREATE INDEX tokens_grant ON tokens (grant_id);
 )sql"},
+    {4, R"sql(
+-- Authorization requests waiting for consent are kept in memory (see service.hpp).
+DROP TABLE auth_requests;
+)sql"},
 };
 
 constexpr std::string_view account_columns =

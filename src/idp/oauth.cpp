@@ -84,33 +84,24 @@ result<pending_authorization> service::begin_authorization(const authorize_reque
   pending_authorization p{random_.token(16), c->id, c->name, req.redirect_uri, scopes, req.state};
   std::lock_guard lock(mutex_);
   const auto now = clock_.now();
-  if (now >= next_sweep_) {
+  if (now >= next_sweep_ || pending_.size() >= max_pending_authorizations) {
     // Abandoned sign-ins pile up otherwise; once a minute is plenty.
-    db_.cached("DELETE FROM auth_requests WHERE expires_at <= ?").bind(1, unix_millis(now)).run();
+    std::erase_if(pending_, [now](const auto& kv) { return kv.second.expires_at <= now; });
     next_sweep_ = now + std::chrono::minutes(1);
+    if (pending_.size() >= max_pending_authorizations)
+      return make_error_code(errc::upstream_unavailable);
   }
-  db_.cached(
-         "INSERT INTO auth_requests (id, client_id, redirect_uri, scope, state, code_challenge, "
-         "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .bind_all(p.id, p.client_id, p.redirect_uri, detail::join(scopes, " "), p.state,
-                req.code_challenge, unix_millis(now + cfg_.authorization_request_ttl))
-      .run();
+  pending_.emplace(
+      p.id, stored_authorization{p, req.code_challenge, now + cfg_.authorization_request_ttl});
   return p;
 }
 
 result<pending_authorization> service::get_authorization(std::string_view id) {
   std::lock_guard lock(mutex_);
-  auto& q = db_.cached(
-      "SELECT r.client_id, c.name, r.redirect_uri, r.scope, r.state FROM auth_requests r "
-      "JOIN clients c ON c.id = r.client_id WHERE r.id = ? AND r.expires_at > ?");
-  q.bind_all(id, unix_millis(clock_.now()));
-  if (!q.step()) return make_error_code(errc::authorization_request_unknown);
-  return pending_authorization{std::string(id),
-                               q.get_text(0),
-                               q.get_text(1),
-                               q.get_text(2),
-                               detail::split_list(q.get_text(3), " "),
-                               q.get_text(4)};
+  auto it = pending_.find(id);
+  if (it == pending_.end() || it->second.expires_at <= clock_.now())
+    return make_error_code(errc::authorization_request_unknown);
+  return it->second.request;
 }
 
 std::string service::error_redirect(const authorize_request& req,
@@ -202,24 +193,24 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
 
   std::lock_guard lock(mutex_);
   const auto now = clock_.now();
+  auto it = pending_.find(request_id);
+  if (it == pending_.end() || it->second.expires_at <= now)
+    return make_error_code(errc::authorization_request_unknown);
+  const stored_authorization r = std::move(it->second);
+  pending_.erase(it);  // a request is answered once
+  const std::string& redirect_uri = r.request.redirect_uri;
+  const std::string& state = r.request.state;
   store::transaction tx(db_);
-  auto& q = db_.cached(
-      "SELECT client_id, redirect_uri, scope, state, code_challenge FROM auth_requests "
-      "WHERE id = ? AND expires_at > ?");
-  q.bind_all(request_id, unix_millis(now));
-  if (!q.step()) return make_error_code(errc::authorization_request_unknown);
-  const std::string client_id = q.get_text(0), redirect_uri = q.get_text(1), scope = q.get_text(2),
-                    state = q.get_text(3), challenge = q.get_text(4);
-  db_.cached("DELETE FROM auth_requests WHERE id = ?").bind(1, request_id).run();
   db_.cached("INSERT INTO grants (client_id, account_id, scope, created_at) VALUES (?, ?, ?, ?)")
-      .bind_all(client_id, account_id, scope, unix_millis(now))
+      .bind_all(r.request.client_id, account_id, detail::join(r.request.scopes, " "),
+                unix_millis(now))
       .run();
   const std::int64_t grant_id = db_.last_insert_rowid();
   const std::string code = random_.token(32);
   db_.cached(
          "INSERT INTO codes (hash, grant_id, redirect_uri, code_challenge, expires_at) "
          "VALUES (?, ?, ?, ?, ?)")
-      .bind_all(hash_bytes(sha256(code)), grant_id, redirect_uri, challenge,
+      .bind_all(hash_bytes(sha256(code)), grant_id, redirect_uri, r.code_challenge,
                 unix_millis(now + cfg_.code_ttl))
       .run();
   tx.commit();
@@ -232,12 +223,12 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
 
 result<std::string> service::deny(std::string_view request_id) {
   std::lock_guard lock(mutex_);
-  auto& q =
-      db_.cached("SELECT redirect_uri, state FROM auth_requests WHERE id = ? AND expires_at > ?");
-  q.bind_all(request_id, unix_millis(clock_.now()));
-  if (!q.step()) return make_error_code(errc::authorization_request_unknown);
-  const std::string redirect_uri = q.get_text(0), state = q.get_text(1);
-  db_.cached("DELETE FROM auth_requests WHERE id = ?").bind(1, request_id).run();
+  auto it = pending_.find(request_id);
+  if (it == pending_.end() || it->second.expires_at <= clock_.now())
+    return make_error_code(errc::authorization_request_unknown);
+  const std::string redirect_uri = it->second.request.redirect_uri;
+  const std::string state = it->second.request.state;
+  pending_.erase(it);
   http::params p{{"error", "access_denied"},
                  {"error_reason", "user_denied"},
                  {"error_description", "The user denied your request."}};

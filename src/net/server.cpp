@@ -135,7 +135,8 @@ struct server::impl {
 
     const std::string keep_alive_hint =
         "timeout=" +
-        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout).count());
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout).count());
     beast::flat_buffer buffer;
     for (;;) {
       if (stopping) break;

@@ -12,8 +12,10 @@ constexpr migration migrations[] = {
     {1, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"},
     {2, "ALTER TABLE t ADD COLUMN n INTEGER NOT NULL DEFAULT 0"},
     // A table rebuild, as migrations that change a table's shape do.
-    {3, "CREATE TABLE t2 (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n INTEGER NOT NULL DEFAULT 0);"
-        "INSERT INTO t2 SELECT * FROM t; DROP TABLE t; ALTER TABLE t2 RENAME TO t;"},
+    {3,
+     "CREATE TABLE t2 (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n INTEGER NOT NULL "
+     "DEFAULT 0);"
+     "INSERT INTO t2 SELECT * FROM t; DROP TABLE t; ALTER TABLE t2 RENAME TO t;"},
 };
 
 TEST(Sqlite, MigratesOnceAndKeepsData) {

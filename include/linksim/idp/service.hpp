@@ -338,7 +338,16 @@ class service {
   // service owns its database exclusively, so every change comes through it: whatever revokes a
   // token or changes an account calls forget_tokens() in the same locked section.
   std::unordered_map<digest, cached_token, digest_hash> token_cache_;
-  time_point next_sweep_{};  // when expired authorization requests are next deleted
+  // Authorization requests waiting for login and consent. Sign-in state, not a commitment: a
+  // restart loses them and the user signs in again; nothing issued depends on them.
+  struct stored_authorization {
+    pending_authorization request;
+    std::string code_challenge;
+    time_point expires_at;
+  };
+  static constexpr std::size_t max_pending_authorizations = 100'000;
+  std::unordered_map<std::string, stored_authorization, string_hash, std::equal_to<>> pending_;
+  time_point next_sweep_{};    // when expired requests are next dropped
   std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
   store::database& db_;
   const clock& clock_;
