@@ -167,18 +167,21 @@ std::string service::open_session(std::int64_t account_id, std::string_view exis
 std::vector<account> service::session_accounts(std::string_view session) {
   std::vector<account> out;
   if (session.empty()) return out;
-  std::vector<std::int64_t> ids;
-  {
-    std::lock_guard lock(mutex_);
-    auto& q = db_.cached(
-        "SELECT sa.account_id FROM session_accounts sa JOIN sessions s ON s.hash = sa.session "
-        "WHERE s.hash = ? AND s.expires_at > ? ORDER BY sa.added_at, sa.account_id");
-    q.bind_all(hash_bytes(sha256(session)), unix_millis(clock_.now()));
-    while (q.step()) ids.push_back(q.get_int(0));
-  }
-  for (auto id : ids) {
-    auto a = get_account(id);
-    if (a && a->status != account_status::deleted) out.push_back(*a);
+  // On every step of a sign-in: one query, and no follower counts (the pages do not show them).
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached(
+      "SELECT a.id, a.username, a.display_name, a.status FROM session_accounts sa "
+      "JOIN sessions s ON s.hash = sa.session JOIN accounts a ON a.id = sa.account_id "
+      "WHERE s.hash = ? AND s.expires_at > ? AND a.status != 'deleted' "
+      "ORDER BY sa.added_at, sa.account_id");
+  q.bind_all(hash_bytes(sha256(session)), unix_millis(clock_.now()));
+  while (q.step()) {
+    account a;
+    a.id = q.get_int(0);
+    a.username = q.get_text(1);
+    a.display_name = q.get_text(2);
+    a.status = parse_status(q.get_text(3)).value_or(account_status::active);
+    out.push_back(std::move(a));
   }
   return out;
 }
@@ -268,12 +271,9 @@ result<token_response> service::issue_tokens(std::int64_t grant_id, bool with_re
 
 void service::revoke_grant(std::int64_t grant_id) {
   forget_tokens();
-  const auto now = unix_millis(clock_.now());
+  // Every token check also reads its grant's revoked_at: revoking the grant revokes them all.
   db_.cached("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-      .bind_all(now, grant_id)
-      .run();
-  db_.cached("UPDATE tokens SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL")
-      .bind_all(now, grant_id)
+      .bind_all(unix_millis(clock_.now()), grant_id)
       .run();
 }
 

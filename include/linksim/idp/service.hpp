@@ -248,6 +248,8 @@ class service {
   result<account> authenticate_user(std::string_view username, std::string_view password);
   // A login session: the accounts logged in in one browser. Returns the session token.
   std::string open_session(std::int64_t account_id, std::string_view existing_session);
+  // The accounts logged in with `session`, oldest first: id, username, display name and status
+  // only.
   std::vector<account> session_accounts(std::string_view session);
   // On allow: the redirect URL carrying code, state and iss. errc::session_account_unknown,
   // account_inactive, authorization_request_unknown.
