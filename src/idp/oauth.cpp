@@ -60,6 +60,15 @@ std::optional<token_row> find_token(store::database& db, std::string_view token)
                    q.get_opt_int(10), q.get_text(11), q.get_text(12)};
 }
 
+// An access token that is neither revoked (itself or its grant) nor expired.
+result<token_row> live_access_token(store::database& db, std::string_view token, std::int64_t now) {
+  auto t = find_token(db, token);
+  if (!t || t->kind != "access" || t->revoked_at || t->grant_revoked_at)
+    return make_error_code(errc::token_invalid);
+  if (t->expires_at <= now) return make_error_code(errc::token_expired);
+  return *t;
+}
+
 }  // namespace
 
 result<pending_authorization> service::begin_authorization(const authorize_request& req) {
@@ -361,10 +370,8 @@ result<token_response> service::exchange_long_lived(std::string_view client_secr
   std::lock_guard lock(mutex_);
   const auto now = unix_millis(clock_.now());
   store::transaction tx(db_);
-  auto t = find_token(db_, access_token);
-  if (!t || t->kind != "access" || t->revoked_at || t->grant_revoked_at)
-    return make_error_code(errc::token_invalid);
-  if (t->expires_at <= now) return make_error_code(errc::token_expired);
+  auto t = live_access_token(db_, access_token, now);
+  if (!t) return t.error();
   if (!constant_time_equal(t->client_secret, client_secret))
     return make_error_code(errc::invalid_client);
   if (t->lifetime != "short") return make_error_code(errc::token_wrong_kind);
@@ -377,10 +384,8 @@ result<token_response> service::refresh_long_lived(std::string_view access_token
   std::lock_guard lock(mutex_);
   const auto now = unix_millis(clock_.now());
   store::transaction tx(db_);
-  auto t = find_token(db_, access_token);
-  if (!t || t->kind != "access" || t->revoked_at || t->grant_revoked_at)
-    return make_error_code(errc::token_invalid);
-  if (t->expires_at <= now) return make_error_code(errc::token_expired);
+  auto t = live_access_token(db_, access_token, now);
+  if (!t) return t.error();
   if (t->lifetime != "long") return make_error_code(errc::token_wrong_kind);
   if (now - t->issued_at < cfg_.long_token_min_refresh_age.count())
     return make_error_code(errc::token_too_young);
