@@ -491,20 +491,14 @@ result<account> service::delete_account(std::int64_t id) {
   // Tell clients while their grants still stand, then end every grant.
   enqueue_change(a, "account_deletion", json::serialize(change_value("deleted", true, a)));
   auto clients = db_.prepare(
-      "SELECT DISTINCT c.id FROM grants g JOIN clients c ON c.id = g.client_id "
+      "SELECT DISTINCT c.id, c.data_deletion_url FROM grants g JOIN clients c ON c.id = "
+      "g.client_id "
       "WHERE g.account_id = ? AND g.revoked_at IS NULL AND c.data_deletion_url != ''");
   clients.bind(1, id);
-  std::vector<std::string> to_notify;
-  while (clients.step()) to_notify.push_back(clients.get_text(0));
-  for (const auto& cid : to_notify) {
-    auto& q = db_.cached("SELECT data_deletion_url FROM clients WHERE id = ?");
-    q.bind(1, cid);
-    q.step();
-    const std::string url = q.get_text(0);
-    client c;
-    c.id = cid;
-    enqueue_callback(id, c, "data_deletion", url);
-  }
+  std::vector<std::pair<std::string, std::string>> to_notify;  // client id, URL
+  while (clients.step()) to_notify.emplace_back(clients.get_text(0), clients.get_text(1));
+  for (const auto& [client_id, url] : to_notify)
+    enqueue_callback(id, client_id, "data_deletion", url);
   db_.cached("UPDATE grants SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL")
       .bind_all(unix_millis(clock_.now()), id)
       .run();

@@ -489,7 +489,7 @@ result<void> service::deauthorize(std::int64_t account_id, std::string_view clie
   if (grants.empty()) return make_error_code(errc::not_found);
   for (auto g : grants) revoke_grant(g);
   if (!c->deauthorize_url.empty())
-    enqueue_callback(account_id, *c, "deauthorize", c->deauthorize_url);
+    enqueue_callback(account_id, c->id, "deauthorize", c->deauthorize_url);
   tx.commit();
   return {};
 }

@@ -30,19 +30,21 @@ std::string describe_scope(std::string_view s) {
   return std::string(s);
 }
 
+// Opens a form posting to `action` with the pending request's id and the CSRF token in it.
+std::string open_form(std::string_view action, const pending_authorization& p,
+                      std::string_view csrf) {
+  return "<form method=\"post\" action=\"" + std::string(action) +
+         "\"><input type=\"hidden\" name=\"request\" value=\"" + escape(p.id) +
+         "\"><input type=\"hidden\" name=\"csrf\" value=\"" + escape(csrf) + "\">";
+}
+
 }  // namespace
 
 std::string login(const pending_authorization& p, std::string_view csrf, std::string_view error,
                   std::string_view username) {
   std::string b = "<h1>Log in to continue to " + escape(p.client_name) + "</h1>\n";
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>\n";
-  b += "<form method=\"post\" action=\"/oauth/login\">"
-       "<input type=\"hidden\" name=\"request\" value=\"" +
-       escape(p.id) +
-       "\">"
-       "<input type=\"hidden\" name=\"csrf\" value=\"" +
-       escape(csrf) +
-       "\">"
+  b += open_form("/oauth/login", p, csrf) +
        "<label>Username <input type=\"text\" name=\"username\" autocomplete=\"username\" "
        "required value=\"" +
        escape(username) +
@@ -59,14 +61,7 @@ std::string consent(const pending_authorization& p, const std::vector<account>& 
                     std::int64_t selected, std::string_view csrf, std::string_view error) {
   std::string b = "<h1>" + escape(p.client_name) + " wants to use your account</h1>\n";
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>\n";
-  b += "<form method=\"post\" action=\"/oauth/consent\">"
-       "<input type=\"hidden\" name=\"request\" value=\"" +
-       escape(p.id) +
-       "\">"
-       "<input type=\"hidden\" name=\"csrf\" value=\"" +
-       escape(csrf) +
-       "\">"
-       "<fieldset><legend>Continue as</legend>";
+  b += open_form("/oauth/consent", p, csrf) + "<fieldset><legend>Continue as</legend>";
   for (const auto& a : accounts) {
     const std::string id = std::to_string(a.id);
     b += "<label><input type=\"radio\" name=\"account_id\" value=\"" + id + "\"" +

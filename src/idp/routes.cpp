@@ -318,13 +318,18 @@ class router {
   // --- Browser pages ---
 
   // The CSRF token of this browser (double-submit cookie), creating one if absent.
-  std::string csrf_token(const request& req, response& r) {
+  std::string csrf_token(const request& req) {
     std::string t = req.cookie("idp_csrf");
-    if (t.size() < 20) {
-      t = s_.random().token(24);
-      r.headers.add("Set-Cookie", "idp_csrf=" + t + "; Path=/oauth; HttpOnly; SameSite=Strict");
-    }
-    return t;
+    return t.size() < 20 ? s_.random().token(24) : t;
+  }
+
+  // A page carrying `csrf` in its form; sets the cookie when the browser does not have it yet.
+  response csrf_page(const request& req, const std::string& csrf, std::string body) {
+    response page = html(200, std::move(body));
+    if (req.cookie("idp_csrf") != csrf)
+      page.headers.add("Set-Cookie",
+                       "idp_csrf=" + csrf + "; Path=/oauth; HttpOnly; SameSite=Strict");
+    return page;
   }
 
   bool csrf_ok(const request& req, const http::params& form) {
@@ -360,11 +365,8 @@ class router {
     auto q = http::parse_form(req.query());
     auto p = s_.get_authorization(q ? param(*q, "request") : "");
     if (!p) return html(400, pages::error("Sign-in expired", p.error().message()));
-    response r;
-    const std::string csrf = csrf_token(req, r);
-    auto page = html(200, pages::login(*p, csrf, "", ""));
-    for (auto& f : r.headers.fields) page.headers.add(f.name, f.value);
-    return page;
+    const std::string csrf = csrf_token(req);
+    return csrf_page(req, csrf, pages::login(*p, csrf, "", ""));
   }
 
   response login_submit(const request& req) {
@@ -397,11 +399,8 @@ class router {
       return redirect(302, "/oauth/login?request=" + http::percent_encode(p->id));
     const auto wanted = parse_id(q ? param(*q, "account") : "");
     std::int64_t selected = wanted.value_or(accounts.back().id);
-    response r;
-    const std::string csrf = csrf_token(req, r);
-    auto page = html(200, pages::consent(*p, accounts, selected, csrf, ""));
-    for (auto& f : r.headers.fields) page.headers.add(f.name, f.value);
-    return page;
+    const std::string csrf = csrf_token(req);
+    return csrf_page(req, csrf, pages::consent(*p, accounts, selected, csrf, ""));
   }
 
   response consent_submit(const request& req) {

@@ -122,13 +122,13 @@ void service::enqueue_change(const account& a, std::string_view field, std::stri
       .run();
 }
 
-void service::enqueue_callback(std::int64_t account_id, const client& c, std::string_view kind,
-                               std::string_view url) {
+void service::enqueue_callback(std::int64_t account_id, std::string_view client_id,
+                               std::string_view kind, std::string_view url) {
   const auto now = unix_millis(clock_.now());
   db_.cached(
          "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
          "next_attempt_at, window_start) VALUES (NULL, ?, ?, ?, ?, ?, 'pending', ?, ?)")
-      .bind_all(c.id, kind, account_id, kind, url, now, now)
+      .bind_all(client_id, kind, account_id, kind, url, now, now)
       .run();
 }
 

@@ -302,7 +302,7 @@ class service {
   struct outgoing;
   result<account> load_account(std::int64_t id);
   void enqueue_change(const account& a, std::string_view field, std::string value_json);
-  void enqueue_callback(std::int64_t account_id, const client& c, std::string_view kind,
+  void enqueue_callback(std::int64_t account_id, std::string_view client_id, std::string_view kind,
                         std::string_view url);
   result<token_response> issue_tokens(std::int64_t grant_id, bool with_refresh,
                                       milliseconds access_ttl, std::string_view lifetime);
