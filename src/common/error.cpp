@@ -97,6 +97,36 @@ const char* message_of(errc e) {
       return "the callback URL must be an absolute http(s) URL";
     case errc::delivery_not_replayable:
       return "only dead or disabled deliveries can be replayed";
+    case errc::already_linked:
+      return "this Instagram account is already linked to another Threads profile";
+    case errc::username_read_only:
+      return "the username mirrors the Instagram username and cannot be changed here";
+    case errc::picture_read_only:
+      return "the profile picture mirrors the Instagram picture and cannot be changed here";
+    case errc::not_signed_in:
+      return "sign in first";
+    case errc::login_state_invalid:
+      return "the sign-in attempt is unknown, expired or belongs to another browser";
+    case errc::issuer_mismatch:
+      return "the authorization response came from an unexpected issuer";
+    case errc::link_request_unknown:
+      return "the link request is unknown or expired: log in with Instagram again";
+    case errc::profile_not_found:
+      return "no such profile";
+    case errc::profile_unavailable:
+      return "this profile is unavailable while its Instagram account is suspended";
+    case errc::profile_deleted_upstream:
+      return "the Instagram account this profile was linked to has been deleted";
+    case errc::signature_invalid:
+      return "the X-Hub-Signature-256 header does not match the body";
+    case errc::verify_token_mismatch:
+      return "hub.verify_token does not match";
+    case errc::already_liked:
+      return "this post is already liked";
+    case errc::text_invalid:
+      return "a post holds 1 to 500 characters";
+    case errc::reauthorization_required:
+      return "the identity provider no longer accepts this profile's token: log in again";
     case errc::upstream_unavailable:
       return "a service this request depends on is unavailable";
     case errc::upstream_bad_response:

@@ -39,21 +39,6 @@ bool known_scope(std::string_view s) {
   return s == scope_profile || s == scope_followers;
 }
 
-std::vector<std::string> categories_of_field(std::string_view field) {
-  std::vector<std::string> out{"user.unique_id"};
-  if (field == "username")
-    out.emplace_back("user.account.username");
-  else if (field == "name")
-    out.emplace_back("user.name");
-  else if (field == "biography")
-    out.emplace_back("user.content.public");
-  else if (field == "profile_picture")
-    out.emplace_back("user.content.self_image");
-  else if (field == "account_status")
-    out.emplace_back("user.account");
-  return out;
-}
-
 }  // namespace detail
 
 namespace {
@@ -273,6 +258,21 @@ boost::json::object change_value(std::string_view key, boost::json::value v, con
 }
 
 }  // namespace
+
+std::vector<std::string> categories_of_field(std::string_view field) {
+  std::vector<std::string> out{"user.unique_id"};
+  if (field == "username")
+    out.emplace_back("user.account.username");
+  else if (field == "name")
+    out.emplace_back("user.name");
+  else if (field == "biography")
+    out.emplace_back("user.content.public");
+  else if (field == "profile_picture")
+    out.emplace_back("user.content.self_image");
+  else if (field == "account_status")
+    out.emplace_back("user.account");
+  return out;
+}
 
 std::string_view to_string(account_status s) {
   switch (s) {

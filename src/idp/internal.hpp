@@ -22,7 +22,4 @@ inline constexpr std::string_view scope_profile = "user_profile";
 inline constexpr std::string_view scope_followers = "user_followers";
 bool known_scope(std::string_view s);
 
-// The fideslang-style data categories a webhook field carries.
-std::vector<std::string> categories_of_field(std::string_view field);
-
 }  // namespace linksim::idp::detail

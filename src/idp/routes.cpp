@@ -89,8 +89,9 @@ error_info describe(const boost::system::error_code& ec) {
       return {503, "upstream_unavailable"};
     case errc::upstream_bad_response:
       return {502, "upstream_bad_response"};
+    default:  // the dependent service's errors: the provider never returns them
+      return {500, "internal_error"};
   }
-  return {500, "internal_error"};
 }
 
 namespace {

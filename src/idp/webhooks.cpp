@@ -229,7 +229,7 @@ void service::finish_delivery(const outgoing& o, const result<http::response>& r
     status = res->status;
     answer = res->body.substr(0, 200);
     // The receiver got the data whatever it answered: that is a flow.
-    record_flow(o.system, o.account_id, detail::categories_of_field(o.field), "essential.service",
+    record_flow(o.system, o.account_id, categories_of_field(o.field), "essential.service",
                 o.kind == "webhook" ? "webhook" : "callback." + o.kind, o.request.body,
                 o.field + " status=" + std::to_string(status));
     const auto ra = res->headers.get("Retry-After");

@@ -63,6 +63,23 @@ enum class errc {
   callback_url_invalid,
   delivery_not_replayable,
 
+  // The dependent service.
+  already_linked,
+  username_read_only,
+  picture_read_only,
+  not_signed_in,
+  login_state_invalid,
+  issuer_mismatch,
+  link_request_unknown,
+  profile_not_found,
+  profile_unavailable,
+  profile_deleted_upstream,
+  signature_invalid,
+  verify_token_mismatch,
+  already_liked,
+  text_invalid,
+  reauthorization_required,
+
   // Peers and storage.
   upstream_unavailable,
   upstream_bad_response,

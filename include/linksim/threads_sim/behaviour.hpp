@@ -1,0 +1,41 @@
+// Behaviour profiles: every rule of the dependent service that the public documents describe
+// (or contradict each other on) is a named choice here, not a branch hidden in a handler.
+// `documented` follows seed 004 and the design; `howto` follows seed 003's comparison table;
+// `independent` keeps its own handle (for teaching the contrast); each `fault.*` profile breaks
+// exactly one rule of `documented`, so that every check of a claim can be shown to fail.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace linksim::threads_sim {
+
+// What happens to one profile field after sign-up.
+enum class field_rule {
+  mirror,       // follows the identity provider; cannot be set on the service
+  copy_once,    // copied at sign-up, then edited on the service only
+  independent,  // chosen on the service at sign-up, never taken from the provider
+};
+std::string_view to_string(field_rule r);
+
+struct behaviour {
+  std::string name;
+  std::string description;
+  field_rule username = field_rule::mirror;
+  field_rule picture = field_rule::mirror;
+  field_rule bio = field_rule::copy_once;           // bio and display name
+  bool username_editable = false;                   // only meaningful for `mirror`
+  bool one_profile_per_account = true;              // UNIQUE(ig_user_id)
+  bool apply_username_changes = true;               // webhooks and polls rename the profile
+  bool delete_content_with_profile = true;          // posts, likes and follows go with it
+  bool verify_webhook_signatures = true;            // X-Hub-Signature-256 before parsing
+  bool order_by_version = true;                     // an older change never overwrites a newer
+};
+
+// Every shipped profile, `documented` first.
+std::span<const behaviour> behaviours();
+std::optional<behaviour> find_behaviour(std::string_view name);
+
+}  // namespace linksim::threads_sim

@@ -1,0 +1,255 @@
+// The Threads-style dependent service's domain logic. It has no passwords: a profile exists only
+// as the link to an identity-provider account, made through "Log in with Instagram" (an OAuth
+// client of the provider) and kept in step by signed webhooks and reconciliation polling. The
+// rules it follows are a behaviour profile (behaviour.hpp).
+// It reads time from the clock, randomness from the random source, reaches the provider through
+// the transport and reports every data flow to the recorder: nothing else. Public functions are
+// thread-safe; no lock is held while a request to the provider is in flight.
+#pragma once
+
+#include "linksim/common/clock.hpp"
+#include "linksim/common/error.hpp"
+#include "linksim/common/http.hpp"
+#include "linksim/common/random.hpp"
+#include "linksim/evidence/flow.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace linksim::store {
+class database;
+}
+
+namespace linksim::threads_sim {
+
+using namespace std::chrono_literals;
+
+struct config {
+  std::string base_url = "http://127.0.0.1";  // this service; the redirect URI is base/callback
+  std::string system_name = "threads";        // this service's name in the evidence log
+  std::string idp_system = "idp";
+  std::string idp_url;  // the provider's base URL: its issuer, for browsers and server calls
+  std::string client_id;
+  std::string client_secret;       // the app secret: also verifies X-Hub-Signature-256
+  std::string webhook_verify_token;  // expected in the subscription handshake
+  milliseconds reconcile_interval = 5min;  // "within minutes"
+  milliseconds reconcile_retry = 30s;      // after the provider could not be reached
+  std::size_t reconcile_batch = 64;
+  milliseconds login_ttl = 10min;  // state and PKCE verifier of one sign-in attempt
+  milliseconds link_ttl = 15min;   // a confirmation page waiting for "Link Account"
+  milliseconds session_ttl = 30 * 24h;
+  behaviour rules;  // default: `documented`
+};
+
+// What a sign-in attempt is for. `signup` refuses an account that already has a profile;
+// `login` signs into it (and offers to create one when there is none).
+enum class intent { login, signup };
+
+// The provider's view of an account, as /me returned it.
+struct idp_profile {
+  std::int64_t id = 0;
+  std::string username;
+  std::string name;
+  std::string biography;
+  std::string picture_url;
+  std::string picture_sha256;
+  std::string status;  // active, restricted, suspended, banned
+  std::int64_t version = 0;
+  std::vector<std::int64_t> followers;  // provider ids
+};
+
+struct profile {
+  std::int64_t id = 0;
+  std::int64_t ig_user_id = 0;
+  std::string username;  // empty while a swap waits for its other half (see docs/linkage.md)
+  std::string display_name;
+  std::string bio;
+  std::string picture_url;
+  std::string picture_sha256;
+  std::string ig_status = "active";  // the provider account's last known status
+  bool ig_deleted = false;           // the provider account is gone: the profile is closed
+  bool needs_login = false;          // the provider rejected its token: the next login fixes it
+  std::int64_t username_version = 0;  // the provider version each mirrored field was taken at
+  std::int64_t picture_version = 0;
+  std::int64_t status_version = 0;
+  std::int64_t bio_version = 0;  // only used where bio mirrors (a fault profile)
+  time_point created_at;
+  time_point last_synced_at;
+  std::int64_t followers = 0;  // filled by get_profile and the public lookups
+  std::int64_t following = 0;
+  std::int64_t posts = 0;
+};
+
+struct post {
+  std::int64_t id = 0;
+  std::int64_t profile_id = 0;
+  std::string author;  // the author's username at read time
+  std::string text;
+  std::int64_t likes = 0;
+  time_point created_at;
+};
+
+// Fields left empty are unchanged.
+struct profile_edit {
+  std::optional<std::string> username;
+  std::optional<std::string> display_name;
+  std::optional<std::string> bio;
+  std::optional<std::string> picture_url;
+};
+
+struct login_start {
+  std::string authorize_url;  // where to send the browser
+  std::string browser_key;    // set as a cookie: binds the attempt to this browser
+};
+
+// A provider account waiting on the confirmation page.
+struct link_request {
+  std::string id;
+  intent purpose = intent::login;
+  idp_profile ig;
+  std::int64_t followers_with_profiles = 0;  // how many follows the import would create
+};
+
+struct callback_result {
+  std::optional<link_request> confirm;  // a new profile: show the confirmation page
+  std::optional<profile> signed_in;     // an existing profile: signed in
+  std::string session;                  // set when signed_in
+};
+
+// What a webhook delivery did, for the receiver's answer and the tests.
+struct webhook_outcome {
+  std::size_t applied = 0;
+  std::size_t duplicates = 0;
+  std::size_t stale = 0;    // older than what the profile already has
+  std::size_t ignored = 0;  // not mirrored under this profile, or no profile for the account
+};
+
+class service {
+ public:
+  // Creates the schema in `db` if needed. The references must outlive the service.
+  // Throws store::error when the database holds two profiles for one account and the behaviour
+  // forbids it (a database written under `fault.two_profiles`).
+  service(store::database& db, const clock& clock, random_source& random,
+          evidence::recorder& recorder, http::transport& transport, config cfg);
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  const config& settings() const { return cfg_; }
+  random_source& random() { return random_; }
+  std::string redirect_uri() const { return cfg_.base_url + "/callback"; }
+
+  // --- Signing in through the provider ---
+  login_start begin_login(intent purpose);
+  // The redirect back from the provider. errc::login_state_invalid, issuer_mismatch,
+  // access_denied (the user cancelled), upstream_unavailable, upstream_bad_response,
+  // account_inactive (not active on the provider), already_linked (intent signup),
+  // profile_deleted_upstream.
+  result<callback_result> complete_login(std::string_view browser_key, const http::params& query);
+  // errc::link_request_unknown.
+  result<link_request> get_link_request(std::string_view id, std::string_view browser_key);
+  // "Link Account": creates the profile and imports the followers in one transaction, and
+  // returns it with a new session. `handle` is the chosen username under the `independent`
+  // rule (ignored otherwise). errc::link_request_unknown, already_linked, username_invalid,
+  // username_taken.
+  result<std::pair<profile, std::string>> confirm_link(std::string_view id,
+                                                       std::string_view browser_key,
+                                                       std::string_view handle = {});
+
+  // --- Sessions ---
+  // errc::not_signed_in, profile_deleted_upstream, profile_unavailable.
+  result<profile> session_profile(std::string_view session);
+  void end_session(std::string_view session);
+
+  // --- Profiles and content ---
+  // errc::profile_not_found. No visibility checks: for the owner and the admin API.
+  result<profile> get_profile(std::int64_t id);
+  std::vector<profile> profiles_of_account(std::int64_t ig_user_id);
+  // What the public may read: errc::profile_not_found, profile_deleted_upstream,
+  // profile_unavailable.
+  result<profile> public_profile(std::string_view username);
+  // errc::username_read_only, picture_read_only, username_invalid, username_taken, bad_field.
+  result<profile> edit_profile(std::int64_t profile_id, const profile_edit& edit);
+  // errc::text_invalid.
+  result<post> create_post(std::int64_t profile_id, std::string_view text);
+  // errc::not_found (no such post, or its author cannot be read), already_liked.
+  result<post> like(std::int64_t profile_id, std::int64_t post_id);
+  // A post as the public sees it: errc::not_found.
+  result<post> get_post(std::int64_t post_id);
+  std::vector<post> posts_of(std::int64_t profile_id, std::size_t limit = 50);
+  // errc::profile_not_found, self_follow.
+  result<void> follow(std::int64_t profile_id, std::string_view username);
+  result<void> unfollow(std::int64_t profile_id, std::string_view username);
+  bool follows(std::int64_t follower, std::int64_t followee);
+  // Usernames of the profiles following `profile_id`.
+  std::vector<std::string> followers_of(std::int64_t profile_id);
+  // The only way to unlink: deletes the profile, its sessions and stored tokens, and (unless
+  // the behaviour keeps them) its posts, likes and follows; revokes the provider token.
+  result<void> delete_profile(std::int64_t profile_id);
+
+  // --- Webhooks from the provider ---
+  // The GET handshake: the challenge to echo. errc::verify_token_mismatch, bad_field.
+  result<std::string> handshake(const http::params& query);
+  // A POST delivery: the signature is checked over `raw_body` before anything is parsed.
+  // errc::signature_invalid, bad_json.
+  result<webhook_outcome> receive_webhook(std::string_view raw_body,
+                                          std::string_view signature_header);
+  // Meta's deauthorize and data-deletion callbacks (`signed_request`). The first forgets the
+  // stored token; the second deletes the profile and returns a confirmation code.
+  // errc::signature_invalid, bad_field.
+  result<void> deauthorize(std::string_view signed_request);
+  result<std::string> data_deletion(std::string_view signed_request);
+  // How many profiles a data-deletion request removed. errc::not_found.
+  result<std::int64_t> deletion_status(std::string_view confirmation_code);
+
+  // --- Reconciliation ---
+  // Polls the provider for profiles whose last sync is older than the interval (at most one
+  // batch); returns how many were polled.
+  std::size_t reconcile_due();
+  // Polls one profile now. errc::profile_not_found, reauthorization_required,
+  // upstream_unavailable, upstream_bad_response.
+  result<profile> reconcile(std::int64_t profile_id);
+  std::optional<time_point> next_reconcile_due();
+
+ private:
+  struct tokens {
+    std::string access;
+    std::string refresh;
+    time_point access_expires_at;
+  };
+  static result<tokens> parse_tokens(const http::response& r, time_point now);
+  result<tokens> redeem_code(std::string_view code, std::string_view verifier);
+  result<tokens> refresh_tokens(const std::string& refresh_token);
+  result<idp_profile> fetch_me(const std::string& access_token, bool with_followers,
+                               std::string* raw_body);
+  // Applies a provider snapshot to a profile; the caller holds the lock and a transaction.
+  std::vector<std::string> apply_snapshot(profile& p, const idp_profile& ig);
+  void set_username(profile& p, const std::string& username);
+  void store_tokens(std::int64_t profile_id, const tokens& t);
+  result<profile> load_profile(std::int64_t id);
+  std::vector<profile> profiles_locked(std::int64_t ig_user_id);
+  result<link_request> get_link_request_locked(std::string_view id, std::string_view browser_key);
+  std::optional<std::int64_t> profile_by_username(std::string_view username);
+  std::string open_session(std::int64_t profile_id);
+  result<std::int64_t> verify_signed_request(std::string_view signed_request);
+  void remove_profile(std::int64_t profile_id);
+  void record(std::string_view from, std::string_view to, std::int64_t subject,
+              const std::vector<std::string>& categories, std::string_view channel,
+              std::string_view payload, std::string note);
+
+  std::mutex mutex_;       // guards the database
+  std::mutex sync_mutex_;  // held for a whole reconcile(): one token rotation at a time
+  store::database& db_;
+  const clock& clock_;
+  random_source& random_;
+  evidence::recorder& recorder_;
+  http::transport& transport_;
+  config cfg_;
+};
+
+}  // namespace linksim::threads_sim

@@ -1,0 +1,100 @@
+// The shipped behaviour profiles. Each fault profile differs from `documented` in one field.
+#include "linksim/threads_sim/behaviour.hpp"
+
+#include <vector>
+
+namespace linksim::threads_sim {
+namespace {
+
+behaviour documented() {
+  behaviour b;
+  b.name = "documented";
+  b.description =
+      "Seed 004 and the design: username and picture mirror Instagram, bio and name are copied "
+      "once, one profile per Instagram account, unlinking only by deleting the profile.";
+  return b;
+}
+
+// `documented` with one change, named and described.
+template <class F>
+behaviour fault(std::string name, std::string description, F change) {
+  behaviour b = documented();
+  b.name = std::move(name);
+  b.description = std::move(description);
+  change(b);
+  return b;
+}
+
+std::vector<behaviour> make_all() {
+  std::vector<behaviour> all;
+  all.push_back(documented());
+
+  behaviour howto = documented();
+  howto.name = "howto";
+  howto.description =
+      "Seed 003's comparison table: username and picture are copied at set-up and can then be "
+      "changed on the service without affecting Instagram.";
+  howto.username = field_rule::copy_once;
+  howto.picture = field_rule::copy_once;
+  all.push_back(howto);
+
+  behaviour independent = documented();
+  independent.name = "independent";
+  independent.description =
+      "A service with its own handle chosen at sign-up and its own picture; nothing is mirrored "
+      "after sign-up (for teaching the contrast with a borrowed identity).";
+  independent.username = field_rule::independent;
+  independent.picture = field_rule::copy_once;
+  all.push_back(independent);
+
+  all.push_back(fault("fault.two_profiles",
+                      "Allows a second profile for an Instagram account that is already linked.",
+                      [](behaviour& b) { b.one_profile_per_account = false; }));
+  all.push_back(fault("fault.rename_not_propagated",
+                      "Ignores username changes from Instagram: the mirror goes stale.",
+                      [](behaviour& b) { b.apply_username_changes = false; }));
+  all.push_back(fault("fault.bio_overwritten",
+                      "Overwrites the bio and display name with Instagram's on every change.",
+                      [](behaviour& b) { b.bio = field_rule::mirror; }));
+  all.push_back(fault("fault.content_kept",
+                      "Keeps posts, likes and follows readable after the profile is deleted.",
+                      [](behaviour& b) { b.delete_content_with_profile = false; }));
+  all.push_back(fault("fault.unsigned_webhooks",
+                      "Applies webhooks without checking X-Hub-Signature-256.",
+                      [](behaviour& b) { b.verify_webhook_signatures = false; }));
+  all.push_back(fault("fault.old_overwrites_new",
+                      "Applies webhooks in arrival order, ignoring their versions.",
+                      [](behaviour& b) { b.order_by_version = false; }));
+  all.push_back(fault("fault.username_editable",
+                      "Lets the user set the username on the service although it mirrors "
+                      "Instagram's.",
+                      [](behaviour& b) { b.username_editable = true; }));
+  return all;
+}
+
+}  // namespace
+
+std::string_view to_string(field_rule r) {
+  switch (r) {
+    case field_rule::mirror:
+      return "mirror";
+    case field_rule::copy_once:
+      return "copy_once";
+    case field_rule::independent:
+      return "independent";
+  }
+  return "?";
+}
+
+std::span<const behaviour> behaviours() {
+  static const std::vector<behaviour> all = make_all();
+  return all;
+}
+
+std::optional<behaviour> find_behaviour(std::string_view name) {
+  for (const auto& b : behaviours())
+    if (b.name == name) return b;
+  return std::nullopt;
+}
+
+}  // namespace linksim::threads_sim

@@ -1,0 +1,574 @@
+// Keeping profiles in step with the provider: its token and profile APIs, signed webhooks,
+// Meta's signed_request callbacks and reconciliation polling.
+#include "internal.hpp"
+
+#include "linksim/common/crypto.hpp"
+#include "linksim/common/json.hpp"
+#include "linksim/idp/service.hpp"
+#include "linksim/store/sqlite.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+namespace linksim::threads_sim {
+namespace bj = boost::json;
+
+namespace detail {
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+namespace {
+std::optional<std::int64_t> to_id(const bj::value* v) {
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (!v->is_string()) return std::nullopt;
+  const auto& s = v->as_string();
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
+  return id;
+}
+
+std::string text_of(const bj::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+}  // namespace
+
+std::string to_json(const idp_profile& p) {
+  bj::array followers;
+  for (auto f : p.followers) followers.emplace_back(std::to_string(f));
+  return json::serialize(bj::object{{"id", std::to_string(p.id)},
+                                    {"username", p.username},
+                                    {"name", p.name},
+                                    {"biography", p.biography},
+                                    {"profile_picture_url", p.picture_url},
+                                    {"profile_picture_sha256", p.picture_sha256},
+                                    {"account_status", p.status},
+                                    {"version", p.version},
+                                    {"followers", bj::object{{"data", std::move(followers)}}}});
+}
+
+result<idp_profile> parse_me(std::string_view body) {
+  auto o = json::parse_object(body);
+  if (!o) return make_error_code(errc::upstream_bad_response);
+  idp_profile p;
+  const auto id = to_id(o->if_contains("id"));
+  const auto* version = o->if_contains("version");
+  if (!id || !version || !version->is_int64()) return make_error_code(errc::upstream_bad_response);
+  p.id = *id;
+  p.version = version->as_int64();
+  p.username = text_of(*o, "username");
+  p.name = text_of(*o, "name");
+  p.biography = text_of(*o, "biography");
+  p.picture_url = text_of(*o, "profile_picture_url");
+  p.picture_sha256 = text_of(*o, "profile_picture_sha256");
+  p.status = text_of(*o, "account_status");
+  if (p.username.empty() || p.status.empty()) return make_error_code(errc::upstream_bad_response);
+  if (const auto* f = o->if_contains("followers"); f && f->is_object()) {
+    if (const auto* data = f->as_object().if_contains("data"); data && data->is_array())
+      for (const auto& v : data->as_array())
+        if (auto fid = to_id(&v)) p.followers.push_back(*fid);
+  }
+  return p;
+}
+
+result<idp_profile> from_json(std::string_view text) {
+  return parse_me(text);
+}
+
+const std::vector<std::string>& import_categories() {
+  static const std::vector<std::string> c{"user.unique_id",      "user.account.username",
+                                          "user.name",           "user.content.public",
+                                          "user.content.self_image", "user.social.followers"};
+  return c;
+}
+
+const std::vector<std::string>& snapshot_categories() {
+  static const std::vector<std::string> c{"user.unique_id", "user.account.username", "user.name",
+                                          "user.content.public", "user.content.self_image",
+                                          "user.account"};
+  return c;
+}
+
+}  // namespace detail
+
+namespace {
+
+http::request form_post(std::string url, const http::params& p) {
+  http::request r;
+  r.method = "POST";
+  r.target = std::move(url);
+  r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  r.body = http::form_encode(p);
+  return r;
+}
+
+// The provider's answer to a token request as an error: 5xx and no answer mean try later.
+boost::system::error_code token_error(const result<http::response>& res, errc on_refusal) {
+  if (!res || res->status >= 500) return make_error_code(errc::upstream_unavailable);
+  if (res->status == 400 || res->status == 401) return make_error_code(on_refusal);
+  return make_error_code(errc::upstream_bad_response);
+}
+
+}  // namespace
+
+result<service::tokens> service::parse_tokens(const http::response& r, time_point now) {
+  auto o = json::parse_object(r.body);
+  if (!o) return make_error_code(errc::upstream_bad_response);
+  const auto* access = o->if_contains("access_token");
+  const auto* expires = o->if_contains("expires_in");
+  if (!access || !access->is_string() || !expires || !expires->is_int64())
+    return make_error_code(errc::upstream_bad_response);
+  tokens t;
+  t.access = std::string(access->as_string());
+  if (const auto* refresh = o->if_contains("refresh_token"); refresh && refresh->is_string())
+    t.refresh = std::string(refresh->as_string());
+  t.access_expires_at = now + std::chrono::seconds(expires->as_int64());
+  return t;
+}
+
+result<service::tokens> service::redeem_code(std::string_view code, std::string_view verifier) {
+  auto res = transport_.send(form_post(cfg_.idp_url + "/oauth/token",
+                                       {{"grant_type", "authorization_code"},
+                                        {"code", std::string(code)},
+                                        {"redirect_uri", redirect_uri()},
+                                        {"code_verifier", std::string(verifier)},
+                                        {"client_id", cfg_.client_id},
+                                        {"client_secret", cfg_.client_secret}}));
+  if (!res || res->status != 200) return token_error(res, errc::login_state_invalid);
+  return parse_tokens(*res, clock_.now());
+}
+
+result<service::tokens> service::refresh_tokens(const std::string& refresh_token) {
+  auto res = transport_.send(form_post(cfg_.idp_url + "/oauth/token",
+                                       {{"grant_type", "refresh_token"},
+                                        {"refresh_token", refresh_token},
+                                        {"client_id", cfg_.client_id},
+                                        {"client_secret", cfg_.client_secret}}));
+  if (!res || res->status != 200) return token_error(res, errc::reauthorization_required);
+  return parse_tokens(*res, clock_.now());
+}
+
+result<idp_profile> service::fetch_me(const std::string& access_token, bool with_followers,
+                                      std::string* raw_body) {
+  http::request r;
+  r.target = cfg_.idp_url +
+             "/me?fields=id,username,name,biography,profile_picture_url,profile_picture_sha256,"
+             "account_status,version" +
+             (with_followers ? ",followers" : "");
+  r.headers.set("Authorization", "Bearer " + access_token);
+  auto res = transport_.send(std::move(r));
+  if (!res || res->status >= 500) return make_error_code(errc::upstream_unavailable);
+  if (res->status != 200) {
+    // Meta's code 190: the token is no good any more (expired, revoked, account deleted).
+    auto o = json::parse_object(res->body);
+    const auto* err = o ? o->if_contains("error") : nullptr;
+    const auto* code = err && err->is_object() ? err->as_object().if_contains("code") : nullptr;
+    if (code && code->is_int64() && code->as_int64() == 190)
+      return make_error_code(errc::reauthorization_required);
+    return make_error_code(errc::upstream_bad_response);
+  }
+  if (raw_body) *raw_body = res->body;
+  return detail::parse_me(res->body);
+}
+
+void service::store_tokens(std::int64_t profile_id, const tokens& t) {
+  db_.cached(
+         "INSERT INTO links (profile_id, access_token, refresh_token, access_expires_at) "
+         "VALUES (?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
+         "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
+         "access_expires_at = excluded.access_expires_at")
+      .bind_all(profile_id, t.access, t.refresh, unix_millis(t.access_expires_at))
+      .run();
+}
+
+void service::set_username(profile& p, const std::string& username) {
+  // The provider's usernames are unique, so a profile here holding the same name has a stale
+  // mirror: the other half of a swap whose change has not arrived yet. It gives the name up and
+  // is polled at once; its own change or that poll gives it its new name.
+  db_.cached(
+         "UPDATE profiles SET username = NULL, next_sync_at = ? WHERE username = ? AND id != ?")
+      .bind_all(unix_millis(clock_.now()), username, p.id)
+      .run();
+  db_.cached("UPDATE profiles SET username = ? WHERE id = ?").bind_all(username, p.id).run();
+  p.username = username;
+}
+
+std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& ig) {
+  const auto& r = cfg_.rules;
+  std::vector<std::string> applied;
+  auto newer = [&](std::int64_t have) { return !r.order_by_version || ig.version > have; };
+  if (r.username == field_rule::mirror && r.apply_username_changes && newer(p.username_version)) {
+    if (ig.username != p.username) {
+      set_username(p, ig.username);
+      applied.emplace_back("username");
+    }
+    db_.cached("UPDATE profiles SET username_version = ? WHERE id = ?")
+        .bind_all(ig.version, p.id)
+        .run();
+  }
+  if (r.picture == field_rule::mirror && newer(p.picture_version)) {
+    if (ig.picture_url != p.picture_url || ig.picture_sha256 != p.picture_sha256)
+      applied.emplace_back("profile_picture");
+    db_.cached(
+           "UPDATE profiles SET picture_url = ?, picture_sha256 = ?, picture_version = ? "
+           "WHERE id = ?")
+        .bind_all(ig.picture_url, ig.picture_sha256, ig.version, p.id)
+        .run();
+  }
+  if (r.bio == field_rule::mirror && newer(p.bio_version)) {
+    if (ig.name != p.display_name || ig.biography != p.bio) applied.emplace_back("biography");
+    db_.cached("UPDATE profiles SET display_name = ?, bio = ?, bio_version = ? WHERE id = ?")
+        .bind_all(ig.name, ig.biography, ig.version, p.id)
+        .run();
+  }
+  if (newer(p.status_version)) {
+    if (ig.status != p.ig_status) applied.emplace_back("account_status");
+    db_.cached("UPDATE profiles SET ig_status = ?, status_version = ? WHERE id = ?")
+        .bind_all(ig.status, ig.version, p.id)
+        .run();
+  }
+  const auto now = unix_millis(clock_.now());
+  db_.cached("UPDATE profiles SET last_synced_at = ?, next_sync_at = ? WHERE id = ?")
+      .bind_all(now, now + cfg_.reconcile_interval.count(), p.id)
+      .run();
+  return applied;
+}
+
+// --- Webhooks ---
+
+result<std::string> service::handshake(const http::params& query) {
+  const auto* mode = http::find_param(query, "hub.mode");
+  const auto* token = http::find_param(query, "hub.verify_token");
+  const auto* challenge = http::find_param(query, "hub.challenge");
+  if (!mode || *mode != "subscribe" || !challenge) return make_error_code(errc::bad_field);
+  if (!token || cfg_.webhook_verify_token.empty() ||
+      !constant_time_equal(*token, cfg_.webhook_verify_token))
+    return make_error_code(errc::verify_token_mismatch);
+  return *challenge;
+}
+
+namespace {
+struct change {
+  std::int64_t account = 0;
+  std::string field;
+  bj::object value;
+  std::int64_t version = 0;
+};
+
+result<std::vector<change>> parse_envelope(std::string_view body) {
+  auto o = json::parse_object(body);
+  if (!o) return o.error();
+  const auto* entries = o->if_contains("entry");
+  if (!entries || !entries->is_array()) return make_error_code(errc::bad_json);
+  std::vector<change> out;
+  for (const auto& e : entries->as_array()) {
+    if (!e.is_object()) return make_error_code(errc::bad_json);
+    const auto* id = e.as_object().if_contains("id");
+    const auto* changes = e.as_object().if_contains("changes");
+    if (!id || !id->is_string() || !changes || !changes->is_array())
+      return make_error_code(errc::bad_json);
+    std::int64_t account = 0;
+    const auto& s = id->as_string();
+    if (std::from_chars(s.data(), s.data() + s.size(), account).ec != std::errc{})
+      return make_error_code(errc::bad_json);
+    for (const auto& c : changes->as_array()) {
+      const auto* co = c.if_object();
+      const auto* field = co ? co->if_contains("field") : nullptr;
+      const auto* value = co ? co->if_contains("value") : nullptr;
+      if (!field || !field->is_string() || !value || !value->is_object())
+        return make_error_code(errc::bad_json);
+      const auto* version = value->as_object().if_contains("version");
+      if (!version || !version->is_int64()) return make_error_code(errc::bad_json);
+      out.push_back({account, std::string(field->as_string()), value->as_object(),
+                     version->as_int64()});
+    }
+  }
+  return out;
+}
+
+std::string value_text(const bj::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+}  // namespace
+
+result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
+                                                 std::string_view signature_header) {
+  // The signature covers the exact bytes received: check it before reading anything.
+  if (cfg_.rules.verify_webhook_signatures) {
+    const std::string expected = "sha256=" + to_hex(hmac_sha256(cfg_.client_secret, raw_body));
+    if (!constant_time_equal(signature_header, expected))
+      return make_error_code(errc::signature_invalid);
+  }
+  auto changes = parse_envelope(raw_body);
+  if (!changes) return changes.error();
+
+  webhook_outcome out;
+  const auto& r = cfg_.rules;
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  const auto now = unix_millis(clock_.now());
+  for (const auto& c : *changes) {
+    const std::string key =
+        std::to_string(c.account) + "/" + c.field + "/" + std::to_string(c.version);
+    db_.cached("INSERT OR IGNORE INTO applied_changes (change_key, received_at) VALUES (?, ?)")
+        .bind_all(key, now)
+        .run();
+    std::string outcome;
+    if (db_.changes() == 0) {
+      ++out.duplicates;
+      outcome = "duplicate";
+    } else {
+      auto profiles = profiles_locked(c.account);
+      if (profiles.empty()) outcome = "no profile";
+      for (auto& p : profiles) {
+        auto newer = [&](std::int64_t have) { return !r.order_by_version || c.version > have; };
+        const std::string tag = "profile " + std::to_string(p.id) + ": ";
+        auto stale = [&] {
+          ++out.stale;
+          outcome += tag + "stale; ";
+        };
+        auto applied = [&] {
+          ++out.applied;
+          outcome += tag + "applied; ";
+        };
+        auto ignored = [&](std::string_view why) {
+          ++out.ignored;
+          outcome += tag + "ignored (" + std::string(why) + "); ";
+        };
+        if (c.field == "account_deletion") {
+          // Final whatever its version: the profile is closed and its sign-ins end.
+          db_.cached("UPDATE profiles SET ig_deleted = 1 WHERE id = ?").bind(1, p.id).run();
+          db_.cached("DELETE FROM sessions WHERE profile_id = ?").bind(1, p.id).run();
+          db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
+          applied();
+        } else if (c.field == "username") {
+          if (r.username != field_rule::mirror || !r.apply_username_changes) {
+            ignored("username not mirrored");
+          } else if (!newer(p.username_version)) {
+            stale();
+          } else {
+            set_username(p, value_text(c.value, "username"));
+            db_.cached("UPDATE profiles SET username_version = ? WHERE id = ?")
+                .bind_all(c.version, p.id)
+                .run();
+            applied();
+          }
+        } else if (c.field == "profile_picture") {
+          if (r.picture != field_rule::mirror) {
+            ignored("picture not mirrored");
+          } else if (!newer(p.picture_version)) {
+            stale();
+          } else {
+            db_.cached(
+                   "UPDATE profiles SET picture_url = ?, picture_sha256 = ?, picture_version = ? "
+                   "WHERE id = ?")
+                .bind_all(value_text(c.value, "profile_picture_url"),
+                          value_text(c.value, "profile_picture_sha256"), c.version, p.id)
+                .run();
+            applied();
+          }
+        } else if (c.field == "name" || c.field == "biography") {
+          if (r.bio != field_rule::mirror) {
+            ignored("copied once at sign-up");
+          } else if (!newer(p.bio_version)) {
+            stale();
+          } else {
+            const bool is_name = c.field == "name";
+            db_.prepare(std::string("UPDATE profiles SET ") + (is_name ? "display_name" : "bio") +
+                        " = ?, bio_version = ? WHERE id = ?")
+                .bind_all(value_text(c.value, is_name ? "name" : "biography"), c.version, p.id)
+                .run();
+            applied();
+          }
+        } else if (c.field == "account_status") {
+          if (!newer(p.status_version)) {
+            stale();
+          } else {
+            db_.cached("UPDATE profiles SET ig_status = ?, status_version = ? WHERE id = ?")
+                .bind_all(value_text(c.value, "status"), c.version, p.id)
+                .run();
+            applied();
+          }
+        } else {
+          ignored("unknown field");
+        }
+      }
+      if (profiles.empty()) ++out.ignored;
+    }
+    record(cfg_.idp_system, cfg_.system_name, c.account, idp::categories_of_field(c.field),
+           "webhook.receive", raw_body,
+           c.field + " v" + std::to_string(c.version) + ": " + outcome);
+  }
+  tx.commit();
+  return out;
+}
+
+// --- Meta's signed_request callbacks ---
+
+result<std::int64_t> service::verify_signed_request(std::string_view signed_request) {
+  const auto dot = signed_request.find('.');
+  if (dot == std::string_view::npos) return make_error_code(errc::bad_field);
+  const auto sig = base64url_decode(signed_request.substr(0, dot));
+  const auto encoded = signed_request.substr(dot + 1);
+  const digest expected = hmac_sha256(cfg_.client_secret, encoded);
+  if (!sig || !constant_time_equal(as_chars(*sig), as_chars(expected)))
+    return make_error_code(errc::signature_invalid);
+  const auto payload = base64url_decode(encoded);
+  if (!payload) return make_error_code(errc::bad_field);
+  auto o = json::parse_object(as_chars(*payload));
+  if (!o) return make_error_code(errc::bad_field);
+  const auto* user = o->if_contains("user_id");
+  std::int64_t id = 0;
+  if (!user || !user->is_string() ||
+      std::from_chars(user->as_string().data(),
+                      user->as_string().data() + user->as_string().size(), id)
+              .ec != std::errc{})
+    return make_error_code(errc::bad_field);
+  return id;
+}
+
+result<void> service::deauthorize(std::string_view signed_request) {
+  auto account = verify_signed_request(signed_request);
+  if (!account) return account.error();
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  for (const auto& p : profiles_locked(*account)) {
+    db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
+    db_.cached("UPDATE profiles SET needs_login = 1 WHERE id = ?").bind(1, p.id).run();
+  }
+  record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"}, "callback.deauthorize",
+         signed_request, "stored tokens forgotten");
+  tx.commit();
+  return {};
+}
+
+result<std::string> service::data_deletion(std::string_view signed_request) {
+  auto account = verify_signed_request(signed_request);
+  if (!account) return account.error();
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  const auto profiles = profiles_locked(*account);
+  for (const auto& p : profiles) remove_profile(p.id);
+  std::string code = random_.token(12);
+  db_.cached("INSERT INTO deletion_requests (code, profiles_deleted, created_at) VALUES (?, ?, ?)")
+      .bind_all(code, static_cast<std::int64_t>(profiles.size()), unix_millis(clock_.now()))
+      .run();
+  record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
+         "callback.data_deletion", signed_request,
+         "profiles deleted: " + std::to_string(profiles.size()));
+  tx.commit();
+  return code;
+}
+
+result<std::int64_t> service::deletion_status(std::string_view code) {
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached("SELECT profiles_deleted FROM deletion_requests WHERE code = ?");
+  q.bind(1, code);
+  if (!q.step()) return make_error_code(errc::not_found);
+  const auto n = q.get_int(0);
+  q.reset();
+  return n;
+}
+
+// --- Reconciliation ---
+
+result<profile> service::reconcile(std::int64_t profile_id) {
+  std::lock_guard sync(sync_mutex_);
+  tokens t;
+  std::int64_t subject = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto& q = db_.cached(
+        "SELECT l.access_token, l.refresh_token, l.access_expires_at, p.ig_user_id "
+        "FROM profiles p LEFT JOIN links l ON l.profile_id = p.id WHERE p.id = ?");
+    q.bind(1, profile_id);
+    if (!q.step()) return make_error_code(errc::profile_not_found);
+    const bool linked = !q.is_null(0);
+    if (linked) t = {q.get_text(0), q.get_text(1), from_unix_millis(q.get_int(2))};
+    subject = q.get_int(3);
+    q.reset();
+    if (!linked) return make_error_code(errc::reauthorization_required);
+  }
+  // What to do when the provider could not be asked, or refused.
+  auto fail = [&](const boost::system::error_code& ec) -> result<profile> {
+    std::lock_guard lock(mutex_);
+    const auto now = unix_millis(clock_.now());
+    if (is(ec, errc::reauthorization_required)) {
+      db_.cached("UPDATE profiles SET needs_login = 1, next_sync_at = ? WHERE id = ?")
+          .bind_all(now + cfg_.reconcile_interval.count(), profile_id)
+          .run();
+    } else {
+      db_.cached("UPDATE profiles SET next_sync_at = ? WHERE id = ?")
+          .bind_all(now + cfg_.reconcile_retry.count(), profile_id)
+          .run();
+    }
+    return ec;
+  };
+  bool refreshed = false;
+  if (clock_.now() + 1min >= t.access_expires_at) {
+    auto fresh = refresh_tokens(t.refresh);
+    if (!fresh) return fail(fresh.error());
+    if (fresh->refresh.empty()) fresh->refresh = t.refresh;
+    t = *fresh;
+    refreshed = true;
+    // Rotation: the old refresh token is dead now, so the new one is stored at once.
+    std::lock_guard lock(mutex_);
+    store_tokens(profile_id, t);
+  }
+  std::string raw;
+  auto ig = fetch_me(t.access, false, &raw);
+  if (!ig) return fail(ig.error());
+
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  auto p = load_profile(profile_id);
+  if (!p) return p.error();  // deleted while the poll was in flight
+  const auto applied = apply_snapshot(*p, *ig);
+  record(cfg_.idp_system, cfg_.system_name, subject, detail::snapshot_categories(),
+         "reconcile.poll", raw,
+         "profile " + std::to_string(profile_id) + " v" + std::to_string(ig->version) +
+             "; applied: " + (applied.empty() ? "nothing" : detail::join(applied)) +
+             (refreshed ? "; token refreshed" : ""));
+  tx.commit();
+  return load_profile(profile_id);
+}
+
+std::size_t service::reconcile_due() {
+  std::vector<std::int64_t> due;
+  {
+    std::lock_guard lock(mutex_);
+    auto& q = db_.cached(
+        "SELECT id FROM profiles WHERE next_sync_at <= ? AND ig_deleted = 0 AND needs_login = 0 "
+        "ORDER BY next_sync_at, id LIMIT ?");
+    q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(cfg_.reconcile_batch));
+    while (q.step()) due.push_back(q.get_int(0));
+  }
+  for (auto id : due) (void)reconcile(id);
+  return due.size();
+}
+
+std::optional<time_point> service::next_reconcile_due() {
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached(
+      "SELECT min(next_sync_at) FROM profiles WHERE ig_deleted = 0 AND needs_login = 0");
+  q.step();
+  auto v = q.get_opt_int(0);
+  q.reset();
+  if (!v) return std::nullopt;
+  return from_unix_millis(*v);
+}
+
+}  // namespace linksim::threads_sim
