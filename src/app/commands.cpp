@@ -4,9 +4,13 @@
 #include "demo.hpp"
 
 #include "linksim/app/idp_host.hpp"
+#include "linksim/app/threads_host.hpp"
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/log.hpp"
 #include "linksim/net/server.hpp"
+#include "linksim/threads_sim/service.hpp"
+
+#include <algorithm>
 
 #include <sys/stat.h>
 
@@ -78,6 +82,8 @@ std::filesystem::path evidence_pub_file(const std::filesystem::path& d) {
 }
 
 int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_for_stop) {
+  const auto rules = threads_sim::find_behaviour(o.profile);
+  if (!rules) throw std::runtime_error("unknown behaviour profile: " + o.profile);
   std::filesystem::create_directories(o.data_dir);
   auto random = make_random(o.seed);
   system_clock clock;
@@ -104,10 +110,53 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
   }
   idp.start();
 
+  // The dependent service: an OAuth client of the provider, subscribed to its webhooks.
+  threads_host_options to;
+  to.database = o.data_dir / "threads.db";
+  to.bind = o.bind;
+  to.port = o.threads_port;
+  to.admin_token = admin_token;
+  to.idp_url = base;
+  to.verify_token = random->token(16);
+  to.rules = *rules;
+  to.reconcile_interval = o.reconcile_interval;
+  auto& provider = idp.service();
+  threads_host threads(
+      to, clock, *random, evidence,
+      [&](const std::string& url, const std::optional<client_credentials>& previous) {
+        const std::string redirect = url + "/callback";
+        if (previous) {
+          // Reused while its redirect URI still matches: tokens issued to it keep working.
+          auto c = provider.get_client(previous->id);
+          if (c && c->secret == previous->secret &&
+              std::find(c->redirect_uris.begin(), c->redirect_uris.end(), redirect) !=
+                  c->redirect_uris.end())
+            return *previous;
+        }
+        auto c = provider.register_client({.name = "Threads-style service",
+                                           .system = "threads",
+                                           .redirect_uris = {redirect},
+                                           .deauthorize_url = url + "/ig/deauthorize",
+                                           .data_deletion_url = url + "/ig/data-deletion"});
+        if (!c) throw std::runtime_error("cannot register the service: " + c.error().message());
+        return client_credentials{c->id, c->secret};
+      });
+  threads.start();
+  const std::vector<std::string> fields(std::begin(idp::webhook_fields),
+                                        std::end(idp::webhook_fields));
+  if (auto sub = provider.subscribe(threads.client().id, threads.base_url() + "/webhooks/instagram",
+                                    to.verify_token, fields);
+      !sub)
+    throw std::runtime_error("webhook subscription failed: " + sub.error().message());
+
   out << "linksim: data in " << o.data_dir.string() << "\n";
   out << "idp: " << base << "\n";
+  out << "threads: " << threads.base_url() << "  (behaviour profile " << rules->name << ")\n";
   out << "admin token: " << admin_token << "  (Authorization: Bearer ...; see docs/idp_api.md)\n";
   if (demo) {
+    out << "try: open " << threads.base_url() << ", choose Log in with Instagram and log in as";
+    for (const auto& u : demo->usernames) out << " " << u;
+    out << " (password " << demo->password << ")\n";
     out << "demo: open " << base << "/demo and log in as";
     for (const auto& u : demo->usernames) out << " " << u;
     out << " (password " << demo->password << ")\n";
@@ -123,6 +172,7 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
   else
     net::wait_for_termination_signal();
 
+  threads.stop();
   idp.stop();
   evidence.checkpoint();
   out << "linksim: stopped; evidence log signed at " << evidence.size() << " entries" << std::endl;

@@ -1,5 +1,6 @@
 // The `linksim` command: parses arguments and calls the subcommands in linksim_app.
 #include "linksim/app/commands.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -11,7 +12,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   linksim::app::serve_options serve;
-  auto* serve_cmd = app.add_subcommand("serve", "Run the identity provider on loopback");
+  auto* serve_cmd =
+      app.add_subcommand("serve", "Run the identity provider and the dependent service on loopback");
   std::string data_dir = serve.data_dir.string();
   serve_cmd->add_option("--data-dir", data_dir, "Where the SQLite files live")
       ->capture_default_str();
@@ -19,6 +21,20 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--idp-port", serve.idp_port, "IdP port; 0 picks a free one")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--threads-port", serve.threads_port, "Dependent service port; 0 picks a free one")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  std::vector<std::string> profiles;
+  for (const auto& b : linksim::threads_sim::behaviours()) profiles.push_back(b.name);
+  serve_cmd->add_option("--profile", serve.profile, "The dependent service's behaviour profile")
+      ->capture_default_str()
+      ->check(CLI::IsMember(profiles));
+  double reconcile_seconds = 300;
+  serve_cmd
+      ->add_option("--reconcile-interval", reconcile_seconds,
+                   "Seconds between polls of the provider for each profile")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
   bool no_demo = false;
   serve_cmd->add_flag("--no-demo", no_demo, "Do not create demo accounts and the demo client");
   serve_cmd->add_flag("--evidence-sync", serve.evidence_sync,
@@ -57,6 +73,8 @@ int main(int argc, char** argv) {
     if (*serve_cmd) {
       serve.data_dir = data_dir;
       serve.demo = !no_demo;
+      serve.reconcile_interval =
+          std::chrono::milliseconds(static_cast<std::int64_t>(reconcile_seconds * 1000));
       if (*seed_opt) serve.seed = seed;
       return linksim::app::serve(serve, std::cout);
     }

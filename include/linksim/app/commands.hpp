@@ -4,6 +4,7 @@
 #include "linksim/common/crypto.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -17,6 +18,9 @@ struct serve_options {
   std::filesystem::path data_dir = "linksim-data";
   std::string bind = "127.0.0.1";
   std::uint16_t idp_port = 0;
+  std::uint16_t threads_port = 0;
+  std::string profile = "documented";  // the dependent service's behaviour profile
+  std::chrono::milliseconds reconcile_interval = std::chrono::minutes(5);
   bool demo = true;
   std::optional<std::uint64_t> seed;  // reproducible tokens and ids; never for real use
   std::string admin_token;            // default: kept in <data dir>/admin-token

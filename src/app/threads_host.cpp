@@ -1,0 +1,139 @@
+// The dependent service as a running server with its reconciliation thread.
+#include "linksim/app/threads_host.hpp"
+
+#include "linksim/net/server.hpp"
+#include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/routes.hpp"
+#include "linksim/threads_sim/service.hpp"
+
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace linksim::app {
+
+struct threads_host::impl {
+  threads_host_options options;
+  std::unique_ptr<net::client> own_client;
+  std::unique_ptr<store::database> db;
+  std::unique_ptr<threads_sim::service> svc;
+  http::handler routes;
+  std::unique_ptr<net::server> server;
+  client_credentials client;
+
+  std::thread reconciler;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+
+  void reconcile_loop() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      lock.unlock();
+      try {
+        while (svc->reconcile_due() > 0) {
+          std::lock_guard check(mutex);
+          if (stopping) break;
+        }
+      } catch (const std::exception& e) {
+        std::cerr << "threads: reconciler: " << e.what() << "\n";
+      }
+      lock.lock();
+      wake.wait_for(lock, options.reconcile_tick, [this] { return stopping; });
+    }
+  }
+};
+
+namespace {
+
+// The client registration is the host's: kept beside the service's tables.
+std::optional<client_credentials> stored_client(store::database& db) {
+  db.exec("CREATE TABLE IF NOT EXISTS host_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  auto q = db.prepare(
+      "SELECT (SELECT value FROM host_settings WHERE key = 'client_id'), "
+      "(SELECT value FROM host_settings WHERE key = 'client_secret')");
+  q.step();
+  if (q.is_null(0) || q.is_null(1)) return std::nullopt;
+  return client_credentials{q.get_text(0), q.get_text(1)};
+}
+
+void store_client(store::database& db, const client_credentials& c) {
+  store::transaction tx(db);
+  db.prepare("INSERT OR REPLACE INTO host_settings (key, value) VALUES ('client_id', ?)")
+      .bind(1, c.id)
+      .run();
+  db.prepare("INSERT OR REPLACE INTO host_settings (key, value) VALUES ('client_secret', ?)")
+      .bind(1, c.secret)
+      .run();
+  tx.commit();
+}
+
+}  // namespace
+
+threads_host::threads_host(threads_host_options options, const clock& clock,
+                           random_source& random, evidence::recorder& recorder,
+                           const client_registrar& registrar, http::transport* transport)
+    : impl_(std::make_unique<impl>()) {
+  auto& i = *impl_;
+  i.options = std::move(options);
+  if (!transport) {
+    i.own_client = std::make_unique<net::client>(i.options.client_timeout);
+    transport = i.own_client.get();
+  }
+  net::server_options so;
+  so.address = i.options.bind;
+  so.port = i.options.port;
+  so.name = "threads";
+  i.server = std::make_unique<net::server>(
+      so, [p = impl_.get()](const http::request& req) { return p->routes(req); });
+  i.db = std::make_unique<store::database>(i.options.database, store::options{.exclusive = true});
+  const std::string base = i.server->base_url();
+  i.client = registrar(base, stored_client(*i.db));
+  store_client(*i.db, i.client);
+
+  threads_sim::config cfg;
+  cfg.base_url = base;
+  cfg.idp_url = i.options.idp_url;
+  cfg.client_id = i.client.id;
+  cfg.client_secret = i.client.secret;
+  cfg.webhook_verify_token = i.options.verify_token;
+  cfg.reconcile_interval = i.options.reconcile_interval;
+  if (!i.options.rules.name.empty()) cfg.rules = i.options.rules;
+  i.svc = std::make_unique<threads_sim::service>(*i.db, clock, random, recorder, *transport, cfg);
+  i.routes = threads_sim::make_handler(*i.svc, {i.options.admin_token});
+}
+
+threads_host::~threads_host() {
+  stop();
+}
+
+void threads_host::start() {
+  impl_->server->start();
+  impl_->reconciler = std::thread([p = impl_.get()] { p->reconcile_loop(); });
+}
+
+void threads_host::stop() {
+  impl_->server->stop();
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->reconciler.joinable()) impl_->reconciler.join();
+}
+
+std::string threads_host::base_url() const {
+  return impl_->server->base_url();
+}
+std::uint16_t threads_host::port() const {
+  return impl_->server->port();
+}
+const client_credentials& threads_host::client() const {
+  return impl_->client;
+}
+threads_sim::service& threads_host::service() {
+  return *impl_->svc;
+}
+
+}  // namespace linksim::app
