@@ -71,9 +71,9 @@ void store_client(store::database& db, const client_credentials& c) {
 
 }  // namespace
 
-threads_host::threads_host(threads_host_options options, const clock& clock,
-                           random_source& random, evidence::recorder& recorder,
-                           const client_registrar& registrar, http::transport* transport)
+threads_host::threads_host(threads_host_options options, const clock& clock, random_source& random,
+                           evidence::recorder& recorder, const client_registrar& registrar,
+                           http::transport* transport)
     : impl_(std::make_unique<impl>()) {
   auto& i = *impl_;
   i.options = std::move(options);

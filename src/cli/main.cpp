@@ -12,8 +12,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   linksim::app::serve_options serve;
-  auto* serve_cmd =
-      app.add_subcommand("serve", "Run the identity provider and the dependent service on loopback");
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Run the identity provider and the dependent service on loopback");
   std::string data_dir = serve.data_dir.string();
   serve_cmd->add_option("--data-dir", data_dir, "Where the SQLite files live")
       ->capture_default_str();
@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--idp-port", serve.idp_port, "IdP port; 0 picks a free one")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  serve_cmd->add_option("--threads-port", serve.threads_port, "Dependent service port; 0 picks a free one")
+  serve_cmd
+      ->add_option("--threads-port", serve.threads_port,
+                   "Dependent service port; 0 picks a free one")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   std::vector<std::string> profiles;

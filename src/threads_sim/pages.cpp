@@ -87,18 +87,19 @@ std::string confirm(const behaviour& rules, const link_request& lr, std::string_
   std::string b = "<h1>Link your Instagram account</h1>\n";
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>\n";
   b += "<p>" + avatar(ig.picture_url) + " <strong>@" + escape(ig.username) + "</strong> " +
-       escape(ig.name) + "</p>\n"
+       escape(ig.name) +
+       "</p>\n"
        "<p>Instagram will share with this service:</p><ul>"
        "<li>Your public profile information: username @" +
-       escape(ig.username) + ", name, bio and profile picture</li>"
+       escape(ig.username) +
+       ", name, bio and profile picture</li>"
        "<li>Your followers: " +
        std::to_string(lr.followers_with_profiles) +
        " of your Instagram followers already have a profile here and will follow you</li></ul>\n"
        "<p class=\"muted\">";
   if (rules.username == field_rule::mirror)
     b += "Your username here will always be your Instagram username. ";
-  if (rules.picture == field_rule::mirror)
-    b += "Your picture follows your Instagram picture. ";
+  if (rules.picture == field_rule::mirror) b += "Your picture follows your Instagram picture. ";
   if (rules.bio == field_rule::copy_once)
     b += "Your bio and name are copied once; after that you edit them here. ";
   b += "Nothing you do here is posted to Instagram. The only way to unlink is to delete this "
@@ -118,10 +119,9 @@ std::string public_profile(const profile& p, const std::vector<post>& posts,
                            std::string_view csrf) {
   std::string b = "<h1>" + avatar(p.picture_url) + " " + escape(handle(p)) + "</h1>\n<p><strong>" +
                   escape(p.display_name) + "</strong></p>\n<p>" + escape(p.bio) +
-                  "</p>\n<p class=\"muted\"><span id=\"followers\">" +
-                  std::to_string(p.followers) + "</span> followers · " +
-                  std::to_string(p.following) + " following · " + std::to_string(p.posts) +
-                  " posts</p>\n";
+                  "</p>\n<p class=\"muted\"><span id=\"followers\">" + std::to_string(p.followers) +
+                  "</span> followers · " + std::to_string(p.following) + " following · " +
+                  std::to_string(p.posts) + " posts</p>\n";
   if (viewer && viewer->id != p.id) {
     const std::string action = "/@" + p.username + (viewer_follows ? "/unfollow" : "/follow");
     b += open_form(action, csrf) + "<button type=\"submit\">" +
@@ -137,8 +137,9 @@ std::string settings(const behaviour& rules, const profile& p, std::string_view 
   if (!notice.empty()) b += "<p role=\"status\">" + escape(notice) + "</p>\n";
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>\n";
   const bool username_locked = rules.username == field_rule::mirror && !rules.username_editable;
-  b += open_form("/settings", csrf) + "<label>Username <input type=\"text\" name=\"username\" value=\"" +
-       escape(p.username) + "\"" + (username_locked ? " readonly" : "") + "></label>";
+  b += open_form("/settings", csrf) +
+       "<label>Username <input type=\"text\" name=\"username\" value=\"" + escape(p.username) +
+       "\"" + (username_locked ? " readonly" : "") + "></label>";
   if (username_locked)
     b += "<p class=\"muted\">Your username is your Instagram username. Change it on Instagram; "
          "it changes here within minutes.</p>";

@@ -182,12 +182,9 @@ bj::object admin_json(const profile& p) {
 }
 
 bj::object post_json(const post& p) {
-  return {{"id", p.id},
-          {"profile_id", p.profile_id},
-          {"author", p.author},
-          {"text", p.text},
-          {"likes", p.likes},
-          {"created_at", unix_millis(p.created_at)}};
+  return {{"id", p.id},         {"profile_id", p.profile_id},
+          {"author", p.author}, {"text", p.text},
+          {"likes", p.likes},   {"created_at", unix_millis(p.created_at)}};
 }
 
 std::vector<std::string_view> segments(std::string_view path) {
@@ -247,8 +244,7 @@ class router {
       const std::string username(seg[0].substr(1));
       if (seg.size() == 1) return m == "GET" ? profile_page(req, username) : not_allowed("GET");
       if (seg.size() == 2 && (seg[1] == "follow" || seg[1] == "unfollow"))
-        return m == "POST" ? follow_post(req, username, seg[1] == "follow")
-                           : not_allowed("POST");
+        return m == "POST" ? follow_post(req, username, seg[1] == "follow") : not_allowed("POST");
     }
     if (path == "/webhooks/instagram") {
       if (m == "GET") return handshake(req);
@@ -332,7 +328,8 @@ class router {
       return r;
     }
     const std::string csrf = csrf_token(req);
-    return with_csrf(req, csrf, html(200, pages::confirm(s_.settings().rules, *out->confirm, csrf, "")));
+    return with_csrf(req, csrf,
+                     html(200, pages::confirm(s_.settings().rules, *out->confirm, csrf, "")));
   }
 
   response link(const request& req) {
@@ -344,9 +341,9 @@ class router {
       if (is(made.error(), errc::username_invalid) || is(made.error(), errc::username_taken)) {
         // The chosen handle: ask again on the same page.
         if (auto lr = s_.get_link_request(param(*f, "request"), key))
-          return html(describe(made.error()).status,
-                      pages::confirm(s_.settings().rules, *lr, param(*f, "csrf"),
-                                     made.error().message()));
+          return html(
+              describe(made.error()).status,
+              pages::confirm(s_.settings().rules, *lr, param(*f, "csrf"), made.error().message()));
       }
       return error_page(made.error());
     }
@@ -526,7 +523,8 @@ class router {
     if (seg.size() >= 3 && seg[1] == "profiles") {
       auto p = s_.public_profile(seg[2]);
       if (!p) return json_error(p.error());
-      if (seg.size() == 3) return m == "GET" ? json::response(200, public_json(*p)) : not_allowed("GET");
+      if (seg.size() == 3)
+        return m == "GET" ? json::response(200, public_json(*p)) : not_allowed("GET");
       if (seg.size() == 4 && seg[3] == "posts") {
         if (m != "GET") return not_allowed("GET");
         bj::array a;

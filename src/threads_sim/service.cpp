@@ -245,9 +245,9 @@ result<callback_result> service::complete_login(std::string_view browser_key,
   db_.cached(
          "INSERT INTO link_requests (id, browser_hash, intent, ig_json, access_token, "
          "refresh_token, access_expires_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind_all(lr.id, std::span<const std::uint8_t>(browser_hash(browser_key)),
-                to_string(purpose), detail::to_json(*ig), t->access, t->refresh,
-                unix_millis(t->access_expires_at), now + cfg_.link_ttl.count())
+      .bind_all(lr.id, std::span<const std::uint8_t>(browser_hash(browser_key)), to_string(purpose),
+                detail::to_json(*ig), t->access, t->refresh, unix_millis(t->access_expires_at),
+                now + cfg_.link_ttl.count())
       .run();
   tx.commit();
   out.confirm = get_link_request_locked(lr.id, browser_key).value();

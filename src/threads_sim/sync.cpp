@@ -88,16 +88,16 @@ result<idp_profile> from_json(std::string_view text) {
 }
 
 const std::vector<std::string>& import_categories() {
-  static const std::vector<std::string> c{"user.unique_id",      "user.account.username",
-                                          "user.name",           "user.content.public",
-                                          "user.content.self_image", "user.social.followers"};
+  static const std::vector<std::string> c{
+      "user.unique_id",      "user.account.username",   "user.name",
+      "user.content.public", "user.content.self_image", "user.social.followers"};
   return c;
 }
 
 const std::vector<std::string>& snapshot_categories() {
-  static const std::vector<std::string> c{"user.unique_id", "user.account.username", "user.name",
-                                          "user.content.public", "user.content.self_image",
-                                          "user.account"};
+  static const std::vector<std::string> c{
+      "user.unique_id",      "user.account.username",   "user.name",
+      "user.content.public", "user.content.self_image", "user.account"};
   return c;
 }
 
@@ -139,23 +139,23 @@ result<service::tokens> service::parse_tokens(const http::response& r, time_poin
 }
 
 result<service::tokens> service::redeem_code(std::string_view code, std::string_view verifier) {
-  auto res = transport_.send(form_post(cfg_.idp_url + "/oauth/token",
-                                       {{"grant_type", "authorization_code"},
-                                        {"code", std::string(code)},
-                                        {"redirect_uri", redirect_uri()},
-                                        {"code_verifier", std::string(verifier)},
-                                        {"client_id", cfg_.client_id},
-                                        {"client_secret", cfg_.client_secret}}));
+  auto res = transport_.send(
+      form_post(cfg_.idp_url + "/oauth/token", {{"grant_type", "authorization_code"},
+                                                {"code", std::string(code)},
+                                                {"redirect_uri", redirect_uri()},
+                                                {"code_verifier", std::string(verifier)},
+                                                {"client_id", cfg_.client_id},
+                                                {"client_secret", cfg_.client_secret}}));
   if (!res || res->status != 200) return token_error(res, errc::login_state_invalid);
   return parse_tokens(*res, clock_.now());
 }
 
 result<service::tokens> service::refresh_tokens(const std::string& refresh_token) {
-  auto res = transport_.send(form_post(cfg_.idp_url + "/oauth/token",
-                                       {{"grant_type", "refresh_token"},
-                                        {"refresh_token", refresh_token},
-                                        {"client_id", cfg_.client_id},
-                                        {"client_secret", cfg_.client_secret}}));
+  auto res = transport_.send(
+      form_post(cfg_.idp_url + "/oauth/token", {{"grant_type", "refresh_token"},
+                                                {"refresh_token", refresh_token},
+                                                {"client_id", cfg_.client_id},
+                                                {"client_secret", cfg_.client_secret}}));
   if (!res || res->status != 200) return token_error(res, errc::reauthorization_required);
   return parse_tokens(*res, clock_.now());
 }
@@ -197,8 +197,7 @@ void service::set_username(profile& p, const std::string& username) {
   // The provider's usernames are unique, so a profile here holding the same name has a stale
   // mirror: the other half of a swap whose change has not arrived yet. It gives the name up and
   // is polled at once; its own change or that poll gives it its new name.
-  db_.cached(
-         "UPDATE profiles SET username = NULL, next_sync_at = ? WHERE username = ? AND id != ?")
+  db_.cached("UPDATE profiles SET username = NULL, next_sync_at = ? WHERE username = ? AND id != ?")
       .bind_all(unix_millis(clock_.now()), username, p.id)
       .run();
   db_.cached("UPDATE profiles SET username = ? WHERE id = ?").bind_all(username, p.id).run();
@@ -291,8 +290,8 @@ result<std::vector<change>> parse_envelope(std::string_view body) {
         return make_error_code(errc::bad_json);
       const auto* version = value->as_object().if_contains("version");
       if (!version || !version->is_int64()) return make_error_code(errc::bad_json);
-      out.push_back({account, std::string(field->as_string()), value->as_object(),
-                     version->as_int64()});
+      out.push_back(
+          {account, std::string(field->as_string()), value->as_object(), version->as_int64()});
     }
   }
   return out;
@@ -433,8 +432,8 @@ result<std::int64_t> service::verify_signed_request(std::string_view signed_requ
   const auto* user = o->if_contains("user_id");
   std::int64_t id = 0;
   if (!user || !user->is_string() ||
-      std::from_chars(user->as_string().data(),
-                      user->as_string().data() + user->as_string().size(), id)
+      std::from_chars(user->as_string().data(), user->as_string().data() + user->as_string().size(),
+                      id)
               .ec != std::errc{})
     return make_error_code(errc::bad_field);
   return id;
@@ -449,8 +448,8 @@ result<void> service::deauthorize(std::string_view signed_request) {
     db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
     db_.cached("UPDATE profiles SET needs_login = 1 WHERE id = ?").bind(1, p.id).run();
   }
-  record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"}, "callback.deauthorize",
-         signed_request, "stored tokens forgotten");
+  record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
+         "callback.receive.deauthorize", signed_request, "stored tokens forgotten");
   tx.commit();
   return {};
 }
@@ -467,7 +466,7 @@ result<std::string> service::data_deletion(std::string_view signed_request) {
       .bind_all(code, static_cast<std::int64_t>(profiles.size()), unix_millis(clock_.now()))
       .run();
   record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
-         "callback.data_deletion", signed_request,
+         "callback.receive.data_deletion", signed_request,
          "profiles deleted: " + std::to_string(profiles.size()));
   tx.commit();
   return code;
@@ -562,8 +561,8 @@ std::size_t service::reconcile_due() {
 
 std::optional<time_point> service::next_reconcile_due() {
   std::lock_guard lock(mutex_);
-  auto& q = db_.cached(
-      "SELECT min(next_sync_at) FROM profiles WHERE ig_deleted = 0 AND needs_login = 0");
+  auto& q =
+      db_.cached("SELECT min(next_sync_at) FROM profiles WHERE ig_deleted = 0 AND needs_login = 0");
   q.step();
   auto v = q.get_opt_int(0);
   q.reset();

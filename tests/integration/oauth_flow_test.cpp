@@ -164,7 +164,7 @@ TEST_F(OAuthFlow, MissingOrWrongVerifierIsRejected) {
 }
 
 TEST_F(OAuthFlow, MalformedVerifierIsRejectedAndUsesUpTheCode) {
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string(42, 'k'), std::string(129, 'k'), std::string(43, 'k') + "!"}) {
     const std::string c = code();
     expect_error(idp.redeem(app, c, bad), 400, "invalid_grant");

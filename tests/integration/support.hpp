@@ -167,16 +167,28 @@ struct idp_server {
   // authorize → login page → login → consent page → allow. Returns the redirect to the client.
   std::string sign_in(browser& b, const app_client& c, const std::string& username,
                       const std::string& verifier, const std::string& scope = "user_profile") {
-    auto r = b.get(authorize_url(c, challenge_for(verifier), scope));
+    return sign_in_at(b, authorize_url(c, challenge_for(verifier), scope), username);
+  }
+
+  // The same from an authorization URL a client built. A browser already logged in skips the
+  // password unless `another_account` asks to log in to a further account; the consent page
+  // then chooses the account just logged in, or else the one it preselects.
+  // The password is the one account() gave `password_of` (default: `username`).
+  std::string sign_in_at(browser& b, const std::string& url, const std::string& username,
+                         bool another_account = false, std::string password_of = {}) {
+    auto r = b.get(url);
     EXPECT_EQ(r.status, 302) << r.body;
     std::string next(r.headers.get("Location"));
     const std::string request_id = query_value("http://x" + next, "request");
-    if (next.starts_with("/oauth/login")) {
+    if (next.starts_with("/oauth/login") || another_account) {
+      if (!next.starts_with("/oauth/login")) next = "/oauth/login?request=" + request_id;
       EXPECT_EQ(b.get(base + next).status, 200);
-      r = b.post_form(base + "/oauth/login", {{"request", request_id},
-                                              {"csrf", b.cookie("idp_csrf")},
-                                              {"username", username},
-                                              {"password", "pw-" + username + "-123"}});
+      r = b.post_form(
+          base + "/oauth/login",
+          {{"request", request_id},
+           {"csrf", b.cookie("idp_csrf")},
+           {"username", username},
+           {"password", "pw-" + (password_of.empty() ? username : password_of) + "-123"}});
       EXPECT_EQ(r.status, 303) << r.body;
       next = std::string(r.headers.get("Location"));
     }

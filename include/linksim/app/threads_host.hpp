@@ -32,8 +32,8 @@ struct threads_host_options {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 0;
   std::string admin_token;
-  std::string idp_url;       // the provider's base URL
-  std::string verify_token;  // for the webhook subscription handshake
+  std::string idp_url;           // the provider's base URL
+  std::string verify_token;      // for the webhook subscription handshake
   threads_sim::behaviour rules;  // empty name: `documented`
   milliseconds reconcile_interval = std::chrono::minutes(5);
   milliseconds reconcile_tick{1000};  // how often the reconciler looks for due profiles

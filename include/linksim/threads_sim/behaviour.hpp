@@ -25,13 +25,13 @@ struct behaviour {
   std::string description;
   field_rule username = field_rule::mirror;
   field_rule picture = field_rule::mirror;
-  field_rule bio = field_rule::copy_once;           // bio and display name
-  bool username_editable = false;                   // only meaningful for `mirror`
-  bool one_profile_per_account = true;              // UNIQUE(ig_user_id)
-  bool apply_username_changes = true;               // webhooks and polls rename the profile
-  bool delete_content_with_profile = true;          // posts, likes and follows go with it
-  bool verify_webhook_signatures = true;            // X-Hub-Signature-256 before parsing
-  bool order_by_version = true;                     // an older change never overwrites a newer
+  field_rule bio = field_rule::copy_once;   // bio and display name
+  bool username_editable = false;           // only meaningful for `mirror`
+  bool one_profile_per_account = true;      // UNIQUE(ig_user_id)
+  bool apply_username_changes = true;       // webhooks and polls rename the profile
+  bool delete_content_with_profile = true;  // posts, likes and follows go with it
+  bool verify_webhook_signatures = true;    // X-Hub-Signature-256 before parsing
+  bool order_by_version = true;             // an older change never overwrites a newer
 };
 
 // Every shipped profile, `documented` first.

@@ -35,8 +35,8 @@ struct config {
   std::string idp_system = "idp";
   std::string idp_url;  // the provider's base URL: its issuer, for browsers and server calls
   std::string client_id;
-  std::string client_secret;       // the app secret: also verifies X-Hub-Signature-256
-  std::string webhook_verify_token;  // expected in the subscription handshake
+  std::string client_secret;               // the app secret: also verifies X-Hub-Signature-256
+  std::string webhook_verify_token;        // expected in the subscription handshake
   milliseconds reconcile_interval = 5min;  // "within minutes"
   milliseconds reconcile_retry = 30s;      // after the provider could not be reached
   std::size_t reconcile_batch = 64;
@@ -71,9 +71,9 @@ struct profile {
   std::string bio;
   std::string picture_url;
   std::string picture_sha256;
-  std::string ig_status = "active";  // the provider account's last known status
-  bool ig_deleted = false;           // the provider account is gone: the profile is closed
-  bool needs_login = false;          // the provider rejected its token: the next login fixes it
+  std::string ig_status = "active";   // the provider account's last known status
+  bool ig_deleted = false;            // the provider account is gone: the profile is closed
+  bool needs_login = false;           // the provider rejected its token: the next login fixes it
   std::int64_t username_version = 0;  // the provider version each mirrored field was taken at
   std::int64_t picture_version = 0;
   std::int64_t status_version = 0;
