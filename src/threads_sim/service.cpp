@@ -125,10 +125,20 @@ service::service(store::database& db, const clock& clock, random_source& random,
   store::migrate(db_, migrations);
   // The one-profile rule is the schema's, so no code path can get around it; a fault profile
   // that breaks the rule runs without the index.
-  if (cfg_.rules.one_profile_per_account)
-    db_.exec("CREATE UNIQUE INDEX IF NOT EXISTS profiles_one_per_account ON profiles(ig_user_id)");
-  else
+  if (cfg_.rules.one_profile_per_account) {
+    try {
+      db_.exec(
+          "CREATE UNIQUE INDEX IF NOT EXISTS profiles_one_per_account ON profiles(ig_user_id)");
+    } catch (const store::error& e) {
+      if (!e.is_constraint()) throw;
+      throw store::error(e.code(), db_.path().string() +
+                                       " holds two profiles for one Instagram account (written "
+                                       "under fault.two_profiles); profile " +
+                                       cfg_.rules.name + " cannot run on it");
+    }
+  } else {
     db_.exec("DROP INDEX IF EXISTS profiles_one_per_account");
+  }
 }
 
 service::~service() = default;

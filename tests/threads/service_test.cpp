@@ -1,0 +1,181 @@
+// The dependent service without sockets: the provider's handler answers its calls in-process.
+// For what only the domain layer can show: an interrupted import, the schema's one-profile rule,
+// and the error mapping.
+#include "../idp/support.hpp"
+
+#include "linksim/threads_sim/routes.hpp"
+#include "linksim/threads_sim/service.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim::testing {
+namespace {
+
+using threads_sim::intent;
+
+// Carries requests for http://idp.test to the provider's handler.
+class provider_transport final : public http::transport {
+ public:
+  explicit provider_transport(http::handler h) : h_(std::move(h)) {}
+  result<http::response> send(http::request req) override {
+    constexpr std::string_view origin = "http://idp.test";
+    if (!std::string_view(req.target).starts_with(origin))
+      return make_error_code(errc::upstream_unavailable);
+    req.target.erase(0, origin.size());
+    return h_(req);
+  }
+
+ private:
+  http::handler h_;
+};
+
+struct world {
+  idp_fixture provider;
+  provider_transport to_provider{provider.handler};
+  store::database db{provider.dir / "threads.db"};
+  std::unique_ptr<threads_sim::service> threads;
+  idp::client client;
+
+  explicit world(const std::string& profile = "documented") {
+    client = provider.idp
+                 .register_client({.name = "Threads",
+                                   .system = "threads",
+                                   .redirect_uris = {"http://threads.test/callback"}})
+                 .value();
+    open(profile);
+  }
+  void open(const std::string& profile) {
+    threads.reset();
+    threads_sim::config c;
+    c.base_url = "http://threads.test";
+    c.idp_url = "http://idp.test";
+    c.client_id = client.id;
+    c.client_secret = client.secret;
+    c.rules = threads_sim::find_behaviour(profile).value();
+    threads = std::make_unique<threads_sim::service>(db, provider.clock, provider.random,
+                                                     provider.recorder, to_provider, c);
+  }
+
+  // The provider's side of the browser's trip, through its service functions.
+  result<threads_sim::callback_result> sign_in(const std::string& username, std::string& key) {
+    auto start = threads->begin_login(intent::signup);
+    key = start.browser_key;
+    auto q = http::parse_form(start.authorize_url.substr(start.authorize_url.find('?') + 1)).value();
+    idp::authorize_request ar;
+    ar.client_id = *http::find_param(q, "client_id");
+    ar.redirect_uri = *http::find_param(q, "redirect_uri");
+    ar.response_type = "code";
+    ar.scope = *http::find_param(q, "scope");
+    ar.state = *http::find_param(q, "state");
+    ar.code_challenge = *http::find_param(q, "code_challenge");
+    ar.code_challenge_method = "S256";
+    auto pending = provider.idp.begin_authorization(ar).value();
+    auto account = provider.idp.authenticate_user(username, "pw-" + username + "-123").value();
+    const auto session = provider.idp.open_session(account.id, "");
+    auto back = provider.idp.approve(pending.id, session, account.id).value();
+    back = back.substr(0, back.find('#'));  // Meta's "#_"
+    auto answer = http::parse_form(back.substr(back.find('?') + 1)).value();
+    return threads->complete_login(key, answer);
+  }
+
+  std::int64_t account(const std::string& username) {
+    return provider.idp
+        .create_account({.username = username, .password = "pw-" + username + "-123"})
+        .value()
+        .id;
+  }
+};
+
+TEST(Import, AnInterruptedImportLeavesNothingHalfLinked) {
+  world w;
+  const auto alice = w.account("alice");
+  const auto bob = w.account("bob");
+  ASSERT_TRUE(w.provider.idp.follow(bob, alice));
+  std::string bob_key;
+  auto b = w.sign_in("bob", bob_key);
+  ASSERT_TRUE(b && b->confirm);
+  ASSERT_TRUE(w.threads->confirm_link(b->confirm->id, bob_key));
+
+  std::string key;
+  auto r = w.sign_in("alice", key);
+  ASSERT_TRUE(r && r->confirm) << (r ? "" : r.error().message());
+  EXPECT_EQ(r->confirm->followers_with_profiles, 1);
+  // The process dies while the followers are imported (after the profile row is written).
+  w.db.exec(
+      "CREATE TEMP TRIGGER crash BEFORE INSERT ON follows "
+      "BEGIN SELECT RAISE(ABORT, 'crash during import'); END");
+  EXPECT_THROW((void)w.threads->confirm_link(r->confirm->id, key), store::error);
+  EXPECT_TRUE(w.threads->profiles_of_account(alice).empty());
+  auto q = w.db.prepare("SELECT count(*) FROM follows");
+  q.step();
+  EXPECT_EQ(q.get_int(0), 0);
+  // After the restart the same confirmation completes.
+  w.db.exec("DROP TRIGGER crash");
+  auto done = w.threads->confirm_link(r->confirm->id, key);
+  ASSERT_TRUE(done) << done.error().message();
+  EXPECT_EQ(done->first.username, "alice");
+  EXPECT_EQ(done->first.followers, 1);
+}
+
+TEST(Import, TheOneProfileRuleIsTheSchemas) {
+  world w("fault.two_profiles");
+  const auto alice = w.account("alice");
+  for (int i = 0; i < 2; ++i) {
+    std::string key;
+    auto r = w.sign_in("alice", key);
+    ASSERT_TRUE(r && r->confirm);
+    ASSERT_TRUE(w.threads->confirm_link(r->confirm->id, key));
+  }
+  EXPECT_EQ(w.threads->profiles_of_account(alice).size(), 2u);
+  // The database now breaks the rule: `documented` refuses to open it rather than run on it.
+  EXPECT_THROW(w.open("documented"), store::error);
+}
+
+TEST(Import, ASecondSignUpIsRefusedBeforeTheConfirmationPage) {
+  world w;
+  w.account("alice");
+  std::string key;
+  auto r = w.sign_in("alice", key);
+  ASSERT_TRUE(w.threads->confirm_link(r->confirm->id, key));
+  auto again = w.sign_in("alice", key);
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(is(again.error(), errc::already_linked));
+}
+
+TEST(ErrorMapping, EveryServiceErrorHasAStatusAndACode) {
+  for (int e = static_cast<int>(errc::already_linked);
+       e <= static_cast<int>(errc::reauthorization_required); ++e) {
+    const auto ec = make_error_code(static_cast<errc>(e));
+    const auto info = threads_sim::describe(ec);
+    EXPECT_GE(info.status, 400) << ec.message();
+    EXPECT_NE(info.code, "internal_error") << ec.message();
+    EXPECT_NE(info.code, "invalid_request") << ec.message();
+  }
+}
+
+TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
+  const auto documented = threads_sim::find_behaviour("documented").value();
+  auto differences = [&](const threads_sim::behaviour& b) {
+    int n = 0;
+    n += b.username != documented.username;
+    n += b.picture != documented.picture;
+    n += b.bio != documented.bio;
+    n += b.username_editable != documented.username_editable;
+    n += b.one_profile_per_account != documented.one_profile_per_account;
+    n += b.apply_username_changes != documented.apply_username_changes;
+    n += b.delete_content_with_profile != documented.delete_content_with_profile;
+    n += b.verify_webhook_signatures != documented.verify_webhook_signatures;
+    n += b.order_by_version != documented.order_by_version;
+    return n;
+  };
+  int faults = 0;
+  for (const auto& b : threads_sim::behaviours()) {
+    if (!b.name.starts_with("fault.")) continue;
+    ++faults;
+    EXPECT_EQ(differences(b), 1) << b.name;
+  }
+  EXPECT_EQ(faults, 7);
+}
+
+}  // namespace
+}  // namespace linksim::testing
