@@ -3,7 +3,7 @@
 # LINKSIM_ASAN=1) it runs it again under AddressSanitizer and UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh --tests
 cmake --preset dev >/dev/null
 cmake --build --preset dev
 ctest --preset dev

@@ -168,6 +168,20 @@ response html(int status, std::string body) {
   return r;
 }
 
+// The consent form's answer is a redirect to the client, and browsers hold redirects after a form
+// submission to form-action too (CSP 3): the client's origin is allowed beside 'self'.
+response allow_form_redirect_to(response r, std::string_view redirect_uri) {
+  const auto scheme_end = redirect_uri.find("://");
+  if (scheme_end == std::string_view::npos) return r;
+  const auto origin = redirect_uri.substr(0, redirect_uri.find_first_of("/?#", scheme_end + 3));
+  // A URI's host may hold characters that mean something in a policy: such an origin is left out.
+  if (origin.find_first_of(";,'\" ") != std::string_view::npos) return r;
+  r.headers.set("Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' " +
+                    std::string(origin) + "; frame-ancestors 'none'");
+  return r;
+}
+
 response redirect(int status, std::string location) {
   response r;
   r.status = status;
@@ -401,7 +415,8 @@ class router {
     const auto wanted = parse_id(q ? param(*q, "account") : "");
     std::int64_t selected = wanted.value_or(accounts.back().id);
     const std::string csrf = csrf_token(req);
-    return csrf_page(req, csrf, pages::consent(*p, accounts, selected, csrf, ""));
+    return allow_form_redirect_to(
+        csrf_page(req, csrf, pages::consent(*p, accounts, selected, csrf, "")), p->redirect_uri);
   }
 
   response consent_submit(const request& req) {
@@ -422,9 +437,11 @@ class router {
     const std::string session = req.cookie("idp_session");
     auto to = s_.approve(request_id, session, account_id.value_or(0));
     if (!to) {
-      return html(describe(to.error()).status,
-                  pages::consent(*p, s_.session_accounts(session), account_id.value_or(0),
-                                 req.cookie("idp_csrf"), to.error().message()));
+      return allow_form_redirect_to(
+          html(describe(to.error()).status,
+               pages::consent(*p, s_.session_accounts(session), account_id.value_or(0),
+                              req.cookie("idp_csrf"), to.error().message())),
+          p->redirect_uri);
     }
     return redirect(302, *to);
   }
