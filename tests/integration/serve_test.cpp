@@ -34,6 +34,10 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
     const std::string text = out.str();
     const std::string base = line_after(text, "idp: ");
     ASSERT_TRUE(base.starts_with("http://127.0.0.1:")) << text;
+    const std::string threads = line_after(text, "threads: ");
+    ASSERT_TRUE(threads.starts_with("http://127.0.0.1:")) << text;
+    EXPECT_NE(text.find("behaviour profile documented"), std::string::npos);
+    EXPECT_EQ(browser().get(threads + "/healthz").status, 200);
     const std::string client_id = line_after(text, "client_id ");
     const std::string secret = line_after(text, "client_secret ");
     ASSERT_FALSE(client_id.empty()) << text;
@@ -128,6 +132,9 @@ TEST(Command, BadFlagsExitWithStatus2) {
   EXPECT_EQ(run("serve --idp-port 70000"), 2);
   EXPECT_EQ(run("serve --idp-port http"), 2);
   EXPECT_EQ(run("evidence"), 2);
+  EXPECT_EQ(run("serve --profile no-such-profile"), 2);
+  EXPECT_EQ(run("serve --threads-port -1"), 2);
+  EXPECT_EQ(run("serve --reconcile-interval 0"), 2);
   EXPECT_EQ(run("--help"), 0);
 }
 
