@@ -60,7 +60,8 @@ struct world {
   result<threads_sim::callback_result> sign_in(const std::string& username, std::string& key) {
     auto start = threads->begin_login(intent::signup);
     key = start.browser_key;
-    auto q = http::parse_form(start.authorize_url.substr(start.authorize_url.find('?') + 1)).value();
+    auto q =
+        http::parse_form(start.authorize_url.substr(start.authorize_url.find('?') + 1)).value();
     idp::authorize_request ar;
     ar.client_id = *http::find_param(q, "client_id");
     ar.redirect_uri = *http::find_param(q, "redirect_uri");

@@ -1,0 +1,113 @@
+// The simulation's network: carries a service's outbound requests to another service's handler
+// in process, on the scheduler's thread, through the same handler code that serves real HTTP.
+// Seeded faults can drop, duplicate, delay, fail or time out any message of a link, of a kind,
+// or one message alone ("the 2nd username webhook for alice"); outages make a system
+// unreachable for a time window.
+#pragma once
+
+#include "linksim/common/http.hpp"
+#include "linksim/common/random.hpp"
+#include "linksim/sim/scheduler.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace linksim::sim {
+
+enum class fault_kind {
+  drop,       // never arrives; the sender sees a transport error
+  duplicate,  // arrives twice; the sender sees the first answer
+  delay,      // the sender gives up (transport error) and it arrives later: a reorder
+  error_5xx,  // never reaches the handler; the sender gets 503
+  timeout,    // reaches the handler, but the answer is lost: the sender sees a transport error
+};
+std::optional<fault_kind> parse_fault_kind(std::string_view s);
+std::string_view to_string(fault_kind k);
+
+// Which messages a fault applies to. Empty fields match anything.
+struct message_filter {
+  std::string from;         // sending system, e.g. "idp"
+  std::string to;           // receiving system, e.g. "threads"
+  std::string path_prefix;  // e.g. "/webhooks/instagram"
+  std::string field;        // for webhooks: the change's field, e.g. "username"
+  std::string subject;      // for webhooks: the provider account id in the entry
+};
+
+struct fault_rule {
+  fault_kind kind = fault_kind::drop;
+  message_filter match;
+  double probability = 1.0;          // drawn from the network's own seeded stream
+  std::optional<std::uint64_t> nth;  // only the nth matching message (1-based)
+  milliseconds delay{0};             // for `delay`: how late it arrives
+  milliseconds jitter{0};            // ± uniformly
+};
+
+struct outage {
+  std::string system;
+  time_point from;
+  time_point until;
+};
+
+struct network_stats {
+  std::uint64_t sent = 0;
+  std::uint64_t delivered = 0;  // reached a handler (duplicates count twice)
+  std::uint64_t dropped = 0;
+  std::uint64_t duplicated = 0;
+  std::uint64_t delayed = 0;
+  std::uint64_t failed_5xx = 0;
+  std::uint64_t timed_out = 0;
+  std::uint64_t unreachable = 0;  // outage or unknown host
+};
+
+class network {
+ public:
+  // `random` draws the faults: a stream of its own, so that adding a fault does not change the
+  // services' tokens.
+  network(scheduler& s, random_source& random);
+  ~network();
+  network(const network&) = delete;
+  network& operator=(const network&) = delete;
+
+  // Requests to `origin` ("http://idp.sim") reach `h`, served as `system`. `h` may be replaced
+  // (a restarted service) by attaching again.
+  void attach(const std::string& system, const std::string& origin, http::handler h);
+  // Requests to `system` fail as if nothing listened (a crashed service) until attached again.
+  void detach(const std::string& system);
+  // The transport a system sends through: its messages carry it as their sender.
+  http::transport& endpoint(const std::string& system);
+
+  void add_fault(fault_rule r) { faults_.push_back({std::move(r), 0}); }
+  void add_outage(outage o) { outages_.push_back(std::move(o)); }
+  const network_stats& stats() const { return stats_; }
+
+ private:
+  class sender;
+  struct host {
+    std::string system;
+    std::string origin;
+    http::handler handler;
+  };
+  struct armed_fault {
+    fault_rule rule;
+    std::uint64_t seen = 0;
+  };
+  result<http::response> send(const std::string& from, http::request req);
+  const host* route(const std::string& target) const;
+  bool matches(const message_filter& f, const std::string& from, const host& to,
+               const http::request& req, std::string_view path) const;
+  http::response deliver(const host& to, http::request req);
+
+  scheduler& sched_;
+  random_source& random_;
+  std::vector<host> hosts_;
+  std::vector<armed_fault> faults_;
+  std::vector<outage> outages_;
+  std::map<std::string, std::unique_ptr<sender>> senders_;
+  network_stats stats_;
+};
+
+}  // namespace linksim::sim

@@ -1,0 +1,108 @@
+// Both services in one process on virtual time: the identity provider and the dependent
+// service, each on its own SQLite file, talking through the simulated network, with their
+// webhook dispatcher and reconciler woken by the scheduler exactly when work falls due. The
+// evidence is kept in memory as an RFC 6962 tree, so a run ends with one root hash: the same
+// seed gives the same root, byte for byte.
+#pragma once
+
+#include "linksim/common/crypto.hpp"
+#include "linksim/evidence/flow.hpp"
+#include "linksim/sim/network.hpp"
+#include "linksim/sim/scheduler.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace linksim::idp {
+class service;
+}
+namespace linksim::threads_sim {
+class service;
+}
+namespace linksim::store {
+class database;
+}
+
+namespace linksim::sim {
+
+// The evidence of a simulated run: entries and their leaf hashes, in memory.
+class memory_log final : public evidence::recorder {
+ public:
+  void record(const evidence::flow& f) override;
+  std::size_t size() const { return leaves_.size(); }
+  digest root() const;
+  const std::vector<evidence::flow>& flows() const { return flows_; }
+
+ private:
+  std::vector<evidence::flow> flows_;
+  std::vector<digest> leaves_;
+};
+
+struct world_options {
+  std::uint64_t seed = 1;
+  std::string profile = "documented";
+  milliseconds reconcile_interval = std::chrono::minutes(5);
+  std::filesystem::path dir;  // where idp.db and threads.db live (must exist)
+};
+
+class world {
+ public:
+  // Throws std::invalid_argument for an unknown profile.
+  explicit world(world_options o);
+  ~world();
+
+  scheduler& sched() { return sched_; }
+  network& net() { return net_; }
+  memory_log& evidence() { return log_; }
+  idp::service& idp() { return *idp_; }
+  threads_sim::service& threads() { return *threads_; }
+  const world_options& options() const { return opts_; }
+
+  // A provider account whose password is "pw-<username>". Throws on a refused username.
+  std::int64_t create_account(const std::string& username);
+
+  // A person signing up in a fresh browser: the service's /signup, the provider's login and
+  // consent pages, the Link Account page. `created_as` is the username the account was created
+  // with (its password). Returns the HTTP status of the last step (303 when linked) and the
+  // session; `error` holds the page or body of a failure.
+  struct sign_up_result {
+    int status = 0;
+    std::string session;
+    std::string error;
+  };
+  sign_up_result sign_up(const std::string& username, const std::string& created_as = {});
+
+  // Runs the simulation for `d` of virtual time: deliveries, retries, polls, delayed messages.
+  void run_for(milliseconds d);
+  // The dependent service crashes and restarts on its database: in-flight work is lost,
+  // everything committed stays.
+  void restart_threads();
+
+ private:
+  struct browser;
+  void open_threads();
+  void pump();
+  void wake_dispatcher(time_point when);
+  void wake_reconciler(time_point when);
+
+  world_options opts_;
+  scheduler sched_;
+  seeded_random random_;
+  seeded_random fault_random_;
+  network net_;
+  memory_log log_;
+  std::unique_ptr<store::database> idp_db_;
+  std::unique_ptr<store::database> threads_db_;
+  std::unique_ptr<idp::service> idp_;
+  std::unique_ptr<threads_sim::service> threads_;
+  std::string client_id_;
+  std::string client_secret_;
+  std::optional<time_point> dispatcher_wake_;
+  std::optional<time_point> reconciler_wake_;
+};
+
+}  // namespace linksim::sim

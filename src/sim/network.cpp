@@ -1,0 +1,193 @@
+// The in-process network and its seeded faults.
+#include "linksim/sim/network.hpp"
+
+#include "linksim/common/json.hpp"
+
+#include <boost/json/array.hpp>
+
+namespace linksim::sim {
+
+std::optional<fault_kind> parse_fault_kind(std::string_view s) {
+  for (auto k : {fault_kind::drop, fault_kind::duplicate, fault_kind::delay, fault_kind::error_5xx,
+                 fault_kind::timeout})
+    if (to_string(k) == s) return k;
+  return std::nullopt;
+}
+
+std::string_view to_string(fault_kind k) {
+  switch (k) {
+    case fault_kind::drop:
+      return "drop";
+    case fault_kind::duplicate:
+      return "duplicate";
+    case fault_kind::delay:
+      return "delay";
+    case fault_kind::error_5xx:
+      return "error_5xx";
+    case fault_kind::timeout:
+      return "timeout";
+  }
+  return "?";
+}
+
+class network::sender final : public http::transport {
+ public:
+  sender(network& n, std::string system) : n_(n), system_(std::move(system)) {}
+  result<http::response> send(http::request req) override {
+    return n_.send(system_, std::move(req));
+  }
+
+ private:
+  network& n_;
+  std::string system_;
+};
+
+network::network(scheduler& s, random_source& random) : sched_(s), random_(random) {}
+network::~network() = default;
+
+void network::attach(const std::string& system, const std::string& origin, http::handler h) {
+  for (auto& known : hosts_) {
+    if (known.system == system) {
+      known.origin = origin;
+      known.handler = std::move(h);
+      return;
+    }
+  }
+  hosts_.push_back({system, origin, std::move(h)});
+}
+
+void network::detach(const std::string& system) {
+  for (auto& known : hosts_)
+    if (known.system == system) known.handler = nullptr;
+}
+
+http::transport& network::endpoint(const std::string& system) {
+  auto& s = senders_[system];
+  if (!s) s = std::make_unique<sender>(*this, system);
+  return *s;
+}
+
+const network::host* network::route(const std::string& target) const {
+  for (const auto& h : hosts_) {
+    if (target.starts_with(h.origin) &&
+        (target.size() == h.origin.size() || target[h.origin.size()] == '/' ||
+         target[h.origin.size()] == '?'))
+      return &h;
+  }
+  return nullptr;
+}
+
+namespace {
+// The field and account of a webhook body, for filters that name them.
+struct webhook_info {
+  std::string field;
+  std::string subject;
+};
+webhook_info read_webhook(const std::string& body) {
+  webhook_info w;
+  auto o = json::parse_object(body);
+  if (!o) return w;
+  const auto* entries = o->if_contains("entry");
+  if (!entries || !entries->is_array() || entries->as_array().empty()) return w;
+  const auto* e = entries->as_array().front().if_object();
+  if (!e) return w;
+  if (const auto* id = e->if_contains("id"); id && id->is_string())
+    w.subject = std::string(id->as_string());
+  const auto* changes = e->if_contains("changes");
+  if (changes && changes->is_array() && !changes->as_array().empty()) {
+    const auto* c = changes->as_array().front().if_object();
+    if (const auto* f = c ? c->if_contains("field") : nullptr; f && f->is_string())
+      w.field = std::string(f->as_string());
+  }
+  return w;
+}
+}  // namespace
+
+bool network::matches(const message_filter& f, const std::string& from, const host& to,
+                      const http::request& req, std::string_view path) const {
+  if (!f.from.empty() && f.from != from) return false;
+  if (!f.to.empty() && f.to != to.system) return false;
+  if (!f.path_prefix.empty() && !path.starts_with(f.path_prefix)) return false;
+  if (!f.field.empty() || !f.subject.empty()) {
+    const auto w = read_webhook(req.body);
+    if (!f.field.empty() && f.field != w.field) return false;
+    if (!f.subject.empty() && f.subject != w.subject) return false;
+  }
+  return true;
+}
+
+http::response network::deliver(const host& to, http::request req) {
+  ++stats_.delivered;
+  req.remote = "sim";
+  return to.handler(req);
+}
+
+result<http::response> network::send(const std::string& from, http::request req) {
+  ++stats_.sent;
+  const host* to = route(req.target);
+  const auto now = sched_.now();
+  bool down = !to || !to->handler;
+  for (const auto& o : outages_)
+    if (to && o.system == to->system && now >= o.from && now < o.until) down = true;
+  if (down) {
+    ++stats_.unreachable;
+    return make_error_code(errc::upstream_unavailable);
+  }
+  // Handlers see origin-form targets, as a server would; a fragment never leaves the client.
+  if (const auto hash = req.target.find('#'); hash != std::string::npos) req.target.erase(hash);
+  req.target.erase(0, to->origin.size());
+  if (req.target.empty() || req.target.front() == '?') req.target.insert(0, "/");
+  const std::string path(req.path());
+
+  for (auto& f : faults_) {
+    if (!matches(f.rule.match, from, *to, req, path)) continue;
+    ++f.seen;
+    if (f.rule.nth && *f.rule.nth != f.seen) continue;
+    if (f.rule.probability < 1.0) {
+      const double u = static_cast<double>(random_.uniform(1'000'000)) / 1'000'000.0;
+      if (u >= f.rule.probability) continue;
+    }
+    switch (f.rule.kind) {
+      case fault_kind::drop:
+        ++stats_.dropped;
+        return make_error_code(errc::upstream_unavailable);
+      case fault_kind::error_5xx: {
+        ++stats_.failed_5xx;
+        http::response r;
+        r.status = 503;
+        r.headers.set("Content-Type", "application/json");
+        r.body = R"({"error":{"code":"upstream_unavailable","message":"injected fault"}})";
+        return r;
+      }
+      case fault_kind::timeout:
+        ++stats_.timed_out;
+        (void)deliver(*to, std::move(req));
+        return make_error_code(errc::upstream_unavailable);
+      case fault_kind::duplicate: {
+        ++stats_.duplicated;
+        auto first = deliver(*to, req);
+        (void)deliver(*to, std::move(req));
+        return first;
+      }
+      case fault_kind::delay: {
+        ++stats_.delayed;
+        auto late = f.rule.delay;
+        if (f.rule.jitter.count() > 0) {
+          const auto span = static_cast<std::uint64_t>(2 * f.rule.jitter.count() + 1);
+          late += milliseconds{static_cast<std::int64_t>(random_.uniform(span)) -
+                               f.rule.jitter.count()};
+        }
+        // The request is still on its way when the sender gives up.
+        const std::string system = to->system;
+        sched_.after(std::max(late, milliseconds{1}), [this, system, req = std::move(req)] {
+          for (const auto& h : hosts_)
+            if (h.system == system && h.handler) (void)deliver(h, req);
+        });
+        return make_error_code(errc::upstream_unavailable);
+      }
+    }
+  }
+  return deliver(*to, std::move(req));
+}
+
+}  // namespace linksim::sim

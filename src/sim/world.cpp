@@ -1,0 +1,238 @@
+// Both services on virtual time.
+#include "linksim/sim/world.hpp"
+
+#include "linksim/evidence/merkle.hpp"
+#include "linksim/idp/routes.hpp"
+#include "linksim/idp/service.hpp"
+#include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/routes.hpp"
+#include "linksim/threads_sim/service.hpp"
+
+#include <stdexcept>
+
+namespace linksim::sim {
+namespace {
+constexpr const char* idp_origin = "http://idp.sim";
+constexpr const char* threads_origin = "http://threads.sim";
+constexpr const char* admin_token = "sim-admin";
+constexpr const char* verify_token = "sim-verify";
+}  // namespace
+
+void memory_log::record(const evidence::flow& f) {
+  const std::string entry = evidence::canonical_entry(f);
+  leaves_.push_back(evidence::leaf_hash(as_bytes(entry)));
+  flows_.push_back(f);
+}
+
+digest memory_log::root() const {
+  return evidence::root(leaves_);
+}
+
+world::world(world_options o)
+    : opts_(std::move(o)),
+      random_(opts_.seed),
+      // The faults draw from a stream of their own (another seed derived from the same one).
+      fault_random_(opts_.seed ^ 0x5eed'fa17'5eed'fa17ULL),
+      net_(sched_, fault_random_) {
+  if (!threads_sim::find_behaviour(opts_.profile))
+    throw std::invalid_argument("unknown behaviour profile: " + opts_.profile);
+  idp_db_ =
+      std::make_unique<store::database>(opts_.dir / "idp.db", store::options{.exclusive = true});
+  idp::config cfg;
+  cfg.issuer = idp_origin;
+  cfg.password = {1u << 4, 1, 1};  // the simulation's passwords protect nothing
+  idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
+                                        net_.endpoint("idp"), cfg);
+  net_.attach("idp", idp_origin, idp::make_handler(*idp_, {admin_token}));
+  auto c = idp_->register_client(
+                   {.name = "Threads-style service",
+                    .system = "threads",
+                    .redirect_uris = {std::string(threads_origin) + "/callback"},
+                    .deauthorize_url = std::string(threads_origin) + "/ig/deauthorize",
+                    .data_deletion_url = std::string(threads_origin) + "/ig/data-deletion"})
+               .value();
+  client_id_ = c.id;
+  client_secret_ = c.secret;
+  open_threads();
+  std::vector<std::string> fields(std::begin(idp::webhook_fields), std::end(idp::webhook_fields));
+  auto sub = idp_->subscribe(client_id_, std::string(threads_origin) + "/webhooks/instagram",
+                             verify_token, fields);
+  if (!sub) throw std::runtime_error("simulated subscription failed: " + sub.error().message());
+}
+
+world::~world() = default;
+
+void world::open_threads() {
+  threads_.reset();
+  threads_db_.reset();
+  threads_db_ = std::make_unique<store::database>(opts_.dir / "threads.db",
+                                                  store::options{.exclusive = true});
+  threads_sim::config cfg;
+  cfg.base_url = threads_origin;
+  cfg.idp_url = idp_origin;
+  cfg.client_id = client_id_;
+  cfg.client_secret = client_secret_;
+  cfg.webhook_verify_token = verify_token;
+  cfg.reconcile_interval = opts_.reconcile_interval;
+  cfg.rules = *threads_sim::find_behaviour(opts_.profile);
+  threads_ = std::make_unique<threads_sim::service>(*threads_db_, sched_.time(), random_, log_,
+                                                    net_.endpoint("threads"), cfg);
+  net_.attach("threads", threads_origin, threads_sim::make_handler(*threads_, {admin_token}));
+  reconciler_wake_.reset();
+  pump();
+}
+
+void world::restart_threads() {
+  net_.detach("threads");
+  open_threads();
+}
+
+std::int64_t world::create_account(const std::string& username) {
+  auto a = idp_->create_account({.username = username, .password = "pw-" + username});
+  if (!a)
+    throw std::invalid_argument("cannot create account " + username + ": " + a.error().message());
+  return a->id;
+}
+
+void world::wake_dispatcher(time_point when) {
+  if (dispatcher_wake_ && *dispatcher_wake_ <= when) return;
+  dispatcher_wake_ = when;
+  sched_.at(when, [this, when] {
+    if (dispatcher_wake_ != when) return;  // superseded by an earlier wake-up
+    dispatcher_wake_.reset();
+    while (idp_->dispatch_due() > 0) {
+    }
+    pump();
+  });
+}
+
+void world::wake_reconciler(time_point when) {
+  if (reconciler_wake_ && *reconciler_wake_ <= when) return;
+  reconciler_wake_ = when;
+  sched_.at(when, [this, when] {
+    if (reconciler_wake_ != when) return;
+    reconciler_wake_.reset();
+    while (threads_->reconcile_due() > 0) {
+    }
+    pump();
+  });
+}
+
+void world::pump() {
+  if (auto d = idp_->next_delivery_due()) wake_dispatcher(*d);
+  if (auto r = threads_->next_reconcile_due()) wake_reconciler(*r);
+}
+
+void world::run_for(milliseconds d) {
+  pump();
+  const auto until = sched_.now() + d;
+  // Every task may create work for the other service: look again after each one.
+  while (auto next = sched_.next()) {
+    if (*next > until) break;
+    sched_.run_until(*next);
+    pump();
+  }
+  sched_.run_until(until);
+}
+
+// --- A browser on the simulated network ---
+
+struct world::browser {
+  network& net;
+  std::map<std::string, std::string> cookies;
+
+  http::response send(const std::string& method, const std::string& url,
+                      const http::params& form = {}) {
+    http::request r;
+    r.method = method;
+    r.target = url;
+    if (method == "POST") {
+      r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+      r.body = http::form_encode(form);
+    }
+    std::string c;
+    for (const auto& [k, v] : cookies) c += (c.empty() ? "" : "; ") + k + "=" + v;
+    if (!c.empty()) r.headers.set("Cookie", c);
+    auto res = net.endpoint("browser").send(std::move(r));
+    if (!res) {
+      http::response failed;
+      failed.status = 0;
+      failed.body = res.error().message();
+      return failed;
+    }
+    for (const auto& f : res->headers.fields) {
+      if (f.name != "Set-Cookie") continue;
+      const auto eq = f.value.find('=');
+      const auto semi = f.value.find(';');
+      cookies[f.value.substr(0, eq)] = f.value.substr(eq + 1, semi - eq - 1);
+    }
+    return *res;
+  }
+};
+
+namespace {
+std::string query_value(std::string_view url, std::string_view key) {
+  const auto q = url.find('?');
+  if (q == std::string_view::npos) return {};
+  auto end = url.find('#');
+  auto p = http::parse_form(url.substr(q + 1, end == std::string_view::npos ? end : end - q - 1));
+  const auto* v = p ? http::find_param(*p, key) : nullptr;
+  return v ? *v : std::string();
+}
+std::string absolute(const std::string& origin, std::string_view location) {
+  return location.starts_with("http") ? std::string(location) : origin + std::string(location);
+}
+}  // namespace
+
+world::sign_up_result world::sign_up(const std::string& username, const std::string& created_as) {
+  browser b{net_, {}};
+  sign_up_result out;
+  auto fail = [&](const http::response& r) {
+    out.status = r.status;
+    out.error = r.body;
+    pump();
+    return out;
+  };
+  auto r = b.send("GET", std::string(threads_origin) + "/signup");
+  if (r.status != 302) return fail(r);
+  r = b.send("GET", std::string(r.headers.get("Location")));
+  if (r.status != 302) return fail(r);
+  std::string next = absolute(idp_origin, r.headers.get("Location"));
+  const std::string request = query_value(next, "request");
+  if (next.find("/oauth/login") != std::string::npos) {
+    r = b.send("GET", next);  // the login page sets the CSRF cookie
+    if (r.status != 200) return fail(r);
+    const std::string password = "pw-" + (created_as.empty() ? username : created_as);
+    r = b.send("POST", std::string(idp_origin) + "/oauth/login",
+               {{"request", request},
+                {"csrf", b.cookies["idp_csrf"]},
+                {"username", username},
+                {"password", password}});
+    if (r.status != 303) return fail(r);
+    next = absolute(idp_origin, r.headers.get("Location"));
+  }
+  r = b.send("GET", next);  // the consent page sets the CSRF cookie
+  if (r.status != 200) return fail(r);
+  r = b.send("POST", std::string(idp_origin) + "/oauth/consent",
+             {{"request", request},
+              {"csrf", b.cookies["idp_csrf"]},
+              {"account_id", query_value(next, "account")},
+              {"decision", "allow"}});
+  if (r.status != 302) return fail(r);
+  r = b.send("GET", std::string(r.headers.get("Location")));
+  if (r.status != 200) return fail(r);
+  const std::string marker = "name=\"request\" value=\"";
+  const auto at = r.body.find(marker);
+  if (at == std::string::npos) return fail(r);
+  const auto from = at + marker.size();
+  const std::string link = r.body.substr(from, r.body.find('"', from) - from);
+  r = b.send("POST", std::string(threads_origin) + "/link",
+             {{"csrf", b.cookies["threads_csrf"]}, {"request", link}});
+  out.status = r.status;
+  if (r.status != 303) out.error = r.body;
+  out.session = b.cookies["threads_session"];
+  pump();
+  return out;
+}
+
+}  // namespace linksim::sim

@@ -1,0 +1,148 @@
+// The simulation: virtual time, faults, and reproducibility of whole runs.
+#include "linksim/idp/service.hpp"
+#include "linksim/sim/world.hpp"
+#include "linksim/threads_sim/service.hpp"
+
+#include "../temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Scheduler, RunsInTimeOrderAndJumpsOverIdleTime) {
+  sim::scheduler s;
+  std::vector<int> order;
+  s.after(2h, [&] { order.push_back(3); });
+  s.after(1s, [&] { order.push_back(1); });
+  s.after(1s, [&] { order.push_back(2); });  // same time: scheduling order
+  const auto start = s.now();
+  EXPECT_EQ(s.run_until_idle(), 3u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(s.now() - start, 2h);
+}
+
+// A population signs up, renames several times, and the world runs until quiet.
+struct population_run {
+  std::string root;
+  std::size_t mismatched = 0;
+  std::size_t entries = 0;
+  sim::network_stats net;
+};
+
+population_run run_population(std::uint64_t seed, const std::string& profile, double loss,
+                              int accounts = 20, int renames = 3) {
+  temp_dir dir;
+  sim::world w({.seed = seed, .profile = profile, .dir = dir.path()});
+  if (loss > 0)
+    w.net().add_fault({.kind = sim::fault_kind::drop,
+                       .match = {.from = "idp", .to = "threads", .path_prefix = "/webhooks/"},
+                       .probability = loss});
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < accounts; ++i) {
+    const std::string name = "user" + std::to_string(i);
+    ids.push_back(w.create_account(name));
+    auto r = w.sign_up(name);
+    EXPECT_EQ(r.status, 303) << r.error;
+    w.run_for(1s);
+  }
+  for (int k = 1; k <= renames; ++k) {
+    for (int i = 0; i < accounts; ++i) {
+      const std::string name = "user" + std::to_string(i) + "_r" + std::to_string(k);
+      EXPECT_TRUE(w.idp().update_profile(ids[static_cast<std::size_t>(i)], {.username = name}));
+      w.run_for(10s);
+    }
+  }
+  // Lost webhooks are retried for 36 hours and polls run every 5 minutes: a quiet hour is
+  // enough for every profile to catch up.
+  w.run_for(1h);
+  population_run out;
+  for (auto id : ids) {
+    const auto ig = w.idp().get_account(id).value();
+    const auto profiles = w.threads().profiles_of_account(id);
+    if (profiles.size() != 1 || profiles.front().username != ig.username) ++out.mismatched;
+  }
+  out.root = to_hex(w.evidence().root());
+  out.entries = w.evidence().size();
+  out.net = w.net().stats();
+  return out;
+}
+
+TEST(Simulation, TheSameSeedGivesTheSameEvidenceRoot) {
+  const auto a = run_population(42, "documented", 0.3);
+  const auto b = run_population(42, "documented", 0.3);
+  EXPECT_EQ(a.root, b.root);
+  EXPECT_EQ(a.entries, b.entries);
+  EXPECT_GT(a.net.dropped, 0u);
+  // Another seed with faults: another history, which converges all the same.
+  const auto c = run_population(43, "documented", 0.3);
+  EXPECT_NE(a.root, c.root);
+  EXPECT_EQ(a.mismatched, 0u);
+  EXPECT_EQ(c.mismatched, 0u);
+}
+
+TEST(Simulation, WithThirtyPercentOfWebhooksLostEveryMirrorConverges) {
+  const auto r = run_population(7, "documented", 0.3, 30, 4);
+  EXPECT_EQ(r.mismatched, 0u);
+  EXPECT_GT(r.net.dropped, 10u);
+}
+
+TEST(Simulation, WithEveryWebhookLostPollingAloneConverges) {
+  const auto r = run_population(8, "documented", 1.0, 10, 2);
+  EXPECT_EQ(r.mismatched, 0u);
+}
+
+TEST(Simulation, AFaultProfileIsCaughtByTheSameInvariant) {
+  const auto r = run_population(9, "fault.rename_not_propagated", 0.0, 10, 1);
+  EXPECT_EQ(r.mismatched, 10u);
+}
+
+TEST(Simulation, OneMessageCanBeTargeted) {
+  temp_dir dir;
+  sim::world w({.seed = 1, .dir = dir.path()});
+  const auto alice = w.create_account("alice");
+  ASSERT_EQ(w.sign_up("alice").status, 303);
+  // Drop the 2nd username webhook for alice, and only it.
+  w.net().add_fault(
+      {.kind = sim::fault_kind::drop,
+       .match = {.to = "threads", .field = "username", .subject = std::to_string(alice)},
+       .nth = 2});
+  ASSERT_TRUE(w.idp().update_profile(alice, {.username = "alice1"}));
+  w.run_for(1s);
+  EXPECT_EQ(w.threads().profiles_of_account(alice).front().username, "alice1");
+  ASSERT_TRUE(w.idp().update_profile(alice, {.username = "alice2"}));
+  w.run_for(1s);
+  EXPECT_EQ(w.threads().profiles_of_account(alice).front().username, "alice1") << "dropped";
+  EXPECT_EQ(w.net().stats().dropped, 1u);
+  w.run_for(10s);  // the provider retries after 5 s
+  EXPECT_EQ(w.threads().profiles_of_account(alice).front().username, "alice2");
+}
+
+TEST(Simulation, ACrashRestartKeepsWhatWasCommitted) {
+  temp_dir dir;
+  sim::world w({.seed = 3, .dir = dir.path()});
+  const auto alice = w.create_account("alice");
+  ASSERT_EQ(w.sign_up("alice").status, 303);
+  w.restart_threads();
+  ASSERT_EQ(w.threads().profiles_of_account(alice).size(), 1u);
+  ASSERT_TRUE(w.idp().update_profile(alice, {.username = "alice.after"}));
+  w.run_for(1s);
+  EXPECT_EQ(w.threads().profiles_of_account(alice).front().username, "alice.after");
+}
+
+TEST(Simulation, AnOutageDuringSignUpFailsCleanlyAndLeavesNothing) {
+  temp_dir dir;
+  sim::world w({.seed = 4, .dir = dir.path()});
+  const auto alice = w.create_account("alice");
+  w.net().add_outage({"idp", w.sched().now(), w.sched().now() + 1h});
+  auto r = w.sign_up("alice");
+  EXPECT_NE(r.status, 303);
+  EXPECT_TRUE(w.threads().profiles_of_account(alice).empty());
+  w.run_for(2h);
+  EXPECT_EQ(w.sign_up("alice").status, 303);
+}
+
+}  // namespace
+}  // namespace linksim::testing
