@@ -160,4 +160,12 @@ const char* reason_phrase(int status) {
   }
 }
 
+response redirect(int status, std::string location) {
+  response r;
+  r.status = status;
+  r.headers.set("Location", std::move(location));
+  r.headers.set("Cache-Control", "no-store");
+  return r;
+}
+
 }  // namespace linksim::http

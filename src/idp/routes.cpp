@@ -4,6 +4,7 @@
 #include "internal.hpp"
 #include "pages.hpp"
 
+#include "linksim/common/html.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/idp/service.hpp"
 #include "linksim/store/sqlite.hpp"
@@ -155,40 +156,25 @@ response admin_error(const boost::system::error_code& ec, std::string detail = {
 }
 
 response html(int status, std::string body) {
-  response r;
-  r.status = status;
-  r.headers.set("Content-Type", "text/html; charset=utf-8");
-  r.headers.set("Cache-Control", "no-store");
-  // The pages may not be framed (clickjacking on the consent button).
-  r.headers.set("X-Frame-Options", "DENY");
-  r.headers.set("Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; "
-                "form-action 'self'; frame-ancestors 'none'");
-  r.body = std::move(body);
-  return r;
+  return html::page(status, std::move(body));
 }
 
-// The consent form's answer is a redirect to the client, and browsers hold redirects after a form
-// submission to form-action too (CSP 3): the client's origin is allowed beside 'self'.
-response allow_form_redirect_to(response r, std::string_view redirect_uri) {
+// The consent page. Its form's answer is a redirect to the client, and browsers hold redirects
+// after a form submission to form-action too (CSP 3): the client's origin is allowed beside
+// 'self'.
+response consent_html(int status, std::string body, std::string_view redirect_uri) {
+  std::string form_action = "'self'";
   const auto scheme_end = redirect_uri.find("://");
-  if (scheme_end == std::string_view::npos) return r;
-  const auto origin = redirect_uri.substr(0, redirect_uri.find_first_of("/?#", scheme_end + 3));
-  // A URI's host may hold characters that mean something in a policy: such an origin is left out.
-  if (origin.find_first_of(";,'\" ") != std::string_view::npos) return r;
-  r.headers.set("Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' " +
-                    std::string(origin) + "; frame-ancestors 'none'");
-  return r;
+  if (scheme_end != std::string_view::npos) {
+    const auto origin = redirect_uri.substr(0, redirect_uri.find_first_of("/?#", scheme_end + 3));
+    // A host may hold characters that mean something in a policy: such an origin is left out.
+    if (origin.find_first_of(";,'\" ") == std::string_view::npos)
+      form_action += " " + std::string(origin);
+  }
+  return html::page(status, std::move(body), {.form_action = form_action});
 }
 
-response redirect(int status, std::string location) {
-  response r;
-  r.status = status;
-  r.headers.set("Location", std::move(location));
-  r.headers.set("Cache-Control", "no-store");
-  return r;
-}
+using http::redirect;
 
 std::optional<std::int64_t> parse_id(std::string_view s) {
   std::int64_t v = 0;
@@ -340,7 +326,9 @@ class router {
 
   // A page carrying `csrf` in its form; sets the cookie when the browser does not have it yet.
   response csrf_page(const request& req, const std::string& csrf, std::string body) {
-    response page = html(200, std::move(body));
+    return with_csrf_cookie(req, csrf, html(200, std::move(body)));
+  }
+  response with_csrf_cookie(const request& req, const std::string& csrf, response page) {
     if (req.cookie("idp_csrf") != csrf)
       page.headers.add("Set-Cookie",
                        "idp_csrf=" + csrf + "; Path=/oauth; HttpOnly; SameSite=Strict");
@@ -415,8 +403,9 @@ class router {
     const auto wanted = parse_id(q ? param(*q, "account") : "");
     std::int64_t selected = wanted.value_or(accounts.back().id);
     const std::string csrf = csrf_token(req);
-    return allow_form_redirect_to(
-        csrf_page(req, csrf, pages::consent(*p, accounts, selected, csrf, "")), p->redirect_uri);
+    return with_csrf_cookie(
+        req, csrf,
+        consent_html(200, pages::consent(*p, accounts, selected, csrf, ""), p->redirect_uri));
   }
 
   response consent_submit(const request& req) {
@@ -437,11 +426,10 @@ class router {
     const std::string session = req.cookie("idp_session");
     auto to = s_.approve(request_id, session, account_id.value_or(0));
     if (!to) {
-      return allow_form_redirect_to(
-          html(describe(to.error()).status,
-               pages::consent(*p, s_.session_accounts(session), account_id.value_or(0),
-                              req.cookie("idp_csrf"), to.error().message())),
-          p->redirect_uri);
+      return consent_html(describe(to.error()).status,
+                          pages::consent(*p, s_.session_accounts(session), account_id.value_or(0),
+                                         req.cookie("idp_csrf"), to.error().message()),
+                          p->redirect_uri);
     }
     return redirect(302, *to);
   }

@@ -5,6 +5,7 @@
 #include "pages.hpp"
 
 #include "linksim/common/crypto.hpp"
+#include "linksim/common/html.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/store/sqlite.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -112,16 +113,8 @@ response json_error(const boost::system::error_code& ec) {
 }
 
 response html(int status, std::string body) {
-  response r;
-  r.status = status;
-  r.headers.set("Content-Type", "text/html; charset=utf-8");
-  r.headers.set("Cache-Control", "no-store");
-  r.headers.set("X-Frame-Options", "DENY");
-  r.headers.set("Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; img-src http: https:; "
-                "form-action 'self'; frame-ancestors 'none'");
-  r.body = std::move(body);
-  return r;
+  // Profile pictures come from the provider, on another origin.
+  return html::page(status, std::move(body), {.img_src = "http: https:"});
 }
 
 response error_page(const boost::system::error_code& ec) {
@@ -135,13 +128,7 @@ response error_page(const boost::system::error_code& ec) {
   return html(info.status, pages::message(title, ec.message(), fix_for(ec)));
 }
 
-response redirect(int status, std::string location) {
-  response r;
-  r.status = status;
-  r.headers.set("Location", std::move(location));
-  r.headers.set("Cache-Control", "no-store");
-  return r;
-}
+using http::redirect;
 
 std::string param(const http::params& p, std::string_view name) {
   const auto* v = http::find_param(p, name);

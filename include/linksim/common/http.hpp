@@ -49,6 +49,16 @@ struct response {
 
 using handler = std::function<response(const request&)>;
 
+// A redirect that is never cached.
+response redirect(int status, std::string location);
+
+// How an error shows over HTTP: the status and the code word. Each service has one function
+// that maps its errors to these (idp::describe, threads_sim::describe).
+struct error_info {
+  int status;
+  std::string_view code;
+};
+
 // Sends a request to another service. `req.target` is an absolute http:// URL. Errors are
 // transport failures (refused, timed out, unreadable); any HTTP status is a response.
 class transport {

@@ -18,12 +18,7 @@ struct route_options {
   std::string admin_token;
 };
 
-// How an error shows over HTTP: the status and the code word (an RFC 6749 error where one
-// applies, else a linksim name). The one place that maps errors to statuses.
-struct error_info {
-  int status;
-  std::string_view code;
-};
+using http::error_info;
 error_info describe(const boost::system::error_code& ec);
 
 // The handler. `s` must outlive it. Storage failures answer 503 so that callers retry.

@@ -18,10 +18,7 @@ struct route_options {
   std::string admin_token;
 };
 
-struct error_info {
-  int status;
-  std::string_view code;
-};
+using http::error_info;
 // The one place that maps the service's errors to HTTP statuses and code words.
 error_info describe(const boost::system::error_code& ec);
 
