@@ -1,15 +1,12 @@
 // The identity provider as a running server with its webhook dispatcher.
 #include "linksim/app/idp_host.hpp"
 
+#include "periodic.hpp"
+
 #include "linksim/idp/routes.hpp"
 #include "linksim/idp/service.hpp"
 #include "linksim/net/server.hpp"
 #include "linksim/store/sqlite.hpp"
-
-#include <condition_variable>
-#include <iostream>
-#include <mutex>
-#include <thread>
 
 namespace linksim::app {
 
@@ -22,27 +19,7 @@ struct idp_host::impl {
   http::handler front;
   std::unique_ptr<net::server> server;
 
-  std::thread dispatcher;
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool stopping = false;
-
-  void dispatch_loop() {
-    std::unique_lock lock(mutex);
-    while (!stopping) {
-      lock.unlock();
-      try {
-        // Drain everything due before sleeping again.
-        while (svc->dispatch_due() > 0) {
-        }
-      } catch (const std::exception& e) {
-        // The database is unavailable: the outbox keeps the work for the next round.
-        std::cerr << "idp: webhook dispatcher: " << e.what() << "\n";
-      }
-      lock.lock();
-      wake.wait_for(lock, options.dispatch_interval, [this] { return stopping; });
-    }
-  }
+  std::unique_ptr<periodic_worker> dispatcher;
 };
 
 idp_host::idp_host(idp_host_options options, const clock& clock, random_source& random,
@@ -72,6 +49,10 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
   i.db = std::make_unique<store::database>(i.options.database, store::options{.exclusive = true});
   i.svc = std::make_unique<idp::service>(*i.db, clock, random, recorder, *transport, cfg);
   i.routes = idp::make_handler(*i.svc, {i.options.admin_token});
+  // Drains everything due before sleeping again.
+  i.dispatcher =
+      std::make_unique<periodic_worker>("idp: webhook dispatcher", i.options.dispatch_interval,
+                                        [svc = i.svc.get()] { return svc->dispatch_due() > 0; });
 }
 
 idp_host::~idp_host() {
@@ -80,17 +61,12 @@ idp_host::~idp_host() {
 
 void idp_host::start() {
   impl_->server->start();
-  impl_->dispatcher = std::thread([p = impl_.get()] { p->dispatch_loop(); });
+  impl_->dispatcher->start();
 }
 
 void idp_host::stop() {
   impl_->server->stop();
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->wake.notify_all();
-  if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
+  impl_->dispatcher->stop();
 }
 
 std::string idp_host::base_url() const {

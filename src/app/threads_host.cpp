@@ -1,15 +1,12 @@
 // The dependent service as a running server with its reconciliation thread.
 #include "linksim/app/threads_host.hpp"
 
+#include "periodic.hpp"
+
 #include "linksim/net/server.hpp"
 #include "linksim/store/sqlite.hpp"
 #include "linksim/threads_sim/routes.hpp"
 #include "linksim/threads_sim/service.hpp"
-
-#include <condition_variable>
-#include <iostream>
-#include <mutex>
-#include <thread>
 
 namespace linksim::app {
 
@@ -22,27 +19,7 @@ struct threads_host::impl {
   std::unique_ptr<net::server> server;
   client_credentials client;
 
-  std::thread reconciler;
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool stopping = false;
-
-  void reconcile_loop() {
-    std::unique_lock lock(mutex);
-    while (!stopping) {
-      lock.unlock();
-      try {
-        while (svc->reconcile_due() > 0) {
-          std::lock_guard check(mutex);
-          if (stopping) break;
-        }
-      } catch (const std::exception& e) {
-        std::cerr << "threads: reconciler: " << e.what() << "\n";
-      }
-      lock.lock();
-      wake.wait_for(lock, options.reconcile_tick, [this] { return stopping; });
-    }
-  }
+  std::unique_ptr<periodic_worker> reconciler;
 };
 
 namespace {
@@ -102,6 +79,9 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
   if (!i.options.rules.name.empty()) cfg.rules = i.options.rules;
   i.svc = std::make_unique<threads_sim::service>(*i.db, clock, random, recorder, *transport, cfg);
   i.routes = threads_sim::make_handler(*i.svc, {i.options.admin_token});
+  i.reconciler =
+      std::make_unique<periodic_worker>("threads: reconciler", i.options.reconcile_tick,
+                                        [svc = i.svc.get()] { return svc->reconcile_due() > 0; });
 }
 
 threads_host::~threads_host() {
@@ -110,17 +90,12 @@ threads_host::~threads_host() {
 
 void threads_host::start() {
   impl_->server->start();
-  impl_->reconciler = std::thread([p = impl_.get()] { p->reconcile_loop(); });
+  impl_->reconciler->start();
 }
 
 void threads_host::stop() {
   impl_->server->stop();
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->wake.notify_all();
-  if (impl_->reconciler.joinable()) impl_->reconciler.join();
+  impl_->reconciler->stop();
 }
 
 std::string threads_host::base_url() const {

@@ -1,6 +1,8 @@
 // Plain HTTP helpers: headers, cookies, forms.
 #include "linksim/common/http.hpp"
 
+#include <charconv>
+
 #include <boost/url/encode.hpp>
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
@@ -166,6 +168,37 @@ response redirect(int status, std::string location) {
   r.headers.set("Location", std::move(location));
   r.headers.set("Cache-Control", "no-store");
   return r;
+}
+
+std::string query_param(std::string_view url, std::string_view key) {
+  const auto q = url.find('?');
+  if (q == std::string_view::npos) return {};
+  const auto hash = url.find('#', q);
+  auto p = parse_form(url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1));
+  const auto* v = p ? find_param(*p, key) : nullptr;
+  return v ? *v : std::string();
+}
+
+std::vector<std::string_view> path_segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> parse_id(std::string_view s) {
+  std::int64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v <= 0) return std::nullopt;
+  return v;
 }
 
 }  // namespace linksim::http

@@ -1,6 +1,7 @@
 // Helpers shared by the identity provider's implementation files.
 #pragma once
 
+#include "linksim/common/text.hpp"
 #include "linksim/idp/service.hpp"
 
 #include <string>
@@ -13,9 +14,6 @@ namespace linksim::idp::detail {
 inline std::span<const std::uint8_t> hash_bytes(const digest& d) {
   return d;
 }
-
-std::vector<std::string> split_list(std::string_view s, std::string_view separators);
-std::string join(const std::vector<std::string>& v, std::string_view sep);
 
 // The scopes the provider knows: what each lets a client read.
 inline constexpr std::string_view scope_profile = "user_profile";

@@ -85,7 +85,7 @@ result<pending_authorization> service::begin_authorization(const authorize_reque
   if (req.code_challenge_method != "S256") return make_error_code(errc::pkce_method_unsupported);
   if (req.code_challenge.size() != 43 || !pkce_chars(req.code_challenge))
     return make_error_code(errc::bad_field);
-  auto scopes = detail::split_list(req.scope, " ,");
+  auto scopes = split_list(req.scope, " ,");
   if (scopes.empty()) scopes.emplace_back(detail::scope_profile);
   for (const auto& s : scopes)
     if (!detail::known_scope(s)) return make_error_code(errc::invalid_scope);
@@ -214,8 +214,7 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
   const std::string& state = r.request.state;
   store::transaction tx(db_);
   db_.cached("INSERT INTO grants (client_id, account_id, scope, created_at) VALUES (?, ?, ?, ?)")
-      .bind_all(r.request.client_id, account_id, detail::join(r.request.scopes, " "),
-                unix_millis(now))
+      .bind_all(r.request.client_id, account_id, join(r.request.scopes, " "), unix_millis(now))
       .run();
   const std::int64_t grant_id = db_.last_insert_rowid();
   const std::string code = random_.token(32);
@@ -274,7 +273,7 @@ result<token_response> service::issue_tokens(std::int64_t grant_id, bool with_re
   g.bind(1, grant_id);
   g.step();
   out.user_id = g.get_int(0);
-  out.scopes = detail::split_list(g.get_text(1), " ");
+  out.scopes = split_list(g.get_text(1), " ");
   return out;
 }
 
@@ -428,7 +427,7 @@ introspection service::introspect(const client& c, std::string_view token) {
   out.user_id = t->account_id;
   auto a = load_account(t->account_id);
   if (a) out.username = a->username;
-  out.scopes = detail::split_list(t->scope, " ");
+  out.scopes = split_list(t->scope, " ");
   out.token_type = t->kind == "refresh" ? "refresh_token" : "access_token";
   out.issued_at = t->issued_at / 1000;
   out.expires_at = t->expires_at / 1000;
@@ -458,7 +457,7 @@ result<token_grant> service::check_access_token(std::string_view token) {
   if (expires_at <= now) return make_error_code(errc::token_expired);
   token_grant g;
   g.client_id = q.get_text(4);
-  g.scopes = detail::split_list(q.get_text(5), " ");
+  g.scopes = split_list(q.get_text(5), " ");
   g.client_system = q.get_text(6);
   account& a = g.subject;
   a.id = g.user_id = q.get_int(7);

@@ -176,27 +176,7 @@ response consent_html(int status, std::string body, std::string_view redirect_ur
 
 using http::redirect;
 
-std::optional<std::int64_t> parse_id(std::string_view s) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size() || v <= 0) return std::nullopt;
-  return v;
-}
-
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const auto slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash);
-  }
-  return out;
-}
+using http::parse_id;
 
 bool is_form(const request& req) {
   return req.headers.get("Content-Type").starts_with("application/x-www-form-urlencoded");
@@ -258,7 +238,7 @@ bj::object delivery_json(const delivery& d) {
 }
 
 std::string token_scope(const token_response& t) {
-  return detail::join(t.scopes, " ");
+  return join(t.scopes, " ");
 }
 
 class router {
@@ -303,7 +283,7 @@ class router {
       return m == "GET" ? metadata() : not_allowed("GET");
     if (path == "/me") return m == "GET" ? me(req) : not_allowed("GET");
     if (path == "/healthz") return json::response(200, bj::object{{"status", "ok"}});
-    const auto seg = segments(path);
+    const auto seg = http::path_segments(path);
     if (seg.size() == 2 && seg[0] == "pictures")
       return m == "GET" ? picture(seg[1]) : not_allowed("GET");
     if (!seg.empty() && seg[0] == "admin") return admin(req, seg);
@@ -570,7 +550,7 @@ class router {
     // RFC 7662 §2.2: an inactive token says nothing more.
     if (!i.active) return no_store(json::response(200, bj::object{{"active", false}}));
     return no_store(json::response(200, bj::object{{"active", true},
-                                                   {"scope", detail::join(i.scopes, " ")},
+                                                   {"scope", join(i.scopes, " ")},
                                                    {"client_id", i.client_id},
                                                    {"username", i.username},
                                                    {"token_type", i.token_type},
@@ -616,7 +596,7 @@ class router {
     std::optional<account> a = g->subject;
     bool counts_read = false;
 
-    auto fields = detail::split_list(param(*q, "fields"), ",");
+    auto fields = split_list(param(*q, "fields"), ",");
     if (fields.empty()) fields = {"id", "username"};
     const bool may_followers =
         std::find(g->scopes.begin(), g->scopes.end(), detail::scope_followers) != g->scopes.end();
@@ -673,7 +653,7 @@ class router {
     }
     response r = json::response(200, body);
     s_.record_flow(g->client_system, a->id, categories, "essential.service", "graph.me", r.body,
-                   "fields=" + detail::join(fields, ","));
+                   "fields=" + join(fields, ","));
     return r;
   }
 

@@ -86,7 +86,7 @@ result<subscription> service::subscribe(std::string_view client_id, std::string 
          "VALUES (?, ?, ?, ?, 1) ON CONFLICT (client_id) DO UPDATE SET "
          "callback_url = excluded.callback_url, verify_token = excluded.verify_token, "
          "fields = excluded.fields, active = 1")
-      .bind_all(s.client_id, s.callback_url, s.verify_token, detail::join(s.fields, ","))
+      .bind_all(s.client_id, s.callback_url, s.verify_token, join(s.fields, ","))
       .run();
   return s;
 }
@@ -98,7 +98,7 @@ result<subscription> service::get_subscription(std::string_view client_id) {
   q.bind(1, client_id);
   if (!q.step()) return make_error_code(errc::not_found);
   return subscription{std::string(client_id), q.get_text(0), q.get_text(1),
-                      detail::split_list(q.get_text(2), ","), q.get_int(3) != 0};
+                      split_list(q.get_text(2), ","), q.get_int(3) != 0};
 }
 
 void service::enqueue_change(const account& a, std::string_view field, std::string value_json) {

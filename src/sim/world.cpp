@@ -171,14 +171,6 @@ struct world::browser {
 };
 
 namespace {
-std::string query_value(std::string_view url, std::string_view key) {
-  const auto q = url.find('?');
-  if (q == std::string_view::npos) return {};
-  auto end = url.find('#');
-  auto p = http::parse_form(url.substr(q + 1, end == std::string_view::npos ? end : end - q - 1));
-  const auto* v = p ? http::find_param(*p, key) : nullptr;
-  return v ? *v : std::string();
-}
 std::string absolute(const std::string& origin, std::string_view location) {
   return location.starts_with("http") ? std::string(location) : origin + std::string(location);
 }
@@ -198,7 +190,7 @@ world::sign_up_result world::sign_up(const std::string& username, const std::str
   r = b.send("GET", std::string(r.headers.get("Location")));
   if (r.status != 302) return fail(r);
   std::string next = absolute(idp_origin, r.headers.get("Location"));
-  const std::string request = query_value(next, "request");
+  const std::string request = http::query_param(next, "request");
   if (next.find("/oauth/login") != std::string::npos) {
     r = b.send("GET", next);  // the login page sets the CSRF cookie
     if (r.status != 200) return fail(r);
@@ -216,7 +208,7 @@ world::sign_up_result world::sign_up(const std::string& username, const std::str
   r = b.send("POST", std::string(idp_origin) + "/oauth/consent",
              {{"request", request},
               {"csrf", b.cookies["idp_csrf"]},
-              {"account_id", query_value(next, "account")},
+              {"account_id", http::query_param(next, "account")},
               {"decision", "allow"}});
   if (r.status != 302) return fail(r);
   r = b.send("GET", std::string(r.headers.get("Location")));

@@ -1,6 +1,7 @@
 // Helpers shared by the dependent service's implementation files.
 #pragma once
 
+#include "linksim/common/text.hpp"
 #include "linksim/threads_sim/service.hpp"
 
 #include <string>
@@ -14,8 +15,6 @@ namespace linksim::threads_sim::detail {
 inline bool hidden_status(std::string_view status) {
   return status == "suspended" || status == "banned";
 }
-
-std::string join(const std::vector<std::string>& v, std::string_view sep = ",");
 
 // A provider profile as stored with a link request, and back.
 std::string to_json(const idp_profile& p);

@@ -135,13 +135,6 @@ std::string param(const http::params& p, std::string_view name) {
   return v ? *v : std::string();
 }
 
-std::optional<std::int64_t> to_int(std::string_view s) {
-  std::int64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
 bj::object public_json(const profile& p) {
   return {{"id", p.id},
           {"ig_user_id", std::to_string(p.ig_user_id)},
@@ -174,17 +167,6 @@ bj::object post_json(const post& p) {
           {"likes", p.likes},   {"created_at", unix_millis(p.created_at)}};
 }
 
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') path.remove_prefix(1);
-    const auto slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
-  }
-  return out;
-}
-
 class router {
  public:
   router(service& s, route_options o) : s_(s), o_(std::move(o)) {}
@@ -205,7 +187,7 @@ class router {
   response route(const request& req) {
     const auto path = req.path();
     const auto& m = req.method;
-    const auto seg = segments(path);
+    const auto seg = http::path_segments(path);
     if (path == "/") return m == "GET" ? home(req) : not_allowed("GET");
     if (path == "/healthz") return json::response(200, bj::object{{"status", "ok"}});
     if (path == "/login" || path == "/signup")
@@ -419,7 +401,7 @@ class router {
     if (!me) return error_page(me.error());
     auto f = form_of(req);
     if (!f) return error_page(f.error());
-    const auto id = to_int(id_text);
+    const auto id = http::parse_id(id_text);
     if (!id) return error_page(make_error_code(errc::not_found));
     auto p = s_.like(me->id, *id);
     if (!p && !is(p.error(), errc::already_liked)) return error_page(p.error());
@@ -526,7 +508,7 @@ class router {
       }
     }
     if (seg.size() == 3 && seg[1] == "posts" && m == "GET") {
-      const auto id = to_int(seg[2]);
+      const auto id = http::parse_id(seg[2]);
       auto p = id ? s_.get_post(*id) : result<post>(make_error_code(errc::not_found));
       if (!p) return json_error(p.error());
       return json::response(200, post_json(*p));
@@ -570,7 +552,7 @@ class router {
     }
     if (seg.size() == 4 && seg[1] == "posts" && seg[3] == "like") {
       if (m != "POST") return not_allowed("POST");
-      const auto id = to_int(seg[2]);
+      const auto id = http::parse_id(seg[2]);
       auto p = id ? s_.like(me->id, *id) : result<post>(make_error_code(errc::not_found));
       if (!p) return json_error(p.error());
       return json::response(200, post_json(*p));
@@ -606,14 +588,14 @@ class router {
       if (m != "GET") return not_allowed("GET");
       auto q = http::parse_form(req.query());
       if (!q) return json_error(q.error());
-      const auto ig = to_int(param(*q, "ig_user_id"));
+      const auto ig = http::parse_id(param(*q, "ig_user_id"));
       if (!ig) return json_error(make_error_code(errc::missing_field));
       bj::array a;
       for (const auto& p : s_.profiles_of_account(*ig)) a.push_back(admin_json(p));
       return json::response(200, bj::object{{"data", std::move(a)}});
     }
     if (seg.size() >= 3 && seg[1] == "profiles") {
-      const auto id = to_int(seg[2]);
+      const auto id = http::parse_id(seg[2]);
       if (!id) return json_error(make_error_code(errc::profile_not_found));
       if (seg.size() == 3) {
         if (m != "GET") return not_allowed("GET");

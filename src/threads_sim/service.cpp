@@ -240,7 +240,7 @@ result<callback_result> service::complete_login(std::string_view browser_key,
     store_tokens(p.id, *t);
     db_.cached("UPDATE profiles SET needs_login = 0 WHERE id = ?").bind(1, p.id).run();
     record(cfg_.idp_system, cfg_.system_name, ig->id, detail::snapshot_categories(), "login.sync",
-           raw, "profile " + std::to_string(p.id) + "; applied: " + detail::join(applied));
+           raw, "profile " + std::to_string(p.id) + "; applied: " + join(applied, ","));
     out.session = open_session(p.id);
     tx.commit();
     out.signed_in = load_profile(p.id).value();
@@ -518,7 +518,7 @@ result<profile> service::edit_profile(std::int64_t profile_id, const profile_edi
   if (!categories.empty()) {
     // The edit stays on the service: recorded as the user's own input, never sent anywhere.
     record("user", cfg_.system_name, p->ig_user_id, categories, "threads.settings",
-           detail::join(categories), "profile " + std::to_string(profile_id));
+           join(categories, ","), "profile " + std::to_string(profile_id));
   }
   tx.commit();
   return load_profile(profile_id);

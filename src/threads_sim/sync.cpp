@@ -18,15 +18,6 @@ namespace bj = boost::json;
 
 namespace detail {
 
-std::string join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
-
 namespace {
 std::optional<std::int64_t> to_id(const bj::value* v) {
   if (!v) return std::nullopt;
@@ -539,7 +530,7 @@ result<profile> service::reconcile(std::int64_t profile_id) {
   record(cfg_.idp_system, cfg_.system_name, subject, detail::snapshot_categories(),
          "reconcile.poll", raw,
          "profile " + std::to_string(profile_id) + " v" + std::to_string(ig->version) +
-             "; applied: " + (applied.empty() ? "nothing" : detail::join(applied)) +
+             "; applied: " + (applied.empty() ? "nothing" : join(applied, ",")) +
              (refreshed ? "; token refreshed" : ""));
   tx.commit();
   return load_profile(profile_id);

@@ -26,13 +26,7 @@ inline std::string challenge_for(const std::string& verifier) {
 
 // Query parameter `key` of an absolute URL (up to any fragment).
 inline std::string query_value(std::string_view url, std::string_view key) {
-  const auto q = url.find('?');
-  if (q == std::string_view::npos) return {};
-  const auto hash = url.find('#');
-  auto p =
-      http::parse_form(url.substr(q + 1, hash == std::string_view::npos ? hash : hash - q - 1));
-  const auto* v = p ? http::find_param(*p, key) : nullptr;
-  return v ? *v : std::string();
+  return http::query_param(url, key);
 }
 
 inline boost::json::object json_of(const http::response& r) {

@@ -5,8 +5,10 @@
 
 #include "linksim/common/error.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -77,6 +79,12 @@ result<params> parse_form(std::string_view text);
 // reported through `repeated`.
 const std::string* find_param(const params& p, std::string_view name, bool* repeated = nullptr);
 std::string form_encode(const params& p);
+// Query parameter `key` of a URL (up to any fragment); empty when absent or unreadable.
+std::string query_param(std::string_view url, std::string_view key);
+// The non-empty segments of a path: "/admin/accounts/7" → {"admin", "accounts", "7"}.
+std::vector<std::string_view> path_segments(std::string_view path);
+// A positive decimal id (a path segment, a form field); nullopt for anything else.
+std::optional<std::int64_t> parse_id(std::string_view s);
 std::string percent_encode(std::string_view s);
 
 const char* reason_phrase(int status);
