@@ -84,6 +84,7 @@ void log::flush() const {
     if (pending_.empty()) return;
     first = leaves_.size();
     batch.swap(pending_);
+    writing_ = batch.size();  // still counted by size() and append() while off the lock
   }
   std::vector<digest> hashes;
   hashes.reserve(batch.size());
@@ -102,6 +103,7 @@ void log::flush() const {
   } catch (...) {
     // Put the batch back in front of what arrived meanwhile, to be tried again.
     std::lock_guard lock(mutex_);
+    writing_ = 0;
     batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),
                  std::make_move_iterator(pending_.end()));
     pending_.swap(batch);
@@ -109,6 +111,7 @@ void log::flush() const {
   }
   std::lock_guard lock(mutex_);
   leaves_.insert(leaves_.end(), hashes.begin(), hashes.end());
+  writing_ = 0;
 }
 
 void log::flush_loop() {
@@ -137,7 +140,7 @@ std::uint64_t log::append(const flow& f) {
   std::uint64_t index = 0;
   {
     std::lock_guard lock(mutex_);
-    index = leaves_.size() + pending_.size();
+    index = leaves_.size() + writing_ + pending_.size();
     pending_.push_back(f);
     // The caller never waits for the disk in batched mode: a full batch only wakes the flusher.
     if (!durability_.every_append &&
@@ -151,7 +154,7 @@ std::uint64_t log::append(const flow& f) {
 
 std::uint64_t log::size() const {
   std::lock_guard lock(mutex_);
-  return leaves_.size() + pending_.size();
+  return leaves_.size() + writing_ + pending_.size();
 }
 
 digest log::root() const {

@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 namespace linksim::evidence {
 namespace {
 
@@ -57,6 +60,34 @@ TEST(EvidenceLog, AppendsProvesAndReopens) {
   again.append(sample_flow(5));
   const auto proof = again.consistency_proof(5, 6);
   EXPECT_TRUE(verify_consistency(5, 6, root_before, again.root(), proof));
+}
+
+// While the flusher writes a batch off the lock, the entries it took still count: an append
+// made meanwhile gets the next index, and size() never goes back.
+TEST(EvidenceLog, CountsEntriesBeingWrittenWhileOthersAppend) {
+  testing::temp_dir dir;
+  log l(dir / "e.db", "linksim.test/log", std::nullopt, {.window = milliseconds{0}, .batch = 1});
+  constexpr int n = 3000;
+  std::atomic<bool> done = false;
+  std::thread reader([&] {
+    std::uint64_t last = 0;
+    while (!done) {
+      const auto s = l.size();
+      EXPECT_GE(s, last);
+      last = s;
+      l.flush();
+    }
+  });
+  std::size_t wrong = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto index = l.append(sample_flow(i));
+    if (index != static_cast<std::uint64_t>(i) || l.size() != index + 1) ++wrong;
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(l.size(), static_cast<std::uint64_t>(n));
+  EXPECT_EQ(parse_entry(l.entry(n - 1)).value(), sample_flow(n - 1));
 }
 
 TEST(EvidenceLog, RefusesUpdatesAndDeletes) {

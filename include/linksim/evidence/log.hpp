@@ -78,6 +78,7 @@ class log final : public recorder {
   // Writing waiting entries does not change what the log holds, so const functions may do it.
   mutable std::vector<digest> leaves_;
   mutable std::vector<flow> pending_;  // appended, not yet written; they follow leaves_
+  mutable std::size_t writing_ = 0;    // taken from pending_ by a flush still writing them
   mutable std::condition_variable wake_;
   bool stopping_ = false;
   std::thread flusher_;
