@@ -1,5 +1,6 @@
 // The `linksim` command: parses arguments and calls the subcommands in linksim_app.
 #include "linksim/app/commands.hpp"
+#include "linksim/app/run.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
 
 #include <CLI/CLI.hpp>
@@ -58,6 +59,17 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--key", verify.key,
                          "Verifier key name+hash+base64 (default: evidence.pub beside the log)");
 
+  auto* run_cmd =
+      app.add_subcommand("run", "Run scenario files or folders in the deterministic simulation");
+  std::vector<std::string> run_paths;
+  run_cmd->add_option("paths", run_paths, "Scenario files (*.yaml) or folders of them")->required();
+  std::uint64_t run_seed = 0;
+  auto* run_seed_opt =
+      run_cmd->add_option("--seed", run_seed, "Seed for every scenario (overrides theirs)");
+  bool real_http = false;
+  run_cmd->add_flag("--real-http", real_http,
+                    "Carry every message over loopback HTTP sockets (the clock stays virtual)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -79,6 +91,13 @@ int main(int argc, char** argv) {
           std::chrono::milliseconds(static_cast<std::int64_t>(reconcile_seconds * 1000));
       if (*seed_opt) serve.seed = seed;
       return linksim::app::serve(serve, std::cout);
+    }
+    if (*run_cmd) {
+      linksim::app::run_options ro;
+      for (const auto& p : run_paths) ro.paths.emplace_back(p);
+      if (*run_seed_opt) ro.seed = run_seed;
+      ro.real_http = real_http;
+      return linksim::app::run(ro, std::cout, std::cerr);
     }
     if (*verify_cmd) {
       verify.log = verify_log.empty() ? linksim::app::evidence_db(verify_dir)

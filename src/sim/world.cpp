@@ -4,6 +4,7 @@
 #include "linksim/evidence/merkle.hpp"
 #include "linksim/idp/routes.hpp"
 #include "linksim/idp/service.hpp"
+#include "linksim/sim/browser.hpp"
 #include "linksim/store/sqlite.hpp"
 #include "linksim/threads_sim/routes.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -12,8 +13,6 @@
 
 namespace linksim::sim {
 namespace {
-constexpr const char* idp_origin = "http://idp.sim";
-constexpr const char* threads_origin = "http://threads.sim";
 constexpr const char* admin_token = "sim-admin";
 constexpr const char* verify_token = "sim-verify";
 }  // namespace
@@ -36,14 +35,15 @@ world::world(world_options o)
       net_(sched_, fault_random_) {
   if (!threads_sim::find_behaviour(opts_.profile))
     throw std::invalid_argument("unknown behaviour profile: " + opts_.profile);
-  idp_db_ =
-      std::make_unique<store::database>(opts_.dir / "idp.db", store::options{.exclusive = true});
+  idp_db_ = std::make_unique<store::database>(
+      opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "idp.db",
+      store::options{.exclusive = true});
   idp::config cfg;
   cfg.issuer = idp_origin;
   cfg.password = {1u << 4, 1, 1};  // the simulation's passwords protect nothing
   idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
                                         net_.endpoint("idp"), cfg);
-  net_.attach("idp", idp_origin, idp::make_handler(*idp_, {admin_token}));
+  attach("idp", idp_origin, idp::make_handler(*idp_, {admin_token}));
   auto c = idp_->register_client(
                    {.name = "Threads-style service",
                     .system = "threads",
@@ -64,9 +64,12 @@ world::~world() = default;
 
 void world::open_threads() {
   threads_.reset();
-  threads_db_.reset();
-  threads_db_ = std::make_unique<store::database>(opts_.dir / "threads.db",
-                                                  store::options{.exclusive = true});
+  if (!opts_.in_memory || !threads_db_) {
+    threads_db_.reset();
+    threads_db_ = std::make_unique<store::database>(
+        opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "threads.db",
+        store::options{.exclusive = true});
+  }
   threads_sim::config cfg;
   cfg.base_url = threads_origin;
   cfg.idp_url = idp_origin;
@@ -77,9 +80,13 @@ void world::open_threads() {
   cfg.rules = *threads_sim::find_behaviour(opts_.profile);
   threads_ = std::make_unique<threads_sim::service>(*threads_db_, sched_.time(), random_, log_,
                                                     net_.endpoint("threads"), cfg);
-  net_.attach("threads", threads_origin, threads_sim::make_handler(*threads_, {admin_token}));
+  attach("threads", threads_origin, threads_sim::make_handler(*threads_, {admin_token}));
   reconciler_wake_.reset();
   pump();
+}
+
+void world::attach(const std::string& system, const char* origin, http::handler h) {
+  net_.attach(system, origin, opts_.expose ? opts_.expose(system, std::move(h)) : std::move(h));
 }
 
 void world::restart_threads() {
@@ -135,96 +142,11 @@ void world::run_for(milliseconds d) {
   sched_.run_until(until);
 }
 
-// --- A browser on the simulated network ---
-
-struct world::browser {
-  network& net;
-  std::map<std::string, std::string> cookies;
-
-  http::response send(const std::string& method, const std::string& url,
-                      const http::params& form = {}) {
-    http::request r;
-    r.method = method;
-    r.target = url;
-    if (method == "POST") {
-      r.headers.set("Content-Type", "application/x-www-form-urlencoded");
-      r.body = http::form_encode(form);
-    }
-    std::string c;
-    for (const auto& [k, v] : cookies) c += (c.empty() ? "" : "; ") + k + "=" + v;
-    if (!c.empty()) r.headers.set("Cookie", c);
-    auto res = net.endpoint("browser").send(std::move(r));
-    if (!res) {
-      http::response failed;
-      failed.status = 0;
-      failed.body = res.error().message();
-      return failed;
-    }
-    for (const auto& f : res->headers.fields) {
-      if (f.name != "Set-Cookie") continue;
-      const auto eq = f.value.find('=');
-      const auto semi = f.value.find(';');
-      cookies[f.value.substr(0, eq)] = f.value.substr(eq + 1, semi - eq - 1);
-    }
-    return *res;
-  }
-};
-
-namespace {
-std::string absolute(const std::string& origin, std::string_view location) {
-  return location.starts_with("http") ? std::string(location) : origin + std::string(location);
-}
-}  // namespace
-
 world::sign_up_result world::sign_up(const std::string& username, const std::string& created_as) {
-  browser b{net_, {}};
-  sign_up_result out;
-  auto fail = [&](const http::response& r) {
-    out.status = r.status;
-    out.error = r.body;
-    pump();
-    return out;
-  };
-  auto r = b.send("GET", std::string(threads_origin) + "/signup");
-  if (r.status != 302) return fail(r);
-  r = b.send("GET", std::string(r.headers.get("Location")));
-  if (r.status != 302) return fail(r);
-  std::string next = absolute(idp_origin, r.headers.get("Location"));
-  const std::string request = http::query_param(next, "request");
-  if (next.find("/oauth/login") != std::string::npos) {
-    r = b.send("GET", next);  // the login page sets the CSRF cookie
-    if (r.status != 200) return fail(r);
-    const std::string password = "pw-" + (created_as.empty() ? username : created_as);
-    r = b.send("POST", std::string(idp_origin) + "/oauth/login",
-               {{"request", request},
-                {"csrf", b.cookies["idp_csrf"]},
-                {"username", username},
-                {"password", password}});
-    if (r.status != 303) return fail(r);
-    next = absolute(idp_origin, r.headers.get("Location"));
-  }
-  r = b.send("GET", next);  // the consent page sets the CSRF cookie
-  if (r.status != 200) return fail(r);
-  r = b.send("POST", std::string(idp_origin) + "/oauth/consent",
-             {{"request", request},
-              {"csrf", b.cookies["idp_csrf"]},
-              {"account_id", http::query_param(next, "account")},
-              {"decision", "allow"}});
-  if (r.status != 302) return fail(r);
-  r = b.send("GET", std::string(r.headers.get("Location")));
-  if (r.status != 200) return fail(r);
-  const std::string marker = "name=\"request\" value=\"";
-  const auto at = r.body.find(marker);
-  if (at == std::string::npos) return fail(r);
-  const auto from = at + marker.size();
-  const std::string link = r.body.substr(from, r.body.find('"', from) - from);
-  r = b.send("POST", std::string(threads_origin) + "/link",
-             {{"csrf", b.cookies["threads_csrf"]}, {"request", link}});
-  out.status = r.status;
-  if (r.status != 303) out.error = r.body;
-  out.session = b.cookies["threads_session"];
+  browser b(net_.endpoint("browser"), idp_origin, threads_origin);
+  const auto r = b.sign_up(username, "pw-" + (created_as.empty() ? username : created_as), 0);
   pump();
-  return out;
+  return {r.status, r.session, r.error};
 }
 
 }  // namespace linksim::sim

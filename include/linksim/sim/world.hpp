@@ -11,6 +11,7 @@
 #include "linksim/sim/scheduler.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,6 +48,13 @@ struct world_options {
   std::string profile = "documented";
   milliseconds reconcile_interval = std::chrono::minutes(5);
   std::filesystem::path dir;  // where idp.db and threads.db live (must exist)
+  // Databases in memory instead (`dir` unused): faster for large populations. A restart of the
+  // dependent service then keeps its connection, which holds everything committed.
+  bool in_memory = false;
+  // How the services are reached. Unset: in process. Set, each service's handler is passed to
+  // it and what it returns is attached to the network instead: `linksim run --real-http` serves
+  // the handler on a loopback socket and returns a handler that forwards to that socket.
+  std::function<http::handler(const std::string& system, http::handler)> expose;
 };
 
 class world {
@@ -61,6 +69,14 @@ class world {
   idp::service& idp() { return *idp_; }
   threads_sim::service& threads() { return *threads_; }
   const world_options& options() const { return opts_; }
+  // The services' origins on the network (names, not sockets: see world_options::expose).
+  static constexpr const char* idp_origin = "http://idp.sim";
+  static constexpr const char* threads_origin = "http://threads.sim";
+  // The transport browsers use.
+  http::transport& browser_transport() { return net_.endpoint("browser"); }
+  // Looks again at what fell due after work done from outside the scheduler (an admin action
+  // on a service): wakes the dispatcher and the reconciler when they have work.
+  void pump();
 
   // A provider account whose password is "pw-<username>". Throws on a refused username.
   std::int64_t create_account(const std::string& username);
@@ -83,9 +99,8 @@ class world {
   void restart_threads();
 
  private:
-  struct browser;
   void open_threads();
-  void pump();
+  void attach(const std::string& system, const char* origin, http::handler h);
   void wake_dispatcher(time_point when);
   void wake_reconciler(time_point when);
 

@@ -1,0 +1,45 @@
+// `linksim run`: scenario files or folders, in simulation or over loopback sockets.
+#pragma once
+
+#include "linksim/common/http.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace linksim::app {
+
+struct run_options {
+  std::vector<std::filesystem::path> paths;  // files, or folders searched for *.yaml
+  std::optional<std::uint64_t> seed;         // overrides each scenario's
+  bool real_http = false;
+};
+
+// Parses every scenario first (any error: printed with file and line, nothing runs, 2), then
+// runs each and prints one line per scenario with its evidence root; 0 only if all pass.
+int run(const run_options& o, std::ostream& out, std::ostream& err);
+
+// The scenario files under `paths`, sorted; folders are searched recursively for *.yaml and
+// *.yml (claims.yaml, the claims catalogue, is not a scenario). Throws std::runtime_error for a
+// path that does not exist.
+std::vector<std::filesystem::path> scenario_files(const std::vector<std::filesystem::path>& paths);
+
+// Serves each simulated service's handler on a loopback socket (port 0) and returns a handler
+// that forwards to it through a real HTTP client: the `expose` hook of a simulated world.
+class loopback_exposure {
+ public:
+  loopback_exposure();
+  ~loopback_exposure();
+  http::handler expose(const std::string& system, http::handler h);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace linksim::app

@@ -1,0 +1,143 @@
+// Scenarios: linkage stories as YAML files (docs/scenarios.md). Parsing checks the whole file
+// before anything runs: every key, value, duration and account name, with the file, line and
+// column of the first problem.
+#pragma once
+
+#include "linksim/common/clock.hpp"
+#include "linksim/sim/network.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace linksim::harness {
+
+struct location {
+  std::string file;
+  int line = 0;  // 1-based
+  int column = 0;
+  std::string str() const;  // "file:line:column"
+};
+
+class scenario_error : public std::runtime_error {
+ public:
+  scenario_error(location where, const std::string& problem)
+      : std::runtime_error(where.str() + ": " + problem), where_(std::move(where)) {}
+  const location& where() const { return where_; }
+
+ private:
+  location where_;
+};
+
+enum class action {
+  // On the identity provider (through its admin API)
+  create,
+  rename,
+  set_name,
+  set_bio,
+  set_picture,
+  set_status,  // suspend, restrict, ban, reinstate
+  delete_account,
+  follow,
+  unfollow,
+  // On the dependent service, as its user (pages, or the JSON API with the user's session)
+  sign_up,  // also signs in an existing profile
+  edit,
+  post,
+  like,
+  follow_on_threads,
+  unfollow_on_threads,
+  delete_profile,
+  request,  // any HTTP request to either service
+  // On the world
+  advance,
+  restart,
+  outage,
+  fault,
+  expect,
+};
+std::string_view to_string(action a);
+
+// What an action's HTTP answer must be. For the provider's admin actions and the JSON API,
+// `error` is the JSON error code; `step` is the page where a sign-up stopped.
+struct expect_http {
+  std::optional<int> status;
+  std::optional<std::string> error;
+  std::optional<std::string> step;
+  std::optional<std::string> contains;
+};
+
+// The dependent service's state for one provider account.
+struct expect_profile {
+  location where;
+  std::string account;
+  std::optional<int> profiles;  // how many profiles the account has
+  std::optional<std::string> username;
+  std::optional<std::string> name;
+  std::optional<std::string> bio;
+  std::optional<bool> mirrors;       // username and picture equal the provider's now
+  std::optional<bool> closed;        // the provider account is gone and the profile with it
+  std::optional<int> public_status;  // GET /api/profiles/<username given here or mirrored>
+  std::optional<int> posts;
+  std::optional<int> followers;
+};
+
+// The provider's state of one account.
+struct expect_account {
+  location where;
+  std::string account;
+  std::optional<std::string> username;
+  std::optional<std::string> name;
+  std::optional<std::string> bio;
+  std::optional<std::string> status;
+};
+
+// Recorded flows matching every given field; categories match by prefix (a subtree).
+struct expect_flows {
+  location where;
+  std::string channel, from, to, account, category, purpose, note;
+  std::optional<int> count, min, max;
+};
+
+struct fault_spec {
+  location where;
+  sim::fault_rule rule;
+  std::string account;  // the rule's subject, resolved when the account exists
+};
+
+struct step {
+  location where;
+  action kind = action::expect;
+  std::map<std::string, std::string> args;
+  milliseconds duration{0};  // advance, outage
+  std::optional<fault_spec> fault;
+  expect_http http;
+  std::vector<expect_profile> profiles;
+  std::vector<expect_account> accounts;
+  std::vector<expect_flows> flows;
+};
+
+struct scenario {
+  std::string file;
+  std::string name;
+  std::string description;
+  std::string profile = "documented";
+  std::uint64_t seed = 1;
+  milliseconds reconcile_interval = std::chrono::minutes(5);
+  std::vector<fault_spec> faults;
+  std::vector<step> steps;
+};
+
+// Throws scenario_error for anything wrong, or when the file cannot be read.
+scenario load_scenario(const std::filesystem::path& file);
+scenario parse_scenario(const std::string& text, const std::string& file_name);
+
+// "250ms", "30s", "5m", "2h", "1d"; nullopt otherwise.
+std::optional<milliseconds> parse_duration(std::string_view s);
+std::string format_duration(milliseconds d);
+
+}  // namespace linksim::harness

@@ -1,0 +1,566 @@
+// Reading scenario files with yaml-cpp; every node's mark gives the line of a problem.
+#include "linksim/harness/scenario.hpp"
+
+#include "linksim/threads_sim/behaviour.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace linksim::harness {
+
+std::string location::str() const {
+  if (line == 0) return file;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+std::string_view to_string(action a) {
+  switch (a) {
+    case action::create:
+      return "create";
+    case action::rename:
+      return "rename";
+    case action::set_name:
+      return "set_name";
+    case action::set_bio:
+      return "set_bio";
+    case action::set_picture:
+      return "set_picture";
+    case action::set_status:
+      return "set_status";
+    case action::delete_account:
+      return "delete_account";
+    case action::follow:
+      return "follow";
+    case action::unfollow:
+      return "unfollow";
+    case action::sign_up:
+      return "sign_up";
+    case action::edit:
+      return "edit";
+    case action::post:
+      return "post";
+    case action::like:
+      return "like";
+    case action::follow_on_threads:
+      return "follow_on_threads";
+    case action::unfollow_on_threads:
+      return "unfollow_on_threads";
+    case action::delete_profile:
+      return "delete_profile";
+    case action::request:
+      return "request";
+    case action::advance:
+      return "advance";
+    case action::restart:
+      return "restart";
+    case action::outage:
+      return "outage";
+    case action::fault:
+      return "fault";
+    case action::expect:
+      return "expect";
+  }
+  return "?";
+}
+
+std::optional<milliseconds> parse_duration(std::string_view s) {
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end == s.data() || n < 0) return std::nullopt;
+  const std::string_view unit(end, static_cast<std::size_t>(s.data() + s.size() - end));
+  using namespace std::chrono;
+  if (unit == "ms") return milliseconds{n};
+  if (unit == "s") return duration_cast<milliseconds>(seconds{n});
+  if (unit == "m") return duration_cast<milliseconds>(minutes{n});
+  if (unit == "h") return duration_cast<milliseconds>(hours{n});
+  if (unit == "d") return duration_cast<milliseconds>(hours{24 * n});
+  return std::nullopt;
+}
+
+std::string format_duration(milliseconds d) {
+  const auto ms = d.count();
+  if (ms % 86'400'000 == 0 && ms != 0) return std::to_string(ms / 86'400'000) + "d";
+  if (ms % 3'600'000 == 0 && ms != 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0 && ms != 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+namespace {
+
+// What each action key accepts. `short_arg` names the argument a scalar value fills
+// ("rename: {account: a, to: b}" has none; "suspend: alice" fills `account`).
+struct action_spec {
+  std::string_view key;
+  action kind;
+  std::string_view short_arg;
+  std::vector<std::string_view> required;
+  std::vector<std::string_view> optional;
+  std::string_view status;  // for suspend and friends: the status they set
+};
+
+const std::vector<action_spec>& action_specs() {
+  static const std::vector<action_spec> specs{
+      {"create", action::create, "username", {"username"}, {"name", "bio", "type"}, {}},
+      {"rename", action::rename, {}, {"account", "to"}, {}, {}},
+      {"set_name", action::set_name, {}, {"account", "name"}, {}, {}},
+      {"set_bio", action::set_bio, {}, {"account", "bio"}, {}, {}},
+      {"set_picture", action::set_picture, {}, {"account", "content"}, {"content_type"}, {}},
+      {"suspend", action::set_status, "account", {"account"}, {}, "suspended"},
+      {"restrict", action::set_status, "account", {"account"}, {}, "restricted"},
+      {"ban", action::set_status, "account", {"account"}, {}, "banned"},
+      {"reinstate", action::set_status, "account", {"account"}, {}, "active"},
+      {"delete_account", action::delete_account, "account", {"account"}, {}, {}},
+      {"follow", action::follow, {}, {"account", "target"}, {}, {}},
+      {"unfollow", action::unfollow, {}, {"account", "target"}, {}, {}},
+      {"sign_up", action::sign_up, "account", {"account"}, {"browser"}, {}},
+      {"log_in", action::sign_up, "account", {"account"}, {"browser"}, {}},
+      {"edit", action::edit, {}, {"account"}, {"username", "name", "bio", "picture"}, {}},
+      {"post", action::post, {}, {"account", "text"}, {"label"}, {}},
+      {"like", action::like, {}, {"account", "post"}, {}, {}},
+      {"follow_on_threads", action::follow_on_threads, {}, {"account", "target"}, {}, {}},
+      {"unfollow_on_threads", action::unfollow_on_threads, {}, {"account", "target"}, {}, {}},
+      {"delete_profile", action::delete_profile, "account", {"account"}, {}, {}},
+      {"request", action::request, {}, {"system", "path"}, {"method", "as", "body"}, {}},
+      {"advance", action::advance, "by", {"by"}, {}, {}},
+      {"restart", action::restart, "system", {"system"}, {}, {}},
+      {"outage", action::outage, {}, {"system", "for"}, {}, {}},
+  };
+  return specs;
+}
+
+class parser {
+ public:
+  explicit parser(std::string file) : file_(std::move(file)) {}
+
+  scenario parse(const std::string& text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      throw scenario_error({file_, e.mark.line + 1, e.mark.column + 1}, e.msg);
+    }
+    if (!root.IsMap()) fail(root, "a scenario is a mapping with name, steps and more");
+    scenario s;
+    s.file = file_;
+    check_keys(root,
+               {"name", "description", "profile", "seed", "reconcile_interval", "faults", "steps"});
+    s.name = required_scalar(root, "name");
+    if (s.name.empty()) fail(root["name"], "name is empty");
+    if (auto d = root["description"]) s.description = scalar(d);
+    if (auto p = root["profile"]) {
+      s.profile = scalar(p);
+      if (!threads_sim::find_behaviour(s.profile))
+        fail(p, "unknown behaviour profile '" + s.profile + "'");
+    }
+    if (auto n = root["seed"]) s.seed = unsigned_int(n);
+    if (auto r = root["reconcile_interval"]) {
+      s.reconcile_interval = duration(r);
+      if (s.reconcile_interval.count() == 0) fail(r, "reconcile_interval must be positive");
+    }
+    if (auto f = root["faults"]) {
+      if (!f.IsSequence()) fail(f, "faults is a list");
+      for (const auto& item : f) faults_.push_back(fault(item));
+    }
+    const auto steps = root["steps"];
+    if (!steps) fail(root, "missing key 'steps'");
+    if (!steps.IsSequence() || steps.size() == 0) fail(steps, "steps is a non-empty list");
+    for (const auto& st : steps) parse_step(st, s.steps);
+    // Faults that name an account must name one the steps create.
+    for (const auto& f : faults_)
+      if (!f.account.empty() && !created_.contains(f.account))
+        throw scenario_error(f.where,
+                             "fault names account '" + f.account + "', which no step creates");
+    s.faults = std::move(faults_);
+    return s;
+  }
+
+ private:
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& problem) const {
+    throw scenario_error(where(n), problem);
+  }
+  location where(const YAML::Node& n) const {
+    const auto m = n.Mark();
+    return {file_, m.line + 1, m.column + 1};
+  }
+
+  void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> known) const {
+    for (const auto& kv : map) {
+      const std::string k = kv.first.Scalar();
+      bool ok = false;
+      for (auto x : known) ok = ok || x == k;
+      if (!ok) {
+        std::string list;
+        for (auto x : known) list += (list.empty() ? "" : ", ") + std::string(x);
+        fail(kv.first, "unknown key '" + k + "' (known: " + list + ")");
+      }
+    }
+  }
+
+  // A scalar with ${var} replaced from the for_each row being expanded.
+  std::string scalar(const YAML::Node& n) const {
+    if (!n.IsScalar()) fail(n, "expected a single value here");
+    const std::string& raw = n.Scalar();
+    std::string out;
+    for (std::size_t i = 0; i < raw.size();) {
+      if (raw.compare(i, 2, "${") == 0) {
+        const auto close = raw.find('}', i);
+        if (close == std::string::npos) fail(n, "unclosed ${ in '" + raw + "'");
+        const std::string var = raw.substr(i + 2, close - i - 2);
+        const auto it = vars_.find(var);
+        if (it == vars_.end()) fail(n, "'${" + var + "}' is not a column of an enclosing for_each");
+        out += it->second;
+        i = close + 1;
+      } else {
+        out += raw[i++];
+      }
+    }
+    return out;
+  }
+  std::string required_scalar(const YAML::Node& map, const char* key) const {
+    const auto n = map[key];
+    if (!n) fail(map, std::string("missing key '") + key + "'");
+    return scalar(n);
+  }
+  std::int64_t integer(const YAML::Node& n, std::int64_t lo, std::int64_t hi) const {
+    const std::string s = scalar(n);
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi)
+      fail(n, "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                  ", got '" + s + "'");
+    return v;
+  }
+  std::uint64_t unsigned_int(const YAML::Node& n) const {
+    const std::string s = scalar(n);
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || s.empty())
+      fail(n, "expected a non-negative whole number, got '" + s + "'");
+    return v;
+  }
+  bool boolean(const YAML::Node& n) const {
+    const std::string s = scalar(n);
+    if (s == "true" || s == "yes") return true;
+    if (s == "false" || s == "no") return false;
+    fail(n, "expected true or false, got '" + s + "'");
+  }
+  milliseconds duration(const YAML::Node& n) const {
+    const std::string s = scalar(n);
+    auto d = parse_duration(s);
+    if (!d) fail(n, "expected a duration such as 250ms, 30s, 5m, 2h or 1d, got '" + s + "'");
+    return *d;
+  }
+  double probability(const YAML::Node& n) const {
+    const std::string s = scalar(n);
+    try {
+      std::size_t used = 0;
+      const double p = std::stod(s, &used);
+      if (used == s.size() && p >= 0 && p <= 1) return p;
+    } catch (const std::exception&) {
+    }
+    fail(n, "expected a probability from 0 to 1, got '" + s + "'");
+  }
+  std::string account_ref(const YAML::Node& n) const {
+    const std::string a = scalar(n);
+    if (!created_.contains(a))
+      fail(n, "no account '" + a +
+                  "' has been created by an earlier step "
+                  "(accounts are named by the username they were created with)");
+    return a;
+  }
+  std::string system(const YAML::Node& n) const {
+    const std::string s = scalar(n);
+    if (s != "idp" && s != "threads") fail(n, "expected idp or threads, got '" + s + "'");
+    return s;
+  }
+
+  fault_spec fault(const YAML::Node& n) const {
+    if (!n.IsMap()) fail(n, "a fault is a mapping with kind and what it matches");
+    check_keys(n, {"kind", "from", "to", "path", "field", "account", "probability", "nth", "delay",
+                   "jitter"});
+    fault_spec f;
+    f.where = where(n);
+    const auto kind_node = n["kind"];
+    if (!kind_node) fail(n, "missing key 'kind' (drop, duplicate, delay, error_5xx, timeout)");
+    const auto k = sim::parse_fault_kind(scalar(kind_node));
+    if (!k)
+      fail(kind_node, "unknown fault kind '" + scalar(kind_node) +
+                          "' (known: drop, duplicate, delay, error_5xx, timeout)");
+    f.rule.kind = *k;
+    if (auto x = n["from"]) f.rule.match.from = system(x);
+    if (auto x = n["to"]) f.rule.match.to = system(x);
+    if (auto x = n["path"]) f.rule.match.path_prefix = scalar(x);
+    if (auto x = n["field"]) f.rule.match.field = scalar(x);
+    if (auto x = n["account"]) f.account = scalar(x);  // checked once every step is read
+    if (auto x = n["probability"]) f.rule.probability = probability(x);
+    if (auto x = n["nth"]) f.rule.nth = static_cast<std::uint64_t>(integer(x, 1, 1'000'000));
+    if (auto x = n["delay"]) f.rule.delay = duration(x);
+    if (auto x = n["jitter"]) f.rule.jitter = duration(x);
+    if (f.rule.kind == sim::fault_kind::delay && f.rule.delay.count() == 0)
+      fail(n, "a delay fault needs 'delay' (how late the message arrives)");
+    return f;
+  }
+
+  void parse_step(const YAML::Node& n, std::vector<step>& out) {
+    if (!n.IsMap()) fail(n, "a step is a mapping such as 'rename: {account: alice, to: al}'");
+    if (n["for_each"]) return parse_for_each(n, out);
+    // yaml-cpp's Node::operator= writes through to the node assigned to: keep copies in
+    // optionals, which construct instead.
+    std::optional<YAML::Node> action_key, action_node, expect_holder;
+    for (const auto& kv : n) {
+      const std::string k = kv.first.Scalar();
+      if (k == "expect") {
+        expect_holder.emplace(kv.second);
+        continue;
+      }
+      if (action_key) fail(kv.first, "a step has one action; '" + k + "' is a second one");
+      action_key.emplace(kv.first);
+      action_node.emplace(kv.second);
+    }
+    const YAML::Node action_value = action_node ? *action_node : YAML::Node();
+    step s;
+    s.where = where(n);
+    if (!action_key) {
+      if (!expect_holder) fail(n, "empty step");
+      s.kind = action::expect;
+      parse_state_expectations(*expect_holder, s);
+      out.push_back(std::move(s));
+      return;
+    }
+    const std::string key = action_key->Scalar();
+    if (key == "fault") {
+      s.kind = action::fault;
+      s.fault = fault(action_value);
+      if (!s.fault->account.empty()) s.fault->account = account_ref(action_value["account"]);
+    } else {
+      const action_spec* spec = nullptr;
+      for (const auto& a : action_specs())
+        if (a.key == key) spec = &a;
+      if (!spec) fail(*action_key, "unknown action '" + key + "'" + known_actions());
+      s.kind = spec->kind;
+      if (!spec->status.empty()) s.args["status"] = std::string(spec->status);
+      parse_args(*spec, action_value, s);
+    }
+    if (expect_holder) {
+      if (s.kind == action::advance || s.kind == action::restart || s.kind == action::outage ||
+          s.kind == action::fault)
+        fail(*expect_holder, "'" + key + "' has no answer to expect; use an expect step after it");
+      parse_http_expectation(*expect_holder, s.http);
+    }
+    out.push_back(std::move(s));
+  }
+
+  static std::string known_actions() {
+    std::string list;
+    for (const auto& a : action_specs()) list += (list.empty() ? "" : ", ") + std::string(a.key);
+    return " (known: " + list + ", fault, expect, for_each)";
+  }
+
+  void parse_args(const action_spec& spec, const YAML::Node& v, step& s) {
+    if (v.IsScalar()) {
+      if (spec.short_arg.empty())
+        fail(v, "'" + std::string(spec.key) + "' takes a mapping of " + list(spec.required));
+      s.args[std::string(spec.short_arg)] = scalar(v);
+    } else if (v.IsMap()) {
+      for (const auto& kv : v) {
+        const std::string k = kv.first.Scalar();
+        bool ok = false;
+        for (auto x : spec.required) ok = ok || x == k;
+        for (auto x : spec.optional) ok = ok || x == k;
+        if (!ok)
+          fail(kv.first, "'" + std::string(spec.key) + "' has no argument '" + k + "' (it takes " +
+                             list(spec.required) +
+                             (spec.optional.empty() ? "" : "; optionally " + list(spec.optional)) +
+                             ")");
+        s.args[k] = scalar(kv.second);
+      }
+    } else {
+      fail(v, "'" + std::string(spec.key) + "' takes " +
+                  (spec.short_arg.empty() ? "a mapping" : "a value or a mapping"));
+    }
+    for (auto r : spec.required)
+      if (!s.args.contains(std::string(r)))
+        fail(v, "'" + std::string(spec.key) + "' needs '" + std::string(r) + "'");
+    // Cross-checks that need the values.
+    auto arg_node = [&](std::string_view k) { return v.IsMap() ? v[std::string(k)] : v; };
+    for (const char* ref : {"account", "target", "as"}) {
+      if (!s.args.contains(ref)) continue;
+      if (s.kind == action::create) continue;
+      (void)account_ref(arg_node(ref));
+    }
+    switch (s.kind) {
+      case action::create: {
+        const std::string& u = s.args["username"];
+        if (created_.contains(u))
+          fail(arg_node("username"), "account '" + u + "' is created twice");
+        created_.insert(u);
+        if (s.args.contains("type") && s.args["type"] != "personal" && s.args["type"] != "business")
+          fail(arg_node("type"), "type is personal or business");
+        break;
+      }
+      case action::post:
+        if (s.args.contains("label")) posts_.insert(s.args["label"]);
+        break;
+      case action::like:
+        if (!posts_.contains(s.args["post"]))
+          fail(arg_node("post"), "no earlier post has label '" + s.args["post"] + "'");
+        break;
+      case action::advance:
+        s.duration = duration(arg_node("by"));
+        break;
+      case action::outage:
+        (void)system(arg_node("system"));
+        s.duration = duration(arg_node("for"));
+        break;
+      case action::restart:
+        if (s.args["system"] != "threads")
+          fail(arg_node("system"), "only the dependent service restarts: 'restart: threads'");
+        break;
+      case action::request: {
+        (void)system(arg_node("system"));
+        const std::string m = s.args.contains("method") ? s.args["method"] : "GET";
+        if (m != "GET" && m != "POST" && m != "PATCH" && m != "PUT" && m != "DELETE")
+          fail(arg_node("method"), "method is GET, POST, PATCH, PUT or DELETE");
+        s.args["method"] = m;
+        if (!s.args["path"].starts_with("/")) fail(arg_node("path"), "path starts with /");
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  static std::string list(const std::vector<std::string_view>& v) {
+    std::string out;
+    for (auto x : v) out += (out.empty() ? "" : ", ") + std::string(x);
+    return out;
+  }
+
+  void parse_http_expectation(const YAML::Node& n, expect_http& e) const {
+    if (!n.IsMap()) fail(n, "expect is a mapping (status, error, step, contains)");
+    check_keys(n, {"status", "error", "step", "contains"});
+    if (auto x = n["status"]) e.status = static_cast<int>(integer(x, 0, 599));
+    if (auto x = n["error"]) e.error = scalar(x);
+    if (auto x = n["step"]) e.step = scalar(x);
+    if (auto x = n["contains"]) e.contains = scalar(x);
+  }
+
+  template <typename F>
+  void each(const YAML::Node& n, F f) const {
+    if (n.IsSequence()) {
+      for (const auto& item : n) f(item);
+    } else {
+      f(n);
+    }
+  }
+
+  void parse_state_expectations(const YAML::Node& n, step& s) const {
+    if (!n.IsMap()) fail(n, "expect is a mapping with profile, account or flows");
+    check_keys(n, {"profile", "account", "flows"});
+    if (auto p = n["profile"])
+      each(p, [&](const YAML::Node& x) { s.profiles.push_back(profile(x)); });
+    if (auto a = n["account"])
+      each(a, [&](const YAML::Node& x) { s.accounts.push_back(account(x)); });
+    if (auto f = n["flows"]) each(f, [&](const YAML::Node& x) { s.flows.push_back(flows(x)); });
+  }
+
+  expect_profile profile(const YAML::Node& n) const {
+    if (!n.IsMap()) fail(n, "a profile expectation is a mapping with 'account'");
+    check_keys(n, {"account", "profiles", "username", "name", "bio", "mirrors", "closed",
+                   "public_status", "posts", "followers"});
+    expect_profile e;
+    e.where = where(n);
+    if (!n["account"]) fail(n, "missing key 'account'");
+    e.account = account_ref(n["account"]);
+    if (auto x = n["profiles"]) e.profiles = static_cast<int>(integer(x, 0, 1000));
+    if (auto x = n["username"]) e.username = scalar(x);
+    if (auto x = n["name"]) e.name = scalar(x);
+    if (auto x = n["bio"]) e.bio = scalar(x);
+    if (auto x = n["mirrors"]) e.mirrors = boolean(x);
+    if (auto x = n["closed"]) e.closed = boolean(x);
+    if (auto x = n["public_status"]) e.public_status = static_cast<int>(integer(x, 100, 599));
+    if (auto x = n["posts"]) e.posts = static_cast<int>(integer(x, 0, 1'000'000));
+    if (auto x = n["followers"]) e.followers = static_cast<int>(integer(x, 0, 1'000'000));
+    return e;
+  }
+
+  expect_account account(const YAML::Node& n) const {
+    if (!n.IsMap()) fail(n, "an account expectation is a mapping with 'account'");
+    check_keys(n, {"account", "username", "name", "bio", "status"});
+    expect_account e;
+    e.where = where(n);
+    if (!n["account"]) fail(n, "missing key 'account'");
+    e.account = account_ref(n["account"]);
+    if (auto x = n["username"]) e.username = scalar(x);
+    if (auto x = n["name"]) e.name = scalar(x);
+    if (auto x = n["bio"]) e.bio = scalar(x);
+    if (auto x = n["status"]) e.status = scalar(x);
+    return e;
+  }
+
+  expect_flows flows(const YAML::Node& n) const {
+    if (!n.IsMap()) fail(n, "a flows expectation is a mapping");
+    check_keys(n, {"channel", "from", "to", "account", "category", "purpose", "note", "count",
+                   "min", "max"});
+    expect_flows e;
+    e.where = where(n);
+    if (auto x = n["channel"]) e.channel = scalar(x);
+    if (auto x = n["from"]) e.from = scalar(x);
+    if (auto x = n["to"]) e.to = scalar(x);
+    if (auto x = n["account"]) e.account = account_ref(x);
+    if (auto x = n["category"]) e.category = scalar(x);
+    if (auto x = n["purpose"]) e.purpose = scalar(x);
+    if (auto x = n["note"]) e.note = scalar(x);
+    if (auto x = n["count"]) e.count = static_cast<int>(integer(x, 0, 100'000'000));
+    if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, 100'000'000));
+    if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, 100'000'000));
+    if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
+    return e;
+  }
+
+  // for_each: a table of rows (mappings of column → value); steps: run once per row with
+  // ${column} replaced.
+  void parse_for_each(const YAML::Node& n, std::vector<step>& out) {
+    check_keys(n, {"for_each", "steps"});
+    const auto rows = n["for_each"];
+    const auto body = n["steps"];
+    if (!rows.IsSequence() || rows.size() == 0) fail(rows, "for_each is a non-empty list of rows");
+    if (!body || !body.IsSequence() || body.size() == 0)
+      fail(n, "for_each needs 'steps', a non-empty list");
+    const auto saved = vars_;
+    for (const auto& row : rows) {
+      if (!row.IsMap()) fail(row, "a for_each row is a mapping of column to value");
+      vars_ = saved;
+      for (const auto& kv : row) vars_[kv.first.Scalar()] = scalar(kv.second);
+      for (const auto& st : body) parse_step(st, out);
+    }
+    vars_ = saved;
+  }
+
+  std::string file_;
+  std::map<std::string, std::string> vars_;
+  std::set<std::string> created_;
+  std::set<std::string> posts_;
+  std::vector<fault_spec> faults_;
+};
+
+}  // namespace
+
+scenario parse_scenario(const std::string& text, const std::string& file_name) {
+  return parser(file_name).parse(text);
+}
+
+scenario load_scenario(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw scenario_error({file.string(), 0, 0}, "cannot read the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_scenario(text.str(), file.string());
+}
+
+}  // namespace linksim::harness
