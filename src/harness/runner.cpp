@@ -150,6 +150,8 @@ class runner {
   }
 
   std::int64_t id_of(const std::string& account) const { return ids_.at(account); }
+  // Scenario accounts' passwords: fixed, long enough for the provider's rule.
+  static std::string password_of(const std::string& account) { return "password-" + account; }
   std::string idp_path(const std::string& account) const {
     return "/admin/accounts/" + std::to_string(id_of(account));
   }
@@ -169,7 +171,7 @@ class runner {
     r.status = -1;  // no answer to check
     switch (st.kind) {
       case action::create: {
-        bj::object body{{"username", arg("username")}, {"password", "pw-" + arg("username")}};
+        bj::object body{{"username", arg("username")}, {"password", password_of(arg("username"))}};
         if (a.contains("name")) body["name"] = arg("name");
         if (a.contains("bio")) body["biography"] = arg("bio");
         if (a.contains("type")) body["account_type"] = arg("type");
@@ -226,7 +228,7 @@ class runner {
                   idp_path(arg("account")) + "/follows/" + std::to_string(id_of(arg("target"))));
         break;
       case action::sign_up:
-        sign_up(st, arg("account"), arg("browser"));
+        sign_up(st, arg("account"), arg("browser"), a.contains("via") ? arg("via") : "/signup");
         return;
       case action::edit: {
         bj::object body;
@@ -270,6 +272,9 @@ class runner {
       case action::restart:
         world_->restart_threads();
         return;
+      case action::crash:
+        world_->crash_threads_during_next_import();
+        return;
       case action::outage:
         world_->net().add_outage(
             {arg("system"), world_->sched().now(), world_->sched().now() + st.duration});
@@ -289,7 +294,8 @@ class runner {
     world_->net().add_fault(std::move(rule));
   }
 
-  void sign_up(const step& st, const std::string& account, const std::string& browser_name) {
+  void sign_up(const step& st, const std::string& account, const std::string& browser_name,
+               const std::string& entry) {
     // The person types the username the account has now; the password never changes.
     const std::string username = current_username(account);
     std::unique_ptr<sim::browser> fresh;
@@ -305,7 +311,7 @@ class runner {
                                               sim::world::threads_origin);
       b = slot.get();
     }
-    const auto r = b->sign_up(username, "pw-" + account, id_of(account));
+    const auto r = b->sign_up(username, password_of(account), id_of(account), entry);
     if (!r.session.empty() && (r.status == 303 || r.status == 302)) sessions_[account] = r.session;
     http::response as_http;
     as_http.status = r.status;

@@ -57,6 +57,8 @@ std::string_view to_string(action a) {
       return "advance";
     case action::restart:
       return "restart";
+    case action::crash:
+      return "crash";
     case action::outage:
       return "outage";
     case action::fault:
@@ -101,6 +103,7 @@ struct action_spec {
   std::vector<std::string_view> required;
   std::vector<std::string_view> optional;
   std::string_view status;  // for suspend and friends: the status they set
+  std::string_view via;     // for sign_up and log_in: the page the person starts on
 };
 
 const std::vector<action_spec>& action_specs() {
@@ -117,8 +120,8 @@ const std::vector<action_spec>& action_specs() {
       {"delete_account", action::delete_account, "account", {"account"}, {}, {}},
       {"follow", action::follow, {}, {"account", "target"}, {}, {}},
       {"unfollow", action::unfollow, {}, {"account", "target"}, {}, {}},
-      {"sign_up", action::sign_up, "account", {"account"}, {"browser"}, {}},
-      {"log_in", action::sign_up, "account", {"account"}, {"browser"}, {}},
+      {"sign_up", action::sign_up, "account", {"account"}, {"browser"}, {}, "/signup"},
+      {"log_in", action::sign_up, "account", {"account"}, {"browser"}, {}, "/login"},
       {"edit", action::edit, {}, {"account"}, {"username", "name", "bio", "picture"}, {}},
       {"post", action::post, {}, {"account", "text"}, {"label"}, {}},
       {"like", action::like, {}, {"account", "post"}, {}, {}},
@@ -129,6 +132,7 @@ const std::vector<action_spec>& action_specs() {
       {"advance", action::advance, "by", {"by"}, {}, {}},
       {"restart", action::restart, "system", {"system"}, {}, {}},
       {"outage", action::outage, {}, {"system", "for"}, {}, {}},
+      {"crash", action::crash, {}, {"system", "during"}, {}, {}},
   };
   return specs;
 }
@@ -344,11 +348,12 @@ class parser {
       if (!spec) fail(*action_key, "unknown action '" + key + "'" + known_actions());
       s.kind = spec->kind;
       if (!spec->status.empty()) s.args["status"] = std::string(spec->status);
+      if (!spec->via.empty()) s.args["via"] = std::string(spec->via);
       parse_args(*spec, action_value, s);
     }
     if (expect_holder) {
       if (s.kind == action::advance || s.kind == action::restart || s.kind == action::outage ||
-          s.kind == action::fault)
+          s.kind == action::fault || s.kind == action::crash)
         fail(*expect_holder, "'" + key + "' has no answer to expect; use an expect step after it");
       parse_http_expectation(*expect_holder, s.http);
     }
@@ -420,6 +425,10 @@ class parser {
       case action::restart:
         if (s.args["system"] != "threads")
           fail(arg_node("system"), "only the dependent service restarts: 'restart: threads'");
+        break;
+      case action::crash:
+        if (s.args["system"] != "threads" || s.args["during"] != "import")
+          fail(v, "the crash the simulation knows: 'crash: {system: threads, during: import}'");
         break;
       case action::request: {
         (void)system(arg_node("system"));

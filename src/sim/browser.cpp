@@ -42,7 +42,7 @@ std::string browser::absolute(const std::string& origin, std::string_view locati
 }
 
 browser::sign_up_result browser::sign_up(const std::string& username, const std::string& password,
-                                         std::int64_t account_id) {
+                                         std::int64_t account_id, const std::string& entry) {
   sign_up_result out;
   auto step = [&](const std::string& url) {
     const auto start = url.find('/', url.find("://") + 3);
@@ -54,7 +54,7 @@ browser::sign_up_result browser::sign_up(const std::string& username, const std:
     out.error = r.body;
     return out;
   };
-  std::string url = threads_ + "/signup";
+  std::string url = threads_ + entry;
   step(url);
   auto r = send("GET", url);
   if (r.status != 302) return fail(r);
@@ -99,7 +99,12 @@ browser::sign_up_result browser::sign_up(const std::string& username, const std:
   if (r.status != 302) return fail(r);
   url = std::string(r.headers.get("Location"));
   step(url);
-  r = send("GET", url);  // the callback: the Link Account page
+  r = send("GET", url);  // the callback: the Link Account page, or signed in already
+  if ((r.status == 302 || r.status == 303) && !cookie("threads_session").empty()) {
+    out.status = r.status;
+    out.session = cookie("threads_session");
+    return out;
+  }
   if (r.status != 200) return fail(r);
   const std::string marker = "name=\"request\" value=\"";
   const auto at = r.body.find(marker);

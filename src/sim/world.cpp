@@ -69,6 +69,8 @@ void world::open_threads() {
     threads_db_ = std::make_unique<store::database>(
         opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "threads.db",
         store::options{.exclusive = true});
+  } else {
+    threads_db_->exec("DROP TRIGGER IF EXISTS temp.crash_during_import");  // died with the process
   }
   threads_sim::config cfg;
   cfg.base_url = threads_origin;
@@ -80,7 +82,17 @@ void world::open_threads() {
   cfg.rules = *threads_sim::find_behaviour(opts_.profile);
   threads_ = std::make_unique<threads_sim::service>(*threads_db_, sched_.time(), random_, log_,
                                                     net_.endpoint("threads"), cfg);
-  attach("threads", threads_origin, threads_sim::make_handler(*threads_, {admin_token}));
+  auto handler = threads_sim::make_handler(*threads_, {admin_token});
+  attach("threads", threads_origin, [this, handler](const http::request& req) {
+    auto r = handler(req);
+    if (crash_armed_ && req.method == "POST" && req.path() == "/link") {
+      // The trigger aborted the import: the process is gone, the connection with it.
+      crash_armed_ = false;
+      sched_.at(sched_.now(), [this] { restart_threads(); });
+      r = http::response{502, {}, "the connection was reset: the service crashed"};
+    }
+    return r;
+  });
   reconciler_wake_.reset();
   pump();
 }
@@ -92,6 +104,14 @@ void world::attach(const std::string& system, const char* origin, http::handler 
 void world::restart_threads() {
   net_.detach("threads");
   open_threads();
+}
+
+void world::crash_threads_during_next_import() {
+  // A TEMP trigger lives in this connection only: the restart drops it with the connection.
+  threads_db_->exec(
+      "CREATE TEMP TRIGGER IF NOT EXISTS crash_during_import BEFORE INSERT ON sessions "
+      "BEGIN SELECT RAISE(ABORT, 'crash during the import'); END");
+  crash_armed_ = true;
 }
 
 std::int64_t world::create_account(const std::string& username) {

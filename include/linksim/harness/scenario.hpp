@@ -56,6 +56,7 @@ enum class action {
   // On the world
   advance,
   restart,
+  crash,  // the dependent service crashes during the next import, then restarts
   outage,
   fault,
   expect,

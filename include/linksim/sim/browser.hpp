@@ -32,8 +32,10 @@ class browser {
   };
   // "Log in with Instagram", the provider's login page unless the browser is logged in to
   // `username` already, the consent page choosing `account_id`, the Link Account page.
+  // `entry` is where the person starts: "/signup", or "/login" for an existing profile, which
+  // ends signed in (a redirect from /callback) instead of on the Link Account page.
   sign_up_result sign_up(const std::string& username, const std::string& password,
-                         std::int64_t account_id);
+                         std::int64_t account_id, const std::string& entry = "/signup");
 
  private:
   std::string absolute(const std::string& origin, std::string_view location) const;

@@ -97,6 +97,10 @@ class world {
   // The dependent service crashes and restarts on its database: in-flight work is lost,
   // everything committed stays.
   void restart_threads();
+  // The dependent service crashes in the middle of the next account import: after the profile,
+  // its follows and tokens are written, before the transaction commits. The browser sees the
+  // connection fail (502), and the service restarts on its database.
+  void crash_threads_during_next_import();
 
  private:
   void open_threads();
@@ -118,6 +122,7 @@ class world {
   std::string client_secret_;
   std::optional<time_point> dispatcher_wake_;
   std::optional<time_point> reconciler_wake_;
+  bool crash_armed_ = false;
 };
 
 }  // namespace linksim::sim
