@@ -102,6 +102,7 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
   for (const auto& s : scenarios) {
     harness::run_options ro;
     ro.seed = o.seed;
+    ro.profile = o.profile;
     std::unique_ptr<loopback_exposure> loopback;
     if (o.real_http) {
       loopback = std::make_unique<loopback_exposure>();
@@ -114,9 +115,9 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.1f ms", r.wall_ms);
     out << (r.passed ? "PASS " : "FAIL ") << r.name << "  " << (r.root.empty() ? "-" : r.root)
-        << "  (" << r.file << ", seed " << r.seed << ", " << r.steps_run << "/" << s.steps.size()
-        << " steps, " << r.entries << " flows, " << seconds_text(r.simulated) << " simulated, "
-        << ms << ")\n";
+        << "  (" << r.file << ", " << r.profile << ", seed " << r.seed << ", " << r.steps_run << "/"
+        << s.steps.size() << " steps, " << r.entries << " flows, " << seconds_text(r.simulated)
+        << " simulated, " << ms << ")\n";
     if (r.passed) continue;
     ++failed;
     if (!r.error.empty()) {
@@ -132,7 +133,7 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
         for (const auto& line : r.flows_around) out << "    " << line << "\n";
       }
     }
-    out << "  replay: " << harness::replay_command(r, o.real_http) << "\n";
+    out << "  replay: " << harness::replay_command(r, ro, o.real_http) << "\n";
   }
   char total[32];
   std::snprintf(total, sizeof total, "%.0f ms", wall);

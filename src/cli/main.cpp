@@ -66,6 +66,12 @@ int main(int argc, char** argv) {
   std::uint64_t run_seed = 0;
   auto* run_seed_opt =
       run_cmd->add_option("--seed", run_seed, "Seed for every scenario (overrides theirs)");
+  std::string run_profile;
+  auto* run_profile_opt =
+      run_cmd
+          ->add_option("--profile", run_profile,
+                       "Behaviour profile for every scenario (overrides theirs)")
+          ->check(CLI::IsMember(profiles));
   bool real_http = false;
   run_cmd->add_flag("--real-http", real_http,
                     "Carry every message over loopback HTTP sockets (the clock stays virtual)");
@@ -96,6 +102,7 @@ int main(int argc, char** argv) {
       linksim::app::run_options ro;
       for (const auto& p : run_paths) ro.paths.emplace_back(p);
       if (*run_seed_opt) ro.seed = run_seed;
+      if (*run_profile_opt) ro.profile = run_profile;
       ro.real_http = real_http;
       return linksim::app::run(ro, std::cout, std::cerr);
     }

@@ -86,7 +86,7 @@ class runner {
     if (files) dir_ = std::make_unique<scratch_dir>(out.seed);
     world_ = std::make_unique<sim::world>(
         sim::world_options{.seed = out.seed,
-                           .profile = s.profile,
+                           .profile = out.profile,
                            .reconcile_interval = s.reconcile_interval,
                            .dir = dir_ ? dir_->path() : std::filesystem::path(),
                            .in_memory = !files,
@@ -262,8 +262,8 @@ class runner {
         break;
       case action::request: {
         const std::string bearer = a.contains("as") ? sessions_[arg("as")] : std::string();
-        r = send(world_->browser_transport(), arg("method"), origin(arg("system")) + arg("path"),
-                 arg("body"), bearer);
+        r = send(world_->browser_transport(), arg("method"),
+                 origin(arg("system")) + with_ids(arg("path")), with_ids(arg("body")), bearer);
         break;
       }
       case action::advance:
@@ -286,6 +286,25 @@ class runner {
         return;
     }
     check_http(st, r, {});
+  }
+
+  // Replaces {id:ACCOUNT} with the provider id and {post:LABEL} with the post's id.
+  std::string with_ids(const std::string& t) const {
+    std::string out;
+    for (std::size_t i = 0; i < t.size();) {
+      const auto close = t[i] == '{' ? t.find('}', i) : std::string::npos;
+      const std::string ref = close == std::string::npos ? "" : t.substr(i + 1, close - i - 1);
+      if (ref.starts_with("id:") && ids_.contains(ref.substr(3))) {
+        out += std::to_string(ids_.at(ref.substr(3)));
+      } else if (ref.starts_with("post:") && post_ids_.contains(ref.substr(5))) {
+        out += std::to_string(post_ids_.at(ref.substr(5)));
+      } else {
+        out += t[i++];
+        continue;
+      }
+      i = close + 1;
+    }
+    return out;
   }
 
   void arm(const fault_spec& f) {
@@ -546,7 +565,7 @@ run_result run_scenario(const scenario& s, const run_options& o) {
   run_result out;
   out.name = s.name;
   out.file = s.file;
-  out.profile = s.profile;
+  out.profile = o.profile.value_or(s.profile);
   out.seed = o.seed.value_or(s.seed);
   const auto t0 = std::chrono::steady_clock::now();
   try {
@@ -561,8 +580,9 @@ run_result run_scenario(const scenario& s, const run_options& o) {
   return out;
 }
 
-std::string replay_command(const run_result& r, bool real_http) {
+std::string replay_command(const run_result& r, const run_options& o, bool real_http) {
   return "linksim run " + r.file + " --seed " + std::to_string(r.seed) +
+         (o.profile ? " --profile " + *o.profile : std::string()) +
          (real_http ? " --real-http" : "");
 }
 

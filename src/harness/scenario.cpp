@@ -437,6 +437,23 @@ class parser {
           fail(arg_node("method"), "method is GET, POST, PATCH, PUT or DELETE");
         s.args["method"] = m;
         if (!s.args["path"].starts_with("/")) fail(arg_node("path"), "path starts with /");
+        // {id:ACCOUNT} and {post:LABEL} in the path or body stand for ids known at run time.
+        for (const char* k : {"path", "body"}) {
+          const std::string& t = s.args[k];
+          for (auto at = t.find('{'); at != std::string::npos; at = t.find('{', at + 1)) {
+            const auto close = t.find('}', at);
+            if (close == std::string::npos) break;
+            const std::string ref = t.substr(at + 1, close - at - 1);
+            if (ref.starts_with("id:")) {
+              if (!created_.contains(ref.substr(3)))
+                fail(arg_node(k), "{" + ref + "}: no account '" + ref.substr(3) + "' yet");
+            } else if (ref.starts_with("post:")) {
+              if (!posts_.contains(ref.substr(5)))
+                fail(arg_node(k),
+                     "{" + ref + "}: no earlier post has label '" + ref.substr(5) + "'");
+            }
+          }
+        }
         break;
       }
       default:

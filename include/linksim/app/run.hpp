@@ -17,6 +17,7 @@ namespace linksim::app {
 struct run_options {
   std::vector<std::filesystem::path> paths;  // files, or folders searched for *.yaml
   std::optional<std::uint64_t> seed;         // overrides each scenario's
+  std::optional<std::string> profile;        // overrides each scenario's behaviour profile
   bool real_http = false;
 };
 

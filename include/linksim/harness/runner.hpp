@@ -15,7 +15,8 @@
 namespace linksim::harness {
 
 struct run_options {
-  std::optional<std::uint64_t> seed;  // overrides the scenario's
+  std::optional<std::uint64_t> seed;   // overrides the scenario's
+  std::optional<std::string> profile;  // overrides the scenario's behaviour profile
   // Serves each service's handler somewhere else and returns a handler reaching it: set by
   // `linksim run --real-http` to put every message on a loopback socket.
   std::function<http::handler(const std::string& system, http::handler)> expose;
@@ -51,7 +52,7 @@ struct run_result {
 
 run_result run_scenario(const scenario& s, const run_options& o = {});
 
-// The command that replays a result: "linksim run FILE --seed N".
-std::string replay_command(const run_result& r, bool real_http);
+// The command that replays a result: "linksim run FILE --seed N [--profile P]".
+std::string replay_command(const run_result& r, const run_options& o, bool real_http);
 
 }  // namespace linksim::harness

@@ -1,0 +1,190 @@
+// Scenario files: parse errors with their line, the runner's verdicts and reports, determinism,
+// the same roots over loopback sockets, and the library under every behaviour profile.
+#include "linksim/app/run.hpp"
+#include "linksim/harness/runner.hpp"
+#include "linksim/harness/scenario.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace linksim::harness {
+namespace {
+
+const std::filesystem::path library = std::filesystem::path(LINKSIM_SOURCE_DIR) / "scenarios";
+
+struct bad_case {
+  const char* yaml;
+  int line;
+  const char* problem;
+};
+
+TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
+  const bad_case cases[] = {
+      {"steps: []\n", 1, "missing key 'name'"},
+      {"name: x\nsteps:\n  - create: alice\n  - renam: {account: alice, to: b}\n", 4,
+       "unknown action 'renam'"},
+      {"name: x\nsteps:\n  - rename: {account: bob, to: b}\n", 3, "no account 'bob'"},
+      {"name: x\nsteps:\n  - create: alice\n  - advance: 5 minutes\n", 4, "expected a duration"},
+      {"name: x\nprofile: nope\nsteps:\n  - create: a\n", 2, "unknown behaviour profile"},
+      {"name: x\nseed: -3\nsteps:\n  - create: a\n", 2, "non-negative whole number"},
+      {"name: x\nsteps:\n  - create: a\n    expect: {staus: 200}\n", 4, "unknown key 'staus'"},
+      {"name: x\nfaults:\n  - {kind: lose}\nsteps:\n  - create: a\n", 3, "unknown fault kind"},
+      {"name: x\nfaults:\n  - {kind: drop, account: zed}\nsteps:\n  - create: a\n", 3,
+       "no step creates"},
+      {"name: x\nsteps:\n  - create: a\n  - create: a\n", 4, "created twice"},
+      {"name: x\nsteps:\n  - for_each: [{who: a}]\n    steps:\n      - create: ${whom}\n", 5,
+       "'${whom}' is not a column"},
+      {"name: x\nsteps:\n  - create: a\n  - like: {account: a, post: p9}\n", 4,
+       "no earlier post has label 'p9'"},
+      {"name: x\nsteps:\n  - create: a\n    rename: {account: a, to: b}\n", 4, "second one"},
+      {"name: x\nsteps:\n  - create: a\n  - expect:\n      flows: {channel: webhook}\n", 5,
+       "count, min or max"},
+      {"name: [unclosed\n", 2, "end of sequence flow not found"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    try {
+      (void)parse_scenario(c.yaml, "t.yaml");
+      ADD_FAILURE() << "parsed without an error";
+    } catch (const scenario_error& e) {
+      EXPECT_EQ(e.where().file, "t.yaml");
+      EXPECT_EQ(e.where().line, c.line) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.problem), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(ScenarioParse, ForEachExpandsEachRow) {
+  const auto s = parse_scenario(
+      "name: x\nsteps:\n  - for_each: [{who: a}, {who: b}]\n    steps:\n"
+      "      - create: ${who}\n      - suspend: ${who}\n",
+      "t.yaml");
+  ASSERT_EQ(s.steps.size(), 4u);
+  EXPECT_EQ(s.steps[2].args.at("username"), "b");
+  EXPECT_EQ(s.steps[3].args.at("status"), "suspended");
+  EXPECT_EQ(s.steps[3].where.line, 6);
+}
+
+TEST(ScenarioRun, AFailedExpectationNamesTheStepValuesAndFlows) {
+  const auto s = parse_scenario(R"(name: broken
+profile: fault.rename_not_propagated
+steps:
+  - create: alice
+  - sign_up: alice
+  - rename: {account: alice, to: alice.new}
+  - advance: 10m
+  - expect:
+      profile: {account: alice, username: alice.new}
+  - advance: 1m
+)",
+                                "t.yaml");
+  const auto r = run_scenario(s);
+  EXPECT_FALSE(r.passed);
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->index, 4u);
+  EXPECT_EQ(r.failure->where.line, 9);
+  EXPECT_EQ(r.failure->expected, "alice.new");
+  EXPECT_EQ(r.failure->actual, "alice");
+  EXPECT_EQ(r.steps_run, 4u);
+  EXPECT_FALSE(r.flows_around.empty());
+  EXPECT_EQ(replay_command(r, {}, false), "linksim run t.yaml --seed 1");
+  // The same story under the documented behaviour passes.
+  const auto ok = run_scenario(s, {.profile = "documented"});
+  EXPECT_TRUE(ok.passed) << (ok.failure ? ok.failure->what : ok.error);
+}
+
+TEST(ScenarioRun, AnActionThatFailsUnexpectedlyFailsTheStep) {
+  const auto s = parse_scenario(
+      "name: x\nsteps:\n  - create: alice\n  - sign_up: alice\n"
+      "  - edit: {account: alice, username: other}\n",
+      "t.yaml");
+  const auto r = run_scenario(s);
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->index, 2u);
+  EXPECT_NE(r.failure->actual.find("403"), std::string::npos) << r.failure->actual;
+}
+
+std::vector<scenario> load_library() {
+  std::vector<scenario> out;
+  for (const auto& f : app::scenario_files({library})) out.push_back(load_scenario(f));
+  return out;
+}
+
+TEST(ScenarioLibrary, EveryScenarioPassesAndTheSameSeedGivesTheSameRoot) {
+  const auto all = load_library();
+  ASSERT_GE(all.size(), 12u);
+  for (const auto& s : all) {
+    SCOPED_TRACE(s.file);
+    const auto a = run_scenario(s);
+    EXPECT_TRUE(a.passed) << (a.failure ? a.failure->where.str() + " " + a.failure->what + ": " +
+                                              a.failure->expected + " / " + a.failure->actual
+                                        : a.error);
+    const auto b = run_scenario(s);
+    EXPECT_EQ(a.root, b.root);
+    EXPECT_EQ(a.root.size(), 64u);
+  }
+}
+
+TEST(ScenarioLibrary, AnotherSeedWithFaultsGivesAnotherHistoryThatStillConverges) {
+  const auto s = load_scenario(library / "many_renames.yaml");
+  const auto a = run_scenario(s);
+  ASSERT_TRUE(a.passed);
+  std::size_t different = 0;
+  for (std::uint64_t seed = 100; seed < 105; ++seed) {
+    const auto b = run_scenario(s, {.seed = seed});
+    EXPECT_TRUE(b.passed) << "seed " << seed;
+    if (b.root != a.root) ++different;
+  }
+  EXPECT_EQ(different, 5u);
+}
+
+TEST(ScenarioLibrary, EveryFaultProfileIsCaughtByAScenario) {
+  const auto all = load_library();
+  for (const auto& b : threads_sim::behaviours()) {
+    if (!b.name.starts_with("fault.")) continue;
+    std::size_t failed = 0;
+    for (const auto& s : all)
+      if (!run_scenario(s, {.profile = b.name}).passed) ++failed;
+    EXPECT_GT(failed, 0u) << b.name << " passes every scenario of the library";
+  }
+}
+
+TEST(ScenarioLibrary, RealHttpGivesTheSameRootsAsTheSimulation) {
+  for (const char* name : {"crash_mid_import.yaml", "username_swap.yaml", "forged_webhook.yaml",
+                           "idp_outage_during_sign_up.yaml"}) {
+    SCOPED_TRACE(name);
+    const auto s = load_scenario(library / name);
+    const auto sim = run_scenario(s);
+    app::loopback_exposure loopback;
+    const auto real = run_scenario(s, {.expose = [&](const std::string& system, http::handler h) {
+                                     return loopback.expose(system, std::move(h));
+                                   }});
+    EXPECT_TRUE(real.passed) << (real.failure ? real.failure->what : real.error);
+    EXPECT_EQ(sim.root, real.root);
+  }
+}
+
+TEST(RunCommand, ABadFileRunsNothingAndExitsTwo) {
+  const auto dir = std::filesystem::temp_directory_path() / "linksim-run-command-test";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "a.yaml") << "name: fine\nsteps:\n  - create: alice\n";
+    std::ofstream(dir / "b.yaml") << "name: bad\nsteps:\n  - create: alice\n  - advance: soon\n";
+  }
+  std::ostringstream out, err;
+  EXPECT_EQ(app::run({.paths = {dir}}, out, err), 2);
+  EXPECT_EQ(out.str(), "");
+  EXPECT_NE(err.str().find("b.yaml:4:"), std::string::npos) << err.str();
+  std::filesystem::remove(dir / "b.yaml");
+  std::ostringstream out2, err2;
+  EXPECT_EQ(app::run({.paths = {dir}}, out2, err2), 0) << err2.str();
+  EXPECT_NE(out2.str().find("PASS fine"), std::string::npos) << out2.str();
+  std::filesystem::remove_all(dir);
+  EXPECT_THROW(app::run({.paths = {dir}}, out2, err2), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace linksim::harness
