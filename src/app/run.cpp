@@ -1,6 +1,7 @@
 // `linksim run`: parse everything, then run, then say what failed and how to replay it.
 #include "linksim/app/run.hpp"
 
+#include "linksim/harness/fuzz.hpp"
 #include "linksim/harness/runner.hpp"
 #include "linksim/harness/scenario.hpp"
 #include "linksim/net/server.hpp"
@@ -8,8 +9,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 
 namespace linksim::app {
@@ -73,6 +76,24 @@ std::string seconds_text(milliseconds d) {
   return buf;
 }
 
+// What went wrong in a run, and the flows just before it.
+void print_failure(const harness::run_result& r, std::ostream& out) {
+  if (!r.error.empty()) {
+    out << "  could not run: " << r.error << "\n";
+    return;
+  }
+  if (!r.failure) return;
+  const auto& f = *r.failure;
+  out << "  step " << f.index + 1 << " (" << f.action << ") at " << f.where.str() << "\n"
+      << "  " << f.what << "\n"
+      << "    expected: " << f.expected << "\n"
+      << "    actual:   " << f.actual << "\n";
+  if (!r.flows_around.empty()) {
+    out << "  the last flows recorded:\n";
+    for (const auto& line : r.flows_around) out << "    " << line << "\n";
+  }
+}
+
 }  // namespace
 
 int run(const run_options& o, std::ostream& out, std::ostream& err) {
@@ -120,18 +141,10 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
         << " simulated, " << ms << ")\n";
     if (r.passed) continue;
     ++failed;
-    if (!r.error.empty()) {
-      out << "  could not run: " << r.error << "\n";
-    } else if (r.failure) {
-      const auto& f = *r.failure;
-      out << "  step " << f.index + 1 << " (" << f.action << ") at " << f.where.str() << "\n"
-          << "  " << f.what << "\n"
-          << "    expected: " << f.expected << "\n"
-          << "    actual:   " << f.actual << "\n";
-      if (!r.flows_around.empty()) {
-        out << "  the last flows recorded:\n";
-        for (const auto& line : r.flows_around) out << "    " << line << "\n";
-      }
+    print_failure(r, out);
+    if (o.trace) {
+      out << "  every flow recorded:\n";
+      for (const auto& line : r.trace) out << "    " << line << "\n";
     }
     out << "  replay: " << harness::replay_command(r, ro, o.real_http) << "\n";
   }
@@ -140,6 +153,48 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
   out << scenarios.size() - static_cast<std::size_t>(failed) << " passed, " << failed
       << " failed, in " << total << (o.real_http ? " (over loopback HTTP)" : "") << "\n";
   return failed == 0 ? 0 : 1;
+}
+
+int fuzz(const fuzz_options& o, std::ostream& out, std::ostream& err) {
+  harness::fuzz_options fo;
+  fo.first_seed = o.first_seed;
+  fo.seeds = o.seeds;
+  fo.profile = o.profile;
+  fo.accounts = o.accounts;
+  fo.operations = o.operations;
+  std::size_t done = 0;
+  const auto report = harness::fuzz(fo, [&](std::uint64_t, bool) {
+    if (++done % 100 == 0) err << "fuzz: " << done << "/" << o.seeds << " seeds\r" << std::flush;
+  });
+  if (done >= 100) err << "\n";
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f s", report.wall_ms / 1000);
+  if (!report.failure) {
+    out << "fuzz: " << report.seeds_run << " seeds (" << o.first_seed << ".."
+        << o.first_seed + o.seeds - 1 << ") under " << o.profile << ", " << o.accounts
+        << " accounts x " << o.operations << " operations: every invariant held ("
+        << report.steps_run << " steps in " << secs << ")\n";
+    return 0;
+  }
+  const auto& f = *report.failure;
+  out << "FAIL seed " << f.seed << " under " << o.profile << " (after " << report.seeds_run
+      << " seeds, " << secs << "): shrunk from " << f.operations << " to " << f.shrunk_to
+      << " operations\n";
+  print_failure(f.result, out);
+  std::string file = "fuzz-seed-" + std::to_string(f.seed) + ".yaml";
+  if (!o.save.empty()) {
+    std::filesystem::create_directories(o.save);
+    const auto path = o.save / file;
+    std::ofstream(path) << f.yaml;
+    file = path.string();
+    out << "  the shortened history is in " << file << "\n";
+  } else {
+    out << "  the shortened history (save it as " << file << "):\n";
+    std::istringstream lines(f.yaml);
+    for (std::string line; std::getline(lines, line);) out << "    " << line << "\n";
+  }
+  out << "  replay: linksim run " << file << "\n";
+  return 1;
 }
 
 }  // namespace linksim::app

@@ -73,8 +73,30 @@ int main(int argc, char** argv) {
                        "Behaviour profile for every scenario (overrides theirs)")
           ->check(CLI::IsMember(profiles));
   bool real_http = false;
+  bool trace = false;
+  run_cmd->add_flag("--trace", trace, "Print every flow of a failing scenario");
   run_cmd->add_flag("--real-http", real_http,
                     "Carry every message over loopback HTTP sockets (the clock stays virtual)");
+
+  auto* fuzz_cmd = app.add_subcommand(
+      "fuzz", "Run random linkage histories and check the invariants after each");
+  linksim::app::fuzz_options fuzz;
+  fuzz_cmd->add_option("--seeds", fuzz.seeds, "How many seeds to try")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
+  fuzz_cmd->add_option("--first-seed", fuzz.first_seed, "The first seed")->capture_default_str();
+  fuzz_cmd->add_option("--profile", fuzz.profile, "The dependent service's behaviour profile")
+      ->capture_default_str()
+      ->check(CLI::IsMember(profiles));
+  fuzz_cmd->add_option("--accounts", fuzz.accounts, "Provider accounts per history")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 50));
+  fuzz_cmd->add_option("--operations", fuzz.operations, "Random operations per history")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10'000));
+  std::string fuzz_save;
+  fuzz_cmd->add_option("--save", fuzz_save,
+                       "Folder to write the shortened failing history to (default: print it)");
 
   try {
     app.parse(argc, argv);
@@ -104,7 +126,12 @@ int main(int argc, char** argv) {
       if (*run_seed_opt) ro.seed = run_seed;
       if (*run_profile_opt) ro.profile = run_profile;
       ro.real_http = real_http;
+      ro.trace = trace;
       return linksim::app::run(ro, std::cout, std::cerr);
+    }
+    if (*fuzz_cmd) {
+      fuzz.save = fuzz_save;
+      return linksim::app::fuzz(fuzz, std::cout, std::cerr);
     }
     if (*verify_cmd) {
       verify.log = verify_log.empty() ? linksim::app::evidence_db(verify_dir)

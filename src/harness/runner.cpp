@@ -534,17 +534,19 @@ class runner {
     out_.simulated = std::chrono::duration_cast<milliseconds>(world_->sched().now() - start_);
     out_.net = world_->net().stats();
     out_.flows = flows;
+    for (std::size_t i = 0; i < flows.size(); ++i) {
+      const auto& f = flows[i];
+      std::ostringstream line;
+      line << "#" << i << " +"
+           << format_duration(std::chrono::duration_cast<milliseconds>(f.time - start_)) << " "
+           << f.from << " -> " << f.to << " " << f.channel << " [" << alias(f.subject) << "] "
+           << f.note;
+      out_.trace.push_back(line.str());
+    }
     if (out_.failure) {
       const std::size_t from = flows.size() > 8 ? flows.size() - 8 : 0;
-      for (std::size_t i = from; i < flows.size(); ++i) {
-        const auto& f = flows[i];
-        std::ostringstream line;
-        line << "#" << i << " +"
-             << format_duration(std::chrono::duration_cast<milliseconds>(f.time - start_)) << " "
-             << f.from << " -> " << f.to << " " << f.channel << " [" << alias(f.subject) << "] "
-             << f.note;
-        out_.flows_around.push_back(line.str());
-      }
+      out_.flows_around.assign(out_.trace.begin() + static_cast<std::ptrdiff_t>(from),
+                               out_.trace.end());
     }
   }
 

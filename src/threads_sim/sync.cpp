@@ -199,7 +199,12 @@ std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& 
   const auto& r = cfg_.rules;
   std::vector<std::string> applied;
   auto newer = [&](std::int64_t have) { return !r.order_by_version || ig.version > have; };
-  if (r.username == field_rule::mirror && r.apply_username_changes && newer(p.username_version)) {
+  // A profile that gave its name up (set_username) takes the provider's current one whatever the
+  // versions say: the change that took its name may have been older than its own, and a
+  // snapshot is what the provider holds now.
+  const bool gave_name_up = p.username.empty() && r.order_by_version;
+  if (r.username == field_rule::mirror && r.apply_username_changes &&
+      (newer(p.username_version) || gave_name_up)) {
     if (ig.username != p.username) {
       set_username(p, ig.username);
       applied.emplace_back("username");

@@ -1,6 +1,7 @@
 // Scenario files: parse errors with their line, the runner's verdicts and reports, determinism,
 // the same roots over loopback sockets, and the library under every behaviour profile.
 #include "linksim/app/run.hpp"
+#include "linksim/harness/fuzz.hpp"
 #include "linksim/harness/runner.hpp"
 #include "linksim/harness/scenario.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
@@ -184,6 +185,41 @@ TEST(RunCommand, ABadFileRunsNothingAndExitsTwo) {
   EXPECT_NE(out2.str().find("PASS fine"), std::string::npos) << out2.str();
   std::filesystem::remove_all(dir);
   EXPECT_THROW(app::run({.paths = {dir}}, out2, err2), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace linksim::harness
+
+namespace linksim::harness {
+namespace {
+
+TEST(Fuzz, TheDocumentedBehaviourKeepsEveryInvariant) {
+  const auto r = fuzz({.first_seed = 1, .seeds = 60});
+  EXPECT_EQ(r.seeds_run, 60u);
+  EXPECT_FALSE(r.failure) << (r.failure ? r.failure->yaml : "");
+  EXPECT_GT(r.steps_run, 60u * 20);
+}
+
+TEST(Fuzz, TheSameSeedGeneratesTheSameHistory) {
+  EXPECT_EQ(fuzz_case(7, {}), fuzz_case(7, {}));
+  EXPECT_NE(fuzz_case(7, {}), fuzz_case(8, {}));
+}
+
+// Each fault profile that breaks an invariant is found, and its shortened history is a
+// scenario that still fails when replayed.
+TEST(Fuzz, FindsAFailingSeedUnderEachFaultProfileThatBreaksAnInvariant) {
+  for (const char* p :
+       {"fault.two_profiles", "fault.rename_not_propagated", "fault.bio_overwritten",
+        "fault.content_kept", "fault.unsigned_webhooks", "fault.username_editable"}) {
+    SCOPED_TRACE(p);
+    const auto r = fuzz({.first_seed = 1, .seeds = 50, .profile = p, .max_shrink_runs = 60});
+    ASSERT_TRUE(r.failure);
+    EXPECT_LE(r.failure->shrunk_to, r.failure->operations);
+    EXPECT_FALSE(r.failure->result.passed);
+    const auto again = run_scenario(parse_scenario(r.failure->yaml, "replay.yaml"));
+    EXPECT_FALSE(again.passed);
+    EXPECT_EQ(again.root, r.failure->result.root);
+  }
 }
 
 }  // namespace

@@ -19,11 +19,24 @@ struct run_options {
   std::optional<std::uint64_t> seed;         // overrides each scenario's
   std::optional<std::string> profile;        // overrides each scenario's behaviour profile
   bool real_http = false;
+  bool trace = false;  // print every flow of a failing scenario, not only the last ones
 };
 
 // Parses every scenario first (any error: printed with file and line, nothing runs, 2), then
 // runs each and prints one line per scenario with its evidence root; 0 only if all pass.
 int run(const run_options& o, std::ostream& out, std::ostream& err);
+
+struct fuzz_options {
+  std::uint64_t first_seed = 1;
+  std::size_t seeds = 100;
+  std::string profile = "documented";
+  std::size_t accounts = 4;
+  std::size_t operations = 30;
+  std::filesystem::path save;  // where to write the shortened failing history (empty: print only)
+};
+// Runs random histories; prints the first failing seed with its shortened history. 0 if every
+// seed passed, 1 if one failed.
+int fuzz(const fuzz_options& o, std::ostream& out, std::ostream& err);
 
 // The scenario files under `paths`, sorted; folders are searched recursively for *.yaml and
 // *.yml (claims.yaml, the claims catalogue, is not a scenario). Throws std::runtime_error for a

@@ -42,6 +42,7 @@ struct run_result {
   std::size_t steps_run = 0;
   std::optional<step_failure> failure;
   std::vector<std::string> flows_around;  // the last flows up to the failure, formatted
+  std::vector<std::string> trace;         // every flow, formatted the same way
   std::string error;                      // the world could not run the scenario at all
   double wall_ms = 0;
   milliseconds simulated{0};
