@@ -188,21 +188,23 @@ int database::changes() const {
   return sqlite3_changes(db_);
 }
 
+// The three statements are kept prepared: parsing them again for every transaction was a
+// sixth of the simulation's time.
 transaction::transaction(database& db) : db_(db) {
-  db_.exec("BEGIN IMMEDIATE");
+  db_.cached("BEGIN IMMEDIATE").run();
 }
 
 transaction::~transaction() {
   if (done_) return;
   try {
-    db_.exec("ROLLBACK");
+    db_.cached("ROLLBACK").run();
   } catch (const error&) {
     // SQLite may have rolled back already (e.g. after SQLITE_FULL); nothing more to undo.
   }
 }
 
 void transaction::commit() {
-  db_.exec("COMMIT");
+  db_.cached("COMMIT").run();
   done_ = true;
 }
 
