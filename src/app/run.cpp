@@ -156,28 +156,23 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
 }
 
 int fuzz(const fuzz_options& o, std::ostream& out, std::ostream& err) {
-  harness::fuzz_options fo;
-  fo.first_seed = o.first_seed;
-  fo.seeds = o.seeds;
-  fo.profile = o.profile;
-  fo.accounts = o.accounts;
-  fo.operations = o.operations;
+  const auto& fo = o.fuzz;
   std::size_t done = 0;
   const auto report = harness::fuzz(fo, [&](std::uint64_t, bool) {
-    if (++done % 100 == 0) err << "fuzz: " << done << "/" << o.seeds << " seeds\r" << std::flush;
+    if (++done % 100 == 0) err << "fuzz: " << done << "/" << fo.seeds << " seeds\r" << std::flush;
   });
   if (done >= 100) err << "\n";
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f s", report.wall_ms / 1000);
   if (!report.failure) {
-    out << "fuzz: " << report.seeds_run << " seeds (" << o.first_seed << ".."
-        << o.first_seed + o.seeds - 1 << ") under " << o.profile << ", " << o.accounts
-        << " accounts x " << o.operations << " operations: every invariant held ("
+    out << "fuzz: " << report.seeds_run << " seeds (" << fo.first_seed << ".."
+        << fo.first_seed + fo.seeds - 1 << ") under " << fo.profile << ", " << fo.accounts
+        << " accounts x " << fo.operations << " operations: every invariant held ("
         << report.steps_run << " steps in " << secs << ")\n";
     return 0;
   }
   const auto& f = *report.failure;
-  out << "FAIL seed " << f.seed << " under " << o.profile << " (after " << report.seeds_run
+  out << "FAIL seed " << f.seed << " under " << fo.profile << " (after " << report.seeds_run
       << " seeds, " << secs << "): shrunk from " << f.operations << " to " << f.shrunk_to
       << " operations\n";
   print_failure(f.result, out);

@@ -81,17 +81,18 @@ int main(int argc, char** argv) {
   auto* fuzz_cmd = app.add_subcommand(
       "fuzz", "Run random linkage histories and check the invariants after each");
   linksim::app::fuzz_options fuzz;
-  fuzz_cmd->add_option("--seeds", fuzz.seeds, "How many seeds to try")
+  fuzz_cmd->add_option("--seeds", fuzz.fuzz.seeds, "How many seeds to try")
       ->capture_default_str()
       ->check(CLI::Range(1, 10'000'000));
-  fuzz_cmd->add_option("--first-seed", fuzz.first_seed, "The first seed")->capture_default_str();
-  fuzz_cmd->add_option("--profile", fuzz.profile, "The dependent service's behaviour profile")
+  fuzz_cmd->add_option("--first-seed", fuzz.fuzz.first_seed, "The first seed")
+      ->capture_default_str();
+  fuzz_cmd->add_option("--profile", fuzz.fuzz.profile, "The dependent service's behaviour profile")
       ->capture_default_str()
       ->check(CLI::IsMember(profiles));
-  fuzz_cmd->add_option("--accounts", fuzz.accounts, "Provider accounts per history")
+  fuzz_cmd->add_option("--accounts", fuzz.fuzz.accounts, "Provider accounts per history")
       ->capture_default_str()
       ->check(CLI::Range(1, 50));
-  fuzz_cmd->add_option("--operations", fuzz.operations, "Random operations per history")
+  fuzz_cmd->add_option("--operations", fuzz.fuzz.operations, "Random operations per history")
       ->capture_default_str()
       ->check(CLI::Range(0, 10'000));
   std::string fuzz_save;

@@ -183,7 +183,6 @@ class runner {
             const std::string s = str_field(*o, "id");
             std::from_chars(s.data(), s.data() + s.size(), id);
             ids_[arg("username")] = id;
-            out_.accounts[arg("username")] = id;
             for (const auto& f : s_.faults)
               if (f.account == arg("username")) arm(f);
           }
@@ -533,7 +532,7 @@ class runner {
     out_.entries = flows.size();
     out_.simulated = std::chrono::duration_cast<milliseconds>(world_->sched().now() - start_);
     out_.net = world_->net().stats();
-    out_.flows = flows;
+    if (!out_.failure) return;  // the flows are only shown around a failure
     for (std::size_t i = 0; i < flows.size(); ++i) {
       const auto& f = flows[i];
       std::ostringstream line;
@@ -543,11 +542,9 @@ class runner {
            << f.note;
       out_.trace.push_back(line.str());
     }
-    if (out_.failure) {
-      const std::size_t from = flows.size() > 8 ? flows.size() - 8 : 0;
-      out_.flows_around.assign(out_.trace.begin() + static_cast<std::ptrdiff_t>(from),
-                               out_.trace.end());
-    }
+    const std::size_t from = flows.size() > 8 ? flows.size() - 8 : 0;
+    out_.flows_around.assign(out_.trace.begin() + static_cast<std::ptrdiff_t>(from),
+                             out_.trace.end());
   }
 
   const scenario& s_;

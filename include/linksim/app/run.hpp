@@ -2,6 +2,7 @@
 #pragma once
 
 #include "linksim/common/http.hpp"
+#include "linksim/harness/fuzz.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -27,11 +28,7 @@ struct run_options {
 int run(const run_options& o, std::ostream& out, std::ostream& err);
 
 struct fuzz_options {
-  std::uint64_t first_seed = 1;
-  std::size_t seeds = 100;
-  std::string profile = "documented";
-  std::size_t accounts = 4;
-  std::size_t operations = 30;
+  harness::fuzz_options fuzz;  // seeds, profile, accounts, operations
   std::filesystem::path save;  // where to write the shortened failing history (empty: print only)
 };
 // Runs random histories; prints the first failing seed with its shortened history. 0 if every

@@ -3,7 +3,6 @@
 #pragma once
 
 #include "linksim/common/http.hpp"
-#include "linksim/evidence/flow.hpp"
 #include "linksim/harness/scenario.hpp"
 #include "linksim/sim/network.hpp"
 
@@ -42,13 +41,11 @@ struct run_result {
   std::size_t steps_run = 0;
   std::optional<step_failure> failure;
   std::vector<std::string> flows_around;  // the last flows up to the failure, formatted
-  std::vector<std::string> trace;         // every flow, formatted the same way
+  std::vector<std::string> trace;         // on failure: every flow, formatted the same way
   std::string error;                      // the world could not run the scenario at all
   double wall_ms = 0;
   milliseconds simulated{0};
   sim::network_stats net;
-  std::vector<evidence::flow> flows;             // everything recorded, for callers that check more
-  std::map<std::string, std::int64_t> accounts;  // scenario name → provider id
 };
 
 run_result run_scenario(const scenario& s, const run_options& o = {});

@@ -74,9 +74,6 @@ class world {
   static constexpr const char* threads_origin = "http://threads.sim";
   // The transport browsers use.
   http::transport& browser_transport() { return net_.endpoint("browser"); }
-  // Looks again at what fell due after work done from outside the scheduler (an admin action
-  // on a service): wakes the dispatcher and the reconciler when they have work.
-  void pump();
 
   // A provider account whose password is "pw-<username>". Throws on a refused username.
   std::int64_t create_account(const std::string& username);
@@ -104,6 +101,7 @@ class world {
 
  private:
   void open_threads();
+  void pump();
   void attach(const std::string& system, const char* origin, http::handler h);
   void wake_dispatcher(time_point when);
   void wake_reconciler(time_point when);
