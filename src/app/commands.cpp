@@ -43,7 +43,8 @@ void write_secret(const std::filesystem::path& p, const std::string& content) {
       p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
-// The signer of the data directory's evidence log, created on first use.
+}  // namespace
+
 evidence::note_signer load_signer(const std::filesystem::path& dir, random_source& random) {
   const auto key_file = evidence_key_file(dir);
   evidence::note_signer signer{evidence_key_name, {}};
@@ -59,6 +60,8 @@ evidence::note_signer load_signer(const std::filesystem::path& dir, random_sourc
   std::ofstream(evidence_pub_file(dir), std::ios::trunc) << signer.verifier_key() << "\n";
   return signer;
 }
+
+namespace {
 
 std::string admin_token_for(const serve_options& o, random_source& random) {
   if (!o.admin_token.empty()) return o.admin_token;

@@ -1,4 +1,5 @@
 // The `linksim` command: parses arguments and calls the subcommands in linksim_app.
+#include "linksim/app/audit.hpp"
 #include "linksim/app/commands.hpp"
 #include "linksim/app/run.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
@@ -99,6 +100,42 @@ int main(int argc, char** argv) {
   fuzz_cmd->add_option("--save", fuzz_save,
                        "Folder to write the shortened failing history to (default: print it)");
 
+  auto* audit_cmd = app.add_subcommand(
+      "audit", "Check every claim of the public documents against the simulated behaviour");
+  linksim::app::audit_options audit;
+  std::string audit_catalogue = audit.catalogue.string(), audit_out = audit.out.string(),
+              audit_seeds;
+  std::vector<std::string> audit_scenarios;
+  audit_cmd->add_option("--claims", audit_catalogue, "The claims catalogue")
+      ->capture_default_str();
+  audit_cmd->add_option("--scenarios", audit_scenarios,
+                        "Scenario files or folders (default: the catalogue's folder)");
+  audit_cmd->add_option("--seeds", audit_seeds,
+                        "Folder of the quoted documents (default: seeds/ beside the catalogue)");
+  auto* audit_profile_opt =
+      audit_cmd->add_option("--profile", audit.profiles, "Behaviour profile (repeatable)")
+          ->check(CLI::IsMember(profiles));
+  auto* audit_all_opt = audit_cmd->add_flag("--all-profiles", audit.all_profiles,
+                                            "Every behaviour profile: the full matrix");
+  audit_profile_opt->excludes(audit_all_opt);
+  audit_cmd->add_option("--out", audit_out, "Folder for the reports and the evidence logs")
+      ->capture_default_str();
+
+  auto* explain_cmd = app.add_subcommand(
+      "explain", "Draw a scenario's HTTP exchanges (Mermaid) and narrate the linkage");
+  linksim::app::explain_options explain;
+  std::string explain_path;
+  explain_cmd->add_option("scenario", explain_path, "A scenario file")->required();
+  std::uint64_t explain_seed = 0;
+  auto* explain_seed_opt = explain_cmd->add_option("--seed", explain_seed, "Seed (overrides)");
+  std::string explain_profile;
+  auto* explain_profile_opt =
+      explain_cmd->add_option("--profile", explain_profile, "Behaviour profile (overrides)")
+          ->check(CLI::IsMember(profiles));
+  explain_cmd->add_flag("--mermaid", explain.mermaid_only, "Print only the diagram source");
+  explain_cmd->add_flag("--with-checks", explain.include_checks,
+                        "Also draw the reads the scenario's expectations make");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -133,6 +170,19 @@ int main(int argc, char** argv) {
     if (*fuzz_cmd) {
       fuzz.save = fuzz_save;
       return linksim::app::fuzz(fuzz, std::cout, std::cerr);
+    }
+    if (*audit_cmd) {
+      audit.catalogue = audit_catalogue;
+      audit.out = audit_out;
+      audit.seeds = audit_seeds;
+      for (const auto& p : audit_scenarios) audit.scenarios.emplace_back(p);
+      return linksim::app::audit(audit, std::cout, std::cerr);
+    }
+    if (*explain_cmd) {
+      explain.scenario = explain_path;
+      if (*explain_seed_opt) explain.seed = explain_seed;
+      if (*explain_profile_opt) explain.profile = explain_profile;
+      return linksim::app::explain(explain, std::cout, std::cerr);
     }
     if (*verify_cmd) {
       verify.log = verify_log.empty() ? linksim::app::evidence_db(verify_dir)

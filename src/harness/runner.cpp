@@ -6,6 +6,7 @@
 #include "linksim/common/json.hpp"
 #include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
+#include "linksim/threads_sim/service.hpp"
 
 #include <boost/json.hpp>
 
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include <unistd.h>
@@ -80,7 +82,7 @@ struct mismatch {
 
 class runner {
  public:
-  runner(const scenario& s, const run_options& o, run_result& out) : s_(s), out_(out) {
+  runner(const scenario& s, const run_options& o, run_result& out) : s_(s), o_(o), out_(out) {
     const bool files = std::any_of(s.steps.begin(), s.steps.end(),
                                    [](const step& st) { return st.kind == action::restart; });
     if (files) dir_ = std::make_unique<scratch_dir>(out.seed);
@@ -92,6 +94,8 @@ class runner {
                            .in_memory = !files,
                            .expose = o.expose});
     start_ = world_->sched().now();
+    if (o.keep_messages)
+      world_->net().observe([this](const sim::message& m) { out_.messages.push_back(m); });
     for (const auto& f : s.faults)
       if (f.account.empty()) arm(f);
   }
@@ -103,14 +107,98 @@ class runner {
         perform(st);
         settle();
         check_state(st);
+        if (o_.audit && !st.claims.empty()) record(i, st, nullptr);
       } catch (const mismatch& m) {
-        out_.failure =
-            step_failure{i, m.where, std::string(to_string(st.kind)), m.what, m.expected, m.actual};
-        break;
+        if (!out_.failure)
+          out_.failure = step_failure{i,          m.where,    std::string(to_string(st.kind)),
+                                      m.what,     m.expected, m.actual};
+        if (o_.audit && !st.claims.empty()) {
+          record(i, st, &m);  // the claim's verdict; the story goes on
+        } else {
+          if (o_.audit) out_.stopped_at = i;
+          break;
+        }
       }
+      if (o_.audit) check_invariants(i, st);
       ++out_.steps_run;
     }
     finish();
+  }
+
+ private:
+  // --- The audit's records ---
+
+  // The provider ids of the accounts a step names.
+  std::set<std::string> subjects_of(const step& st) const {
+    std::set<std::string> out;
+    auto add = [&](const std::string& account) {
+      if (const auto it = ids_.find(account); it != ids_.end())
+        out.insert(std::to_string(it->second));
+    };
+    for (const char* k : {"account", "target", "as"})
+      if (const auto it = st.args.find(k); it != st.args.end()) add(it->second);
+    for (const auto& e : st.profiles) add(e.account);
+    for (const auto& e : st.accounts) add(e.account);
+    for (const auto& e : st.flows) add(e.account);
+    return out;
+  }
+
+  check_outcome outcome(std::size_t i, const step& st, const std::set<std::string>& subjects) {
+    check_outcome c;
+    c.step = i;
+    c.where = st.where;
+    c.claims = st.claims;
+    const auto& flows = world_->evidence().flows();
+    c.evidence_size = flows.size();
+    c.at = std::chrono::duration_cast<milliseconds>(world_->sched().now() - start_);
+    for (std::size_t k = flows.size(); k-- > 0 && c.leaves.size() < 12;)
+      if (subjects.empty() || subjects.contains(flows[k].subject)) c.leaves.push_back(k);
+    std::reverse(c.leaves.begin(), c.leaves.end());
+    return c;
+  }
+
+  void record(std::size_t i, const step& st, const mismatch* m) {
+    check_outcome c = outcome(i, st, subjects_of(st));
+    if (m) {
+      c.passed = false;
+      c.where = m->where;
+      c.what = m->what;
+      c.expected = m->expected;
+      c.actual = m->actual;
+    }
+    out_.checks.push_back(std::move(c));
+  }
+
+  // Invariants hold after every step; each is reported once: its first break, or that it held.
+  void check_invariants(std::size_t i, const step& st) {
+    for (const auto& [name, claims] : o_.invariants) {
+      if (broken_.contains(name)) continue;
+      if (name == "one_profile_per_account") {
+        for (const auto& [account, id] : ids_) {
+          const auto n = world_->threads().profiles_of_account(id).size();
+          if (n <= 1) continue;
+          check_outcome c = outcome(i, st, {std::to_string(id)});
+          c.claims = claims;
+          c.invariant = name;
+          c.passed = false;
+          c.what = "live profiles of " + account;
+          c.expected = "at most 1";
+          c.actual = std::to_string(n);
+          out_.checks.push_back(std::move(c));
+          broken_.insert(name);
+          break;
+        }
+      }
+    }
+    if (i + 1 != s_.steps.size()) return;
+    for (const auto& [name, claims] : o_.invariants) {
+      if (broken_.contains(name)) continue;
+      check_outcome c = outcome(i, st, {});
+      c.claims = claims;
+      c.invariant = name;
+      c.what = name + " after each of " + std::to_string(s_.steps.size()) + " steps";
+      out_.checks.push_back(std::move(c));
+    }
   }
 
  private:
@@ -530,8 +618,11 @@ class runner {
     out_.passed = !out_.failure;
     out_.root = to_hex(world_->evidence().root());
     out_.entries = flows.size();
+    out_.start = start_;
     out_.simulated = std::chrono::duration_cast<milliseconds>(world_->sched().now() - start_);
     out_.net = world_->net().stats();
+    for (const auto& [name, id] : ids_) out_.aliases[std::to_string(id)] = name;
+    if (o_.audit) out_.flows = flows;
     if (!out_.failure) return;  // the flows are only shown around a failure
     for (std::size_t i = 0; i < flows.size(); ++i) {
       const auto& f = flows[i];
@@ -548,7 +639,9 @@ class runner {
   }
 
   const scenario& s_;
+  const run_options& o_;
   run_result& out_;
+  std::set<std::string> broken_;  // invariants already reported broken
   std::unique_ptr<scratch_dir> dir_;
   std::unique_ptr<sim::world> world_;
   time_point start_;
@@ -559,6 +652,8 @@ class runner {
 };
 
 }  // namespace
+
+std::vector<std::string> known_invariants() { return {"one_profile_per_account"}; }
 
 run_result run_scenario(const scenario& s, const run_options& o) {
   run_result out;

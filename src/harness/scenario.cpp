@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -315,11 +316,15 @@ class parser {
     if (n["for_each"]) return parse_for_each(n, out);
     // yaml-cpp's Node::operator= writes through to the node assigned to: keep copies in
     // optionals, which construct instead.
-    std::optional<YAML::Node> action_key, action_node, expect_holder;
+    std::optional<YAML::Node> action_key, action_node, expect_holder, claims_holder;
     for (const auto& kv : n) {
       const std::string k = kv.first.Scalar();
       if (k == "expect") {
         expect_holder.emplace(kv.second);
+        continue;
+      }
+      if (k == "claims") {
+        claims_holder.emplace(kv.second);
         continue;
       }
       if (action_key) fail(kv.first, "a step has one action; '" + k + "' is a second one");
@@ -329,8 +334,9 @@ class parser {
     const YAML::Node action_value = action_node ? *action_node : YAML::Node();
     step s;
     s.where = where(n);
+    if (claims_holder) s.claims = claim_ids(*claims_holder);
     if (!action_key) {
-      if (!expect_holder) fail(n, "empty step");
+      if (!expect_holder) fail(n, claims_holder ? "'claims' needs an action or an expect" : "empty step");
       s.kind = action::expect;
       parse_state_expectations(*expect_holder, s);
       out.push_back(std::move(s));
@@ -351,6 +357,10 @@ class parser {
       if (!spec->via.empty()) s.args["via"] = std::string(spec->via);
       parse_args(*spec, action_value, s);
     }
+    if (claims_holder && (s.kind == action::advance || s.kind == action::restart ||
+                          s.kind == action::outage || s.kind == action::fault ||
+                          s.kind == action::crash))
+      fail(*claims_holder, "'" + key + "' checks nothing; tag the expect step after it instead");
     if (expect_holder) {
       if (s.kind == action::advance || s.kind == action::restart || s.kind == action::outage ||
           s.kind == action::fault || s.kind == action::crash)
@@ -358,6 +368,27 @@ class parser {
       parse_http_expectation(*expect_holder, s.http);
     }
     out.push_back(std::move(s));
+  }
+
+  // `claims: id` or `claims: [id, ...]`: ids of scenarios/claims.yaml (the audit checks they
+  // exist).
+  std::vector<std::string> claim_ids(const YAML::Node& n) const {
+    std::vector<std::string> ids;
+    auto one = [&](const YAML::Node& x) {
+      const std::string id = scalar(x);
+      bool ok = !id.empty();
+      for (char c : id)
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+      if (!ok) fail(x, "a claim id is letters, digits, '-', '_' and '.': '" + id + "'");
+      ids.push_back(id);
+    };
+    if (n.IsSequence()) {
+      if (n.size() == 0) fail(n, "'claims' is empty");
+      for (const auto& x : n) one(x);
+    } else {
+      one(n);
+    }
+    return ids;
   }
 
   static std::string known_actions() {

@@ -126,11 +126,19 @@ result<http::response> network::send(const std::string& from, http::request req)
   ++stats_.sent;
   const host* to = route(req.target);
   const auto now = sched_.now();
+  const auto seq = next_seq_++;
+  // Tells the observer what became of the message, then passes the outcome on.
+  auto seen = [&](const char* fate, const http::request& r,
+                  const std::optional<http::response>& answer) {
+    if (observer_)
+      observer_(message{seq, now, from, to ? to->system : std::string(r.target), r, fate, answer});
+  };
   bool down = !to || !to->handler;
   for (const auto& o : outages_)
     if (to && o.system == to->system && now >= o.from && now < o.until) down = true;
   if (down) {
     ++stats_.unreachable;
+    seen("unreachable", req, std::nullopt);
     return make_error_code(errc::upstream_unavailable);
   }
   // Handlers see origin-form targets, as a server would; a fragment never leaves the client.
@@ -150,6 +158,7 @@ result<http::response> network::send(const std::string& from, http::request req)
     switch (f.rule.kind) {
       case fault_kind::drop:
         ++stats_.dropped;
+        seen("dropped", req, std::nullopt);
         return make_error_code(errc::upstream_unavailable);
       case fault_kind::error_5xx: {
         ++stats_.failed_5xx;
@@ -157,16 +166,21 @@ result<http::response> network::send(const std::string& from, http::request req)
         r.status = 503;
         r.headers.set("Content-Type", "application/json");
         r.body = R"({"error":{"code":"upstream_unavailable","message":"injected fault"}})";
+        seen("error_5xx", req, r);
         return r;
       }
-      case fault_kind::timeout:
+      case fault_kind::timeout: {
         ++stats_.timed_out;
-        (void)deliver(*to, std::move(req));
+        auto lost = deliver(*to, req);
+        seen("timeout", req, lost);
         return make_error_code(errc::upstream_unavailable);
+      }
       case fault_kind::duplicate: {
         ++stats_.duplicated;
         auto first = deliver(*to, req);
-        (void)deliver(*to, std::move(req));
+        seen("delivered", req, first);
+        auto second = deliver(*to, req);
+        seen("duplicated", req, second);
         return first;
       }
       case fault_kind::delay: {
@@ -177,17 +191,26 @@ result<http::response> network::send(const std::string& from, http::request req)
           late += milliseconds{static_cast<std::int64_t>(random_.uniform(span)) -
                                f.rule.jitter.count()};
         }
+        seen("delayed", req, std::nullopt);
         // The request is still on its way when the sender gives up.
         const std::string system = to->system;
-        sched_.after(std::max(late, milliseconds{1}), [this, system, req = std::move(req)] {
-          for (const auto& h : hosts_)
-            if (h.system == system && h.handler) (void)deliver(h, req);
+        sched_.after(std::max(late, milliseconds{1}), [this, from, system, req = std::move(req)] {
+          for (const auto& h : hosts_) {
+            if (h.system != system || !h.handler) continue;
+            const auto late_seq = next_seq_++;
+            auto answer = deliver(h, req);
+            if (observer_)
+              observer_(message{late_seq, sched_.now(), from, system, req, "arrived_late", answer});
+          }
         });
         return make_error_code(errc::upstream_unavailable);
       }
     }
   }
-  return deliver(*to, std::move(req));
+  if (!observer_) return deliver(*to, std::move(req));  // the population benchmark's path
+  auto answer = deliver(*to, req);
+  seen("delivered", req, answer);
+  return answer;
 }
 
 }  // namespace linksim::sim

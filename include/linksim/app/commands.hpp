@@ -2,6 +2,8 @@
 #pragma once
 
 #include "linksim/common/crypto.hpp"
+#include "linksim/common/random.hpp"
+#include "linksim/evidence/checkpoint.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -45,5 +47,8 @@ int evidence_verify(const verify_options& options, std::ostream& out);
 std::filesystem::path evidence_db(const std::filesystem::path& data_dir);
 std::filesystem::path evidence_key_file(const std::filesystem::path& data_dir);
 std::filesystem::path evidence_pub_file(const std::filesystem::path& data_dir);
+// The signer of the evidence logs in `dir`: its key is read from evidence.key there, or made
+// from `random` and kept there on first use; evidence.pub is (re)written beside it.
+evidence::note_signer load_signer(const std::filesystem::path& dir, random_source& random);
 
 }  // namespace linksim::app

@@ -3,10 +3,12 @@
 #pragma once
 
 #include "linksim/common/http.hpp"
+#include "linksim/evidence/flow.hpp"
 #include "linksim/harness/scenario.hpp"
 #include "linksim/sim/network.hpp"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +21,33 @@ struct run_options {
   // Serves each service's handler somewhere else and returns a handler reaching it: set by
   // `linksim run --real-http` to put every message on a loopback socket.
   std::function<http::handler(const std::string& system, http::handler)> expose;
+  // For the audit: record the outcome of every step tagged with claims, go on past a failed
+  // tagged step (the failure is that claim's verdict, not a broken set-up; an untagged failure
+  // still stops the run), check the invariants after every step, and keep the flows.
+  bool audit = false;
+  // Invariants checked after every step when auditing, each with the claims it is the check
+  // of. Known: "one_profile_per_account" (no provider account ever has two live profiles).
+  std::map<std::string, std::vector<std::string>> invariants;
+  // Keep every network message (for `linksim explain`).
+  bool keep_messages = false;
+};
+
+// The names run_options::invariants accepts.
+std::vector<std::string> known_invariants();
+
+// One tagged check's outcome in an audited run.
+struct check_outcome {
+  std::size_t step = 0;  // 0-based step index; for an invariant, the step after which it broke
+  location where;
+  std::vector<std::string> claims;
+  std::string invariant;  // empty for a step's own expectations
+  bool passed = true;
+  std::string what, expected, actual;  // for a failure
+  std::uint64_t evidence_size = 0;     // entries in the log when it was checked
+  // The flows about the accounts the step names, up to then (the last 12): what an auditor
+  // reads to see why.
+  std::vector<std::uint64_t> leaves;
+  milliseconds at{0};  // simulated time since the start
 };
 
 struct step_failure {
@@ -43,6 +72,14 @@ struct run_result {
   std::vector<std::string> flows_around;  // the last flows up to the failure, formatted
   std::vector<std::string> trace;         // on failure: every flow, formatted the same way
   std::string error;                      // the world could not run the scenario at all
+  // Audit: the tagged checks in order, the run's flows, and the step where an untagged failure
+  // stopped it (checks after it were never reached).
+  std::vector<check_outcome> checks;
+  std::vector<evidence::flow> flows;
+  std::optional<std::size_t> stopped_at;
+  std::map<std::string, std::string> aliases;  // provider id -> the scenario's account name
+  std::vector<sim::message> messages;           // keep_messages
+  time_point start;                             // virtual time when the first step ran
   double wall_ms = 0;
   milliseconds simulated{0};
   sim::network_stats net;

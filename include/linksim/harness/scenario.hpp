@@ -120,6 +120,9 @@ struct step {
   std::vector<expect_profile> profiles;
   std::vector<expect_account> accounts;
   std::vector<expect_flows> flows;
+  // The claims (ids in scenarios/claims.yaml) whose check this step's expectations are: the
+  // audit turns their outcome into the claims' verdicts.
+  std::vector<std::string> claims;
 };
 
 struct scenario {

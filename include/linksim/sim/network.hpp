@@ -10,6 +10,7 @@
 #include "linksim/sim/scheduler.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -52,6 +53,21 @@ struct outage {
   time_point until;
 };
 
+// One message on the network as the simulation saw it, for diagrams and walkthroughs
+// (`linksim explain`). Bodies are kept as sent: whoever shows them redacts secrets.
+struct message {
+  std::uint64_t seq = 0;  // order of sending (a message's nested calls complete before it)
+  time_point at;
+  std::string from;  // sending system ("browser", "operator", "idp", "threads")
+  std::string to;    // receiving system, or the host name when nothing is attached
+  http::request request;  // origin-form target
+  // What became of it: "delivered", "dropped", "duplicated", "delayed" (the sender gave up),
+  // "arrived_late" (a delayed message reaching its handler), "error_5xx", "timeout",
+  // "unreachable".
+  std::string fate;
+  std::optional<http::response> response;  // the answer the handler gave, if it ran
+};
+
 struct network_stats {
   std::uint64_t sent = 0;
   std::uint64_t delivered = 0;  // reached a handler (duplicates count twice)
@@ -83,6 +99,8 @@ class network {
   void add_fault(fault_rule r) { faults_.push_back({std::move(r), 0}); }
   void add_outage(outage o) { outages_.push_back(std::move(o)); }
   const network_stats& stats() const { return stats_; }
+  // Called for every message after its fate is known. One observer; empty to stop.
+  void observe(std::function<void(const message&)> observer) { observer_ = std::move(observer); }
 
  private:
   class sender;
@@ -108,6 +126,8 @@ class network {
   std::vector<outage> outages_;
   std::map<std::string, std::unique_ptr<sender>> senders_;
   network_stats stats_;
+  std::function<void(const message&)> observer_;
+  std::uint64_t next_seq_ = 0;
 };
 
 }  // namespace linksim::sim

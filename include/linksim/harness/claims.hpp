@@ -1,0 +1,146 @@
+// The claims catalogue (scenarios/claims.yaml, docs/claims.md) and the audit that turns scenario
+// runs into verdicts: every behavioural statement of the seeds, quoted verbatim, with the check
+// that decides it, the scenarios that exercise it, and the verdict each behaviour profile
+// should give.
+#pragma once
+
+#include "linksim/harness/runner.hpp"
+#include "linksim/harness/scenario.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace linksim::harness {
+
+enum class verdict { holds, violated, indeterminate };
+std::string_view to_string(verdict v);
+std::optional<verdict> parse_verdict(std::string_view s);
+
+// A fides-style rule over recorded flows. Categories and purposes match by dotted prefix
+// ("user.account" covers "user.account.username"); empty fields match anything. A `forbid` rule
+// is violated by any matching flow; a `require` rule by a completed run without one.
+struct flow_rule {
+  enum class kind { forbid, require };
+  kind type = kind::forbid;
+  location where;
+  std::string from, to, channel, category, purpose;
+  std::string describe() const;  // "forbid from=threads to=idp category=user.account.username"
+  bool matches(const evidence::flow& f) const;
+};
+
+struct claim {
+  std::string id;
+  location where;
+  std::string seed;     // file name in the seeds folder
+  std::string quote;    // verbatim from the seed
+  std::string meaning;  // what it means operationally
+  // The check: the scenario steps tagged with this id, these flow rules and these invariants,
+  // over every scenario the claim names or that tags it.
+  std::vector<flow_rule> flows;
+  std::vector<std::string> invariants;
+  std::vector<std::string> scenarios;  // file names, relative to the catalogue's folder
+  // The verdict each profile should give; profiles not named should give `holds`.
+  std::map<std::string, verdict> expect;
+  std::string contradicts;  // the id of the claim this one contradicts (both kept)
+  // Not checked, with the reason: legal analysis or marketing (out of scope), or behaviour the
+  // model does not have yet (not modelled: its verdict is indeterminate everywhere).
+  std::string out_of_scope;
+  std::string not_modelled;
+  bool checked() const { return out_of_scope.empty() && not_modelled.empty(); }
+  verdict expected_under(const std::string& profile) const;
+};
+
+struct catalogue {
+  std::string file;
+  std::vector<claim> claims;
+  const claim* find(std::string_view id) const;
+};
+
+// Parses the catalogue; throws scenario_error (file:line:column) for anything malformed, an id
+// used twice, a contradiction that is not mutual or an unknown profile.
+catalogue load_catalogue(const std::filesystem::path& file);
+catalogue parse_catalogue(const std::string& text, const std::string& file_name);
+
+// Problems that make the catalogue unusable with these seeds and scenarios: a quote not found
+// verbatim in its seed, a seed that does not exist, a scenario it names that is not in
+// `scenarios`, a scenario step tagged with an unknown id, a checked claim with nothing to check.
+std::vector<std::string> catalogue_problems(const catalogue& c,
+                                            const std::filesystem::path& seeds_dir,
+                                            const std::vector<scenario>& scenarios);
+
+// Where an audited run's evidence can be verified offline.
+struct sealed_log {
+  std::string file;        // the evidence log (SQLite), relative to the report folder
+  std::uint64_t size = 0;  // entries covered by the checkpoint
+  std::string root;        // hex SHA-256
+  std::string checkpoint;  // the signed note
+};
+
+// An evidence entry a finding cites, as people read it.
+struct cited_flow {
+  std::uint64_t leaf = 0;
+  std::string at;  // "+5m"
+  std::string from, to, subject;  // subject: the scenario's account name
+  std::string channel, purpose, note;
+  std::vector<std::string> categories;
+};
+
+// One piece of a verdict: a tagged step, a flow rule or an invariant, in one scenario run.
+struct finding {
+  std::string scenario;  // file name
+  std::string kind;      // "step", "flows", "invariant"
+  std::string where;     // file:line:column of the step or rule
+  std::string what;
+  verdict result = verdict::indeterminate;
+  std::string expected, actual;  // for a violation
+  std::vector<std::uint64_t> leaves;
+  std::string at;  // simulated time of the check, "+5m"
+  std::vector<cited_flow> flows;  // the entries `leaves` name
+};
+
+struct claim_verdict {
+  std::string claim;
+  std::string profile;
+  verdict result = verdict::indeterminate;
+  verdict expected = verdict::holds;
+  bool matches() const { return result == expected; }
+  std::string reason;  // one line: why this verdict
+  std::vector<finding> findings;
+  std::map<std::string, sealed_log> evidence;  // scenario file name -> its sealed log
+};
+
+struct audit_options {
+  std::vector<std::string> profiles;  // in order; `documented` first where present
+};
+
+struct mutation_score {
+  std::vector<std::string> caught;    // fault profiles with a claim violated that holds under documented
+  std::vector<std::string> missed;
+  double percent() const;
+};
+
+struct audit_result {
+  std::vector<std::string> profiles;
+  std::vector<claim_verdict> verdicts;  // claims in catalogue order, each across `profiles`
+  std::vector<std::string> mismatches;  // "claim under profile: expected X, got Y"
+  mutation_score mutations;             // over the fault.* profiles audited
+  std::size_t runs = 0;
+  double wall_ms = 0;
+  bool passed() const;
+  const claim_verdict* find(std::string_view claim, std::string_view profile) const;
+};
+
+// Runs every scenario the checked claims need under every profile (audit mode), seals each
+// run's evidence with `seal` (which writes it where an auditor can verify it), and gives every
+// claim its verdict per profile.
+using sealer = std::function<sealed_log(const scenario&, const std::string& profile,
+                                        const run_result&)>;
+audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
+                   const audit_options& o, const sealer& seal);
+
+}  // namespace linksim::harness

@@ -1,0 +1,185 @@
+// `linksim audit`: catalogue, scenarios and seeds checked first; then every run sealed in its own
+// signed evidence log, every claim judged, every report written.
+#include "linksim/app/audit.hpp"
+
+#include "linksim/app/commands.hpp"
+#include "linksim/app/run.hpp"
+#include "linksim/evidence/log.hpp"
+#include "linksim/harness/claims.hpp"
+#include "linksim/harness/explain.hpp"
+#include "linksim/harness/report.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+
+namespace linksim::app {
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) throw std::runtime_error(p.string() + ": cannot write");
+}
+
+std::string short_profile(const std::string& p) {
+  return p.starts_with("fault.") ? p.substr(6) : p;
+}
+
+}  // namespace
+
+int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
+  harness::catalogue cat;
+  try {
+    cat = harness::load_catalogue(o.catalogue);
+  } catch (const harness::scenario_error& e) {
+    err << e.what() << "\nlinksim audit: the catalogue has errors; nothing was run\n";
+    return 2;
+  }
+  const fs::path folder = o.catalogue.parent_path().empty() ? fs::path(".")
+                                                            : o.catalogue.parent_path();
+  const auto files = scenario_files(o.scenarios.empty() ? std::vector<fs::path>{folder}
+                                                        : o.scenarios);
+  std::vector<harness::scenario> scenarios;
+  int bad = 0;
+  for (const auto& f : files) {
+    try {
+      scenarios.push_back(harness::load_scenario(f));
+    } catch (const harness::scenario_error& e) {
+      err << e.what() << "\n";
+      ++bad;
+    }
+  }
+  const fs::path seeds = o.seeds.empty() ? folder / "seeds" : o.seeds;
+  const auto problems = harness::catalogue_problems(cat, seeds, scenarios);
+  for (const auto& p : problems) err << p << "\n";
+  if (bad > 0 || !problems.empty()) {
+    err << "linksim audit: " << bad + static_cast<int>(problems.size())
+        << " problem(s) in the catalogue, its seeds or the scenarios; nothing was run\n";
+    return 2;
+  }
+
+  harness::audit_options ao;
+  if (o.all_profiles) {
+    for (const auto& b : threads_sim::behaviours()) ao.profiles.push_back(b.name);
+  } else if (o.profiles.empty()) {
+    ao.profiles.push_back("documented");
+  } else {
+    ao.profiles = o.profiles;
+  }
+
+  const fs::path evidence_dir = o.out / "evidence";
+  fs::create_directories(evidence_dir);
+  // The logs are this audit's: an earlier audit's would be appended to, so they go first.
+  for (const auto& e : fs::directory_iterator(evidence_dir)) {
+    const auto ext = e.path().extension();
+    if (ext == ".db" || ext == ".db-wal" || ext == ".db-shm") fs::remove(e.path());
+  }
+  system_random random;
+  const auto signer = load_signer(evidence_dir, random);
+
+  const auto sealer = [&](const harness::scenario& s, const std::string& profile,
+                          const harness::run_result& r) {
+    const std::string stem = fs::path(s.file).stem().string();
+    const std::string name = profile + "--" + stem + ".db";
+    harness::sealed_log sealed;
+    sealed.file = "evidence/" + name;
+    evidence::log log(evidence_dir / name, "linksim-audit/" + profile + "/" + stem, signer);
+    for (const auto& f : r.flows) log.append(f);
+    sealed.checkpoint = log.checkpoint();
+    sealed.size = log.size();
+    sealed.root = to_hex(log.root());
+    // The sealed log is the run's log: the same entries give the same tree.
+    if (!r.root.empty() && sealed.root != r.root)
+      throw std::runtime_error(name + ": sealed root " + sealed.root + " differs from the run's " +
+                               r.root);
+    return sealed;
+  };
+  const auto result = harness::audit(cat, scenarios, ao, sealer);
+
+  const harness::report_context ctx{
+      cat, result, o.catalogue.generic_string(), seeds.generic_string(), signer.verifier_key(),
+      "linksim evidence verify --log " + (o.out / "evidence").generic_string() +
+          "/PROFILE--SCENARIO.db   (key: evidence/evidence.pub)"};
+  write_file(o.out / "report.json", harness::json_report(ctx));
+  write_file(o.out / "junit.xml", harness::junit_report(ctx));
+  write_file(o.out / "report.sarif", harness::sarif_report(ctx));
+  write_file(o.out / "report.md", harness::markdown_report(ctx));
+  write_file(o.out / "report.html", harness::html_report(ctx));
+
+  // The matrix: one column per profile, numbered in the legend.
+  std::size_t checked = 0, not_modelled = 0, out_of_scope = 0;
+  for (const auto& c : cat.claims)
+    (c.checked() ? checked : !c.not_modelled.empty() ? not_modelled : out_of_scope)++;
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f s", result.wall_ms / 1000);
+  out << "linksim audit: " << cat.claims.size() << " statements (" << checked << " checked, "
+      << not_modelled << " not modelled yet, " << out_of_scope << " out of scope), "
+      << ao.profiles.size() << " profile(s), " << result.runs << " scenario runs in " << secs
+      << "\n\n";
+  for (std::size_t i = 0; i < ao.profiles.size(); ++i)
+    out << "  column " << i + 1 << ": " << ao.profiles[i] << "\n";
+  out << "\n";
+  for (const auto& c : cat.claims) {
+    if (!c.out_of_scope.empty()) continue;
+    out << "  ";
+    for (const auto& p : ao.profiles) {
+      const auto* v = result.find(c.id, p);
+      const char* sym = !v                                         ? " "
+                        : v->result == harness::verdict::holds     ? "+"
+                        : v->result == harness::verdict::violated ? "x"
+                                                                   : "?";
+      out << sym << (v && !v->matches() ? "!" : " ");
+    }
+    out << " " << c.id << "\n";
+  }
+  out << "\n  + holds, x violated, ? indeterminate, ! not the verdict the profile should give\n\n";
+  for (const auto& m : result.mismatches) out << "UNEXPECTED " << m << "\n";
+  const auto& ms = result.mutations;
+  if (!ms.caught.empty() || !ms.missed.empty()) {
+    out << "mutation score: " << ms.caught.size() << "/" << ms.caught.size() + ms.missed.size()
+        << " fault profiles caught";
+    if (!ms.missed.empty()) {
+      out << "; missed:";
+      for (const auto& m : ms.missed) out << " " << short_profile(m);
+    }
+    out << "\n";
+  }
+  out << (result.passed() ? "audit passed" : "audit FAILED") << ": reports in "
+      << o.out.generic_string() << "/ (report.html, report.md, report.json, junit.xml, "
+      << "report.sarif); evidence in " << evidence_dir.generic_string() << "/\n";
+  return result.passed() ? 0 : 1;
+}
+
+int explain(const explain_options& o, std::ostream& out, std::ostream& err) {
+  harness::scenario s;
+  try {
+    s = harness::load_scenario(o.scenario);
+  } catch (const harness::scenario_error& e) {
+    err << e.what() << "\n";
+    return 2;
+  }
+  const auto x = harness::explain(
+      s, harness::explain_options{.seed = o.seed, .profile = o.profile,
+                                  .include_checks = o.include_checks});
+  if (o.mermaid_only) {
+    out << x.mermaid;
+    return 0;
+  }
+  std::string walk = x.walkthrough;
+  // The diagram goes after the title and introduction, before the numbered steps.
+  const auto steps = walk.find("\n1. ");
+  const std::string block = "\n```mermaid\n" + x.mermaid + "```\n";
+  if (steps != std::string::npos)
+    walk.insert(steps, block);
+  else
+    walk += block;
+  out << walk;
+  return 0;
+}
+
+}  // namespace linksim::app

@@ -1,0 +1,534 @@
+// The claims catalogue and the audit: parse, check against the seeds, run, decide.
+#include "linksim/harness/claims.hpp"
+
+#include "linksim/threads_sim/behaviour.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace linksim::harness {
+
+std::string_view to_string(verdict v) {
+  switch (v) {
+    case verdict::holds:
+      return "holds";
+    case verdict::violated:
+      return "violated";
+    case verdict::indeterminate:
+      return "indeterminate";
+  }
+  return "?";
+}
+
+std::optional<verdict> parse_verdict(std::string_view s) {
+  for (auto v : {verdict::holds, verdict::violated, verdict::indeterminate})
+    if (to_string(v) == s) return v;
+  return std::nullopt;
+}
+
+namespace {
+
+// Dotted keys cover their subtree: "user.account" covers "user.account.username".
+bool covers(const std::string& rule, const std::string& key) {
+  return rule.empty() || key == rule ||
+         (key.size() > rule.size() && key.starts_with(rule) && key[rule.size()] == '.');
+}
+
+}  // namespace
+
+std::string flow_rule::describe() const {
+  std::string s = type == kind::forbid ? "forbid" : "require";
+  for (const auto& [k, v] : {std::pair<const char*, const std::string&>{"from", from},
+                             {"to", to},
+                             {"channel", channel},
+                             {"category", category},
+                             {"purpose", purpose}})
+    if (!v.empty()) s += std::string(" ") + k + "=" + v;
+  return s;
+}
+
+bool flow_rule::matches(const evidence::flow& f) const {
+  if (!from.empty() && f.from != from) return false;
+  if (!to.empty() && f.to != to) return false;
+  if (!channel.empty() && f.channel != channel) return false;
+  if (!covers(purpose, f.purpose)) return false;
+  return category.empty() || std::any_of(f.categories.begin(), f.categories.end(),
+                                         [&](const std::string& c) { return covers(category, c); });
+}
+
+verdict claim::expected_under(const std::string& profile) const {
+  if (!not_modelled.empty()) return verdict::indeterminate;
+  const auto it = expect.find(profile);
+  return it == expect.end() ? verdict::holds : it->second;
+}
+
+const claim* catalogue::find(std::string_view id) const {
+  for (const auto& c : claims)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+// --- Parsing ---
+
+namespace {
+
+class catalogue_parser {
+ public:
+  explicit catalogue_parser(std::string file) : file_(std::move(file)) {}
+
+  catalogue parse(const std::string& text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      throw scenario_error({file_, e.mark.line + 1, e.mark.column + 1}, e.msg);
+    }
+    if (!root.IsMap()) fail(root, "the catalogue is a mapping with a 'claims' list");
+    check_keys(root, {"claims"});
+    const auto list = root["claims"];
+    if (!list) fail(root, "missing key 'claims'");
+    if (!list.IsSequence() || list.size() == 0) fail(list, "claims is a non-empty list");
+    catalogue c;
+    c.file = file_;
+    std::map<std::string, YAML::Node> seen;
+    for (const auto& n : list) {
+      claim cl = parse_claim(n);
+      if (seen.contains(cl.id)) fail(n["id"], "claim id '" + cl.id + "' is used twice");
+      seen.emplace(cl.id, n);
+      c.claims.push_back(std::move(cl));
+    }
+    // Contradictions are pairs: each side names the other.
+    for (const auto& cl : c.claims) {
+      if (cl.contradicts.empty()) continue;
+      const claim* other = c.find(cl.contradicts);
+      const auto node = seen.at(cl.id)["contradicts"];
+      if (!other) fail(node, "contradicts unknown claim '" + cl.contradicts + "'");
+      if (other->contradicts != cl.id)
+        fail(node, "claim '" + cl.contradicts + "' does not name '" + cl.id +
+                       "' back in its 'contradicts'");
+    }
+    return c;
+  }
+
+ private:
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& problem) const {
+    throw scenario_error(where(n), problem);
+  }
+  location where(const YAML::Node& n) const {
+    const auto m = n.Mark();
+    return {file_, m.line + 1, m.column + 1};
+  }
+  void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> known) const {
+    if (!map.IsMap()) fail(map, "expected a mapping here");
+    for (const auto& kv : map) {
+      const std::string k = kv.first.Scalar();
+      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+      std::string list;
+      for (auto x : known) list += (list.empty() ? "" : ", ") + std::string(x);
+      fail(kv.first, "unknown key '" + k + "' (known: " + list + ")");
+    }
+  }
+  std::string scalar(const YAML::Node& n) const {
+    if (!n.IsScalar()) fail(n, "expected a single value here");
+    return n.Scalar();
+  }
+  std::vector<std::string> scalars(const YAML::Node& n) const {
+    if (n.IsScalar()) return {n.Scalar()};
+    if (!n.IsSequence()) fail(n, "expected a value or a list of values");
+    std::vector<std::string> out;
+    for (const auto& x : n) out.push_back(scalar(x));
+    return out;
+  }
+
+  claim parse_claim(const YAML::Node& n) {
+    if (!n.IsMap()) fail(n, "a claim is a mapping with id, seed, quote and its check");
+    check_keys(n, {"id", "seed", "quote", "meaning", "check", "scenarios", "expect",
+                   "contradicts", "out_of_scope", "not_modelled"});
+    claim c;
+    c.where = where(n);
+    for (const char* k : {"id", "seed", "quote"})
+      if (!n[k]) fail(n, std::string("missing key '") + k + "'");
+    c.id = scalar(n["id"]);
+    bool ok = !c.id.empty();
+    for (char ch : c.id)
+      ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ||
+                  ch == '.');
+    if (!ok) fail(n["id"], "a claim id is letters, digits, '-', '_' and '.': '" + c.id + "'");
+    c.seed = scalar(n["seed"]);
+    c.quote = scalar(n["quote"]);
+    if (c.quote.empty()) fail(n["quote"], "the quote is empty");
+    if (auto m = n["meaning"]) c.meaning = scalar(m);
+    if (auto x = n["out_of_scope"]) c.out_of_scope = scalar(x);
+    if (auto x = n["not_modelled"]) c.not_modelled = scalar(x);
+    if (!c.out_of_scope.empty() && !c.not_modelled.empty())
+      fail(n, "a claim is out of scope or not modelled, not both");
+    if (auto x = n["contradicts"]) c.contradicts = scalar(x);
+    if (auto s = n["scenarios"]) c.scenarios = scalars(s);
+    if (auto chk = n["check"]) {
+      check_keys(chk, {"flows", "invariants"});
+      if (auto f = chk["flows"]) {
+        if (!f.IsSequence()) fail(f, "flows is a list of forbid or require rules");
+        for (const auto& r : f) c.flows.push_back(rule(r));
+      }
+      if (auto inv = chk["invariants"]) {
+        const auto known = known_invariants();
+        for (const auto& name : scalars(inv)) {
+          if (std::find(known.begin(), known.end(), name) == known.end())
+            fail(inv, "unknown invariant '" + name + "'");
+          c.invariants.push_back(name);
+        }
+      }
+    }
+    if (auto e = n["expect"]) {
+      check_keys_any(e);
+      for (const auto& kv : e) {
+        const std::string profile = kv.first.Scalar();
+        if (!threads_sim::find_behaviour(profile))
+          fail(kv.first, "unknown behaviour profile '" + profile + "'");
+        const auto v = parse_verdict(scalar(kv.second));
+        if (!v) fail(kv.second, "a verdict is holds, violated or indeterminate");
+        c.expect[profile] = *v;
+      }
+    }
+    if (c.checked() && c.meaning.empty()) fail(n, "a checked claim says what it means ('meaning')");
+    if (!c.checked() && (!c.flows.empty() || !c.invariants.empty() || !c.expect.empty()))
+      fail(n, "a claim that is not checked has no check and no expected verdicts");
+    return c;
+  }
+  void check_keys_any(const YAML::Node& map) const {
+    if (!map.IsMap()) fail(map, "expect maps profile names to verdicts");
+  }
+
+  flow_rule rule(const YAML::Node& n) const {
+    if (!n.IsMap() || n.size() != 1)
+      fail(n, "a flow rule is 'forbid: {...}' or 'require: {...}'");
+    const auto kv = *n.begin();
+    const std::string k = kv.first.Scalar();
+    flow_rule r;
+    r.where = where(n);
+    if (k == "forbid") {
+      r.type = flow_rule::kind::forbid;
+    } else if (k == "require") {
+      r.type = flow_rule::kind::require;
+    } else {
+      fail(kv.first, "a flow rule is 'forbid' or 'require', not '" + k + "'");
+    }
+    const auto& m = kv.second;
+    check_keys(m, {"from", "to", "channel", "category", "purpose"});
+    if (auto x = m["from"]) r.from = scalar(x);
+    if (auto x = m["to"]) r.to = scalar(x);
+    if (auto x = m["channel"]) r.channel = scalar(x);
+    if (auto x = m["category"]) r.category = scalar(x);
+    if (auto x = m["purpose"]) r.purpose = scalar(x);
+    return r;
+  }
+
+  std::string file_;
+};
+
+std::string file_name(const std::string& path) {
+  return std::filesystem::path(path).filename().string();
+}
+
+}  // namespace
+
+catalogue parse_catalogue(const std::string& text, const std::string& file_name) {
+  return catalogue_parser(file_name).parse(text);
+}
+
+catalogue load_catalogue(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw scenario_error({file.string(), 0, 0}, "cannot read the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_catalogue(text.str(), file.string());
+}
+
+std::vector<std::string> catalogue_problems(const catalogue& c,
+                                            const std::filesystem::path& seeds_dir,
+                                            const std::vector<scenario>& scenarios) {
+  std::vector<std::string> problems;
+  std::map<std::string, std::string> seeds;
+  std::set<std::string> names;
+  for (const auto& s : scenarios) names.insert(file_name(s.file));
+  std::map<std::string, int> tagged;  // claim id -> tagged steps
+  for (const auto& s : scenarios)
+    for (const auto& st : s.steps)
+      for (const auto& id : st.claims) {
+        if (!c.find(id))
+          problems.push_back(st.where.str() + ": tagged with unknown claim '" + id + "'");
+        ++tagged[id];
+      }
+  for (const auto& cl : c.claims) {
+    const std::string at = cl.where.str() + ": claim " + cl.id + ": ";
+    if (!seeds.contains(cl.seed)) {
+      std::ifstream in(seeds_dir / cl.seed, std::ios::binary);
+      if (!in) {
+        problems.push_back(at + "seed " + (seeds_dir / cl.seed).string() + " cannot be read");
+        seeds[cl.seed] = {};
+        continue;
+      }
+      std::ostringstream text;
+      text << in.rdbuf();
+      seeds[cl.seed] = text.str();
+    }
+    if (seeds[cl.seed].find(cl.quote) == std::string::npos)
+      problems.push_back(at + "the quote is not in " + cl.seed + " verbatim: \"" +
+                         cl.quote.substr(0, 80) + "\"");
+    for (const auto& s : cl.scenarios)
+      if (!names.contains(s)) problems.push_back(at + "names scenario " + s + ", which is not loaded");
+    if (cl.checked() && tagged[cl.id] == 0 && (cl.flows.empty() || cl.scenarios.empty()) &&
+        (cl.invariants.empty() || cl.scenarios.empty()))
+      problems.push_back(at + "nothing checks it: no scenario step is tagged with it and it has "
+                              "no flow rule or invariant over a named scenario");
+  }
+  return problems;
+}
+
+// --- The audit ---
+
+double mutation_score::percent() const {
+  const auto n = caught.size() + missed.size();
+  return n == 0 ? 100.0 : 100.0 * static_cast<double>(caught.size()) / static_cast<double>(n);
+}
+
+bool audit_result::passed() const { return mismatches.empty() && mutations.missed.empty(); }
+
+const claim_verdict* audit_result::find(std::string_view claim_id,
+                                        std::string_view profile) const {
+  for (const auto& v : verdicts)
+    if (v.claim == claim_id && v.profile == profile) return &v;
+  return nullptr;
+}
+
+namespace {
+
+std::vector<std::uint64_t> last(std::vector<std::uint64_t> v, std::size_t n) {
+  if (v.size() > n) v.erase(v.begin(), v.end() - static_cast<std::ptrdiff_t>(n));
+  return v;
+}
+
+std::string plus(milliseconds d) { return "+" + format_duration(d); }
+
+// The scenarios a claim is checked in: the ones it names and the ones that tag it.
+std::vector<const scenario*> scenarios_of(const claim& c, const std::vector<scenario>& all) {
+  std::vector<const scenario*> out;
+  for (const auto& s : all) {
+    bool use = std::find(c.scenarios.begin(), c.scenarios.end(), file_name(s.file)) !=
+               c.scenarios.end();
+    for (const auto& st : s.steps)
+      use = use || std::find(st.claims.begin(), st.claims.end(), c.id) != st.claims.end();
+    if (use) out.push_back(&s);
+  }
+  return out;
+}
+
+std::vector<finding> judge_run(const claim& c, const scenario& s, const run_result& r) {
+  std::vector<finding> out;
+  const std::string name = file_name(s.file);
+  if (!r.error.empty()) {
+    out.push_back({name, "run", s.file, "the scenario could not run", verdict::indeterminate, {},
+                   r.error, {}, {}});
+    return out;
+  }
+  const std::string stop_reason =
+      r.stopped_at && r.failure
+          ? "not reached: the run stopped at step " + std::to_string(*r.stopped_at + 1) + " (" +
+                r.failure->where.str() + ": " + r.failure->what + ": expected " +
+                r.failure->expected + ", got " + r.failure->actual + ")"
+          : std::string("not reached");
+  for (std::size_t i = 0; i < s.steps.size(); ++i) {
+    const auto& st = s.steps[i];
+    if (std::find(st.claims.begin(), st.claims.end(), c.id) == st.claims.end()) continue;
+    const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const check_outcome& o) {
+      return o.step == i && o.invariant.empty();
+    });
+    finding f{name, "step", st.where.str(), std::string(to_string(st.kind)) + " (step " +
+                                                std::to_string(i + 1) + ")",
+              verdict::indeterminate, {}, stop_reason, {}, {}};
+    if (it != r.checks.end()) {
+      f.result = it->passed ? verdict::holds : verdict::violated;
+      f.leaves = it->leaves;
+      f.at = plus(it->at);
+      f.actual.clear();
+      if (!it->passed) {
+        f.where = it->where.str();
+        f.what += ": " + it->what;
+        f.expected = it->expected;
+        f.actual = it->actual;
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  for (const auto& rule : c.flows) {
+    std::vector<std::uint64_t> hits;
+    for (std::size_t k = 0; k < r.flows.size(); ++k)
+      if (rule.matches(r.flows[k])) hits.push_back(k);
+    finding f{name, "flows", rule.where.str(), rule.describe(), verdict::holds, {}, {}, {}, {}};
+    const bool complete = !r.stopped_at;
+    const std::string counted = std::to_string(hits.size()) + " matching of " +
+                                std::to_string(r.flows.size()) + " flows";
+    if (rule.type == flow_rule::kind::forbid) {
+      if (!hits.empty()) {
+        f.result = verdict::violated;
+        f.expected = "no matching flow";
+        f.actual = counted;
+      } else if (!complete) {
+        f.result = verdict::indeterminate;
+        f.actual = "none so far, but " + stop_reason;
+      }
+    } else if (hits.empty()) {
+      f.result = complete ? verdict::violated : verdict::indeterminate;
+      f.expected = "at least one matching flow";
+      f.actual = complete ? counted : "none so far, but " + stop_reason;
+    }
+    f.leaves = last(std::move(hits), 12);
+    out.push_back(std::move(f));
+  }
+  for (const auto& name_of_inv : c.invariants) {
+    const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const check_outcome& o) {
+      return o.invariant == name_of_inv;
+    });
+    finding f{name, "invariant", s.file, name_of_inv, verdict::indeterminate, {}, stop_reason,
+              {}, {}};
+    if (it != r.checks.end()) {
+      f.result = it->passed ? verdict::holds : verdict::violated;
+      f.what = it->what;
+      f.leaves = it->leaves;
+      f.at = plus(it->at);
+      f.actual.clear();
+      if (!it->passed) {
+        f.where = s.steps[it->step].where.str();
+        f.expected = it->expected;
+        f.actual = it->actual;
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  for (auto& f : out) {
+    for (const auto leaf : f.leaves) {
+      if (leaf >= r.flows.size()) continue;
+      const auto& fl = r.flows[leaf];
+      const auto alias = r.aliases.find(fl.subject);
+      f.flows.push_back({leaf, plus(std::chrono::duration_cast<milliseconds>(fl.time - r.start)),
+                         fl.from, fl.to,
+                         alias == r.aliases.end() ? fl.subject : alias->second, fl.channel,
+                         fl.purpose, fl.note, fl.categories});
+    }
+  }
+  return out;
+}
+
+std::string reason_for(const claim_verdict& v) {
+  for (const auto& f : v.findings)
+    if (f.result == verdict::violated)
+      return f.scenario + " (" + f.where + "): " + f.what + ": expected " + f.expected +
+             ", got " + f.actual;
+  for (const auto& f : v.findings)
+    if (f.result == verdict::indeterminate)
+      return f.scenario + " (" + f.where + "): " + f.what + ": " + f.actual;
+  std::set<std::string> in;
+  for (const auto& f : v.findings) in.insert(f.scenario);
+  return std::to_string(v.findings.size()) + " check(s) held in " + std::to_string(in.size()) +
+         " scenario(s)";
+}
+
+}  // namespace
+
+audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
+                   const audit_options& o, const sealer& seal) {
+  const auto t0 = std::chrono::steady_clock::now();
+  audit_result out;
+  out.profiles = o.profiles;
+
+  // Which scenarios must run, and which claims each invariant checks.
+  std::set<std::string> needed;
+  std::map<std::string, std::vector<std::string>> invariants;
+  for (const auto& cl : c.claims) {
+    if (!cl.checked()) continue;
+    for (const auto* s : scenarios_of(cl, scenarios)) needed.insert(s->file);
+    for (const auto& inv : cl.invariants) invariants[inv].push_back(cl.id);
+  }
+
+  struct run_record {
+    run_result result;
+    sealed_log sealed;
+  };
+  std::map<std::pair<std::string, std::string>, run_record> runs;  // (file, profile)
+  for (const auto& profile : o.profiles) {
+    for (const auto& s : scenarios) {
+      if (!needed.contains(s.file)) continue;
+      run_options ro;
+      ro.profile = profile;
+      ro.audit = true;
+      ro.invariants = invariants;
+      run_record rec{run_scenario(s, ro), {}};
+      rec.sealed = seal(s, profile, rec.result);
+      runs.emplace(std::pair{s.file, profile}, std::move(rec));
+      ++out.runs;
+    }
+  }
+  for (const auto& cl : c.claims) {
+    if (!cl.out_of_scope.empty()) continue;
+    for (const auto& profile : o.profiles) {
+      claim_verdict v;
+      v.claim = cl.id;
+      v.profile = profile;
+      v.expected = cl.expected_under(profile);
+      if (!cl.not_modelled.empty()) {
+        v.result = verdict::indeterminate;
+        v.reason = "not modelled: " + cl.not_modelled;
+        out.verdicts.push_back(std::move(v));
+        continue;
+      }
+      for (const auto* s : scenarios_of(cl, scenarios)) {
+        const auto& rec = runs.at({s->file, profile});
+        auto found = judge_run(cl, *s, rec.result);
+        v.findings.insert(v.findings.end(), found.begin(), found.end());
+        v.evidence[file_name(s->file)] = rec.sealed;
+      }
+      const bool any_violated = std::any_of(v.findings.begin(), v.findings.end(), [](auto& f) {
+        return f.result == verdict::violated;
+      });
+      const bool any_open = v.findings.empty() ||
+                            std::any_of(v.findings.begin(), v.findings.end(), [](auto& f) {
+                              return f.result == verdict::indeterminate;
+                            });
+      v.result = any_violated ? verdict::violated
+                              : (any_open ? verdict::indeterminate : verdict::holds);
+      v.reason = v.findings.empty() ? "no scenario exercises it" : reason_for(v);
+      if (!v.matches())
+        out.mismatches.push_back(cl.id + " under " + profile + ": expected " +
+                                 std::string(to_string(v.expected)) + ", got " +
+                                 std::string(to_string(v.result)) + " (" + v.reason + ")");
+      out.verdicts.push_back(std::move(v));
+    }
+  }
+  // The mutation score: each fault profile must make some claim fail that holds as documented.
+  const bool have_documented =
+      std::find(o.profiles.begin(), o.profiles.end(), "documented") != o.profiles.end();
+  for (const auto& profile : o.profiles) {
+    if (!profile.starts_with("fault.")) continue;
+    bool caught = false;
+    for (const auto& v : out.verdicts) {
+      if (v.profile != profile || v.result != verdict::violated) continue;
+      const auto* base = have_documented ? out.find(v.claim, "documented") : nullptr;
+      const bool holds_as_documented =
+          base ? base->result == verdict::holds
+               : c.find(v.claim)->expected_under("documented") == verdict::holds;
+      caught = caught || holds_as_documented;
+    }
+    (caught ? out.mutations.caught : out.mutations.missed).push_back(profile);
+  }
+  out.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace linksim::harness
