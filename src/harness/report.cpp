@@ -306,7 +306,12 @@ std::string sarif_report(const report_context& c) {
         {"locations",
          bj::array{bj::object{{"physicalLocation", physical(cl->where.str())}}}},
         {"properties", bj::object{{"profile", v.profile}, {"matchesExpected", v.matches()}}}};
-    if (!locations.empty())
+    bj::object logs;
+    for (const auto& [scenario, log] : v.evidence)
+      logs[scenario] = bj::object{{"log", log.file}, {"size", log.size}, {"root", log.root}};
+    res["properties"].as_object()["evidence"] = std::move(logs);
+    // The evidence travels with violations; a pass or an open result names its logs only.
+    if (!locations.empty() && v.result == verdict::violated)
       res["codeFlows"] = bj::array{bj::object{
           {"threadFlows", bj::array{bj::object{{"locations", std::move(locations)}}}}}};
     results.push_back(std::move(res));

@@ -421,7 +421,8 @@ class runner {
     if (!r.session.empty() && (r.status == 303 || r.status == 302)) sessions_[account] = r.session;
     http::response as_http;
     as_http.status = r.status;
-    as_http.body = r.error;
+    // A linked sign-up's `contains` reads the Link Account page the person confirmed.
+    as_http.body = r.error.empty() ? r.link_page : r.error;
     check_http(st, as_http, r.step);
   }
 

@@ -111,6 +111,7 @@ browser::sign_up_result browser::sign_up(const std::string& username, const std:
   if (at == std::string::npos) return fail(r);
   const auto from = at + marker.size();
   const std::string link = r.body.substr(from, r.body.find('"', from) - from);
+  out.link_page = r.body;
   url = threads_ + "/link";
   step(url);
   r = send("POST", url, {{"csrf", cookie("threads_csrf")}, {"request", link}});

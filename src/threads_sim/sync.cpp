@@ -188,8 +188,14 @@ void service::set_username(profile& p, const std::string& username) {
   // The provider's usernames are unique, so a profile here holding the same name has a stale
   // mirror: the other half of a swap whose change has not arrived yet. It gives the name up and
   // is polled at once; its own change or that poll gives it its new name.
-  db_.cached("UPDATE profiles SET username = NULL, next_sync_at = ? WHERE username = ? AND id != ?")
-      .bind_all(unix_millis(clock_.now()), username, p.id)
+  // A holder linked to the same provider account (only where one account may have two
+  // profiles, a fault profile) has no other name to take: it waits a whole interval, so the two
+  // trade the name at the polling pace instead of taking it from each other forever at once.
+  db_.cached(
+         "UPDATE profiles SET username = NULL, next_sync_at = CASE WHEN ig_user_id = ? "
+         "THEN ? ELSE ? END WHERE username = ? AND id != ?")
+      .bind_all(p.ig_user_id, unix_millis(clock_.now()) + cfg_.reconcile_interval.count(),
+                unix_millis(clock_.now()), username, p.id)
       .run();
   db_.cached("UPDATE profiles SET username = ? WHERE id = ?").bind_all(username, p.id).run();
   p.username = username;

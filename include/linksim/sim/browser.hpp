@@ -29,6 +29,7 @@ class browser {
     std::string step;     // the page that answered last ("/signup", "/oauth/login", "/link", ...)
     std::string session;  // the dependent service's session cookie
     std::string error;    // the body of a failed step
+    std::string link_page;  // the Link Account page as shown, when the sign-up reached it
   };
   // "Log in with Instagram", the provider's login page unless the browser is logged in to
   // `username` already, the consent page choosing `account_id`, the Link Account page.
