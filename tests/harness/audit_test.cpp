@@ -1,0 +1,384 @@
+// The claims audit: the catalogue against the seeds (every quote verbatim), parse errors, the
+// verdict matrix over every profile, the mutation score failing when a fault goes uncaught,
+// verdicts from tagged steps, flow rules and invariants, the reports, and explain's diagrams.
+#include "linksim/app/audit.hpp"
+#include "linksim/app/commands.hpp"
+#include "linksim/app/run.hpp"
+#include "linksim/harness/claims.hpp"
+#include "linksim/harness/explain.hpp"
+#include "linksim/harness/report.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace linksim::harness {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path library = fs::path(LINKSIM_SOURCE_DIR) / "scenarios";
+
+std::vector<scenario> load_library() {
+  std::vector<scenario> out;
+  for (const auto& f : app::scenario_files({library})) out.push_back(load_scenario(f));
+  return out;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class temp_dir {
+ public:
+  temp_dir() {
+    static int n = 0;
+    path_ = fs::temp_directory_path() /
+            ("linksim-audit-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::create_directories(path_);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+sealed_log no_seal(const scenario&, const std::string&, const run_result& r) {
+  return {"-", r.entries, r.root, ""};
+}
+
+std::vector<std::string> all_profiles() {
+  std::vector<std::string> out;
+  for (const auto& b : threads_sim::behaviours()) out.push_back(b.name);
+  return out;
+}
+
+TEST(Catalogue, EveryQuoteIsInItsSeedVerbatimAndEveryTagIsKnown) {
+  const auto cat = load_catalogue(library / "claims.yaml");
+  const auto problems = catalogue_problems(cat, library / "seeds", load_library());
+  for (const auto& p : problems) ADD_FAILURE() << p;
+  // Every seed has claims, and each statement is checked, not modelled yet, or out of scope
+  // with a reason.
+  std::set<std::string> seeds;
+  for (const auto& c : cat.claims) {
+    seeds.insert(c.seed);
+    if (!c.checked())
+      EXPECT_FALSE(c.out_of_scope.empty() && c.not_modelled.empty()) << c.id;
+  }
+  EXPECT_EQ(seeds.size(), 5u);
+}
+
+TEST(Catalogue, AQuoteNotInTheSeedIsAProblem) {
+  auto cat = load_catalogue(library / "claims.yaml");
+  cat.claims.front().quote += " (paraphrased)";
+  const auto problems = catalogue_problems(cat, library / "seeds", load_library());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("not in 000_ef41a58b257a9847.txt verbatim"), std::string::npos)
+      << problems[0];
+}
+
+TEST(Catalogue, ParseErrorsNameTheLine) {
+  struct bad {
+    const char* yaml;
+    int line;
+    const char* problem;
+  };
+  const std::string ok_claim = "  - {id: a, seed: s.txt, quote: q, meaning: m}\n";
+  const std::string twice = "claims:\n" + ok_claim + ok_claim;
+  const bad cases[] = {
+      {"claim: []\n", 1, "unknown key 'claim'"},
+      {"claims:\n  - {id: a, seed: s.txt}\n", 2, "missing key 'quote'"},
+      {"claims:\n  - {id: 'a b', seed: s, quote: q, meaning: m}\n", 2, "a claim id is"},
+      {twice.c_str(), 3, "used twice"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, expect: {nope: holds}}\n", 2,
+       "unknown behaviour profile 'nope'"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, expect: {howto: fine}}\n", 2,
+       "holds, violated or indeterminate"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, contradicts: b}\n"
+       "  - {id: b, seed: s, quote: q, meaning: m}\n",
+       2, "does not name 'a' back"},
+      {"claims:\n  - id: a\n    seed: s\n    quote: q\n    meaning: m\n    check:\n      flows:\n"
+       "        - allow: {from: idp}\n",
+       8, "'forbid' or 'require'"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, check: {invariants: [sometimes]}}\n",
+       2, "unknown invariant"},
+      {"claims:\n  - {id: a, seed: s, quote: q}\n", 2, "says what it means"},
+      {"claims:\n  - {id: a, seed: s, quote: q, out_of_scope: r, expect: {howto: violated}}\n", 2,
+       "not checked has no check"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    try {
+      (void)parse_catalogue(c.yaml, "claims.yaml");
+      ADD_FAILURE() << "parsed without an error";
+    } catch (const scenario_error& e) {
+      EXPECT_EQ(e.where().line, c.line) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.problem), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(FlowRule, CategoriesAndPurposesMatchTheirSubtree) {
+  flow_rule r;
+  r.from = "threads";
+  r.category = "user.account";
+  r.purpose = "essential";
+  evidence::flow f;
+  f.from = "threads";
+  f.categories = {"user.name", "user.account.username"};
+  f.purpose = "essential.service";
+  EXPECT_TRUE(r.matches(f));
+  f.categories = {"user.accountant"};  // a sibling whose name starts the same
+  EXPECT_FALSE(r.matches(f));
+  f.categories = {"user.account"};
+  f.purpose = "essentials";
+  EXPECT_FALSE(r.matches(f));
+  f.purpose = "essential";
+  f.from = "idp";
+  EXPECT_FALSE(r.matches(f));
+}
+
+// The whole matrix: every verdict as the catalogue says it should be, and every fault caught.
+TEST(Audit, EveryProfileGivesTheExpectedVerdictsAndEveryFaultIsCaught) {
+  const auto cat = load_catalogue(library / "claims.yaml");
+  const auto result = audit(cat, load_library(), {all_profiles()}, no_seal);
+  for (const auto& m : result.mismatches) ADD_FAILURE() << m;
+  EXPECT_TRUE(result.mutations.missed.empty());
+  EXPECT_EQ(result.mutations.caught.size(), 7u);
+  EXPECT_TRUE(result.passed());
+  // Spot checks the matrix cannot hide: documented holds the mirror claims and rejects seed
+  // 003's side of each contradiction; howto is the other way round.
+  auto verdict_of = [&](const char* id, const char* p) { return result.find(id, p)->result; };
+  EXPECT_EQ(verdict_of("004.username-follows-instagram", "documented"), verdict::holds);
+  EXPECT_EQ(verdict_of("003.username-changeable", "documented"), verdict::violated);
+  EXPECT_EQ(verdict_of("004.username-follows-instagram", "howto"), verdict::violated);
+  EXPECT_EQ(verdict_of("003.username-changeable", "howto"), verdict::holds);
+  EXPECT_EQ(verdict_of("003.one-profile-per-account", "fault.two_profiles"), verdict::violated);
+  EXPECT_EQ(verdict_of("004.lose-content", "fault.content_kept"), verdict::violated);
+  EXPECT_EQ(verdict_of("002.never-sold", "documented"), verdict::indeterminate);
+  // A violation cites the step, what was expected and found, and evidence entries.
+  const auto* v = result.find("004.username-follows-instagram", "fault.rename_not_propagated");
+  ASSERT_NE(v, nullptr);
+  bool cited = false;
+  for (const auto& f : v->findings)
+    cited = cited || (f.result == verdict::violated && !f.leaves.empty() && !f.expected.empty());
+  EXPECT_TRUE(cited) << v->reason;
+}
+
+// A catalogue that forgets the only claim catching a fault drops the mutation score, and the
+// audit fails.
+TEST(Audit, AnUncaughtFaultFailsTheAudit) {
+  auto cat = load_catalogue(library / "claims.yaml");
+  std::erase_if(cat.claims, [](const claim& c) { return c.id == "004.tied-to-verified-account"; });
+  auto scenarios = load_library();
+  for (auto& s : scenarios)
+    for (auto& st : s.steps) std::erase(st.claims, std::string("004.tied-to-verified-account"));
+  const auto result =
+      audit(cat, scenarios, {{"documented", "fault.unsigned_webhooks"}}, no_seal);
+  EXPECT_EQ(result.mutations.missed, std::vector<std::string>{"fault.unsigned_webhooks"});
+  EXPECT_FALSE(result.passed());
+}
+
+// A tagged failure is the claim's verdict and the story goes on; an untagged failure stops it,
+// and claims checked after it are indeterminate, not held.
+TEST(Audit, UntaggedFailuresLeaveLaterClaimsIndeterminate) {
+  const auto s = parse_scenario(R"(name: t
+steps:
+  - create: alice
+  - sign_up: alice
+  - expect:
+      profile: {account: alice, username: nobody}
+    claims: a
+  - expect:
+      profile: {account: alice, username: alice}
+    claims: b
+  - expect:
+      profile: {account: alice, profiles: 7}
+  - expect:
+      profile: {account: alice, username: alice}
+    claims: c
+)",
+                                "t.yaml");
+  const auto cat = parse_catalogue(R"(claims:
+  - {id: a, seed: s, quote: q, meaning: m}
+  - {id: b, seed: s, quote: q, meaning: m}
+  - {id: c, seed: s, quote: q, meaning: m}
+  - id: d
+    seed: s
+    quote: q
+    meaning: m
+    scenarios: [t.yaml]
+    check:
+      flows:
+        - forbid: {from: threads, to: idp}
+)",
+                                   "claims.yaml");
+  const auto r = audit(cat, {s}, {{"documented"}}, no_seal);
+  EXPECT_EQ(r.find("a", "documented")->result, verdict::violated);
+  EXPECT_EQ(r.find("b", "documented")->result, verdict::holds);
+  EXPECT_EQ(r.find("c", "documented")->result, verdict::indeterminate);
+  EXPECT_NE(r.find("c", "documented")->reason.find("not reached"), std::string::npos);
+  // A forbid rule with no match in a run that stopped early cannot say the flow never happens.
+  EXPECT_EQ(r.find("d", "documented")->result, verdict::indeterminate);
+}
+
+TEST(Audit, RequireAndForbidRulesDecideOverTheFlows) {
+  const auto s = parse_scenario(
+      "name: t\nsteps:\n  - create: alice\n  - sign_up: alice\n", "t.yaml");
+  const auto cat = parse_catalogue(R"(claims:
+  - id: imported
+    seed: s
+    quote: q
+    meaning: m
+    scenarios: [t.yaml]
+    check: {flows: [{require: {from: idp, to: threads, channel: link.import, category: user.name}}]}
+  - id: nothing-back
+    seed: s
+    quote: q
+    meaning: m
+    scenarios: [t.yaml]
+    check: {flows: [{forbid: {from: threads, to: idp, category: user}}]}
+  - id: no-import
+    seed: s
+    quote: q
+    meaning: m
+    scenarios: [t.yaml]
+    check: {flows: [{forbid: {channel: link.import, category: user.content}}]}
+    expect: {documented: violated}
+)",
+                                   "claims.yaml");
+  const auto r = audit(cat, {s}, {{"documented"}}, no_seal);
+  EXPECT_EQ(r.find("imported", "documented")->result, verdict::holds);
+  EXPECT_EQ(r.find("nothing-back", "documented")->result, verdict::holds);
+  const auto* v = r.find("no-import", "documented");
+  EXPECT_EQ(v->result, verdict::violated);
+  EXPECT_TRUE(v->matches());
+  ASSERT_FALSE(v->findings.empty());
+  ASSERT_FALSE(v->findings[0].flows.empty());
+  EXPECT_EQ(v->findings[0].flows[0].channel, "link.import");
+  EXPECT_EQ(v->findings[0].flows[0].subject, "alice");
+}
+
+// The command: reports in every format, logs that verify offline with the printed key.
+TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
+  temp_dir out;
+  app::audit_options o;
+  o.catalogue = library / "claims.yaml";
+  o.profiles = {"documented", "fault.content_kept"};
+  o.out = out.path();
+  std::ostringstream text, err;
+  EXPECT_EQ(app::audit(o, text, err), 0) << text.str() << err.str();
+  EXPECT_NE(text.str().find("mutation score: 1/1"), std::string::npos) << text.str();
+
+  const auto json = boost::json::parse(read(out.path() / "report.json")).as_object();
+  EXPECT_TRUE(json.at("passed").as_bool());
+  const auto& claims = json.at("claims").as_array();
+  EXPECT_GT(claims.size(), 40u);
+
+  const auto sarif = boost::json::parse(read(out.path() / "report.sarif")).as_object();
+  EXPECT_EQ(sarif.at("version").as_string(), "2.1.0");
+  const auto& run = sarif.at("runs").as_array()[0].as_object();
+  const auto& results = run.at("results").as_array();
+  bool fail_with_flow = false;
+  for (const auto& r : results) {
+    const auto& o2 = r.as_object();
+    if (o2.at("kind").as_string() == "fail" && o2.contains("codeFlows")) fail_with_flow = true;
+    if (o2.at("kind").as_string() != "fail") EXPECT_EQ(o2.at("level").as_string(), "none");
+  }
+  EXPECT_TRUE(fail_with_flow);
+
+  const std::string junit = read(out.path() / "junit.xml");
+  EXPECT_NE(junit.find("<testsuites name=\"linksim audit\""), std::string::npos);
+  EXPECT_NE(junit.find("failures=\"0\""), std::string::npos);
+  const std::string html = read(out.path() / "report.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);  // self-contained, nothing to run
+  EXPECT_NE(read(out.path() / "report.md").find("| claim |"), std::string::npos);
+
+  // Every sealed log verifies with the key beside it, and its root is the one in the report.
+  std::size_t logs = 0;
+  for (const auto& e : fs::directory_iterator(out.path() / "evidence")) {
+    if (e.path().extension() != ".db") continue;
+    ++logs;
+    std::ostringstream v;
+    EXPECT_EQ(app::evidence_verify({e.path(), {}}, v), 0) << e.path() << v.str();
+  }
+  EXPECT_EQ(logs, 2u * 18u);
+
+  // Tampering with one log is caught by the verifier.
+  const auto victim = out.path() / "evidence" / "documented--rename_by_webhook.db";
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    std::string bytes = read(victim);
+    const auto at = bytes.find("graph.me");
+    ASSERT_NE(at, std::string::npos);
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write("graph.mX", 8);
+  }
+  std::ostringstream v;
+  EXPECT_NE(app::evidence_verify({victim, {}}, v), 0) << v.str();
+}
+
+TEST(AuditCommand, CatalogueProblemsRunNothing) {
+  temp_dir dir;
+  fs::create_directories(dir.path() / "seeds");
+  std::ofstream(dir.path() / "seeds" / "s.txt") << "The username mirrors.";
+  std::ofstream(dir.path() / "claims.yaml")
+      << "claims:\n  - {id: a, seed: s.txt, quote: The username follows., meaning: m}\n";
+  app::audit_options o;
+  o.catalogue = dir.path() / "claims.yaml";
+  o.out = dir.path() / "out";
+  std::ostringstream out, err;
+  EXPECT_EQ(app::audit(o, out, err), 2);
+  EXPECT_NE(err.str().find("not in s.txt verbatim"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find("nothing checks it"), std::string::npos) << err.str();
+  EXPECT_FALSE(fs::exists(dir.path() / "out" / "report.json"));
+}
+
+TEST(Explain, DrawsNumberedArrowsWithSecretsRedacted) {
+  const auto s = load_scenario(library / "lost_webhook_healed_by_polling.yaml");
+  const auto x = explain(s);
+  EXPECT_TRUE(x.run.passed);
+  EXPECT_EQ(x.mermaid.rfind("sequenceDiagram\n  autonumber\n", 0), 0u);
+  EXPECT_NE(x.mermaid.find("I-xT: POST /webhooks/instagram (dropped)"), std::string::npos)
+      << x.mermaid;
+  EXPECT_NE(x.mermaid.find("Note over B,I:"), std::string::npos);
+  EXPECT_NE(x.mermaid.find("rect rgb"), std::string::npos);
+  // No code, state, PKCE value or token leaves in the diagram or the walkthrough.
+  const std::regex secret(R"((code|state|code_challenge|access_token|request)=[^…&\s])");
+  EXPECT_FALSE(std::regex_search(x.mermaid, secret)) << x.mermaid;
+  EXPECT_FALSE(std::regex_search(x.walkthrough, secret));
+  // Every arrow is numbered in the walkthrough, in the same order.
+  std::size_t arrows = 0;
+  std::istringstream lines(x.mermaid);
+  for (std::string l; std::getline(lines, l);)
+    if (l.find(">>") != std::string::npos || l.find("-x") != std::string::npos) ++arrows;
+  EXPECT_NE(x.walkthrough.find("\n" + std::to_string(arrows) + ". "), std::string::npos);
+  EXPECT_EQ(x.walkthrough.find("\n" + std::to_string(arrows + 1) + ". "), std::string::npos);
+  // A reply comes after the calls its handler made: the token exchange sits inside /callback.
+  const auto callback = x.mermaid.find("B->>T: GET /callback");
+  const auto token = x.mermaid.find("T->>I: POST /oauth/token");
+  const auto answer = x.mermaid.find("T-->>B: 200", token);
+  EXPECT_LT(callback, token);
+  EXPECT_LT(token, answer);
+}
+
+TEST(Explain, RedactsSecretQueryValuesOnly) {
+  EXPECT_EQ(redact_target("/callback?code=abc&state=xyz&iss=http%3A%2F%2Fidp"),
+            "/callback?code=…&state=…&iss=http%3A%2F%2Fidp");
+  EXPECT_EQ(redact_target("/me?fields=id&access_token=T"), "/me?fields=id&access_token=…");
+  EXPECT_EQ(redact_target("/plain"), "/plain");
+}
+
+}  // namespace
+}  // namespace linksim::harness
