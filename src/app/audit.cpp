@@ -104,7 +104,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   const harness::report_context ctx{
       cat, result, o.catalogue.generic_string(), seeds.generic_string(), signer.verifier_key(),
       "linksim evidence verify --log " + (o.out / "evidence").generic_string() +
-          "/PROFILE--SCENARIO.db   (key: evidence/evidence.pub)"};
+          "/PROFILE--SCENARIO.db   # the key is read from evidence.pub beside the log"};
   write_file(o.out / "report.json", harness::json_report(ctx));
   write_file(o.out / "junit.xml", harness::junit_report(ctx));
   write_file(o.out / "report.sarif", harness::sarif_report(ctx));

@@ -376,7 +376,7 @@ std::string markdown_report(const report_context& c) {
   out << "\n## Claims\n\n";
   for (const auto& cl : c.claims.claims) {
     if (!cl.out_of_scope.empty()) continue;
-    out << "### " << cl.id << "\n\n"
+    out << "<a id=\"" << cl.id << "\"></a>\n\n### " << cl.id << "\n\n"
         << "> " << cl.quote << "\n\n— `" << cl.seed << "`\n\n";
     if (!cl.not_modelled.empty()) {
       out << "Not modelled yet: " << cl.not_modelled << "\n\n";
