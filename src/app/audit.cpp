@@ -44,16 +44,8 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
                                                             : o.catalogue.parent_path();
   const auto files = scenario_files(o.scenarios.empty() ? std::vector<fs::path>{folder}
                                                         : o.scenarios);
-  std::vector<harness::scenario> scenarios;
   int bad = 0;
-  for (const auto& f : files) {
-    try {
-      scenarios.push_back(harness::load_scenario(f));
-    } catch (const harness::scenario_error& e) {
-      err << e.what() << "\n";
-      ++bad;
-    }
-  }
+  const auto scenarios = load_scenarios(files, err, bad);
   const fs::path seeds = o.seeds.empty() ? folder / "seeds" : o.seeds;
   const auto problems = harness::catalogue_problems(cat, seeds, scenarios);
   for (const auto& p : problems) err << p << "\n";

@@ -96,14 +96,10 @@ void print_failure(const harness::run_result& r, std::ostream& out) {
 
 }  // namespace
 
-int run(const run_options& o, std::ostream& out, std::ostream& err) {
-  const auto files = scenario_files(o.paths);
-  if (files.empty()) {
-    err << "linksim run: no scenario files (*.yaml) found\n";
-    return 2;
-  }
+std::vector<harness::scenario> load_scenarios(const std::vector<std::filesystem::path>& files,
+                                              std::ostream& err, int& bad) {
   std::vector<harness::scenario> scenarios;
-  int bad = 0;
+  bad = 0;
   for (const auto& f : files) {
     try {
       scenarios.push_back(harness::load_scenario(f));
@@ -112,6 +108,17 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
       ++bad;
     }
   }
+  return scenarios;
+}
+
+int run(const run_options& o, std::ostream& out, std::ostream& err) {
+  const auto files = scenario_files(o.paths);
+  if (files.empty()) {
+    err << "linksim run: no scenario files (*.yaml) found\n";
+    return 2;
+  }
+  int bad = 0;
+  const auto scenarios = load_scenarios(files, err, bad);
   if (bad > 0) {
     err << "linksim run: " << bad << " scenario file" << (bad == 1 ? "" : "s")
         << " with errors; nothing was run\n";

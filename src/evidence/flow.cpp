@@ -53,4 +53,9 @@ result<flow> parse_entry(std::string_view entry) {
   return f;
 }
 
+bool covers(std::string_view rule, std::string_view key) {
+  return rule.empty() || key == rule ||
+         (key.size() > rule.size() && key.starts_with(rule) && key[rule.size()] == '.');
+}
+
 }  // namespace linksim::evidence

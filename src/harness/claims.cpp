@@ -32,16 +32,6 @@ std::optional<verdict> parse_verdict(std::string_view s) {
   return std::nullopt;
 }
 
-namespace {
-
-// Dotted keys cover their subtree: "user.account" covers "user.account.username".
-bool covers(const std::string& rule, const std::string& key) {
-  return rule.empty() || key == rule ||
-         (key.size() > rule.size() && key.starts_with(rule) && key[rule.size()] == '.');
-}
-
-}  // namespace
-
 std::string flow_rule::describe() const {
   std::string s = type == kind::forbid ? "forbid" : "require";
   for (const auto& [k, v] : {std::pair<const char*, const std::string&>{"from", from},
@@ -57,9 +47,9 @@ bool flow_rule::matches(const evidence::flow& f) const {
   if (!from.empty() && f.from != from) return false;
   if (!to.empty() && f.to != to) return false;
   if (!channel.empty() && f.channel != channel) return false;
-  if (!covers(purpose, f.purpose)) return false;
+  if (!evidence::covers(purpose, f.purpose)) return false;
   return category.empty() || std::any_of(f.categories.begin(), f.categories.end(),
-                                         [&](const std::string& c) { return covers(category, c); });
+                                         [&](const std::string& c) { return evidence::covers(category, c); });
 }
 
 verdict claim::expected_under(const std::string& profile) const {

@@ -529,6 +529,7 @@ std::string html_report(const report_context& c) {
     out << "<table><tr><th>profile</th><th>verdict</th><th>expected</th><th>why</th>"
            "<th>evidence</th></tr>";
     const std::vector<cited_flow>* diagram = nullptr;
+    std::string diagram_of;  // the profile and scenario the diagram comes from
     for (const auto& p : r.profiles) {
       const auto* v = r.find(cl.id, p);
       if (!v) continue;
@@ -546,12 +547,15 @@ std::string html_report(const report_context& c) {
         for (auto l : leaves) out << " " << l;
       }
       out << "</td></tr>";
-      for (const auto& f : v->findings)
-        if (!diagram && !f.flows.empty()) diagram = &f.flows;
+      for (const auto& f : v->findings) {
+        if (diagram || f.flows.empty()) continue;
+        diagram = &f.flows;
+        diagram_of = p + ", " + f.scenario;
+      }
     }
     out << "</table>";
     if (diagram) {
-      out << "<details><summary>Evidence diagram (" << r.profiles.front()
+      out << "<details><summary>Evidence diagram (" << escape(diagram_of)
           << ")</summary>" << flows_svg(*diagram) << "</details>";
     }
     out << "</section>";

@@ -575,11 +575,11 @@ class runner {
       if (!e.from.empty() && f.from != e.from) continue;
       if (!e.to.empty() && f.to != e.to) continue;
       if (!subject.empty() && f.subject != subject) continue;
-      if (!e.purpose.empty() && !covers(e.purpose, f.purpose)) continue;
+      if (!e.purpose.empty() && !evidence::covers(e.purpose, f.purpose)) continue;
       if (!e.note.empty() && f.note.find(e.note) == std::string::npos) continue;
       if (!e.category.empty() &&
           std::none_of(f.categories.begin(), f.categories.end(),
-                       [&](const std::string& c) { return covers(e.category, c); }))
+                       [&](const std::string& c) { return evidence::covers(e.category, c); }))
         continue;
       ++n;
     }
@@ -598,12 +598,6 @@ class runner {
       fail(e.where, what, "at least " + std::to_string(*e.min), std::to_string(n));
     if (e.max && n > *e.max)
       fail(e.where, what, "at most " + std::to_string(*e.max), std::to_string(n));
-  }
-
-  // Dotted keys cover their subtree: "user.account" covers "user.account.username".
-  static bool covers(const std::string& rule, const std::string& key) {
-    return key == rule ||
-           (key.size() > rule.size() && key.starts_with(rule) && key[rule.size()] == '.');
   }
 
   // --- The end ---

@@ -3,6 +3,7 @@
 
 #include "linksim/common/http.hpp"
 #include "linksim/harness/fuzz.hpp"
+#include "linksim/harness/scenario.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -39,6 +40,11 @@ int fuzz(const fuzz_options& o, std::ostream& out, std::ostream& err);
 // *.yml (claims.yaml, the claims catalogue, is not a scenario). Throws std::runtime_error for a
 // path that does not exist.
 std::vector<std::filesystem::path> scenario_files(const std::vector<std::filesystem::path>& paths);
+
+// Parses every file; prints each error (file:line:column: problem) to `err` and counts the
+// files that had one in `bad`. Returns the scenarios that parsed.
+std::vector<harness::scenario> load_scenarios(const std::vector<std::filesystem::path>& files,
+                                              std::ostream& err, int& bad);
 
 // Serves each simulated service's handler on a loopback socket (port 0) and returns a handler
 // that forwards to it through a real HTTP client: the `expose` hook of a simulated world.

@@ -32,6 +32,10 @@ std::string canonical_entry(const flow& f);
 // Parses canonical bytes back; errc::bad_json when they are not a flow.
 result<flow> parse_entry(std::string_view entry);
 
+// Fides-style matching of dotted keys: a key covers itself and its subtree ("user.account"
+// covers "user.account.username", not "user.accountant"); the empty key covers everything.
+bool covers(std::string_view rule, std::string_view key);
+
 class recorder {
  public:
   virtual ~recorder() = default;
