@@ -2,6 +2,7 @@
 #include "linksim/harness/claims.hpp"
 
 #include "linksim/threads_sim/behaviour.hpp"
+#include "yaml_reader.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -68,17 +69,12 @@ const claim* catalogue::find(std::string_view id) const {
 
 namespace {
 
-class catalogue_parser {
+class catalogue_parser : detail::yaml_reader {
  public:
-  explicit catalogue_parser(std::string file) : file_(std::move(file)) {}
+  explicit catalogue_parser(std::string file) : yaml_reader(std::move(file)) {}
 
   catalogue parse(const std::string& text) {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-      throw scenario_error({file_, e.mark.line + 1, e.mark.column + 1}, e.msg);
-    }
+    const YAML::Node root = load(text);
     if (!root.IsMap()) fail(root, "the catalogue is a mapping with a 'claims' list");
     check_keys(root, {"claims"});
     const auto list = root["claims"];
@@ -107,23 +103,6 @@ class catalogue_parser {
   }
 
  private:
-  [[noreturn]] void fail(const YAML::Node& n, const std::string& problem) const {
-    throw scenario_error(where(n), problem);
-  }
-  location where(const YAML::Node& n) const {
-    const auto m = n.Mark();
-    return {file_, m.line + 1, m.column + 1};
-  }
-  void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> known) const {
-    if (!map.IsMap()) fail(map, "expected a mapping here");
-    for (const auto& kv : map) {
-      const std::string k = kv.first.Scalar();
-      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
-      std::string list;
-      for (auto x : known) list += (list.empty() ? "" : ", ") + std::string(x);
-      fail(kv.first, "unknown key '" + k + "' (known: " + list + ")");
-    }
-  }
   std::string scalar(const YAML::Node& n) const {
     if (!n.IsScalar()) fail(n, "expected a single value here");
     return n.Scalar();
@@ -218,8 +197,6 @@ class catalogue_parser {
     if (auto x = m["purpose"]) r.purpose = scalar(x);
     return r;
   }
-
-  std::string file_;
 };
 
 std::string file_name(const std::string& path) {

@@ -2,6 +2,7 @@
 #include "linksim/harness/scenario.hpp"
 
 #include "linksim/threads_sim/behaviour.hpp"
+#include "yaml_reader.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -138,17 +139,12 @@ const std::vector<action_spec>& action_specs() {
   return specs;
 }
 
-class parser {
+class parser : detail::yaml_reader {
  public:
-  explicit parser(std::string file) : file_(std::move(file)) {}
+  explicit parser(std::string file) : yaml_reader(std::move(file)) {}
 
   scenario parse(const std::string& text) {
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-      throw scenario_error({file_, e.mark.line + 1, e.mark.column + 1}, e.msg);
-    }
+    const YAML::Node root = load(text);
     if (!root.IsMap()) fail(root, "a scenario is a mapping with name, steps and more");
     scenario s;
     s.file = file_;
@@ -185,27 +181,6 @@ class parser {
   }
 
  private:
-  [[noreturn]] void fail(const YAML::Node& n, const std::string& problem) const {
-    throw scenario_error(where(n), problem);
-  }
-  location where(const YAML::Node& n) const {
-    const auto m = n.Mark();
-    return {file_, m.line + 1, m.column + 1};
-  }
-
-  void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> known) const {
-    for (const auto& kv : map) {
-      const std::string k = kv.first.Scalar();
-      bool ok = false;
-      for (auto x : known) ok = ok || x == k;
-      if (!ok) {
-        std::string list;
-        for (auto x : known) list += (list.empty() ? "" : ", ") + std::string(x);
-        fail(kv.first, "unknown key '" + k + "' (known: " + list + ")");
-      }
-    }
-  }
-
   // A scalar with ${var} replaced from the for_each row being expanded.
   std::string scalar(const YAML::Node& n) const {
     if (!n.IsScalar()) fail(n, "expected a single value here");
@@ -599,7 +574,6 @@ class parser {
     vars_ = saved;
   }
 
-  std::string file_;
   std::map<std::string, std::string> vars_;
   std::set<std::string> created_;
   std::set<std::string> posts_;
