@@ -215,7 +215,8 @@ explanation explain(const scenario& s, const explain_options& o) {
   std::vector<const sim::message*> shown;
   for (const auto& m : r.messages)
     if ((o.include_checks || !is_check(m)) && m.at >= r.start) shown.push_back(&m);
-  std::sort(shown.begin(), shown.end(),
+  // A duplicate shares its original's number: the observer's order decides between them.
+  std::stable_sort(shown.begin(), shown.end(),
             [](const sim::message* a, const sim::message* b) { return a->seq < b->seq; });
 
   std::ostringstream d, w;
@@ -240,9 +241,13 @@ explanation explain(const scenario& s, const explain_options& o) {
     std::string text = std::to_string(m->response->status);
     const std::string loc(m->response->headers.get("Location"));
     if (!loc.empty()) text += " → " + redact_target(loc);
-    d << "  " << alias_of(m->to) << "-->>" << alias_of(m->from) << ": " << label(text) << "\n";
+    // A timed-out answer was given but never arrived.
+    const bool lost = m->fate == "timeout";
+    d << "  " << alias_of(m->to) << (lost ? "--x" : "-->>") << alias_of(m->from) << ": "
+      << label(text) << (lost ? " (lost)" : "") << "\n";
     ++n;
-    w << n << ". " << title_of(m->to) << " answers " << text << ".\n";
+    w << n << ". " << title_of(m->to) << " answers " << text
+      << (lost ? ", but the answer is lost on the way back" : "") << ".\n";
   };
   std::vector<const sim::message*> open;
   time_point last = r.start;
