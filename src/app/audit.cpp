@@ -40,10 +40,10 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
     err << e.what() << "\nlinksim audit: the catalogue has errors; nothing was run\n";
     return 2;
   }
-  const fs::path folder = o.catalogue.parent_path().empty() ? fs::path(".")
-                                                            : o.catalogue.parent_path();
-  const auto files = scenario_files(o.scenarios.empty() ? std::vector<fs::path>{folder}
-                                                        : o.scenarios);
+  const fs::path folder =
+      o.catalogue.parent_path().empty() ? fs::path(".") : o.catalogue.parent_path();
+  const auto files =
+      scenario_files(o.scenarios.empty() ? std::vector<fs::path>{folder} : o.scenarios);
   int bad = 0;
   const auto scenarios = load_scenarios(files, err, bad);
   const fs::path seeds = o.seeds.empty() ? folder / "seeds" : o.seeds;
@@ -94,7 +94,11 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   const auto result = harness::audit(cat, scenarios, ao, sealer);
 
   const harness::report_context ctx{
-      cat, result, o.catalogue.generic_string(), seeds.generic_string(), signer.verifier_key(),
+      cat,
+      result,
+      o.catalogue.generic_string(),
+      seeds.generic_string(),
+      signer.verifier_key(),
       "linksim evidence verify --log " + (o.out / "evidence").generic_string() +
           "/PROFILE--SCENARIO.db   # the key is read from evidence.pub beside the log"};
   write_file(o.out / "report.json", harness::json_report(ctx));
@@ -121,10 +125,10 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
     out << "  ";
     for (const auto& p : ao.profiles) {
       const auto* v = result.find(c.id, p);
-      const char* sym = !v                                         ? " "
-                        : v->result == harness::verdict::holds     ? "+"
+      const char* sym = !v                                        ? " "
+                        : v->result == harness::verdict::holds    ? "+"
                         : v->result == harness::verdict::violated ? "x"
-                                                                   : "?";
+                                                                  : "?";
       out << sym << (v && !v->matches() ? "!" : " ");
     }
     out << " " << c.id << "\n";
@@ -156,8 +160,8 @@ int explain(const explain_options& o, std::ostream& out, std::ostream& err) {
     return 2;
   }
   const auto x = harness::explain(
-      s, harness::explain_options{.seed = o.seed, .profile = o.profile,
-                                  .include_checks = o.include_checks});
+      s, harness::explain_options{
+             .seed = o.seed, .profile = o.profile, .include_checks = o.include_checks});
   if (o.mermaid_only) {
     out << x.mermaid;
     return 0;

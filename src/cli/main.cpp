@@ -106,8 +106,7 @@ int main(int argc, char** argv) {
   std::string audit_catalogue = audit.catalogue.string(), audit_out = audit.out.string(),
               audit_seeds;
   std::vector<std::string> audit_scenarios;
-  audit_cmd->add_option("--claims", audit_catalogue, "The claims catalogue")
-      ->capture_default_str();
+  audit_cmd->add_option("--claims", audit_catalogue, "The claims catalogue")->capture_default_str();
   audit_cmd->add_option("--scenarios", audit_scenarios,
                         "Scenario files or folders (default: the catalogue's folder)");
   audit_cmd->add_option("--seeds", audit_seeds,

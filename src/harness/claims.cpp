@@ -49,8 +49,9 @@ bool flow_rule::matches(const evidence::flow& f) const {
   if (!to.empty() && f.to != to) return false;
   if (!channel.empty() && f.channel != channel) return false;
   if (!evidence::covers(purpose, f.purpose)) return false;
-  return category.empty() || std::any_of(f.categories.begin(), f.categories.end(),
-                                         [&](const std::string& c) { return evidence::covers(category, c); });
+  return category.empty() ||
+         std::any_of(f.categories.begin(), f.categories.end(),
+                     [&](const std::string& c) { return evidence::covers(category, c); });
 }
 
 verdict claim::expected_under(const std::string& profile) const {
@@ -117,8 +118,8 @@ class catalogue_parser : detail::yaml_reader {
 
   claim parse_claim(const YAML::Node& n) {
     if (!n.IsMap()) fail(n, "a claim is a mapping with id, seed, quote and its check");
-    check_keys(n, {"id", "seed", "quote", "meaning", "check", "scenarios", "expect",
-                   "contradicts", "out_of_scope", "not_modelled"});
+    check_keys(n, {"id", "seed", "quote", "meaning", "check", "scenarios", "expect", "contradicts",
+                   "out_of_scope", "not_modelled"});
     claim c;
     c.where = where(n);
     for (const char* k : {"id", "seed", "quote"})
@@ -126,8 +127,8 @@ class catalogue_parser : detail::yaml_reader {
     c.id = scalar(n["id"]);
     bool ok = !c.id.empty();
     for (char ch : c.id)
-      ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ||
-                  ch == '.');
+      ok = ok &&
+           (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.');
     if (!ok) fail(n["id"], "a claim id is letters, digits, '-', '_' and '.': '" + c.id + "'");
     c.seed = scalar(n["seed"]);
     c.quote = scalar(n["quote"]);
@@ -175,8 +176,7 @@ class catalogue_parser : detail::yaml_reader {
   }
 
   flow_rule rule(const YAML::Node& n) const {
-    if (!n.IsMap() || n.size() != 1)
-      fail(n, "a flow rule is 'forbid: {...}' or 'require: {...}'");
+    if (!n.IsMap() || n.size() != 1) fail(n, "a flow rule is 'forbid: {...}' or 'require: {...}'");
     const auto kv = *n.begin();
     const std::string k = kv.first.Scalar();
     flow_rule r;
@@ -249,11 +249,13 @@ std::vector<std::string> catalogue_problems(const catalogue& c,
       problems.push_back(at + "the quote is not in " + cl.seed + " verbatim: \"" +
                          cl.quote.substr(0, 80) + "\"");
     for (const auto& s : cl.scenarios)
-      if (!names.contains(s)) problems.push_back(at + "names scenario " + s + ", which is not loaded");
+      if (!names.contains(s))
+        problems.push_back(at + "names scenario " + s + ", which is not loaded");
     if (cl.checked() && tagged[cl.id] == 0 && (cl.flows.empty() || cl.scenarios.empty()) &&
         (cl.invariants.empty() || cl.scenarios.empty()))
-      problems.push_back(at + "nothing checks it: no scenario step is tagged with it and it has "
-                              "no flow rule or invariant over a named scenario");
+      problems.push_back(at +
+                         "nothing checks it: no scenario step is tagged with it and it has "
+                         "no flow rule or invariant over a named scenario");
   }
   return problems;
 }
@@ -265,10 +267,11 @@ double mutation_score::percent() const {
   return n == 0 ? 100.0 : 100.0 * static_cast<double>(caught.size()) / static_cast<double>(n);
 }
 
-bool audit_result::passed() const { return mismatches.empty() && mutations.missed.empty(); }
+bool audit_result::passed() const {
+  return mismatches.empty() && mutations.missed.empty();
+}
 
-const claim_verdict* audit_result::find(std::string_view claim_id,
-                                        std::string_view profile) const {
+const claim_verdict* audit_result::find(std::string_view claim_id, std::string_view profile) const {
   for (const auto& v : verdicts)
     if (v.claim == claim_id && v.profile == profile) return &v;
   return nullptr;
@@ -281,14 +284,16 @@ std::vector<std::uint64_t> last(std::vector<std::uint64_t> v, std::size_t n) {
   return v;
 }
 
-std::string plus(milliseconds d) { return "+" + format_duration(d); }
+std::string plus(milliseconds d) {
+  return "+" + format_duration(d);
+}
 
 // The scenarios a claim is checked in: the ones it names and the ones that tag it.
 std::vector<const scenario*> scenarios_of(const claim& c, const std::vector<scenario>& all) {
   std::vector<const scenario*> out;
   for (const auto& s : all) {
-    bool use = std::find(c.scenarios.begin(), c.scenarios.end(), file_name(s.file)) !=
-               c.scenarios.end();
+    bool use =
+        std::find(c.scenarios.begin(), c.scenarios.end(), file_name(s.file)) != c.scenarios.end();
     for (const auto& st : s.steps)
       use = use || std::find(st.claims.begin(), st.claims.end(), c.id) != st.claims.end();
     if (use) out.push_back(&s);
@@ -300,8 +305,15 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
   std::vector<finding> out;
   const std::string name = file_name(s.file);
   if (!r.error.empty()) {
-    out.push_back({name, "run", s.file, "the scenario could not run", verdict::indeterminate, {},
-                   r.error, {}, {}});
+    out.push_back({name,
+                   "run",
+                   s.file,
+                   "the scenario could not run",
+                   verdict::indeterminate,
+                   {},
+                   r.error,
+                   {},
+                   {}});
     return out;
   }
   const std::string stop_reason =
@@ -316,9 +328,15 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
     const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const check_outcome& o) {
       return o.step == i && o.invariant.empty();
     });
-    finding f{name, "step", st.where.str(), std::string(to_string(st.kind)) + " (step " +
-                                                std::to_string(i + 1) + ")",
-              verdict::indeterminate, {}, stop_reason, {}, {}};
+    finding f{name,
+              "step",
+              st.where.str(),
+              std::string(to_string(st.kind)) + " (step " + std::to_string(i + 1) + ")",
+              verdict::indeterminate,
+              {},
+              stop_reason,
+              {},
+              {}};
     if (it != r.checks.end()) {
       f.result = it->passed ? verdict::holds : verdict::violated;
       f.leaves = it->leaves;
@@ -339,8 +357,8 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
       if (rule.matches(r.flows[k])) hits.push_back(k);
     finding f{name, "flows", rule.where.str(), rule.describe(), verdict::holds, {}, {}, {}, {}};
     const bool complete = !r.stopped_at;
-    const std::string counted = std::to_string(hits.size()) + " matching of " +
-                                std::to_string(r.flows.size()) + " flows";
+    const std::string counted =
+        std::to_string(hits.size()) + " matching of " + std::to_string(r.flows.size()) + " flows";
     if (rule.type == flow_rule::kind::forbid) {
       if (!hits.empty()) {
         f.result = verdict::violated;
@@ -362,8 +380,8 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
     const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const check_outcome& o) {
       return o.invariant == name_of_inv;
     });
-    finding f{name, "invariant", s.file, name_of_inv, verdict::indeterminate, {}, stop_reason,
-              {}, {}};
+    finding f{name, "invariant", s.file, name_of_inv, verdict::indeterminate,
+              {},   stop_reason, {},     {}};
     if (it != r.checks.end()) {
       f.result = it->passed ? verdict::holds : verdict::violated;
       f.what = it->what;
@@ -384,9 +402,8 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
       const auto& fl = r.flows[leaf];
       const auto alias = r.aliases.find(fl.subject);
       f.flows.push_back({leaf, plus(std::chrono::duration_cast<milliseconds>(fl.time - r.start)),
-                         fl.from, fl.to,
-                         alias == r.aliases.end() ? fl.subject : alias->second, fl.channel,
-                         fl.purpose, fl.note, fl.categories});
+                         fl.from, fl.to, alias == r.aliases.end() ? fl.subject : alias->second,
+                         fl.channel, fl.purpose, fl.note, fl.categories});
     }
   }
   return out;
@@ -395,8 +412,8 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
 std::string reason_for(const claim_verdict& v) {
   for (const auto& f : v.findings)
     if (f.result == verdict::violated)
-      return f.scenario + " (" + f.where + "): " + f.what + ": expected " + f.expected +
-             ", got " + f.actual;
+      return f.scenario + " (" + f.where + "): " + f.what + ": expected " + f.expected + ", got " +
+             f.actual;
   for (const auto& f : v.findings)
     if (f.result == verdict::indeterminate)
       return f.scenario + " (" + f.where + "): " + f.what + ": " + f.actual;
@@ -460,15 +477,13 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
         v.findings.insert(v.findings.end(), found.begin(), found.end());
         v.evidence[file_name(s->file)] = rec.sealed;
       }
-      const bool any_violated = std::any_of(v.findings.begin(), v.findings.end(), [](auto& f) {
-        return f.result == verdict::violated;
-      });
+      const bool any_violated = std::any_of(v.findings.begin(), v.findings.end(),
+                                            [](auto& f) { return f.result == verdict::violated; });
       const bool any_open = v.findings.empty() ||
-                            std::any_of(v.findings.begin(), v.findings.end(), [](auto& f) {
-                              return f.result == verdict::indeterminate;
-                            });
-      v.result = any_violated ? verdict::violated
-                              : (any_open ? verdict::indeterminate : verdict::holds);
+                            std::any_of(v.findings.begin(), v.findings.end(),
+                                        [](auto& f) { return f.result == verdict::indeterminate; });
+      v.result =
+          any_violated ? verdict::violated : (any_open ? verdict::indeterminate : verdict::holds);
       v.reason = v.findings.empty() ? "no scenario exercises it" : reason_for(v);
       if (!v.matches())
         out.mismatches.push_back(cl.id + " under " + profile + ": expected " +

@@ -15,11 +15,21 @@ namespace bj = boost::json;
 
 namespace {
 
-constexpr std::array secret_keys{"code",          "state",          "code_challenge",
-                                 "code_verifier", "access_token",   "refresh_token",
-                                 "client_secret", "password",       "token",
-                                 "signed_request", "fb_exchange_token", "hub.verify_token",
-                                 "hub.challenge", "session",        "request"};
+constexpr std::array secret_keys{"code",
+                                 "state",
+                                 "code_challenge",
+                                 "code_verifier",
+                                 "access_token",
+                                 "refresh_token",
+                                 "client_secret",
+                                 "password",
+                                 "token",
+                                 "signed_request",
+                                 "fb_exchange_token",
+                                 "hub.verify_token",
+                                 "hub.challenge",
+                                 "session",
+                                 "request"};
 
 struct participant {
   const char* system;
@@ -100,7 +110,8 @@ std::string why(const sim::message& m) {
       return "the person starts sign-up. The service has no passwords of its own: it answers "
              "with a redirect to the identity provider carrying a fresh `state` and a PKCE "
              "challenge";
-    if (path == "/login") return "the person signs in to an existing profile, again only through the provider";
+    if (path == "/login")
+      return "the person signs in to an existing profile, again only through the provider";
     if (path == "/callback")
       return "the provider sends the browser back with a single-use code; the service checks "
              "`state` and `iss`, then exchanges the code server-side";
@@ -124,7 +135,8 @@ std::string why(const sim::message& m) {
     if (path.starts_with("/api/profiles") || path.starts_with("/@"))
       return "a public read of a profile";
     if (path.starts_with("/admin")) return "the scenario reads the service's state to check it";
-    if (path.starts_with("/ig/")) return "a deauthorize or data-deletion callback from the provider";
+    if (path.starts_with("/ig/"))
+      return "a deauthorize or data-deletion callback from the provider";
     return "a request to the service";
   }
   if (m.to == "idp") {
@@ -157,7 +169,8 @@ std::string why(const sim::message& m) {
     if (path.starts_with("/admin") && meth == "DELETE")
       return "the scenario deletes the account (or a follow) on the provider";
     if (path.starts_with("/admin")) return "the scenario reads the provider's state to check it";
-    if (path.starts_with("/pictures")) return "the service downloads the profile picture it mirrors";
+    if (path.starts_with("/pictures"))
+      return "the service downloads the profile picture it mirrors";
     return "a request to the provider";
   }
   return "a request to a host nothing listens on";
@@ -217,7 +230,7 @@ explanation explain(const scenario& s, const explain_options& o) {
     if ((o.include_checks || !is_check(m)) && m.at >= r.start) shown.push_back(&m);
   // A duplicate shares its original's number: the observer's order decides between them.
   std::stable_sort(shown.begin(), shown.end(),
-            [](const sim::message* a, const sim::message* b) { return a->seq < b->seq; });
+                   [](const sim::message* a, const sim::message* b) { return a->seq < b->seq; });
 
   std::ostringstream d, w;
   d << "sequenceDiagram\n  autonumber\n";
@@ -271,9 +284,8 @@ explanation explain(const scenario& s, const explain_options& o) {
     const bool faulted = m->fate != "delivered";
     const bool lost = !m->response;
     if (faulted) d << "  rect rgb(255, 228, 228)\n";
-    d << "  " << a << (lost ? "-x" : "->>") << b << ": "
-      << label(m->request.method + " " + target) << (faulted ? " (" + m->fate + ")" : std::string())
-      << "\n";
+    d << "  " << a << (lost ? "-x" : "->>") << b << ": " << label(m->request.method + " " + target)
+      << (faulted ? " (" + m->fate + ")" : std::string()) << "\n";
     if (faulted) d << "  end\n";
     ++n;
     w << n << ". **" << title_of(m->from) << " → " << title_of(m->to) << "**: `"

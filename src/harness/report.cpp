@@ -59,7 +59,9 @@ std::string pretty(const bj::value& v) {
   return out.str();
 }
 
-std::string xml_escape(std::string_view s) { return html::escape(s); }
+std::string xml_escape(std::string_view s) {
+  return html::escape(s);
+}
 
 std::string status_of(const claim& c) {
   if (!c.out_of_scope.empty()) return "out_of_scope";
@@ -82,8 +84,10 @@ bj::array strings(const std::vector<std::string>& v) {
 }
 
 bj::object finding_json(const finding& f) {
-  bj::object o{{"scenario", f.scenario},       {"kind", f.kind},
-               {"where", f.where},             {"what", f.what},
+  bj::object o{{"scenario", f.scenario},
+               {"kind", f.kind},
+               {"where", f.where},
+               {"what", f.what},
                {"result", to_string(f.result)}};
   if (!f.expected.empty()) o["expected"] = f.expected;
   if (!f.actual.empty()) o["actual"] = f.actual;
@@ -93,8 +97,9 @@ bj::object finding_json(const finding& f) {
   o["leaves"] = std::move(leaves);
   bj::array flows;
   for (const auto& fl : f.flows) {
-    bj::object x{{"leaf", fl.leaf},   {"at", fl.at},         {"from", fl.from},
-                 {"to", fl.to},       {"subject", fl.subject}, {"channel", fl.channel},
+    bj::object x{{"leaf", fl.leaf},       {"at", fl.at},
+                 {"from", fl.from},       {"to", fl.to},
+                 {"subject", fl.subject}, {"channel", fl.channel},
                  {"purpose", fl.purpose}, {"categories", strings(fl.categories)}};
     if (!fl.note.empty()) x["note"] = fl.note;
     flows.push_back(std::move(x));
@@ -146,30 +151,26 @@ std::size_t count_status(const catalogue& c, const std::string& status) {
 
 std::string json_report(const report_context& c) {
   const auto& r = c.result;
-  bj::object root{{"tool", "linksim"},
-                  {"format", "linksim-audit/1"},
-                  {"catalogue", c.catalogue_path},
-                  {"seeds", c.seeds_path},
-                  {"profiles", strings(r.profiles)},
-                  {"passed", r.passed()},
-                  {"runs", r.runs},
-                  {"verifier_key", c.verifier_key},
-                  {"verify", c.verify_hint}};
+  bj::object root{
+      {"tool", "linksim"},     {"format", "linksim-audit/1"},     {"catalogue", c.catalogue_path},
+      {"seeds", c.seeds_path}, {"profiles", strings(r.profiles)}, {"passed", r.passed()},
+      {"runs", r.runs},        {"verifier_key", c.verifier_key},  {"verify", c.verify_hint}};
   root["mutation_score"] = bj::object{{"percent", r.mutations.percent()},
                                       {"caught", strings(r.mutations.caught)},
                                       {"missed", strings(r.mutations.missed)}};
   root["mismatches"] = strings(r.mismatches);
   bj::array claims;
   for (const auto& cl : c.claims.claims) {
-    bj::object o{{"id", cl.id},           {"seed", cl.seed},
-                 {"quote", cl.quote},     {"meaning", cl.meaning},
-                 {"status", status_of(cl)}, {"scenarios", strings(cl.scenarios)}};
+    bj::object o{
+        {"id", cl.id},           {"seed", cl.seed},         {"quote", cl.quote},
+        {"meaning", cl.meaning}, {"status", status_of(cl)}, {"scenarios", strings(cl.scenarios)}};
     if (!cl.contradicts.empty()) o["contradicts"] = cl.contradicts;
     if (!cl.out_of_scope.empty()) o["reason"] = cl.out_of_scope;
     if (!cl.not_modelled.empty()) o["reason"] = cl.not_modelled;
     bj::array rules;
     for (const auto& f : cl.flows) rules.emplace_back(f.describe());
-    o["check"] = bj::object{{"flows", std::move(rules)}, {"invariants", strings(cl.invariants)},
+    o["check"] = bj::object{{"flows", std::move(rules)},
+                            {"invariants", strings(cl.invariants)},
                             {"tagged_steps", true}};
     bj::object verdicts;
     for (const auto& v : r.verdicts) {
@@ -289,22 +290,21 @@ std::string sarif_report(const report_context& c) {
     bj::array locations;
     for (const auto& f : v.findings) {
       for (const auto& fl : f.flows)
-        locations.push_back(bj::object{
-            {"location", bj::object{{"physicalLocation", physical(f.where)},
-                                    {"message", bj::object{{"text", flow_text(fl)}}}}},
-            {"properties", bj::object{{"leaf", fl.leaf}, {"scenario", f.scenario}}}});
+        locations.push_back(
+            bj::object{{"location", bj::object{{"physicalLocation", physical(f.where)},
+                                               {"message", bj::object{{"text", flow_text(fl)}}}}},
+                       {"properties", bj::object{{"leaf", fl.leaf}, {"scenario", f.scenario}}}});
     }
     bj::object res{
         {"ruleId", v.claim},
         {"ruleIndex", rule_index.at(v.claim)},
         {"kind", kind},
         {"level", level},
-        {"message", bj::object{{"text", std::string("[") + v.profile + "] " +
-                                            std::string(to_string(v.result)) + " (expected " +
-                                            std::string(to_string(v.expected)) +
-                                            "): " + v.reason}}},
-        {"locations",
-         bj::array{bj::object{{"physicalLocation", physical(cl->where.str())}}}},
+        {"message",
+         bj::object{{"text", std::string("[") + v.profile + "] " +
+                                 std::string(to_string(v.result)) + " (expected " +
+                                 std::string(to_string(v.expected)) + "): " + v.reason}}},
+        {"locations", bj::array{bj::object{{"physicalLocation", physical(cl->where.str())}}}},
         {"properties", bj::object{{"profile", v.profile}, {"matchesExpected", v.matches()}}}};
     bj::object logs;
     for (const auto& [scenario, log] : v.evidence)
@@ -312,19 +312,18 @@ std::string sarif_report(const report_context& c) {
     res["properties"].as_object()["evidence"] = std::move(logs);
     // The evidence travels with violations; a pass or an open result names its logs only.
     if (!locations.empty() && v.result == verdict::violated)
-      res["codeFlows"] = bj::array{bj::object{
-          {"threadFlows", bj::array{bj::object{{"locations", std::move(locations)}}}}}};
+      res["codeFlows"] = bj::array{
+          bj::object{{"threadFlows", bj::array{bj::object{{"locations", std::move(locations)}}}}}};
     results.push_back(std::move(res));
   }
   bj::object root{
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
       {"version", "2.1.0"},
-      {"runs",
-       bj::array{bj::object{
-           {"tool", bj::object{{"driver", bj::object{{"name", "linksim"},
-                                                    {"informationUri", "docs/claims.md"},
-                                                    {"rules", std::move(rules)}}}}},
-           {"results", std::move(results)}}}}};
+      {"runs", bj::array{bj::object{
+                   {"tool", bj::object{{"driver", bj::object{{"name", "linksim"},
+                                                             {"informationUri", "docs/claims.md"},
+                                                             {"rules", std::move(rules)}}}}},
+                   {"results", std::move(results)}}}}};
   return pretty(root);
 }
 
@@ -334,8 +333,8 @@ std::string markdown_report(const report_context& c) {
   const auto& r = c.result;
   std::ostringstream out;
   out << "# Claims audit\n\n"
-      << "Catalogue `" << c.catalogue_path << "`, seeds in `" << c.seeds_path << "`: "
-      << c.claims.claims.size() << " statements, " << count_status(c.claims, "checked")
+      << "Catalogue `" << c.catalogue_path << "`, seeds in `" << c.seeds_path
+      << "`: " << c.claims.claims.size() << " statements, " << count_status(c.claims, "checked")
       << " checked, " << count_status(c.claims, "not_modelled") << " not modelled yet, "
       << count_status(c.claims, "out_of_scope") << " out of scope. " << r.runs
       << " scenario runs over " << r.profiles.size() << " behaviour profile(s).\n\n"
@@ -395,25 +394,25 @@ std::string markdown_report(const report_context& c) {
       if (!v) continue;
       std::string evidence;
       for (const auto& [scenario, log] : v->evidence)
-        evidence += (evidence.empty() ? "" : "<br>") + scenario + ": " +
-                    std::to_string(log.size) + " entries, root `" + log.root.substr(0, 16) + "…`";
+        evidence += (evidence.empty() ? "" : "<br>") + scenario + ": " + std::to_string(log.size) +
+                    " entries, root `" + log.root.substr(0, 16) + "…`";
       std::set<std::uint64_t> leaves;
       for (const auto& f : v->findings) leaves.insert(f.leaves.begin(), f.leaves.end());
-      out << "| " << p << " | " << to_string(v->result) << " | " << to_string(v->expected)
-          << " | " << cell(v->reason) << " | " << cell(evidence) << " |\n";
+      out << "| " << p << " | " << to_string(v->result) << " | " << to_string(v->expected) << " | "
+          << cell(v->reason) << " | " << cell(evidence) << " |\n";
     }
     out << "\n";
   }
   out << "## Out of scope\n\nStatements no behaviour can test, and why.\n\n";
   for (const auto& cl : c.claims.claims) {
     if (cl.out_of_scope.empty()) continue;
-    out << "- **" << cl.id << "** (`" << cl.seed << "`): \"" << cl.quote << "\": "
-        << cl.out_of_scope << "\n";
+    out << "- **" << cl.id << "** (`" << cl.seed << "`): \"" << cl.quote
+        << "\": " << cl.out_of_scope << "\n";
   }
   out << "\n## Verifying the evidence\n\nEvery verdict cites evidence entries (leaf indices) of "
          "a log whose checkpoint is signed by `"
-      << c.verifier_key << "`. Check a log offline with:\n\n```\n" << c.verify_hint
-      << "\n```\n";
+      << c.verifier_key << "`. Check a log offline with:\n\n```\n"
+      << c.verify_hint << "\n```\n";
   return out.str();
 }
 
@@ -480,10 +479,9 @@ std::string html_report(const report_context& c) {
          "</style></head><body>";
   out << "<h1>Claims audit</h1><p>Catalogue <code>" << escape(c.catalogue_path)
       << "</code>: " << c.claims.claims.size() << " statements, "
-      << count_status(c.claims, "checked") << " checked, "
-      << count_status(c.claims, "not_modelled") << " not modelled yet, "
-      << count_status(c.claims, "out_of_scope") << " out of scope; " << r.runs
-      << " scenario runs.</p><p class=\"" << (r.passed() ? "ok" : "fail") << "\"><b>"
+      << count_status(c.claims, "checked") << " checked, " << count_status(c.claims, "not_modelled")
+      << " not modelled yet, " << count_status(c.claims, "out_of_scope") << " out of scope; "
+      << r.runs << " scenario runs.</p><p class=\"" << (r.passed() ? "ok" : "fail") << "\"><b>"
       << (r.passed() ? "Every verdict is what its profile should give."
                      : "Some verdicts are not what their profile should give.")
       << "</b> Mutation score " << percent_text(r.mutations.percent()) << " ("
@@ -506,8 +504,8 @@ std::string html_report(const report_context& c) {
         out << "<td></td>";
         continue;
       }
-      out << "<td class=\"" << to_string(v->result) << (v->matches() ? "" : " bad")
-          << "\" title=\"" << escape(v->reason) << "\">" << symbol(v->result) << "</td>";
+      out << "<td class=\"" << to_string(v->result) << (v->matches() ? "" : " bad") << "\" title=\""
+          << escape(v->reason) << "\">" << symbol(v->result) << "</td>";
     }
     out << "</tr>";
   }
@@ -555,8 +553,8 @@ std::string html_report(const report_context& c) {
     }
     out << "</table>";
     if (diagram) {
-      out << "<details><summary>Evidence diagram (" << escape(diagram_of)
-          << ")</summary>" << flows_svg(*diagram) << "</details>";
+      out << "<details><summary>Evidence diagram (" << escape(diagram_of) << ")</summary>"
+          << flows_svg(*diagram) << "</details>";
     }
     out << "</section>";
   }

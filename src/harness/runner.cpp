@@ -110,8 +110,8 @@ class runner {
         if (o_.audit && !st.claims.empty()) record(i, st, nullptr);
       } catch (const mismatch& m) {
         if (!out_.failure)
-          out_.failure = step_failure{i,          m.where,    std::string(to_string(st.kind)),
-                                      m.what,     m.expected, m.actual};
+          out_.failure = step_failure{i,      m.where,    std::string(to_string(st.kind)),
+                                      m.what, m.expected, m.actual};
         if (o_.audit && !st.claims.empty()) {
           record(i, st, &m);  // the claim's verdict; the story goes on
         } else {
@@ -648,7 +648,9 @@ class runner {
 
 }  // namespace
 
-std::vector<std::string> known_invariants() { return {"one_profile_per_account"}; }
+std::vector<std::string> known_invariants() {
+  return {"one_profile_per_account"};
+}
 
 run_result run_scenario(const scenario& s, const run_options& o) {
   run_result out;

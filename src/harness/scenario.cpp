@@ -311,7 +311,8 @@ class parser : detail::yaml_reader {
     s.where = where(n);
     if (claims_holder) s.claims = claim_ids(*claims_holder);
     if (!action_key) {
-      if (!expect_holder) fail(n, claims_holder ? "'claims' needs an action or an expect" : "empty step");
+      if (!expect_holder)
+        fail(n, claims_holder ? "'claims' needs an action or an expect" : "empty step");
       s.kind = action::expect;
       parse_state_expectations(*expect_holder, s);
       out.push_back(std::move(s));
@@ -332,9 +333,9 @@ class parser : detail::yaml_reader {
       if (!spec->via.empty()) s.args["via"] = std::string(spec->via);
       parse_args(*spec, action_value, s);
     }
-    if (claims_holder && (s.kind == action::advance || s.kind == action::restart ||
-                          s.kind == action::outage || s.kind == action::fault ||
-                          s.kind == action::crash))
+    if (claims_holder &&
+        (s.kind == action::advance || s.kind == action::restart || s.kind == action::outage ||
+         s.kind == action::fault || s.kind == action::crash))
       fail(*claims_holder, "'" + key + "' checks nothing; tag the expect step after it instead");
     if (expect_holder) {
       if (s.kind == action::advance || s.kind == action::restart || s.kind == action::outage ||
@@ -353,7 +354,8 @@ class parser : detail::yaml_reader {
       const std::string id = scalar(x);
       bool ok = !id.empty();
       for (char c : id)
-        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+        ok =
+            ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
       if (!ok) fail(x, "a claim id is letters, digits, '-', '_' and '.': '" + id + "'");
       ids.push_back(id);
     };

@@ -9,8 +9,8 @@
 #include "linksim/harness/report.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 #include <regex>
@@ -72,8 +72,7 @@ TEST(Catalogue, EveryQuoteIsInItsSeedVerbatimAndEveryTagIsKnown) {
   std::set<std::string> seeds;
   for (const auto& c : cat.claims) {
     seeds.insert(c.seed);
-    if (!c.checked())
-      EXPECT_FALSE(c.out_of_scope.empty() && c.not_modelled.empty()) << c.id;
+    if (!c.checked()) EXPECT_FALSE(c.out_of_scope.empty() && c.not_modelled.empty()) << c.id;
   }
   EXPECT_EQ(seeds.size(), 5u);
 }
@@ -110,8 +109,8 @@ TEST(Catalogue, ParseErrorsNameTheLine) {
       {"claims:\n  - id: a\n    seed: s\n    quote: q\n    meaning: m\n    check:\n      flows:\n"
        "        - allow: {from: idp}\n",
        8, "'forbid' or 'require'"},
-      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, check: {invariants: [sometimes]}}\n",
-       2, "unknown invariant"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, check: {invariants: [sometimes]}}\n", 2,
+       "unknown invariant"},
       {"claims:\n  - {id: a, seed: s, quote: q}\n", 2, "says what it means"},
       {"claims:\n  - {id: a, seed: s, quote: q, out_of_scope: r, expect: {howto: violated}}\n", 2,
        "not checked has no check"},
@@ -183,8 +182,7 @@ TEST(Audit, AnUncaughtFaultFailsTheAudit) {
   auto scenarios = load_library();
   for (auto& s : scenarios)
     for (auto& st : s.steps) std::erase(st.claims, std::string("004.tied-to-verified-account"));
-  const auto result =
-      audit(cat, scenarios, {{"documented", "fault.unsigned_webhooks"}}, no_seal);
+  const auto result = audit(cat, scenarios, {{"documented", "fault.unsigned_webhooks"}}, no_seal);
   EXPECT_EQ(result.mutations.missed, std::vector<std::string>{"fault.unsigned_webhooks"});
   EXPECT_FALSE(result.passed());
 }
@@ -233,8 +231,8 @@ steps:
 }
 
 TEST(Audit, RequireAndForbidRulesDecideOverTheFlows) {
-  const auto s = parse_scenario(
-      "name: t\nsteps:\n  - create: alice\n  - sign_up: alice\n", "t.yaml");
+  const auto s =
+      parse_scenario("name: t\nsteps:\n  - create: alice\n  - sign_up: alice\n", "t.yaml");
   const auto cat = parse_catalogue(R"(claims:
   - id: imported
     seed: s

@@ -14,8 +14,8 @@ struct audit_options {
   std::filesystem::path catalogue = "scenarios/claims.yaml";
   // Scenario files or folders; empty: the catalogue's folder.
   std::vector<std::filesystem::path> scenarios;
-  std::filesystem::path seeds;           // empty: "seeds" beside the catalogue
-  std::vector<std::string> profiles;     // empty: documented (or all, with all_profiles)
+  std::filesystem::path seeds;        // empty: "seeds" beside the catalogue
+  std::vector<std::string> profiles;  // empty: documented (or all, with all_profiles)
   bool all_profiles = false;
   std::filesystem::path out = "linksim-audit";  // reports and evidence; rewritten each audit
 };
@@ -31,8 +31,8 @@ struct explain_options {
   std::filesystem::path scenario;
   std::optional<std::uint64_t> seed;
   std::optional<std::string> profile;
-  bool mermaid_only = false;   // print only the diagram source
-  bool include_checks = false; // also draw the reads the expectations make
+  bool mermaid_only = false;    // print only the diagram source
+  bool include_checks = false;  // also draw the reads the expectations make
 };
 
 // Prints a Markdown walkthrough with the Mermaid diagram of the scenario's HTTP exchanges.

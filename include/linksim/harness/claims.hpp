@@ -84,7 +84,7 @@ struct sealed_log {
 // An evidence entry a finding cites, as people read it.
 struct cited_flow {
   std::uint64_t leaf = 0;
-  std::string at;  // "+5m"
+  std::string at;                 // "+5m"
   std::string from, to, subject;  // subject: the scenario's account name
   std::string channel, purpose, note;
   std::vector<std::string> categories;
@@ -99,7 +99,7 @@ struct finding {
   verdict result = verdict::indeterminate;
   std::string expected, actual;  // for a violation
   std::vector<std::uint64_t> leaves;
-  std::string at;  // simulated time of the check, "+5m"
+  std::string at;                 // simulated time of the check, "+5m"
   std::vector<cited_flow> flows;  // the entries `leaves` name
 };
 
@@ -119,7 +119,8 @@ struct audit_options {
 };
 
 struct mutation_score {
-  std::vector<std::string> caught;    // fault profiles with a claim violated that holds under documented
+  std::vector<std::string>
+      caught;  // fault profiles with a claim violated that holds under documented
   std::vector<std::string> missed;
   double percent() const;
 };
@@ -138,8 +139,8 @@ struct audit_result {
 // Runs every scenario the checked claims need under every profile (audit mode), seals each
 // run's evidence with `seal` (which writes it where an auditor can verify it), and gives every
 // claim its verdict per profile.
-using sealer = std::function<sealed_log(const scenario&, const std::string& profile,
-                                        const run_result&)>;
+using sealer =
+    std::function<sealed_log(const scenario&, const std::string& profile, const run_result&)>;
 audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
                    const audit_options& o, const sealer& seal);
 

@@ -78,8 +78,8 @@ struct run_result {
   std::vector<evidence::flow> flows;
   std::optional<std::size_t> stopped_at;
   std::map<std::string, std::string> aliases;  // provider id -> the scenario's account name
-  std::vector<sim::message> messages;           // keep_messages
-  time_point start;                             // virtual time when the first step ran
+  std::vector<sim::message> messages;          // keep_messages
+  time_point start;                            // virtual time when the first step ran
   double wall_ms = 0;
   milliseconds simulated{0};
   sim::network_stats net;

@@ -25,10 +25,10 @@ class browser {
   std::string cookie(const std::string& name) const;
 
   struct sign_up_result {
-    int status = 0;       // of the last step: 303 when linked
-    std::string step;     // the page that answered last ("/signup", "/oauth/login", "/link", ...)
-    std::string session;  // the dependent service's session cookie
-    std::string error;    // the body of a failed step
+    int status = 0;         // of the last step: 303 when linked
+    std::string step;       // the page that answered last ("/signup", "/oauth/login", "/link", ...)
+    std::string session;    // the dependent service's session cookie
+    std::string error;      // the body of a failed step
     std::string link_page;  // the Link Account page as shown, when the sign-up reached it
   };
   // "Log in with Instagram", the provider's login page unless the browser is logged in to

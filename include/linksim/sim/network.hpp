@@ -58,8 +58,8 @@ struct outage {
 struct message {
   std::uint64_t seq = 0;  // order of sending (a message's nested calls complete before it)
   time_point at;
-  std::string from;  // sending system ("browser", "operator", "idp", "threads")
-  std::string to;    // receiving system, or the host name when nothing is attached
+  std::string from;       // sending system ("browser", "operator", "idp", "threads")
+  std::string to;         // receiving system, or the host name when nothing is attached
   http::request request;  // origin-form target
   // What became of it: "delivered", "dropped", "duplicated", "delayed" (the sender gave up),
   // "arrived_late" (a delayed message reaching its handler), "error_5xx", "timeout",
