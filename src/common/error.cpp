@@ -127,6 +127,12 @@ const char* message_of(errc e) {
       return "a post holds 1 to 500 characters";
     case errc::reauthorization_required:
       return "the identity provider no longer accepts this profile's token: log in again";
+    case errc::partner_unauthorized:
+      return "the partner key is missing or unknown";
+    case errc::outside_contract:
+      return "the partner's contract does not allow this use of the data";
+    case errc::sale_refused:
+      return "personal data is never exchanged for payment";
     case errc::upstream_unavailable:
       return "a service this request depends on is unavailable";
     case errc::upstream_bad_response:

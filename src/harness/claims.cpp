@@ -56,7 +56,8 @@ bool flow_rule::matches(const evidence::flow& f) const {
 
 verdict claim::expected_under(const std::string& profile) const {
   if (!not_modelled.empty()) return verdict::indeterminate;
-  const auto it = expect.find(profile);
+  auto it = expect.find(profile);
+  if (it == expect.end()) it = expect.find("otherwise");
   return it == expect.end() ? verdict::holds : it->second;
 }
 
@@ -159,7 +160,7 @@ class catalogue_parser : detail::yaml_reader {
       check_keys_any(e);
       for (const auto& kv : e) {
         const std::string profile = kv.first.Scalar();
-        if (!threads_sim::find_behaviour(profile))
+        if (profile != "otherwise" && !threads_sim::find_behaviour(profile))
           fail(kv.first, "unknown behaviour profile '" + profile + "'");
         const auto v = parse_verdict(scalar(kv.second));
         if (!v) fail(kv.second, "a verdict is holds, violated or indeterminate");

@@ -4,6 +4,7 @@
 #include "linksim/harness/runner.hpp"
 
 #include "linksim/common/json.hpp"
+#include "linksim/ads/service.hpp"
 #include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -205,8 +206,10 @@ class runner {
   // --- Requests ---
 
   http::response send(http::transport& t, const std::string& method, const std::string& url,
-                      const std::string& body = {}, const std::string& bearer = {}) {
+                      const std::string& body = {}, const std::string& bearer = {},
+                      bool gpc = false) {
     http::request r;
+    if (gpc) r.headers.set("Sec-GPC", "1");
     r.method = method;
     r.target = url;
     if (!body.empty()) {
@@ -229,12 +232,20 @@ class runner {
                 admin_token);
   }
   http::response as_user(const std::string& account, const std::string& method,
-                         const std::string& path, const std::string& body = {}) {
+                         const std::string& path, const std::string& body = {},
+                         bool gpc = false) {
     return send(world_->browser_transport(), method, origin("threads") + path, body,
-                sessions_[account]);
+                sessions_[account], gpc);
   }
   static std::string origin(const std::string& system) {
+    if (system == "ads") return sim::world::ads_origin;
     return system == "idp" ? sim::world::idp_origin : sim::world::threads_origin;
+  }
+  // A partner's API key, by the partner's id; an unknown partner sends its id as a key.
+  static std::string partner_key(const std::string& id) {
+    for (const auto& p : ads::default_partners())
+      if (p.id == id) return p.key;
+    return id;
   }
 
   std::int64_t id_of(const std::string& account) const { return ids_.at(account); }
@@ -257,6 +268,7 @@ class runner {
     };
     http::response r;
     r.status = -1;  // no answer to check
+    const bool gpc = arg("gpc") == "true";
     switch (st.kind) {
       case action::create: {
         bj::object body{{"username", arg("username")}, {"password", password_of(arg("username"))}};
@@ -326,7 +338,7 @@ class runner {
         break;
       }
       case action::post:
-        r = as_user(arg("account"), "POST", "/api/posts", json_str("text", arg("text")));
+        r = as_user(arg("account"), "POST", "/api/posts", json_str("text", arg("text")), gpc);
         if (r.status == 201 && a.contains("label")) {
           if (auto o = json::parse_object(r.body)) post_ids_[arg("label")] = int_field(*o, "id");
         }
@@ -334,12 +346,12 @@ class runner {
       case action::like: {
         const auto it = post_ids_.find(arg("post"));
         const std::string id = it == post_ids_.end() ? "0" : std::to_string(it->second);
-        r = as_user(arg("account"), "POST", "/api/posts/" + id + "/like");
+        r = as_user(arg("account"), "POST", "/api/posts/" + id + "/like", {}, gpc);
         break;
       }
       case action::follow_on_threads:
         r = as_user(arg("account"), "POST", "/api/follows",
-                    json_str("username", current_username(arg("target"))));
+                    json_str("username", current_username(arg("target"))), gpc);
         break;
       case action::unfollow_on_threads:
         r = as_user(arg("account"), "DELETE", "/api/follows/" + current_username(arg("target")));
@@ -351,6 +363,38 @@ class runner {
         const std::string bearer = a.contains("as") ? sessions_[arg("as")] : std::string();
         r = send(world_->browser_transport(), arg("method"),
                  origin(arg("system")) + with_ids(arg("path")), with_ids(arg("body")), bearer);
+        break;
+      }
+      case action::feed:
+        r = as_user(arg("account"), "GET", "/api/feed", {}, gpc);
+        break;
+      case action::ask_assistant:
+        r = as_user(arg("account"), "POST", "/api/assistant", json_str("message", arg("message")));
+        break;
+      case action::ad_settings:
+        r = admin("idp", "PUT", idp_path(arg("account")) + "/ad-settings",
+                  bj::serialize(bj::object{{"personalized_ads", arg("personalized_ads") == "true"}}));
+        break;
+      case action::instagram_ad:
+        // The provider's own feed asks the company's ad platform, as the provider.
+        r = send(world_->net().endpoint("idp"), "GET",
+                 origin("ads") + "/v1/sponsored?surface=instagram&subject=" +
+                     std::to_string(id_of(arg("account"))),
+                 {}, sim::world::idp_at_ads_token);
+        break;
+      case action::partner: {
+        const std::string key = partner_key(arg("partner"));
+        const std::string q = "?campaign=" + http::percent_encode(arg("campaign"));
+        auto& t = world_->net().endpoint("partner:" + arg("partner"));
+        if (arg("asks") == "report")
+          r = send(t, "GET", origin("ads") + "/v1/partners/reports" + q, {}, key);
+        else if (arg("asks") == "audience")
+          r = send(t, "GET", origin("ads") + "/v1/partners/audiences" + q, {}, key);
+        else
+          r = send(t, "POST", origin("ads") + "/v1/partners/purchases",
+                   bj::serialize(bj::object{{"campaign", arg("campaign")},
+                                            {"price_cents", std::stoll(arg("price_cents"))}}),
+                   key);
         break;
       }
       case action::advance:
@@ -570,7 +614,9 @@ class runner {
     const std::string subject =
         e.account.empty() ? std::string() : std::to_string(id_of(e.account));
     int n = 0;
+    const time_point since = start_ + e.since;
     for (const auto& f : world_->evidence().flows()) {
+      if (e.since.count() >= 0 && f.time < since) continue;
       if (!e.channel.empty() && f.channel != e.channel) continue;
       if (!e.from.empty() && f.from != e.from) continue;
       if (!e.to.empty() && f.to != e.to) continue;

@@ -55,6 +55,16 @@ std::string_view to_string(action a) {
       return "delete_profile";
     case action::request:
       return "request";
+    case action::feed:
+      return "feed";
+    case action::ask_assistant:
+      return "ask_assistant";
+    case action::ad_settings:
+      return "ad_settings";
+    case action::instagram_ad:
+      return "instagram_ad";
+    case action::partner:
+      return "partner";
     case action::advance:
       return "advance";
     case action::restart:
@@ -125,9 +135,14 @@ const std::vector<action_spec>& action_specs() {
       {"sign_up", action::sign_up, "account", {"account"}, {"browser"}, {}, "/signup"},
       {"log_in", action::sign_up, "account", {"account"}, {"browser"}, {}, "/login"},
       {"edit", action::edit, {}, {"account"}, {"username", "name", "bio", "picture"}, {}},
-      {"post", action::post, {}, {"account", "text"}, {"label"}, {}},
-      {"like", action::like, {}, {"account", "post"}, {}, {}},
-      {"follow_on_threads", action::follow_on_threads, {}, {"account", "target"}, {}, {}},
+      {"post", action::post, {}, {"account", "text"}, {"label", "gpc"}, {}},
+      {"like", action::like, {}, {"account", "post"}, {"gpc"}, {}},
+      {"follow_on_threads", action::follow_on_threads, {}, {"account", "target"}, {"gpc"}, {}},
+      {"feed", action::feed, "account", {"account"}, {"gpc"}, {}},
+      {"ask_assistant", action::ask_assistant, {}, {"account", "message"}, {}, {}},
+      {"ad_settings", action::ad_settings, {}, {"account", "personalized_ads"}, {}, {}},
+      {"instagram_ad", action::instagram_ad, "account", {"account"}, {}, {}},
+      {"partner", action::partner, {}, {"partner", "asks", "campaign"}, {"price_cents"}, {}},
       {"unfollow_on_threads", action::unfollow_on_threads, {}, {"account", "target"}, {}, {}},
       {"delete_profile", action::delete_profile, "account", {"account"}, {}, {}},
       {"request", action::request, {}, {"system", "path"}, {"method", "as", "body"}, {}},
@@ -255,7 +270,8 @@ class parser : detail::yaml_reader {
   }
   std::string system(const YAML::Node& n) const {
     const std::string s = scalar(n);
-    if (s != "idp" && s != "threads") fail(n, "expected idp or threads, got '" + s + "'");
+    if (s != "idp" && s != "threads" && s != "ads")
+      fail(n, "expected idp, threads or ads, got '" + s + "'");
     return s;
   }
 
@@ -406,6 +422,8 @@ class parser : detail::yaml_reader {
       if (s.kind == action::create) continue;
       (void)account_ref(arg_node(ref));
     }
+    if (s.args.contains("gpc"))
+      s.args["gpc"] = boolean(arg_node("gpc")) ? "true" : "false";
     switch (s.kind) {
       case action::create: {
         const std::string& u = s.args["username"];
@@ -438,6 +456,18 @@ class parser : detail::yaml_reader {
         if (s.args["system"] != "threads" || s.args["during"] != "import")
           fail(v, "the crash the simulation knows: 'crash: {system: threads, during: import}'");
         break;
+      case action::ad_settings:
+        s.args["personalized_ads"] = boolean(arg_node("personalized_ads")) ? "true" : "false";
+        break;
+      case action::partner: {
+        const std::string& k = s.args["asks"];
+        if (k != "report" && k != "audience" && k != "purchase")
+          fail(arg_node("asks"), "a partner asks for a report, an audience or a purchase");
+        if (s.args.contains("price_cents")) (void)integer(arg_node("price_cents"), 1, 1'000'000'000);
+        if ((k == "purchase") != s.args.contains("price_cents"))
+          fail(v, "price_cents goes with a purchase, and only with it");
+        break;
+      }
       case action::request: {
         (void)system(arg_node("system"));
         const std::string m = s.args.contains("method") ? s.args["method"] : "GET";
@@ -540,7 +570,7 @@ class parser : detail::yaml_reader {
   expect_flows flows(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "a flows expectation is a mapping");
     check_keys(n, {"channel", "from", "to", "account", "category", "purpose", "note", "count",
-                   "min", "max"});
+                   "min", "max", "since"});
     expect_flows e;
     e.where = where(n);
     if (auto x = n["channel"]) e.channel = scalar(x);
@@ -553,6 +583,7 @@ class parser : detail::yaml_reader {
     if (auto x = n["count"]) e.count = static_cast<int>(integer(x, 0, 100'000'000));
     if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, 100'000'000));
     if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, 100'000'000));
+    if (auto x = n["since"]) e.since = duration(x);
     if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
     return e;
   }

@@ -189,6 +189,15 @@ ALTER TABLE tokens_new RENAME TO tokens;
 CREATE INDEX tokens_grant ON tokens (grant_id);
 )sql"},
     {4, R"sql(
+-- The account's company-wide ad settings (seed 001: "Meta's privacy and advertising settings").
+-- No row: the defaults (personalised ads on).
+CREATE TABLE ad_settings (
+  account_id INTEGER PRIMARY KEY REFERENCES accounts (id),
+  personalized_ads INTEGER NOT NULL CHECK (personalized_ads IN (0, 1)),
+  updated_at INTEGER NOT NULL
+);
+)sql"},
+    {4, R"sql(
 -- Authorization requests waiting for consent are kept in memory (see service.hpp).
 DROP TABLE auth_requests;
 )sql"},
@@ -577,6 +586,35 @@ result<client> service::authenticate_client(std::string_view id, std::string_vie
   auto c = get_client(id);
   if (!c || !constant_time_equal(c->secret, secret)) return make_error_code(errc::invalid_client);
   return c;
+}
+
+result<ad_settings> service::get_ad_settings(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  auto a = load_account(id);
+  if (!a) return a.error();
+  ad_settings out;
+  auto& q = db_.cached("SELECT personalized_ads, updated_at FROM ad_settings WHERE account_id = ?");
+  q.bind(1, id);
+  if (q.step()) {
+    out.personalized_ads = q.get_int(0) != 0;
+    out.updated_at = from_unix_millis(q.get_int(1));
+  }
+  return out;
+}
+
+result<ad_settings> service::set_ad_settings(std::int64_t id, bool personalized_ads) {
+  std::lock_guard lock(mutex_);
+  auto a = load_account(id);
+  if (!a) return a.error();
+  if (a->status == account_status::deleted) return make_error_code(errc::account_deleted);
+  const auto now = clock_.now();
+  db_.cached(
+         "INSERT INTO ad_settings (account_id, personalized_ads, updated_at) VALUES (?, ?, ?) "
+         "ON CONFLICT (account_id) DO UPDATE SET personalized_ads = excluded.personalized_ads, "
+         "updated_at = excluded.updated_at")
+      .bind_all(id, personalized_ads ? 1 : 0, unix_millis(now))
+      .run();
+  return ad_settings{personalized_ads, now};
 }
 
 void service::record_flow(std::string_view to_system, std::int64_t subject,

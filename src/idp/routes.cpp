@@ -287,6 +287,8 @@ class router {
     if (seg.size() == 2 && seg[0] == "pictures")
       return m == "GET" ? picture(seg[1]) : not_allowed("GET");
     if (!seg.empty() && seg[0] == "admin") return admin(req, seg);
+    if (seg.size() == 4 && seg[0] == "internal" && seg[1] == "accounts" && seg[3] == "ad-settings")
+      return m == "GET" ? internal_ad_settings(req, seg[2]) : not_allowed("GET");
     return admin_error(make_error_code(errc::not_found), "no route for " + std::string(path));
   }
 
@@ -667,6 +669,31 @@ class router {
     return r;
   }
 
+  // --- The company's internal API ---
+
+  static bj::object ad_settings_json(const ad_settings& a) {
+    return {{"personalized_ads", a.personalized_ads}};
+  }
+
+  // Another product of the company reads the account's ad settings before using its data for
+  // advertising: a flow of user.account.settings to that system.
+  response internal_ad_settings(const request& req, std::string_view id_text) {
+    const auto auth = req.headers.get("Authorization");
+    const std::string* system = nullptr;
+    if (auth.starts_with("Bearer "))
+      for (const auto& [name, token] : o_.internal_tokens)
+        if (!token.empty() && constant_time_equal(auth.substr(7), token)) system = &name;
+    if (!system) return admin_error(make_error_code(errc::admin_unauthorized));
+    const auto id = parse_id(id_text);
+    if (!id) return admin_error(make_error_code(errc::not_found), "account ids are numbers");
+    auto a = s_.get_ad_settings(*id);
+    if (!a) return admin_error(a.error());
+    auto r = json::response(200, ad_settings_json(*a));
+    s_.record_flow(*system, *id, {"user.account.settings"}, "essential.service", "settings.read",
+                   r.body, a->personalized_ads ? "personalized_ads on" : "personalized_ads off");
+    return r;
+  }
+
   // --- Admin API ---
 
   response admin(const request& req, const std::vector<std::string_view>& seg) {
@@ -696,6 +723,20 @@ class router {
         if (m != "PUT") return not_allowed("PUT");
         return with_account(
             s_.set_picture(*id, {std::string(req.headers.get("Content-Type")), req.body}), 200);
+      }
+      if (seg.size() == 4 && seg[3] == "ad-settings") {
+        if (m == "GET") {
+          auto a = s_.get_ad_settings(*id);
+          return a ? json::response(200, ad_settings_json(*a)) : admin_error(a.error());
+        }
+        if (m != "PUT") return not_allowed("GET, PUT");
+        auto body = json::parse_object(req.body);
+        if (!body) return admin_error(body.error());
+        const auto* v = body->if_contains("personalized_ads");
+        if (!v || !v->is_bool())
+          return admin_error(make_error_code(errc::bad_field), "personalized_ads is true or false");
+        auto a = s_.set_ad_settings(*id, v->as_bool());
+        return a ? json::response(200, ad_settings_json(*a)) : admin_error(a.error());
       }
       if (seg.size() == 4 && seg[3] == "follows") {
         if (m != "POST") return not_allowed("POST");

@@ -1,6 +1,8 @@
 // Both services on virtual time.
 #include "linksim/sim/world.hpp"
 
+#include "linksim/ads/routes.hpp"
+#include "linksim/ads/service.hpp"
 #include "linksim/evidence/merkle.hpp"
 #include "linksim/idp/routes.hpp"
 #include "linksim/idp/service.hpp"
@@ -13,7 +15,6 @@
 
 namespace linksim::sim {
 namespace {
-constexpr const char* admin_token = "sim-admin";
 constexpr const char* verify_token = "sim-verify";
 }  // namespace
 
@@ -43,7 +44,23 @@ world::world(world_options o)
   cfg.password = {1u << 4, 1, 1};  // the simulation's passwords protect nothing
   idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
                                         net_.endpoint("idp"), cfg);
-  attach("idp", idp_origin, idp::make_handler(*idp_, {admin_token}));
+  attach("idp", idp_origin,
+         idp::make_handler(*idp_, {admin_token,
+                                   {{"threads", threads_idp_token}, {"ads", idp_ads_token}}}));
+  // The company's ad platform, on the same behaviour profile.
+  ads_db_ = std::make_unique<store::database>(
+      opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "ads.db",
+      store::options{.exclusive = true});
+  ads::config acfg;
+  acfg.idp_url = idp_origin;
+  acfg.internal_token = idp_ads_token;
+  acfg.systems = {{"threads", threads_ads_token}, {"idp", idp_at_ads_token}};
+  acfg.campaigns = ads::default_campaigns();
+  acfg.partners = ads::default_partners();
+  acfg.rules = *threads_sim::find_behaviour(opts_.profile);
+  ads_ = std::make_unique<ads::service>(*ads_db_, sched_.time(), log_, net_.endpoint("ads"),
+                                        acfg);
+  attach("ads", ads_origin, ads::make_handler(*ads_, {admin_token}));
   auto c = idp_->register_client(
                    {.name = "Threads-style service",
                     .system = "threads",
@@ -80,6 +97,9 @@ void world::open_threads() {
   cfg.webhook_verify_token = verify_token;
   cfg.reconcile_interval = opts_.reconcile_interval;
   cfg.rules = *threads_sim::find_behaviour(opts_.profile);
+  cfg.ads_url = ads_origin;
+  cfg.ads_token = threads_ads_token;
+  cfg.internal_token = threads_idp_token;
   threads_ = std::make_unique<threads_sim::service>(*threads_db_, sched_.time(), random_, log_,
                                                     net_.endpoint("threads"), cfg);
   auto handler = threads_sim::make_handler(*threads_, {admin_token});

@@ -69,6 +69,23 @@ std::vector<behaviour> make_all() {
                       "Lets the user set the username on the service although it mirrors "
                       "Instagram's.",
                       [](behaviour& b) { b.username_editable = true; }));
+  all.push_back(fault("fault.opt_out_ignored",
+                      "Keeps sending activity for advertising after the account turned "
+                      "personalised ads off.",
+                      [](behaviour& b) { b.honour_ad_settings = false; }));
+  all.push_back(fault("fault.gpc_ignored",
+                      "Ignores the Sec-GPC: 1 opt-out signal of the user's browser.",
+                      [](behaviour& b) { b.honour_gpc = false; }));
+  all.push_back(fault("fault.partner_user_ids",
+                      "Puts the viewers' account ids into partners' campaign reports.",
+                      [](behaviour& b) { b.aggregate_reports = false; }));
+  all.push_back(fault("fault.sale_flow",
+                      "Sells an audience of account ids to a partner who pays for it.",
+                      [](behaviour& b) { b.refuse_sale = false; }));
+  all.push_back(fault("fault.flows_after_deletion",
+                      "Keeps a deleted profile's activity on the ad platform, which goes on "
+                      "targeting ads with it.",
+                      [](behaviour& b) { b.erase_ads_on_deletion = false; }));
   return all;
 }
 

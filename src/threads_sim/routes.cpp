@@ -386,12 +386,23 @@ class router {
     return r;
   }
 
+  // What the request says beyond its body (see request_context); a GPC signal is noted at once.
+  request_context context_of(const request& req, std::int64_t profile_id,
+                             std::string_view session) {
+    request_context ctx;
+    ctx.gpc = req.headers.get("Sec-GPC") == "1";
+    ctx.device = to_hex(sha256(session)).substr(0, 16);
+    if (ctx.gpc) s_.note_gpc(profile_id);
+    return ctx;
+  }
+
   response new_post(const request& req) {
     auto me = s_.session_profile(req.cookie("threads_session"));
     if (!me) return error_page(me.error());
     auto f = form_of(req);
     if (!f) return error_page(f.error());
-    auto p = s_.create_post(me->id, param(*f, "text"));
+    auto p = s_.create_post(me->id, param(*f, "text"),
+                            context_of(req, me->id, req.cookie("threads_session")));
     if (!p) return error_page(p.error());
     return redirect(303, "/");
   }
@@ -403,7 +414,7 @@ class router {
     if (!f) return error_page(f.error());
     const auto id = http::parse_id(id_text);
     if (!id) return error_page(make_error_code(errc::not_found));
-    auto p = s_.like(me->id, *id);
+    auto p = s_.like(me->id, *id, context_of(req, me->id, req.cookie("threads_session")));
     if (!p && !is(p.error(), errc::already_liked)) return error_page(p.error());
     auto post = s_.get_post(*id);
     return redirect(303, post ? "/@" + http::percent_encode(post->author) : std::string("/"));
@@ -424,7 +435,9 @@ class router {
     if (!me) return error_page(me.error());
     auto f = form_of(req);
     if (!f) return error_page(f.error());
-    auto done = on ? s_.follow(me->id, username) : s_.unfollow(me->id, username);
+    auto done = on ? s_.follow(me->id, username,
+                               context_of(req, me->id, req.cookie("threads_session")))
+                   : s_.unfollow(me->id, username);
     if (!done) return error_page(done.error());
     return redirect(303, "/@" + http::percent_encode(username));
   }
@@ -515,8 +528,40 @@ class router {
     }
     // Everything else acts as a signed-in profile.
     const auto auth = req.headers.get("Authorization");
-    auto me = s_.session_profile(auth.starts_with("Bearer ") ? auth.substr(7) : std::string_view());
+    const std::string_view session = auth.starts_with("Bearer ") ? auth.substr(7) : "";
+    auto me = s_.session_profile(session);
     if (!me) return json_error(me.error());
+    // The browser's opt-out signal counts on any signed-in request; the device identifier is
+    // the session's (one per browser).
+    const request_context ctx = context_of(req, me->id, session);
+    if (seg.size() == 2 && seg[1] == "feed") {
+      if (m != "GET") return not_allowed("GET");
+      auto f = s_.feed(me->id, ctx);
+      if (!f) return json_error(f.error());
+      bj::array a;
+      for (const auto& x : f->posts) a.push_back(post_json(x));
+      bj::object o{{"data", std::move(a)}};
+      if (f->sponsored)
+        o["sponsored"] = bj::object{{"campaign", f->sponsored->campaign},
+                                    {"advertiser", f->sponsored->advertiser},
+                                    {"text", f->sponsored->text},
+                                    {"label", "Sponsored"},
+                                    {"personalized", f->sponsored->personalized}};
+      return json::response(200, o);
+    }
+    if (seg.size() == 2 && seg[1] == "assistant") {
+      if (m != "POST") return not_allowed("POST");
+      auto o = json::parse_object(req.body);
+      if (!o) return json_error(o.error());
+      auto msg = json::get_string(*o, "message");
+      if (!msg) return json_error(msg.error());
+      auto answer = s_.ask_assistant(me->id, msg->value_or(""));
+      if (!answer) return json_error(answer.error());
+      return json::response(
+          200, bj::object{{"answer", *answer},
+                          {"notice", "Conversations with the assistant are kept to improve AI "
+                                     "at the company."}});
+    }
     result<bj::object> body = make_error_code(errc::not_found);
     if (seg.size() == 2 && seg[1] == "me") {
       if (m == "GET") return json::response(200, public_json(*me));
@@ -546,14 +591,14 @@ class router {
       if (!o) return json_error(o.error());
       auto text = json::get_string(*o, "text");
       if (!text) return json_error(text.error());
-      auto p = s_.create_post(me->id, text->value_or(""));
+      auto p = s_.create_post(me->id, text->value_or(""), ctx);
       if (!p) return json_error(p.error());
       return json::response(201, post_json(*p));
     }
     if (seg.size() == 4 && seg[1] == "posts" && seg[3] == "like") {
       if (m != "POST") return not_allowed("POST");
       const auto id = http::parse_id(seg[2]);
-      auto p = id ? s_.like(me->id, *id) : result<post>(make_error_code(errc::not_found));
+      auto p = id ? s_.like(me->id, *id, ctx) : result<post>(make_error_code(errc::not_found));
       if (!p) return json_error(p.error());
       return json::response(200, post_json(*p));
     }
@@ -563,7 +608,7 @@ class router {
       auto u = json::get_string(*o, "username");
       if (!u) return json_error(u.error());
       if (!*u) return json_error(make_error_code(errc::missing_field));
-      if (auto d = s_.follow(me->id, **u); !d) return json_error(d.error());
+      if (auto d = s_.follow(me->id, **u, ctx); !d) return json_error(d.error());
       return json::response(200, bj::object{{"following", **u}});
     }
     if (seg.size() == 3 && seg[1] == "follows" && m == "DELETE") {

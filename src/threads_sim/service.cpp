@@ -101,6 +101,14 @@ CREATE TABLE applied_changes (
   received_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    {2, R"sql(
+-- Profiles whose browser sent Sec-GPC: 1: no advertising use of their activity from then on.
+CREATE TABLE ad_opt_outs (
+  profile_id INTEGER PRIMARY KEY REFERENCES profiles (id) ON DELETE CASCADE,
+  source TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+)sql"},
 };
 
 std::string_view to_string(intent i) {
@@ -145,14 +153,14 @@ service::~service() = default;
 
 void service::record(std::string_view from, std::string_view to, std::int64_t subject,
                      const std::vector<std::string>& categories, std::string_view channel,
-                     std::string_view payload, std::string note) {
+                     std::string_view payload, std::string note, std::string_view purpose) {
   evidence::flow f;
   f.time = clock_.now();
   f.from = std::string(from);
   f.to = std::string(to);
   f.subject = std::to_string(subject);
   f.categories = categories;
-  f.purpose = "essential.service";
+  f.purpose = std::string(purpose);
   f.channel = std::string(channel);
   f.payload_digest = to_hex(sha256(payload));
   f.note = std::move(note);
@@ -295,6 +303,17 @@ result<link_request> service::get_link_request(std::string_view id, std::string_
 }
 
 result<std::pair<profile, std::string>> service::confirm_link(std::string_view id,
+                                                              std::string_view browser_key,
+                                                              std::string_view handle) {
+  auto linked = link_profile(id, browser_key, handle);
+  // The new profile's public information goes to the ad platform like any activity.
+  if (linked)
+    share_activity(linked->first.id, linked->first.ig_user_id, "profile", linked->first.bio,
+                   {"user.account.username", "user.name", "user.content.public"}, {});
+  return linked;
+}
+
+result<std::pair<profile, std::string>> service::link_profile(std::string_view id,
                                                               std::string_view browser_key,
                                                               std::string_view handle) {
   std::lock_guard lock(mutex_);
@@ -526,21 +545,27 @@ result<profile> service::edit_profile(std::int64_t profile_id, const profile_edi
 
 // --- Content ---
 
-result<post> service::create_post(std::int64_t profile_id, std::string_view text) {
+result<post> service::create_post(std::int64_t profile_id, std::string_view text,
+                                   const request_context& ctx) {
   if (text.empty() || text.size() > 500) return make_error_code(errc::text_invalid);
-  std::lock_guard lock(mutex_);
-  auto p = load_profile(profile_id);
-  if (!p) return p.error();
-  const auto now = clock_.now();
-  db_.cached("INSERT INTO posts (profile_id, text, created_at) VALUES (?, ?, ?)")
-      .bind_all(profile_id, text, unix_millis(now))
-      .run();
   post out;
-  out.id = db_.last_insert_rowid();
-  out.profile_id = profile_id;
-  out.author = p->username;
-  out.text = std::string(text);
-  out.created_at = now;
+  std::int64_t subject = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto p = load_profile(profile_id);
+    if (!p) return p.error();
+    const auto now = clock_.now();
+    db_.cached("INSERT INTO posts (profile_id, text, created_at) VALUES (?, ?, ?)")
+        .bind_all(profile_id, text, unix_millis(now))
+        .run();
+    out.id = db_.last_insert_rowid();
+    out.profile_id = profile_id;
+    out.author = p->username;
+    out.text = std::string(text);
+    out.created_at = now;
+    subject = p->ig_user_id;
+  }
+  share_activity(profile_id, subject, "post", text, {"user.content.public"}, ctx);
   return out;
 }
 
@@ -596,7 +621,9 @@ std::vector<post> service::posts_of(std::int64_t profile_id, std::size_t limit) 
   return out;
 }
 
-result<post> service::like(std::int64_t profile_id, std::int64_t post_id) {
+result<post> service::like(std::int64_t profile_id, std::int64_t post_id,
+                           const request_context& ctx) {
+  std::int64_t subject = 0;
   {
     std::lock_guard lock(mutex_);
     static const std::string sql = std::string(post_select) + "WHERE po.id = ?";
@@ -611,21 +638,34 @@ result<post> service::like(std::int64_t profile_id, std::int64_t post_id) {
         .bind_all(profile_id, post_id, unix_millis(clock_.now()))
         .run();
     if (db_.changes() == 0) return make_error_code(errc::already_liked);
+    auto me = load_profile(profile_id);
+    if (me) subject = me->ig_user_id;
   }
-  return get_post(post_id);
+  auto liked = get_post(post_id);
+  if (liked && subject) share_activity(profile_id, subject, "like", liked->text,
+                                       {"user.behavior"}, ctx);
+  return liked;
 }
 
-result<void> service::follow(std::int64_t profile_id, std::string_view username) {
-  std::lock_guard lock(mutex_);
-  auto other = profile_by_username(username);
-  if (!other) return make_error_code(errc::profile_not_found);
-  if (*other == profile_id) return make_error_code(errc::self_follow);
-  auto p = load_profile(*other);
-  if (!p || p->ig_deleted || detail::hidden_status(p->ig_status))
-    return make_error_code(errc::profile_not_found);
-  db_.cached("INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)")
-      .bind_all(profile_id, *other, unix_millis(clock_.now()))
-      .run();
+result<void> service::follow(std::int64_t profile_id, std::string_view username,
+                             const request_context& ctx) {
+  std::int64_t subject = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto other = profile_by_username(username);
+    if (!other) return make_error_code(errc::profile_not_found);
+    if (*other == profile_id) return make_error_code(errc::self_follow);
+    auto p = load_profile(*other);
+    if (!p || p->ig_deleted || detail::hidden_status(p->ig_status))
+      return make_error_code(errc::profile_not_found);
+    db_.cached("INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)")
+        .bind_all(profile_id, *other, unix_millis(clock_.now()))
+        .run();
+    auto me = load_profile(profile_id);
+    if (me) subject = me->ig_user_id;
+  }
+  if (subject)
+    share_activity(profile_id, subject, "follow", username, {"user.behavior"}, ctx);
   return {};
 }
 
@@ -709,6 +749,7 @@ result<void> service::delete_profile(std::int64_t profile_id) {
            "oauth.revoke", "",
            res ? "HTTP " + std::to_string(res->status) : "not sent: " + res.error().message());
   }
+  tell_ads_deleted(subject);
   return {};
 }
 

@@ -80,6 +80,11 @@ enum class errc {
   text_invalid,
   reauthorization_required,
 
+  // The ad platform and its partners.
+  partner_unauthorized,
+  outside_contract,
+  sale_refused,
+
   // Peers and storage.
   upstream_unavailable,
   upstream_bad_response,

@@ -45,7 +45,7 @@ struct claim {
   std::vector<std::string> invariants;
   std::vector<std::string> scenarios;  // file names, relative to the catalogue's folder
   // The verdict each profile should give; profiles not named should give `holds`.
-  std::map<std::string, verdict> expect;
+  std::map<std::string, verdict> expect;  // "otherwise": every profile not named
   std::string contradicts;  // the id of the claim this one contradicts (both kept)
   // Not checked, with the reason: legal analysis or marketing (out of scope), or behaviour the
   // model does not have yet (not modelled: its verdict is indeterminate everywhere).

@@ -53,6 +53,12 @@ enum class action {
   unfollow_on_threads,
   delete_profile,
   request,  // any HTTP request to either service
+  feed,           // the user's feed, with its sponsored post
+  ask_assistant,  // the support assistant
+  // Cross-product (the ad platform)
+  ad_settings,   // the account's company-wide ad settings, on the provider
+  instagram_ad,  // the provider's own surface asks the ad platform for a sponsored post
+  partner,       // a partner asks the ad platform for a report, an audience or a purchase
   // On the world
   advance,
   restart,
@@ -102,6 +108,7 @@ struct expect_flows {
   location where;
   std::string channel, from, to, account, category, purpose, note;
   std::optional<int> count, min, max;
+  milliseconds since{-1};  // only flows recorded at or after this much simulated time
 };
 
 struct fault_spec {

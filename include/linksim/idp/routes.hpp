@@ -8,6 +8,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace linksim::idp {
 
@@ -16,6 +18,10 @@ class service;
 struct route_options {
   // The admin API answers only requests with "Authorization: Bearer <admin_token>".
   std::string admin_token;
+  // The company's other systems read an account's ad settings at
+  // GET /internal/accounts/<id>/ad-settings with "Authorization: Bearer <token>"; each token
+  // names its system, which the evidence log records as the receiver.
+  std::vector<std::pair<std::string, std::string>> internal_tokens;  // {system, token}
 };
 
 using http::error_info;

@@ -198,6 +198,12 @@ struct config {
   std::size_t dispatch_batch = 64;
 };
 
+// The company-wide ad settings of an account (Accounts Center's "ad preferences").
+struct ad_settings {
+  bool personalized_ads = true;  // the default until the person turns them off
+  time_point updated_at{};       // zero while the defaults apply
+};
+
 class service {
  public:
   // Creates the schema in `db` if needed. The references must outlive the service.
@@ -228,6 +234,10 @@ class service {
   result<void> follow(std::int64_t follower, std::int64_t followee);
   result<void> unfollow(std::int64_t follower, std::int64_t followee);
   std::vector<std::int64_t> followers_of(std::int64_t id);
+  // The account's ad settings, which every product of the company honours. errc::not_found;
+  // setting them on a deleted account: errc::account_deleted.
+  result<ad_settings> get_ad_settings(std::int64_t id);
+  result<ad_settings> set_ad_settings(std::int64_t id, bool personalized_ads);
   // The user removes the app: revokes its grants and calls its deauthorize URL.
   result<void> deauthorize(std::int64_t account_id, std::string_view client_id);
 

@@ -24,6 +24,9 @@ class service;
 namespace linksim::threads_sim {
 class service;
 }
+namespace linksim::ads {
+class service;
+}
 namespace linksim::store {
 class database;
 }
@@ -68,10 +71,18 @@ class world {
   memory_log& evidence() { return log_; }
   idp::service& idp() { return *idp_; }
   threads_sim::service& threads() { return *threads_; }
+  ads::service& ads() { return *ads_; }
   const world_options& options() const { return opts_; }
   // The services' origins on the network (names, not sockets: see world_options::expose).
   static constexpr const char* idp_origin = "http://idp.sim";
   static constexpr const char* threads_origin = "http://threads.sim";
+  static constexpr const char* ads_origin = "http://ads.sim";
+  // Tokens of the company's internal APIs, as the simulation sets them.
+  static constexpr const char* admin_token = "sim-admin";
+  static constexpr const char* idp_ads_token = "sim-internal-ads";    // the ad platform, at idp
+  static constexpr const char* threads_idp_token = "sim-internal-threads";  // threads, at idp
+  static constexpr const char* threads_ads_token = "sim-threads-at-ads";    // threads, at ads
+  static constexpr const char* idp_at_ads_token = "sim-idp-at-ads";  // the provider's surface
   // The transport browsers use.
   http::transport& browser_transport() { return net_.endpoint("browser"); }
 
@@ -114,6 +125,8 @@ class world {
   memory_log log_;
   std::unique_ptr<store::database> idp_db_;
   std::unique_ptr<store::database> threads_db_;
+  std::unique_ptr<store::database> ads_db_;
+  std::unique_ptr<ads::service> ads_;
   std::unique_ptr<idp::service> idp_;
   std::unique_ptr<threads_sim::service> threads_;
   std::string client_id_;

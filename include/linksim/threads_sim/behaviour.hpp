@@ -3,6 +3,7 @@
 // `documented` follows seed 004 and the design; `howto` follows seed 003's comparison table;
 // `independent` keeps its own handle (for teaching the contrast); each `fault.*` profile breaks
 // exactly one rule of `documented`, so that every check of a claim can be shown to fail.
+// The profile is the company's: the ad platform follows the same one as the dependent service.
 #pragma once
 
 #include <optional>
@@ -32,6 +33,12 @@ struct behaviour {
   bool delete_content_with_profile = true;  // posts, likes and follows go with it
   bool verify_webhook_signatures = true;    // X-Hub-Signature-256 before parsing
   bool order_by_version = true;             // an older change never overwrites a newer
+  // Cross-product data use (the ad platform, src/ads; seeds 001 and 002).
+  bool honour_ad_settings = true;    // no advertising flows once the account's ads are off
+  bool honour_gpc = true;            // Sec-GPC: 1 opts the profile out of ad sharing
+  bool aggregate_reports = true;     // partners see counts per campaign, never an account id
+  bool refuse_sale = true;           // no configuration can exchange personal data for payment
+  bool erase_ads_on_deletion = true; // a deleted profile's activity leaves the ad platform
 };
 
 // Every shipped profile, `documented` first.

@@ -44,7 +44,26 @@ struct config {
   milliseconds link_ttl = 15min;   // a confirmation page waiting for "Link Account"
   milliseconds session_ttl = 30 * 24h;
   behaviour rules;  // default: `documented`
+  // The company's ad platform (src/ads): unset, no activity leaves the service.
+  std::string ads_url;
+  std::string ads_token;       // this service's token for the ad platform
+  std::string internal_token;  // this service's token for the provider's internal API
 };
+
+// What a request tells the service beyond its body: the browser's Sec-GPC signal and the device
+// identifier the session stands for.
+struct request_context {
+  bool gpc = false;
+  std::string device;
+};
+
+struct sponsored_post {
+  std::string campaign;
+  std::string advertiser;
+  std::string text;
+  bool personalized = false;
+};
+
 
 // What a sign-in attempt is for. `signup` refuses an account that already has a profile;
 // `login` signs into it (and offers to create one when there is none).
@@ -92,6 +111,11 @@ struct post {
   std::string text;
   std::int64_t likes = 0;
   time_point created_at;
+};
+
+struct feed_page {
+  std::vector<post> posts;  // the profile's and those it follows, newest first
+  std::optional<sponsored_post> sponsored;
 };
 
 // Fields left empty are unchanged.
@@ -175,15 +199,19 @@ class service {
   result<profile> public_profile(std::string_view username);
   // errc::username_read_only, picture_read_only, username_invalid, username_taken, bad_field.
   result<profile> edit_profile(std::int64_t profile_id, const profile_edit& edit);
-  // errc::text_invalid.
-  result<post> create_post(std::int64_t profile_id, std::string_view text);
+  // errc::text_invalid. Post, like and follow also share the activity with the ad platform
+  // (cross_product.cpp), for the purposes the account's settings and `ctx` allow.
+  result<post> create_post(std::int64_t profile_id, std::string_view text,
+                           const request_context& ctx = {});
   // errc::not_found (no such post, or its author cannot be read), already_liked.
-  result<post> like(std::int64_t profile_id, std::int64_t post_id);
+  result<post> like(std::int64_t profile_id, std::int64_t post_id,
+                    const request_context& ctx = {});
   // A post as the public sees it: errc::not_found.
   result<post> get_post(std::int64_t post_id);
   std::vector<post> posts_of(std::int64_t profile_id, std::size_t limit = 50);
   // errc::profile_not_found, self_follow.
-  result<void> follow(std::int64_t profile_id, std::string_view username);
+  result<void> follow(std::int64_t profile_id, std::string_view username,
+                      const request_context& ctx = {});
   result<void> unfollow(std::int64_t profile_id, std::string_view username);
   bool follows(std::int64_t follower, std::int64_t followee);
   // Usernames of the profiles following `profile_id`.
@@ -191,6 +219,18 @@ class service {
   // The only way to unlink: deletes the profile, its sessions and stored tokens, and (unless
   // the behaviour keeps them) its posts, likes and follows; revokes the provider token.
   result<void> delete_profile(std::int64_t profile_id);
+
+  // --- Cross-product data use (seeds 001 and 002; docs/ads.md) ---
+  // The browser sent Sec-GPC: 1: the profile is opted out of advertising use of its activity
+  // from now on, and the ad platform is told (once). Ignored under fault.gpc_ignored.
+  void note_gpc(std::int64_t profile_id);
+  bool gpc_opted_out(std::int64_t profile_id);
+  // The profile's feed and a sponsored post from the ad platform (none when it cannot be
+  // reached). errc::profile_not_found.
+  result<feed_page> feed(std::int64_t profile_id, const request_context& ctx = {});
+  // The support assistant: answers, and keeps the conversation to improve the company's AI.
+  // errc::text_invalid.
+  result<std::string> ask_assistant(std::int64_t profile_id, std::string_view message);
 
   // --- Webhooks from the provider ---
   // The GET handshake: the challenge to echo. errc::verify_token_mismatch, bad_field.
@@ -240,7 +280,18 @@ class service {
   void remove_profile(std::int64_t profile_id);
   void record(std::string_view from, std::string_view to, std::int64_t subject,
               const std::vector<std::string>& categories, std::string_view channel,
-              std::string_view payload, std::string note);
+              std::string_view payload, std::string note,
+              std::string_view purpose = "essential.service");
+  result<std::pair<profile, std::string>> link_profile(std::string_view id,
+                                                       std::string_view browser_key,
+                                                       std::string_view handle);
+  // Cross-product helpers (cross_product.cpp); called with no lock held.
+  result<http::response> call_ads(std::string method, std::string path, std::string body);
+  bool advertising_allowed(std::int64_t profile_id, std::int64_t subject);
+  void share_activity(std::int64_t profile_id, std::int64_t subject, std::string_view kind,
+                      std::string_view text, std::vector<std::string> categories,
+                      const request_context& ctx);
+  void tell_ads_deleted(std::int64_t subject);
 
   std::mutex mutex_;       // guards the database
   std::mutex sync_mutex_;  // held for a whole reconcile(): one token rotation at a time
