@@ -10,6 +10,7 @@
 #include "linksim/harness/report.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <ostream>
@@ -64,6 +65,23 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
     ao.profiles = o.profiles;
   }
 
+  for (const auto* d : {&o.as_of, &o.since}) {
+    const std::string& x = *d;
+    bool ok = x.empty() || (x.size() == 10 && x[4] == '-' && x[7] == '-');
+    for (std::size_t i = 0; ok && !x.empty() && i < x.size(); ++i)
+      ok = i == 4 || i == 7 || std::isdigit(static_cast<unsigned char>(x[i]));
+    if (!ok) {
+      err << "linksim audit: a date is YYYY-MM-DD, got '" << x << "'\n";
+      return 2;
+    }
+  }
+  if (!o.since.empty() && o.as_of.empty()) {
+    err << "linksim audit: --since compares with --as-of: give both\n";
+    return 2;
+  }
+  ao.as_of = o.as_of;
+  ao.since = o.since;
+
   const fs::path evidence_dir = o.out / "evidence";
   fs::create_directories(evidence_dir);
   // The logs are this audit's: an earlier audit's would be appended to, so they go first.
@@ -116,12 +134,18 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   out << "linksim audit: " << cat.claims.size() << " statements (" << checked << " checked, "
       << not_modelled << " not modelled yet, " << out_of_scope << " out of scope), "
       << ao.profiles.size() << " profile(s), " << result.runs << " scenario runs in " << secs
-      << "\n\n";
+      << "\n";
+  if (!o.as_of.empty()) {
+    std::size_t in_force = 0;
+    for (const auto& c : cat.claims) in_force += c.in_force(o.as_of);
+    out << "as of " << o.as_of << ": " << in_force << " statements in force\n";
+  }
+  out << "\n";
   for (std::size_t i = 0; i < ao.profiles.size(); ++i)
     out << "  column " << i + 1 << ": " << ao.profiles[i] << "\n";
   out << "\n";
   for (const auto& c : cat.claims) {
-    if (!c.out_of_scope.empty()) continue;
+    if (!c.out_of_scope.empty() || (!o.as_of.empty() && !c.in_force(o.as_of))) continue;
     out << "  ";
     for (const auto& p : ao.profiles) {
       const auto* v = result.find(c.id, p);
@@ -135,6 +159,26 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   }
   out << "\n  + holds, x violated, ? indeterminate, ! not the verdict the profile should give\n\n";
   for (const auto& m : result.mismatches) out << "UNEXPECTED " << m << "\n";
+  if (result.changes) {
+    out << "changes between " << result.changes->since << " and " << result.changes->date << ":";
+    for (const auto& a : result.changes->added) out << " +" << a;
+    for (const auto& r : result.changes->removed) out << " -" << r;
+    if (result.changes->added.empty() && result.changes->removed.empty()) out << " none";
+    out << "\n";
+  }
+  for (const auto& d : result.dates) {
+    std::size_t kinds = 0;
+    for (const auto& u : result.undisclosed) kinds += u.as_of == d;
+    out << "undisclosed flows as of " << d << ": " << (kinds ? std::to_string(kinds) : "none")
+        << "\n";
+    for (const auto& u : result.undisclosed) {
+      if (u.as_of != d) continue;
+      out << "  " << u.from << " -> " << u.to << " " << u.channel << " " << u.purpose << " [";
+      for (std::size_t i = 0; i < u.categories.size(); ++i)
+        out << (i ? " " : "") << u.categories[i];
+      out << "] x" << u.count << " (first: " << u.scenario << ", leaf " << u.leaf << ")\n";
+    }
+  }
   const auto& ms = result.mutations;
   if (!ms.caught.empty() || !ms.missed.empty()) {
     out << "mutation score: " << ms.caught.size() << "/" << ms.caught.size() + ms.missed.size()
@@ -145,6 +189,9 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
     }
     out << "\n";
   }
+  if (!o.as_of.empty() && !ms.missed.empty())
+    out << "(as of " << o.as_of << " no claim in force catches the missed faults: reported, "
+        << "not failed)\n";
   out << (result.passed() ? "audit passed" : "audit FAILED") << ": reports in "
       << o.out.generic_string() << "/ (report.html, report.md, report.json, junit.xml, "
       << "report.sarif); evidence in " << evidence_dir.generic_string() << "/\n";

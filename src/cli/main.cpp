@@ -117,6 +117,11 @@ int main(int argc, char** argv) {
   auto* audit_all_opt = audit_cmd->add_flag("--all-profiles", audit.all_profiles,
                                             "Every behaviour profile: the full matrix");
   audit_profile_opt->excludes(audit_all_opt);
+  audit_cmd->add_option("--as-of", audit.as_of,
+                        "Judge only the claims in force on this date (YYYY-MM-DD) and list the "
+                        "flows no claim in force discloses");
+  audit_cmd->add_option("--since", audit.since,
+                        "With --as-of: list the claims that changed between this date and it");
   audit_cmd->add_option("--out", audit_out, "Folder for the reports and the evidence logs")
       ->capture_default_str();
 

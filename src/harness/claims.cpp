@@ -120,7 +120,7 @@ class catalogue_parser : detail::yaml_reader {
   claim parse_claim(const YAML::Node& n) {
     if (!n.IsMap()) fail(n, "a claim is a mapping with id, seed, quote and its check");
     check_keys(n, {"id", "seed", "quote", "meaning", "check", "scenarios", "expect", "contradicts",
-                   "out_of_scope", "not_modelled"});
+                   "out_of_scope", "not_modelled", "version", "until", "discloses"});
     claim c;
     c.where = where(n);
     for (const char* k : {"id", "seed", "quote"})
@@ -140,6 +140,14 @@ class catalogue_parser : detail::yaml_reader {
     if (!c.out_of_scope.empty() && !c.not_modelled.empty())
       fail(n, "a claim is out of scope or not modelled, not both");
     if (auto x = n["contradicts"]) c.contradicts = scalar(x);
+    if (auto x = n["version"]) c.version = date(x);
+    if (auto x = n["until"]) c.until = date(x);
+    if (!c.version.empty() && !c.until.empty() && c.until <= c.version)
+      fail(n["until"], "until (" + c.until + ") comes after version (" + c.version + ")");
+    if (auto d = n["discloses"]) {
+      if (!d.IsSequence()) fail(d, "discloses is a list of flow patterns {from, to, channel, category, purpose}");
+      for (const auto& x : d) c.discloses.push_back(pattern(x));
+    }
     if (auto s = n["scenarios"]) c.scenarios = scalars(s);
     if (auto chk = n["check"]) {
       check_keys(chk, {"flows", "invariants"});
@@ -174,6 +182,34 @@ class catalogue_parser : detail::yaml_reader {
   }
   void check_keys_any(const YAML::Node& map) const {
     if (!map.IsMap()) fail(map, "expect maps profile names to verdicts");
+  }
+
+  // YYYY-MM-DD, a real date.
+  std::string date(const YAML::Node& n) const {
+    const std::string d = scalar(n);
+    bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-';
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+      ok = ok && i < d.size() && std::isdigit(static_cast<unsigned char>(d[i]));
+    if (ok) {
+      const int m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
+      ok = m >= 1 && m <= 12 && day >= 1 && day <= 31;
+    }
+    if (!ok) fail(n, "expected a date as YYYY-MM-DD, got '" + d + "'");
+    return d;
+  }
+
+  flow_rule pattern(const YAML::Node& m) const {
+    if (!m.IsMap()) fail(m, "a disclosed flow is a mapping {from, to, channel, category, purpose}");
+    check_keys(m, {"from", "to", "channel", "category", "purpose"});
+    flow_rule r;
+    r.type = flow_rule::kind::require;
+    r.where = where(m);
+    if (auto x = m["from"]) r.from = scalar(x);
+    if (auto x = m["to"]) r.to = scalar(x);
+    if (auto x = m["channel"]) r.channel = scalar(x);
+    if (auto x = m["category"]) r.category = scalar(x);
+    if (auto x = m["purpose"]) r.purpose = scalar(x);
+    return r;
   }
 
   flow_rule rule(const YAML::Node& n) const {
@@ -269,7 +305,9 @@ double mutation_score::percent() const {
 }
 
 bool audit_result::passed() const {
-  return mismatches.empty() && mutations.missed.empty();
+  // As of a date, a fault no claim in force catches is a finding about the policy, not a
+  // failure of the checks.
+  return mismatches.empty() && (mutations.missed.empty() || !as_of.empty());
 }
 
 const claim_verdict* audit_result::find(std::string_view claim_id, std::string_view profile) const {
@@ -431,12 +469,19 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
   const auto t0 = std::chrono::steady_clock::now();
   audit_result out;
   out.profiles = o.profiles;
+  out.as_of = o.as_of;
+  const auto in_scope = [&](const claim& cl) { return o.as_of.empty() || cl.in_force(o.as_of); };
+  // Undisclosed flows are looked for in every scenario, under `documented` (or the first profile).
+  const std::string plain = std::find(o.profiles.begin(), o.profiles.end(), "documented") !=
+                                    o.profiles.end()
+                                ? "documented"
+                                : (o.profiles.empty() ? "" : o.profiles.front());
 
   // Which scenarios must run, and which claims each invariant checks.
   std::set<std::string> needed;
   std::map<std::string, std::vector<std::string>> invariants;
   for (const auto& cl : c.claims) {
-    if (!cl.checked()) continue;
+    if (!cl.checked() || !in_scope(cl)) continue;
     for (const auto* s : scenarios_of(cl, scenarios)) needed.insert(s->file);
     for (const auto& inv : cl.invariants) invariants[inv].push_back(cl.id);
   }
@@ -448,7 +493,7 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
   std::map<std::pair<std::string, std::string>, run_record> runs;  // (file, profile)
   for (const auto& profile : o.profiles) {
     for (const auto& s : scenarios) {
-      if (!needed.contains(s.file)) continue;
+      if (!needed.contains(s.file) && profile != plain) continue;
       run_options ro;
       ro.profile = profile;
       ro.audit = true;
@@ -460,7 +505,7 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
     }
   }
   for (const auto& cl : c.claims) {
-    if (!cl.out_of_scope.empty()) continue;
+    if (!cl.out_of_scope.empty() || !in_scope(cl)) continue;
     for (const auto& profile : o.profiles) {
       claim_verdict v;
       v.claim = cl.id;
@@ -508,6 +553,78 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
       caught = caught || holds_as_documented;
     }
     (caught ? out.mutations.caught : out.mutations.missed).push_back(profile);
+  }
+  // Policy versions: every dated change, and the comparison asked for.
+  std::set<std::string> dates;
+  for (const auto& cl : c.claims) {
+    if (!cl.version.empty()) dates.insert(cl.version);
+    if (!cl.until.empty()) dates.insert(cl.until);
+  }
+  for (const auto& d : dates) {
+    policy_change pc;
+    pc.date = d;
+    for (const auto& cl : c.claims) {
+      if (cl.version == d) pc.added.push_back(cl.id);
+      if (cl.until == d) pc.removed.push_back(cl.id);
+    }
+    out.timeline.push_back(std::move(pc));
+  }
+  if (!o.as_of.empty() && !o.since.empty()) {
+    policy_change pc;
+    pc.date = o.as_of;
+    pc.since = o.since;
+    for (const auto& cl : c.claims) {
+      const bool then = cl.in_force(o.since), now = cl.in_force(o.as_of);
+      if (now && !then) pc.added.push_back(cl.id);
+      if (then && !now) pc.removed.push_back(cl.id);
+    }
+    out.changes = std::move(pc);
+  }
+  // Undisclosed flows, per date: what `plain` runs recorded that no claim in force discloses.
+  out.dates = o.as_of.empty() ? std::vector<std::string>(dates.begin(), dates.end())
+                              : std::vector<std::string>{o.as_of};
+  for (const auto& d : out.dates) {
+    std::vector<const flow_rule*> disclosed;
+    for (const auto& cl : c.claims)
+      if (cl.in_force(d))
+        for (const auto& r : cl.discloses) disclosed.push_back(&r);
+    std::map<std::string, std::size_t> index;  // kind of flow -> position in out.undisclosed
+    for (const auto& s : scenarios) {
+      const auto it = runs.find({s.file, plain});
+      if (it == runs.end()) continue;
+      const auto& flows = it->second.result.flows;
+      for (std::size_t i = 0; i < flows.size(); ++i) {
+        const auto& f = flows[i];
+        // Disclosed: one pattern matches its ends, channel and purpose and covers every one
+        // of its categories.
+        const auto discloses = [&](const flow_rule* r) {
+          flow_rule ends = *r;
+          ends.category.clear();
+          return ends.matches(f) &&
+                 std::all_of(f.categories.begin(), f.categories.end(), [&](const std::string& k) {
+                   return evidence::covers(r->category, k);
+                 });
+        };
+        if (std::any_of(disclosed.begin(), disclosed.end(), discloses)) continue;
+        std::string key = f.from + "|" + f.to + "|" + f.channel + "|" + f.purpose;
+        for (const auto& cat : f.categories) key += "|" + cat;
+        auto [pos, fresh] = index.emplace(key, out.undisclosed.size());
+        if (fresh) {
+          undisclosed_flow u;
+          u.as_of = d;
+          u.from = f.from;
+          u.to = f.to;
+          u.channel = f.channel;
+          u.purpose = f.purpose;
+          u.categories = f.categories;
+          u.scenario = file_name(s.file);
+          u.leaf = i;
+          u.evidence = it->second.sealed.file;
+          out.undisclosed.push_back(std::move(u));
+        }
+        ++out.undisclosed[pos->second].count;
+      }
+    }
   }
   out.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

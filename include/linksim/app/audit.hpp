@@ -18,6 +18,8 @@ struct audit_options {
   std::vector<std::string> profiles;  // empty: documented (or all, with all_profiles)
   bool all_profiles = false;
   std::filesystem::path out = "linksim-audit";  // reports and evidence; rewritten each audit
+  std::string as_of;  // YYYY-MM-DD: only the claims in force that day (harness::audit_options)
+  std::string since;  // YYYY-MM-DD, with as_of: what changed between the two dates
 };
 
 // Loads and checks the catalogue, its seeds and the scenarios (any problem: printed, 2), runs

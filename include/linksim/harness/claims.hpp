@@ -51,6 +51,16 @@ struct claim {
   // model does not have yet (not modelled: its verdict is indeterminate everywhere).
   std::string out_of_scope;
   std::string not_modelled;
+  // Policy versions (ISO dates): the claim is in force from `version` (the date of the document
+  // version it is quoted from) until `until` (the date a later version removed or changed it),
+  // exclusive. Empty: from always, until now.
+  std::string version, until;
+  bool in_force(std::string_view date) const {
+    return (version.empty() || version <= date) && (until.empty() || date < until);
+  }
+  // The flows this statement discloses (matched like flow rules): the audit lists every
+  // observed flow that no claim in force on a date discloses.
+  std::vector<flow_rule> discloses;
   bool checked() const { return out_of_scope.empty() && not_modelled.empty(); }
   verdict expected_under(const std::string& profile) const;
 };
@@ -116,6 +126,29 @@ struct claim_verdict {
 
 struct audit_options {
   std::vector<std::string> profiles;  // in order; `documented` first where present
+  // Only the claims in force on this date (YYYY-MM-DD) are judged, and undisclosed flows are
+  // listed for this date alone; empty: every claim, undisclosed flows for every policy date.
+  std::string as_of;
+  // With as_of: the claims that came into or went out of force between this date and as_of.
+  std::string since;
+};
+
+// Claims coming into and going out of force on a date (or between two, for --since).
+struct policy_change {
+  std::string date;
+  std::string since;  // set for the --since comparison
+  std::vector<std::string> added, removed;
+};
+
+// A kind of flow observed under `documented` that no claim in force on `as_of` discloses.
+struct undisclosed_flow {
+  std::string as_of;
+  std::string from, to, channel, purpose;
+  std::vector<std::string> categories;
+  std::size_t count = 0;    // how many flows of this kind, over every scenario
+  std::string scenario;     // the first one it was seen in
+  std::uint64_t leaf = 0;   // and its leaf there
+  std::string evidence;     // the sealed log of that run
 };
 
 struct mutation_score {
@@ -127,6 +160,11 @@ struct mutation_score {
 
 struct audit_result {
   std::vector<std::string> profiles;
+  std::string as_of;                    // as the options said
+  std::vector<std::string> dates;       // the dates undisclosed flows were listed for
+  std::vector<policy_change> timeline;  // every dated change in the catalogue, oldest first
+  std::optional<policy_change> changes;  // between --since and --as-of
+  std::vector<undisclosed_flow> undisclosed;
   std::vector<claim_verdict> verdicts;  // claims in catalogue order, each across `profiles`
   std::vector<std::string> mismatches;  // "claim under profile: expected X, got Y"
   mutation_score mutations;             // over the fault.* profiles audited
