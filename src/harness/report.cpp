@@ -159,12 +159,39 @@ std::string json_report(const report_context& c) {
                                       {"caught", strings(r.mutations.caught)},
                                       {"missed", strings(r.mutations.missed)}};
   root["mismatches"] = strings(r.mismatches);
+  root["as_of"] = r.as_of.empty() ? bj::value(nullptr) : bj::value(r.as_of);
+  const auto change_json = [](const policy_change& pc) {
+    bj::object x{{"date", pc.date}, {"added", strings(pc.added)}, {"removed", strings(pc.removed)}};
+    if (!pc.since.empty()) x["since"] = pc.since;
+    return x;
+  };
+  bj::array timeline;
+  for (const auto& pc : r.timeline) timeline.push_back(change_json(pc));
+  root["policy_timeline"] = std::move(timeline);
+  if (r.changes) root["changes"] = change_json(*r.changes);
+  bj::array undisclosed;
+  for (const auto& u : r.undisclosed)
+    undisclosed.push_back(bj::object{{"as_of", u.as_of},
+                                     {"from", u.from},
+                                     {"to", u.to},
+                                     {"channel", u.channel},
+                                     {"purpose", u.purpose},
+                                     {"categories", strings(u.categories)},
+                                     {"count", u.count},
+                                     {"first_scenario", u.scenario},
+                                     {"first_leaf", u.leaf},
+                                     {"log", u.evidence}});
+  root["undisclosed_dates"] = strings(r.dates);
+  root["undisclosed_flows"] = std::move(undisclosed);
   bj::array claims;
   for (const auto& cl : c.claims.claims) {
     bj::object o{
         {"id", cl.id},           {"seed", cl.seed},         {"quote", cl.quote},
         {"meaning", cl.meaning}, {"status", status_of(cl)}, {"scenarios", strings(cl.scenarios)}};
     if (!cl.contradicts.empty()) o["contradicts"] = cl.contradicts;
+    if (!cl.version.empty()) o["version"] = cl.version;
+    if (!cl.until.empty()) o["until"] = cl.until;
+    o["in_force"] = r.as_of.empty() || cl.in_force(r.as_of);
     if (!cl.out_of_scope.empty()) o["reason"] = cl.out_of_scope;
     if (!cl.not_modelled.empty()) o["reason"] = cl.not_modelled;
     bj::array rules;
@@ -353,6 +380,45 @@ std::string markdown_report(const report_context& c) {
     for (const auto& m : r.mutations.missed) out << "`" << m << "` ";
     out << "\n\n";
   }
+  if (!r.as_of.empty())
+    out << "As of **" << r.as_of << "**: only the claims in force that day are judged.\n\n";
+  if (r.changes) {
+    out << "## Changes between " << r.changes->since << " and " << r.changes->date << "\n\n";
+    for (const auto& a : r.changes->added) out << "- came into force: `" << a << "`\n";
+    for (const auto& x : r.changes->removed) out << "- went out of force: `" << x << "`\n";
+    if (r.changes->added.empty() && r.changes->removed.empty()) out << "No change.\n";
+    out << "\n";
+  }
+  if (!r.timeline.empty()) {
+    out << "## Policy versions\n\n| date | came into force | went out of force |\n|---|---|---|\n";
+    for (const auto& pc : r.timeline) {
+      out << "| " << pc.date << " |";
+      for (const auto& a : pc.added) out << " `" << a << "`";
+      out << " |";
+      for (const auto& x : pc.removed) out << " `" << x << "`";
+      out << " |\n";
+    }
+    out << "\n";
+  }
+  if (!r.dates.empty()) {
+    out << "## Undisclosed flows\n\nFlows observed under `documented` (every scenario) that no "
+           "claim in force on the date discloses.\n\n| as of | flow | purpose | categories | "
+           "count | first seen |\n|---|---|---|---|---|---|\n";
+    for (const auto& d : r.dates) {
+      bool any = false;
+      for (const auto& u : r.undisclosed) {
+        if (u.as_of != d) continue;
+        any = true;
+        out << "| " << d << " | " << u.from << " → " << u.to << " (" << u.channel << ") | `"
+            << u.purpose << "` |";
+        for (const auto& k : u.categories) out << " `" << k << "`";
+        out << " | " << u.count << " | " << u.scenario << ", leaf " << u.leaf << " in `" << u.evidence
+            << "` |\n";
+      }
+      if (!any) out << "| " << d << " | none | | | | |\n";
+    }
+    out << "\n";
+  }
   out << "## Matrix\n\n✓ holds, ✗ violated, ? indeterminate; **bold** where the verdict is not "
          "the one the profile should give.\n\n| claim |";
   for (const auto& p : r.profiles) out << " " << p << " |";
@@ -360,7 +426,7 @@ std::string markdown_report(const report_context& c) {
   for (std::size_t i = 0; i < r.profiles.size(); ++i) out << "---|";
   out << "\n";
   for (const auto& cl : c.claims.claims) {
-    if (!cl.out_of_scope.empty()) continue;
+    if (!cl.out_of_scope.empty() || (!r.as_of.empty() && !cl.in_force(r.as_of))) continue;
     out << "| [" << cl.id << "](#" << cl.id << ") |";
     for (const auto& p : r.profiles) {
       const auto* v = r.find(cl.id, p);

@@ -114,6 +114,15 @@ TEST(Catalogue, ParseErrorsNameTheLine) {
       {"claims:\n  - {id: a, seed: s, quote: q}\n", 2, "says what it means"},
       {"claims:\n  - {id: a, seed: s, quote: q, out_of_scope: r, expect: {howto: violated}}\n", 2,
        "not checked has no check"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, version: 2026-5-1}\n", 2,
+       "YYYY-MM-DD"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, version: 2026-13-01}\n", 2,
+       "YYYY-MM-DD"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, version: 2026-06-01, "
+       "until: 2026-05-01}\n",
+       2, "comes after version"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, discloses: [{sender: idp}]}\n", 2,
+       "unknown key 'sender'"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.yaml);
@@ -153,7 +162,7 @@ TEST(Audit, EveryProfileGivesTheExpectedVerdictsAndEveryFaultIsCaught) {
   const auto result = audit(cat, load_library(), {all_profiles()}, no_seal);
   for (const auto& m : result.mismatches) ADD_FAILURE() << m;
   EXPECT_TRUE(result.mutations.missed.empty());
-  EXPECT_EQ(result.mutations.caught.size(), 7u);
+  EXPECT_EQ(result.mutations.caught.size(), 12u);
   EXPECT_TRUE(result.passed());
   // Spot checks the matrix cannot hide: documented holds the mirror claims and rejects seed
   // 003's side of each contradiction; howto is the other way round.
@@ -164,7 +173,13 @@ TEST(Audit, EveryProfileGivesTheExpectedVerdictsAndEveryFaultIsCaught) {
   EXPECT_EQ(verdict_of("003.username-changeable", "howto"), verdict::holds);
   EXPECT_EQ(verdict_of("003.one-profile-per-account", "fault.two_profiles"), verdict::violated);
   EXPECT_EQ(verdict_of("004.lose-content", "fault.content_kept"), verdict::violated);
-  EXPECT_EQ(verdict_of("002.never-sold", "documented"), verdict::indeterminate);
+  EXPECT_EQ(verdict_of("002.never-sold", "documented"), verdict::holds);
+  EXPECT_EQ(verdict_of("002.never-sold", "fault.sale_flow"), verdict::violated);
+  EXPECT_EQ(verdict_of("001.limit-through-settings", "fault.opt_out_ignored"), verdict::violated);
+  EXPECT_EQ(verdict_of("001.gpc-honored", "fault.gpc_ignored"), verdict::violated);
+  EXPECT_EQ(verdict_of("002.partner-rules", "fault.partner_user_ids"), verdict::violated);
+  EXPECT_EQ(verdict_of("001.delete-account-data", "fault.flows_after_deletion"),
+            verdict::violated);
   // A violation cites the step, what was expected and found, and evidence entries.
   const auto* v = result.find("004.username-follows-instagram", "fault.rename_not_propagated");
   ASSERT_NE(v, nullptr);
@@ -172,6 +187,46 @@ TEST(Audit, EveryProfileGivesTheExpectedVerdictsAndEveryFaultIsCaught) {
   for (const auto& f : v->findings)
     cited = cited || (f.result == verdict::violated && !f.leaves.empty() && !f.expected.empty());
   EXPECT_TRUE(cited) << v->reason;
+}
+
+// Policy versions: as of a date only the claims in force are judged; the assistant's training
+// flow is disclosed while the policy said so (2026-05-25 to 2026-06-02) and reported as
+// undisclosed after; --since lists what changed.
+TEST(Audit, AsOfADateJudgesTheClaimsInForceAndListsUndisclosedFlows) {
+  const auto cat = load_catalogue(library / "claims.yaml");
+  const auto scenarios = load_library();
+  auto undisclosed_ai = [](const audit_result& r) {
+    return std::any_of(r.undisclosed.begin(), r.undisclosed.end(),
+                       [](const undisclosed_flow& u) { return u.purpose == "train_ai_system"; });
+  };
+  audit_options o{{"documented"}, "2026-06-10", "2026-05-26"};
+  const auto later = audit(cat, scenarios, o, no_seal);
+  EXPECT_TRUE(later.passed());
+  EXPECT_EQ(later.dates, std::vector<std::string>{"2026-06-10"});
+  EXPECT_TRUE(undisclosed_ai(later));
+  EXPECT_EQ(later.find("000.ai-assistant-improves-ai", "documented"), nullptr);  // not in force
+  ASSERT_TRUE(later.changes.has_value());
+  EXPECT_NE(std::find(later.changes->removed.begin(), later.changes->removed.end(),
+                      "000.ai-assistant-improves-ai"),
+            later.changes->removed.end());
+  o.as_of = "2026-05-26";
+  o.since.clear();
+  const auto earlier = audit(cat, scenarios, o, no_seal);
+  EXPECT_FALSE(undisclosed_ai(earlier));
+  ASSERT_NE(earlier.find("000.ai-assistant-improves-ai", "documented"), nullptr);
+  EXPECT_EQ(earlier.find("000.ai-assistant-improves-ai", "documented")->result, verdict::holds);
+  EXPECT_TRUE(earlier.undisclosed.empty());
+  // Without a date: every claim, and undisclosed flows for every dated change.
+  const auto all = audit(cat, scenarios, {{"documented"}}, no_seal);
+  EXPECT_EQ(all.timeline.size(), all.dates.size());
+  EXPECT_GE(all.dates.size(), 4u);
+  // A catalogue without the disclosures leaves every ad-platform flow undisclosed.
+  auto bare = cat;
+  for (auto& c : bare.claims)
+    std::erase_if(c.discloses, [](const flow_rule& r) { return r.from == "threads" && r.to == "ads"; });
+  const auto b = audit(bare, scenarios, o, no_seal);
+  EXPECT_TRUE(std::any_of(b.undisclosed.begin(), b.undisclosed.end(),
+                          [](const undisclosed_flow& u) { return u.channel == "ads.activity"; }));
 }
 
 // A catalogue that forgets the only claim catching a fault drops the mutation score, and the
