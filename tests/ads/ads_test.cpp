@@ -1,6 +1,7 @@
 // The ad platform: contracts that cannot allow a sale, its JSON errors, and partner reports
 // that stay aggregate unless a fault profile breaks them. Driven through the simulated world,
 // so the provider and the dependent service are real.
+#include "linksim/ads/routes.hpp"
 #include "linksim/ads/service.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/sim/world.hpp"
@@ -52,6 +53,15 @@ TEST(AdPlatform, NoContractCanAllowASaleUnlessTheFaultProfileSaysSo) {
   c.partners = {{"odd", "reseller", "k", {}}};
   EXPECT_THROW(service(db, w.sched().time(), w.evidence(), w.net().endpoint("x"), c),
                std::invalid_argument);
+}
+
+TEST(AdPlatform, EveryPlatformErrorHasAStatusAndACode) {
+  for (auto e : {errc::partner_unauthorized, errc::outside_contract, errc::sale_refused}) {
+    const auto info = describe(make_error_code(e));
+    EXPECT_GE(info.status, 400);
+    EXPECT_NE(info.code, "internal_error");
+    EXPECT_NE(info.code, "invalid_request");
+  }
 }
 
 TEST(AdPlatform, BadRequestsGetJsonErrors) {

@@ -167,6 +167,11 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.delete_content_with_profile != documented.delete_content_with_profile;
     n += b.verify_webhook_signatures != documented.verify_webhook_signatures;
     n += b.order_by_version != documented.order_by_version;
+    n += b.honour_ad_settings != documented.honour_ad_settings;
+    n += b.honour_gpc != documented.honour_gpc;
+    n += b.aggregate_reports != documented.aggregate_reports;
+    n += b.refuse_sale != documented.refuse_sale;
+    n += b.erase_ads_on_deletion != documented.erase_ads_on_deletion;
     return n;
   };
   int faults = 0;
@@ -175,7 +180,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 7);
+  EXPECT_EQ(faults, 12);
 }
 
 }  // namespace
