@@ -40,17 +40,24 @@ constexpr std::array participants{
     participant{"browser", "B", "Browser"},
     participant{"threads", "T", "Threads-style service"},
     participant{"idp", "I", "Identity provider"},
+    participant{"ads", "A", "Ad platform"},
+    participant{"partner", "P", "Partner"},
     participant{"operator", "O", "Scenario (admin API)"},
 };
 
+// Partners are systems named "partner:ID": one participant for them all.
+std::string kind_of(const std::string& system) {
+  return system.starts_with("partner:") ? "partner" : system;
+}
+
 const char* alias_of(const std::string& system) {
   for (const auto& p : participants)
-    if (system == p.system) return p.alias;
+    if (kind_of(system) == p.system) return p.alias;
   return "X";
 }
 const char* title_of(const std::string& system) {
   for (const auto& p : participants)
-    if (system == p.system) return p.title;
+    if (kind_of(system) == p.system) return p.title;
   return "Unknown host";
 }
 
@@ -236,7 +243,8 @@ explanation explain(const scenario& s, const explain_options& o) {
   d << "sequenceDiagram\n  autonumber\n";
   for (const auto& p : participants) {
     bool used = false;
-    for (const auto* m : shown) used = used || m->from == p.system || m->to == p.system;
+    for (const auto* m : shown)
+      used = used || kind_of(m->from) == p.system || kind_of(m->to) == p.system;
     if (used) d << "  participant " << p.alias << " as " << p.title << "\n";
   }
   w << "# " << s.name << "\n\n";
