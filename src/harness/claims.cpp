@@ -199,7 +199,7 @@ class catalogue_parser : detail::yaml_reader {
   }
 
   flow_rule pattern(const YAML::Node& m) const {
-    if (!m.IsMap()) fail(m, "a disclosed flow is a mapping {from, to, channel, category, purpose}");
+    if (!m.IsMap()) fail(m, "a flow pattern is a mapping {from, to, channel, category, purpose}");
     check_keys(m, {"from", "to", "channel", "category", "purpose"});
     flow_rule r;
     r.type = flow_rule::kind::require;
@@ -216,22 +216,17 @@ class catalogue_parser : detail::yaml_reader {
     if (!n.IsMap() || n.size() != 1) fail(n, "a flow rule is 'forbid: {...}' or 'require: {...}'");
     const auto kv = *n.begin();
     const std::string k = kv.first.Scalar();
-    flow_rule r;
-    r.where = where(n);
+    flow_rule::kind type = flow_rule::kind::forbid;
     if (k == "forbid") {
-      r.type = flow_rule::kind::forbid;
+      type = flow_rule::kind::forbid;
     } else if (k == "require") {
-      r.type = flow_rule::kind::require;
+      type = flow_rule::kind::require;
     } else {
       fail(kv.first, "a flow rule is 'forbid' or 'require', not '" + k + "'");
     }
-    const auto& m = kv.second;
-    check_keys(m, {"from", "to", "channel", "category", "purpose"});
-    if (auto x = m["from"]) r.from = scalar(x);
-    if (auto x = m["to"]) r.to = scalar(x);
-    if (auto x = m["channel"]) r.channel = scalar(x);
-    if (auto x = m["category"]) r.category = scalar(x);
-    if (auto x = m["purpose"]) r.purpose = scalar(x);
+    flow_rule r = pattern(kv.second);
+    r.where = where(n);
+    r.type = type;
     return r;
   }
 };
