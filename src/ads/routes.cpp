@@ -137,8 +137,8 @@ class router {
         if (!r) return error(r.error());
         bj::array ids;
         for (auto id : r->accounts) ids.emplace_back(std::to_string(id));
-        return json::response(200, bj::object{{"accounts", std::move(ids)},
-                                               {"price_cents", r->price_cents}});
+        return json::response(
+            200, bj::object{{"accounts", std::move(ids)}, {"price_cents", r->price_cents}});
       }
     }
     if (seg.size() >= 2 && seg[0] == "v1") return company(req, seg);
@@ -150,8 +150,8 @@ class router {
       if (!id) return error(make_error_code(errc::not_found), "account ids are numbers");
       const auto h = s_.held_about(*id);
       return json::response(200, bj::object{{"activity", h.activity},
-                                             {"impressions", h.impressions},
-                                             {"opted_out", h.opted_out}});
+                                            {"impressions", h.impressions},
+                                            {"opted_out", h.opted_out}});
     }
     return error(make_error_code(errc::not_found), "no route for " + std::string(path));
   }
@@ -174,10 +174,10 @@ class router {
                                 !personalize || *personalize != "0");
       if (!r) return error(r.error());
       return json::response(200, bj::object{{"campaign", r->campaign},
-                                             {"advertiser", r->advertiser},
-                                             {"text", r->text},
-                                             {"sponsored", true},
-                                             {"personalized", r->personalized}});
+                                            {"advertiser", r->advertiser},
+                                            {"text", r->text},
+                                            {"sponsored", true},
+                                            {"personalized", r->personalized}});
     }
     if (m != "POST") return not_allowed("POST");
     auto o = json::parse_object(req.body);
@@ -209,9 +209,9 @@ class router {
     }
     if (seg.size() == 2 && seg[1] == "deletions") {
       const auto erased = s_.erase(*subject);
-      return json::response(
-          200, bj::object{{"erased_activity", erased},
-                          {"retained", "impression counts, without the account id"}});
+      return json::response(200,
+                            bj::object{{"erased_activity", erased},
+                                       {"retained", "impression counts, without the account id"}});
     }
     if (seg.size() == 3 && seg[1] == "ai" && seg[2] == "transcripts") {
       auto t = json::get_string(*o, "transcript");

@@ -3,6 +3,7 @@
 
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
+#include "linksim/idp/internal_api.hpp"
 #include "linksim/store/sqlite.hpp"
 
 #include <algorithm>
@@ -57,10 +58,6 @@ CREATE TABLE training_examples (
 )sql"},
 };
 
-bool is_advertising(std::string_view purpose) {
-  return evidence::covers("marketing.advertising", purpose);
-}
-
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -106,10 +103,9 @@ std::string service::system_of(std::string_view token) const {
   return {};
 }
 
-void service::record(std::string_view to, std::int64_t subject,
-                     std::vector<std::string> categories, std::string_view purpose,
-                     std::string_view channel, std::string_view payload, std::string note,
-                     std::string_view from) {
+void service::record(std::string_view to, std::int64_t subject, std::vector<std::string> categories,
+                     std::string_view purpose, std::string_view channel, std::string_view payload,
+                     std::string note, std::string_view from) {
   recorder_.record({clock_.now(), std::string(from.empty() ? cfg_.system_name : from),
                     std::string(to), subject ? std::to_string(subject) : std::string(),
                     std::move(categories), std::string(purpose), std::string(channel),
@@ -125,8 +121,7 @@ result<void> service::ingest(const activity& a) {
       "INSERT INTO activity (subject, from_system, kind, text, device, purpose, at) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)");
   for (const auto& p : a.purposes) {
-    q.bind_all(a.subject, a.from_system, a.kind, a.text, a.device, p,
-               unix_millis(clock_.now()));
+    q.bind_all(a.subject, a.from_system, a.kind, a.text, a.device, p, unix_millis(clock_.now()));
     q.run();
     q.reset();
   }
@@ -134,10 +129,10 @@ result<void> service::ingest(const activity& a) {
   return {};
 }
 
-void service::opt_out(std::int64_t subject, std::string_view from_system,
-                      std::string_view source) {
+void service::opt_out(std::int64_t subject, std::string_view from_system, std::string_view source) {
   std::lock_guard lock(mutex_);
-  db_.cached("INSERT OR IGNORE INTO opt_outs (subject, from_system, source, at) VALUES (?, ?, ?, ?)")
+  db_.cached(
+         "INSERT OR IGNORE INTO opt_outs (subject, from_system, source, at) VALUES (?, ?, ?, ?)")
       .bind_all(subject, from_system, source, unix_millis(clock_.now()))
       .run();
 }
@@ -161,34 +156,18 @@ std::int64_t service::erase(std::int64_t subject) {
   return erased;
 }
 
-std::optional<bool> service::personalized_ads(std::int64_t subject, bool* deleted) {
-  http::request req;
-  req.method = "GET";
-  req.target = cfg_.idp_url + "/internal/accounts/" + std::to_string(subject) + "/ad-settings";
-  req.headers.set("Authorization", "Bearer " + cfg_.internal_token);
-  auto r = transport_.send(std::move(req));
-  if (!r) return std::nullopt;
-  if (r->status == 410) *deleted = true;
-  if (r->status != 200) return std::nullopt;
-  auto o = json::parse_object(r->body);
-  if (!o) return std::nullopt;
-  const auto* v = o->if_contains("personalized_ads");
-  if (!v || !v->is_bool()) return std::nullopt;
-  return v->as_bool();
-}
-
 result<sponsored> service::sponsored_for(std::int64_t subject, std::string_view surface,
                                          std::string_view to_system, bool may_personalize) {
   if (cfg_.campaigns.empty()) return make_error_code(errc::not_found);
   // The account's settings, asked of the provider each time (no lock held meanwhile): an
   // unreachable provider means no personalization.
-  bool deleted = false;
-  const auto settings = personalized_ads(subject, &deleted);
-  if (deleted) {
+  const auto settings =
+      idp::read_personalized_ads(transport_, cfg_.idp_url, cfg_.internal_token, subject);
+  if (!settings && is(settings.error(), errc::account_deleted)) {
     erase(subject);
-    return make_error_code(errc::account_deleted);
+    return settings.error();
   }
-  bool allowed = may_personalize && settings.value_or(false);
+  bool allowed = may_personalize && settings && *settings;
   if (!cfg_.rules.honour_ad_settings) allowed = may_personalize;
 
   std::lock_guard lock(mutex_);
@@ -227,10 +206,12 @@ result<sponsored> service::sponsored_for(std::int64_t subject, std::string_view 
     }
   }
   if (!personalized) {
-    // Not about the person: the campaigns take turns.
-    auto c = db_.prepare("SELECT count(*) FROM impressions");
+    // Not about the person: the campaigns take turns. Impressions are never deleted, so the
+    // largest id is their count, read from the end of the B-tree instead of a full scan.
+    auto& c = db_.cached("SELECT coalesce(max(id), 0) FROM impressions");
     c.step();
     pick = static_cast<std::size_t>(c.get_int(0)) % cfg_.campaigns.size();
+    c.reset();
   }
   const auto& c = cfg_.campaigns[pick];
   db_.cached(
@@ -255,6 +236,17 @@ result<sponsored> service::sponsored_for(std::int64_t subject, std::string_view 
 }
 
 // --- Partners ---
+
+std::vector<std::int64_t> service::viewers_locked(std::string_view campaign_id) {
+  std::vector<std::int64_t> ids;
+  auto& v = db_.cached(
+      "SELECT DISTINCT viewer FROM impressions WHERE campaign = ? AND viewer NOT LIKE "
+      "'erased-%' ORDER BY viewer");
+  v.bind_all(campaign_id);
+  while (v.step()) ids.push_back(std::stoll(v.get_text(0)));
+  v.reset();
+  return ids;
+}
 
 const partner* service::partner_of(std::string_view key) const {
   for (const auto& p : cfg_.partners)
@@ -291,20 +283,15 @@ result<campaign_counts> service::report(std::string_view partner_key,
   out.campaign = c->id;
   {
     std::lock_guard lock(mutex_);
-    auto& q = db_.cached(
-        "SELECT count(*), count(DISTINCT viewer) FROM impressions WHERE campaign = ?");
+    auto& q =
+        db_.cached("SELECT count(*), count(DISTINCT viewer) FROM impressions WHERE campaign = ?");
     q.bind_all(c->id);
     q.step();
     out.impressions = q.get_int(0);
     out.reach = q.get_int(1);
     q.reset();
     if (!cfg_.rules.aggregate_reports) {
-      auto& v = db_.cached(
-          "SELECT DISTINCT viewer FROM impressions WHERE campaign = ? AND viewer NOT LIKE "
-          "'erased-%' ORDER BY viewer");
-      v.bind_all(c->id);
-      while (v.step()) out.viewers.push_back(std::stoll(v.get_text(0)));
-      v.reset();
+      out.viewers = viewers_locked(c->id);
     }
   }
   out.suppressed = out.reach < cfg_.min_group_size;
@@ -315,8 +302,7 @@ result<campaign_counts> service::report(std::string_view partner_key,
   std::vector<std::string> categories;
   std::string note;
   if (out.suppressed) {
-    note = "aggregate: suppressed (fewer than " + std::to_string(cfg_.min_group_size) +
-           " viewers)";
+    note = "aggregate: suppressed (fewer than " + std::to_string(cfg_.min_group_size) + " viewers)";
   } else {
     categories.push_back("user.behavior");
     note = "aggregate: " + std::to_string(out.impressions) + " impressions, reach " +
@@ -344,12 +330,7 @@ result<std::vector<std::int64_t>> service::audience(std::string_view partner_key
   std::vector<std::int64_t> ids;
   {
     std::lock_guard lock(mutex_);
-    auto& v = db_.cached(
-        "SELECT DISTINCT viewer FROM impressions WHERE campaign = ? AND viewer NOT LIKE "
-        "'erased-%' ORDER BY viewer");
-    v.bind_all(campaign_id);
-    while (v.step()) ids.push_back(std::stoll(v.get_text(0)));
-    v.reset();
+    ids = viewers_locked(campaign_id);
   }
   for (auto id : ids)
     record("partner:" + p->id, id, {"user.unique_id"}, purpose_third_party_ads, "partner.audience",
@@ -361,9 +342,8 @@ result<purchase> service::buy(std::string_view partner_key, std::string_view cam
                               std::int64_t price_cents) {
   const partner* p = partner_of(partner_key);
   if (!p) return make_error_code(errc::partner_unauthorized);
-  const std::string what =
-      "purchase of the audience of " + std::string(campaign_id) + " for " +
-      std::to_string(price_cents) + " cents";
+  const std::string what = "purchase of the audience of " + std::string(campaign_id) + " for " +
+                           std::to_string(price_cents) + " cents";
   if (cfg_.rules.refuse_sale) {
     const auto ec = make_error_code(errc::sale_refused);
     refuse(*p, purpose_sale, what, ec);
@@ -373,12 +353,7 @@ result<purchase> service::buy(std::string_view partner_key, std::string_view cam
   out.price_cents = price_cents;
   {
     std::lock_guard lock(mutex_);
-    auto& v = db_.cached(
-        "SELECT DISTINCT viewer FROM impressions WHERE campaign = ? AND viewer NOT LIKE "
-        "'erased-%' ORDER BY viewer");
-    v.bind_all(campaign_id);
-    while (v.step()) out.accounts.push_back(std::stoll(v.get_text(0)));
-    v.reset();
+    out.accounts = viewers_locked(campaign_id);
   }
   for (auto id : out.accounts)
     record("partner:" + p->id, id, {"user.unique_id", "user.behavior"}, purpose_sale,

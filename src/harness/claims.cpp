@@ -145,7 +145,8 @@ class catalogue_parser : detail::yaml_reader {
     if (!c.version.empty() && !c.until.empty() && c.until <= c.version)
       fail(n["until"], "until (" + c.until + ") comes after version (" + c.version + ")");
     if (auto d = n["discloses"]) {
-      if (!d.IsSequence()) fail(d, "discloses is a list of flow patterns {from, to, channel, category, purpose}");
+      if (!d.IsSequence())
+        fail(d, "discloses is a list of flow patterns {from, to, channel, category, purpose}");
       for (const auto& x : d) c.discloses.push_back(pattern(x));
     }
     if (auto s = n["scenarios"]) c.scenarios = scalars(s);
@@ -467,10 +468,10 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
   out.as_of = o.as_of;
   const auto in_scope = [&](const claim& cl) { return o.as_of.empty() || cl.in_force(o.as_of); };
   // Undisclosed flows are looked for in every scenario, under `documented` (or the first profile).
-  const std::string plain = std::find(o.profiles.begin(), o.profiles.end(), "documented") !=
-                                    o.profiles.end()
-                                ? "documented"
-                                : (o.profiles.empty() ? "" : o.profiles.front());
+  const std::string plain =
+      std::find(o.profiles.begin(), o.profiles.end(), "documented") != o.profiles.end()
+          ? "documented"
+          : (o.profiles.empty() ? "" : o.profiles.front());
 
   // Which scenarios must run, and which claims each invariant checks.
   std::set<std::string> needed;

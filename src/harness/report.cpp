@@ -412,8 +412,8 @@ std::string markdown_report(const report_context& c) {
         out << "| " << d << " | " << u.from << " → " << u.to << " (" << u.channel << ") | `"
             << u.purpose << "` |";
         for (const auto& k : u.categories) out << " `" << k << "`";
-        out << " | " << u.count << " | " << u.scenario << ", leaf " << u.leaf << " in `" << u.evidence
-            << "` |\n";
+        out << " | " << u.count << " | " << u.scenario << ", leaf " << u.leaf << " in `"
+            << u.evidence << "` |\n";
       }
       if (!any) out << "| " << d << " | none | | | | |\n";
     }

@@ -3,8 +3,8 @@
 // fell due at that instant. Expectations read state through the same APIs.
 #include "linksim/harness/runner.hpp"
 
-#include "linksim/common/json.hpp"
 #include "linksim/ads/service.hpp"
+#include "linksim/common/json.hpp"
 #include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -232,8 +232,7 @@ class runner {
                 admin_token);
   }
   http::response as_user(const std::string& account, const std::string& method,
-                         const std::string& path, const std::string& body = {},
-                         bool gpc = false) {
+                         const std::string& path, const std::string& body = {}, bool gpc = false) {
     return send(world_->browser_transport(), method, origin("threads") + path, body,
                 sessions_[account], gpc);
   }
@@ -372,8 +371,9 @@ class runner {
         r = as_user(arg("account"), "POST", "/api/assistant", json_str("message", arg("message")));
         break;
       case action::ad_settings:
-        r = admin("idp", "PUT", idp_path(arg("account")) + "/ad-settings",
-                  bj::serialize(bj::object{{"personalized_ads", arg("personalized_ads") == "true"}}));
+        r = admin(
+            "idp", "PUT", idp_path(arg("account")) + "/ad-settings",
+            bj::serialize(bj::object{{"personalized_ads", arg("personalized_ads") == "true"}}));
         break;
       case action::instagram_ad:
         // The provider's own feed asks the company's ad platform, as the provider.

@@ -422,8 +422,7 @@ class parser : detail::yaml_reader {
       if (s.kind == action::create) continue;
       (void)account_ref(arg_node(ref));
     }
-    if (s.args.contains("gpc"))
-      s.args["gpc"] = boolean(arg_node("gpc")) ? "true" : "false";
+    if (s.args.contains("gpc")) s.args["gpc"] = boolean(arg_node("gpc")) ? "true" : "false";
     switch (s.kind) {
       case action::create: {
         const std::string& u = s.args["username"];
@@ -463,7 +462,8 @@ class parser : detail::yaml_reader {
         const std::string& k = s.args["asks"];
         if (k != "report" && k != "audience" && k != "purchase")
           fail(arg_node("asks"), "a partner asks for a report, an audience or a purchase");
-        if (s.args.contains("price_cents")) (void)integer(arg_node("price_cents"), 1, 1'000'000'000);
+        if (s.args.contains("price_cents"))
+          (void)integer(arg_node("price_cents"), 1, 1'000'000'000);
         if ((k == "purchase") != s.args.contains("price_cents"))
           fail(v, "price_cents goes with a purchase, and only with it");
         break;

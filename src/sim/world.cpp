@@ -45,8 +45,8 @@ world::world(world_options o)
   idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
                                         net_.endpoint("idp"), cfg);
   attach("idp", idp_origin,
-         idp::make_handler(*idp_, {admin_token,
-                                   {{"threads", threads_idp_token}, {"ads", idp_ads_token}}}));
+         idp::make_handler(
+             *idp_, {admin_token, {{"threads", threads_idp_token}, {"ads", idp_ads_token}}}));
   // The company's ad platform, on the same behaviour profile.
   ads_db_ = std::make_unique<store::database>(
       opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "ads.db",
@@ -58,8 +58,7 @@ world::world(world_options o)
   acfg.campaigns = ads::default_campaigns();
   acfg.partners = ads::default_partners();
   acfg.rules = *threads_sim::find_behaviour(opts_.profile);
-  ads_ = std::make_unique<ads::service>(*ads_db_, sched_.time(), log_, net_.endpoint("ads"),
-                                        acfg);
+  ads_ = std::make_unique<ads::service>(*ads_db_, sched_.time(), log_, net_.endpoint("ads"), acfg);
   attach("ads", ads_origin, ads::make_handler(*ads_, {admin_token}));
   auto c = idp_->register_client(
                    {.name = "Threads-style service",

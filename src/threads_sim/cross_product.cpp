@@ -6,6 +6,7 @@
 #include "internal.hpp"
 
 #include "linksim/common/json.hpp"
+#include "linksim/idp/internal_api.hpp"
 #include "linksim/store/sqlite.hpp"
 
 #include <boost/json/array.hpp>
@@ -73,23 +74,15 @@ void service::note_gpc(std::int64_t profile_id) {
 bool service::advertising_allowed(std::int64_t profile_id, std::int64_t subject) {
   if (cfg_.rules.honour_gpc && gpc_opted_out(profile_id)) return false;
   if (!cfg_.rules.honour_ad_settings) return true;
-  http::request req;
-  req.method = "GET";
-  req.target = cfg_.idp_url + "/internal/accounts/" + std::to_string(subject) + "/ad-settings";
-  req.headers.set("Authorization", "Bearer " + cfg_.internal_token);
-  auto r = transport_.send(std::move(req));
-  if (!r || r->status != 200) return false;
-  auto o = json::parse_object(r->body);
-  if (!o) return false;
-  const auto* v = o->if_contains("personalized_ads");
-  return v && v->is_bool() && v->as_bool();
+  const auto on =
+      idp::read_personalized_ads(transport_, cfg_.idp_url, cfg_.internal_token, subject);
+  return on && *on;
 }
 
-void service::share_activity(std::int64_t profile_id, std::int64_t subject,
-                             std::string_view kind, std::string_view text,
-                             std::vector<std::string> categories, const request_context& ctx) {
+void service::share_activity(std::int64_t profile_id, std::int64_t subject, std::string_view kind,
+                             std::string_view text, std::vector<std::string> categories,
+                             const request_context& ctx) {
   if (cfg_.ads_url.empty() || subject == 0) return;
-  if (ctx.gpc) note_gpc(profile_id);
   std::vector<std::string> purposes{std::string(personalization)};
   if (advertising_allowed(profile_id, subject)) purposes.emplace_back(advertising);
   if (!ctx.device.empty()) categories.emplace_back("user.device.device_id");
@@ -106,8 +99,8 @@ void service::share_activity(std::int64_t profile_id, std::int64_t subject,
   if (!r || r->status != 202) return;
   std::lock_guard lock(mutex_);
   for (const auto& p : purposes)
-    record(cfg_.system_name, "ads", subject, categories, "ads.activity", body,
-           std::string(kind), p);
+    record(cfg_.system_name, "ads", subject, categories, "ads.activity", body, std::string(kind),
+           p);
 }
 
 void service::tell_ads_deleted(std::int64_t subject) {
@@ -131,7 +124,7 @@ void service::tell_ads_deleted(std::int64_t subject) {
          std::move(note));
 }
 
-result<feed_page> service::feed(std::int64_t profile_id, const request_context& ctx) {
+result<feed_page> service::feed(std::int64_t profile_id) {
   feed_page out;
   std::int64_t subject = 0;
   {
@@ -155,7 +148,6 @@ result<feed_page> service::feed(std::int64_t profile_id, const request_context& 
             [](const post& a, const post& b) { return a.id > b.id; });
   if (out.posts.size() > 20) out.posts.resize(20);
   if (cfg_.ads_url.empty()) return out;
-  if (ctx.gpc) note_gpc(profile_id);
   const bool personalize = advertising_allowed(profile_id, subject);
   auto r = call_ads("GET",
                     "/v1/sponsored?surface=threads&subject=" + std::to_string(subject) +
@@ -194,14 +186,17 @@ result<std::string> service::ask_assistant(std::int64_t profile_id, std::string_
   std::string answer =
       "I can help with your profile, its link to Instagram, and deleting your profile.";
   if (m.find("username") != std::string::npos || m.find("name") != std::string::npos)
-    answer = "Your username follows your Instagram username: change it on Instagram and it "
-             "changes here within minutes.";
+    answer =
+        "Your username follows your Instagram username: change it on Instagram and it "
+        "changes here within minutes.";
   else if (m.find("delete") != std::string::npos || m.find("unlink") != std::string::npos)
-    answer = "The only way to unlink is to delete your profile: Settings > Delete profile. "
-             "Your posts, likes and follows go with it.";
+    answer =
+        "The only way to unlink is to delete your profile: Settings > Delete profile. "
+        "Your posts, likes and follows go with it.";
   else if (m.find("ad") != std::string::npos)
-    answer = "Turn personalised ads off in your Instagram account's ad settings, or send the "
-             "Global Privacy Control signal from your browser.";
+    answer =
+        "Turn personalised ads off in your Instagram account's ad settings, or send the "
+        "Global Privacy Control signal from your browser.";
   if (!cfg_.ads_url.empty()) {
     const std::string transcript = "user: " + std::string(message) + "\nassistant: " + answer;
     const std::string body = json::serialize(

@@ -386,14 +386,12 @@ class router {
     return r;
   }
 
-  // What the request says beyond its body (see request_context); a GPC signal is noted at once.
+  // What the request says beyond its body (see request_context). A GPC signal counts on any
+  // signed-in request and is noted before the request is served.
   request_context context_of(const request& req, std::int64_t profile_id,
                              std::string_view session) {
-    request_context ctx;
-    ctx.gpc = req.headers.get("Sec-GPC") == "1";
-    ctx.device = to_hex(sha256(session)).substr(0, 16);
-    if (ctx.gpc) s_.note_gpc(profile_id);
-    return ctx;
+    if (req.headers.get("Sec-GPC") == "1") s_.note_gpc(profile_id);
+    return {to_hex(sha256(session)).substr(0, 16)};
   }
 
   response new_post(const request& req) {
@@ -435,9 +433,9 @@ class router {
     if (!me) return error_page(me.error());
     auto f = form_of(req);
     if (!f) return error_page(f.error());
-    auto done = on ? s_.follow(me->id, username,
-                               context_of(req, me->id, req.cookie("threads_session")))
-                   : s_.unfollow(me->id, username);
+    auto done =
+        on ? s_.follow(me->id, username, context_of(req, me->id, req.cookie("threads_session")))
+           : s_.unfollow(me->id, username);
     if (!done) return error_page(done.error());
     return redirect(303, "/@" + http::percent_encode(username));
   }
@@ -536,7 +534,7 @@ class router {
     const request_context ctx = context_of(req, me->id, session);
     if (seg.size() == 2 && seg[1] == "feed") {
       if (m != "GET") return not_allowed("GET");
-      auto f = s_.feed(me->id, ctx);
+      auto f = s_.feed(me->id);
       if (!f) return json_error(f.error());
       bj::array a;
       for (const auto& x : f->posts) a.push_back(post_json(x));
@@ -557,10 +555,11 @@ class router {
       if (!msg) return json_error(msg.error());
       auto answer = s_.ask_assistant(me->id, msg->value_or(""));
       if (!answer) return json_error(answer.error());
-      return json::response(
-          200, bj::object{{"answer", *answer},
-                          {"notice", "Conversations with the assistant are kept to improve AI "
-                                     "at the company."}});
+      return json::response(200,
+                            bj::object{{"answer", *answer},
+                                       {"notice",
+                                        "Conversations with the assistant are kept to improve AI "
+                                        "at the company."}});
     }
     result<bj::object> body = make_error_code(errc::not_found);
     if (seg.size() == 2 && seg[1] == "me") {

@@ -546,7 +546,7 @@ result<profile> service::edit_profile(std::int64_t profile_id, const profile_edi
 // --- Content ---
 
 result<post> service::create_post(std::int64_t profile_id, std::string_view text,
-                                   const request_context& ctx) {
+                                  const request_context& ctx) {
   if (text.empty() || text.size() > 500) return make_error_code(errc::text_invalid);
   post out;
   std::int64_t subject = 0;
@@ -642,8 +642,8 @@ result<post> service::like(std::int64_t profile_id, std::int64_t post_id,
     if (me) subject = me->ig_user_id;
   }
   auto liked = get_post(post_id);
-  if (liked && subject) share_activity(profile_id, subject, "like", liked->text,
-                                       {"user.behavior"}, ctx);
+  if (liked && subject)
+    share_activity(profile_id, subject, "like", liked->text, {"user.behavior"}, ctx);
   return liked;
 }
 
@@ -664,8 +664,7 @@ result<void> service::follow(std::int64_t profile_id, std::string_view username,
     auto me = load_profile(profile_id);
     if (me) subject = me->ig_user_id;
   }
-  if (subject)
-    share_activity(profile_id, subject, "follow", username, {"user.behavior"}, ctx);
+  if (subject) share_activity(profile_id, subject, "follow", username, {"user.behavior"}, ctx);
   return {};
 }
 

@@ -137,11 +137,13 @@ TEST(AdPlatform, ReportsAreAggregateAndSuppressedBelowTheMinimumGroup) {
 TEST(AdPlatform, ErasureKeepsCountsWithoutTheAccount) {
   fixture f("documented");
   const auto id = f.w.create_account("dee");
-  ASSERT_EQ(f.call("threads", "POST", "/v1/activity", sim::world::threads_ads_token,
-                   R"({"subject":")" + std::to_string(id) +
-                       R"(","kind":"post","text":"coffee","device":"d1","purposes":["personalize.content"]})")
-                .status,
-            202);
+  ASSERT_EQ(
+      f.call(
+           "threads", "POST", "/v1/activity", sim::world::threads_ads_token,
+           R"({"subject":")" + std::to_string(id) +
+               R"(","kind":"post","text":"coffee","device":"d1","purposes":["personalize.content"]})")
+          .status,
+      202);
   f.show(id, false);
   EXPECT_EQ(f.w.ads().held_about(id).activity, 1);
   EXPECT_EQ(f.w.ads().held_about(id).impressions, 1);

@@ -72,7 +72,9 @@ TEST(Catalogue, EveryQuoteIsInItsSeedVerbatimAndEveryTagIsKnown) {
   std::set<std::string> seeds;
   for (const auto& c : cat.claims) {
     seeds.insert(c.seed);
-    if (!c.checked()) EXPECT_FALSE(c.out_of_scope.empty() && c.not_modelled.empty()) << c.id;
+    if (!c.checked()) {
+      EXPECT_FALSE(c.out_of_scope.empty() && c.not_modelled.empty()) << c.id;
+    }
   }
   EXPECT_EQ(seeds.size(), 5u);
 }
@@ -114,8 +116,7 @@ TEST(Catalogue, ParseErrorsNameTheLine) {
       {"claims:\n  - {id: a, seed: s, quote: q}\n", 2, "says what it means"},
       {"claims:\n  - {id: a, seed: s, quote: q, out_of_scope: r, expect: {howto: violated}}\n", 2,
        "not checked has no check"},
-      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, version: 2026-5-1}\n", 2,
-       "YYYY-MM-DD"},
+      {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, version: 2026-5-1}\n", 2, "YYYY-MM-DD"},
       {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, version: 2026-13-01}\n", 2,
        "YYYY-MM-DD"},
       {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, version: 2026-06-01, "
@@ -178,8 +179,7 @@ TEST(Audit, EveryProfileGivesTheExpectedVerdictsAndEveryFaultIsCaught) {
   EXPECT_EQ(verdict_of("001.limit-through-settings", "fault.opt_out_ignored"), verdict::violated);
   EXPECT_EQ(verdict_of("001.gpc-honored", "fault.gpc_ignored"), verdict::violated);
   EXPECT_EQ(verdict_of("002.partner-rules", "fault.partner_user_ids"), verdict::violated);
-  EXPECT_EQ(verdict_of("001.delete-account-data", "fault.flows_after_deletion"),
-            verdict::violated);
+  EXPECT_EQ(verdict_of("001.delete-account-data", "fault.flows_after_deletion"), verdict::violated);
   // A violation cites the step, what was expected and found, and evidence entries.
   const auto* v = result.find("004.username-follows-instagram", "fault.rename_not_propagated");
   ASSERT_NE(v, nullptr);
@@ -223,7 +223,8 @@ TEST(Audit, AsOfADateJudgesTheClaimsInForceAndListsUndisclosedFlows) {
   // A catalogue without the disclosures leaves every ad-platform flow undisclosed.
   auto bare = cat;
   for (auto& c : bare.claims)
-    std::erase_if(c.discloses, [](const flow_rule& r) { return r.from == "threads" && r.to == "ads"; });
+    std::erase_if(c.discloses,
+                  [](const flow_rule& r) { return r.from == "threads" && r.to == "ads"; });
   const auto b = audit(bare, scenarios, o, no_seal);
   EXPECT_TRUE(std::any_of(b.undisclosed.begin(), b.undisclosed.end(),
                           [](const undisclosed_flow& u) { return u.channel == "ads.activity"; }));
@@ -346,7 +347,9 @@ TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
   for (const auto& r : results) {
     const auto& o2 = r.as_object();
     if (o2.at("kind").as_string() == "fail" && o2.contains("codeFlows")) fail_with_flow = true;
-    if (o2.at("kind").as_string() != "fail") EXPECT_EQ(o2.at("level").as_string(), "none");
+    if (o2.at("kind").as_string() != "fail") {
+      EXPECT_EQ(o2.at("level").as_string(), "none");
+    }
   }
   EXPECT_TRUE(fail_with_flow);
 

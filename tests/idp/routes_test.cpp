@@ -14,8 +14,7 @@ TEST(ErrorMapping, EveryErrorHasAStatus) {
   for (int e = static_cast<int>(errc::bad_json); e <= static_cast<int>(errc::upstream_bad_response);
        ++e) {
     // The dependent service's and the ad platform's errors are mapped by their own routes.
-    if (e >= static_cast<int>(errc::already_linked) &&
-        e <= static_cast<int>(errc::sale_refused))
+    if (e >= static_cast<int>(errc::already_linked) && e <= static_cast<int>(errc::sale_refused))
       continue;
     const auto info = describe(make_error_code(static_cast<errc>(e)));
     EXPECT_GE(info.status, 400) << e;

@@ -95,8 +95,8 @@ struct sponsored {
 struct campaign_counts {
   std::string campaign;
   std::int64_t impressions = 0;
-  std::int64_t reach = 0;  // distinct viewers
-  bool suppressed = false;  // reach below the minimum group size: counts withheld
+  std::int64_t reach = 0;             // distinct viewers
+  bool suppressed = false;            // reach below the minimum group size: counts withheld
   std::vector<std::int64_t> viewers;  // only ever filled under fault.partner_user_ids
 };
 
@@ -161,8 +161,9 @@ class service {
 
  private:
   const partner* partner_of(std::string_view key) const;
+  // The account ids that saw a campaign (erased ones left out); the caller holds the lock.
+  std::vector<std::int64_t> viewers_locked(std::string_view campaign_id);
   bool allows(const partner& p, std::string_view purpose) const;
-  std::optional<bool> personalized_ads(std::int64_t subject, bool* deleted);
   void refuse(const partner& p, std::string_view purpose, std::string_view what,
               const boost::system::error_code& why);
   void record(std::string_view to, std::int64_t subject, std::vector<std::string> categories,

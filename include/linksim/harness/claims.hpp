@@ -46,7 +46,7 @@ struct claim {
   std::vector<std::string> scenarios;  // file names, relative to the catalogue's folder
   // The verdict each profile should give; profiles not named should give `holds`.
   std::map<std::string, verdict> expect;  // "otherwise": every profile not named
-  std::string contradicts;  // the id of the claim this one contradicts (both kept)
+  std::string contradicts;                // the id of the claim this one contradicts (both kept)
   // Not checked, with the reason: legal analysis or marketing (out of scope), or behaviour the
   // model does not have yet (not modelled: its verdict is indeterminate everywhere).
   std::string out_of_scope;
@@ -145,10 +145,10 @@ struct undisclosed_flow {
   std::string as_of;
   std::string from, to, channel, purpose;
   std::vector<std::string> categories;
-  std::size_t count = 0;    // how many flows of this kind, over every scenario
-  std::string scenario;     // the first one it was seen in
-  std::uint64_t leaf = 0;   // and its leaf there
-  std::string evidence;     // the sealed log of that run
+  std::size_t count = 0;   // how many flows of this kind, over every scenario
+  std::string scenario;    // the first one it was seen in
+  std::uint64_t leaf = 0;  // and its leaf there
+  std::string evidence;    // the sealed log of that run
 };
 
 struct mutation_score {
@@ -160,9 +160,9 @@ struct mutation_score {
 
 struct audit_result {
   std::vector<std::string> profiles;
-  std::string as_of;                    // as the options said
-  std::vector<std::string> dates;       // the dates undisclosed flows were listed for
-  std::vector<policy_change> timeline;  // every dated change in the catalogue, oldest first
+  std::string as_of;                     // as the options said
+  std::vector<std::string> dates;        // the dates undisclosed flows were listed for
+  std::vector<policy_change> timeline;   // every dated change in the catalogue, oldest first
   std::optional<policy_change> changes;  // between --since and --as-of
   std::vector<undisclosed_flow> undisclosed;
   std::vector<claim_verdict> verdicts;  // claims in catalogue order, each across `profiles`

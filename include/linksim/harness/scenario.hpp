@@ -52,7 +52,7 @@ enum class action {
   follow_on_threads,
   unfollow_on_threads,
   delete_profile,
-  request,  // any HTTP request to either service
+  request,        // any HTTP request to either service
   feed,           // the user's feed, with its sponsored post
   ask_assistant,  // the support assistant
   // Cross-product (the ad platform)

@@ -79,7 +79,7 @@ class world {
   static constexpr const char* ads_origin = "http://ads.sim";
   // Tokens of the company's internal APIs, as the simulation sets them.
   static constexpr const char* admin_token = "sim-admin";
-  static constexpr const char* idp_ads_token = "sim-internal-ads";    // the ad platform, at idp
+  static constexpr const char* idp_ads_token = "sim-internal-ads";  // the ad platform, at idp
   static constexpr const char* threads_idp_token = "sim-internal-threads";  // threads, at idp
   static constexpr const char* threads_ads_token = "sim-threads-at-ads";    // threads, at ads
   static constexpr const char* idp_at_ads_token = "sim-idp-at-ads";  // the provider's surface

@@ -34,11 +34,11 @@ struct behaviour {
   bool verify_webhook_signatures = true;    // X-Hub-Signature-256 before parsing
   bool order_by_version = true;             // an older change never overwrites a newer
   // Cross-product data use (the ad platform, src/ads; seeds 001 and 002).
-  bool honour_ad_settings = true;    // no advertising flows once the account's ads are off
-  bool honour_gpc = true;            // Sec-GPC: 1 opts the profile out of ad sharing
-  bool aggregate_reports = true;     // partners see counts per campaign, never an account id
-  bool refuse_sale = true;           // no configuration can exchange personal data for payment
-  bool erase_ads_on_deletion = true; // a deleted profile's activity leaves the ad platform
+  bool honour_ad_settings = true;     // no advertising flows once the account's ads are off
+  bool honour_gpc = true;             // Sec-GPC: 1 opts the profile out of ad sharing
+  bool aggregate_reports = true;      // partners see counts per campaign, never an account id
+  bool refuse_sale = true;            // no configuration can exchange personal data for payment
+  bool erase_ads_on_deletion = true;  // a deleted profile's activity leaves the ad platform
 };
 
 // Every shipped profile, `documented` first.

@@ -50,10 +50,9 @@ struct config {
   std::string internal_token;  // this service's token for the provider's internal API
 };
 
-// What a request tells the service beyond its body: the browser's Sec-GPC signal and the device
-// identifier the session stands for.
+// What a request tells the service beyond its body: the device identifier the session stands
+// for. (The browser's Sec-GPC signal is noted by note_gpc before the request is served.)
 struct request_context {
-  bool gpc = false;
   std::string device;
 };
 
@@ -63,7 +62,6 @@ struct sponsored_post {
   std::string text;
   bool personalized = false;
 };
-
 
 // What a sign-in attempt is for. `signup` refuses an account that already has a profile;
 // `login` signs into it (and offers to create one when there is none).
@@ -204,8 +202,7 @@ class service {
   result<post> create_post(std::int64_t profile_id, std::string_view text,
                            const request_context& ctx = {});
   // errc::not_found (no such post, or its author cannot be read), already_liked.
-  result<post> like(std::int64_t profile_id, std::int64_t post_id,
-                    const request_context& ctx = {});
+  result<post> like(std::int64_t profile_id, std::int64_t post_id, const request_context& ctx = {});
   // A post as the public sees it: errc::not_found.
   result<post> get_post(std::int64_t post_id);
   std::vector<post> posts_of(std::int64_t profile_id, std::size_t limit = 50);
@@ -227,7 +224,7 @@ class service {
   bool gpc_opted_out(std::int64_t profile_id);
   // The profile's feed and a sponsored post from the ad platform (none when it cannot be
   // reached). errc::profile_not_found.
-  result<feed_page> feed(std::int64_t profile_id, const request_context& ctx = {});
+  result<feed_page> feed(std::int64_t profile_id);
   // The support assistant: answers, and keeps the conversation to improve the company's AI.
   // errc::text_invalid.
   result<std::string> ask_assistant(std::int64_t profile_id, std::string_view message);

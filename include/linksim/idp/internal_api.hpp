@@ -1,0 +1,20 @@
+// The client side of the provider's internal API, for the company's other systems: the one
+// place that knows its path, its authentication and its answer.
+#pragma once
+
+#include "linksim/common/error.hpp"
+#include "linksim/common/http.hpp"
+
+#include <cstdint>
+#include <string_view>
+
+namespace linksim::idp {
+
+// Whether the account's ad settings allow personalised ads: GET
+// <idp_url>/internal/accounts/<id>/ad-settings with the system's token.
+// errc::account_deleted (the provider answered 410), upstream_unavailable (not reached),
+// upstream_bad_response (any other answer).
+result<bool> read_personalized_ads(http::transport& t, std::string_view idp_url,
+                                   std::string_view token, std::int64_t account);
+
+}  // namespace linksim::idp
