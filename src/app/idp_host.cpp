@@ -36,6 +36,7 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
   so.address = i.options.bind;
   so.port = i.options.port;
   so.name = "idp";
+  so.threads = i.options.threads;
   i.server = std::make_unique<net::server>(so, [p = impl_.get()](const http::request& req) {
     if (p->front) {
       auto r = p->front(req);

@@ -39,6 +39,11 @@ int main(int argc, char** argv) {
                    "Seconds between polls of the provider for each profile")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
+  serve_cmd
+      ->add_option("--idp-threads", serve.idp_threads,
+                   "Request threads of the identity provider (handled in parallel)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   bool no_demo = false;
   serve_cmd->add_flag("--no-demo", no_demo, "Do not create demo accounts and the demo client");
   serve_cmd->add_flag("--evidence-sync", serve.evidence_sync,

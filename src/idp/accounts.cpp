@@ -205,6 +205,12 @@ DROP TABLE auth_requests;
 -- Tokens are revoked through their grant, which every token check reads: no per-grant index.
 DROP INDEX tokens_grant;
 )sql"},
+    {6, R"sql(
+-- Issued authorization codes wait for their redemption in memory (see service.hpp); a row here
+-- is a code that was redeemed, kept so that its reuse revokes what it bought. Codes issued
+-- but never redeemed before this version are dropped, as a restart drops them now.
+DELETE FROM codes WHERE used_at IS NULL;
+)sql"},
 };
 
 constexpr std::string_view account_columns =

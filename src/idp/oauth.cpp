@@ -96,6 +96,7 @@ result<pending_authorization> service::begin_authorization(const authorize_reque
   if (now >= next_sweep_ || pending_.size() >= max_pending_authorizations) {
     // Abandoned sign-ins pile up otherwise; once a minute is plenty.
     std::erase_if(pending_, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    std::erase_if(codes_, [now](const auto& kv) { return kv.second.expires_at <= now; });
     next_sweep_ = now + std::chrono::minutes(1);
     if (pending_.size() >= max_pending_authorizations)
       return make_error_code(errc::upstream_unavailable);
@@ -212,19 +213,15 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
   pending_.erase(it);  // a request is answered once
   const std::string& redirect_uri = r.request.redirect_uri;
   const std::string& state = r.request.state;
-  store::transaction tx(db_);
-  db_.cached("INSERT INTO grants (client_id, account_id, scope, created_at) VALUES (?, ?, ?, ?)")
-      .bind_all(r.request.client_id, account_id, join(r.request.scopes, " "), unix_millis(now))
-      .run();
-  const std::int64_t grant_id = db_.last_insert_rowid();
+  if (codes_.size() >= max_pending_authorizations) {
+    std::erase_if(codes_, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    if (codes_.size() >= max_pending_authorizations)
+      return make_error_code(errc::upstream_unavailable);
+  }
   const std::string code = random_.token(32);
-  db_.cached(
-         "INSERT INTO codes (hash, grant_id, redirect_uri, code_challenge, expires_at) "
-         "VALUES (?, ?, ?, ?, ?)")
-      .bind_all(hash_bytes(sha256(code)), grant_id, redirect_uri, r.code_challenge,
-                unix_millis(now + cfg_.code_ttl))
-      .run();
-  tx.commit();
+  codes_.emplace(sha256(code), issued_code{r.request.client_id, account_id,
+                                           join(r.request.scopes, " "), redirect_uri,
+                                           r.code_challenge, now, now + cfg_.code_ttl});
   http::params p{{"code", code}};
   if (!state.empty()) p.emplace_back("state", state);
   p.emplace_back("iss", cfg_.issuer);  // RFC 9207
@@ -289,54 +286,64 @@ result<token_response> service::exchange_code(const client& c, std::string_view 
                                               std::string_view redirect_uri,
                                               std::string_view verifier, bool with_refresh) {
   std::lock_guard lock(mutex_);
-  const auto now = unix_millis(clock_.now());
-  store::transaction tx(db_);
-  auto& q = db_.cached(
-      "SELECT k.grant_id, k.redirect_uri, k.code_challenge, k.expires_at, k.used_at, "
-      "g.client_id, g.revoked_at, a.status FROM codes k JOIN grants g ON g.id = k.grant_id "
-      "JOIN accounts a ON a.id = g.account_id WHERE k.hash = ?");
-  q.bind(1, hash_bytes(sha256(code)));
-  if (!q.step()) return make_error_code(errc::code_not_found);
-  const std::int64_t grant_id = q.get_int(0);
-  const std::string stored_redirect = q.get_text(1), challenge = q.get_text(2);
-  const std::int64_t expires_at = q.get_int(3);
-  const bool used = !q.is_null(4);
-  const std::string client_id = q.get_text(5);
-  const bool grant_revoked = !q.is_null(6);
-  const std::string status = q.get_text(7);
-
-  if (client_id != c.id) return make_error_code(errc::code_client_mismatch);
-  if (used) {
+  const auto now = clock_.now();
+  const digest hash = sha256(code);
+  auto it = codes_.find(hash);
+  if (it == codes_.end()) {
+    // Not waiting: either never issued (or lost in a restart), or redeemed already.
+    store::transaction tx(db_);
+    auto& q = db_.cached("SELECT k.grant_id, g.client_id FROM codes k "
+                         "JOIN grants g ON g.id = k.grant_id WHERE k.hash = ?");
+    q.bind(1, hash_bytes(hash));
+    if (!q.step()) return make_error_code(errc::code_not_found);
+    const std::int64_t grant_id = q.get_int(0);
+    if (q.get_text(1) != c.id) return make_error_code(errc::code_client_mismatch);
     // RFC 6749 §4.1.2: a code used twice may have leaked; take back what it bought.
     revoke_grant(grant_id);
     tx.commit();
     return make_error_code(errc::code_reused);
   }
+  issued_code& k = it->second;
+  if (k.client_id != c.id) return make_error_code(errc::code_client_mismatch);
+  if (k.spent) return make_error_code(errc::code_reused);
   // From here on the code is spent, whatever else is wrong with the request.
-  db_.cached("UPDATE codes SET used_at = ? WHERE hash = ?")
-      .bind_all(now, hash_bytes(sha256(code)))
-      .run();
+  k.spent = true;
+  std::string status;
+  {
+    auto& q = db_.cached("SELECT status FROM accounts WHERE id = ?");
+    q.bind(1, k.account_id);
+    if (q.step()) status = q.get_text(0);
+  }
   boost::system::error_code failure;
-  if (expires_at <= now)
+  if (k.expires_at <= now)
     failure = errc::code_expired;
-  else if (grant_revoked)
-    failure = errc::code_not_found;
-  else if (redirect_uri != stored_redirect)
+  else if (redirect_uri != k.redirect_uri)
     failure = errc::redirect_uri_mismatch;
   else if (verifier.empty())
     failure = errc::pkce_verifier_missing;
   else if (verifier.size() < 43 || verifier.size() > 128 || !pkce_chars(verifier))
     failure = errc::pkce_verifier_malformed;
-  else if (!constant_time_equal(base64url_encode(sha256(verifier)), challenge))
+  else if (!constant_time_equal(base64url_encode(sha256(verifier)), k.code_challenge))
     failure = errc::pkce_verifier_mismatch;
   else if (status != "active")
     failure = errc::account_inactive;
-  if (failure) {
-    tx.commit();
-    return failure;
-  }
+  if (failure) return failure;  // the entry stays, spent, until it expires
+
+  // The grant, the spent code and the tokens: one commit.
+  store::transaction tx(db_);
+  db_.cached("INSERT INTO grants (client_id, account_id, scope, created_at) VALUES (?, ?, ?, ?)")
+      .bind_all(k.client_id, k.account_id, k.scope, unix_millis(k.consented_at))
+      .run();
+  const std::int64_t grant_id = db_.last_insert_rowid();
+  db_.cached(
+         "INSERT INTO codes (hash, grant_id, redirect_uri, code_challenge, expires_at, used_at) "
+         "VALUES (?, ?, ?, ?, ?, ?)")
+      .bind_all(hash_bytes(hash), grant_id, k.redirect_uri, k.code_challenge,
+                unix_millis(k.expires_at), unix_millis(now))
+      .run();
   auto tokens = issue_tokens(grant_id, with_refresh, cfg_.short_token_ttl, "short");
   tx.commit();
+  codes_.erase(it);  // the database answers for it from now on
   return tokens;
 }
 
@@ -479,6 +486,10 @@ result<void> service::deauthorize(std::int64_t account_id, std::string_view clie
   auto c = get_client(client_id);
   if (!c) return make_error_code(errc::not_found);
   std::lock_guard lock(mutex_);
+  // Codes this account consented to and the app has not redeemed yet go with the grants.
+  std::erase_if(codes_, [&](const auto& kv) {
+    return kv.second.account_id == account_id && kv.second.client_id == client_id;
+  });
   store::transaction tx(db_);
   auto q = db_.prepare(
       "SELECT id FROM grants WHERE account_id = ? AND client_id = ? AND revoked_at IS NULL");

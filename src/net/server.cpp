@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -18,8 +19,10 @@
 #include <atomic>
 #include <future>
 #include <iostream>
-#include <set>
+#include <map>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace linksim::net {
 
@@ -69,33 +72,44 @@ bhttp::response<bhttp::string_body> error_response(int status, std::string_view 
 struct server::impl {
   server_options options;
   http::handler handler;
-  asio::io_context ioc{1};
-  tcp::acceptor acceptor{ioc};
+  asio::io_context ioc;
+  // The acceptor and its loop have a strand of their own, so that stop() can close it safely.
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(ioc)};
+  tcp::acceptor acceptor{accept_strand};
   tcp::endpoint bound;  // kept: the acceptor forgets it once closed
-  std::thread thread;
-  bool stopping = false;  // touched only on the io thread
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};
 
+  // Each connection runs on its own strand; `busy` and the stream are touched only there.
   struct connection {
     beast::tcp_stream* stream;
     bool busy;  // a request is being handled or answered
   };
-  std::set<connection*> connections;  // io thread only
+  std::mutex connections_mutex;
+  std::map<std::uint64_t, connection*> connections;  // by a serial number, never reused
+  std::uint64_t next_connection = 0;
 
   void log(const std::string& what) const { std::cerr << options.name << ": " << what << "\n"; }
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      // The accepted socket's executor is a new strand: its session's steps never overlap.
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), use_tuple);
       if (ec == asio::error::operation_aborted || stopping) co_return;
       if (ec) {
         // Out of file descriptors and the like: keep serving the connections we have.
         log("accept: " + ec.message());
         continue;
       }
-      const bool over_capacity = connections.size() >= options.max_connections;
-      asio::co_spawn(ioc, session(beast::tcp_stream(std::move(socket)), over_capacity),
+      bool over_capacity;
+      {
+        std::lock_guard lock(connections_mutex);
+        over_capacity = connections.size() >= options.max_connections;
+      }
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, session(beast::tcp_stream(std::move(socket)), over_capacity),
                      [this](std::exception_ptr e) { report(e, "session"); });
     }
   }
@@ -126,12 +140,20 @@ struct server::impl {
     }
 
     connection self{&stream, false};
-    connections.insert(&self);
+    std::uint64_t serial;
+    {
+      std::lock_guard lock(connections_mutex);
+      serial = next_connection++;
+      connections.emplace(serial, &self);
+    }
     struct unregister {
       impl* s;
-      connection* c;
-      ~unregister() { s->connections.erase(c); }
-    } guard{this, &self};
+      std::uint64_t serial;
+      ~unregister() {
+        std::lock_guard lock(s->connections_mutex);
+        s->connections.erase(serial);
+      }
+    } guard{this, serial};
 
     const std::string keep_alive_hint =
         "timeout=" +
@@ -218,31 +240,44 @@ std::string server::base_url() const {
 
 void server::start() {
   if (impl_->started.exchange(true)) return;
-  asio::co_spawn(impl_->ioc, impl_->accept_loop(),
+  asio::co_spawn(impl_->accept_strand, impl_->accept_loop(),
                  [s = impl_.get()](std::exception_ptr e) { s->report(e, "accept loop"); });
-  impl_->thread = std::thread([s = impl_.get()] {
-    try {
-      s->ioc.run();
-    } catch (const std::exception& x) {
-      s->log(std::string("io thread: ") + x.what());
-    }
-  });
+  const std::size_t n = std::max<std::size_t>(impl_->options.threads, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    impl_->threads.emplace_back([s = impl_.get()] {
+      try {
+        s->ioc.run();
+      } catch (const std::exception& x) {
+        s->log(std::string("io thread: ") + x.what());
+      }
+    });
+  }
 }
 
 void server::stop() {
   if (impl_->stopped.exchange(true)) return;
   if (!impl_->started) return;
-  asio::post(impl_->ioc, [s = impl_.get()] {
+  asio::post(impl_->accept_strand, [s = impl_.get()] {
     s->stopping = true;
     beast::error_code ignored;
     s->acceptor.close(ignored);
-    for (auto* c : s->connections) {
-      // Busy connections finish their response and then see `stopping`.
-      if (!c->busy) c->stream->socket().cancel(ignored);
+    std::lock_guard lock(s->connections_mutex);
+    for (const auto& [serial, c] : s->connections) {
+      // On the connection's own strand, and only if it is still open by then. Busy connections
+      // finish their response and then see `stopping`.
+      asio::post(c->stream->get_executor(), [s, serial = serial] {
+        std::lock_guard still_open(s->connections_mutex);
+        auto it = s->connections.find(serial);
+        if (it == s->connections.end() || it->second->busy) return;
+        beast::error_code cancel_error;
+        it->second->stream->socket().cancel(cancel_error);
+      });
     }
   });
   // Requests in flight get a few seconds; after that the loop is stopped outright.
-  auto done = std::async(std::launch::async, [s = impl_.get()] { s->thread.join(); });
+  auto done = std::async(std::launch::async, [s = impl_.get()] {
+    for (auto& t : s->threads) t.join();
+  });
   if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
     impl_->ioc.stop();
     done.wait();

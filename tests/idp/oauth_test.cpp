@@ -95,6 +95,45 @@ TEST(Token, CodeExpiresAfterAnHour) {
                  errc::code_expired));
 }
 
+// Codes wait for redemption in memory; the grant, the spent code and the tokens are written
+// together. A restart loses codes not yet redeemed, but a redeemed code's reuse is still caught.
+TEST(Token, ARestartLosesWaitingCodesButStillCatchesTheReuseOfRedeemedOnes) {
+  flow f;
+  const auto redeemed = f.code(f.alice);
+  const auto waiting = f.code(f.alice);
+  auto t = f.idp.exchange_code(f.app, redeemed, "http://app.test/cb", f.verifier, true);
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(f.idp.check_access_token(t->access_token));
+
+  idp::service restarted{f.db, f.clock, f.random, f.recorder, f.transport, flow::make_config()};
+  EXPECT_TRUE(
+      is(restarted.exchange_code(f.app, waiting, "http://app.test/cb", f.verifier, true).error(),
+         errc::code_not_found));
+  EXPECT_TRUE(
+      is(restarted.exchange_code(f.app, redeemed, "http://app.test/cb", f.verifier, true).error(),
+         errc::code_reused));
+  EXPECT_FALSE(restarted.check_access_token(t->access_token));  // what the code bought is gone
+}
+
+TEST(Token, AFailedRedemptionSpendsTheCode) {
+  flow f;
+  const auto c = f.code(f.alice);
+  EXPECT_TRUE(is(f.idp.exchange_code(f.app, c, "http://app.test/cb", std::string(43, 'x'), true)
+                     .error(),
+                 errc::pkce_verifier_mismatch));
+  EXPECT_TRUE(is(f.idp.exchange_code(f.app, c, "http://app.test/cb", f.verifier, true).error(),
+                 errc::code_reused));
+}
+
+TEST(Token, DeauthorizingDropsCodesNotYetRedeemed) {
+  flow f;
+  ASSERT_TRUE(f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true));
+  const auto waiting = f.code(f.alice);
+  ASSERT_TRUE(f.idp.deauthorize(f.alice.id, f.app.id));
+  EXPECT_TRUE(is(f.idp.exchange_code(f.app, waiting, "http://app.test/cb", f.verifier, true).error(),
+                 errc::code_not_found));
+}
+
 TEST(Token, ShortLivedExchangesForLongLivedThatRefreshesOnlyWhenADayOld) {
   flow f;
   auto t = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, false);

@@ -60,10 +60,14 @@ struct hooks : idp_fixture {
   hooks() {
     transport.answer = testing::echo_challenge;
     EXPECT_TRUE(idp.subscribe(app.id, "http://app.test/hook", "vt", {}));
-    // Alice signs up with the app: a grant makes the app a recipient of her changes.
+    // Alice signs up with the app: the grant, made when the app redeems its code, makes the
+    // app a recipient of her changes.
     auto p = idp.begin_authorization({app.id, "http://app.test/cb", "code", "", "",
                                       testing::challenge_for(testing::verifier_for()), "S256"});
-    EXPECT_TRUE(idp.approve(p->id, idp.open_session(alice.id, ""), alice.id));
+    auto back = idp.approve(p->id, idp.open_session(alice.id, ""), alice.id);
+    EXPECT_TRUE(back);
+    EXPECT_TRUE(idp.exchange_code(app, http::query_param(*back, "code"), "http://app.test/cb",
+                                  testing::verifier_for(), true));
     transport.sent.clear();
   }
 };

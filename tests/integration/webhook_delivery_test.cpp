@@ -86,7 +86,11 @@ struct Webhooks : ::testing::Test {
                        R"({"callback_url":")" + hook.url() + R"(","verify_token":"vt"})");
     ASSERT_EQ(r.status, 201) << r.body;
     browser b;
-    idp.sign_in(b, app, "alice", std::string(50, 'v'));
+    const std::string verifier(50, 'v');
+    // The app redeems its code: that makes the grant, and the app a recipient of her changes.
+    const auto back = idp.sign_in(b, app, "alice", verifier);
+    const auto r2 = idp.redeem(app, http::query_param(back, "code"), verifier);
+    ASSERT_EQ(r2.status, 200) << r2.body;
   }
   std::int64_t dispatch() {
     return json_of(idp.admin("POST", "/admin/webhooks/dispatch")).at("attempted").as_int64();
@@ -162,7 +166,9 @@ TEST(WebhookDispatcher, DeliversInTheBackgroundWithoutBeingAsked) {
                 .status,
             201);
   browser b;
-  idp.sign_in(b, app, "alice", std::string(50, 'v'));
+  const std::string verifier(50, 'v');
+  const auto back = idp.sign_in(b, app, "alice", verifier);
+  ASSERT_EQ(idp.redeem(app, http::query_param(back, "code"), verifier).status, 200);
   ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"name":"Alice B"})").status, 200);
   // Bounded wait for the dispatcher thread: at most 5 s.
   for (int i = 0; i < 500 && hook.posts().empty(); ++i) std::this_thread::sleep_for(10ms);

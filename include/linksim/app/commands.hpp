@@ -28,6 +28,7 @@ struct serve_options {
   std::string admin_token;            // default: kept in <data dir>/admin-token
   password_cost password;
   bool evidence_sync = false;  // write each evidence entry before answering (slower)
+  std::size_t idp_threads = 2;  // the provider's request threads
 };
 
 // Runs the services until `stop_requested` returns true (by default: until SIGINT/SIGTERM).

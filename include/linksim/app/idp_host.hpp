@@ -28,6 +28,7 @@ struct idp_host_options {
   password_cost password;
   milliseconds dispatch_interval{200};  // how often the dispatcher looks for due deliveries
   milliseconds client_timeout{5000};    // for outbound webhook calls, when none is given
+  std::size_t threads = 2;              // request threads (the provider is thread-safe)
 };
 
 class idp_host {

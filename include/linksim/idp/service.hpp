@@ -362,7 +362,23 @@ class service {
   };
   static constexpr std::size_t max_pending_authorizations = 100'000;
   std::unordered_map<std::string, stored_authorization, string_hash, std::equal_to<>> pending_;
-  time_point next_sweep_{};    // when expired requests are next dropped
+  // Authorization codes issued at consent and not yet redeemed, by the hash of the code. Also
+  // sign-in state: a restart loses them and the client's exchange fails (invalid_grant), as a
+  // code lost in transit would. The grant, the spent code and the tokens are written in one
+  // transaction when the code is redeemed, so each sign-in costs one commit, and a code used
+  // twice is found in the database and revokes its grant even across a restart.
+  struct issued_code {
+    std::string client_id;
+    std::int64_t account_id = 0;
+    std::string scope;
+    std::string redirect_uri;
+    std::string code_challenge;
+    time_point consented_at;
+    time_point expires_at;
+    bool spent = false;  // a failed redemption used it up; kept until it expires
+  };
+  std::unordered_map<digest, issued_code, digest_hash> codes_;
+  time_point next_sweep_{};    // when expired requests and codes are next dropped
   std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
   store::database& db_;
   const clock& clock_;

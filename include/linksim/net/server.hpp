@@ -20,9 +20,13 @@ struct server_options {
                                          // connection is closed (also ends idle keep-alives)
   std::size_t max_connections = 512;     // beyond this, new connections get 503 and are closed
   std::string name = "linksim";          // the Server header, and the prefix of log lines
+  // Threads running the I/O and the handler. With more than one, requests on different
+  // connections are handled at the same time, so the handler must be thread-safe; requests on
+  // one connection never overlap.
+  std::size_t threads = 1;
 };
 
-// One io_context thread per server. The handler runs on that thread, one request at a time.
+// A server on its own io_context threads (`server_options::threads`).
 class server {
  public:
   // Binds and listens; throws std::system_error if the address cannot be bound.
