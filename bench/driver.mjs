@@ -2,7 +2,12 @@
 // work, interleaved and repeated in one run, and reports medians. See docs/benchmarks.md.
 //
 //   node bench/driver.mjs --linksim build/release/src/cli/linksim \
-//        --ceiling build/release/bench/ceiling_server [--reps 3] [--ops 2000] [--seconds 5]
+//        --ceiling build/release/bench/ceiling_server --flowgen build/release/bench/flowgen \
+//        [--reps 3] [--ops 2000] [--seconds 5]
+//
+// Full flows and token exchanges are driven by bench/flowgen (C++): Node.js with undici needed
+// about 330 µs of CPU per flow, which on a 2-core machine capped every server near 3 000 flows/s.
+// This script starts the servers, prepares them, runs wrk for /me, and reports.
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,13 +17,16 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const opt = { reps: 3, ops: 2000, seconds: 5, concurrency: 32, linksim: '', ceiling: '' };
+const opt = { reps: 3, ops: 2000, seconds: 5, concurrency: 32, linksim: '', ceiling: '', flowgen: '' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, '');
   if (!(k in opt)) { console.error(`driver: unknown option --${k}`); process.exit(2); }
   opt[k] = typeof opt[k] === 'number' ? Number(process.argv[i + 1]) : process.argv[i + 1];
 }
-if (!opt.linksim || !opt.ceiling) { console.error('driver: --linksim and --ceiling are required'); process.exit(2); }
+if (!opt.linksim || !opt.ceiling || !opt.flowgen) {
+  console.error('driver: --linksim, --ceiling and --flowgen are required');
+  process.exit(2);
+}
 
 const REDIRECT = 'http://127.0.0.1:9/cb';
 // Idle sockets are dropped after 1 s, well before any server's idle timeout, so that no POST is
@@ -83,22 +91,14 @@ const pkce = () => {
   const verifier = crypto.randomBytes(48).toString('base64url');
   return { verifier, challenge: crypto.createHash('sha256').update(verifier).digest('base64url') };
 };
-const originPath = (url, base) => (url.startsWith(base) ? url.slice(base.length) : url);
 const codeOf = (location) => new URL(location.replace('#_', '')).searchParams.get('code');
-
-async function parallel(n, concurrency, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
-    for (let i = next++; i < n; i = next++) await fn(i, w);
-  }));
-}
 
 async function expectStatus(r, status, what) {
   if (r.status !== status) throw new Error(`${what}: expected ${status}, got ${r.status}: ${r.body.slice(0, 300)}`);
   return r;
 }
 
-// --- The three servers, each able to run a flow up to the code and to redeem a code. ---
+// --- The three servers. flowgen drives their flows; linksim keeps a Node.js sign-in for the /me token. ---
 
 async function linksim_target(dataDir) {
   const s = await start(opt.linksim, ['serve', '--no-demo', '--admin-token', 'bench', '--data-dir', dataDir]);
@@ -114,6 +114,8 @@ async function linksim_target(dataDir) {
     response_type: 'code', scope: 'user_profile', state: 'st', code_challenge: ch, code_challenge_method: 'S256' })}`;
   return {
     name: 'linksim', proc: s.proc, pool, base: s.base, idle,
+    gen: ['--kind', 'linksim', '--client-id', c.client_id, '--client-secret', c.client_secret,
+          '--username', 'bench', '--password', 'bench-password'],
     // One login per browser (untimed): a user who is already logged in at the provider.
     async login(b) {
       const { challenge } = pkce();
@@ -144,98 +146,36 @@ async function linksim_target(dataDir) {
 
 async function oauth2_mock_target() {
   const s = await start('node', [path.join(here, 'peers/oauth2_mock.mjs')]);
-  const pool = new Pool(s.base, poolOptions);
-  return {
-    name: 'oauth2-mock-server 8.2.3', proc: s.proc, pool, base: s.base, idle: memory(s.proc.pid),
-    async login() {},
-    async code(b) {
-      const { verifier, challenge } = pkce();
-      const r = await expectStatus(await b.req('GET', `/authorize?${form({ client_id: 'bench', redirect_uri: REDIRECT,
-        response_type: 'code', scope: 'openid', state: 'st', code_challenge: challenge,
-        code_challenge_method: 'S256' })}`), 302, 'authorize');
-      return { code: codeOf(r.location), verifier };
-    },
-    async redeem(b, { code, verifier }) {
-      const r = await b.req('POST', '/token', form({ grant_type: 'authorization_code', code,
-        code_verifier: verifier, redirect_uri: REDIRECT, client_id: 'bench' }));
-      return JSON.parse((await expectStatus(r, 200, 'token')).body);
-    },
-  };
+  return { name: 'oauth2-mock-server 8.2.3', proc: s.proc, base: s.base, idle: memory(s.proc.pid),
+           gen: ['--kind', 'oauth2-mock'] };
 }
 
+// Its interactions finish at once (bench/peers/oidc.mjs): the first flow of each browser logs in
+// and grants consent; later ones reuse the session and the grant.
 async function oidc_target() {
   const s = await start('node', [path.join(here, 'peers/oidc.mjs')]);
-  const pool = new Pool(s.base, poolOptions);
-  const follow = async (b, target) => {
-    for (let hops = 0; hops < 10; ++hops) {
-      const r = await b.req('GET', target);
-      if (r.status < 300 || r.status >= 400) throw new Error(`oidc flow: ${r.status} ${r.body.slice(0, 300)}`);
-      if (r.location.startsWith(REDIRECT)) return r.location;
-      target = originPath(r.location, s.base);
-    }
-    throw new Error('oidc flow: too many redirects');
-  };
-  const authorize = (ch) => `/auth?${form({ client_id: 'bench', redirect_uri: REDIRECT, response_type: 'code',
-    scope: 'openid', state: 'st', code_challenge: ch, code_challenge_method: 'S256' })}`;
-  return {
-    name: 'oidc-provider 8.8.1', proc: s.proc, pool, base: s.base, idle: memory(s.proc.pid),
-    // The first flow logs in and grants consent; later ones reuse the session and the grant.
-    async login(b) { await follow(b, authorize(pkce().challenge)); },
-    async code(b) {
-      const { verifier, challenge } = pkce();
-      return { code: codeOf(await follow(b, authorize(challenge))), verifier };
-    },
-    async redeem(b, { code, verifier }) {
-      const r = await b.req('POST', '/token', form({ grant_type: 'authorization_code', code,
-        code_verifier: verifier, redirect_uri: REDIRECT, client_id: 'bench',
-        client_secret: 'bench-secret-bench-secret-bench-secret' }));
-      return JSON.parse((await expectStatus(r, 200, 'token')).body);
-    },
-  };
+  return { name: 'oidc-provider 8.8.1', proc: s.proc, base: s.base, idle: memory(s.proc.pid),
+           gen: ['--kind', 'oidc', '--client-secret', 'bench-secret-bench-secret-bench-secret'] };
 }
 
 // --- Measurements ---
 
-// Runs `op` opt.ops times, `concurrency` at once, and returns successful operations per second
-// of wall time and the server's CPU time per successful operation (the load generator shares this
-// machine, so the second is the server's capacity). A failed operation (an error answer, a
-// dropped connection) is counted and reported, never retried: a code is single-use.
-async function measure(t, op) {
-  let ok = 0;
-  const failures = [];
-  const c0 = cpuNs(t.proc.pid);
-  const t0 = process.hrtime.bigint();
-  await parallel(opt.ops, opt.concurrency, async (i, w) => {
-    try {
-      await op(i, w);
-      ++ok;
-    } catch (e) {
-      failures.push(`${e.message} ${e.code || ''}`.trim());
-    }
-  });
-  const wall_s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (failures.length) process.stderr.write(`${t.name}: ${failures.length} failed, first: ${failures[0]}\n`);
-  if (ok === 0) throw new Error(`${t.name}: every operation failed: ${failures[0]}`);
-  return { per_s: ok / wall_s, cpu_us: (cpuNs(t.proc.pid) - c0) / 1e3 / ok, failed: failures.length };
+// Runs opt.ops full flows or token exchanges, opt.concurrency at once, with bench/flowgen: its
+// browsers log in first (and for exchanges obtain every code) untimed. Returns successful
+// operations per second of wall time, the server's CPU time per successful operation (the load
+// generator shares this machine, so this is the server's capacity), and the generator's own.
+// A failed operation (an error answer, a dropped connection) is counted and reported, never
+// retried: a code is single-use.
+function measure(t, mode) {
+  const out = execFileSync(opt.flowgen, [...t.gen, '--base', t.base, '--mode', mode, '--ops', String(opt.ops),
+    '--concurrency', String(opt.concurrency), '--pid', String(t.proc.pid)], { encoding: 'utf8' });
+  const r = JSON.parse(out);
+  if (r.failed) process.stderr.write(`${t.name}: ${r.failed} ${mode} failed, first: ${r.first_error}\n`);
+  return { per_s: r.per_s, cpu_us: r.server_cpu_us, client_cpu_us: r.client_cpu_us, failed: r.failed };
 }
 
-function flows(t, browsers) {
-  return measure(t, async (i, w) => {
-    const b = browsers[w];
-    await t.redeem(b, await t.code(b));
-  });
-}
-
-async function exchanges(t, browsers) {
-  const codes = new Array(opt.ops);
-  await parallel(opt.ops, opt.concurrency, async (i, w) => {
-    codes[i] = await t.code(browsers[w]).catch(() => null);
-  });
-  return measure(t, async (i, w) => {
-    if (!codes[i]) throw new Error('no code was issued for this slot');
-    await t.redeem(browsers[w], codes[i]);
-  });
-}
+const flows = (t) => measure(t, 'flows');
+const exchanges = (t) => measure(t, 'exchanges');
 
 function wrk(url, token, pid) {
   const c0 = cpuNs(pid);
@@ -261,17 +201,16 @@ const ceiling = await start(opt.ceiling, []);
 const results = Object.fromEntries(targets.map((t) => [t.name, { flows: [], exchanges: [] }]));
 const me = { linksim: [], ceiling: [] };
 
-for (const t of targets) {
-  t.browsers = Array.from({ length: opt.concurrency }, () => new browser(t.pool));
-  for (const b of t.browsers) await t.login(b);
-}
-const meToken = (await targets[0].redeem(targets[0].browsers[0], await targets[0].code(targets[0].browsers[0]))).access_token;
+// A token for /me: one browser signs in at linksim.
+const meBrowser = new browser(targets[0].pool);
+await targets[0].login(meBrowser);
+const meToken = (await targets[0].redeem(meBrowser, await targets[0].code(meBrowser))).access_token;
 
 for (let rep = 0; rep < opt.reps; ++rep) {
   // Rotate the order each round, so no server always runs first or last.
   const order = targets.map((_, i) => targets[(i + rep) % targets.length]);
-  for (const t of order) results[t.name].flows.push(await flows(t, t.browsers));
-  for (const t of order) results[t.name].exchanges.push(await exchanges(t, t.browsers));
+  for (const t of order) results[t.name].flows.push(flows(t));
+  for (const t of order) results[t.name].exchanges.push(exchanges(t));
   const pair = [['linksim', `${targets[0].base}/me?fields=id,username,name`, meToken, targets[0].proc.pid],
                 ['ceiling', `${ceiling.base}/me?fields=id,username,name`, null, ceiling.proc.pid]];
   if (rep % 2) pair.reverse();
@@ -291,6 +230,8 @@ const report = {
       flow_server_cpu_us: med(r.flows, 'cpu_us'),
       exchanges_per_s: med(r.exchanges, 'per_s'),
       exchange_server_cpu_us: med(r.exchanges, 'cpu_us'),
+      flow_client_cpu_us: med(r.flows, 'client_cpu_us'),
+      exchange_client_cpu_us: med(r.exchanges, 'client_cpu_us'),
       failed_operations: [...r.flows, ...r.exchanges].reduce((n, x) => n + x.failed, 0),
       runs: { flows: r.flows, exchanges: r.exchanges },
       idle_rss_mib: t.idle.rss_mib,

@@ -20,6 +20,7 @@
 #include "linksim/common/http.hpp"
 #include "linksim/common/random.hpp"
 
+#include <sys/resource.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -30,7 +31,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -72,7 +72,8 @@ struct options {
 // CPU time of a process, all its threads, in nanoseconds.
 double process_cpu_ns(long pid) {
   double total = 0;
-  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+  for (const auto& t :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
     std::ifstream in(t.path() / "schedstat");
     double ns = 0;
     if (in >> ns) total += ns;
@@ -251,7 +252,9 @@ class target {
   }
 
   std::string authorize(const std::string& challenge) const {
-    const char* path = o_.kind == "linksim" ? "/oauth/authorize?" : o_.kind == "oidc" ? "/auth?" : "/authorize?";
+    const char* path = o_.kind == "linksim" ? "/oauth/authorize?"
+                       : o_.kind == "oidc"  ? "/auth?"
+                                            : "/authorize?";
     return path + http::form_encode({{"client_id", o_.client_id},
                                      {"redirect_uri", std::string(redirect_uri)},
                                      {"response_type", "code"},
@@ -334,24 +337,36 @@ int main(int argc, char** argv) {
     if (i + 1 >= argc) usage("missing value for " + k);
     const std::string v = argv[i + 1];
     try {
-      if (k == "--kind") o.kind = v;
-      else if (k == "--base") o.base = v;
-      else if (k == "--mode") o.mode = v;
-      else if (k == "--client-id") o.client_id = v;
-      else if (k == "--client-secret") o.client_secret = v;
-      else if (k == "--username") o.username = v;
-      else if (k == "--password") o.password = v;
-      else if (k == "--ops") o.ops = std::stoul(v);
-      else if (k == "--concurrency") o.concurrency = std::stoul(v);
-      else if (k == "--pid") o.pid = std::stol(v);
-      else usage("unknown option " + k);
+      if (k == "--kind")
+        o.kind = v;
+      else if (k == "--base")
+        o.base = v;
+      else if (k == "--mode")
+        o.mode = v;
+      else if (k == "--client-id")
+        o.client_id = v;
+      else if (k == "--client-secret")
+        o.client_secret = v;
+      else if (k == "--username")
+        o.username = v;
+      else if (k == "--password")
+        o.password = v;
+      else if (k == "--ops")
+        o.ops = std::stoul(v);
+      else if (k == "--concurrency")
+        o.concurrency = std::stoul(v);
+      else if (k == "--pid")
+        o.pid = std::stol(v);
+      else
+        usage("unknown option " + k);
     } catch (const std::logic_error&) {
       usage("bad value for " + k);
     }
   }
   if (o.kind != "linksim" && o.kind != "oauth2-mock" && o.kind != "oidc") usage("unknown --kind");
   if (o.mode != "flows" && o.mode != "exchanges") usage("unknown --mode");
-  if (o.ops == 0 || o.concurrency == 0 || o.pid <= 0) usage("--ops, --concurrency, --pid must be positive");
+  if (o.ops == 0 || o.concurrency == 0 || o.pid <= 0)
+    usage("--ops, --concurrency, --pid must be positive");
   const auto host_port = o.base.starts_with("http://") ? o.base.substr(7) : std::string();
   const auto colon = host_port.rfind(':');
   if (colon == std::string::npos) usage("--base must be http://HOST:PORT");
@@ -394,8 +409,7 @@ int main(int argc, char** argv) {
       co_await t.redeem(b, *codes[i]);
     });
   }
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double server_ns = process_cpu_ns(o.pid) - server0, client_ns = own_cpu_ns() - client0;
   if (timed.ok == 0) {
     std::fprintf(stderr, "flowgen: every operation failed: %s\n", timed.first_error.c_str());
@@ -405,7 +419,7 @@ int main(int argc, char** argv) {
       "{\"ok\":%zu,\"failed\":%zu,\"wall_s\":%.4f,\"per_s\":%.1f,\"server_cpu_us\":%.1f,"
       "\"client_cpu_us\":%.1f,\"first_error\":\"%s\"}\n",
       timed.ok, timed.failed, wall, static_cast<double>(timed.ok) / wall,
-      server_ns / 1e3 / static_cast<double>(timed.ok), client_ns / 1e3 / static_cast<double>(timed.ok),
-      json_escape(timed.first_error).c_str());
+      server_ns / 1e3 / static_cast<double>(timed.ok),
+      client_ns / 1e3 / static_cast<double>(timed.ok), json_escape(timed.first_error).c_str());
   return 0;
 }

@@ -15,4 +15,4 @@ cmake --preset release >/dev/null
 cmake --build --preset release
 mkdir -p bench/results
 node bench/driver.mjs --linksim build/release/src/cli/linksim \
-  --ceiling build/release/bench/ceiling_server "$@" | tee bench/results/latest.json
+  --ceiling build/release/bench/ceiling_server --flowgen build/release/bench/flowgen "$@" | tee bench/results/latest.json

@@ -378,7 +378,7 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
     return make_error_code(errc::username_invalid);
   if (change.status == account_status::deleted) return make_error_code(errc::bad_field);
   std::lock_guard lock(mutex_);
-  forget_tokens();  // the cached tokens carry this account
+  forget_cached();  // the cached tokens carry this account
   store::transaction tx(db_);
   auto before = load_account(id);
   if (!before) return before.error();
@@ -436,7 +436,7 @@ result<account> service::set_picture(std::int64_t id, const picture& p) {
     return make_error_code(errc::unsupported_media_type);
   const std::string hash = to_hex(sha256(p.bytes));
   std::lock_guard lock(mutex_);
-  forget_tokens();  // the cached tokens carry this account
+  forget_cached();  // the cached tokens carry this account
   store::transaction tx(db_);
   auto before = load_account(id);
   if (!before) return before.error();
@@ -470,7 +470,7 @@ result<picture> service::get_picture(std::string_view sha256_hex) {
 
 result<account> service::delete_account(std::int64_t id) {
   std::lock_guard lock(mutex_);
-  forget_tokens();  // the cached tokens carry this account
+  forget_cached();  // the cached tokens carry this account
   store::transaction tx(db_);
   auto before = load_account(id);
   if (!before) return before.error();

@@ -158,6 +158,7 @@ std::string service::open_session(std::int64_t account_id, std::string_view exis
     q.bind_all(hash_bytes(sha256(token)), now);
     valid = q.step();
   }
+  if (valid) session_cache_.erase(sha256(token));  // it gains an account
   store::transaction tx(db_);
   if (!valid) {
     token = random_.token(32);
@@ -175,25 +176,35 @@ std::string service::open_session(std::int64_t account_id, std::string_view exis
 }
 
 std::vector<account> service::session_accounts(std::string_view session) {
-  std::vector<account> out;
-  if (session.empty()) return out;
-  // On every step of a sign-in: one query, and no follower counts (the pages do not show them).
+  if (session.empty()) return {};
+  const digest key = sha256(session);
   std::lock_guard lock(mutex_);
+  const auto now = unix_millis(clock_.now());
+  if (auto it = session_cache_.find(key); it != session_cache_.end()) {
+    if (it->second.expires_at > now) return it->second.accounts;
+    session_cache_.erase(it);
+    return {};
+  }
+  // One query, and no follower counts (the pages do not show them).
   auto& q = db_.cached(
-      "SELECT a.id, a.username, a.display_name, a.status FROM session_accounts sa "
+      "SELECT a.id, a.username, a.display_name, a.status, s.expires_at FROM session_accounts sa "
       "JOIN sessions s ON s.hash = sa.session JOIN accounts a ON a.id = sa.account_id "
       "WHERE s.hash = ? AND s.expires_at > ? AND a.status != 'deleted' "
       "ORDER BY sa.added_at, sa.account_id");
-  q.bind_all(hash_bytes(sha256(session)), unix_millis(clock_.now()));
+  q.bind_all(hash_bytes(key), now);
+  cached_session c;
   while (q.step()) {
     account a;
     a.id = q.get_int(0);
     a.username = q.get_text(1);
     a.display_name = q.get_text(2);
     a.status = parse_status(q.get_text(3)).value_or(account_status::active);
-    out.push_back(std::move(a));
+    c.expires_at = q.get_int(4);
+    c.accounts.push_back(std::move(a));
   }
-  return out;
+  if (c.accounts.empty()) return {};  // unknown or expired sessions are not remembered
+  if (session_cache_.size() >= 4096) session_cache_.clear();  // bounded: refilled on demand
+  return session_cache_.emplace(key, std::move(c)).first->second.accounts;
 }
 
 result<std::string> service::approve(std::string_view request_id, std::string_view session,
@@ -219,9 +230,9 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
       return make_error_code(errc::upstream_unavailable);
   }
   const std::string code = random_.token(32);
-  codes_.emplace(sha256(code), issued_code{r.request.client_id, account_id,
-                                           join(r.request.scopes, " "), redirect_uri,
-                                           r.code_challenge, now, now + cfg_.code_ttl});
+  codes_.emplace(sha256(code),
+                 issued_code{r.request.client_id, account_id, join(r.request.scopes, " "),
+                             redirect_uri, r.code_challenge, now, now + cfg_.code_ttl});
   http::params p{{"code", code}};
   if (!state.empty()) p.emplace_back("state", state);
   p.emplace_back("iss", cfg_.issuer);  // RFC 9207
@@ -275,7 +286,7 @@ result<token_response> service::issue_tokens(std::int64_t grant_id, bool with_re
 }
 
 void service::revoke_grant(std::int64_t grant_id) {
-  forget_tokens();
+  forget_cached();
   // Every token check also reads its grant's revoked_at: revoking the grant revokes them all.
   db_.cached("UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
       .bind_all(unix_millis(clock_.now()), grant_id)
@@ -292,8 +303,9 @@ result<token_response> service::exchange_code(const client& c, std::string_view 
   if (it == codes_.end()) {
     // Not waiting: either never issued (or lost in a restart), or redeemed already.
     store::transaction tx(db_);
-    auto& q = db_.cached("SELECT k.grant_id, g.client_id FROM codes k "
-                         "JOIN grants g ON g.id = k.grant_id WHERE k.hash = ?");
+    auto& q = db_.cached(
+        "SELECT k.grant_id, g.client_id FROM codes k "
+        "JOIN grants g ON g.id = k.grant_id WHERE k.hash = ?");
     q.bind(1, hash_bytes(hash));
     if (!q.step()) return make_error_code(errc::code_not_found);
     const std::int64_t grant_id = q.get_int(0);
@@ -412,7 +424,7 @@ void service::revoke(const client& c, std::string_view token) {
     // RFC 7009 §2.1: revoking a refresh token also ends the access tokens of its grant.
     revoke_grant(t->grant_id);
   } else {
-    forget_tokens();
+    forget_cached();
     db_.cached("UPDATE tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL")
         .bind_all(unix_millis(clock_.now()), hash_bytes(sha256(token)))
         .run();

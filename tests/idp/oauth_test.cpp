@@ -2,6 +2,8 @@
 // sessions with several accounts, and what inactive accounts can do.
 #include "support.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace linksim::idp {
@@ -87,6 +89,25 @@ TEST(Authorize, SessionHoldsSeveralAccountsAndOnlyThoseCanConsent) {
   EXPECT_TRUE(is(f.idp.approve(p->id, s, bob.id).error(), errc::authorization_request_unknown));
 }
 
+// The sign-in pages read a session's accounts from a cache: it must follow every change.
+TEST(Authorize, SessionAccountsFollowRenamesDeletionsNewAccountsAndExpiry) {
+  flow f;
+  const auto bob = f.make_account("bob");
+  std::string s = f.idp.open_session(f.alice.id, "");
+  ASSERT_EQ(f.idp.session_accounts(s).size(), 1u);
+  EXPECT_EQ(f.idp.open_session(bob.id, s), s);
+  ASSERT_EQ(f.idp.session_accounts(s).size(), 2u);
+  ASSERT_TRUE(f.idp.update_profile(bob.id, {.username = "robert"}));
+  const auto now = f.idp.session_accounts(s);
+  EXPECT_TRUE(std::ranges::any_of(now, [](const account& a) { return a.username == "robert"; }));
+  ASSERT_TRUE(f.idp.delete_account(f.alice.id));
+  const auto left = f.idp.session_accounts(s);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].id, bob.id);
+  f.clock.advance(30 * 24h + 1ms);
+  EXPECT_TRUE(f.idp.session_accounts(s).empty());
+}
+
 TEST(Token, CodeExpiresAfterAnHour) {
   flow f;
   const auto c = f.code(f.alice);
@@ -118,9 +139,9 @@ TEST(Token, ARestartLosesWaitingCodesButStillCatchesTheReuseOfRedeemedOnes) {
 TEST(Token, AFailedRedemptionSpendsTheCode) {
   flow f;
   const auto c = f.code(f.alice);
-  EXPECT_TRUE(is(f.idp.exchange_code(f.app, c, "http://app.test/cb", std::string(43, 'x'), true)
-                     .error(),
-                 errc::pkce_verifier_mismatch));
+  EXPECT_TRUE(
+      is(f.idp.exchange_code(f.app, c, "http://app.test/cb", std::string(43, 'x'), true).error(),
+         errc::pkce_verifier_mismatch));
   EXPECT_TRUE(is(f.idp.exchange_code(f.app, c, "http://app.test/cb", f.verifier, true).error(),
                  errc::code_reused));
 }
@@ -130,8 +151,9 @@ TEST(Token, DeauthorizingDropsCodesNotYetRedeemed) {
   ASSERT_TRUE(f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true));
   const auto waiting = f.code(f.alice);
   ASSERT_TRUE(f.idp.deauthorize(f.alice.id, f.app.id));
-  EXPECT_TRUE(is(f.idp.exchange_code(f.app, waiting, "http://app.test/cb", f.verifier, true).error(),
-                 errc::code_not_found));
+  EXPECT_TRUE(
+      is(f.idp.exchange_code(f.app, waiting, "http://app.test/cb", f.verifier, true).error(),
+         errc::code_not_found));
 }
 
 TEST(Token, ShortLivedExchangesForLongLivedThatRefreshesOnlyWhenADayOld) {

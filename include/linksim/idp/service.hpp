@@ -345,14 +345,26 @@ class service {
     token_grant grant;
     std::int64_t expires_at;
   };
-  void forget_tokens() { token_cache_.clear(); }
+  // The caches below carry account fields: whatever changes an account, or revokes a token,
+  // calls this in the same locked section.
+  void forget_cached() {
+    token_cache_.clear();
+    session_cache_.clear();
+  }
 
   std::mutex mutex_;  // guards the database and the caches
   std::unordered_map<std::string, client, string_hash, std::equal_to<>> clients_;
   // Valid access tokens by hash, with their account, for the profile API's hot path. This
   // service owns its database exclusively, so every change comes through it: whatever revokes a
-  // token or changes an account calls forget_tokens() in the same locked section.
+  // token or changes an account calls forget_cached() in the same locked section.
   std::unordered_map<digest, cached_token, digest_hash> token_cache_;
+  // The accounts of each login session, by the session's hash, for the sign-in pages (each step
+  // of a sign-in reads them). Dropped with forget_cached() and when the session gains an account.
+  struct cached_session {
+    std::vector<account> accounts;
+    std::int64_t expires_at = 0;  // the session's own expiry, unix milliseconds
+  };
+  std::unordered_map<digest, cached_session, digest_hash> session_cache_;
   // Authorization requests waiting for login and consent. Sign-in state, not a commitment: a
   // restart loses them and the user signs in again; nothing issued depends on them.
   struct stored_authorization {
