@@ -3,7 +3,7 @@
 //
 //   node bench/driver.mjs --linksim build/release/src/cli/linksim \
 //        --ceiling build/release/bench/ceiling_server --flowgen build/release/bench/flowgen \
-//        [--reps 3] [--ops 2000] [--seconds 5]
+//        [--reps 3] [--ops 2000] [--seconds 5] [--concurrency 32] [--threads 2]
 //
 // Full flows and token exchanges are driven by bench/flowgen (C++): Node.js with undici needed
 // about 330 µs of CPU per flow, which on a 2-core machine capped every server near 3 000 flows/s.
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const opt = { reps: 3, ops: 2000, seconds: 5, concurrency: 32, linksim: '', ceiling: '', flowgen: '' };
+const opt = { reps: 3, ops: 2000, seconds: 5, concurrency: 32, threads: 2, linksim: '', ceiling: '', flowgen: '' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, '');
   if (!(k in opt)) { console.error(`driver: unknown option --${k}`); process.exit(2); }
@@ -101,7 +101,8 @@ async function expectStatus(r, status, what) {
 // --- The three servers. flowgen drives their flows; linksim keeps a Node.js sign-in for the /me token. ---
 
 async function linksim_target(dataDir) {
-  const s = await start(opt.linksim, ['serve', '--no-demo', '--admin-token', 'bench', '--data-dir', dataDir]);
+  const s = await start(opt.linksim, ['serve', '--no-demo', '--admin-token', 'bench', '--data-dir', dataDir,
+                                      '--idp-threads', String(opt.threads)]);
   const pool = new Pool(s.base, poolOptions);
   const admin = (method, p, body) => pool.request({
     method, path: p, body: JSON.stringify(body),
@@ -197,7 +198,8 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'linksim-bench-'));
 const targets = [await linksim_target(dataDir), await oauth2_mock_target(), await oidc_target()];
-const ceiling = await start(opt.ceiling, []);
+// The ceiling gets as many request threads as linksim's provider.
+const ceiling = await start(opt.ceiling, ['--threads', String(opt.threads)]);
 const results = Object.fromEntries(targets.map((t) => [t.name, { flows: [], exchanges: [] }]));
 const me = { linksim: [], ceiling: [] };
 
