@@ -3,10 +3,11 @@
 
 #include "linksim/common/random.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/kdf.h>
+#include <openssl/params.h>
 
 #include <cctype>
 #include <charconv>
@@ -54,6 +55,33 @@ EVP_MD_CTX* thread_md_ctx() {
   return ctx.get();
 }
 
+// HMAC() looks up both the MAC and the digest on every call (EVP_Q_mac): keep one HMAC-SHA256
+// context per thread instead, set up once, and give it each call's key.
+EVP_MAC_CTX* thread_hmac_ctx() {
+  struct owned {
+    EVP_MAC_CTX* ctx = nullptr;
+    owned() {
+      EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+      if (mac) {
+        ctx = EVP_MAC_CTX_new(mac);
+        EVP_MAC_free(mac);  // the context keeps its own reference
+      }
+      char digest_name[] = "SHA256";
+      const OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+          OSSL_PARAM_construct_end()};
+      if (ctx && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = nullptr;
+      }
+    }
+    ~owned() { EVP_MAC_CTX_free(ctx); }
+  };
+  thread_local owned o;
+  if (!o.ctx) openssl_failed("HMAC-SHA256 context");
+  return o.ctx;
+}
+
 }  // namespace
 
 digest sha256_concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
@@ -75,14 +103,15 @@ digest sha256(std::span<const std::uint8_t> data) {
 }
 
 digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
-  digest out;
-  unsigned int len = 0;
+  EVP_MAC_CTX* ctx = thread_hmac_ctx();
+  // A null key would mean "the previous call's key": an empty key is passed as a valid pointer.
   static const std::uint8_t empty = 0;
-  if (key.size() > INT_MAX ||
-      HMAC(EVP_sha256(), key.empty() ? &empty : key.data(), static_cast<int>(key.size()),
-           data.data(), data.size(), out.data(), &len) == nullptr ||
-      len != out.size()) {
-    openssl_failed("HMAC");
+  digest out;
+  std::size_t len = 0;
+  if (EVP_MAC_init(ctx, key.empty() ? &empty : key.data(), key.size(), nullptr) != 1 ||
+      EVP_MAC_update(ctx, data.data(), data.size()) != 1 ||
+      EVP_MAC_final(ctx, out.data(), &len, out.size()) != 1 || len != out.size()) {
+    openssl_failed("HMAC-SHA256");
   }
   return out;
 }

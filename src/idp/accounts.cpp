@@ -388,7 +388,8 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
   // One outbox event per changed field, each with its own version.
   auto bump = [&](std::string_view column, const std::string& value) {
     ++a.version;
-    db_.prepare("UPDATE accounts SET " + std::string(column) + " = ?, version = ? WHERE id = ?")
+    // Five columns, so five cached statements.
+    db_.cached("UPDATE accounts SET " + std::string(column) + " = ?, version = ? WHERE id = ?")
         .bind_all(value, a.version, id)
         .run();
   };
@@ -526,7 +527,7 @@ result<void> service::unfollow(std::int64_t follower, std::int64_t followee) {
 std::vector<std::int64_t> service::followers_of(std::int64_t id) {
   std::lock_guard lock(mutex_);
   std::vector<std::int64_t> out;
-  auto q = db_.prepare(
+  auto& q = db_.cached(
       "SELECT f.follower FROM follows f JOIN accounts a ON a.id = f.follower "
       "WHERE f.followee = ? AND a.status != 'deleted' ORDER BY f.follower");
   q.bind(1, id);
@@ -571,8 +572,14 @@ result<client> service::register_client(const client_registration& r) {
 
 result<client> service::get_client(std::string_view id) {
   std::lock_guard lock(mutex_);
+  auto c = client_locked(id);
+  if (!c) return c.error();
+  return **c;
+}
+
+result<const client*> service::client_locked(std::string_view id) {
   // Clients never change once registered, so each is read from the database once.
-  if (auto it = clients_.find(id); it != clients_.end()) return it->second;
+  if (auto it = clients_.find(id); it != clients_.end()) return &it->second;
   auto& q = db_.cached(
       "SELECT id, secret, name, system, redirect_uris, webhook_secret, deauthorize_url, "
       "data_deletion_url FROM clients WHERE id = ?");
@@ -581,11 +588,12 @@ result<client> service::get_client(std::string_view id) {
   client c{q.get_text(0), q.get_text(1), q.get_text(2), q.get_text(3), {},
            q.get_text(5), q.get_text(6), q.get_text(7)};
   auto uris = json::parse_object(R"({"u":)" + q.get_text(4) + "}");
+  q.reset();
   if (uris) {
     for (const auto& u : uris->at("u").as_array()) c.redirect_uris.emplace_back(u.as_string());
   }
-  clients_.emplace(c.id, c);
-  return c;
+  // Elements of an unordered_map keep their address: the pointer stays valid.
+  return &clients_.emplace(c.id, std::move(c)).first->second;
 }
 
 result<client> service::authenticate_client(std::string_view id, std::string_view secret) {

@@ -22,6 +22,8 @@ struct service::outgoing {
   std::string field;
   std::string client_id;
   std::string system;
+  std::int64_t attempts = 0;  // before this one
+  time_point window_start;    // when the retry window opened
   http::request request;
 };
 
@@ -147,7 +149,8 @@ std::string service::signed_request(const client& c, std::int64_t account_id, bo
 service::outgoing service::build_delivery(std::int64_t delivery_id) {
   auto& q = db_.cached(
       "SELECT d.client_id, d.kind, d.account_id, d.field, d.url, d.event_id, e.value, "
-      "e.created_at FROM deliveries d LEFT JOIN events e ON e.id = d.event_id WHERE d.id = ?");
+      "e.created_at, d.attempts, d.window_start FROM deliveries d "
+      "LEFT JOIN events e ON e.id = d.event_id WHERE d.id = ?");
   q.bind(1, delivery_id);
   q.step();
   outgoing o;
@@ -161,15 +164,14 @@ service::outgoing service::build_delivery(std::int64_t delivery_id) {
   const std::int64_t event_id = q.get_int(5);
   const std::string value = q.get_text(6);
   const std::int64_t created_at = q.get_int(7);
+  o.attempts = q.get_int(8);
+  o.window_start = from_unix_millis(q.get_int(9));
+  q.reset();
 
-  auto& cq = db_.cached("SELECT secret, system, webhook_secret FROM clients WHERE id = ?");
-  cq.bind(1, o.client_id);
-  cq.step();
-  client c;
-  c.id = o.client_id;
-  c.secret = cq.get_text(0);
-  o.system = cq.get_text(1);
-  const std::string webhook_secret = cq.get_text(2);
+  // A delivery's client exists: the foreign key says so.
+  const client& c = *client_locked(o.client_id).value();
+  o.system = c.system;
+  const std::string& webhook_secret = c.webhook_secret;
 
   if (o.kind != "webhook") {
     o.request.headers.set("Content-Type", "application/x-www-form-urlencoded");
@@ -216,11 +218,8 @@ milliseconds service::retry_delay(std::int64_t attempts) {
 void service::finish_delivery(const outgoing& o, const result<http::response>& res) {
   const auto now = clock_.now();
   store::transaction tx(db_);
-  auto& q = db_.cached("SELECT attempts, window_start FROM deliveries WHERE id = ?");
-  q.bind(1, o.id);
-  q.step();
-  const std::int64_t attempts = q.get_int(0) + 1;
-  const time_point window_start = from_unix_millis(q.get_int(1));
+  const std::int64_t attempts = o.attempts + 1;
+  const time_point window_start = o.window_start;
 
   int status = 0;
   std::string answer;
@@ -275,31 +274,30 @@ void service::finish_delivery(const outgoing& o, const result<http::response>& r
 
 std::size_t service::dispatch_due() {
   // One dispatch at a time (the dispatcher thread, or the admin API's dispatch call), so that
-  // no delivery is sent twice at once.
+  // no delivery is sent twice at once. Only a dispatch moves a delivery out of `pending`, so the
+  // batch stays valid while it is sent, except after a 410 (below).
   std::lock_guard dispatching(dispatch_mutex_);
   std::vector<outgoing> batch;
   {
     std::lock_guard lock(mutex_);
-    auto q = db_.prepare(
+    auto& q = db_.cached(
         "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
         "ORDER BY next_attempt_at, id LIMIT ?");
     q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(cfg_.dispatch_batch));
     std::vector<std::int64_t> ids;
     while (q.step()) ids.push_back(q.get_int(0));
+    q.reset();
     for (auto id : ids) batch.push_back(build_delivery(id));
   }
   // Send without holding the lock: a slow receiver must not stall the provider.
   std::size_t sent = 0;
+  std::vector<std::string> gone;  // clients whose endpoint answered 410 during this batch
   for (const auto& o : batch) {
-    {
-      // An earlier answer in this batch (a 410) may have disabled this one.
-      std::lock_guard lock(mutex_);
-      auto& q = db_.cached("SELECT state FROM deliveries WHERE id = ?");
-      q.bind(1, o.id);
-      if (!q.step() || q.get_text(0) != "pending") continue;
-    }
+    if (o.kind == "webhook" && std::find(gone.begin(), gone.end(), o.client_id) != gone.end())
+      continue;  // disabled with its client's other webhooks
     auto res = transport_.send(o.request);
     ++sent;
+    if (o.kind == "webhook" && res && res->status == 410) gone.push_back(o.client_id);
     std::lock_guard lock(mutex_);
     finish_delivery(o, res);
   }

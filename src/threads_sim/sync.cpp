@@ -388,8 +388,8 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
             stale();
           } else {
             const bool is_name = c.field == "name";
-            db_.prepare(std::string("UPDATE profiles SET ") + (is_name ? "display_name" : "bio") +
-                        " = ?, bio_version = ? WHERE id = ?")
+            db_.cached(std::string("UPDATE profiles SET ") + (is_name ? "display_name" : "bio") +
+                       " = ?, bio_version = ? WHERE id = ?")
                 .bind_all(value_text(c.value, is_name ? "name" : "biography"), c.version, p.id)
                 .run();
             applied();

@@ -18,6 +18,17 @@ TEST(HmacSha256, MatchesRfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+// One context per thread is re-keyed on each call: an empty key after a non-empty one must be
+// the empty key, not the previous one.
+TEST(HmacSha256, EachCallUsesItsOwnKeyEvenWhenEmpty) {
+  const std::string empty_empty =
+      "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad";
+  EXPECT_EQ(to_hex(hmac_sha256("", "")), empty_empty);
+  EXPECT_EQ(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(to_hex(hmac_sha256("", "")), empty_empty);
+}
+
 TEST(ConstantTimeEqual, ComparesContentAndLength) {
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_FALSE(constant_time_equal("abc", "abd"));

@@ -314,6 +314,7 @@ class service {
  private:
   struct outgoing;
   result<account> load_account(std::int64_t id);
+  result<const client*> client_locked(std::string_view id);  // with mutex_ held
   void enqueue_change(const account& a, std::string_view field, std::string value_json);
   void enqueue_callback(std::int64_t account_id, std::string_view client_id, std::string_view kind,
                         std::string_view url);
