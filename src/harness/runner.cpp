@@ -149,11 +149,11 @@ class runner {
     c.step = i;
     c.where = st.where;
     c.claims = st.claims;
-    const auto& flows = world_->evidence().flows();
-    c.evidence_size = flows.size();
+    const auto& log = world_->evidence();
+    c.evidence_size = log.size();
     c.at = std::chrono::duration_cast<milliseconds>(world_->sched().now() - start_);
-    for (std::size_t k = flows.size(); k-- > 0 && c.leaves.size() < 12;)
-      if (subjects.empty() || subjects.contains(flows[k].subject)) c.leaves.push_back(k);
+    for (std::size_t k = log.size(); k-- > 0 && c.leaves.size() < 12;)
+      if (subjects.empty() || subjects.contains(log.at(k).subject)) c.leaves.push_back(k);
     std::reverse(c.leaves.begin(), c.leaves.end());
     return c;
   }
@@ -615,7 +615,9 @@ class runner {
         e.account.empty() ? std::string() : std::to_string(id_of(e.account));
     int n = 0;
     const time_point since = start_ + e.since;
-    for (const auto& f : world_->evidence().flows()) {
+    const auto& log = world_->evidence();
+    for (std::size_t i = 0; i < log.size(); ++i) {
+      const auto f = log.at(i);
       if (e.since.count() >= 0 && f.time < since) continue;
       if (!e.channel.empty() && f.channel != e.channel) continue;
       if (!e.from.empty() && f.from != e.from) continue;
@@ -655,7 +657,7 @@ class runner {
   }
 
   void finish() {
-    const auto& flows = world_->evidence().flows();
+    const auto flows = world_->evidence().flows();
     out_.passed = !out_.failure;
     out_.root = to_hex(world_->evidence().root());
     out_.entries = flows.size();

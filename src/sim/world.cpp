@@ -18,10 +18,69 @@ namespace {
 constexpr const char* verify_token = "sim-verify";
 }  // namespace
 
+namespace {
+constexpr char category_separator = '\x1f';  // not part of any dotted key
+}  // namespace
+
+std::uint32_t memory_log::intern(std::string_view s) {
+  if (auto it = index_.find(s); it != index_.end()) return it->second;
+  const auto n = static_cast<std::uint32_t>(strings_.size());
+  index_.emplace(strings_.emplace_back(s), n);
+  return n;
+}
+
 void memory_log::record(const evidence::flow& f) {
-  const std::string entry = evidence::canonical_entry(f);
-  leaves_.push_back(evidence::leaf_hash(as_bytes(entry)));
-  flows_.push_back(f);
+  const std::string canonical = evidence::canonical_entry(f);
+  leaves_.push_back(evidence::leaf_hash(as_bytes(canonical)));
+  std::string categories;
+  for (const auto& c : f.categories) {
+    categories += c;
+    categories += category_separator;  // after each, so that {""} and {} differ
+  }
+  entry e{.time = f.time,
+          .from = intern(f.from),
+          .to = intern(f.to),
+          .subject = intern(f.subject),
+          .categories = intern(categories),
+          .purpose = intern(f.purpose),
+          .channel = intern(f.channel),
+          .note = intern(f.note),
+          .digest_text = 0};
+  const auto bytes = f.payload_digest.size() == 64 ? from_hex(f.payload_digest) : std::nullopt;
+  if (bytes && bytes->size() == e.digest_bytes.size() && to_hex(*bytes) == f.payload_digest) {
+    std::copy(bytes->begin(), bytes->end(), e.digest_bytes.begin());
+    e.hex_digest = true;
+  } else {
+    e.digest_text = intern(f.payload_digest);
+  }
+  entries_.push_back(e);
+}
+
+evidence::flow memory_log::at(std::size_t i) const {
+  const entry& e = entries_.at(i);
+  evidence::flow f;
+  f.time = e.time;
+  f.from = strings_[e.from];
+  f.to = strings_[e.to];
+  f.subject = strings_[e.subject];
+  const std::string_view cats = strings_[e.categories];
+  for (std::size_t p = 0; p < cats.size();) {
+    const auto end = cats.find(category_separator, p);
+    f.categories.emplace_back(cats.substr(p, end - p));
+    p = end + 1;
+  }
+  f.purpose = strings_[e.purpose];
+  f.channel = strings_[e.channel];
+  f.payload_digest = e.hex_digest ? to_hex(e.digest_bytes) : strings_[e.digest_text];
+  f.note = strings_[e.note];
+  return f;
+}
+
+std::vector<evidence::flow> memory_log::flows() const {
+  std::vector<evidence::flow> out;
+  out.reserve(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i) out.push_back(at(i));
+  return out;
 }
 
 digest memory_log::root() const {

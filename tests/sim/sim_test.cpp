@@ -1,4 +1,5 @@
 // The simulation: virtual time, faults, and reproducibility of whole runs.
+#include "linksim/evidence/merkle.hpp"
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -22,6 +23,52 @@ TEST(Scheduler, RunsInTimeOrderAndJumpsOverIdleTime) {
   EXPECT_EQ(s.run_until_idle(), 3u);
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(s.now() - start, 2h);
+}
+
+// The run's evidence is kept compactly; every flow comes back exactly as recorded, and the root
+// is the RFC 6962 root of the canonical entries.
+TEST(MemoryLog, GivesBackEveryFlowAsRecorded) {
+  const auto t = time_point{} + 1234567ms;
+  const std::vector<evidence::flow> in = {
+      {t,
+       "idp",
+       "threads",
+       "1784140000000001",
+       {"user.account.username", "user.account.id"},
+       "essential.service",
+       "webhook",
+       to_hex(sha256("body")),
+       "username status=200"},
+      {t + 1s,
+       "threads",
+       "ads",
+       "1784140000000001",
+       {},
+       "marketing.advertising",
+       "ads.event",
+       "not-a-digest",
+       ""},
+      {t + 2s, "idp", "threads", "", {""}, "", "", to_hex(sha256("x")).substr(0, 63) + "G", "n"},
+      {t + 3s,
+       "idp",
+       "threads",
+       "42",
+       {"a", "", "b"},
+       "p",
+       "c",
+       "ABCDEF" + to_hex(sha256("y")).substr(6),
+       "upper-case hex is kept as written"},
+  };
+  sim::memory_log log;
+  std::vector<digest> leaves;
+  for (const auto& f : in) {
+    log.record(f);
+    leaves.push_back(evidence::leaf_hash(as_bytes(evidence::canonical_entry(f))));
+  }
+  ASSERT_EQ(log.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(log.at(i), in[i]) << i;
+  EXPECT_EQ(log.flows(), in);
+  EXPECT_EQ(log.root(), evidence::root(leaves));
 }
 
 // A population signs up, renames several times, and the world runs until quiet.
