@@ -6,8 +6,11 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cstring>
 #include <stdexcept>
@@ -46,22 +49,32 @@ void rand_bytes(std::span<std::uint8_t> out) {
   }
 }
 
+// A forked child must not hand out the bytes its parent will also hand out: the child's copy of
+// the block is dropped (linksim does not fork, but a program embedding it might).
+std::atomic<unsigned> fork_generation{0};
+
 }  // namespace
 
 void system_random::fill(std::span<std::uint8_t> out) {
   // Small requests (tokens, ids) are served from a per-thread block of CSPRNG output: one
   // RAND_bytes call per 4 KiB instead of one per token, whose locking was a tenth of a sign-in's
   // CPU. Bytes handed out are wiped from the block.
+  static const int registered =
+      pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); });
+  (void)registered;
   struct block {
     std::array<std::uint8_t, 4096> bytes;
     std::size_t used = 4096;
+    unsigned generation = 0;
     ~block() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
   };
   thread_local block b;
   if (out.size() > b.bytes.size() / 4) return rand_bytes(out);
-  if (b.bytes.size() - b.used < out.size()) {
+  const unsigned generation = fork_generation.load(std::memory_order_relaxed);
+  if (b.bytes.size() - b.used < out.size() || b.generation != generation) {
     rand_bytes(b.bytes);
     b.used = 0;
+    b.generation = generation;
   }
   std::memcpy(out.data(), b.bytes.data() + b.used, out.size());
   OPENSSL_cleanse(b.bytes.data() + b.used, out.size());

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <set>
 
 namespace linksim {
@@ -40,6 +43,33 @@ TEST(SeededRandom, UniformStaysInRange) {
 TEST(SystemRandom, TokensDiffer) {
   system_random r;
   EXPECT_NE(r.token(), r.token());
+}
+
+// The CSPRNG output is handed out from a per-thread block: after a fork, parent and child must
+// not both hand out what was left in it.
+TEST(SystemRandom, AForkedChildDoesNotRepeatItsParentsTokens) {
+  system_random r;
+  (void)r.token(16);  // the block now holds unused bytes
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string t = r.token(16);
+    const auto n = write(fds[1], t.data(), t.size());
+    _exit(n == static_cast<ssize_t>(t.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  const std::string mine = r.token(16);
+  std::string theirs(mine.size() + 8, '\0');
+  const auto n = read(fds[0], theirs.data(), theirs.size());
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  theirs.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  EXPECT_EQ(theirs.size(), mine.size());
+  EXPECT_NE(theirs, mine);
 }
 
 }  // namespace
