@@ -2,7 +2,8 @@
 # Runs linksim's benchmarks in one go: installs what is missing (Debian packages, the pinned npm
 # peers), builds the release binaries, and measures linksim's identity provider against
 # oauth2-mock-server and oidc-provider, interleaved and repeated. Writes bench/results/latest.json
-# and prints it. Options go to bench/driver.mjs (--reps, --ops, --seconds, --concurrency).
+# and prints it. Options go to bench/driver.mjs (--reps, --ops, --seconds, --concurrency,
+# --threads: the request threads of linksim's provider and of the ceiling, default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
