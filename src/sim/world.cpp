@@ -16,9 +16,6 @@
 namespace linksim::sim {
 namespace {
 constexpr const char* verify_token = "sim-verify";
-}  // namespace
-
-namespace {
 constexpr char category_separator = '\x1f';  // not part of any dotted key
 }  // namespace
 
@@ -65,7 +62,8 @@ evidence::flow memory_log::at(std::size_t i) const {
   f.subject = strings_[e.subject];
   const std::string_view cats = strings_[e.categories];
   for (std::size_t p = 0; p < cats.size();) {
-    const auto end = cats.find(category_separator, p);
+    const auto end = cats.find(category_separator, p);  // each key is followed by one
+    if (end == std::string_view::npos) break;
     f.categories.emplace_back(cats.substr(p, end - p));
     p = end + 1;
   }
