@@ -425,9 +425,8 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
         a, "account_status",
         json::serialize(change_value("status", boost::json::string(to_string(a.status)), a)));
   }
-  auto after = load_account(id);
   tx.commit();
-  return after;
+  return a;  // as stored: every column written above was also set on `a`
 }
 
 result<account> service::set_picture(std::int64_t id, const picture& p) {

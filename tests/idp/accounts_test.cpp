@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 namespace linksim::idp {
 namespace {
 
@@ -39,6 +41,33 @@ TEST(Accounts, RenameFreesTheOldNameAndVersionsEachChange) {
   EXPECT_EQ(renamed->version, a.version + 2);  // one version per changed field
   EXPECT_EQ(renamed->id, a.id);                // the id never changes
   EXPECT_TRUE(f.idp.create_account({"alice", "password1"}));
+}
+
+// update_profile answers with the account as stored, without reading it back.
+TEST(Accounts, AnUpdateAnswersWithTheAccountAsStored) {
+  idp_fixture f;
+  const auto a = f.make_account("alice");
+  const auto b = f.make_account("bob");
+  ASSERT_TRUE(f.idp.follow(b.id, a.id));
+  ASSERT_TRUE(f.idp.set_picture(a.id, {"image/png", "png bytes"}));
+  const auto updated = f.idp.update_profile(a.id, {.username = "alice2",
+                                                   .display_name = "Alice",
+                                                   .bio = "bio",
+                                                   .type = account_type::business,
+                                                   .status = account_status::restricted});
+  ASSERT_TRUE(updated);
+  const auto stored = f.idp.get_account(a.id);
+  ASSERT_TRUE(stored);
+  auto same = [](const account& x, const account& y) {
+    return std::tie(x.id, x.username, x.display_name, x.bio, x.picture_url, x.picture_sha256,
+                    x.type, x.status, x.version, x.followers_count, x.follows_count,
+                    x.created_at) ==
+           std::tie(y.id, y.username, y.display_name, y.bio, y.picture_url, y.picture_sha256,
+                    y.type, y.status, y.version, y.followers_count, y.follows_count, y.created_at);
+  };
+  EXPECT_TRUE(same(*updated, *stored));
+  EXPECT_EQ(stored->followers_count, 1);
+  EXPECT_FALSE(stored->picture_url.empty());
 }
 
 TEST(Accounts, DeletionFreesTheUsernameAndEndsTokens) {
