@@ -125,6 +125,12 @@ std::optional<std::string> statement::get_opt_text(int c) const {
 }
 
 database::database(const std::filesystem::path& path, options opts) : path_(path) {
+  // Before SQLite's first use: no process-wide allocation statistics. Keeping them takes a
+  // global mutex on every allocation SQLite makes, and linksim never reads them.
+  static const bool configured = [] {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  }();
+  (void)configured;
   const int flags =
       opts.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   // ":memory:" opens a private database in the memdb VFS rather than SQLite's classic in-memory
