@@ -10,6 +10,7 @@
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
   }
   if (accounts == 0 || loss < 0 || loss > 1) usage("accounts must be positive, loss in [0, 1]");
 
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   const auto t0 = steady_clock::now();
   sim::world w({.seed = seed, .in_memory = true});
   if (loss > 0)

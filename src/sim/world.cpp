@@ -28,7 +28,14 @@ std::uint32_t memory_log::intern(std::string_view s) {
 
 void memory_log::record(const evidence::flow& f) {
   const std::string canonical = evidence::canonical_entry(f);
-  leaves_.push_back(evidence::leaf_hash(as_bytes(canonical)));
+  frontier_.push_back({1, evidence::leaf_hash(as_bytes(canonical))});
+  while (frontier_.size() >= 2 && frontier_.back().leaves == frontier_[frontier_.size() - 2].leaves) {
+    subtree right = frontier_.back();
+    frontier_.pop_back();
+    subtree& left = frontier_.back();
+    left.hash = evidence::node_hash(left.hash, right.hash);
+    left.leaves *= 2;
+  }
   std::string categories;
   for (const auto& c : f.categories) {
     categories += c;
@@ -50,11 +57,14 @@ void memory_log::record(const evidence::flow& f) {
   } else {
     e.digest_text = intern(f.payload_digest);
   }
-  entries_.push_back(e);
+  if (size_ % chunk_size == 0) chunks_.emplace_back().reserve(chunk_size);
+  chunks_.back().push_back(e);
+  ++size_;
 }
 
 evidence::flow memory_log::at(std::size_t i) const {
-  const entry& e = entries_.at(i);
+  if (i >= size_) throw std::out_of_range("memory_log: no flow " + std::to_string(i));
+  const entry& e = entry_at(i);
   evidence::flow f;
   f.time = e.time;
   f.from = strings_[e.from];
@@ -76,13 +86,17 @@ evidence::flow memory_log::at(std::size_t i) const {
 
 std::vector<evidence::flow> memory_log::flows() const {
   std::vector<evidence::flow> out;
-  out.reserve(entries_.size());
-  for (std::size_t i = 0; i < entries_.size(); ++i) out.push_back(at(i));
+  out.reserve(size_);
+  for (std::size_t i = 0; i < size_; ++i) out.push_back(at(i));
   return out;
 }
 
 digest memory_log::root() const {
-  return evidence::root(leaves_);
+  if (frontier_.empty()) return evidence::empty_root();
+  digest r = frontier_.back().hash;
+  for (auto it = std::next(frontier_.rbegin()); it != frontier_.rend(); ++it)
+    r = evidence::node_hash(it->hash, r);
+  return r;
 }
 
 world::world(world_options o)

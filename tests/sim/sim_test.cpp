@@ -71,6 +71,33 @@ TEST(MemoryLog, GivesBackEveryFlowAsRecorded) {
   EXPECT_EQ(log.root(), evidence::root(leaves));
 }
 
+// The tree is kept as its frontier: its root equals RFC 6962's root of every prefix, across
+// every shape of tree up to 70 leaves and past the log's first storage chunk (8 192 flows).
+TEST(MemoryLog, RootEqualsTheTreeOfEveryPrefix) {
+  sim::memory_log log;
+  std::vector<digest> leaves;
+  EXPECT_EQ(log.root(), evidence::empty_root());
+  const auto t = time_point{} + 1s;
+  auto flow_number = [&](std::size_t i) {
+    return evidence::flow{t + std::chrono::milliseconds(i), "idp", "threads", std::to_string(i),
+                          {"user.account.username"}, "essential.service", "webhook",
+                          to_hex(sha256(std::to_string(i))), "n"};
+  };
+  for (std::size_t i = 0; i < 8200; ++i) {
+    const auto f = flow_number(i);
+    log.record(f);
+    leaves.push_back(evidence::leaf_hash(as_bytes(evidence::canonical_entry(f))));
+    if (i < 70 || i == 8191 || i == 8192) {
+      ASSERT_EQ(log.root(), evidence::root(leaves)) << i + 1;
+    }
+  }
+  EXPECT_EQ(log.root(), evidence::root(leaves));
+  EXPECT_EQ(log.size(), 8200u);
+  EXPECT_EQ(log.at(8191), flow_number(8191));
+  EXPECT_EQ(log.at(8192), flow_number(8192));
+  EXPECT_THROW((void)log.at(8200), std::out_of_range);
+}
+
 // A population signs up, renames several times, and the world runs until quiet.
 struct population_run {
   std::string root;

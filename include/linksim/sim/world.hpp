@@ -41,10 +41,15 @@ namespace linksim::sim {
 // (systems, channels, categories, purposes, notes, subjects) once each, referred to by number,
 // and the payload digest in binary. About 80 bytes a flow instead of about 500; `at` and
 // `flows` give them back as they were recorded.
+//
+// The tree is kept as its frontier: the roots of the perfect subtrees that the binary form of
+// the size splits it into (RFC 9162 §2.1.1 splits at the largest power of two), at most 64
+// hashes. Recording a flow merges equal-sized subtrees, as a binary counter carries; `root`
+// folds the frontier from the right. Memory for the tree stays constant at any run length.
 class memory_log final : public evidence::recorder {
  public:
   void record(const evidence::flow& f) override;
-  std::size_t size() const { return leaves_.size(); }
+  std::size_t size() const { return size_; }
   digest root() const;
   evidence::flow at(std::size_t i) const;
   std::vector<evidence::flow> flows() const;  // a copy of all of them, in order
@@ -58,8 +63,16 @@ class memory_log final : public evidence::recorder {
     digest digest_bytes{};      // otherwise, here
     bool hex_digest = false;
   };
-  std::vector<entry> entries_;
-  std::vector<digest> leaves_;
+  // In chunks of a fixed size, so that a growing log never copies what it holds.
+  static constexpr std::size_t chunk_size = 8192;
+  const entry& entry_at(std::size_t i) const { return chunks_[i / chunk_size][i % chunk_size]; }
+  std::vector<std::vector<entry>> chunks_;
+  std::size_t size_ = 0;
+  struct subtree {
+    std::uint64_t leaves;  // a power of two
+    digest hash;
+  };
+  std::vector<subtree> frontier_;  // sizes strictly decreasing
   std::deque<std::string> strings_;  // a deque: its elements never move, the index points in
   std::unordered_map<std::string_view, std::uint32_t> index_;
 };
