@@ -29,7 +29,8 @@ std::uint32_t memory_log::intern(std::string_view s) {
 void memory_log::record(const evidence::flow& f) {
   const std::string canonical = evidence::canonical_entry(f);
   frontier_.push_back({1, evidence::leaf_hash(as_bytes(canonical))});
-  while (frontier_.size() >= 2 && frontier_.back().leaves == frontier_[frontier_.size() - 2].leaves) {
+  while (frontier_.size() >= 2 &&
+         frontier_.back().leaves == frontier_[frontier_.size() - 2].leaves) {
     subtree right = frontier_.back();
     frontier_.pop_back();
     subtree& left = frontier_.back();

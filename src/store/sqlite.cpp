@@ -142,9 +142,8 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
   // any size.
   const bool memory = path == ":memory:";
   const std::string name = memory ? "file:linksim-memory?vfs=memdb" : path.string();
-  const int rc = sqlite3_open_v2(name.c_str(), &db_,
-                                 flags | SQLITE_OPEN_NOMUTEX | (memory ? SQLITE_OPEN_URI : 0),
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      name.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX | (memory ? SQLITE_OPEN_URI : 0), nullptr);
   if (rc != SQLITE_OK) {
     std::string msg =
         "open " + path.string() + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));

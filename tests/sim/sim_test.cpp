@@ -79,9 +79,15 @@ TEST(MemoryLog, RootEqualsTheTreeOfEveryPrefix) {
   EXPECT_EQ(log.root(), evidence::empty_root());
   const auto t = time_point{} + 1s;
   auto flow_number = [&](std::size_t i) {
-    return evidence::flow{t + std::chrono::milliseconds(i), "idp", "threads", std::to_string(i),
-                          {"user.account.username"}, "essential.service", "webhook",
-                          to_hex(sha256(std::to_string(i))), "n"};
+    return evidence::flow{t + std::chrono::milliseconds(i),
+                          "idp",
+                          "threads",
+                          std::to_string(i),
+                          {"user.account.username"},
+                          "essential.service",
+                          "webhook",
+                          to_hex(sha256(std::to_string(i))),
+                          "n"};
   };
   for (std::size_t i = 0; i < 8200; ++i) {
     const auto f = flow_number(i);

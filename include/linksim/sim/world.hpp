@@ -72,7 +72,7 @@ class memory_log final : public evidence::recorder {
     std::uint64_t leaves;  // a power of two
     digest hash;
   };
-  std::vector<subtree> frontier_;  // sizes strictly decreasing
+  std::vector<subtree> frontier_;    // sizes strictly decreasing
   std::deque<std::string> strings_;  // a deque: its elements never move, the index points in
   std::unordered_map<std::string_view, std::uint32_t> index_;
 };
