@@ -110,7 +110,7 @@ world::world(world_options o)
     throw std::invalid_argument("unknown behaviour profile: " + opts_.profile);
   idp_db_ = std::make_unique<store::database>(
       opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "idp.db",
-      store::options{.exclusive = true});
+      store::options{.scratch = true, .exclusive = true});
   idp::config cfg;
   cfg.issuer = idp_origin;
   cfg.password = {1u << 4, 1, 1};  // the simulation's passwords protect nothing
@@ -122,7 +122,7 @@ world::world(world_options o)
   // The company's ad platform, on the same behaviour profile.
   ads_db_ = std::make_unique<store::database>(
       opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "ads.db",
-      store::options{.exclusive = true});
+      store::options{.scratch = true, .exclusive = true});
   ads::config acfg;
   acfg.idp_url = idp_origin;
   acfg.internal_token = idp_ads_token;
@@ -156,7 +156,7 @@ void world::open_threads() {
     threads_db_.reset();
     threads_db_ = std::make_unique<store::database>(
         opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "threads.db",
-        store::options{.exclusive = true});
+        store::options{.scratch = true, .exclusive = true});
   } else {
     threads_db_->exec("DROP TRIGGER IF EXISTS temp.crash_during_import");  // died with the process
   }

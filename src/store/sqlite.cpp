@@ -167,7 +167,9 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
       } else {
         exec("PRAGMA journal_mode=WAL");
       }
-      exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      exec(opts.scratch            ? "PRAGMA synchronous=OFF"
+           : opts.synchronous_full ? "PRAGMA synchronous=FULL"
+                                   : "PRAGMA synchronous=NORMAL");
     }
     exec("PRAGMA foreign_keys=ON");
   } catch (...) {

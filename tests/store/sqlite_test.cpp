@@ -81,6 +81,33 @@ TEST(Sqlite, CachedStatementsAreResetForReuse) {
   EXPECT_EQ(again.get_int(0), 1);
 }
 
+// How much each kind of database flushes, and that a scratch database still keeps what it
+// committed when it is closed and opened again (a simulated crash-restart does that).
+TEST(Sqlite, SyncLevelFollowsTheOptionsAndAScratchDatabaseKeepsItsCommits) {
+  testing::temp_dir dir;
+  auto level = [](database& db) {
+    auto q = db.prepare("PRAGMA synchronous");
+    q.step();
+    return q.get_int(0);
+  };
+  {
+    database normal(dir / "n.db");
+    EXPECT_EQ(level(normal), 1);  // NORMAL
+    database full(dir / "f.db", {.synchronous_full = true});
+    EXPECT_EQ(level(full), 2);  // FULL
+    database scratch(dir / "s.db", {.scratch = true, .exclusive = true});
+    EXPECT_EQ(level(scratch), 0);  // OFF
+    migrate(scratch, migrations);
+    transaction tx(scratch);
+    scratch.prepare("INSERT INTO t (name) VALUES ('kept')").run();
+    tx.commit();
+  }
+  database again(dir / "s.db", {.scratch = true});
+  auto q = again.prepare("SELECT count(*) FROM t WHERE name = 'kept'");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.get_int(0), 1);
+}
+
 TEST(Sqlite, OpeningAMissingDirectoryFailsWithAMessage) {
   try {
     database db("/nonexistent-dir/x.db");

@@ -34,6 +34,10 @@ struct options {
   bool read_only = false;
   // NORMAL: every committed transaction survives a process crash; FULL also a power loss.
   bool synchronous_full = false;
+  // A scratch database, such as a simulation's: PRAGMA synchronous=OFF, nothing is ever flushed
+  // to the disk. A committed transaction still survives a crash of the process (SQLite has
+  // handed it to the operating system), not one of the machine.
+  bool scratch = false;
   int busy_timeout_ms = 5000;
   // Hold the file lock for the connection's lifetime (PRAGMA locking_mode=EXCLUSIVE): no
   // per-transaction locking syscalls, and the WAL index lives in memory. For a database one
