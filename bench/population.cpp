@@ -5,7 +5,11 @@
 // Reports wall time per phase, simulated events per second, peak memory, and how long after
 // the last change every profile matched its account again (simulated time).
 //
-//   population --accounts 100000 --changes 10 --loss 0.3 [--seed 1] [--json]
+//   population --accounts 100000 --changes 10 --loss 0.3 [--seed 1] [--dir DIR] [--json]
+//
+// --dir keeps the databases as files in DIR (which must exist and hold no earlier run's)
+// instead: SQLite refuses any single allocation of 2 GiB or more, so an in-memory database
+// cannot grow past that, and the provider's passes it at about a million accounts.
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -17,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -39,7 +44,7 @@ double seconds_since(steady_clock::time_point t) {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "population: %s\nusage: population [--accounts N] [--changes K] [--loss P] "
-               "[--seed S] [--json]\n",
+               "[--seed S] [--dir DIR] [--json]\n",
                why);
   std::exit(2);
 }
@@ -52,6 +57,7 @@ int main(int argc, char** argv) {
   double loss = 0.3;
   std::uint64_t seed = 1;
   bool json = false;
+  std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -67,6 +73,8 @@ int main(int argc, char** argv) {
         loss = std::stod(value());
       else if (a == "--seed")
         seed = std::stoull(value());
+      else if (a == "--dir")
+        dir = value();
       else if (a == "--json")
         json = true;
       else
@@ -84,7 +92,8 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   const auto t0 = steady_clock::now();
-  sim::world w({.seed = seed, .in_memory = true});
+  if (!dir.empty() && !std::filesystem::is_directory(dir)) usage("--dir must be a folder");
+  sim::world w({.seed = seed, .dir = dir, .in_memory = dir.empty()});
   if (loss > 0)
     w.net().add_fault({.kind = sim::fault_kind::drop,
                        .match = {.from = "idp", .to = "threads", .path_prefix = "/webhooks/"},

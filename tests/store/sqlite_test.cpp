@@ -81,8 +81,9 @@ TEST(Sqlite, CachedStatementsAreResetForReuse) {
   EXPECT_EQ(again.get_int(0), 1);
 }
 
-// How much each kind of database flushes, and that a scratch database still keeps what it
-// committed when it is closed and opened again (a simulated crash-restart does that).
+// How much each kind of database flushes and where it journals, and that a scratch database
+// still keeps what it committed when it is closed and opened again (a simulated crash-restart
+// does that).
 TEST(Sqlite, SyncLevelFollowsTheOptionsAndAScratchDatabaseKeepsItsCommits) {
   testing::temp_dir dir;
   auto level = [](database& db) {
@@ -90,13 +91,20 @@ TEST(Sqlite, SyncLevelFollowsTheOptionsAndAScratchDatabaseKeepsItsCommits) {
     q.step();
     return q.get_int(0);
   };
+  auto journal = [](database& db) {
+    auto q = db.prepare("PRAGMA journal_mode");
+    q.step();
+    return q.get_text(0);
+  };
   {
     database normal(dir / "n.db");
     EXPECT_EQ(level(normal), 1);  // NORMAL
+    EXPECT_EQ(journal(normal), "wal");
     database full(dir / "f.db", {.synchronous_full = true});
     EXPECT_EQ(level(full), 2);  // FULL
     database scratch(dir / "s.db", {.scratch = true, .exclusive = true});
     EXPECT_EQ(level(scratch), 0);  // OFF
+    EXPECT_EQ(journal(scratch), "memory");
     migrate(scratch, migrations);
     transaction tx(scratch);
     scratch.prepare("INSERT INTO t (name) VALUES ('kept')").run();

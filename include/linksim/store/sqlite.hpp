@@ -34,9 +34,11 @@ struct options {
   bool read_only = false;
   // NORMAL: every committed transaction survives a process crash; FULL also a power loss.
   bool synchronous_full = false;
-  // A scratch database, such as a simulation's: PRAGMA synchronous=OFF, nothing is ever flushed
-  // to the disk. A committed transaction still survives a crash of the process (SQLite has
-  // handed it to the operating system), not one of the machine.
+  // A scratch database, such as a simulation's, which is rebuilt from its seed rather than
+  // recovered: PRAGMA synchronous=OFF, nothing is ever flushed to the disk, and the rollback
+  // journal stays in memory. Closing and opening it again finds every committed transaction
+  // (SQLite has handed it to the operating system); a crash of the process in the middle of a
+  // transaction may leave the file corrupt.
   bool scratch = false;
   int busy_timeout_ms = 5000;
   // Hold the file lock for the connection's lifetime (PRAGMA locking_mode=EXCLUSIVE): no
