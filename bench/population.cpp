@@ -5,7 +5,11 @@
 // Reports wall time per phase, simulated events per second, peak memory, and how long after
 // the last change every profile matched its account again (simulated time).
 //
-//   population --accounts 100000 --changes 10 --loss 0.3 [--seed 1] [--dir DIR] [--json]
+//   population --accounts 100000 --changes 10 --loss 0.3 [--seed 1] [--dir DIR] [--progress]
+//              [--json]
+//
+// --progress reports each tenth of the sign-ups and each round of changes on stderr, with the
+// wall time so far and the peak memory, for runs that take an hour.
 //
 // --dir keeps the databases as files in DIR (which must exist and hold no earlier run's)
 // instead: SQLite refuses any single allocation of 2 GiB or more, so an in-memory database
@@ -44,7 +48,7 @@ double seconds_since(steady_clock::time_point t) {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "population: %s\nusage: population [--accounts N] [--changes K] [--loss P] "
-               "[--seed S] [--dir DIR] [--json]\n",
+               "[--seed S] [--dir DIR] [--progress] [--json]\n",
                why);
   std::exit(2);
 }
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
   double loss = 0.3;
   std::uint64_t seed = 1;
   bool json = false;
+  bool progress = false;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -75,6 +80,8 @@ int main(int argc, char** argv) {
         seed = std::stoull(value());
       else if (a == "--dir")
         dir = value();
+      else if (a == "--progress")
+        progress = true;
       else if (a == "--json")
         json = true;
       else
@@ -92,6 +99,11 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   const auto t0 = steady_clock::now();
+  auto report = [&](const char* phase, std::size_t done, std::size_t of) {
+    if (!progress) return;
+    std::fprintf(stderr, "population: %s %zu/%zu at %.1f s, peak %.0f MiB\n", phase, done, of,
+                 seconds_since(t0), peak_rss_mib());
+  };
   if (!dir.empty() && !std::filesystem::is_directory(dir)) usage("--dir must be a folder");
   sim::world w({.seed = seed, .dir = dir, .in_memory = dir.empty()});
   if (loss > 0)
@@ -108,6 +120,7 @@ int main(int argc, char** argv) {
     ids.push_back(w.create_account(name));
     if (w.sign_up(name).status != 303) ++failed_sign_ups;
     if (i % 64 == 63) w.run_for(std::chrono::seconds(1));
+    if (accounts >= 10 && (i + 1) % (accounts / 10) == 0) report("signed up", i + 1, accounts);
   }
   w.run_for(std::chrono::seconds(1));
   const double sign_up_s = seconds_since(t0);
@@ -129,6 +142,7 @@ int main(int argc, char** argv) {
       }
     }
     if (k < changes) w.run_for(std::chrono::minutes(1));
+    report("change round", k, changes);
   }
   const double changes_s = seconds_since(t1);
 
@@ -159,6 +173,7 @@ int main(int argc, char** argv) {
     w.run_for(std::chrono::seconds(10));
     ++steps;
     behind = lagging(behind);
+    if (steps % 6 == 0) report("converging, profiles behind:", behind.size(), accounts);
   }
   if (behind.empty()) behind = lagging(ids);  // confirmed, also when the two hours ran out
   const std::size_t left = behind.size();
