@@ -1,7 +1,7 @@
 // The population benchmark: N provider accounts sign up through the full flow (the service's
 // /signup, the provider's login and consent pages, the Link Account page), each then makes K
 // profile changes (renames and new pictures, alternating), with a share of the webhooks lost
-// and reconciliation polling on. All in the deterministic simulation, databases in memory.
+// and reconciliation polling on. All in the deterministic simulation.
 // Reports wall time per phase, simulated events per second, peak memory, and how long after
 // the last change every profile matched its account again (simulated time).
 //
@@ -11,9 +11,11 @@
 // --progress reports each tenth of the sign-ups and each round of changes on stderr, with the
 // wall time so far and the peak memory, for runs that take an hour.
 //
-// --dir keeps the databases as files in DIR (which must exist and hold no earlier run's)
-// instead: SQLite refuses any single allocation of 2 GiB or more, so an in-memory database
-// cannot grow past that, and the provider's passes it at about a million accounts.
+// The databases are in memory up to 3.3 million accounts-and-changes (300 000 accounts with 10
+// changes each), and files in a temporary folder, removed at the end, past that: SQLite keeps an
+// in-memory database in one buffer and refuses any allocation of 2 GiB or more, and the
+// provider's database takes about 6 KB per account with 10 changes. --dir keeps them as files
+// in DIR (an existing folder with no earlier run's databases) at any size, and leaves them there.
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -26,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -104,8 +107,28 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "population: %s %zu/%zu at %.1f s, peak %.0f MiB\n", phase, done, of,
                  seconds_since(t0), peak_rss_mib());
   };
-  if (!dir.empty() && !std::filesystem::is_directory(dir)) usage("--dir must be a folder");
-  sim::world w({.seed = seed, .dir = dir, .in_memory = dir.empty()});
+  namespace fs = std::filesystem;
+  if (!dir.empty()) {
+    if (!fs::is_directory(dir)) usage("--dir must be an existing folder");
+    for (const char* db : {"idp.db", "threads.db", "ads.db"})
+      if (fs::exists(fs::path(dir) / db)) usage("--dir holds an earlier run's databases");
+  }
+  // Declared before the world, so destroyed after it has closed the databases.
+  struct temporary_folder {
+    fs::path path;
+    ~temporary_folder() {
+      std::error_code ignored;
+      if (!path.empty()) fs::remove_all(path, ignored);
+    }
+  } temporary;
+  if (dir.empty() && accounts * (changes + 1) > 3'300'000) {
+    std::string name = (fs::temp_directory_path() / "linksim-population-XXXXXX").string();
+    if (!mkdtemp(name.data())) throw std::runtime_error("cannot create a folder in " + name);
+    temporary.path = name;
+    dir = name;
+  }
+  const bool in_memory = dir.empty();
+  sim::world w({.seed = seed, .dir = dir, .in_memory = in_memory});
   if (loss > 0)
     w.net().add_fault({.kind = sim::fault_kind::drop,
                        .match = {.from = "idp", .to = "threads", .path_prefix = "/webhooks/"},
@@ -185,26 +208,29 @@ int main(int argc, char** argv) {
 
   if (json) {
     std::printf(
-        "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"wall_s\":%.2f,"
+        "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"storage\":\"%s\","
+        "\"wall_s\":%.2f,"
         "\"sign_up_s\":%.2f,\"changes_s\":%.2f,\"converge_s\":%.2f,\"events\":%llu,"
         "\"events_per_s\":%.0f,\"messages\":%llu,\"dropped\":%llu,\"peak_rss_mib\":%.0f,"
         "\"failed_sign_ups\":%zu,\"mismatched_after_changes\":%zu,"
         "\"converged_after_s\":%zu,\"mismatched_at_end\":%zu,\"evidence_entries\":%zu}\n",
-        accounts, changes, loss, static_cast<unsigned long long>(seed), wall, sign_up_s, changes_s,
-        converge_s, static_cast<unsigned long long>(events), events / wall,
+        accounts, changes, loss, static_cast<unsigned long long>(seed),
+        in_memory ? "memory" : "files", wall, sign_up_s, changes_s, converge_s,
+        static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),
         peak_rss_mib(), failed_sign_ups, left_after_changes, converged_s, left,
         w.evidence().size());
   } else {
     std::printf(
-        "population: %zu accounts x %zu changes, %.0f%% of webhooks lost, seed %llu\n"
+        "population: %zu accounts x %zu changes, %.0f%% of webhooks lost, seed %llu, databases %s\n"
         "  wall %.2f s (sign-up %.2f s, changes %.2f s, convergence %.2f s)\n"
         "  %llu events (%.0f per second), %llu messages, %llu dropped, %zu evidence entries\n"
         "  peak memory %.0f MiB\n"
         "  right after the last change %zu profiles lagged; all matched %zu simulated seconds later"
         "%s\n",
-        accounts, changes, loss * 100, static_cast<unsigned long long>(seed), wall, sign_up_s,
-        changes_s, converge_s, static_cast<unsigned long long>(events), events / wall,
+        accounts, changes, loss * 100, static_cast<unsigned long long>(seed),
+        in_memory ? "in memory" : ("as files in " + dir).c_str(), wall, sign_up_s, changes_s,
+        converge_s, static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),
         w.evidence().size(), peak_rss_mib(), left_after_changes, converged_s,
         left == 0 ? "" : " (NOT converged)");
