@@ -85,6 +85,10 @@ void statement::run() {
   }
 }
 
+bool statement::busy() const {
+  return sqlite3_stmt_busy(stmt_) != 0;
+}
+
 void statement::reset() {
   // sqlite3_reset repeats the last step's error, which step() already reported.
   sqlite3_reset(stmt_);
@@ -213,6 +217,11 @@ statement& database::cached(std::string_view sql) {
   return *it->second;
 }
 
+void database::release_reads() {
+  for (auto& [sql, s] : cache_)
+    if (s->busy()) s->reset();
+}
+
 std::int64_t database::last_insert_rowid() const {
   return sqlite3_last_insert_rowid(db_);
 }
@@ -229,6 +238,7 @@ transaction::transaction(database& db) : db_(db) {
 transaction::~transaction() {
   if (done_) return;
   try {
+    db_.release_reads();
     db_.cached("ROLLBACK").run();
   } catch (const error&) {
     // SQLite may have rolled back already (e.g. after SQLITE_FULL); nothing more to undo.
@@ -236,6 +246,7 @@ transaction::~transaction() {
 }
 
 void transaction::commit() {
+  db_.release_reads();
   db_.cached("COMMIT").run();
   done_ = true;
 }
