@@ -343,6 +343,46 @@ std::string sarif_report(const report_context& c) {
           bj::object{{"threadFlows", bj::array{bj::object{{"locations", std::move(locations)}}}}}};
     results.push_back(std::move(res));
   }
+  // A kind of flow that no claim in force discloses does not fail the audit, but it is a finding
+  // for whoever reads the policy: a warning, located at the sealed log it was first seen in.
+  if (!r.undisclosed.empty()) {
+    const std::size_t index = rules.size();
+    rules.push_back(bj::object{
+        {"id", "undisclosed-flow"},
+        {"shortDescription",
+         bj::object{{"text", "a kind of flow that no claim in force discloses"}}},
+        {"fullDescription",
+         bj::object{{"text",
+                     "Recorded under the documented profile in the scenario library, and "
+                     "disclosed by no claim in force on the date."}}},
+        {"helpUri", "docs/claims.md#undisclosed-flows"}});
+    for (const auto& u : r.undisclosed) {
+      std::string categories;
+      for (const auto& k : u.categories) categories += (categories.empty() ? "" : ", ") + k;
+      results.push_back(bj::object{
+          {"ruleId", "undisclosed-flow"},
+          {"ruleIndex", index},
+          {"kind", "fail"},
+          {"level", "warning"},
+          {"message",
+           bj::object{{"text", "as of " + u.as_of + ": " + u.from + " -> " + u.to + " (" +
+                                   u.channel + "), purpose " + u.purpose + ", " + categories +
+                                   "; recorded " + std::to_string(u.count) + " times, first in " +
+                                   u.scenario + " at leaf " + std::to_string(u.leaf)}}},
+          {"locations", bj::array{bj::object{
+                            {"physicalLocation",
+                             bj::object{{"artifactLocation", bj::object{{"uri", u.evidence}}}}}}}},
+          {"properties", bj::object{{"asOf", u.as_of},
+                                    {"from", u.from},
+                                    {"to", u.to},
+                                    {"channel", u.channel},
+                                    {"purpose", u.purpose},
+                                    {"categories", strings(u.categories)},
+                                    {"count", u.count},
+                                    {"scenario", u.scenario},
+                                    {"leaf", u.leaf}}}});
+    }
+  }
   bj::object root{
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
       {"version", "2.1.0"},

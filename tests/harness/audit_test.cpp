@@ -344,14 +344,26 @@ TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
   const auto& run = sarif.at("runs").as_array()[0].as_object();
   const auto& results = run.at("results").as_array();
   bool fail_with_flow = false;
+  std::size_t undisclosed = 0;
   for (const auto& r : results) {
     const auto& o2 = r.as_object();
     if (o2.at("kind").as_string() == "fail" && o2.contains("codeFlows")) fail_with_flow = true;
     if (o2.at("kind").as_string() != "fail") {
       EXPECT_EQ(o2.at("level").as_string(), "none");
     }
+    if (o2.at("ruleId").as_string() == "undisclosed-flow") {
+      ++undisclosed;
+      EXPECT_EQ(o2.at("level").as_string(), "warning");
+      // Its rule is the one the index names.
+      const auto index = o2.at("ruleIndex").to_number<std::size_t>();
+      EXPECT_EQ(run.at("tool").at("driver").at("rules").at(index).at("id").as_string(),
+                "undisclosed-flow");
+    }
   }
   EXPECT_TRUE(fail_with_flow);
+  // The same undisclosed flows as the JSON report, one warning each.
+  EXPECT_GT(undisclosed, 0u);
+  EXPECT_EQ(undisclosed, json.at("undisclosed_flows").as_array().size());
 
   const std::string junit = read(out.path() / "junit.xml");
   EXPECT_NE(junit.find("<testsuites name=\"linksim audit\""), std::string::npos);
