@@ -173,6 +173,10 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
         // journal stays in memory as well (15.8 s instead of 23.6 s for the 10k population
         // on files). A simulated crash closes the connection, which still rolls back.
         exec("PRAGMA journal_mode=MEMORY");
+        // Reads through a memory map rather than read() into the page cache: the 100k
+        // population on files took 187 s instead of 251 s. SQLite caps the map at 2 GiB
+        // (Debian's build); pages past that are read as before.
+        exec("PRAGMA mmap_size=2147418112");
       } else {
         exec("PRAGMA journal_mode=WAL");
       }

@@ -130,6 +130,9 @@ TEST(Sqlite, SyncLevelFollowsTheOptionsAndAScratchDatabaseKeepsItsCommits) {
     database scratch(dir / "s.db", {.scratch = true, .exclusive = true});
     EXPECT_EQ(level(scratch), 0);  // OFF
     EXPECT_EQ(journal(scratch), "memory");
+    auto mapped = scratch.prepare("PRAGMA mmap_size");
+    ASSERT_TRUE(mapped.step());
+    EXPECT_GT(mapped.get_int(0), 0);
     migrate(scratch, migrations);
     transaction tx(scratch);
     scratch.prepare("INSERT INTO t (name) VALUES ('kept')").run();
