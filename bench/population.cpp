@@ -11,11 +11,12 @@
 // --progress reports each tenth of the sign-ups and each round of changes on stderr, with the
 // wall time so far and the peak memory, for runs that take an hour.
 //
-// The databases are in memory up to 3.3 million accounts-and-changes (300 000 accounts with 10
+// The databases are in memory up to 2.75 million accounts-and-changes (250 000 accounts with 10
 // changes each), and files in a temporary folder, removed at the end, past that: SQLite keeps an
 // in-memory database in one buffer and refuses any allocation of 2 GiB or more, and the
-// provider's database takes about 6 KB per account with 10 changes. --dir keeps them as files
-// in DIR (an existing folder with no earlier run's databases) at any size, and leaves them there.
+// provider's database takes about 6 KB per account with 10 changes (1.5 GB at 250 000). --dir
+// keeps them as files in DIR (an existing folder with no earlier run's databases) at any size,
+// and leaves them there.
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
       if (!path.empty()) fs::remove_all(path, ignored);
     }
   } temporary;
-  if (dir.empty() && accounts * (changes + 1) > 3'300'000) {
+  if (dir.empty() && accounts * (changes + 1) > 2'750'000) {
     std::string name = (fs::temp_directory_path() / "linksim-population-XXXXXX").string();
     if (!mkdtemp(name.data())) throw std::runtime_error("cannot create a folder in " + name);
     temporary.path = name;
