@@ -3,6 +3,7 @@
 
 #include "demo.hpp"
 
+#include "linksim/app/ads_host.hpp"
 #include "linksim/app/idp_host.hpp"
 #include "linksim/app/threads_host.hpp"
 #include "linksim/common/random.hpp"
@@ -97,8 +98,14 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
       signer, evidence::durability{.every_append = o.evidence_sync});
   const std::string admin_token = admin_token_for(o, *random);
 
+  // The tokens the company's systems use with each other; new at every start, since each side
+  // learns them here.
+  const std::string threads_at_idp = random->token(16), ads_at_idp = random->token(16),
+                    threads_at_ads = random->token(16), idp_at_ads = random->token(16);
+
   idp_host_options io;
   io.database = o.data_dir / "idp.db";
+  io.internal_tokens = {{"threads", threads_at_idp}, {"ads", ads_at_idp}};
   io.bind = o.bind;
   io.port = o.idp_port;
   io.admin_token = admin_token;
@@ -114,6 +121,19 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
   }
   idp.start();
 
+  // The company's ad platform, which the dependent service sends activity to.
+  ads_host_options ao;
+  ao.database = o.data_dir / "ads.db";
+  ao.bind = o.bind;
+  ao.port = o.ads_port;
+  ao.admin_token = admin_token;
+  ao.idp_url = base;
+  ao.internal_token = ads_at_idp;
+  ao.systems = {{"threads", threads_at_ads}, {"idp", idp_at_ads}};
+  ao.rules = *rules;
+  ads_host ads(ao, clock, evidence);
+  ads.start();
+
   // The dependent service: an OAuth client of the provider, subscribed to its webhooks.
   threads_host_options to;
   to.database = o.data_dir / "threads.db";
@@ -124,6 +144,9 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
   to.verify_token = random->token(16);
   to.rules = *rules;
   to.reconcile_interval = o.reconcile_interval;
+  to.internal_token = threads_at_idp;
+  to.ads_url = ads.base_url();
+  to.ads_token = threads_at_ads;
   auto& provider = idp.service();
   threads_host threads(
       to, clock, *random, evidence,
@@ -156,6 +179,7 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
   out << "linksim: data in " << o.data_dir.string() << "\n";
   out << "idp: " << base << "\n";
   out << "threads: " << threads.base_url() << "  (behaviour profile " << rules->name << ")\n";
+  out << "ads: " << ads.base_url() << "  (the company's ad platform; see docs/ads.md)\n";
   out << "admin token: " << admin_token << "  (Authorization: Bearer ...; see docs/idp_api.md)\n";
   if (demo) {
     out << "try: open " << threads.base_url() << ", choose Log in with Instagram and log in as";
@@ -177,6 +201,7 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
     net::wait_for_termination_signal();
 
   threads.stop();
+  ads.stop();
   idp.stop();
   evidence.checkpoint();
   out << "linksim: stopped; evidence log signed at " << evidence.size() << " entries" << std::endl;

@@ -49,7 +49,7 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
   cfg.password = i.options.password;
   i.db = std::make_unique<store::database>(i.options.database, store::options{.exclusive = true});
   i.svc = std::make_unique<idp::service>(*i.db, clock, random, recorder, *transport, cfg);
-  i.routes = idp::make_handler(*i.svc, {i.options.admin_token});
+  i.routes = idp::make_handler(*i.svc, {i.options.admin_token, i.options.internal_tokens});
   // Drains everything due before sleeping again.
   i.dispatcher =
       std::make_unique<periodic_worker>("idp: webhook dispatcher", i.options.dispatch_interval,

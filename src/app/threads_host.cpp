@@ -76,6 +76,9 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
   cfg.client_secret = i.client.secret;
   cfg.webhook_verify_token = i.options.verify_token;
   cfg.reconcile_interval = i.options.reconcile_interval;
+  cfg.internal_token = i.options.internal_token;
+  cfg.ads_url = i.options.ads_url;
+  cfg.ads_token = i.options.ads_token;
   if (!i.options.rules.name.empty()) cfg.rules = i.options.rules;
   i.svc = std::make_unique<threads_sim::service>(*i.db, clock, random, recorder, *transport, cfg);
   i.routes = threads_sim::make_handler(*i.svc, {i.options.admin_token});

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
 
   linksim::app::serve_options serve;
   auto* serve_cmd = app.add_subcommand(
-      "serve", "Run the identity provider and the dependent service on loopback");
+      "serve", "Run the identity provider, the dependent service and the ad platform on loopback");
   std::string data_dir = serve.data_dir.string();
   serve_cmd->add_option("--data-dir", data_dir, "Where the SQLite files live")
       ->capture_default_str();
@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   serve_cmd
       ->add_option("--threads-port", serve.threads_port,
                    "Dependent service port; 0 picks a free one")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--ads-port", serve.ads_port, "Ad platform port; 0 picks a free one")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
   std::vector<std::string> profiles;

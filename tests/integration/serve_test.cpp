@@ -104,6 +104,82 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
   EXPECT_NE(tampered.str().find("FAIL: entry 0"), std::string::npos) << tampered.str();
 }
 
+// The ad platform runs beside the two services, behind the admin token, and a sign-up on the
+// dependent service sends it the new profile (the tokens between the three were wired).
+TEST(Serve, TheAdPlatformRunsBesideAndASignUpReachesIt) {
+  temp_dir dir;
+  app::serve_options o;
+  o.data_dir = dir.path();
+  o.password = {1u << 10, 8, 1};
+  std::ostringstream out;
+  bool checked = false;
+  const int status = app::serve(o, out, [&] {
+    const std::string text = out.str();
+    const std::string base = line_after(text, "idp: ");
+    const std::string threads = line_after(text, "threads: ");
+    const std::string ads = line_after(text, "\nads: ");  // not the end of "threads: "
+    const std::string admin = line_after(text, "admin token: ");
+    ASSERT_TRUE(ads.starts_with("http://127.0.0.1:")) << text;
+    EXPECT_EQ(browser().get(ads + "/healthz").status, 200);
+    net::client c;
+    auto holdings = [&](const std::string& id, const std::string& token) {
+      http::request r;
+      r.target = ads + "/admin/accounts/" + id;
+      r.headers.set("Authorization", "Bearer " + token);
+      auto res = c.send(r);
+      EXPECT_TRUE(res);
+      return res ? *res : http::response{};
+    };
+    EXPECT_EQ(holdings("1", "not-the-token").status, 401);
+
+    // alice signs up on the dependent service with her demo login.
+    browser b;
+    auto r = b.get(threads + "/signup");
+    ASSERT_EQ(r.status, 302) << r.body;
+    r = b.get(std::string(r.headers.get("Location")));
+    ASSERT_EQ(r.status, 302) << r.body;
+    std::string next(r.headers.get("Location"));
+    const std::string request = query_value("http://x" + next, "request");
+    ASSERT_EQ(b.get(base + next).status, 200);
+    r = b.post_form(base + "/oauth/login", {{"request", request},
+                                            {"csrf", b.cookie("idp_csrf")},
+                                            {"username", "alice"},
+                                            {"password", "linksim-demo"}});
+    ASSERT_EQ(r.status, 303) << r.body;
+    next = std::string(r.headers.get("Location"));
+    const std::string account = query_value("http://x" + next, "account");
+    ASSERT_FALSE(account.empty()) << next;
+    ASSERT_EQ(b.get(base + next).status, 200);
+    r = b.post_form(base + "/oauth/consent", {{"request", request},
+                                              {"csrf", b.cookie("idp_csrf")},
+                                              {"account_id", account},
+                                              {"decision", "allow"}});
+    ASSERT_EQ(r.status, 302) << r.body;
+    auto page = b.get(std::string(r.headers.get("Location")));
+    ASSERT_EQ(page.status, 200) << page.body;
+    const std::string marker = "name=\"request\" value=\"";
+    const auto at = page.body.find(marker);
+    ASSERT_NE(at, std::string::npos) << page.body;
+    const auto from = at + marker.size();
+    r = b.post_form(threads + "/link",
+                    {{"csrf", b.cookie("threads_csrf")},
+                     {"request", page.body.substr(from, page.body.find('"', from) - from)}});
+    ASSERT_EQ(r.status, 303) << r.body;
+
+    const auto held = holdings(account, admin);
+    ASSERT_EQ(held.status, 200) << held.body << " account " << account;
+    EXPECT_GT(json_of(held).at("activity").as_int64(), 0) << held.body;
+    checked = true;
+  });
+  EXPECT_EQ(status, 0);
+  EXPECT_TRUE(checked);
+  // The profile's way to the ad platform is in the evidence log.
+  store::database db(app::evidence_db(dir.path()));
+  auto q = db.prepare("SELECT count(*) FROM entries WHERE entry LIKE '%ads.activity%'");
+  ASSERT_TRUE(q.step());
+  EXPECT_GT(q.get_int(0), 0);
+}
+
 TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
   temp_dir dir;
   app::serve_options o;

@@ -21,13 +21,14 @@ struct serve_options {
   std::string bind = "127.0.0.1";
   std::uint16_t idp_port = 0;
   std::uint16_t threads_port = 0;
+  std::uint16_t ads_port = 0;
   std::string profile = "documented";  // the dependent service's behaviour profile
   std::chrono::milliseconds reconcile_interval = std::chrono::minutes(5);
   bool demo = true;
   std::optional<std::uint64_t> seed;  // reproducible tokens and ids; never for real use
   std::string admin_token;            // default: kept in <data dir>/admin-token
   password_cost password;
-  bool evidence_sync = false;  // write each evidence entry before answering (slower)
+  bool evidence_sync = false;   // write each evidence entry before answering (slower)
   std::size_t idp_threads = 2;  // the provider's request threads
 };
 

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace linksim::idp {
 class service;
@@ -25,6 +27,8 @@ struct idp_host_options {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 0;
   std::string admin_token;
+  // The company's other systems, which read an account's ad settings: {system, token}.
+  std::vector<std::pair<std::string, std::string>> internal_tokens;
   password_cost password;
   milliseconds dispatch_interval{200};  // how often the dispatcher looks for due deliveries
   milliseconds client_timeout{5000};    // for outbound webhook calls, when none is given

@@ -34,6 +34,9 @@ struct threads_host_options {
   std::string admin_token;
   std::string idp_url;           // the provider's base URL
   std::string verify_token;      // for the webhook subscription handshake
+  std::string internal_token;    // its token for the provider's internal API (ad settings)
+  std::string ads_url;           // the company's ad platform; empty: none
+  std::string ads_token;         // its token there
   threads_sim::behaviour rules;  // empty name: `documented`
   milliseconds reconcile_interval = std::chrono::minutes(5);
   milliseconds reconcile_tick{1000};  // how often the reconciler looks for due profiles
