@@ -72,9 +72,13 @@ std::string status_of(const claim& c) {
 std::string flow_text(const cited_flow& f) {
   std::string cats;
   for (const auto& c : f.categories) cats += (cats.empty() ? "" : ",") + c;
-  return "#" + std::to_string(f.leaf) + " " + f.at + " " + f.from + " -> " + f.to + " " +
-         f.channel + " [" + f.subject + "] " + cats + " for " + f.purpose +
-         (f.note.empty() ? "" : " (" + f.note + ")");
+  // Appended in steps: GCC 12 warns falsely (-Wrestrict) on `"#" + std::to_string(...)`.
+  std::string out = "#";
+  out += std::to_string(f.leaf);
+  out += " " + f.at + " " + f.from + " -> " + f.to + " " + f.channel + " [" + f.subject + "] " +
+         cats + " for " + f.purpose;
+  if (!f.note.empty()) out += " (" + f.note + ")";
+  return out;
 }
 
 bj::array strings(const std::vector<std::string>& v) {
