@@ -165,10 +165,13 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
 int fuzz(const fuzz_options& o, std::ostream& out, std::ostream& err) {
   const auto& fo = o.fuzz;
   std::size_t done = 0;
+  const std::size_t every = o.terminal ? 100 : std::max<std::size_t>(100, fo.seeds / 10);
   const auto report = harness::fuzz(fo, [&](std::uint64_t, bool) {
-    if (++done % 100 == 0) err << "fuzz: " << done << "/" << fo.seeds << " seeds\r" << std::flush;
+    if (++done % every == 0)
+      err << "fuzz: " << done << "/" << fo.seeds << " seeds" << (o.terminal ? "\r" : "\n")
+          << std::flush;
   });
-  if (done >= 100) err << "\n";
+  if (o.terminal && done >= every) err << "\n";
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f s", report.wall_ms / 1000);
   if (!report.failure) {

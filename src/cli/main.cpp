@@ -8,6 +8,8 @@
 
 #include <iostream>
 
+#include <unistd.h>
+
 int main(int argc, char** argv) {
   CLI::App app{"linksim: an account-identity linkage simulator and test harness"};
   app.set_version_flag("--version", "linksim 0.1.0");
@@ -181,6 +183,7 @@ int main(int argc, char** argv) {
     }
     if (*fuzz_cmd) {
       fuzz.save = fuzz_save;
+      fuzz.terminal = isatty(STDERR_FILENO) != 0;
       return linksim::app::fuzz(fuzz, std::cout, std::cerr);
     }
     if (*audit_cmd) {

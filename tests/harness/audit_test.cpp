@@ -448,5 +448,19 @@ TEST(Explain, RedactsSecretQueryValuesOnly) {
   EXPECT_EQ(redact_target("/plain"), "/plain");
 }
 
+// The fuzz command's progress: lines in a log, one count rewritten in place on a terminal.
+TEST(FuzzCommand, ProgressIsLinesInALogAndOneRewrittenCountOnATerminal) {
+  app::fuzz_options o;
+  o.fuzz.seeds = 100;
+  std::ostringstream out, log;
+  EXPECT_EQ(app::fuzz(o, out, log), 0) << out.str();
+  EXPECT_NE(out.str().find("every invariant held"), std::string::npos) << out.str();
+  EXPECT_EQ(log.str(), "fuzz: 100/100 seeds\n");
+  o.terminal = true;
+  std::ostringstream out2, terminal;
+  EXPECT_EQ(app::fuzz(o, out2, terminal), 0);
+  EXPECT_EQ(terminal.str(), "fuzz: 100/100 seeds\r\n");
+}
+
 }  // namespace
 }  // namespace linksim::harness

@@ -31,6 +31,9 @@ int run(const run_options& o, std::ostream& out, std::ostream& err);
 struct fuzz_options {
   harness::fuzz_options fuzz;  // seeds, profile, accounts, operations
   std::filesystem::path save;  // where to write the shortened failing history (empty: print only)
+  // A seed count on `err` every 100 seeds, rewritten in place: for a terminal. Otherwise one
+  // line at each tenth of the seeds, so that a log shows progress without carriage returns.
+  bool terminal = false;
 };
 // Runs random histories; prints the first failing seed with its shortened history. 0 if every
 // seed passed, 1 if one failed.
