@@ -1,10 +1,10 @@
 // The ad platform as a running server.
 #include "linksim/app/ads_host.hpp"
 
+#include "host_parts.hpp"
+
 #include "linksim/ads/routes.hpp"
 #include "linksim/ads/service.hpp"
-#include "linksim/net/server.hpp"
-#include "linksim/store/sqlite.hpp"
 
 namespace linksim::app {
 
@@ -22,17 +22,10 @@ ads_host::ads_host(ads_host_options options, const clock& clock, evidence::recor
     : impl_(std::make_unique<impl>()) {
   auto& i = *impl_;
   i.options = std::move(options);
-  if (!transport) {
-    i.own_client = std::make_unique<net::client>(i.options.client_timeout);
-    transport = i.own_client.get();
-  }
-  net::server_options so;
-  so.address = i.options.bind;
-  so.port = i.options.port;
-  so.name = "ads";
-  i.server = std::make_unique<net::server>(
-      so, [p = impl_.get()](const http::request& req) { return p->routes(req); });
-  i.db = std::make_unique<store::database>(i.options.database, store::options{.exclusive = true});
+  transport = transport_or_own(transport, i.own_client, i.options.client_timeout);
+  i.server = bind_server(i.options.bind, i.options.port, "ads",
+                         [p = impl_.get()](const http::request& req) { return p->routes(req); });
+  i.db = own_database(i.options.database);
   ads::config cfg;
   cfg.idp_url = i.options.idp_url;
   cfg.internal_token = i.options.internal_token;

@@ -1,12 +1,11 @@
 // The identity provider as a running server with its webhook dispatcher.
 #include "linksim/app/idp_host.hpp"
 
+#include "host_parts.hpp"
 #include "periodic.hpp"
 
 #include "linksim/idp/routes.hpp"
 #include "linksim/idp/service.hpp"
-#include "linksim/net/server.hpp"
-#include "linksim/store/sqlite.hpp"
 
 namespace linksim::app {
 
@@ -27,27 +26,22 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
     : impl_(std::make_unique<impl>()) {
   auto& i = *impl_;
   i.options = std::move(options);
-  if (!transport) {
-    i.own_client = std::make_unique<net::client>(i.options.client_timeout);
-    transport = i.own_client.get();
-  }
+  transport = transport_or_own(transport, i.own_client, i.options.client_timeout);
   // Bind first: the issuer URL needs the port.
-  net::server_options so;
-  so.address = i.options.bind;
-  so.port = i.options.port;
-  so.name = "idp";
-  so.threads = i.options.threads;
-  i.server = std::make_unique<net::server>(so, [p = impl_.get()](const http::request& req) {
-    if (p->front) {
-      auto r = p->front(req);
-      if (r.status != 404) return r;
-    }
-    return p->routes(req);
-  });
+  i.server = bind_server(
+      i.options.bind, i.options.port, "idp",
+      [p = impl_.get()](const http::request& req) {
+        if (p->front) {
+          auto r = p->front(req);
+          if (r.status != 404) return r;
+        }
+        return p->routes(req);
+      },
+      i.options.threads);
   idp::config cfg;
   cfg.issuer = i.server->base_url();
   cfg.password = i.options.password;
-  i.db = std::make_unique<store::database>(i.options.database, store::options{.exclusive = true});
+  i.db = own_database(i.options.database);
   i.svc = std::make_unique<idp::service>(*i.db, clock, random, recorder, *transport, cfg);
   i.routes = idp::make_handler(*i.svc, {i.options.admin_token, i.options.internal_tokens});
   // Drains everything due before sleeping again.

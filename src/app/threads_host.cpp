@@ -1,10 +1,9 @@
 // The dependent service as a running server with its reconciliation thread.
 #include "linksim/app/threads_host.hpp"
 
+#include "host_parts.hpp"
 #include "periodic.hpp"
 
-#include "linksim/net/server.hpp"
-#include "linksim/store/sqlite.hpp"
 #include "linksim/threads_sim/routes.hpp"
 #include "linksim/threads_sim/service.hpp"
 
@@ -54,17 +53,10 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
     : impl_(std::make_unique<impl>()) {
   auto& i = *impl_;
   i.options = std::move(options);
-  if (!transport) {
-    i.own_client = std::make_unique<net::client>(i.options.client_timeout);
-    transport = i.own_client.get();
-  }
-  net::server_options so;
-  so.address = i.options.bind;
-  so.port = i.options.port;
-  so.name = "threads";
-  i.server = std::make_unique<net::server>(
-      so, [p = impl_.get()](const http::request& req) { return p->routes(req); });
-  i.db = std::make_unique<store::database>(i.options.database, store::options{.exclusive = true});
+  transport = transport_or_own(transport, i.own_client, i.options.client_timeout);
+  i.server = bind_server(i.options.bind, i.options.port, "threads",
+                         [p = impl_.get()](const http::request& req) { return p->routes(req); });
+  i.db = own_database(i.options.database);
   const std::string base = i.server->base_url();
   i.client = registrar(base, stored_client(*i.db));
   store_client(*i.db, i.client);

@@ -87,6 +87,15 @@ bj::array strings(const std::vector<std::string>& v) {
   return a;
 }
 
+// One undisclosed kind of flow, as the JSON report lists it and SARIF's result carries it.
+bj::object undisclosed_json(const undisclosed_flow& u) {
+  return bj::object{{"as_of", u.as_of},     {"from", u.from},
+                    {"to", u.to},           {"channel", u.channel},
+                    {"purpose", u.purpose}, {"categories", strings(u.categories)},
+                    {"count", u.count},     {"first_scenario", u.scenario},
+                    {"first_leaf", u.leaf}, {"log", u.evidence}};
+}
+
 bj::object finding_json(const finding& f) {
   bj::object o{{"scenario", f.scenario},
                {"kind", f.kind},
@@ -174,17 +183,7 @@ std::string json_report(const report_context& c) {
   root["policy_timeline"] = std::move(timeline);
   if (r.changes) root["changes"] = change_json(*r.changes);
   bj::array undisclosed;
-  for (const auto& u : r.undisclosed)
-    undisclosed.push_back(bj::object{{"as_of", u.as_of},
-                                     {"from", u.from},
-                                     {"to", u.to},
-                                     {"channel", u.channel},
-                                     {"purpose", u.purpose},
-                                     {"categories", strings(u.categories)},
-                                     {"count", u.count},
-                                     {"first_scenario", u.scenario},
-                                     {"first_leaf", u.leaf},
-                                     {"log", u.evidence}});
+  for (const auto& u : r.undisclosed) undisclosed.push_back(undisclosed_json(u));
   root["undisclosed_dates"] = strings(r.dates);
   root["undisclosed_flows"] = std::move(undisclosed);
   bj::array claims;
@@ -376,15 +375,7 @@ std::string sarif_report(const report_context& c) {
           {"locations", bj::array{bj::object{
                             {"physicalLocation",
                              bj::object{{"artifactLocation", bj::object{{"uri", u.evidence}}}}}}}},
-          {"properties", bj::object{{"asOf", u.as_of},
-                                    {"from", u.from},
-                                    {"to", u.to},
-                                    {"channel", u.channel},
-                                    {"purpose", u.purpose},
-                                    {"categories", strings(u.categories)},
-                                    {"count", u.count},
-                                    {"scenario", u.scenario},
-                                    {"leaf", u.leaf}}}});
+          {"properties", undisclosed_json(u)}});
     }
   }
   bj::object root{

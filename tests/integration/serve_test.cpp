@@ -22,11 +22,17 @@ std::string line_after(const std::string& out, const std::string& prefix) {
   return out.substr(start, out.find_first_of(" ,\n", start) - start);
 }
 
-TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
-  temp_dir dir;
+// serve's options for a test: data in `dir`, passwords cheap to hash.
+app::serve_options options_in(const temp_dir& dir) {
   app::serve_options o;
   o.data_dir = dir.path();
   o.password = {1u << 10, 8, 1};
+  return o;
+}
+
+TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
+  temp_dir dir;
+  const app::serve_options o = options_in(dir);
   std::ostringstream out;
   bool checked = false;
   const int status = app::serve(o, out, [&] {
@@ -108,9 +114,7 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
 // dependent service sends it the new profile (the tokens between the three were wired).
 TEST(Serve, TheAdPlatformRunsBesideAndASignUpReachesIt) {
   temp_dir dir;
-  app::serve_options o;
-  o.data_dir = dir.path();
-  o.password = {1u << 10, 8, 1};
+  const app::serve_options o = options_in(dir);
   std::ostringstream out;
   bool checked = false;
   const int status = app::serve(o, out, [&] {
@@ -182,9 +186,7 @@ TEST(Serve, TheAdPlatformRunsBesideAndASignUpReachesIt) {
 
 TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
   temp_dir dir;
-  app::serve_options o;
-  o.data_dir = dir.path();
-  o.password = {1u << 10, 8, 1};
+  const app::serve_options o = options_in(dir);
   std::ostringstream first, second;
   ASSERT_EQ(app::serve(o, first, [] {}), 0);
   const std::string key = line_after(first.str(), "admin token: ");
