@@ -53,7 +53,7 @@ double seconds_since(steady_clock::time_point t) {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "population: %s\nusage: population [--accounts N] [--changes K] [--loss P] "
-               "[--seed S] [--dir DIR] [--progress] [--json]\n",
+               "[--seed S] [--batch B] [--dir DIR] [--progress] [--json]\n",
                why);
   std::exit(2);
 }
@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   std::size_t changes = 10;
   double loss = 0.3;
   std::uint64_t seed = 1;
+  std::size_t batch = 1;
   bool json = false;
   bool progress = false;
   std::string dir;
@@ -83,6 +84,8 @@ int main(int argc, char** argv) {
         loss = std::stod(value());
       else if (a == "--seed")
         seed = std::stoull(value());
+      else if (a == "--batch")
+        batch = std::stoul(value());
       else if (a == "--dir")
         dir = value();
       else if (a == "--progress")
@@ -96,6 +99,7 @@ int main(int argc, char** argv) {
     }
   }
   if (accounts == 0 || loss < 0 || loss > 1) usage("accounts must be positive, loss in [0, 1]");
+  if (batch == 0 || batch > idp::max_webhook_batch) usage("batch must be in [1, 1000]");
 
   // glibc gives the top of its heap back to the system whenever more than 128 KiB is free there
   // (unless a large freed block has raised that threshold), and the databases' page churn then
@@ -130,7 +134,7 @@ int main(int argc, char** argv) {
     dir = name;
   }
   const bool in_memory = dir.empty();
-  sim::world w({.seed = seed, .dir = dir, .in_memory = in_memory});
+  sim::world w({.seed = seed, .dir = dir, .in_memory = in_memory, .webhook_batch = batch});
   if (loss > 0)
     w.net().add_fault({.kind = sim::fault_kind::drop,
                        .match = {.from = "idp", .to = "threads", .path_prefix = "/webhooks/"},
@@ -217,13 +221,14 @@ int main(int argc, char** argv) {
 
   if (json) {
     std::printf(
-        "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"storage\":\"%s\","
+        "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"batch\":%zu,"
+        "\"storage\":\"%s\","
         "\"wall_s\":%.2f,"
         "\"sign_up_s\":%.2f,\"changes_s\":%.2f,\"converge_s\":%.2f,\"events\":%llu,"
         "\"events_per_s\":%.0f,\"messages\":%llu,\"dropped\":%llu,\"peak_rss_mib\":%.0f,"
         "\"failed_sign_ups\":%zu,\"mismatched_after_changes\":%zu,"
         "\"converged_after_s\":%zu,\"mismatched_at_end\":%zu,\"evidence_entries\":%zu}\n",
-        accounts, changes, loss, static_cast<unsigned long long>(seed),
+        accounts, changes, loss, static_cast<unsigned long long>(seed), batch,
         in_memory ? "memory" : "files", wall, sign_up_s, changes_s, converge_s,
         static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),
@@ -231,13 +236,14 @@ int main(int argc, char** argv) {
         w.evidence().size());
   } else {
     std::printf(
-        "population: %zu accounts x %zu changes, %.0f%% of webhooks lost, seed %llu, databases %s\n"
+        "population: %zu accounts x %zu changes, %.0f%% of webhook requests lost, up to %zu "
+        "changes a request, seed %llu, databases %s\n"
         "  wall %.2f s (sign-up %.2f s, changes %.2f s, convergence %.2f s)\n"
         "  %llu events (%.0f per second), %llu messages, %llu dropped, %zu evidence entries\n"
         "  peak memory %.0f MiB\n"
         "  right after the last change %zu profiles lagged; all matched %zu simulated seconds later"
         "%s\n",
-        accounts, changes, loss * 100, static_cast<unsigned long long>(seed),
+        accounts, changes, loss * 100, batch, static_cast<unsigned long long>(seed),
         in_memory ? "in memory" : ("as files in " + dir).c_str(), wall, sign_up_s, changes_s,
         converge_s, static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),

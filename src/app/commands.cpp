@@ -111,6 +111,7 @@ int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_
   io.admin_token = admin_token;
   io.password = o.password;
   io.threads = o.idp_threads;
+  io.webhook_batch = o.webhook_batch;
   idp_host idp(io, clock, *random, evidence);
   const std::string base = idp.base_url();
 

@@ -49,6 +49,11 @@ int main(int argc, char** argv) {
                    "Request threads of the identity provider (handled in parallel)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  serve_cmd
+      ->add_option("--webhook-batch", serve.webhook_batch,
+                   "Changes per webhook request: 1, or up to 1000 as Meta may batch them")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   bool no_demo = false;
   serve_cmd->add_flag("--no-demo", no_demo, "Do not create demo accounts and the demo client");
   serve_cmd->add_flag("--evidence-sync", serve.evidence_sync,

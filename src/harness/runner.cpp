@@ -93,6 +93,8 @@ class runner {
                            .reconcile_interval = s.reconcile_interval,
                            .dir = dir_ ? dir_->path() : std::filesystem::path(),
                            .in_memory = !files,
+                           .webhook_batch = s.webhook_batch,
+                           .webhook_batch_window = s.webhook_batch_window,
                            .expose = o.expose});
     start_ = world_->sched().now();
     if (o.keep_messages)

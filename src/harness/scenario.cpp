@@ -1,6 +1,7 @@
 // Reading scenario files with yaml-cpp; every node's mark gives the line of a problem.
 #include "linksim/harness/scenario.hpp"
 
+#include "linksim/idp/service.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
 #include "yaml_reader.hpp"
 
@@ -164,7 +165,8 @@ class parser : detail::yaml_reader {
     scenario s;
     s.file = file_;
     check_keys(root,
-               {"name", "description", "profile", "seed", "reconcile_interval", "faults", "steps"});
+               {"name", "description", "profile", "seed", "reconcile_interval", "webhook_batch",
+                "faults", "steps"});
     s.name = required_scalar(root, "name");
     if (s.name.empty()) fail(root["name"], "name is empty");
     if (auto d = root["description"]) s.description = scalar(d);
@@ -177,6 +179,19 @@ class parser : detail::yaml_reader {
     if (auto r = root["reconcile_interval"]) {
       s.reconcile_interval = duration(r);
       if (s.reconcile_interval.count() == 0) fail(r, "reconcile_interval must be positive");
+    }
+    if (auto b = root["webhook_batch"]) {
+      // `webhook_batch: 100`, or `webhook_batch: {size: 100, window: 1s}`.
+      const YAML::Node size = b.IsMap() ? b["size"] : b;
+      if (b.IsMap()) {
+        check_keys(b, {"size", "window"});
+        if (!size) fail(b, "webhook_batch needs a size");
+        if (auto w = b["window"]) s.webhook_batch_window = duration(w);
+      }
+      const auto n = unsigned_int(size);
+      if (n < 1 || n > idp::max_webhook_batch)
+        fail(size, "webhook_batch size must be from 1 to 1000");
+      s.webhook_batch = static_cast<std::size_t>(n);
     }
     if (auto f = root["faults"]) {
       if (!f.IsSequence()) fail(f, "faults is a list");

@@ -633,9 +633,17 @@ result<ad_settings> service::set_ad_settings(std::int64_t id, bool personalized_
 void service::record_flow(std::string_view to_system, std::int64_t subject,
                           const std::vector<std::string>& categories, std::string_view purpose,
                           std::string_view channel, std::string_view payload, std::string note) {
+  record_flow_hashed(to_system, subject, categories, purpose, channel, to_hex(sha256(payload)),
+                     std::move(note));
+}
+
+void service::record_flow_hashed(std::string_view to_system, std::int64_t subject,
+                                 const std::vector<std::string>& categories,
+                                 std::string_view purpose, std::string_view channel,
+                                 std::string payload_digest, std::string note) {
   recorder_.record({clock_.now(), cfg_.system_name, std::string(to_system), std::to_string(subject),
-                    categories, std::string(purpose), std::string(channel), to_hex(sha256(payload)),
-                    std::move(note)});
+                    categories, std::string(purpose), std::string(channel),
+                    std::move(payload_digest), std::move(note)});
 }
 
 }  // namespace linksim::idp

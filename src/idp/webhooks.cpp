@@ -12,19 +12,31 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <map>
 
 namespace linksim::idp {
 
+// One queued delivery, as read for sending.
 struct service::outgoing {
   std::int64_t id = 0;
   std::int64_t account_id = 0;
+  std::int64_t event_id = 0;  // 0 for a callback
   std::string kind;
   std::string field;
   std::string client_id;
-  std::string system;
+  std::string url;
   std::int64_t attempts = 0;  // before this one
   time_point window_start;    // when the retry window opened
+  std::string value;          // the change (a JSON object), for a webhook
+  std::int64_t created_at = 0;
+};
+
+// What one request carries: a callback, or the webhooks of one client and endpoint.
+struct service::request_batch {
+  std::vector<outgoing> parts;
+  std::string system;  // the client's, for the evidence
   http::request request;
+  bool webhook() const { return parts.front().kind == "webhook"; }
 };
 
 namespace {
@@ -111,16 +123,19 @@ void service::enqueue_change(const account& a, std::string_view field, std::stri
       .bind_all(a.id, field, value_json, a.version, now)
       .run();
   const std::int64_t event_id = db_.last_insert_rowid();
+  std::int64_t due = now;
+  if (const auto w = cfg_.webhook_batch_window.count(); cfg_.webhook_batch > 1 && w > 0)
+    due = (now + w - 1) / w * w;
   // Every client that subscribed to the field and that this account has authorized.
   db_.cached(
          "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
          "next_attempt_at, window_start) "
-         "SELECT ?1, s.client_id, 'webhook', ?2, ?3, s.callback_url, 'pending', ?4, ?4 "
+         "SELECT ?1, s.client_id, 'webhook', ?2, ?3, s.callback_url, 'pending', ?5, ?4 "
          "FROM subscriptions s WHERE s.active = 1 "
          "AND (',' || s.fields || ',') LIKE ('%,' || ?3 || ',%') "
          "AND EXISTS (SELECT 1 FROM grants g WHERE g.client_id = s.client_id "
          "AND g.account_id = ?2 AND g.revoked_at IS NULL)")
-      .bind_all(event_id, a.id, field, now)
+      .bind_all(event_id, a.id, field, now, due)
       .run();
 }
 
@@ -146,7 +161,7 @@ std::string service::signed_request(const client& c, std::int64_t account_id, bo
   return base64url_encode(hmac_sha256(c.secret, encoded)) + "." + encoded;
 }
 
-service::outgoing service::build_delivery(std::int64_t delivery_id) {
+service::outgoing service::read_delivery(std::int64_t delivery_id) {
   auto& q = db_.cached(
       "SELECT d.client_id, d.kind, d.account_id, d.field, d.url, d.event_id, e.value, "
       "e.created_at, d.attempts, d.window_start FROM deliveries d "
@@ -159,51 +174,86 @@ service::outgoing service::build_delivery(std::int64_t delivery_id) {
   o.kind = q.get_text(1);
   o.account_id = q.get_int(2);
   o.field = q.get_text(3);
-  o.request.method = "POST";
-  o.request.target = q.get_text(4);
-  const std::int64_t event_id = q.get_int(5);
-  const std::string value = q.get_text(6);
-  const std::int64_t created_at = q.get_int(7);
+  o.url = q.get_text(4);
+  o.event_id = q.get_int(5);
+  o.value = q.get_text(6);
+  o.created_at = q.get_int(7);
   o.attempts = q.get_int(8);
   o.window_start = from_unix_millis(q.get_int(9));
   q.reset();
-
-  // A delivery's client exists: the foreign key says so.
-  const client& c = *client_locked(o.client_id).value();
-  o.system = c.system;
-  const std::string& webhook_secret = c.webhook_secret;
-
-  if (o.kind != "webhook") {
-    o.request.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    o.request.body = http::form_encode(
-        {{"signed_request", signed_request(c, o.account_id, o.kind == "data_deletion")}});
-    return o;
-  }
-  boost::json::object change;
-  change["field"] = o.field;
-  auto parsed = json::parse_object(value);
-  change["value"] = parsed ? boost::json::value(std::move(*parsed)) : boost::json::value(value);
-  boost::json::object entry;
-  entry["id"] = std::to_string(o.account_id);  // Meta sends ids as strings
-  entry["time"] = created_at / 1000;
-  entry["changes"] = boost::json::array{std::move(change)};
-  boost::json::object envelope;
-  envelope["object"] = "user";
-  envelope["entry"] = boost::json::array{std::move(entry)};
-  o.request.body = json::serialize(envelope);
-
-  auto& h = o.request.headers;
-  h.set("Content-Type", "application/json");
-  h.set("X-Hub-Signature-256", "sha256=" + to_hex(hmac_sha256(c.secret, o.request.body)));
-  // Standard Webhooks: the id stays the same on every retry; the timestamp is this attempt's.
-  const std::string id = "evt_" + std::to_string(event_id);
-  const std::string ts = std::to_string(unix_seconds(clock_.now()));
-  const auto key = base64_decode(std::string_view(webhook_secret).substr(6));
-  const std::string signed_content = id + "." + ts + "." + o.request.body;
-  h.set("webhook-id", id);
-  h.set("webhook-timestamp", ts);
-  h.set("webhook-signature", "v1," + base64_encode(hmac_sha256(*key, as_bytes(signed_content))));
   return o;
+}
+
+std::vector<service::request_batch> service::group_deliveries(std::vector<outgoing> due) {
+  // Webhooks of one client and endpoint share a request, up to webhook_batch of them, in the
+  // order they fell due; a callback travels alone.
+  std::vector<request_batch> out;
+  std::map<std::pair<std::string, std::string>, std::size_t> open;  // (client, url) -> batch
+  const std::size_t per_request = std::clamp<std::size_t>(cfg_.webhook_batch, 1, max_webhook_batch);
+  for (auto& o : due) {
+    if (o.kind == "webhook") {
+      auto key = std::make_pair(o.client_id, o.url);
+      auto it = open.find(key);
+      if (it != open.end() && out[it->second].parts.size() < per_request) {
+        out[it->second].parts.push_back(std::move(o));
+        continue;
+      }
+      open[std::move(key)] = out.size();
+    }
+    out.emplace_back().parts.push_back(std::move(o));
+  }
+
+  for (auto& b : out) {
+    const outgoing& first = b.parts.front();
+    // A delivery's client exists: the foreign key says so.
+    const client& c = *client_locked(first.client_id).value();
+    b.system = c.system;
+    b.request.method = "POST";
+    b.request.target = first.url;
+    if (!b.webhook()) {
+      b.request.headers.set("Content-Type", "application/x-www-form-urlencoded");
+      b.request.body = http::form_encode({{"signed_request",
+                                           signed_request(c, first.account_id,
+                                                          first.kind == "data_deletion")}});
+      continue;
+    }
+    boost::json::array entries;
+    entries.reserve(b.parts.size());
+    for (const auto& o : b.parts) {
+      boost::json::object change;
+      change["field"] = o.field;
+      auto parsed = json::parse_object(o.value);
+      change["value"] = parsed ? boost::json::value(std::move(*parsed)) : boost::json::value(o.value);
+      boost::json::object entry;
+      entry["id"] = std::to_string(o.account_id);  // Meta sends ids as strings
+      entry["time"] = o.created_at / 1000;
+      entry["changes"] = boost::json::array{std::move(change)};
+      entries.emplace_back(std::move(entry));
+    }
+    boost::json::object envelope;
+    envelope["object"] = "user";
+    envelope["entry"] = std::move(entries);
+    b.request.body = json::serialize(envelope);
+
+    auto& h = b.request.headers;
+    h.set("Content-Type", "application/json");
+    h.set("X-Hub-Signature-256", "sha256=" + to_hex(hmac_sha256(c.secret, b.request.body)));
+    // Standard Webhooks: the id stays the same on every retry of the same content; the
+    // timestamp is this attempt's. A batch is named by the events it carries.
+    std::string id = "evt_" + std::to_string(first.event_id);
+    if (b.parts.size() > 1) {
+      std::string events;
+      for (const auto& o : b.parts) events += std::to_string(o.event_id) + ",";
+      id = "evtb_" + to_hex(sha256(events)).substr(0, 32);
+    }
+    const std::string ts = std::to_string(unix_seconds(clock_.now()));
+    const auto key = base64_decode(std::string_view(c.webhook_secret).substr(6));
+    const std::string signed_content = id + "." + ts + "." + b.request.body;
+    h.set("webhook-id", id);
+    h.set("webhook-timestamp", ts);
+    h.set("webhook-signature", "v1," + base64_encode(hmac_sha256(*key, as_bytes(signed_content))));
+  }
+  return out;
 }
 
 milliseconds service::retry_delay(std::int64_t attempts) {
@@ -215,11 +265,10 @@ milliseconds service::retry_delay(std::int64_t attempts) {
   return milliseconds{static_cast<std::int64_t>(std::llround(base.count() * factor))};
 }
 
-void service::finish_delivery(const outgoing& o, const result<http::response>& res) {
+void service::finish_batch(const request_batch& b, const result<http::response>& res) {
   const auto now = clock_.now();
   store::transaction tx(db_);
-  const std::int64_t attempts = o.attempts + 1;
-  const time_point window_start = o.window_start;
+  const outgoing& first = b.parts.front();
 
   int status = 0;
   std::string answer;
@@ -227,10 +276,13 @@ void service::finish_delivery(const outgoing& o, const result<http::response>& r
   if (res) {
     status = res->status;
     answer = res->body.substr(0, 200);
-    // The receiver got the data whatever it answered: that is a flow.
-    record_flow(o.system, o.account_id, categories_of_field(o.field), "essential.service",
-                o.kind == "webhook" ? "webhook" : "callback." + o.kind, o.request.body,
-                o.field + " status=" + std::to_string(status));
+    // The receiver got the data whatever it answered: a flow for each account in the request,
+    // each with the digest of the request's body.
+    const std::string body_digest = to_hex(sha256(b.request.body));
+    for (const auto& o : b.parts)
+      record_flow_hashed(b.system, o.account_id, categories_of_field(o.field), "essential.service",
+                         o.kind == "webhook" ? "webhook" : "callback." + o.kind, body_digest,
+                         o.field + " status=" + std::to_string(status));
     const auto ra = res->headers.get("Retry-After");
     std::int64_t seconds = 0;
     if (!ra.empty() && std::from_chars(ra.data(), ra.data() + ra.size(), seconds).ec == std::errc{})
@@ -239,36 +291,45 @@ void service::finish_delivery(const outgoing& o, const result<http::response>& r
     answer = res.error().message();
   }
 
-  std::string state = "pending";
+  enum class outcome { delivered, disabled, retry } what = outcome::retry;
   time_point next = now;
   if (status >= 200 && status < 300) {
-    state = "delivered";
+    what = outcome::delivered;
   } else if (status == 410) {
     // The receiver says the endpoint is gone: stop sending it anything.
-    state = "disabled";
-    if (o.kind == "webhook") {
+    what = outcome::disabled;
+    if (b.webhook()) {
       db_.cached("UPDATE subscriptions SET active = 0 WHERE client_id = ?")
-          .bind(1, o.client_id)
+          .bind(1, first.client_id)
           .run();
       db_.cached(
              "UPDATE deliveries SET state = 'disabled' WHERE client_id = ? AND kind = 'webhook' "
              "AND state = 'pending'")
-          .bind(1, o.client_id)
+          .bind(1, first.client_id)
           .run();
     }
   } else {
-    next = now + std::max(retry_delay(attempts), retry_after);
-    if (static_cast<std::size_t>(attempts) >= cfg_.retry_schedule.size() ||
-        next > window_start + cfg_.retry_window) {
-      state = "dead";
-    }
+    // One delay for the whole request, so that its changes are retried together.
+    std::int64_t most = 0;
+    for (const auto& o : b.parts) most = std::max(most, o.attempts + 1);
+    next = now + std::max(retry_delay(most), retry_after);
   }
-  db_.cached(
-         "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
-         "last_response = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at "
-         "END WHERE id = ?")
-      .bind_all(state, attempts, unix_millis(next), status, answer, state, unix_millis(now), o.id)
-      .run();
+  for (const auto& o : b.parts) {
+    const std::int64_t attempts = o.attempts + 1;
+    std::string state = what == outcome::delivered ? "delivered"
+                        : what == outcome::disabled ? "disabled"
+                                                    : "pending";
+    if (what == outcome::retry &&
+        (static_cast<std::size_t>(attempts) >= cfg_.retry_schedule.size() ||
+         next > o.window_start + cfg_.retry_window))
+      state = "dead";
+    db_.cached(
+           "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
+           "last_response = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at "
+           "END WHERE id = ?")
+        .bind_all(state, attempts, unix_millis(next), status, answer, state, unix_millis(now), o.id)
+        .run();
+  }
   tx.commit();
 }
 
@@ -277,29 +338,35 @@ std::size_t service::dispatch_due() {
   // no delivery is sent twice at once. Only a dispatch moves a delivery out of `pending`, so the
   // batch stays valid while it is sent, except after a 410 (below).
   std::lock_guard dispatching(dispatch_mutex_);
-  std::vector<outgoing> batch;
+  std::vector<request_batch> batches;
   {
     std::lock_guard lock(mutex_);
     auto& q = db_.cached(
         "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
         "ORDER BY next_attempt_at, id LIMIT ?");
-    q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(cfg_.dispatch_batch));
+    const std::size_t limit =
+        std::max(cfg_.dispatch_batch, std::min(cfg_.webhook_batch, max_webhook_batch));
+    q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(limit));
     std::vector<std::int64_t> ids;
     while (q.step()) ids.push_back(q.get_int(0));
     q.reset();
-    for (auto id : ids) batch.push_back(build_delivery(id));
+    std::vector<outgoing> due;
+    due.reserve(ids.size());
+    for (auto id : ids) due.push_back(read_delivery(id));
+    batches = group_deliveries(std::move(due));
   }
   // Send without holding the lock: a slow receiver must not stall the provider.
   std::size_t sent = 0;
-  std::vector<std::string> gone;  // clients whose endpoint answered 410 during this batch
-  for (const auto& o : batch) {
-    if (o.kind == "webhook" && std::find(gone.begin(), gone.end(), o.client_id) != gone.end())
+  std::vector<std::string> gone;  // clients whose endpoint answered 410 during this round
+  for (const auto& b : batches) {
+    const std::string& client_id = b.parts.front().client_id;
+    if (b.webhook() && std::find(gone.begin(), gone.end(), client_id) != gone.end())
       continue;  // disabled with its client's other webhooks
-    auto res = transport_.send(o.request);
+    auto res = transport_.send(b.request);
     ++sent;
-    if (o.kind == "webhook" && res && res->status == 410) gone.push_back(o.client_id);
+    if (b.webhook() && res && res->status == 410) gone.push_back(client_id);
     std::lock_guard lock(mutex_);
-    finish_delivery(o, res);
+    finish_batch(b, res);
   }
   return sent;
 }

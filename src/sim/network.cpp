@@ -5,6 +5,8 @@
 
 #include <boost/json/array.hpp>
 
+#include <algorithm>
+
 namespace linksim::sim {
 
 std::optional<fault_kind> parse_fault_kind(std::string_view s) {
@@ -78,28 +80,33 @@ const network::host* network::route(const std::string& target) const {
 }
 
 namespace {
-// The field and account of a webhook body, for filters that name them.
-struct webhook_info {
-  std::string field;
+// The account and field of each change in a webhook body, for filters that name them. A
+// batched body carries several: a filter matches the request when one of them matches.
+struct webhook_change {
   std::string subject;
+  std::string field;
 };
-webhook_info read_webhook(const std::string& body) {
-  webhook_info w;
+std::vector<webhook_change> read_webhook(const std::string& body) {
+  std::vector<webhook_change> out;
   auto o = json::parse_object(body);
-  if (!o) return w;
+  if (!o) return out;
   const auto* entries = o->if_contains("entry");
-  if (!entries || !entries->is_array() || entries->as_array().empty()) return w;
-  const auto* e = entries->as_array().front().if_object();
-  if (!e) return w;
-  if (const auto* id = e->if_contains("id"); id && id->is_string())
-    w.subject = std::string(id->as_string());
-  const auto* changes = e->if_contains("changes");
-  if (changes && changes->is_array() && !changes->as_array().empty()) {
-    const auto* c = changes->as_array().front().if_object();
-    if (const auto* f = c ? c->if_contains("field") : nullptr; f && f->is_string())
-      w.field = std::string(f->as_string());
+  if (!entries || !entries->is_array()) return out;
+  for (const auto& entry : entries->as_array()) {
+    const auto* e = entry.if_object();
+    if (!e) continue;
+    std::string subject;
+    if (const auto* id = e->if_contains("id"); id && id->is_string())
+      subject = std::string(id->as_string());
+    const auto* changes = e->if_contains("changes");
+    if (!changes || !changes->is_array()) continue;
+    for (const auto& change : changes->as_array()) {
+      const auto* c = change.if_object();
+      const auto* f = c ? c->if_contains("field") : nullptr;
+      out.push_back({subject, f && f->is_string() ? std::string(f->as_string()) : std::string()});
+    }
   }
-  return w;
+  return out;
 }
 }  // namespace
 
@@ -109,9 +116,11 @@ bool network::matches(const message_filter& f, const std::string& from, const ho
   if (!f.to.empty() && f.to != to.system) return false;
   if (!f.path_prefix.empty() && !path.starts_with(f.path_prefix)) return false;
   if (!f.field.empty() || !f.subject.empty()) {
-    const auto w = read_webhook(req.body);
-    if (!f.field.empty() && f.field != w.field) return false;
-    if (!f.subject.empty() && f.subject != w.subject) return false;
+    const auto changes = read_webhook(req.body);
+    return std::any_of(changes.begin(), changes.end(), [&](const webhook_change& c) {
+      return (f.field.empty() || f.field == c.field) &&
+             (f.subject.empty() || f.subject == c.subject);
+    });
   }
   return true;
 }

@@ -114,6 +114,8 @@ world::world(world_options o)
   idp::config cfg;
   cfg.issuer = idp_origin;
   cfg.password = {1u << 4, 1, 1};  // the simulation's passwords protect nothing
+  cfg.webhook_batch = opts_.webhook_batch;
+  cfg.webhook_batch_window = opts_.webhook_batch_window;
   idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
                                         net_.endpoint("idp"), cfg);
   attach("idp", idp_origin,

@@ -154,6 +154,14 @@ service::~service() = default;
 void service::record(std::string_view from, std::string_view to, std::int64_t subject,
                      const std::vector<std::string>& categories, std::string_view channel,
                      std::string_view payload, std::string note, std::string_view purpose) {
+  record_hashed(from, to, subject, categories, channel, to_hex(sha256(payload)), std::move(note),
+                purpose);
+}
+
+void service::record_hashed(std::string_view from, std::string_view to, std::int64_t subject,
+                            const std::vector<std::string>& categories, std::string_view channel,
+                            std::string payload_digest, std::string note,
+                            std::string_view purpose) {
   evidence::flow f;
   f.time = clock_.now();
   f.from = std::string(from);
@@ -162,7 +170,7 @@ void service::record(std::string_view from, std::string_view to, std::int64_t su
   f.categories = categories;
   f.purpose = std::string(purpose);
   f.channel = std::string(channel);
-  f.payload_digest = to_hex(sha256(payload));
+  f.payload_digest = std::move(payload_digest);
   f.note = std::move(note);
   recorder_.record(f);
 }

@@ -321,6 +321,8 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
   std::lock_guard lock(mutex_);
   store::transaction tx(db_);
   const auto now = unix_millis(clock_.now());
+  // Every change is recorded with the digest of the body it came in (a batch is hashed once).
+  const std::string body_digest = to_hex(sha256(raw_body));
   for (const auto& c : *changes) {
     const std::string key =
         std::to_string(c.account) + "/" + c.field + "/" + std::to_string(c.version);
@@ -409,9 +411,9 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
       }
       if (profiles.empty()) ++out.ignored;
     }
-    record(cfg_.idp_system, cfg_.system_name, c.account, idp::categories_of_field(c.field),
-           "webhook.receive", raw_body,
-           c.field + " v" + std::to_string(c.version) + ": " + outcome);
+    record_hashed(cfg_.idp_system, cfg_.system_name, c.account, idp::categories_of_field(c.field),
+                  "webhook.receive", body_digest,
+                  c.field + " v" + std::to_string(c.version) + ": " + outcome);
   }
   tx.commit();
   return out;

@@ -44,6 +44,10 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
       {"name: x\nsteps:\n  - create: a\n  - expect:\n      flows: {channel: webhook}\n", 5,
        "count, min or max"},
       {"name: [unclosed\n", 2, "end of sequence flow not found"},
+      {"name: x\nwebhook_batch: 1001\nsteps:\n  - create: a\n", 2, "from 1 to 1000"},
+      {"name: x\nwebhook_batch: {window: 1s}\nsteps:\n  - create: a\n", 2, "needs a size"},
+      {"name: x\nwebhook_batch: {size: 5, windw: 1s}\nsteps:\n  - create: a\n", 2,
+       "unknown key 'windw'"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.yaml);

@@ -55,6 +55,9 @@ struct idp_fixture {
   idp::service idp{db, clock, random, recorder, transport, make_config()};
   http::handler handler = idp::make_handler(idp, {"admin-secret"});
 
+  idp_fixture() = default;
+  explicit idp_fixture(idp::config c) : idp{db, clock, random, recorder, transport, std::move(c)} {}
+
   static idp::config make_config() {
     idp::config c;
     c.issuer = "http://idp.test";

@@ -57,7 +57,8 @@ struct hooks : idp_fixture {
   client app = make_client();
   account alice = make_account("alice");
 
-  hooks() {
+  hooks() : hooks(make_config()) {}
+  explicit hooks(idp::config c) : idp_fixture(std::move(c)) {
     transport.answer = testing::echo_challenge;
     EXPECT_TRUE(idp.subscribe(app.id, "http://app.test/hook", "vt", {}));
     // Alice signs up with the app: the grant, made when the app redeems its code, makes the
@@ -123,6 +124,94 @@ TEST(Webhook, RenameIsDeliveredInMetasEnvelopeWithValidSignatures) {
   EXPECT_EQ(flow.subject, std::to_string(f.alice.id));
   EXPECT_EQ(flow.categories, (std::vector<std::string>{"user.unique_id", "user.account.username"}));
   EXPECT_EQ(flow.payload_digest, to_hex(sha256(r.body)));
+}
+
+idp::config batching(std::size_t size, milliseconds window = {}) {
+  auto c = idp_fixture::make_config();
+  c.webhook_batch = size;
+  c.webhook_batch_window = window;
+  return c;
+}
+
+TEST(Webhook, ChangesDueTogetherShareSignedRequestsUpToTheBatchSize) {
+  hooks f(batching(3));
+  for (int i = 1; i <= 5; ++i)
+    ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "alice." + std::to_string(i)}));
+  f.recorder.flows.clear();
+  EXPECT_EQ(f.idp.dispatch_due(), 2u);  // three changes, then two
+  ASSERT_EQ(f.transport.sent.size(), 2u);
+  std::int64_t version = f.alice.version;
+  for (std::size_t r = 0; r < 2; ++r) {
+    const auto& req = f.transport.sent[r];
+    EXPECT_EQ(req.headers.get("X-Hub-Signature-256"),
+              "sha256=" + raw_hmac_hex(f.app.secret, req.body));
+    EXPECT_TRUE(standard_webhooks_valid(req, f.app.webhook_secret));
+    EXPECT_TRUE(req.headers.get("webhook-id").starts_with("evtb_"));
+    const auto entries = boost::json::parse(req.body).at("entry").as_array();
+    ASSERT_EQ(entries.size(), r == 0 ? 3u : 2u);
+    for (const auto& e : entries) {  // in the order the changes were made
+      EXPECT_EQ(e.at("id").as_string(), std::to_string(f.alice.id));
+      const auto& v = e.at("changes").as_array().at(0).at("value");
+      EXPECT_EQ(v.at("version").as_int64(), ++version);
+      EXPECT_EQ(v.at("username").as_string(), "alice." + std::to_string(version - f.alice.version));
+    }
+  }
+  EXPECT_NE(f.transport.sent[0].headers.get("webhook-id"),
+            f.transport.sent[1].headers.get("webhook-id"));
+  // One flow per change, each with the digest of the body that carried it.
+  ASSERT_EQ(f.recorder.flows.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(f.recorder.flows[i].channel, "webhook");
+    EXPECT_EQ(f.recorder.flows[i].payload_digest,
+              to_hex(sha256(f.transport.sent[i < 3 ? 0 : 1].body)));
+  }
+  EXPECT_EQ(f.idp.deliveries(delivery_state::delivered).size(), 5u);
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+}
+
+TEST(Webhook, AFailedBatchIsRetriedWholeUnderTheSameId) {
+  hooks f(batching(10));
+  int calls = 0;
+  f.transport.answer = [&](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = ++calls == 1 ? 503 : 200;
+    return r;
+  };
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2", .bio = "b2"}));
+  ASSERT_TRUE(f.idp.set_picture(f.alice.id, {"image/png", "pixels"}));
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);  // three changes in one request: 503
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  f.clock.advance(6s);  // one delay for the whole request: 5 s ± 10 %
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  ASSERT_EQ(f.transport.sent.size(), 2u);
+  EXPECT_EQ(f.transport.sent[0].body, f.transport.sent[1].body);
+  EXPECT_EQ(f.transport.sent[0].headers.get("webhook-id"),
+            f.transport.sent[1].headers.get("webhook-id"));
+  EXPECT_NE(f.transport.sent[0].headers.get("webhook-timestamp"),
+            f.transport.sent[1].headers.get("webhook-timestamp"));
+  const auto done = f.idp.deliveries(delivery_state::delivered);
+  ASSERT_EQ(done.size(), 3u);
+  for (const auto& d : done) EXPECT_EQ(d.attempts, 2);
+}
+
+TEST(Webhook, ABatchWindowGathersTheChangesMadeWithinIt) {
+  hooks f(batching(100, 1s));
+  f.clock.advance(200ms);  // inside a window: its changes fall due at the window's end
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  f.clock.advance(300ms);
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.bio = "b2"}));
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  f.clock.advance(499ms);
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  f.clock.advance(1ms);
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  ASSERT_EQ(f.transport.sent.size(), 1u);
+  EXPECT_EQ(boost::json::parse(f.transport.sent[0].body).at("entry").as_array().size(), 2u);
+  // Without batching the window does nothing: each change is due when made.
+  hooks g(batching(1, 1s));
+  g.clock.advance(200ms);
+  ASSERT_TRUE(g.idp.update_profile(g.alice.id, {.username = "a2"}));
+  EXPECT_EQ(g.idp.dispatch_due(), 1u);
 }
 
 TEST(Webhook, TamperedBodyFailsTheIndependentCheck) {

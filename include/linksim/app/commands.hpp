@@ -30,6 +30,7 @@ struct serve_options {
   password_cost password;
   bool evidence_sync = false;   // write each evidence entry before answering (slower)
   std::size_t idp_threads = 2;  // the provider's request threads
+  std::size_t webhook_batch = 1;  // changes per webhook request (Meta batches up to 1 000)
 };
 
 // Runs the services until `stop_requested` returns true (by default: until SIGINT/SIGTERM).

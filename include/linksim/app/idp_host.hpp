@@ -33,6 +33,7 @@ struct idp_host_options {
   milliseconds dispatch_interval{200};  // how often the dispatcher looks for due deliveries
   milliseconds client_timeout{5000};    // for outbound webhook calls, when none is given
   std::size_t threads = 2;              // request threads (the provider is thread-safe)
+  std::size_t webhook_batch = 1;        // changes per webhook request (idp::config)
 };
 
 class idp_host {

@@ -139,6 +139,8 @@ struct scenario {
   std::string profile = "documented";
   std::uint64_t seed = 1;
   milliseconds reconcile_interval = std::chrono::minutes(5);
+  std::size_t webhook_batch = 1;  // changes per webhook request, 1 to 1 000
+  milliseconds webhook_batch_window{0};
   std::vector<fault_spec> faults;
   std::vector<step> steps;
 };

@@ -195,8 +195,20 @@ struct config {
   double retry_jitter = 0.1;
   // Meta retries "over the next 36 hours": a delivery still failing after this is dead.
   milliseconds retry_window = 36h;
+  // Deliveries read from the queue per dispatch round.
   std::size_t dispatch_batch = 64;
+  // Changes per webhook request. Meta may batch up to 1 000 changes in one request ("batching
+  // is not guaranteed"): changes due together for one client then travel as the entries of one
+  // body, under one signature, and are retried together. 1 sends each change on its own.
+  std::size_t webhook_batch = 1;
+  // With batching, how long a change may wait for others to share its request: a change's first
+  // attempt falls due at the next multiple of the window (on the clock), so the changes made in
+  // one window go out together. 0: each change is due when made (it still shares a request
+  // with whatever else is due at that moment).
+  milliseconds webhook_batch_window{0};
 };
+
+inline constexpr std::size_t max_webhook_batch = 1000;
 
 // The company-wide ad settings of an account (Accounts Center's "ad preferences").
 struct ad_settings {
@@ -313,6 +325,11 @@ class service {
 
  private:
   struct outgoing;
+  struct request_batch;
+  // record_flow for a payload already hashed (hex SHA-256): one body, many accounts.
+  void record_flow_hashed(std::string_view to_system, std::int64_t subject,
+                          const std::vector<std::string>& categories, std::string_view purpose,
+                          std::string_view channel, std::string payload_digest, std::string note);
   result<account> load_account(std::int64_t id);
   result<const client*> client_locked(std::string_view id);  // with mutex_ held
   void enqueue_change(const account& a, std::string_view field, std::string value_json);
@@ -322,8 +339,9 @@ class service {
                                       milliseconds access_ttl, std::string_view lifetime);
   void revoke_grant(std::int64_t grant_id);
   std::vector<std::string> scopes_of_grant(std::int64_t grant_id);
-  outgoing build_delivery(std::int64_t delivery_id);
-  void finish_delivery(const outgoing& o, const result<http::response>& res);
+  outgoing read_delivery(std::int64_t delivery_id);
+  std::vector<request_batch> group_deliveries(std::vector<outgoing> due);
+  void finish_batch(const request_batch& b, const result<http::response>& res);
   milliseconds retry_delay(std::int64_t attempts);
   std::vector<delivery> select_deliveries(std::optional<delivery_state> state,
                                           std::optional<std::int64_t> id, std::size_t limit);

@@ -85,6 +85,9 @@ struct world_options {
   // Databases in memory instead (`dir` unused): faster for large populations. A restart of the
   // dependent service then keeps its connection, which holds everything committed.
   bool in_memory = false;
+  // Changes per webhook request (idp::config::webhook_batch): 1, or up to 1 000 as Meta may.
+  std::size_t webhook_batch = 1;
+  milliseconds webhook_batch_window{0};  // idp::config::webhook_batch_window
   // How the services are reached. Unset: in process. Set, each service's handler is passed to
   // it and what it returns is attached to the network instead: `linksim run --real-http` serves
   // the handler on a loopback socket and returns a handler that forwards to that socket.

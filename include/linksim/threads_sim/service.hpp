@@ -279,6 +279,11 @@ class service {
               const std::vector<std::string>& categories, std::string_view channel,
               std::string_view payload, std::string note,
               std::string_view purpose = "essential.service");
+  // record for a payload already hashed (hex SHA-256): one webhook body, many changes.
+  void record_hashed(std::string_view from, std::string_view to, std::int64_t subject,
+                     const std::vector<std::string>& categories, std::string_view channel,
+                     std::string payload_digest, std::string note,
+                     std::string_view purpose = "essential.service");
   result<std::pair<profile, std::string>> link_profile(std::string_view id,
                                                        std::string_view browser_key,
                                                        std::string_view handle);
