@@ -164,9 +164,8 @@ class parser : detail::yaml_reader {
     if (!root.IsMap()) fail(root, "a scenario is a mapping with name, steps and more");
     scenario s;
     s.file = file_;
-    check_keys(root,
-               {"name", "description", "profile", "seed", "reconcile_interval", "webhook_batch",
-                "faults", "steps"});
+    check_keys(root, {"name", "description", "profile", "seed", "reconcile_interval",
+                      "webhook_batch", "faults", "steps"});
     s.name = required_scalar(root, "name");
     if (s.name.empty()) fail(root["name"], "name is empty");
     if (auto d = root["description"]) s.description = scalar(d);

@@ -212,9 +212,8 @@ std::vector<service::request_batch> service::group_deliveries(std::vector<outgoi
     b.request.target = first.url;
     if (!b.webhook()) {
       b.request.headers.set("Content-Type", "application/x-www-form-urlencoded");
-      b.request.body = http::form_encode({{"signed_request",
-                                           signed_request(c, first.account_id,
-                                                          first.kind == "data_deletion")}});
+      b.request.body = http::form_encode(
+          {{"signed_request", signed_request(c, first.account_id, first.kind == "data_deletion")}});
       continue;
     }
     boost::json::array entries;
@@ -223,7 +222,8 @@ std::vector<service::request_batch> service::group_deliveries(std::vector<outgoi
       boost::json::object change;
       change["field"] = o.field;
       auto parsed = json::parse_object(o.value);
-      change["value"] = parsed ? boost::json::value(std::move(*parsed)) : boost::json::value(o.value);
+      change["value"] =
+          parsed ? boost::json::value(std::move(*parsed)) : boost::json::value(o.value);
       boost::json::object entry;
       entry["id"] = std::to_string(o.account_id);  // Meta sends ids as strings
       entry["time"] = o.created_at / 1000;
@@ -316,7 +316,7 @@ void service::finish_batch(const request_batch& b, const result<http::response>&
   }
   for (const auto& o : b.parts) {
     const std::int64_t attempts = o.attempts + 1;
-    std::string state = what == outcome::delivered ? "delivered"
+    std::string state = what == outcome::delivered  ? "delivered"
                         : what == outcome::disabled ? "disabled"
                                                     : "pending";
     if (what == outcome::retry &&

@@ -28,8 +28,8 @@ struct serve_options {
   std::optional<std::uint64_t> seed;  // reproducible tokens and ids; never for real use
   std::string admin_token;            // default: kept in <data dir>/admin-token
   password_cost password;
-  bool evidence_sync = false;   // write each evidence entry before answering (slower)
-  std::size_t idp_threads = 2;  // the provider's request threads
+  bool evidence_sync = false;     // write each evidence entry before answering (slower)
+  std::size_t idp_threads = 2;    // the provider's request threads
   std::size_t webhook_batch = 1;  // changes per webhook request (Meta batches up to 1 000)
 };
 
