@@ -109,8 +109,20 @@ struct population_run {
   std::string root;
   std::size_t mismatched = 0;
   std::size_t entries = 0;
+  std::size_t webhook_requests = 0;  // counted by run_batched only
   sim::network_stats net;
 };
+
+// The accounts whose one profile does not carry the provider's current username.
+std::size_t mismatched_usernames(sim::world& w, const std::vector<std::int64_t>& ids) {
+  std::size_t n = 0;
+  for (auto id : ids) {
+    const auto ig = w.idp().get_account(id).value();
+    const auto profiles = w.threads().profiles_of_account(id);
+    if (profiles.size() != 1 || profiles.front().username != ig.username) ++n;
+  }
+  return n;
+}
 
 population_run run_population(std::uint64_t seed, const std::string& profile, double loss,
                               int accounts = 20, int renames = 3) {
@@ -139,11 +151,7 @@ population_run run_population(std::uint64_t seed, const std::string& profile, do
   // enough for every profile to catch up.
   w.run_for(1h);
   population_run out;
-  for (auto id : ids) {
-    const auto ig = w.idp().get_account(id).value();
-    const auto profiles = w.threads().profiles_of_account(id);
-    if (profiles.size() != 1 || profiles.front().username != ig.username) ++out.mismatched;
-  }
+  out.mismatched = mismatched_usernames(w, ids);
   out.root = to_hex(w.evidence().root());
   out.entries = w.evidence().size();
   out.net = w.net().stats();
@@ -201,14 +209,7 @@ TEST(Simulation, OneMessageCanBeTargeted) {
 }
 
 // Changes made together travel as one request's entries, as Meta may batch them.
-struct batched_run {
-  std::string root;
-  std::size_t mismatched = 0;
-  std::size_t webhook_requests = 0;
-  sim::network_stats net;
-};
-
-batched_run run_batched(std::uint64_t seed, std::size_t batch, int accounts, int rounds) {
+population_run run_batched(std::uint64_t seed, std::size_t batch, int accounts, int rounds) {
   sim::world w({.seed = seed, .in_memory = true, .webhook_batch = batch});
   w.net().add_fault({.kind = sim::fault_kind::drop,
                      .match = {.from = "idp", .to = "threads", .path_prefix = "/webhooks/"},
@@ -220,7 +221,7 @@ batched_run run_batched(std::uint64_t seed, std::size_t batch, int accounts, int
     EXPECT_EQ(w.sign_up(name).status, 303);
   }
   w.run_for(1s);
-  batched_run out;
+  population_run out;
   w.net().observe([&](const sim::message& m) {
     if (m.request.target.starts_with("/webhooks/")) ++out.webhook_requests;
   });
@@ -232,11 +233,7 @@ batched_run run_batched(std::uint64_t seed, std::size_t batch, int accounts, int
     w.run_for(1min);
   }
   w.run_for(1h);
-  for (auto id : ids) {
-    const auto ig = w.idp().get_account(id).value();
-    const auto p = w.threads().profiles_of_account(id);
-    if (p.size() != 1 || p.front().username != ig.username) ++out.mismatched;
-  }
+  out.mismatched = mismatched_usernames(w, ids);
   out.root = to_hex(w.evidence().root());
   out.net = w.net().stats();
   return out;
