@@ -1,8 +1,11 @@
 // JSON helpers over Boost.JSON.
 #include "linksim/common/json.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <algorithm>
 
 namespace linksim::json {
 
@@ -11,6 +14,14 @@ result<boost::json::object> parse_object(std::string_view text) {
   boost::json::value v = boost::json::parse(text, ec);
   if (ec || !v.is_object()) return make_error_code(errc::bad_json);
   return std::move(v.as_object());
+}
+
+bool is_object(std::string_view text) {
+  unsigned char scratch[4096];
+  boost::json::monotonic_resource memory(scratch, sizeof scratch);
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(text, ec, &memory);
+  return !ec && v.is_object();
 }
 
 result<std::optional<std::string>> get_string(const boost::json::object& o, std::string_view key) {
@@ -42,6 +53,19 @@ result<std::optional<std::int64_t>> get_int(const boost::json::object& o, std::s
 
 std::string serialize(const boost::json::value& v) {
   return boost::json::serialize(v);
+}
+
+void append_quoted(std::string& out, std::string_view s) {
+  const bool plain = std::none_of(s.begin(), s.end(), [](char c) {
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+  });
+  if (!plain) {
+    out += boost::json::serialize(boost::json::string_view(s.data(), s.size()));
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
 }
 
 http::response response(int status, const boost::json::value& body) {

@@ -9,23 +9,35 @@
 namespace linksim::evidence {
 
 std::string canonical_entry(const flow& f) {
-  // Built on the stack: one entry per flow is on the hot path of every profile read.
-  unsigned char buffer[2048];
-  boost::json::monotonic_resource memory(buffer, sizeof buffer);
-  boost::json::array cats(&memory);
-  for (const auto& c : f.categories) cats.emplace_back(c);
-  // Boost.JSON keeps insertion order, which fixes the byte form.
-  boost::json::object o(&memory);
-  o["time"] = unix_millis(f.time);
-  o["from"] = f.from;
-  o["to"] = f.to;
-  o["subject"] = f.subject;
-  o["categories"] = std::move(cats);
-  o["purpose"] = f.purpose;
-  o["channel"] = f.channel;
-  o["digest"] = f.payload_digest;
-  o["note"] = f.note;
-  return json::serialize(o);
+  // Written straight into text, in a fixed key order with no spaces: one entry per flow is on
+  // the hot path of every request. The bytes are what serialize() gives for the same object
+  // (tests/evidence compares them).
+  std::string out;
+  out.reserve(160 + f.from.size() + f.to.size() + f.subject.size() + f.purpose.size() +
+              f.channel.size() + f.payload_digest.size() + f.note.size());
+  out += "{\"time\":";
+  out += std::to_string(unix_millis(f.time));
+  const auto field = [&out](std::string_view key, std::string_view value) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    json::append_quoted(out, value);
+  };
+  field("from", f.from);
+  field("to", f.to);
+  field("subject", f.subject);
+  out += ",\"categories\":[";
+  for (std::size_t i = 0; i < f.categories.size(); ++i) {
+    if (i) out += ',';
+    json::append_quoted(out, f.categories[i]);
+  }
+  out += ']';
+  field("purpose", f.purpose);
+  field("channel", f.channel);
+  field("digest", f.payload_digest);
+  field("note", f.note);
+  out += '}';
+  return out;
 }
 
 result<flow> parse_entry(std::string_view entry) {

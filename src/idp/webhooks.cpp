@@ -216,24 +216,28 @@ std::vector<service::request_batch> service::group_deliveries(std::vector<outgoi
           {{"signed_request", signed_request(c, first.account_id, first.kind == "data_deletion")}});
       continue;
     }
-    boost::json::array entries;
-    entries.reserve(b.parts.size());
-    for (const auto& o : b.parts) {
-      boost::json::object change;
-      change["field"] = o.field;
-      auto parsed = json::parse_object(o.value);
-      change["value"] =
-          parsed ? boost::json::value(std::move(*parsed)) : boost::json::value(o.value);
-      boost::json::object entry;
-      entry["id"] = std::to_string(o.account_id);  // Meta sends ids as strings
-      entry["time"] = o.created_at / 1000;
-      entry["changes"] = boost::json::array{std::move(change)};
-      entries.emplace_back(std::move(entry));
+    // Meta's envelope, written as text: {"object":"user","entry":[{"id","time","changes":[{
+    // "field","value"}]}, ...]}, ids as strings. The stored value is the JSON object the
+    // change was serialized as; one that does not parse travels as a string.
+    std::string& body = b.request.body;
+    body = R"({"object":"user","entry":[)";
+    for (std::size_t i = 0; i < b.parts.size(); ++i) {
+      const outgoing& o = b.parts[i];
+      if (i) body += ',';
+      body += R"({"id":")";
+      body += std::to_string(o.account_id);
+      body += R"(","time":)";
+      body += std::to_string(o.created_at / 1000);
+      body += R"(,"changes":[{"field":)";
+      json::append_quoted(body, o.field);
+      body += R"(,"value":)";
+      if (json::is_object(o.value))
+        body += o.value;
+      else
+        json::append_quoted(body, o.value);
+      body += "}]}";
     }
-    boost::json::object envelope;
-    envelope["object"] = "user";
-    envelope["entry"] = std::move(entries);
-    b.request.body = json::serialize(envelope);
+    body += "]}";
 
     auto& h = b.request.headers;
     h.set("Content-Type", "application/json");

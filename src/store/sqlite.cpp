@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace linksim::store {
@@ -212,18 +213,33 @@ statement database::prepare(std::string_view sql) {
 }
 
 statement& database::cached(std::string_view sql) {
-  auto it = cache_.find(sql);
-  if (it == cache_.end()) {
-    it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_, sql)).first;
+  statement* s = nullptr;
+  if (auto hit = addresses_.find(sql.data()); hit != addresses_.end() && hit->second.sql == sql) {
+    s = hit->second.stmt;
+    s->reset();
   } else {
-    it->second->reset();
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_, sql)).first;
+    } else {
+      it->second->reset();
+    }
+    s = it->second.get();
+    addresses_.insert_or_assign(sql.data(), by_address{it->first, s});
   }
-  return *it->second;
+  // A caller that never ends a transaction must not grow the list: keep each statement once.
+  if (handed_.size() > 2 * cache_.size() + 16) {
+    std::sort(handed_.begin(), handed_.end());
+    handed_.erase(std::unique(handed_.begin(), handed_.end()), handed_.end());
+  }
+  handed_.push_back(s);
+  return *s;
 }
 
 void database::release_reads() {
-  for (auto& [sql, s] : cache_)
+  for (statement* s : handed_)
     if (s->busy()) s->reset();
+  handed_.clear();
 }
 
 std::int64_t database::last_insert_rowid() const {

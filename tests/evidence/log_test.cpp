@@ -8,6 +8,9 @@
 #include "../temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <atomic>
 #include <thread>
@@ -42,6 +45,54 @@ TEST(FlowEntry, RoundTripsThroughItsCanonicalForm) {
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, f);
   EXPECT_FALSE(parse_entry(R"({"time":"x"})"));
+}
+
+// The canonical form is written as text on the hot path; it must stay the bytes Boost.JSON
+// gives for the same object, escapes included, or every evidence root would change.
+TEST(FlowEntry, IsTheSerializedObjectByteForByte) {
+  const std::vector<std::vector<std::string>> category_sets = {
+      {}, {"user.account.username"}, {"a", "b.c", "quote\"d"}};
+  const std::string awkward[] = {"",
+                                 "plain",
+                                 "say \"hi\"",
+                                 "back\\slash",
+                                 "tab\tnew\nline",
+                                 std::string("nul\0byte", 8),
+                                 "\x01\x1f\x7f",
+                                 "caf\xc3\xa9 \xe2\x9c\x93",
+                                 "</script>"};
+  int checked = 0;
+  for (const auto& cats : category_sets) {
+    for (const auto& text : awkward) {
+      flow f{default_epoch - milliseconds{7},
+             text,
+             "threads",
+             text,
+             cats,
+             text,
+             "webhook",
+             text,
+             text};
+      boost::json::object o;
+      o["time"] = unix_millis(f.time);
+      o["from"] = f.from;
+      o["to"] = f.to;
+      o["subject"] = f.subject;
+      boost::json::array a;
+      for (const auto& c : f.categories) a.emplace_back(c);
+      o["categories"] = std::move(a);
+      o["purpose"] = f.purpose;
+      o["channel"] = f.channel;
+      o["digest"] = f.payload_digest;
+      o["note"] = f.note;
+      EXPECT_EQ(canonical_entry(f), boost::json::serialize(o)) << text;
+      auto back = parse_entry(canonical_entry(f));
+      ASSERT_TRUE(back) << text;
+      EXPECT_EQ(*back, f);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 27);
 }
 
 TEST(EvidenceLog, AppendsProvesAndReopens) {

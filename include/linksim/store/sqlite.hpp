@@ -132,6 +132,16 @@ class database {
     }
   };
   std::unordered_map<std::string, std::unique_ptr<statement>, sql_hash, std::equal_to<>> cache_;
+  // Hot paths pass string literals: found by the text's address first (hashing a pointer, not
+  // 200 characters of SQL), then confirmed by the text, since a temporary string may reuse an
+  // address.
+  struct by_address {
+    std::string_view sql;  // the key in cache_
+    statement* stmt;
+  };
+  std::unordered_map<const char*, by_address> addresses_;
+  // Handed out by cached() since the last release_reads(): only these can be stopped on a row.
+  std::vector<statement*> handed_;
 };
 
 // BEGIN IMMEDIATE on construction: takes the write lock up front, so a read-then-write inside
