@@ -21,7 +21,7 @@
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
 
-#include <malloc.h>
+#include <mimalloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -101,12 +101,6 @@ int main(int argc, char** argv) {
   if (accounts == 0 || loss < 0 || loss > 1) usage("accounts must be positive, loss in [0, 1]");
   if (batch == 0 || batch > idp::max_webhook_batch) usage("batch must be in [1, 1000]");
 
-  // glibc gives the top of its heap back to the system whenever more than 128 KiB is free there
-  // (unless a large freed block has raised that threshold), and the databases' page churn then
-  // shrinks and regrows the heap thousands of times a second: a third of the run went to page
-  // faults. A run this size keeps its memory; blocks up to 32 MiB come from the heap.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   const auto t0 = steady_clock::now();
   auto report = [&](const char* phase, std::size_t done, std::size_t of) {
     if (!progress) return;
@@ -219,17 +213,21 @@ int main(int argc, char** argv) {
   const auto& net = w.net().stats();
   const std::uint64_t events = w.sched().tasks_run() + net.sent;
 
+  // The process's allocator (CMakeLists.txt, linksim_allocator): the figures depend on it.
+  const int mi = mi_version();
+  const std::string allocator = "mimalloc " + std::to_string(mi / 100) + "." +
+                                std::to_string(mi / 10 % 10) + "." + std::to_string(mi % 10);
   if (json) {
     std::printf(
         "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"batch\":%zu,"
-        "\"storage\":\"%s\","
+        "\"storage\":\"%s\",\"allocator\":\"%s\","
         "\"wall_s\":%.2f,"
         "\"sign_up_s\":%.2f,\"changes_s\":%.2f,\"converge_s\":%.2f,\"events\":%llu,"
         "\"events_per_s\":%.0f,\"messages\":%llu,\"dropped\":%llu,\"peak_rss_mib\":%.0f,"
         "\"failed_sign_ups\":%zu,\"mismatched_after_changes\":%zu,"
         "\"converged_after_s\":%zu,\"mismatched_at_end\":%zu,\"evidence_entries\":%zu}\n",
         accounts, changes, loss, static_cast<unsigned long long>(seed), batch,
-        in_memory ? "memory" : "files", wall, sign_up_s, changes_s, converge_s,
+        in_memory ? "memory" : "files", allocator.c_str(), wall, sign_up_s, changes_s, converge_s,
         static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),
         peak_rss_mib(), failed_sign_ups, left_after_changes, converged_s, left,
@@ -237,14 +235,14 @@ int main(int argc, char** argv) {
   } else {
     std::printf(
         "population: %zu accounts x %zu changes, %.0f%% of webhook requests lost, up to %zu "
-        "changes a request, seed %llu, databases %s\n"
+        "changes a request, seed %llu, databases %s, %s\n"
         "  wall %.2f s (sign-up %.2f s, changes %.2f s, convergence %.2f s)\n"
         "  %llu events (%.0f per second), %llu messages, %llu dropped, %zu evidence entries\n"
         "  peak memory %.0f MiB\n"
         "  right after the last change %zu profiles lagged; all matched %zu simulated seconds later"
         "%s\n",
         accounts, changes, loss * 100, batch, static_cast<unsigned long long>(seed),
-        in_memory ? "in memory" : ("as files in " + dir).c_str(), wall, sign_up_s, changes_s,
+        in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator.c_str(), wall, sign_up_s, changes_s,
         converge_s, static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),
         w.evidence().size(), peak_rss_mib(), left_after_changes, converged_s,

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake ninja-build
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libgtest-dev libcli11-dev libyaml-cpp-dev
+  libssl-dev libsqlite3-dev libgtest-dev libcli11-dev libyaml-cpp-dev libmimalloc-dev
 )
 for_tests=false
 for arg in "$@"; do
