@@ -242,8 +242,8 @@ int main(int argc, char** argv) {
         "  right after the last change %zu profiles lagged; all matched %zu simulated seconds later"
         "%s\n",
         accounts, changes, loss * 100, batch, static_cast<unsigned long long>(seed),
-        in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator.c_str(), wall, sign_up_s, changes_s,
-        converge_s, static_cast<unsigned long long>(events), events / wall,
+        in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator.c_str(), wall,
+        sign_up_s, changes_s, converge_s, static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),
         w.evidence().size(), peak_rss_mib(), left_after_changes, converged_s,
         left == 0 ? "" : " (NOT converged)");

@@ -269,70 +269,96 @@ milliseconds service::retry_delay(std::int64_t attempts) {
   return milliseconds{static_cast<std::int64_t>(std::llround(base.count() * factor))};
 }
 
-void service::finish_batch(const request_batch& b, const result<http::response>& res) {
-  const auto now = clock_.now();
-  store::transaction tx(db_);
-  const outgoing& first = b.parts.front();
-
+// What one request's answer means for the deliveries it carried: stored with the rest of its
+// dispatch round, in one transaction.
+struct service::settlement {
+  struct row {
+    std::int64_t id = 0;
+    std::string state;
+    std::int64_t attempts = 0;
+  };
+  std::vector<row> rows;
+  std::string disable_client;  // the client whose endpoint answered 410, if it did
+  time_point next;
+  time_point at;
   int status = 0;
   std::string answer;
+};
+
+service::settlement service::settle(const request_batch& b, const result<http::response>& res) {
+  settlement out;
+  out.at = clock_.now();
+  const outgoing& first = b.parts.front();
+
   milliseconds retry_after{0};
   if (res) {
-    status = res->status;
-    answer = res->body.substr(0, 200);
+    out.status = res->status;
+    out.answer = res->body.substr(0, 200);
     // The receiver got the data whatever it answered: a flow for each account in the request,
     // each with the digest of the request's body.
     const std::string body_digest = to_hex(sha256(b.request.body));
     for (const auto& o : b.parts)
       record_flow_hashed(b.system, o.account_id, categories_of_field(o.field), "essential.service",
                          o.kind == "webhook" ? "webhook" : "callback." + o.kind, body_digest,
-                         o.field + " status=" + std::to_string(status));
+                         o.field + " status=" + std::to_string(out.status));
     const auto ra = res->headers.get("Retry-After");
     std::int64_t seconds = 0;
     if (!ra.empty() && std::from_chars(ra.data(), ra.data() + ra.size(), seconds).ec == std::errc{})
       retry_after = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 0, 86400));
   } else {
-    answer = res.error().message();
+    out.answer = res.error().message();
   }
 
   enum class outcome { delivered, disabled, retry } what = outcome::retry;
-  time_point next = now;
-  if (status >= 200 && status < 300) {
+  out.next = out.at;
+  if (out.status >= 200 && out.status < 300) {
     what = outcome::delivered;
-  } else if (status == 410) {
+  } else if (out.status == 410) {
     // The receiver says the endpoint is gone: stop sending it anything.
     what = outcome::disabled;
-    if (b.webhook()) {
-      db_.cached("UPDATE subscriptions SET active = 0 WHERE client_id = ?")
-          .bind(1, first.client_id)
-          .run();
-      db_.cached(
-             "UPDATE deliveries SET state = 'disabled' WHERE client_id = ? AND kind = 'webhook' "
-             "AND state = 'pending'")
-          .bind(1, first.client_id)
-          .run();
-    }
+    if (b.webhook()) out.disable_client = first.client_id;
   } else {
     // One delay for the whole request, so that its changes are retried together.
     std::int64_t most = 0;
     for (const auto& o : b.parts) most = std::max(most, o.attempts + 1);
-    next = now + std::max(retry_delay(most), retry_after);
+    out.next = out.at + std::max(retry_delay(most), retry_after);
   }
   for (const auto& o : b.parts) {
-    const std::int64_t attempts = o.attempts + 1;
-    std::string state = what == outcome::delivered  ? "delivered"
-                        : what == outcome::disabled ? "disabled"
-                                                    : "pending";
+    settlement::row r{.id = o.id, .attempts = o.attempts + 1};
+    r.state = what == outcome::delivered  ? "delivered"
+              : what == outcome::disabled ? "disabled"
+                                          : "pending";
     if (what == outcome::retry &&
-        (static_cast<std::size_t>(attempts) >= cfg_.retry_schedule.size() ||
-         next > o.window_start + cfg_.retry_window))
-      state = "dead";
-    db_.cached(
-           "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
-           "last_response = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at "
-           "END WHERE id = ?")
-        .bind_all(state, attempts, unix_millis(next), status, answer, state, unix_millis(now), o.id)
-        .run();
+        (static_cast<std::size_t>(r.attempts) >= cfg_.retry_schedule.size() ||
+         out.next > o.window_start + cfg_.retry_window))
+      r.state = "dead";
+    out.rows.push_back(std::move(r));
+  }
+  return out;
+}
+
+void service::store_settlements(const std::vector<settlement>& round) {
+  if (round.empty()) return;
+  store::transaction tx(db_);
+  for (const auto& s : round) {
+    if (!s.disable_client.empty()) {
+      db_.cached("UPDATE subscriptions SET active = 0 WHERE client_id = ?")
+          .bind(1, s.disable_client)
+          .run();
+      db_.cached(
+             "UPDATE deliveries SET state = 'disabled' WHERE client_id = ? AND kind = 'webhook' "
+             "AND state = 'pending'")
+          .bind(1, s.disable_client)
+          .run();
+    }
+    for (const auto& r : s.rows)
+      db_.cached(
+             "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, "
+             "last_status = ?, last_response = ?, delivered_at = CASE WHEN ? = 'delivered' "
+             "THEN ? ELSE delivered_at END WHERE id = ?")
+          .bind_all(r.state, r.attempts, unix_millis(s.next), s.status, s.answer, r.state,
+                    unix_millis(s.at), r.id)
+          .run();
   }
   tx.commit();
 }
@@ -359,9 +385,14 @@ std::size_t service::dispatch_due() {
     for (auto id : ids) due.push_back(read_delivery(id));
     batches = group_deliveries(std::move(due));
   }
-  // Send without holding the lock: a slow receiver must not stall the provider.
+  // Send without holding the lock: a slow receiver must not stall the provider. What each
+  // answer means is settled at once (its flows recorded, its retry drawn), and the round's
+  // outcomes are stored together: one transaction a round instead of one a request. A crash
+  // before that leaves the round's deliveries pending, to be sent again: at least once.
   std::size_t sent = 0;
   std::vector<std::string> gone;  // clients whose endpoint answered 410 during this round
+  std::vector<settlement> round;
+  round.reserve(batches.size());
   for (const auto& b : batches) {
     const std::string& client_id = b.parts.front().client_id;
     if (b.webhook() && std::find(gone.begin(), gone.end(), client_id) != gone.end())
@@ -370,8 +401,10 @@ std::size_t service::dispatch_due() {
     ++sent;
     if (b.webhook() && res && res->status == 410) gone.push_back(client_id);
     std::lock_guard lock(mutex_);
-    finish_batch(b, res);
+    round.push_back(settle(b, res));
   }
+  std::lock_guard lock(mutex_);
+  store_settlements(round);
   return sent;
 }
 

@@ -326,6 +326,7 @@ class service {
  private:
   struct outgoing;
   struct request_batch;
+  struct settlement;
   // record_flow for a payload already hashed (hex SHA-256): one body, many accounts.
   void record_flow_hashed(std::string_view to_system, std::int64_t subject,
                           const std::vector<std::string>& categories, std::string_view purpose,
@@ -341,7 +342,8 @@ class service {
   std::vector<std::string> scopes_of_grant(std::int64_t grant_id);
   outgoing read_delivery(std::int64_t delivery_id);
   std::vector<request_batch> group_deliveries(std::vector<outgoing> due);
-  void finish_batch(const request_batch& b, const result<http::response>& res);
+  settlement settle(const request_batch& b, const result<http::response>& res);
+  void store_settlements(const std::vector<settlement>& round);
   milliseconds retry_delay(std::int64_t attempts);
   std::vector<delivery> select_deliveries(std::optional<delivery_state> state,
                                           std::optional<std::int64_t> id, std::size_t limit);
