@@ -11,6 +11,8 @@
 #include "linksim/threads_sim/routes.hpp"
 #include "linksim/threads_sim/service.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 namespace linksim::sim {
@@ -24,6 +26,20 @@ std::uint32_t memory_log::intern(std::string_view s) {
   const auto n = static_cast<std::uint32_t>(strings_.size());
   index_.emplace(strings_.emplace_back(s), n);
   return n;
+}
+
+memory_log::text_ref memory_log::keep(std::string_view s) {
+  if (s.size() > UINT32_MAX) throw std::length_error("memory_log: a note of 4 GiB or more");
+  // A note too long for a block's remaining room starts a new block, of its own size if larger.
+  if (notes_.empty() || notes_.back().capacity() - notes_.back().size() < s.size()) {
+    if (notes_.size() >= UINT32_MAX) throw std::length_error("memory_log: too many notes");
+    notes_.emplace_back().reserve(std::max(note_block, s.size()));
+  }
+  std::string& block = notes_.back();
+  const text_ref r{static_cast<std::uint32_t>(notes_.size() - 1),
+                   static_cast<std::uint32_t>(block.size()), static_cast<std::uint32_t>(s.size())};
+  block.append(s);  // within capacity: what earlier refs point at stays where it is
+  return r;
 }
 
 void memory_log::record(const evidence::flow& f) {
@@ -49,8 +65,8 @@ void memory_log::record(const evidence::flow& f) {
           .categories = intern(categories),
           .purpose = intern(f.purpose),
           .channel = intern(f.channel),
-          .note = intern(f.note),
-          .digest_text = 0};
+          .digest_text = 0,
+          .note = keep(f.note)};
   const auto bytes = f.payload_digest.size() == 64 ? from_hex(f.payload_digest) : std::nullopt;
   if (bytes && bytes->size() == e.digest_bytes.size() && to_hex(*bytes) == f.payload_digest) {
     std::copy(bytes->begin(), bytes->end(), e.digest_bytes.begin());
@@ -81,7 +97,7 @@ evidence::flow memory_log::at(std::size_t i) const {
   f.purpose = strings_[e.purpose];
   f.channel = strings_[e.channel];
   f.payload_digest = e.hex_digest ? to_hex(e.digest_bytes) : strings_[e.digest_text];
-  f.note = strings_[e.note];
+  f.note = text(e.note);
   return f;
 }
 

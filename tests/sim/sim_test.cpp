@@ -71,6 +71,23 @@ TEST(MemoryLog, GivesBackEveryFlowAsRecorded) {
   EXPECT_EQ(log.root(), evidence::root(leaves));
 }
 
+// Notes are packed into blocks of 1 MiB: notes that fill several blocks, and one longer than a
+// block, read back as written, before and after the blocks that follow them.
+TEST(MemoryLog, NotesReadBackAcrossBlocks) {
+  sim::memory_log log;
+  std::vector<evidence::flow> in;
+  const auto t = time_point{} + 1s;
+  for (std::size_t i = 0; i < 3000; ++i) {
+    std::string note =
+        "note " + std::to_string(i) + ": " + std::string(700 + i % 300, 'a' + i % 26);
+    if (i == 1500) note = std::string((1 << 20) + 17, 'z');  // larger than a block
+    in.push_back({t, "idp", "threads", std::to_string(i), {}, "p", "c", "d", std::move(note)});
+    log.record(in.back());
+  }
+  ASSERT_EQ(log.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(log.at(i).note, in[i].note) << i;
+}
+
 // The tree is kept as its frontier: its root equals RFC 6962's root of every prefix, across
 // every shape of tree up to 70 leaves and past the log's first storage chunk (8 192 flows).
 TEST(MemoryLog, RootEqualsTheTreeOfEveryPrefix) {

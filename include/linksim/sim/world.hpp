@@ -56,11 +56,17 @@ class memory_log final : public evidence::recorder {
 
  private:
   std::uint32_t intern(std::string_view s);
+  struct text_ref {
+    std::uint32_t block, offset, size;
+  };
+  text_ref keep(std::string_view s);
+  std::string_view text(text_ref r) const { return {notes_[r.block].data() + r.offset, r.size}; }
   struct entry {
     time_point time;
-    std::uint32_t from, to, subject, categories, purpose, channel, note;
+    std::uint32_t from, to, subject, categories, purpose, channel;
     std::uint32_t digest_text;  // the digest as recorded, when it is not 64 hex digits
-    digest digest_bytes{};      // otherwise, here
+    text_ref note;
+    digest digest_bytes{};  // the digest, when it is 64 hex digits
     bool hex_digest = false;
   };
   // In chunks of a fixed size, so that a growing log never copies what it holds.
@@ -75,6 +81,11 @@ class memory_log final : public evidence::recorder {
   std::vector<subtree> frontier_;    // sizes strictly decreasing
   std::deque<std::string> strings_;  // a deque: its elements never move, the index points in
   std::unordered_map<std::string_view, std::uint32_t> index_;
+  // Notes name a version, a profile, an outcome: mostly each its own, so they are not interned
+  // (a table of millions of strings seen once) but packed one after another in blocks that are
+  // never reallocated.
+  static constexpr std::size_t note_block = 1 << 20;
+  std::vector<std::string> notes_;
 };
 
 struct world_options {
