@@ -84,6 +84,59 @@ TEST(Sqlite, CachedStatementsAreResetForReuse) {
   EXPECT_EQ(again.get_int(0), 1);
 }
 
+// Cached statements are found by the SQL's address first: a string whose buffer now holds other
+// SQL must get its own statement, not the one prepared for what the buffer held before.
+TEST(Sqlite, ACachedStatementFollowsTheTextNotItsAddress) {
+  database db(":memory:");
+  std::string sql = "SELECT 1";  // short: kept inside the string object, at one address
+  auto& one = db.cached(sql);
+  ASSERT_TRUE(one.step());
+  EXPECT_EQ(one.get_int(0), 1);
+  const char* where = sql.data();
+  sql = "SELECT 2";
+  ASSERT_EQ(sql.data(), where);
+  auto& two = db.cached(sql);
+  ASSERT_TRUE(two.step());
+  EXPECT_EQ(two.get_int(0), 2);
+  sql = "SELECT 1";
+  auto& one_again = db.cached(sql);
+  EXPECT_EQ(&one_again, &one);
+}
+
+// An in-memory database is one buffer that grows as the database does: from the heap, then
+// mapped memory past 4 MiB that grows by remapping. 48 MB of rows, a rolled-back transaction that
+// grew it further, and every row reads back as written.
+TEST(Sqlite, AnInMemoryDatabaseGrowsIntoMappedMemoryAndKeepsEveryRow) {
+  database db(":memory:");
+  db.exec("CREATE TABLE b (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  auto row = [](int id) {
+    return std::string(1000, static_cast<char>('a' + id % 26)) + std::to_string(id);
+  };
+  constexpr int rows = 48'000;
+  for (int start = 0; start < rows; start += 8'000) {
+    transaction tx(db);
+    for (int id = start; id < start + 8'000; ++id)
+      db.cached("INSERT INTO b (id, v) VALUES (?, ?)").bind_all(id, row(id)).run();
+    tx.commit();
+  }
+  {
+    transaction tx(db);  // grows the buffer, then rolls back
+    for (int id = rows; id < rows + 8'000; ++id)
+      db.cached("INSERT INTO b (id, v) VALUES (?, ?)").bind_all(id, row(id)).run();
+  }
+  auto count = db.prepare("SELECT count(*), sum(length(v)) FROM b");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.get_int(0), rows);
+  auto all = db.prepare("SELECT id, v FROM b ORDER BY id");
+  int seen = 0;
+  while (all.step()) {
+    ASSERT_EQ(all.get_int(0), seen);
+    ASSERT_EQ(all.get_text(1), row(seen));
+    ++seen;
+  }
+  EXPECT_EQ(seen, rows);
+}
+
 // A cached lookup that read its one row and was never reset must not pin the WAL: every
 // transaction releases such statements, so checkpoints keep the WAL at about the autocheckpoint
 // size (1000 pages, 4 MB). Without that, these 4000 commits of 1 KB leave a WAL of 100 MB.
