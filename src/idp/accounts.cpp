@@ -211,6 +211,13 @@ DROP INDEX tokens_grant;
 -- but never redeemed before this version are dropped, as a restart drops them now.
 DELETE FROM codes WHERE used_at IS NULL;
 )sql"},
+    {7, R"sql(
+-- Deliveries are looked up by due time only while pending: the index leaves the others out, so
+-- a delivery that is done costs one index deletion instead of a deletion and an insertion, and
+-- the index stays the size of the queue rather than of the history.
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending';
+)sql"},
 };
 
 constexpr std::string_view account_columns =

@@ -322,6 +322,8 @@ statement& database::cached(std::string_view sql) {
       it->second->reset();
     }
     s = it->second.get();
+    // SQL built at run time arrives at ever new addresses: start over rather than grow.
+    if (addresses_.size() > 4 * cache_.size() + 64) addresses_.clear();
     addresses_.insert_or_assign(sql.data(), by_address{it->first, s});
   }
   // A caller that never ends a transaction must not grow the list: keep each statement once.
