@@ -245,7 +245,7 @@ result<callback_result> service::complete_login(std::string_view browser_key,
 
   std::lock_guard lock(mutex_);
   store::transaction tx(db_);
-  auto existing = profiles_locked(ig->id);
+  auto existing = profiles_locked(ig->id, counts::without);
   callback_result out;
   if (!existing.empty() && (purpose == intent::login || cfg_.rules.one_profile_per_account)) {
     if (purpose == intent::signup) return make_error_code(errc::already_linked);
@@ -340,7 +340,7 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
     q.reset();
   }
   const auto& ig = lr->ig;
-  if (cfg_.rules.one_profile_per_account && !profiles_locked(ig.id).empty())
+  if (cfg_.rules.one_profile_per_account && !profiles_locked(ig.id, counts::without).empty())
     return make_error_code(errc::already_linked);
 
   std::string username = ig.username;
@@ -424,16 +424,18 @@ void service::end_session(std::string_view session) {
 
 // --- Profiles ---
 
-result<profile> service::load_profile(std::int64_t id) {
-  auto& q = db_.cached(
-      "SELECT id, ig_user_id, username, display_name, bio, picture_url, picture_sha256, "
-      "ig_status, ig_deleted, needs_login, username_version, picture_version, status_version, "
-      "bio_version, created_at, last_synced_at, "
-      "(SELECT count(*) FROM follows WHERE followee = p.id), "
-      "(SELECT count(*) FROM follows WHERE follower = p.id), "
-      "(SELECT count(*) FROM posts WHERE profile_id = p.id) FROM profiles p WHERE id = ?");
-  q.bind(1, id);
-  if (!q.step()) return make_error_code(errc::profile_not_found);
+namespace {
+// A profile's row, and what its page shows: followers, follows and posts, counted.
+constexpr std::string_view profile_columns =
+    "id, ig_user_id, username, display_name, bio, picture_url, picture_sha256, ig_status, "
+    "ig_deleted, needs_login, username_version, picture_version, status_version, bio_version, "
+    "created_at, last_synced_at";
+constexpr std::string_view profile_counts =
+    ", (SELECT count(*) FROM follows WHERE followee = p.id), "
+    "(SELECT count(*) FROM follows WHERE follower = p.id), "
+    "(SELECT count(*) FROM posts WHERE profile_id = p.id)";
+
+profile read_profile(const store::statement& q, bool with_counts) {
   profile p;
   p.id = q.get_int(0);
   p.ig_user_id = q.get_int(1);
@@ -451,9 +453,22 @@ result<profile> service::load_profile(std::int64_t id) {
   p.bio_version = q.get_int(13);
   p.created_at = from_unix_millis(q.get_int(14));
   p.last_synced_at = from_unix_millis(q.get_int(15));
-  p.followers = q.get_int(16);
-  p.following = q.get_int(17);
-  p.posts = q.get_int(18);
+  if (with_counts) {
+    p.followers = q.get_int(16);
+    p.following = q.get_int(17);
+    p.posts = q.get_int(18);
+  }
+  return p;
+}
+}  // namespace
+
+result<profile> service::load_profile(std::int64_t id) {
+  static const std::string sql = "SELECT " + std::string(profile_columns) +
+                                 std::string(profile_counts) + " FROM profiles p WHERE id = ?";
+  auto& q = db_.cached(sql);
+  q.bind(1, id);
+  if (!q.step()) return make_error_code(errc::profile_not_found);
+  profile p = read_profile(q, true);
   q.reset();
   return p;
 }
@@ -468,16 +483,18 @@ std::vector<profile> service::profiles_of_account(std::int64_t ig_user_id) {
   return profiles_locked(ig_user_id);
 }
 
-std::vector<profile> service::profiles_locked(std::int64_t ig_user_id) {
-  std::vector<std::int64_t> ids;
-  {
-    auto& q = db_.cached("SELECT id FROM profiles WHERE ig_user_id = ? ORDER BY id");
-    q.bind(1, ig_user_id);
-    while (q.step()) ids.push_back(q.get_int(0));
-  }
+std::vector<profile> service::profiles_locked(std::int64_t ig_user_id, counts c) {
+  // One query for all of them; the counts only where they are shown.
+  static const std::string with = "SELECT " + std::string(profile_columns) +
+                                  std::string(profile_counts) +
+                                  " FROM profiles p WHERE ig_user_id = ? ORDER BY id";
+  static const std::string without = "SELECT " + std::string(profile_columns) +
+                                     " FROM profiles p WHERE ig_user_id = ? ORDER BY id";
+  const bool with_counts = c == counts::with;
+  auto& q = db_.cached(with_counts ? with : without);
+  q.bind(1, ig_user_id);
   std::vector<profile> out;
-  for (auto id : ids)
-    if (auto p = load_profile(id)) out.push_back(std::move(*p));
+  while (q.step()) out.push_back(read_profile(q, with_counts));
   return out;
 }
 

@@ -334,7 +334,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
       ++out.duplicates;
       outcome = "duplicate";
     } else {
-      auto profiles = profiles_locked(c.account);
+      auto profiles = profiles_locked(c.account, counts::without);
       if (profiles.empty()) outcome = "no profile";
       for (auto& p : profiles) {
         auto newer = [&](std::int64_t have) { return !r.order_by_version || c.version > have; };
@@ -448,7 +448,7 @@ result<void> service::deauthorize(std::string_view signed_request) {
   if (!account) return account.error();
   std::lock_guard lock(mutex_);
   store::transaction tx(db_);
-  for (const auto& p : profiles_locked(*account)) {
+  for (const auto& p : profiles_locked(*account, counts::without)) {
     db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
     db_.cached("UPDATE profiles SET needs_login = 1 WHERE id = ?").bind(1, p.id).run();
   }
@@ -463,7 +463,7 @@ result<std::string> service::data_deletion(std::string_view signed_request) {
   if (!account) return account.error();
   std::lock_guard lock(mutex_);
   store::transaction tx(db_);
-  const auto profiles = profiles_locked(*account);
+  const auto profiles = profiles_locked(*account, counts::without);
   for (const auto& p : profiles) remove_profile(p.id);
   std::string code = random_.token(12);
   db_.cached("INSERT INTO deletion_requests (code, profiles_deleted, created_at) VALUES (?, ?, ?)")
