@@ -21,7 +21,9 @@
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
 
+#ifdef LINKSIM_MIMALLOC
 #include <mimalloc.h>
+#endif
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -214,9 +216,13 @@ int main(int argc, char** argv) {
   const std::uint64_t events = w.sched().tasks_run() + net.sent;
 
   // The process's allocator (CMakeLists.txt, linksim_allocator): the figures depend on it.
+#ifdef LINKSIM_MIMALLOC
   const int mi = mi_version();
   const std::string allocator = "mimalloc " + std::to_string(mi / 100) + "." +
                                 std::to_string(mi / 10 % 10) + "." + std::to_string(mi % 10);
+#else
+  const std::string allocator = "the C library's malloc";
+#endif
   if (json) {
     std::printf(
         "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"batch\":%zu,"
