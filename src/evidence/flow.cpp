@@ -4,7 +4,6 @@
 #include "linksim/common/json.hpp"
 
 #include <boost/json/array.hpp>
-#include <boost/json/monotonic_resource.hpp>
 
 namespace linksim::evidence {
 

@@ -126,13 +126,15 @@ void service::enqueue_change(const account& a, std::string_view field, std::stri
   std::int64_t due = now;
   if (const auto w = cfg_.webhook_batch_window.count(); cfg_.webhook_batch > 1 && w > 0)
     due = (now + w - 1) / w * w;
-  // Every client that subscribed to the field and that this account has authorized.
+  // Every client that subscribed to the field and that this account has authorized. The fields
+  // are a comma-separated list of known names: an exact search (LIKE would read the '_' of
+  // "profile_picture" as a wildcard).
   db_.cached(
          "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
          "next_attempt_at, window_start) "
          "SELECT ?1, s.client_id, 'webhook', ?2, ?3, s.callback_url, 'pending', ?5, ?4 "
          "FROM subscriptions s WHERE s.active = 1 "
-         "AND (',' || s.fields || ',') LIKE ('%,' || ?3 || ',%') "
+         "AND instr(',' || s.fields || ',', ',' || ?3 || ',') > 0 "
          "AND EXISTS (SELECT 1 FROM grants g WHERE g.client_id = s.client_id "
          "AND g.account_id = ?2 AND g.revoked_at IS NULL)")
       .bind_all(event_id, a.id, field, now, due)

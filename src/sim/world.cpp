@@ -21,10 +21,36 @@ constexpr const char* verify_token = "sim-verify";
 constexpr char category_separator = '\x1f';  // not part of any dotted key
 }  // namespace
 
-std::uint32_t memory_log::intern(std::string_view s) {
-  if (auto it = index_.find(s); it != index_.end()) return it->second;
-  const auto n = static_cast<std::uint32_t>(strings_.size());
-  index_.emplace(strings_.emplace_back(s), n);
+namespace {
+// A digest written as 64 lower-case hex digits, decoded into `out`; anything else (upper case
+// included, which would not read back as written) is kept as text.
+bool lower_hex_digest(std::string_view text, digest& out) {
+  if (text.size() != 2 * out.size()) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+}  // namespace
+
+std::uint32_t memory_log::intern(slot field, std::string_view s) {
+  remembered& last = last_[field];
+  if (last.set && last.text == s) return last.id;
+  std::uint32_t n = 0;
+  if (auto it = index_.find(s); it != index_.end()) {
+    n = it->second;
+  } else {
+    n = static_cast<std::uint32_t>(strings_.size());
+    index_.emplace(strings_.emplace_back(s), n);
+  }
+  last = {strings_[n], n, true};
   return n;
 }
 
@@ -59,21 +85,18 @@ void memory_log::record(const evidence::flow& f) {
     categories += category_separator;  // after each, so that {""} and {} differ
   }
   entry e{.time = f.time,
-          .from = intern(f.from),
-          .to = intern(f.to),
-          .subject = intern(f.subject),
-          .categories = intern(categories),
-          .purpose = intern(f.purpose),
-          .channel = intern(f.channel),
+          .from = intern(from_slot, f.from),
+          .to = intern(to_slot, f.to),
+          .subject = intern(subject_slot, f.subject),
+          .categories = intern(categories_slot, categories),
+          .purpose = intern(purpose_slot, f.purpose),
+          .channel = intern(channel_slot, f.channel),
           .digest_text = 0,
           .note = keep(f.note)};
-  const auto bytes = f.payload_digest.size() == 64 ? from_hex(f.payload_digest) : std::nullopt;
-  if (bytes && bytes->size() == e.digest_bytes.size() && to_hex(*bytes) == f.payload_digest) {
-    std::copy(bytes->begin(), bytes->end(), e.digest_bytes.begin());
+  if (lower_hex_digest(f.payload_digest, e.digest_bytes))
     e.hex_digest = true;
-  } else {
-    e.digest_text = intern(f.payload_digest);
-  }
+  else
+    e.digest_text = intern(digest_slot, f.payload_digest);
   if (size_ % chunk_size == 0) chunks_.emplace_back().reserve(chunk_size);
   chunks_.back().push_back(e);
   ++size_;

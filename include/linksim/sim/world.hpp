@@ -55,7 +55,25 @@ class memory_log final : public evidence::recorder {
   std::vector<evidence::flow> flows() const;  // a copy of all of them, in order
 
  private:
-  std::uint32_t intern(std::string_view s);
+  // `slot` names the field: each remembers the last string it interned, since consecutive flows
+  // mostly repeat their systems, purpose, channel and categories (and often their subject).
+  enum slot {
+    from_slot,
+    to_slot,
+    subject_slot,
+    categories_slot,
+    purpose_slot,
+    channel_slot,
+    digest_slot,
+    slots
+  };
+  std::uint32_t intern(slot field, std::string_view s);
+  struct remembered {
+    std::string_view text;  // points into strings_
+    std::uint32_t id = 0;
+    bool set = false;
+  };
+  remembered last_[slots];
   struct text_ref {
     std::uint32_t block, offset, size;
   };
