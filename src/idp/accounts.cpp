@@ -218,6 +218,15 @@ DELETE FROM codes WHERE used_at IS NULL;
 DROP INDEX deliveries_due;
 CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending';
 )sql"},
+    {8, R"sql(
+-- Version 4 was given to two migrations, the second (ad_settings) written after the first had
+-- shipped: a database created in between is at version 4 without the table. Made here for it.
+CREATE TABLE IF NOT EXISTS ad_settings (
+  account_id INTEGER PRIMARY KEY REFERENCES accounts (id),
+  personalized_ads INTEGER NOT NULL CHECK (personalized_ads IN (0, 1)),
+  updated_at INTEGER NOT NULL
+);
+)sql"},
 };
 
 constexpr std::string_view account_columns =
