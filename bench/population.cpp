@@ -19,6 +19,7 @@
 // and leaves them there.
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/world.hpp"
+#include "linksim/store/sqlite.hpp"
 #include "linksim/threads_sim/service.hpp"
 
 #ifdef LINKSIM_MIMALLOC
@@ -215,13 +216,15 @@ int main(int argc, char** argv) {
   const auto& net = w.net().stats();
   const std::uint64_t events = w.sched().tasks_run() + net.sent;
 
+  // The databases' work: the same for the same code and seed on any machine, where wall time is
+  // not (the machine is shared). Statements include BEGIN and COMMIT.
+  store::database::work sql;
+  for (auto* db : w.databases()) sql += db->work_done();
   // The process's allocator (CMakeLists.txt, linksim_allocator): the figures depend on it.
+  char allocator[40] = "the C library's malloc";
 #ifdef LINKSIM_MIMALLOC
   const int mi = mi_version();
-  const std::string allocator = "mimalloc " + std::to_string(mi / 100) + "." +
-                                std::to_string(mi / 10 % 10) + "." + std::to_string(mi % 10);
-#else
-  const std::string allocator = "the C library's malloc";
+  std::snprintf(allocator, sizeof allocator, "mimalloc %d.%d.%d", mi / 100, mi / 10 % 10, mi % 10);
 #endif
   if (json) {
     std::printf(
@@ -231,13 +234,18 @@ int main(int argc, char** argv) {
         "\"sign_up_s\":%.2f,\"changes_s\":%.2f,\"converge_s\":%.2f,\"events\":%llu,"
         "\"events_per_s\":%.0f,\"messages\":%llu,\"dropped\":%llu,\"peak_rss_mib\":%.0f,"
         "\"failed_sign_ups\":%zu,\"mismatched_after_changes\":%zu,"
-        "\"converged_after_s\":%zu,\"mismatched_at_end\":%zu,\"evidence_entries\":%zu}\n",
+        "\"converged_after_s\":%zu,\"mismatched_at_end\":%zu,\"evidence_entries\":%zu,"
+        "\"sql_statements\":%llu,\"sql_commits\":%llu,\"pages_written\":%llu,"
+        "\"cache_misses\":%llu}\n",
         accounts, changes, loss, static_cast<unsigned long long>(seed), batch,
-        in_memory ? "memory" : "files", allocator.c_str(), wall, sign_up_s, changes_s, converge_s,
+        in_memory ? "memory" : "files", allocator, wall, sign_up_s, changes_s, converge_s,
         static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),
-        peak_rss_mib(), failed_sign_ups, left_after_changes, converged_s, left,
-        w.evidence().size());
+        peak_rss_mib(), failed_sign_ups, left_after_changes, converged_s, left, w.evidence().size(),
+        static_cast<unsigned long long>(sql.statements),
+        static_cast<unsigned long long>(sql.commits),
+        static_cast<unsigned long long>(sql.pages_written),
+        static_cast<unsigned long long>(sql.cache_misses));
   } else {
     std::printf(
         "population: %zu accounts x %zu changes, %.0f%% of webhook requests lost, up to %zu "
@@ -245,14 +253,20 @@ int main(int argc, char** argv) {
         "  wall %.2f s (sign-up %.2f s, changes %.2f s, convergence %.2f s)\n"
         "  %llu events (%.0f per second), %llu messages, %llu dropped, %zu evidence entries\n"
         "  peak memory %.0f MiB\n"
+        "  SQLite: %.1f statements, %.1f commits, %.1f pages written, %.1f cache misses per "
+        "account\n"
         "  right after the last change %zu profiles lagged; all matched %zu simulated seconds later"
         "%s\n",
         accounts, changes, loss * 100, batch, static_cast<unsigned long long>(seed),
-        in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator.c_str(), wall,
-        sign_up_s, changes_s, converge_s, static_cast<unsigned long long>(events), events / wall,
+        in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator, wall, sign_up_s,
+        changes_s, converge_s, static_cast<unsigned long long>(events), events / wall,
         static_cast<unsigned long long>(net.sent), static_cast<unsigned long long>(net.dropped),
-        w.evidence().size(), peak_rss_mib(), left_after_changes, converged_s,
-        left == 0 ? "" : " (NOT converged)");
+        w.evidence().size(), peak_rss_mib(),
+        static_cast<double>(sql.statements) / static_cast<double>(accounts),
+        static_cast<double>(sql.commits) / static_cast<double>(accounts),
+        static_cast<double>(sql.pages_written) / static_cast<double>(accounts),
+        static_cast<double>(sql.cache_misses) / static_cast<double>(accounts), left_after_changes,
+        converged_s, left == 0 ? "" : " (NOT converged)");
   }
   return failed_sign_ups == 0 && left == 0 ? 0 : 1;
 }

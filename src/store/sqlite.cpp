@@ -342,6 +342,28 @@ void database::release_reads() {
   handed_.clear();
 }
 
+database::work& database::work::operator+=(const work& o) {
+  statements += o.statements;
+  commits += o.commits;
+  pages_written += o.pages_written;
+  cache_misses += o.cache_misses;
+  return *this;
+}
+
+database::work database::work_done() {
+  for (auto& [sql, s] : cache_)
+    done_.statements +=
+        static_cast<std::uint64_t>(sqlite3_stmt_status(s->stmt_, SQLITE_STMTSTATUS_RUN, 1));
+  auto take = [this](int op) {
+    int current = 0, highwater = 0;
+    check(db_, sqlite3_db_status(db_, op, &current, &highwater, 1), "db status");
+    return static_cast<std::uint64_t>(current);
+  };
+  done_.pages_written += take(SQLITE_DBSTATUS_CACHE_WRITE);
+  done_.cache_misses += take(SQLITE_DBSTATUS_CACHE_MISS);
+  return done_;
+}
+
 std::int64_t database::last_insert_rowid() const {
   return sqlite3_last_insert_rowid(db_);
 }
@@ -369,6 +391,7 @@ void transaction::commit() {
   db_.release_reads();
   db_.cached("COMMIT").run();
   done_ = true;
+  ++db_.done_.commits;
 }
 
 void migrate(database& db, std::span<const migration> migrations) {

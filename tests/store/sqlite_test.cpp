@@ -137,6 +137,32 @@ TEST(Sqlite, AnInMemoryDatabaseGrowsIntoMappedMemoryAndKeepsEveryRow) {
   EXPECT_EQ(seen, rows);
 }
 
+// The work counters count what ran: cached statement runs (BEGIN and COMMIT included),
+// commits (not rollbacks), and the pages a commit wrote; a second reading adds nothing new.
+TEST(Sqlite, WorkCountersCountWhatRan) {
+  database db(":memory:");
+  db.exec("CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT)");
+  const auto before = db.work_done();
+  {
+    transaction tx(db);
+    for (int i = 0; i < 3; ++i) db.cached("INSERT INTO w (v) VALUES (?)").bind(1, "x").run();
+    tx.commit();
+  }
+  {
+    transaction tx(db);  // rolled back: runs counted, no commit
+    db.cached("INSERT INTO w (v) VALUES (?)").bind(1, "y").run();
+  }
+  const auto after = db.work_done();
+  EXPECT_EQ(after.statements - before.statements,
+            3u + 2u + 1u + 1u + 1u);  // + BEGIN, COMMIT, BEGIN, ROLLBACK
+  EXPECT_EQ(after.commits - before.commits, 1u);
+  EXPECT_GT(after.pages_written, before.pages_written);
+  const auto again = db.work_done();
+  EXPECT_EQ(again.statements, after.statements);
+  EXPECT_EQ(again.commits, after.commits);
+  EXPECT_EQ(again.pages_written, after.pages_written);
+}
+
 // A cached lookup that read its one row and was never reset must not pin the WAL: every
 // transaction releases such statements, so checkpoints keep the WAL at about the autocheckpoint
 // size (1000 pages, 4 MB). Without that, these 4000 commits of 1 KB leave a WAL of 100 MB.

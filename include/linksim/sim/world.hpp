@@ -132,6 +132,11 @@ class world {
   scheduler& sched() { return sched_; }
   network& net() { return net_; }
   memory_log& evidence() { return log_; }
+  // The provider's, the dependent service's and the ad platform's databases: benchmarks read
+  // their work counters (store::database::work_done).
+  std::vector<store::database*> databases() {
+    return {idp_db_.get(), threads_db_.get(), ads_db_.get()};
+  }
   idp::service& idp() { return *idp_; }
   threads_sim::service& threads() { return *threads_; }
   ads::service& ads() { return *ads_; }

@@ -48,6 +48,8 @@ struct options {
 };
 
 class statement {
+  friend class database;  // reads its run count (database::work_done)
+
  public:
   statement(sqlite3* db, std::string_view sql);
   ~statement();
@@ -121,9 +123,23 @@ class database {
   int changes() const;
   const std::filesystem::path& path() const { return path_; }
 
+  // What the connection has done since it opened. The same statements give the same counts on
+  // any machine, so a benchmark can compare the work of two builds where wall time is noisy.
+  struct work {
+    std::uint64_t statements = 0;     // runs of cached statements, BEGIN and COMMIT included
+    std::uint64_t commits = 0;        // transactions committed through store::transaction
+    std::uint64_t pages_written = 0;  // pages the cache wrote out (to the file or memdb buffer)
+    std::uint64_t cache_misses = 0;   // pages read because the cache did not hold them
+    work& operator+=(const work& o);
+  };
+  // Not const: SQLite's counters are 32-bit, so each call moves them into 64-bit totals.
+  work work_done();
+
  private:
+  friend class transaction;
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
+  work done_;
   // Looked up by string_view without building a key string (C++20 heterogeneous lookup).
   struct sql_hash {
     using is_transparent = void;
