@@ -259,6 +259,36 @@ TEST(Webhook, FailingReceiverIsRetriedOnTheScheduleThenSucceeds) {
             f.transport.sent[2].headers.get("webhook-id"));
 }
 
+// A dispatch round settles each answer as it comes (its flow, its retry) and stores the round's
+// outcomes in one transaction.
+TEST(Webhook, ADispatchRoundStoresItsOutcomesInOneTransaction) {
+  hooks f;
+  int calls = 0;
+  f.transport.answer = [&](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = ++calls == 2 ? 500 : 200;
+    return r;
+  };
+  for (const char* name : {"a2", "a3", "a4"})
+    ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = name}));
+  f.recorder.flows.clear();
+  const auto before = f.db.work_done();
+  EXPECT_EQ(f.idp.dispatch_due(), 3u);
+  EXPECT_EQ(f.db.work_done().commits - before.commits, 1u);
+  ASSERT_EQ(f.recorder.flows.size(), 3u);
+  EXPECT_EQ(f.recorder.flows[0].note, "username status=200");
+  EXPECT_EQ(f.recorder.flows[1].note, "username status=500");
+  EXPECT_EQ(f.recorder.flows[2].note, "username status=200");
+  EXPECT_EQ(f.idp.deliveries(delivery_state::delivered).size(), 2u);
+  const auto pending = f.idp.deliveries(delivery_state::pending);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].attempts, 1);
+  EXPECT_EQ(pending[0].last_status, 500);
+  f.clock.advance(6s);  // the retry, 5 s ± 10 % later
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  EXPECT_EQ(f.idp.deliveries(delivery_state::delivered).size(), 3u);
+}
+
 TEST(Webhook, RetryAfterIsHonoured) {
   hooks f;
   f.transport.answer = [](const http::request&) -> result<http::response> {
