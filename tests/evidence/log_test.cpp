@@ -60,7 +60,9 @@ TEST(FlowEntry, IsTheSerializedObjectByteForByte) {
                                  std::string("nul\0byte", 8),
                                  "\x01\x1f\x7f",
                                  "caf\xc3\xa9 \xe2\x9c\x93",
-                                 "</script>"};
+                                 "</script>",
+                                 "del \x7f only",
+                                 "not utf-8: \xff\xfe"};
   int checked = 0;
   for (const auto& cats : category_sets) {
     for (const auto& text : awkward) {
@@ -86,13 +88,16 @@ TEST(FlowEntry, IsTheSerializedObjectByteForByte) {
       o["digest"] = f.payload_digest;
       o["note"] = f.note;
       EXPECT_EQ(canonical_entry(f), boost::json::serialize(o)) << text;
+      ++checked;
+      // Bytes that are not UTF-8 are written as Boost.JSON writes them, but no JSON parser
+      // reads them back: flows carry identifiers, keys and outcomes, which are UTF-8.
+      if (text.starts_with("not utf-8")) continue;
       auto back = parse_entry(canonical_entry(f));
       ASSERT_TRUE(back) << text;
       EXPECT_EQ(*back, f);
-      ++checked;
     }
   }
-  EXPECT_EQ(checked, 27);
+  EXPECT_EQ(checked, 33);
 }
 
 TEST(EvidenceLog, AppendsProvesAndReopens) {
