@@ -122,35 +122,36 @@ TEST(Accounts, InactiveAccountsCannotLogIn) {
   }
 }
 
+// A provider on a database file, opened afresh (the fixture keeps one for its whole life).
+struct provider_on {
+  store::database db;
+  manual_clock clock{default_epoch};
+  seeded_random random{1};
+  testing::memory_recorder recorder;
+  testing::scripted_transport transport;
+  service idp{db, clock, random, recorder, transport, idp_fixture::make_config()};
+  explicit provider_on(const std::filesystem::path& file) : db(file) {}
+};
+
 // Version 4 was given to two migrations: a database created between them is at version 4
 // without the ad settings table. Opening it gives it the table, and the settings work.
 TEST(Migrations, ADatabaseAtTheFirstVersion4GetsItsAdSettings) {
   testing::temp_dir dir;
   std::int64_t id = 0;
   {
-    store::database db(dir / "idp.db");
-    manual_clock clock{default_epoch};
-    seeded_random random{1};
-    testing::memory_recorder recorder;
-    testing::scripted_transport transport;
-    service idp{db, clock, random, recorder, transport, idp_fixture::make_config()};
-    id = idp.create_account({"alice", "password-alice", "Alice", ""})->id;
+    provider_on p(dir / "idp.db");
+    id = p.idp.create_account({"alice", "password-alice", "Alice", ""})->id;
     // Back to that database: as version 4 left it, but without the table.
-    db.exec(
+    p.db.exec(
         "DROP TABLE ad_settings; CREATE INDEX tokens_grant ON tokens (grant_id); "
         "DROP INDEX deliveries_pending; "
         "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at); "
         "PRAGMA user_version=4");
   }
-  store::database db(dir / "idp.db");
-  manual_clock clock{default_epoch};
-  seeded_random random{1};
-  testing::memory_recorder recorder;
-  testing::scripted_transport transport;
-  service idp{db, clock, random, recorder, transport, idp_fixture::make_config()};
-  auto set = idp.set_ad_settings(id, false);
+  provider_on p(dir / "idp.db");
+  auto set = p.idp.set_ad_settings(id, false);
   ASSERT_TRUE(set) << set.error().message();
-  EXPECT_FALSE(idp.get_ad_settings(id)->personalized_ads);
+  EXPECT_FALSE(p.idp.get_ad_settings(id)->personalized_ads);
 }
 
 }  // namespace
