@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <thread>
 
 namespace linksim::store {
 namespace {
@@ -135,6 +137,48 @@ TEST(Sqlite, AnInMemoryDatabaseGrowsIntoMappedMemoryAndKeepsEveryRow) {
     ++seen;
   }
   EXPECT_EQ(seen, rows);
+}
+
+// SQLite's small blocks are recycled per thread by size class. Values of every length up to
+// past the largest class, strings grown by concatenation (reallocations across classes and out
+// of them), and a connection used on one thread, then read and closed on another that frees the
+// first one's blocks after that thread has ended.
+TEST(Sqlite, SmallBlocksAreRecycledAcrossSizesAndThreads) {
+  auto value = [](int n) { return std::string(static_cast<std::size_t>(n), 'a' + n % 26); };
+  constexpr int longest = 1100;
+  std::unique_ptr<database> db;
+  std::thread first([&] {
+    db = std::make_unique<database>(":memory:");
+    db->exec("CREATE TABLE s (n INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+    transaction tx(*db);
+    for (int n = 0; n <= longest; ++n)
+      db->cached("INSERT INTO s (n, v) VALUES (?, ?)").bind_all(n, value(n)).run();
+    tx.commit();
+    auto q = db->prepare("SELECT v || v FROM s WHERE n = ?");
+    for (int n = 0; n <= longest; n += 7) {
+      q.bind(1, n);
+      ASSERT_TRUE(q.step());
+      ASSERT_EQ(q.get_text(0), value(n) + value(n));
+      q.reset();
+    }
+  });
+  first.join();
+  auto all = db->prepare("SELECT n, v FROM s ORDER BY n");
+  int seen = 0;
+  while (all.step()) {
+    ASSERT_EQ(all.get_int(0), seen);
+    ASSERT_EQ(all.get_text(1), value(seen));
+    ++seen;
+  }
+  EXPECT_EQ(seen, longest + 1);
+  auto joined = db->prepare("SELECT group_concat(v, '') FROM (SELECT v FROM s ORDER BY n)");
+  ASSERT_TRUE(joined.step());
+  std::string expected;
+  for (int n = 0; n <= longest; ++n) expected += value(n);
+  EXPECT_EQ(joined.get_text(0), expected);
+  joined.reset();
+  all.reset();
+  db.reset();
 }
 
 // The work counters count what ran: cached statement runs (BEGIN and COMMIT included),
