@@ -163,27 +163,34 @@ std::string service::signed_request(const client& c, std::int64_t account_id, bo
   return base64url_encode(hmac_sha256(c.secret, encoded)) + "." + encoded;
 }
 
-service::outgoing service::read_delivery(std::int64_t delivery_id) {
+std::vector<service::outgoing> service::due_deliveries() {
+  // The due deliveries whole, in the order they fell due: one statement, not one a delivery.
   auto& q = db_.cached(
-      "SELECT d.client_id, d.kind, d.account_id, d.field, d.url, d.event_id, e.value, "
+      "SELECT d.id, d.client_id, d.kind, d.account_id, d.field, d.url, d.event_id, e.value, "
       "e.created_at, d.attempts, d.window_start FROM deliveries d "
-      "LEFT JOIN events e ON e.id = d.event_id WHERE d.id = ?");
-  q.bind(1, delivery_id);
-  q.step();
-  outgoing o;
-  o.id = delivery_id;
-  o.client_id = q.get_text(0);
-  o.kind = q.get_text(1);
-  o.account_id = q.get_int(2);
-  o.field = q.get_text(3);
-  o.url = q.get_text(4);
-  o.event_id = q.get_int(5);
-  o.value = q.get_text(6);
-  o.created_at = q.get_int(7);
-  o.attempts = q.get_int(8);
-  o.window_start = from_unix_millis(q.get_int(9));
+      "LEFT JOIN events e ON e.id = d.event_id "
+      "WHERE d.state = 'pending' AND d.next_attempt_at <= ? "
+      "ORDER BY d.next_attempt_at, d.id LIMIT ?");
+  const std::size_t limit =
+      std::max(cfg_.dispatch_batch, std::min(cfg_.webhook_batch, max_webhook_batch));
+  q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(limit));
+  std::vector<outgoing> due;
+  while (q.step()) {
+    outgoing& o = due.emplace_back();
+    o.id = q.get_int(0);
+    o.client_id = q.get_text(1);
+    o.kind = q.get_text(2);
+    o.account_id = q.get_int(3);
+    o.field = q.get_text(4);
+    o.url = q.get_text(5);
+    o.event_id = q.get_int(6);
+    o.value = q.get_text(7);
+    o.created_at = q.get_int(8);
+    o.attempts = q.get_int(9);
+    o.window_start = from_unix_millis(q.get_int(10));
+  }
   q.reset();
-  return o;
+  return due;
 }
 
 std::vector<service::request_batch> service::group_deliveries(std::vector<outgoing> due) {
@@ -373,19 +380,7 @@ std::size_t service::dispatch_due() {
   std::vector<request_batch> batches;
   {
     std::lock_guard lock(mutex_);
-    auto& q = db_.cached(
-        "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
-        "ORDER BY next_attempt_at, id LIMIT ?");
-    const std::size_t limit =
-        std::max(cfg_.dispatch_batch, std::min(cfg_.webhook_batch, max_webhook_batch));
-    q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(limit));
-    std::vector<std::int64_t> ids;
-    while (q.step()) ids.push_back(q.get_int(0));
-    q.reset();
-    std::vector<outgoing> due;
-    due.reserve(ids.size());
-    for (auto id : ids) due.push_back(read_delivery(id));
-    batches = group_deliveries(std::move(due));
+    batches = group_deliveries(due_deliveries());
   }
   // Send without holding the lock: a slow receiver must not stall the provider. What each
   // answer means is settled at once (its flows recorded, its retry drawn), and the round's

@@ -340,7 +340,7 @@ class service {
                                       milliseconds access_ttl, std::string_view lifetime);
   void revoke_grant(std::int64_t grant_id);
   std::vector<std::string> scopes_of_grant(std::int64_t grant_id);
-  outgoing read_delivery(std::int64_t delivery_id);
+  std::vector<outgoing> due_deliveries();  // with mutex_ held
   std::vector<request_batch> group_deliveries(std::vector<outgoing> due);
   settlement settle(const request_batch& b, const result<http::response>& res);
   void store_settlements(const std::vector<settlement>& round);
