@@ -362,7 +362,7 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
   p.id = db_.last_insert_rowid();
   p.ig_user_id = ig.id;
   if (cfg_.rules.username == field_rule::mirror) {
-    set_username(p, username);
+    set_username(p, username, ig.version);
   } else {
     // A copied or chosen handle is the service's own: when it is taken here, a suffix makes it
     // unique (a mirrored one is unique on the provider already).

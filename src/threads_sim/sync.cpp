@@ -184,7 +184,7 @@ void service::store_tokens(std::int64_t profile_id, const tokens& t) {
       .run();
 }
 
-void service::set_username(profile& p, const std::string& username) {
+void service::set_username(profile& p, const std::string& username, std::int64_t version) {
   // The provider's usernames are unique, so a profile here holding the same name has a stale
   // mirror: the other half of a swap whose change has not arrived yet. It gives the name up and
   // is polled at once; its own change or that poll gives it its new name.
@@ -197,8 +197,11 @@ void service::set_username(profile& p, const std::string& username) {
       .bind_all(p.ig_user_id, unix_millis(clock_.now()) + cfg_.reconcile_interval.count(),
                 unix_millis(clock_.now()), username, p.id)
       .run();
-  db_.cached("UPDATE profiles SET username = ? WHERE id = ?").bind_all(username, p.id).run();
+  db_.cached("UPDATE profiles SET username = ?, username_version = ? WHERE id = ?")
+      .bind_all(username, version, p.id)
+      .run();
   p.username = username;
+  p.username_version = version;
 }
 
 std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& ig) {
@@ -212,38 +215,40 @@ std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& 
   if (r.username == field_rule::mirror && r.apply_username_changes &&
       (newer(p.username_version) || gave_name_up)) {
     if (ig.username != p.username) {
-      set_username(p, ig.username);
+      set_username(p, ig.username, ig.version);
       applied.emplace_back("username");
     }
-    db_.cached("UPDATE profiles SET username_version = ? WHERE id = ?")
-        .bind_all(ig.version, p.id)
-        .run();
+    p.username_version = ig.version;
   }
+  // The other fields are decided on `p` and written back with the sync times in one statement.
   if (r.picture == field_rule::mirror && newer(p.picture_version)) {
     if (ig.picture_url != p.picture_url || ig.picture_sha256 != p.picture_sha256)
       applied.emplace_back("profile_picture");
-    db_.cached(
-           "UPDATE profiles SET picture_url = ?, picture_sha256 = ?, picture_version = ? "
-           "WHERE id = ?")
-        .bind_all(ig.picture_url, ig.picture_sha256, ig.version, p.id)
-        .run();
+    p.picture_url = ig.picture_url;
+    p.picture_sha256 = ig.picture_sha256;
+    p.picture_version = ig.version;
   }
   if (r.bio == field_rule::mirror && newer(p.bio_version)) {
     if (ig.name != p.display_name || ig.biography != p.bio) applied.emplace_back("biography");
-    db_.cached("UPDATE profiles SET display_name = ?, bio = ?, bio_version = ? WHERE id = ?")
-        .bind_all(ig.name, ig.biography, ig.version, p.id)
-        .run();
+    p.display_name = ig.name;
+    p.bio = ig.biography;
+    p.bio_version = ig.version;
   }
   if (newer(p.status_version)) {
     if (ig.status != p.ig_status) applied.emplace_back("account_status");
-    db_.cached("UPDATE profiles SET ig_status = ?, status_version = ? WHERE id = ?")
-        .bind_all(ig.status, ig.version, p.id)
-        .run();
+    p.ig_status = ig.status;
+    p.status_version = ig.version;
   }
   const auto now = unix_millis(clock_.now());
-  db_.cached("UPDATE profiles SET last_synced_at = ?, next_sync_at = ? WHERE id = ?")
-      .bind_all(now, now + cfg_.reconcile_interval.count(), p.id)
+  db_.cached(
+         "UPDATE profiles SET username_version = ?, picture_url = ?, picture_sha256 = ?, "
+         "picture_version = ?, display_name = ?, bio = ?, bio_version = ?, ig_status = ?, "
+         "status_version = ?, last_synced_at = ?, next_sync_at = ? WHERE id = ?")
+      .bind_all(p.username_version, p.picture_url, p.picture_sha256, p.picture_version,
+                p.display_name, p.bio, p.bio_version, p.ig_status, p.status_version, now,
+                now + cfg_.reconcile_interval.count(), p.id)
       .run();
+  p.last_synced_at = from_unix_millis(now);
   return applied;
 }
 
@@ -363,10 +368,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
           } else if (!newer(p.username_version)) {
             stale();
           } else {
-            set_username(p, value_text(c.value, "username"));
-            db_.cached("UPDATE profiles SET username_version = ? WHERE id = ?")
-                .bind_all(c.version, p.id)
-                .run();
+            set_username(p, value_text(c.value, "username"), c.version);
             applied();
           }
         } else if (c.field == "profile_picture") {

@@ -266,7 +266,8 @@ class service {
                                std::string* raw_body);
   // Applies a provider snapshot to a profile; the caller holds the lock and a transaction.
   std::vector<std::string> apply_snapshot(profile& p, const idp_profile& ig);
-  void set_username(profile& p, const std::string& username);
+  // Gives the profile `username` taken at provider version `version` (see sync.cpp).
+  void set_username(profile& p, const std::string& username, std::int64_t version);
   void store_tokens(std::int64_t profile_id, const tokens& t);
   result<profile> load_profile(std::int64_t id);
   // The profiles linked to a provider account, by id. Without counts, followers, following and
