@@ -462,13 +462,16 @@ profile read_profile(const store::statement& q, bool with_counts) {
 }
 }  // namespace
 
-result<profile> service::load_profile(std::int64_t id) {
-  static const std::string sql = "SELECT " + std::string(profile_columns) +
-                                 std::string(profile_counts) + " FROM profiles p WHERE id = ?";
-  auto& q = db_.cached(sql);
+result<profile> service::load_profile(std::int64_t id, counts c) {
+  static const std::string with = "SELECT " + std::string(profile_columns) +
+                                  std::string(profile_counts) + " FROM profiles p WHERE id = ?";
+  static const std::string without =
+      "SELECT " + std::string(profile_columns) + " FROM profiles p WHERE id = ?";
+  const bool with_counts = c == counts::with;
+  auto& q = db_.cached(with_counts ? with : without);
   q.bind(1, id);
   if (!q.step()) return make_error_code(errc::profile_not_found);
-  profile p = read_profile(q, true);
+  profile p = read_profile(q, with_counts);
   q.reset();
   return p;
 }

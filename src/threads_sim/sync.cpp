@@ -491,6 +491,12 @@ result<std::int64_t> service::deletion_status(std::string_view code) {
 // --- Reconciliation ---
 
 result<profile> service::reconcile(std::int64_t profile_id) {
+  if (auto polled = poll(profile_id); !polled) return polled.error();
+  std::lock_guard lock(mutex_);
+  return load_profile(profile_id);
+}
+
+result<void> service::poll(std::int64_t profile_id) {
   std::lock_guard sync(sync_mutex_);
   tokens t;
   std::int64_t subject = 0;
@@ -508,7 +514,7 @@ result<profile> service::reconcile(std::int64_t profile_id) {
     if (!linked) return make_error_code(errc::reauthorization_required);
   }
   // What to do when the provider could not be asked, or refused.
-  auto fail = [&](const boost::system::error_code& ec) -> result<profile> {
+  auto fail = [&](const boost::system::error_code& ec) -> result<void> {
     std::lock_guard lock(mutex_);
     const auto now = unix_millis(clock_.now());
     if (is(ec, errc::reauthorization_required)) {
@@ -539,7 +545,7 @@ result<profile> service::reconcile(std::int64_t profile_id) {
 
   std::lock_guard lock(mutex_);
   store::transaction tx(db_);
-  auto p = load_profile(profile_id);
+  auto p = load_profile(profile_id, counts::without);
   if (!p) return p.error();  // deleted while the poll was in flight
   const auto applied = apply_snapshot(*p, *ig);
   record(cfg_.idp_system, cfg_.system_name, subject, detail::snapshot_categories(),
@@ -548,7 +554,7 @@ result<profile> service::reconcile(std::int64_t profile_id) {
              "; applied: " + (applied.empty() ? "nothing" : join(applied, ",")) +
              (refreshed ? "; token refreshed" : ""));
   tx.commit();
-  return load_profile(profile_id);
+  return {};
 }
 
 std::size_t service::reconcile_due() {
@@ -561,7 +567,7 @@ std::size_t service::reconcile_due() {
     q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(cfg_.reconcile_batch));
     while (q.step()) due.push_back(q.get_int(0));
   }
-  for (auto id : due) (void)reconcile(id);
+  for (auto id : due) (void)poll(id);
   return due.size();
 }
 

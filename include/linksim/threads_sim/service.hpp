@@ -269,11 +269,13 @@ class service {
   // Gives the profile `username` taken at provider version `version` (see sync.cpp).
   void set_username(profile& p, const std::string& username, std::int64_t version);
   void store_tokens(std::int64_t profile_id, const tokens& t);
-  result<profile> load_profile(std::int64_t id);
   // The profiles linked to a provider account, by id. Without counts, followers, following and
   // posts are left at zero: for the paths that change profiles and never show them.
   enum class counts { with, without };
   std::vector<profile> profiles_locked(std::int64_t ig_user_id, counts c = counts::with);
+  result<profile> load_profile(std::int64_t id, counts c = counts::with);
+  // One reconciliation poll of a profile (reconcile without reading the result back).
+  result<void> poll(std::int64_t profile_id);
   result<link_request> get_link_request_locked(std::string_view id, std::string_view browser_key);
   std::optional<std::int64_t> profile_by_username(std::string_view username);
   std::string open_session(std::int64_t profile_id);
