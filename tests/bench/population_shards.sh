@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The population benchmark's shards: the same run gives the same evidence root whether its shards
+# run one at a time or all at once, one shard is the unsharded run, and every run converges.
+#   population_shards.sh PATH/TO/population
+set -euo pipefail
+population=$1
+root() {
+  local out
+  out=$("$population" --accounts 300 --changes 2 --json "$@")
+  grep -q '"mismatched_at_end":0' <<<"$out" || { echo "did not converge: $out" >&2; exit 1; }
+  grep -o '"evidence_root":"[0-9a-f]*"' <<<"$out" | head -1 | cut -d'"' -f4
+}
+one_by_one=$(root --shards 3 --jobs 1)
+at_once=$(root --shards 3 --jobs 3)
+unsharded=$(root)
+one_shard=$(root --shards 1 --jobs 2)
+two_shards=$(root --shards 2)
+echo "3 shards, 1 job: $one_by_one; 3 jobs: $at_once; unsharded: $unsharded; 1 shard: $one_shard; 2 shards: $two_shards"
+[[ ${#one_by_one} == 64 ]] || { echo "no evidence root" >&2; exit 1; }
+[[ $one_by_one == "$at_once" ]] || { echo "the root depends on how many shards ran at once" >&2; exit 1; }
+[[ $unsharded == "$one_shard" ]] || { echo "one shard is not the unsharded run" >&2; exit 1; }
+[[ $two_shards != "$one_by_one" && $two_shards != "$unsharded" ]] ||
+  { echo "different splits gave the same root" >&2; exit 1; }
