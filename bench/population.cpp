@@ -8,8 +8,8 @@
 //   population --accounts 100000 --changes 10 --loss 0.3 [--seed 1] [--batch B] [--dir DIR]
 //              [--shards S] [--jobs J] [--progress] [--json]
 //
-// --shards S splits the population into S independent worlds, as DESIGN.md's "Beyond one
-// machine" runs a population too large for one: shard i holds accounts [i*N/S, (i+1)*N/S), its
+// --shards S splits the population into S independent worlds, as docs/architecture.md ("Beyond
+// one machine") runs a population too large for one: shard i holds accounts [i*N/S, (i+1)*N/S), its
 // own provider, dependent service and evidence log, and the seed
 // splitmix64(seed + (i + 1) * 0x9E3779B97F4A7C15). The accounts of this benchmark never meet (no
 // follows, no shared names), so each does in its shard what it does in one world. --jobs J runs
@@ -20,12 +20,12 @@
 // --progress reports each tenth of the sign-ups and each round of changes on stderr, with the
 // wall time so far and the peak memory, for runs that take an hour.
 //
-// The databases are in memory up to 2.75 million accounts-and-changes (250 000 accounts with 10
-// changes each), and files in a temporary folder, removed at the end, past that: SQLite keeps an
-// in-memory database in one buffer and refuses any allocation of 2 GiB or more, and the
+// A world's databases are in memory up to 2.75 million accounts-and-changes (250 000 accounts
+// with 10 changes each), and files in a temporary folder, removed at the end, past that: SQLite
+// keeps an in-memory database in one buffer and refuses any allocation of 2 GiB or more, and the
 // provider's database takes about 6 KB per account with 10 changes (1.5 GB at 250 000). --dir
-// keeps them as files in DIR (an existing folder with no earlier run's databases) at any size,
-// and leaves them there.
+// keeps them as files in DIR (an existing folder with no earlier run's databases; a folder
+// shard-<i> per shard) at any size, and leaves them there.
 #include "linksim/evidence/merkle.hpp"
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/world.hpp"
@@ -73,7 +73,6 @@ double seconds_since(steady_clock::time_point t) {
                why);
   std::exit(2);
 }
-
 
 // SplitMix64's output function: shard seeds that share no obvious pattern with each other.
 std::uint64_t splitmix64(std::uint64_t z) {
@@ -312,8 +311,9 @@ int main(int argc, char** argv) {
   }
   // A world's databases fit in memory up to 2.75 million accounts-and-changes; past that, or
   // with --dir, they are files, a folder per shard.
-  const bool in_memory =
-      dir.empty() && plans.front().accounts * (changes + 1) <= 2'750'000;  // the largest shard
+  std::size_t largest = 0;
+  for (const auto& p : plans) largest = std::max(largest, p.accounts);
+  const bool in_memory = dir.empty() && largest * (changes + 1) <= 2'750'000;
   if (!in_memory && dir.empty()) {
     std::string name = (fs::temp_directory_path() / "linksim-population-XXXXXX").string();
     if (!mkdtemp(name.data())) throw std::runtime_error("cannot create a folder in " + name);
