@@ -322,7 +322,8 @@ int main(int argc, char** argv) {
   }
   if (!in_memory)
     for (auto& p : plans) {
-      p.dir = shards == 1 ? dir : (fs::path(dir) / ("shard-" + std::to_string(p.index + 1))).string();
+      p.dir =
+          shards == 1 ? dir : (fs::path(dir) / ("shard-" + std::to_string(p.index + 1))).string();
       fs::create_directories(p.dir);
     }
 
@@ -414,10 +415,9 @@ int main(int argc, char** argv) {
         accounts, changes, loss, static_cast<unsigned long long>(seed), batch, shards, jobs,
         in_memory ? "memory" : "files", allocator, wall, all.sign_up_s, all.changes_s,
         all.converge_s, static_cast<unsigned long long>(all.events), all.events / wall,
-        static_cast<unsigned long long>(all.messages),
-        static_cast<unsigned long long>(all.dropped), peak_rss_mib(), all.failed_sign_ups,
-        all.left_after_changes, all.converged_s, all.left, all.evidence_entries,
-        to_hex(root).c_str(), static_cast<unsigned long long>(sql.statements),
+        static_cast<unsigned long long>(all.messages), static_cast<unsigned long long>(all.dropped),
+        peak_rss_mib(), all.failed_sign_ups, all.left_after_changes, all.converged_s, all.left,
+        all.evidence_entries, to_hex(root).c_str(), static_cast<unsigned long long>(sql.statements),
         static_cast<unsigned long long>(sql.commits),
         static_cast<unsigned long long>(sql.pages_written),
         static_cast<unsigned long long>(sql.cache_misses), per_shard.c_str());
@@ -440,9 +440,9 @@ int main(int argc, char** argv) {
         in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator, wall, all.sign_up_s,
         all.changes_s, all.converge_s, shards > 1 ? ", the slowest shard's" : "",
         static_cast<unsigned long long>(all.events), all.events / wall,
-        static_cast<unsigned long long>(all.messages),
-        static_cast<unsigned long long>(all.dropped), all.evidence_entries, to_hex(root).c_str(),
-        peak_rss_mib(), static_cast<double>(sql.statements) / static_cast<double>(accounts),
+        static_cast<unsigned long long>(all.messages), static_cast<unsigned long long>(all.dropped),
+        all.evidence_entries, to_hex(root).c_str(), peak_rss_mib(),
+        static_cast<double>(sql.statements) / static_cast<double>(accounts),
         static_cast<double>(sql.commits) / static_cast<double>(accounts),
         static_cast<double>(sql.pages_written) / static_cast<double>(accounts),
         static_cast<double>(sql.cache_misses) / static_cast<double>(accounts),

@@ -102,5 +102,15 @@ TEST(PasswordHash, VerifiesOnlyTheRightPassword) {
   EXPECT_NE(hash_password("correct horse", random, cheap), h);
 }
 
+// RFC 7914 §12, the third vector (P = "password", S = "NaCl", N = 1024, r = 8, p = 16): the
+// first 32 bytes of its 64 (PBKDF2's blocks are independent, so a 32-byte key is that prefix).
+TEST(PasswordHash, MatchesTheRfc7914Vector) {
+  const std::string rfc = "scrypt$1024$8$16$TmFDbA$_bq-HJ00cgB4VucZDQHp_nxq18vII3gw53N2Y0s3MWI";
+  EXPECT_TRUE(verify_password("password", rfc));
+  EXPECT_FALSE(verify_password("passwore", rfc));
+  EXPECT_FALSE(verify_password(
+      "password", "scrypt$1024$8$15$TmFDbA$_bq-HJ00cgB4VucZDQHp_nxq18vII3gw53N2Y0s3MWI"));
+}
+
 }  // namespace
 }  // namespace linksim
