@@ -131,7 +131,9 @@ void* reallocate(void* p, int n) {
   const std::uint64_t word = word_of(p);
   const bool was_mapped = (word & mapped_flag) != 0;
   const std::size_t had = word & ~mapped_flag;
-  if (!was_mapped && size <= had) return p;  // it fits: a small block's class may hold more
+  // It fits: a small block's class may hold more, and a shrinking block keeps its memory until it
+  // is freed (SQLite shrinks rarely, and xSize answers what the block holds).
+  if (!was_mapped && size <= had) return p;
   if (was_mapped && size >= mapped_from) {
     void* base =
         mremap(base_of(p), page_rounded(had + header), page_rounded(size + header), MREMAP_MAYMOVE);

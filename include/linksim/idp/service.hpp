@@ -367,9 +367,9 @@ class service {
     std::int64_t expires_at;
   };
   // The caches below carry account fields: whatever changes an account, or revokes a token,
-  // calls this in the same locked section.
-  // Node by node: clear() also zeroes the whole bucket array, which for a table that once grew to
-  // thousands of entries cost a 32 KiB memset on every account change, however few it held.
+  // calls this in the same locked section. Emptied node by node: clear() also zeroes the whole
+  // bucket array, which for a table that once grew to thousands of entries cost a memset of tens
+  // of KiB on every account change, however few entries it held.
   void forget_cached() {
     for (auto it = token_cache_.begin(); it != token_cache_.end();) it = token_cache_.erase(it);
     for (auto it = session_cache_.begin(); it != session_cache_.end();)
