@@ -350,7 +350,9 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
 
 database::~database() {
   cache_.clear();  // statements must be finalized before the connection closes
-  sqlite3_close(db_);
+  // A statement from prepare() that outlives the database keeps the connection open until it is
+  // finalized (sqlite3_close would fail and leave it open for good).
+  sqlite3_close_v2(db_);
 }
 
 void database::exec(std::string_view sql) {

@@ -163,21 +163,33 @@ TEST(Sqlite, SmallBlocksAreRecycledAcrossSizesAndThreads) {
     }
   });
   first.join();
-  auto all = db->prepare("SELECT n, v FROM s ORDER BY n");
-  int seen = 0;
-  while (all.step()) {
-    ASSERT_EQ(all.get_int(0), seen);
-    ASSERT_EQ(all.get_text(1), value(seen));
-    ++seen;
+  {  // the statements end before the connection closes
+    auto all = db->prepare("SELECT n, v FROM s ORDER BY n");
+    int seen = 0;
+    while (all.step()) {
+      ASSERT_EQ(all.get_int(0), seen);
+      ASSERT_EQ(all.get_text(1), value(seen));
+      ++seen;
+    }
+    EXPECT_EQ(seen, longest + 1);
+    auto joined = db->prepare("SELECT group_concat(v, '') FROM (SELECT v FROM s ORDER BY n)");
+    ASSERT_TRUE(joined.step());
+    std::string expected;
+    for (int n = 0; n <= longest; ++n) expected += value(n);
+    EXPECT_EQ(joined.get_text(0), expected);
   }
-  EXPECT_EQ(seen, longest + 1);
-  auto joined = db->prepare("SELECT group_concat(v, '') FROM (SELECT v FROM s ORDER BY n)");
-  ASSERT_TRUE(joined.step());
-  std::string expected;
-  for (int n = 0; n <= longest; ++n) expected += value(n);
-  EXPECT_EQ(joined.get_text(0), expected);
-  joined.reset();
-  all.reset();
+  db.reset();  // closed on this thread, freeing blocks the first one allocated
+}
+
+// A statement from prepare() that outlives its database: the connection stays open until the
+// statement is finalized, then closes (with sqlite3_close it stayed open for good, which the
+// asan preset's LeakSanitizer reports).
+TEST(Sqlite, AStatementMayOutliveItsDatabase) {
+  auto db = std::make_unique<database>(":memory:");
+  db->exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7)");
+  auto q = db->prepare("SELECT x FROM t");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.get_int(0), 7);
   db.reset();
 }
 
