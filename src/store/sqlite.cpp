@@ -8,19 +8,25 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <chrono>
+#include <map>
+#include <unordered_map>
+#include <mutex>
 
 namespace linksim::store {
 namespace {
 
-// SQLite's memory, with its largest blocks mapped straight from the system. An in-memory
-// database is one buffer that SQLite doubles as it grows; a mapped buffer grows by remapping its
-// pages (mremap), where a heap allocator may copy the block to a new one (mimalloc does) and
-// keep both copies resident for a while: the 100 000-account population peaked at 1 479 MiB
-// that way, and at 1 094 MiB with this. Every block carries its size and where it came from in
-// a header (SQLite asks for sizes with xSize).
+// SQLite's memory, with its largest blocks mapped straight from the system. A block that SQLite
+// doubles as it grows (a page cache's hash table, a long value being built; the whole database,
+// when in-memory databases used the memdb VFS) grows by remapping its pages (mremap), where a
+// heap allocator may copy the block to a new one (mimalloc does) and keep both copies resident
+// for a while: with memdb the 100 000-account population peaked at 1 479 MiB that way, and at
+// 1 094 MiB with this. Every block carries its size and where it came from in a header (SQLite
+// asks for sizes with xSize).
 namespace memory {
 constexpr std::size_t header = 16;  // what follows stays 16-byte aligned
 constexpr std::size_t mapped_from = std::size_t{4} << 20;
@@ -174,6 +180,152 @@ void check(sqlite3* db, int rc, std::string_view what) {
   if (rc != SQLITE_OK) fail(db, rc, what);
 }
 
+// SQLite's page cache, with one key moved. When a B-tree rebalance puts its new pages in order
+// it swaps two of them through a spare page number, the lock-byte page (1 GiB / page size + 1,
+// 262 145 with 4 KiB pages), which no real page ever uses. The default cache then believes its
+// highest key is that number until the next truncation, and the truncation at the end of the
+// transaction, finding a range of keys wider than its hash table, walks the whole table: a
+// commit costs as much as the cache is large. Here the spare number is kept under key 0, which
+// SQLite never uses (pages count from 1), so the highest key stays the database's own.
+namespace page_cache {
+sqlite3_pcache_methods2 inner{};
+struct cache {
+  sqlite3_pcache* inner;
+  unsigned spare;  // the lock-byte page's number for this page size
+};
+constexpr unsigned kept_as = 0;
+unsigned outer_to_inner(const cache* c, unsigned key) {
+  return key == c->spare ? kept_as : key;
+}
+cache* of(sqlite3_pcache* p) {
+  return reinterpret_cast<cache*>(p);
+}
+int init(void*) {
+  return inner.xInit ? inner.xInit(inner.pArg) : SQLITE_OK;
+}
+void shutdown(void*) {
+  if (inner.xShutdown) inner.xShutdown(inner.pArg);
+}
+sqlite3_pcache* create(int page_size, int extra, int purgeable) {
+  auto* c = static_cast<cache*>(sqlite3_malloc(sizeof(cache)));
+  if (!c) return nullptr;
+  c->inner = inner.xCreate(page_size, extra, purgeable);
+  if (!c->inner) {
+    sqlite3_free(c);
+    return nullptr;
+  }
+  c->spare = static_cast<unsigned>(0x40000000 / page_size + 1);
+  return reinterpret_cast<sqlite3_pcache*>(c);
+}
+void cachesize(sqlite3_pcache* p, int n) {
+  inner.xCachesize(of(p)->inner, n);
+}
+int pagecount(sqlite3_pcache* p) {
+  return inner.xPagecount(of(p)->inner);
+}
+sqlite3_pcache_page* fetch(sqlite3_pcache* p, unsigned key, int create_flag) {
+  return inner.xFetch(of(p)->inner, outer_to_inner(of(p), key), create_flag);
+}
+void unpin(sqlite3_pcache* p, sqlite3_pcache_page* page, int discard) {
+  inner.xUnpin(of(p)->inner, page, discard);
+}
+void rekey(sqlite3_pcache* p, sqlite3_pcache_page* page, unsigned old_key, unsigned new_key) {
+  inner.xRekey(of(p)->inner, page, outer_to_inner(of(p), old_key),
+               outer_to_inner(of(p), new_key));
+}
+// A truncation leaves key 0 alone: only a rebalance in progress parks a page there, and it
+// moves it on before anything else runs.
+void truncate(sqlite3_pcache* p, unsigned limit) {
+  inner.xTruncate(of(p)->inner, limit);
+}
+void destroy(sqlite3_pcache* p) {
+  inner.xDestroy(of(p)->inner);
+  sqlite3_free(p);
+}
+void shrink(sqlite3_pcache* p) {
+  inner.xShrink(of(p)->inner);
+}
+const sqlite3_pcache_methods2 methods{1,        nullptr,   init,   shutdown, create,
+                                      cachesize, pagecount, fetch,  unpin,    rekey,
+                                      truncate,  destroy,   shrink};
+bool install() {
+  return sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &inner) == SQLITE_OK && inner.xCreate &&
+         sqlite3_config(SQLITE_CONFIG_PCACHE2, &methods) == SQLITE_OK;
+}
+}  // namespace page_cache
+
+// LINKSIM_SQL_PROFILE=1: the time spent in sqlite3_step for each statement, with its runs
+// (from a reset to the end of its rows, or to the next reset) and steps, summed by SQL text over
+// every connection and printed on stderr at exit, the most costly first. A diagnostic for
+// benchmarks: the clock reads cost time of their own (about 2 x 20 ns a step).
+namespace profile {
+struct totals {
+  std::uint64_t steps = 0, nanoseconds = 0;
+};
+struct table {
+  std::mutex mutex;
+  std::map<std::string, totals, std::less<>> by_sql;
+  std::unordered_map<sqlite3_stmt*, totals*> by_statement;
+  ~table() {
+    std::vector<std::pair<std::string, totals>> rows(by_sql.begin(), by_sql.end());
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.second.nanoseconds > b.second.nanoseconds;
+    });
+    std::uint64_t all = 0;
+    for (const auto& r : rows) all += r.second.nanoseconds;
+    std::fprintf(stderr, "sql profile: %.3f s in sqlite3_step\n", static_cast<double>(all) / 1e9);
+    for (const auto& [sql, t] : rows) {
+      if (t.nanoseconds < all / 2000) break;
+      std::string one_line = sql.substr(0, 160);
+      std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+      std::fprintf(stderr, "%8.3f s %5.1f%% %10llu steps %7.2f us  %s\n",
+                   static_cast<double>(t.nanoseconds) / 1e9,
+                   100.0 * static_cast<double>(t.nanoseconds) / static_cast<double>(all),
+                   static_cast<unsigned long long>(t.steps),
+                   static_cast<double>(t.nanoseconds) / 1e3 / static_cast<double>(t.steps),
+                   one_line.c_str());
+    }
+  }
+};
+bool enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("LINKSIM_SQL_PROFILE");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+table& the_table() {
+  static table t;
+  return t;
+}
+void track(sqlite3_stmt* stmt, std::string_view sql) {
+  auto& t = the_table();
+  std::lock_guard lock(t.mutex);
+  auto it = t.by_sql.find(sql);
+  if (it == t.by_sql.end()) it = t.by_sql.emplace(std::string(sql), totals{}).first;
+  t.by_statement[stmt] = &it->second;
+}
+void forget(sqlite3_stmt* stmt) {
+  auto& t = the_table();
+  std::lock_guard lock(t.mutex);
+  t.by_statement.erase(stmt);
+}
+int timed_step(sqlite3_stmt* stmt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int rc = sqlite3_step(stmt);
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - t0)
+                      .count();
+  auto& t = the_table();
+  std::lock_guard lock(t.mutex);
+  if (auto it = t.by_statement.find(stmt); it != t.by_statement.end()) {
+    ++it->second->steps;
+    it->second->nanoseconds += static_cast<std::uint64_t>(ns);
+  }
+  return rc;
+}
+}  // namespace profile
+
 }  // namespace
 
 bool error::is_constraint() const noexcept {
@@ -186,9 +338,11 @@ statement::statement(sqlite3* db, std::string_view sql) : db_(db) {
   }
   check(db, sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr),
         std::string("prepare ") + std::string(sql.substr(0, 80)));
+  if (profile::enabled() && stmt_) profile::track(stmt_, sql);
 }
 
 statement::~statement() {
+  if (profile::enabled() && stmt_) profile::forget(stmt_);
   sqlite3_finalize(stmt_);
 }
 
@@ -227,7 +381,7 @@ statement& statement::bind(int index, std::nullptr_t) {
 }
 
 bool statement::step() {
-  const int rc = sqlite3_step(stmt_);
+  const int rc = profile::enabled() ? profile::timed_step(stmt_) : sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   // Leave the statement reusable: reset clears the error state.
@@ -289,22 +443,20 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
   // allocator above.
   static const bool configured = [] {
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK &&
-           sqlite3_config(SQLITE_CONFIG_MALLOC, &memory::methods) == SQLITE_OK;
+           sqlite3_config(SQLITE_CONFIG_MALLOC, &memory::methods) == SQLITE_OK &&
+           page_cache::install();
   }();
   (void)configured;
   const int flags =
       opts.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  // ":memory:" opens a private database in the memdb VFS rather than SQLite's classic in-memory
-  // pager. That pager keeps every page in its cache, and a B-tree rebalance parks a page at the
-  // lock-byte page number (262145 with 4 KiB pages); the commit after it then scans the whole
-  // cache. The cost of a commit grew with the size of the database: the population benchmark
-  // ran three times slower per event at 100 000 accounts than at 10 000. The memdb VFS keeps the
-  // bytes in one buffer behind the ordinary bounded page cache, so a commit costs the same at
-  // any size.
+  // ":memory:" is SQLite's in-memory pager: a private database whose pages live in the page
+  // cache and nowhere else, so a commit copies nothing and no read misses. With the default
+  // page cache its commits grew with the database (see page_cache above), which is why
+  // linksim used the memdb VFS instead, whose bytes sit in one buffer behind a bounded cache:
+  // there every commit copies each dirty page into the buffer and every miss copies one back.
   const bool memory = path == ":memory:";
-  const std::string name = memory ? "file:linksim-memory?vfs=memdb" : path.string();
-  const int rc = sqlite3_open_v2(
-      name.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX | (memory ? SQLITE_OPEN_URI : 0), nullptr);
+  const int rc =
+      sqlite3_open_v2(path.string().c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg =
         "open " + path.string() + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
@@ -315,16 +467,13 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
   try {
     check(db_, sqlite3_extended_result_codes(db_, 1), "extended result codes");
     check(db_, sqlite3_busy_timeout(db_, opts.busy_timeout_ms), "busy timeout");
+    if (profile::enabled()) profile::the_table();  // made first, so destroyed after every connection
     if (!opts.read_only) {
       // Must precede the switch to WAL for the WAL index to be kept in heap memory.
       if (opts.exclusive) exec("PRAGMA locking_mode=EXCLUSIVE");
       if (memory) {
-        // Nothing survives the process anyway: the rollback journal stays in memory too, and
-        // the buffer may grow past memdb's default cap of 1 GiB.
+        // Nothing survives the process anyway: the rollback journal stays in memory too.
         exec("PRAGMA journal_mode=MEMORY");
-        sqlite3_int64 limit = sqlite3_int64{1} << 40;
-        check(db_, sqlite3_file_control(db_, "main", SQLITE_FCNTL_SIZE_LIMIT, &limit),
-              "memory size limit");
       } else if (opts.scratch) {
         // A scratch database is rebuilt from its seed rather than recovered: its rollback
         // journal stays in memory as well (15.8 s instead of 23.6 s for the 10k population
