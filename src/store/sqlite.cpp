@@ -7,15 +7,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <chrono>
 #include <map>
-#include <unordered_map>
 #include <mutex>
+#include <unordered_map>
 
 namespace linksim::store {
 namespace {
@@ -230,8 +230,7 @@ void unpin(sqlite3_pcache* p, sqlite3_pcache_page* page, int discard) {
   inner.xUnpin(of(p)->inner, page, discard);
 }
 void rekey(sqlite3_pcache* p, sqlite3_pcache_page* page, unsigned old_key, unsigned new_key) {
-  inner.xRekey(of(p)->inner, page, outer_to_inner(of(p), old_key),
-               outer_to_inner(of(p), new_key));
+  inner.xRekey(of(p)->inner, page, outer_to_inner(of(p), old_key), outer_to_inner(of(p), new_key));
 }
 // A truncation leaves key 0 alone: only a rebalance in progress parks a page there, and it
 // moves it on before anything else runs.
@@ -245,8 +244,8 @@ void destroy(sqlite3_pcache* p) {
 void shrink(sqlite3_pcache* p) {
   inner.xShrink(of(p)->inner);
 }
-const sqlite3_pcache_methods2 methods{1,        nullptr,   init,   shutdown, create,
-                                      cachesize, pagecount, fetch,  unpin,    rekey,
+const sqlite3_pcache_methods2 methods{1,         nullptr,   init,  shutdown, create,
+                                      cachesize, pagecount, fetch, unpin,    rekey,
                                       truncate,  destroy,   shrink};
 bool install() {
   return sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &inner) == SQLITE_OK && inner.xCreate &&
@@ -313,9 +312,9 @@ void forget(sqlite3_stmt* stmt) {
 int timed_step(sqlite3_stmt* stmt) {
   const auto t0 = std::chrono::steady_clock::now();
   const int rc = sqlite3_step(stmt);
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count();
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   auto& t = the_table();
   std::lock_guard lock(t.mutex);
   if (auto it = t.by_statement.find(stmt); it != t.by_statement.end()) {
@@ -455,8 +454,7 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
   // linksim used the memdb VFS instead, whose bytes sit in one buffer behind a bounded cache:
   // there every commit copies each dirty page into the buffer and every miss copies one back.
   const bool memory = path == ":memory:";
-  const int rc =
-      sqlite3_open_v2(path.string().c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.string().c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg =
         "open " + path.string() + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
@@ -467,7 +465,8 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
   try {
     check(db_, sqlite3_extended_result_codes(db_, 1), "extended result codes");
     check(db_, sqlite3_busy_timeout(db_, opts.busy_timeout_ms), "busy timeout");
-    if (profile::enabled()) profile::the_table();  // made first, so destroyed after every connection
+    if (profile::enabled())
+      profile::the_table();  // made first, so destroyed after every connection
     if (!opts.read_only) {
       // Must precede the switch to WAL for the WAL index to be kept in heap memory.
       if (opts.exclusive) exec("PRAGMA locking_mode=EXCLUSIVE");

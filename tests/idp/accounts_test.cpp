@@ -154,5 +154,55 @@ TEST(Migrations, ADatabaseAtTheFirstVersion4GetsItsAdSettings) {
   EXPECT_FALSE(p.idp.get_ad_settings(id)->personalized_ads);
 }
 
+// Version 9 rebuilt the deliveries and tokens with their CHECK lists written as comparisons.
+// A database at version 8 keeps every delivery and token through it, and the rules still hold.
+TEST(Migrations, Version9KeepsDeliveriesAndTokensAndTheirRules) {
+  testing::temp_dir dir;
+  {
+    provider_on p(dir / "idp.db");
+    const auto id = p.idp.create_account({"alice", "password-alice", "Alice", ""})->id;
+    p.db.exec(
+        "INSERT INTO clients (id, secret, name, system, redirect_uris, webhook_secret) VALUES "
+        "('app', 's', 'App', 'app', 'https://app.example/cb', 'whsec_c2VjcmV0')");
+    p.db.exec(
+        "INSERT INTO grants (id, client_id, account_id, scope, created_at) VALUES (7, "
+        "'app', " +
+        std::to_string(id) + ", 'user_profile', 0)");
+    p.db.exec("INSERT INTO events (id, account_id, field, value, version, created_at) VALUES (3, " +
+              std::to_string(id) + ", 'username', '{}', 2, 0)");
+    p.db.exec(
+        "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
+        "next_attempt_at, window_start) VALUES (3, 'app', 'webhook', " +
+        std::to_string(id) +
+        ", 'username', 'https://app.example/hook', 'pending', 5, 5), (3, 'app', 'webhook', " +
+        std::to_string(id) + ", 'username', 'https://app.example/hook', 'dead', 6, 6)");
+    p.db.exec(
+        "INSERT INTO tokens (hash, grant_id, kind, lifetime, issued_at, expires_at) VALUES "
+        "(x'01', 7, 'access', 'long', 1, 2), (x'02', 7, 'refresh', 'refresh', 1, 3)");
+    p.db.exec("PRAGMA user_version=8");
+  }
+  provider_on p(dir / "idp.db");
+  auto rows = p.db.prepare(
+      "SELECT (SELECT group_concat(state || ':' || next_attempt_at) FROM deliveries), "
+      "(SELECT group_concat(hex(hash) || ':' || lifetime) FROM tokens), "
+      "(SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'deliveries_pending' "
+      "AND tbl_name = 'deliveries')");
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(rows.get_text(0), "pending:5,dead:6");
+  EXPECT_EQ(rows.get_text(1), "01:long,02:refresh");
+  EXPECT_EQ(rows.get_int(2), 1);  // the due-time index, made again
+  rows.reset();
+  for (const char* bad :
+       {"UPDATE deliveries SET state = 'lost'", "UPDATE deliveries SET kind = 'email'",
+        "UPDATE tokens SET lifetime = 'forever'"}) {
+    try {
+      p.db.exec(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const store::error& e) {
+      EXPECT_TRUE(e.is_constraint()) << bad << ": " << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace linksim::idp

@@ -169,8 +169,8 @@ TEST(Sqlite, RebalancesThroughTheSparePageNumberKeepTheDatabaseWhole) {
         transaction tx(db);
         for (int i = 0; i < 1000; ++i) {
           const std::string k = key();
-          const std::string v = std::string(static_cast<std::size_t>(random() % 90), 'v') +
-                                std::to_string(random());
+          const std::string v =
+              std::string(static_cast<std::size_t>(random() % 90), 'v') + std::to_string(random());
           db.cached("INSERT INTO r (k, v) VALUES (?, ?)")
               .bind(1, std::span(reinterpret_cast<const std::uint8_t*>(k.data()), k.size()))
               .bind(2, v)
