@@ -21,9 +21,9 @@
 // wall time so far and the peak memory, for runs that take an hour.
 //
 // A world's databases are in memory up to 2.75 million accounts-and-changes (250 000 accounts
-// with 10 changes each), and files in a temporary folder, removed at the end, past that: SQLite
-// keeps an in-memory database in one buffer and refuses any allocation of 2 GiB or more, and the
-// provider's database takes about 6 KB per account with 10 changes (1.5 GB at 250 000). --dir
+// with 10 changes each), and files in a temporary folder, removed at the end, past that: an
+// in-memory database keeps every page in SQLite's page cache, and 100 000 accounts with 10
+// changes each took 1.2 GiB in one world, so the limit keeps a world to a few GiB. --dir
 // keeps them as files in DIR (an existing folder with no earlier run's databases; a folder
 // shard-<i> per shard) at any size, and leaves them there.
 #include "linksim/evidence/merkle.hpp"
