@@ -158,6 +158,9 @@ TEST(Sqlite, RebalancesThroughTheSparePageNumberKeepTheDatabaseWhole) {
       db.exec("CREATE INDEX r_v ON r (v)");
       std::map<std::string, std::string> model;
       std::mt19937_64 random(static_cast<std::uint64_t>(page_size));
+      auto blob = [](const std::string& k) {
+        return std::span(reinterpret_cast<const std::uint8_t*>(k.data()), k.size());
+      };
       auto key = [&] {
         std::string k(12, '\0');
         for (auto& c : k) c = static_cast<char>(random() & 0xff);
@@ -171,10 +174,7 @@ TEST(Sqlite, RebalancesThroughTheSparePageNumberKeepTheDatabaseWhole) {
           const std::string k = key();
           const std::string v =
               std::string(static_cast<std::size_t>(random() % 90), 'v') + std::to_string(random());
-          db.cached("INSERT INTO r (k, v) VALUES (?, ?)")
-              .bind(1, std::span(reinterpret_cast<const std::uint8_t*>(k.data()), k.size()))
-              .bind(2, v)
-              .run();
+          db.cached("INSERT INTO r (k, v) VALUES (?, ?)").bind(1, blob(k)).bind(2, v).run();
           next[k] = v;
         }
         // Deletions merge leaves again: every eighth row of the ones held so far.
@@ -184,10 +184,7 @@ TEST(Sqlite, RebalancesThroughTheSparePageNumberKeepTheDatabaseWhole) {
             ++it;
             continue;
           }
-          db.cached("DELETE FROM r WHERE k = ?")
-              .bind(1, std::span(reinterpret_cast<const std::uint8_t*>(it->first.data()),
-                                 it->first.size()))
-              .run();
+          db.cached("DELETE FROM r WHERE k = ?").bind(1, blob(it->first)).run();
           it = next.erase(it);
         }
         if (keep) {
