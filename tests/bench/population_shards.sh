@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The population benchmark's shards: the same run gives the same evidence root whether its shards
-# run one at a time or all at once, one shard is the unsharded run, and every run converges.
+# run one at a time or all at once, one shard is the unsharded run, the allocator's page size
+# changes nothing but speed, and every run converges.
 #   population_shards.sh PATH/TO/population
 set -euo pipefail
 population=$1
@@ -15,9 +16,15 @@ at_once=$(root --shards 3 --jobs 3)
 unsharded=$(root)
 one_shard=$(root --shards 1 --jobs 2)
 two_shards=$(root --shards 2)
+small_pages=$(root --huge-pages off)
 echo "3 shards, 1 job: $one_by_one; 3 jobs: $at_once; unsharded: $unsharded; 1 shard: $one_shard; 2 shards: $two_shards"
 [[ ${#one_by_one} == 64 ]] || { echo "no evidence root" >&2; exit 1; }
 [[ $one_by_one == "$at_once" ]] || { echo "the root depends on how many shards ran at once" >&2; exit 1; }
 [[ $unsharded == "$one_shard" ]] || { echo "one shard is not the unsharded run" >&2; exit 1; }
 [[ $two_shards != "$one_by_one" && $two_shards != "$unsharded" ]] ||
   { echo "different splits gave the same root" >&2; exit 1; }
+[[ $small_pages == "$unsharded" ]] || { echo "--huge-pages off changed the root" >&2; exit 1; }
+if "$population" --accounts 10 --huge-pages maybe >/dev/null 2>&1; then
+  echo "--huge-pages maybe was accepted" >&2
+  exit 1
+fi
