@@ -402,8 +402,8 @@ int main(int argc, char** argv) {
   char allocator[64] = "the C library's malloc";
 #ifdef LINKSIM_MIMALLOC
   const int mi = mi_version();
-  std::snprintf(allocator, sizeof allocator, "mimalloc %d.%d.%d%s", mi / 100, mi / 10 % 10,
-                mi % 10, huge_pages ? ", huge pages" : "");
+  std::snprintf(allocator, sizeof allocator, "mimalloc %d.%d.%d%s", mi / 100, mi / 10 % 10, mi % 10,
+                huge_pages ? ", huge pages" : "");
 #endif
   if (json) {
     std::string per_shard;

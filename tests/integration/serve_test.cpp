@@ -7,8 +7,10 @@
 #include "support.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/json/serialize.hpp>
 
 #include <sstream>
+#include <thread>
 
 namespace linksim {
 namespace {
@@ -110,6 +112,48 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
   EXPECT_NE(tampered.str().find("FAIL: entry 0"), std::string::npos) << tampered.str();
 }
 
+// alice signs up on the dependent service with her demo login, through every page. Returns her
+// provider account id, or an empty string after reporting the step that did not answer as
+// expected.
+std::string sign_up_alice(const std::string& base, const std::string& threads) {
+  auto failed = [](std::string_view step, const http::response& r) {
+    ADD_FAILURE() << "sign-up, " << step << ": status " << r.status << "\n" << r.body;
+    return std::string();
+  };
+  browser b;
+  auto r = b.get(threads + "/signup");
+  if (r.status != 302) return failed("/signup", r);
+  r = b.get(std::string(r.headers.get("Location")));
+  if (r.status != 302) return failed("authorize", r);
+  std::string next(r.headers.get("Location"));
+  const std::string request = query_value("http://x" + next, "request");
+  if (auto page = b.get(base + next); page.status != 200) return failed("login page", page);
+  r = b.post_form(base + "/oauth/login", {{"request", request},
+                                          {"csrf", b.cookie("idp_csrf")},
+                                          {"username", "alice"},
+                                          {"password", "linksim-demo"}});
+  if (r.status != 303) return failed("login", r);
+  next = std::string(r.headers.get("Location"));
+  const std::string account = query_value("http://x" + next, "account");
+  if (account.empty()) return failed("login's redirect names no account", r);
+  if (auto page = b.get(base + next); page.status != 200) return failed("consent page", page);
+  r = b.post_form(base + "/oauth/consent", {{"request", request},
+                                            {"csrf", b.cookie("idp_csrf")},
+                                            {"account_id", account},
+                                            {"decision", "allow"}});
+  if (r.status != 302) return failed("consent", r);
+  const auto page = b.get(std::string(r.headers.get("Location")));
+  const std::string marker = "name=\"request\" value=\"";
+  const auto at = page.body.find(marker);
+  if (page.status != 200 || at == std::string::npos) return failed("Link Account page", page);
+  const auto from = at + marker.size();
+  r = b.post_form(threads + "/link",
+                  {{"csrf", b.cookie("threads_csrf")},
+                   {"request", page.body.substr(from, page.body.find('"', from) - from)}});
+  if (r.status != 303) return failed("link", r);
+  return account;
+}
+
 // The ad platform runs beside the two services, behind the admin token, and a sign-up on the
 // dependent service sends it the new profile (the tokens between the three were wired).
 TEST(Serve, TheAdPlatformRunsBesideAndASignUpReachesIt) {
@@ -137,38 +181,8 @@ TEST(Serve, TheAdPlatformRunsBesideAndASignUpReachesIt) {
     EXPECT_EQ(holdings("1", "not-the-token").status, 401);
 
     // alice signs up on the dependent service with her demo login.
-    browser b;
-    auto r = b.get(threads + "/signup");
-    ASSERT_EQ(r.status, 302) << r.body;
-    r = b.get(std::string(r.headers.get("Location")));
-    ASSERT_EQ(r.status, 302) << r.body;
-    std::string next(r.headers.get("Location"));
-    const std::string request = query_value("http://x" + next, "request");
-    ASSERT_EQ(b.get(base + next).status, 200);
-    r = b.post_form(base + "/oauth/login", {{"request", request},
-                                            {"csrf", b.cookie("idp_csrf")},
-                                            {"username", "alice"},
-                                            {"password", "linksim-demo"}});
-    ASSERT_EQ(r.status, 303) << r.body;
-    next = std::string(r.headers.get("Location"));
-    const std::string account = query_value("http://x" + next, "account");
-    ASSERT_FALSE(account.empty()) << next;
-    ASSERT_EQ(b.get(base + next).status, 200);
-    r = b.post_form(base + "/oauth/consent", {{"request", request},
-                                              {"csrf", b.cookie("idp_csrf")},
-                                              {"account_id", account},
-                                              {"decision", "allow"}});
-    ASSERT_EQ(r.status, 302) << r.body;
-    auto page = b.get(std::string(r.headers.get("Location")));
-    ASSERT_EQ(page.status, 200) << page.body;
-    const std::string marker = "name=\"request\" value=\"";
-    const auto at = page.body.find(marker);
-    ASSERT_NE(at, std::string::npos) << page.body;
-    const auto from = at + marker.size();
-    r = b.post_form(threads + "/link",
-                    {{"csrf", b.cookie("threads_csrf")},
-                     {"request", page.body.substr(from, page.body.find('"', from) - from)}});
-    ASSERT_EQ(r.status, 303) << r.body;
+    const std::string account = sign_up_alice(base, threads);
+    ASSERT_FALSE(account.empty());
 
     const auto held = holdings(account, admin);
     ASSERT_EQ(held.status, 200) << held.body << " account " << account;
@@ -196,6 +210,70 @@ TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
   EXPECT_EQ(app::evidence_verify({app::evidence_db(dir.path()), ""}, report), 0) << report.str();
   // The first run's checkpoint verifies with the key the second run published: the key was kept.
   EXPECT_NE(report.str().find("checkpoints: 1"), std::string::npos) << report.str();
+}
+
+// --webhook-batch: changes that fall due together travel in one request. alice's new username
+// and display name are one change of her account, committed together, so the dispatcher finds
+// both webhooks due at once: with a batch of 10 they travel in one request, with the default of
+// 1 in two.
+TEST(Serve, WebhookBatchCarriesChangesDueTogetherInOneRequest) {
+  for (const std::size_t batch : {std::size_t{1}, std::size_t{10}}) {
+    SCOPED_TRACE("--webhook-batch " + std::to_string(batch));
+    temp_dir dir;
+    app::serve_options o = options_in(dir);
+    o.webhook_batch = batch;
+    std::ostringstream out;
+    bool checked = false;
+    const int status = app::serve(o, out, [&] {
+      const std::string text = out.str();
+      const std::string base = line_after(text, "idp: ");
+      const std::string threads = line_after(text, "threads: ");
+      const std::string admin = line_after(text, "admin token: ");
+      const std::string account = sign_up_alice(base, threads);
+      ASSERT_FALSE(account.empty());
+      net::client c;
+      auto admin_call = [&](const char* method, const std::string& target, std::string body) {
+        http::request r;
+        r.method = method;
+        r.target = base + target;
+        r.headers.set("Authorization", "Bearer " + admin);
+        if (!body.empty()) r.headers.set("Content-Type", "application/json");
+        r.body = std::move(body);
+        auto res = c.send(r);
+        EXPECT_TRUE(res) << method << " " << target;
+        return res ? *res : http::response{};
+      };
+      const auto patched = admin_call("PATCH", "/admin/accounts/" + account,
+                                      R"({"username":"alice_two","name":"Alice Two"})");
+      ASSERT_EQ(patched.status, 200) << patched.body;
+      // The dispatcher runs on its own (every 200 ms): wait up to 10 s for both deliveries.
+      std::vector<boost::json::object> delivered;
+      for (int tries = 0; tries < 200; ++tries) {
+        delivered.clear();
+        const auto list = admin_call("GET", "/admin/deliveries?state=delivered", "");
+        ASSERT_EQ(list.status, 200) << list.body;
+        const auto listed = json_of(list);  // kept: the loop reads into it
+        for (const auto& d : listed.at("deliveries").as_array())
+          if (d.at("account_id").as_string() == account && d.at("kind").as_string() == "webhook")
+            delivered.push_back(d.as_object());
+        if (delivered.size() >= 2) break;
+        std::this_thread::sleep_for(50ms);
+      }
+      ASSERT_EQ(delivered.size(), 2u);
+      // The dependent service answers each request with what became of each change in it
+      // (the name is not mirrored, so it is ignored): together, the changes the request carried.
+      for (const auto& d : delivered) {
+        const auto answer = boost::json::parse(d.at("last_response").as_string()).as_object();
+        std::int64_t carried = 0;
+        for (const char* outcome : {"applied", "duplicates", "stale", "ignored"})
+          carried += answer.at(outcome).as_int64();
+        EXPECT_EQ(carried, batch == 1 ? 1 : 2) << boost::json::serialize(d);
+      }
+      checked = true;
+    });
+    EXPECT_EQ(status, 0);
+    EXPECT_TRUE(checked);
+  }
 }
 
 int run(const std::string& args) {
