@@ -19,9 +19,10 @@
 //
 // --huge-pages on (the default) asks the allocator for memory in 2 MiB pages where the kernel
 // gives them (transparent huge pages in "madvise" or "always" mode): an in-memory database is
-// a heap of B-tree pages read in random order, and with 4 KiB pages most of those reads missed
-// the TLB. 100 000 x 10 in one world: 86.1 s and 1 444 MiB with them, 95.2 s and 1 224 MiB
-// without, back to back (docs/benchmarks.md). Where the kernel has none, nothing changes.
+// a heap of B-tree pages read in random order, which 4 KiB pages spread over many more TLB
+// entries. In four back-to-back pairs at 100 000 x 10 in one world it was faster every time,
+// by 0.2 to 10 % (the machine's own spread is larger), for 1 438 MiB at the peak instead of
+// 1 224 (docs/benchmarks.md). Where the kernel gives none, nothing changes.
 // Needs mimalloc (LINKSIM_MIMALLOC): without it the default is off and "on" is refused.
 //
 // --progress reports each tenth of the sign-ups and each round of changes on stderr, with the
