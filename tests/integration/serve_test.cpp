@@ -171,12 +171,8 @@ TEST(Serve, TheAdPlatformRunsBesideAndASignUpReachesIt) {
     EXPECT_EQ(browser().get(ads + "/healthz").status, 200);
     net::client c;
     auto holdings = [&](const std::string& id, const std::string& token) {
-      http::request r;
-      r.target = ads + "/admin/accounts/" + id;
-      r.headers.set("Authorization", "Bearer " + token);
-      auto res = c.send(r);
-      EXPECT_TRUE(res);
-      return res ? *res : http::response{};
+      return send_request(c, "GET", ads + "/admin/accounts/" + id, {}, {},
+                          {{"Authorization", "Bearer " + token}});
     };
     EXPECT_EQ(holdings("1", "not-the-token").status, 401);
 
@@ -232,16 +228,10 @@ TEST(Serve, WebhookBatchCarriesChangesDueTogetherInOneRequest) {
       const std::string account = sign_up_alice(base, threads);
       ASSERT_FALSE(account.empty());
       net::client c;
-      auto admin_call = [&](const char* method, const std::string& target, std::string body) {
-        http::request r;
-        r.method = method;
-        r.target = base + target;
-        r.headers.set("Authorization", "Bearer " + admin);
-        if (!body.empty()) r.headers.set("Content-Type", "application/json");
-        r.body = std::move(body);
-        auto res = c.send(r);
-        EXPECT_TRUE(res) << method << " " << target;
-        return res ? *res : http::response{};
+      auto admin_call = [&](const char* method, const std::string& target,
+                            const std::string& json) {
+        return send_request(c, method, base + target, json, json.empty() ? "" : "application/json",
+                            {{"Authorization", "Bearer " + admin}});
       };
       const auto patched = admin_call("PATCH", "/admin/accounts/" + account,
                                       R"({"username":"alice_two","name":"Alice Two"})");

@@ -71,6 +71,22 @@ class browser {
   std::map<std::string, std::string> cookies_;
 };
 
+// One request on `client`. A request that gets no answer is a test failure, and an empty response.
+inline http::response send_request(net::client& client, const std::string& method,
+                                   const std::string& url, const std::string& body = {},
+                                   const std::string& content_type = {},
+                                   const std::vector<http::header_field>& headers = {}) {
+  http::request r;
+  r.method = method;
+  r.target = url;
+  r.body = body;
+  if (!content_type.empty()) r.headers.set("Content-Type", content_type);
+  for (const auto& h : headers) r.headers.set(h.name, h.value);
+  auto res = client.send(r);
+  EXPECT_TRUE(res) << method << " " << url;
+  return res ? *res : http::response{};
+}
+
 // One identity provider on a real socket, with a manual clock and a real evidence log.
 struct idp_server {
   temp_dir dir;
@@ -99,15 +115,7 @@ struct idp_server {
   http::response request(const std::string& method, const std::string& path,
                          const std::string& body = {}, const std::string& content_type = {},
                          const std::vector<http::header_field>& headers = {}) {
-    http::request r;
-    r.method = method;
-    r.target = base + path;
-    r.body = body;
-    if (!content_type.empty()) r.headers.set("Content-Type", content_type);
-    for (const auto& h : headers) r.headers.set(h.name, h.value);
-    auto res = http.send(r);
-    EXPECT_TRUE(res) << method << " " << path;
-    return res ? *res : http::response{};
+    return send_request(http, method, base + path, body, content_type, headers);
   }
 
   http::response admin(const std::string& method, const std::string& path,
