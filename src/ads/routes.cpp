@@ -9,7 +9,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
-#include <iostream>
 
 namespace linksim::ads {
 namespace bj = boost::json;
@@ -72,7 +71,7 @@ class router {
     try {
       return route(req);
     } catch (const store::error& e) {
-      std::cerr << "ads: storage: " << e.what() << "\n";
+      if (o_.log) o_.log(std::string("ads: storage: ") + e.what());
       response r = json::response(
           503, bj::object{{"error", bj::object{{"code", "storage_unavailable"},
                                                {"message", "storage is unavailable; retry"}}}});

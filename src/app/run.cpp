@@ -92,6 +92,10 @@ void print_failure(const harness::run_result& r, std::ostream& out) {
     out << "  the last flows recorded:\n";
     for (const auto& line : r.flows_around) out << "    " << line << "\n";
   }
+  if (!r.service_log.empty()) {
+    out << "  what the services logged:\n";
+    for (const auto& line : r.service_log) out << "    " << line << "\n";
+  }
 }
 
 }  // namespace

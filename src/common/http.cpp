@@ -10,8 +10,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iostream>
 
 namespace linksim::http {
+
+void log_to_stderr(std::string_view line) {
+  std::cerr << line << '\n';
+}
+
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {

@@ -668,6 +668,12 @@ class runner {
     out_.net = world_->net().stats();
     for (const auto& [name, id] : ids_) out_.aliases[std::to_string(id)] = name;
     if (o_.audit) out_.flows = flows;
+    for (const auto& l : world_->service_log())
+      out_.service_log.push_back(
+          "+" + format_duration(std::chrono::duration_cast<milliseconds>(l.at - start_)) + " " +
+          l.text);
+    if (const auto more = world_->service_lines_dropped())
+      out_.service_log.push_back("(" + std::to_string(more) + " more lines not kept)");
     if (!out_.failure) return;  // the flows are only shown around a failure
     for (std::size_t i = 0; i < flows.size(); ++i) {
       const auto& f = flows[i];

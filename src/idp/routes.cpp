@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <iostream>
 
 namespace linksim::idp {
 
@@ -252,7 +251,7 @@ class router {
       return route(req);
     } catch (const store::error& e) {
       // The disk, not the request: tell the caller to retry rather than fail for good.
-      std::cerr << "idp: storage: " << e.what() << "\n";
+      if (o_.log) o_.log(std::string("idp: storage: ") + e.what());
       response r = json::response(
           503, bj::object{{"error", bj::object{{"code", "storage_unavailable"},
                                                {"message", "storage is unavailable; retry"}}}});

@@ -158,8 +158,9 @@ world::world(world_options o)
   idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
                                         net_.endpoint("idp"), cfg);
   attach("idp", idp_origin,
-         idp::make_handler(
-             *idp_, {admin_token, {{"threads", threads_idp_token}, {"ads", idp_ads_token}}}));
+         idp::make_handler(*idp_, {admin_token,
+                                   {{"threads", threads_idp_token}, {"ads", idp_ads_token}},
+                                   service_sink()}));
   // The company's ad platform, on the same behaviour profile.
   ads_db_ = std::make_unique<store::database>(
       opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "ads.db",
@@ -172,7 +173,7 @@ world::world(world_options o)
   acfg.partners = ads::default_partners();
   acfg.rules = *threads_sim::find_behaviour(opts_.profile);
   ads_ = std::make_unique<ads::service>(*ads_db_, sched_.time(), log_, net_.endpoint("ads"), acfg);
-  attach("ads", ads_origin, ads::make_handler(*ads_, {admin_token}));
+  attach("ads", ads_origin, ads::make_handler(*ads_, {admin_token, service_sink()}));
   auto c = idp_->register_client(
                    {.name = "Threads-style service",
                     .system = "threads",
@@ -190,6 +191,15 @@ world::world(world_options o)
 }
 
 world::~world() = default;
+
+http::log_sink world::service_sink() {
+  return [this](std::string_view line) {
+    if (service_log_.size() < kept_service_lines)
+      service_log_.push_back({sched_.now(), std::string(line)});
+    else
+      ++service_lines_dropped_;
+  };
+}
 
 void world::open_threads() {
   threads_.reset();
@@ -214,7 +224,7 @@ void world::open_threads() {
   cfg.internal_token = threads_idp_token;
   threads_ = std::make_unique<threads_sim::service>(*threads_db_, sched_.time(), random_, log_,
                                                     net_.endpoint("threads"), cfg);
-  auto handler = threads_sim::make_handler(*threads_, {admin_token});
+  auto handler = threads_sim::make_handler(*threads_, {admin_token, service_sink()});
   attach("threads", threads_origin, [this, handler](const http::request& req) {
     auto r = handler(req);
     if (crash_armed_ && req.method == "POST" && req.path() == "/link") {

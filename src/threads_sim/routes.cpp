@@ -14,7 +14,6 @@
 #include <boost/json/object.hpp>
 
 #include <charconv>
-#include <iostream>
 
 namespace linksim::threads_sim {
 namespace bj = boost::json;
@@ -175,7 +174,7 @@ class router {
     try {
       return route(req);
     } catch (const store::error& e) {
-      std::cerr << "threads: storage error: " << e.what() << "\n";
+      if (o_.log) o_.log(std::string("threads: storage: ") + e.what());
       response r = json_error(make_error_code(errc::upstream_unavailable));
       r.status = 503;
       r.headers.set("Retry-After", "1");

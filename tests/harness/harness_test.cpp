@@ -112,6 +112,47 @@ TEST(ScenarioRun, AnActionThatFailsUnexpectedlyFailsTheStep) {
   EXPECT_NE(r.failure->actual.find("403"), std::string::npos) << r.failure->actual;
 }
 
+TEST(ScenarioRun, WhatTheServicesLogStaysWithTheRunAndShowsOnAFailure) {
+  // The crash is injected as a storage failure inside the import: the service answers 503 and
+  // says why on its side. That line belongs to the run, not to the terminal running it.
+  const auto s = parse_scenario(R"(name: crash
+steps:
+  - create: alice
+  - crash: {system: threads, during: import}
+  - sign_up: alice
+    expect: {status: 502, step: /link}
+  - expect:
+      profile: {account: alice, profiles: 1}
+)",
+                                "crash.yaml");
+  testing::internal::CaptureStderr();
+  const auto r = run_scenario(s);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  ASSERT_TRUE(r.failure);  // nothing of the import survived
+  ASSERT_EQ(r.service_log.size(), 1u);
+  EXPECT_TRUE(r.service_log[0].starts_with("+0s threads: storage: ")) << r.service_log[0];
+  EXPECT_NE(r.service_log[0].find("crash during the import"), std::string::npos);
+
+  const auto dir = std::filesystem::temp_directory_path() / "linksim-service-log-test";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "crash.yaml") << R"(name: crash
+steps:
+  - create: alice
+  - crash: {system: threads, during: import}
+  - sign_up: alice
+  - expect:
+      profile: {account: alice, profiles: 1}
+)";
+  }
+  std::ostringstream out, err;
+  EXPECT_EQ(app::run({.paths = {dir}}, out, err), 1);
+  EXPECT_NE(out.str().find("what the services logged:\n    +0s threads: storage: "),
+            std::string::npos)
+      << out.str();
+  std::filesystem::remove_all(dir);
+}
+
 std::vector<scenario> load_library() {
   std::vector<scenario> out;
   for (const auto& f : app::scenario_files({library})) out.push_back(load_scenario(f));

@@ -13,6 +13,8 @@ class service;
 
 struct route_options {
   std::string admin_token;  // GET /admin/accounts/<id>: what the platform holds about one
+  // Storage failures, one line each.
+  http::log_sink log = http::log_to_stderr;
 };
 
 http::error_info describe(const boost::system::error_code& ec);

@@ -51,6 +51,11 @@ struct response {
 
 using handler = std::function<response(const request&)>;
 
+// Where a handler reports what went wrong on its side (a storage failure behind a 503), one
+// line at a time. A server writes the lines to stderr; the simulation keeps them with the run.
+using log_sink = std::function<void(std::string_view line)>;
+void log_to_stderr(std::string_view line);
+
 // A redirect that is never cached.
 response redirect(int status, std::string location);
 

@@ -71,6 +71,10 @@ struct run_result {
   std::optional<step_failure> failure;
   std::vector<std::string> flows_around;  // the last flows up to the failure, formatted
   std::vector<std::string> trace;         // on failure: every flow, formatted the same way
+  // What the services reported on their side (a storage failure behind a 503), each line with
+  // its simulated time since the start, as "+<time> <line>"; the last says how many more
+  // there were when the world kept only its first sim::world::kept_service_lines.
+  std::vector<std::string> service_log;
   std::string error;                      // the world could not run the scenario at all
   // Audit: the tagged checks in order, the run's flows, and the step where an untagged failure
   // stopped it (checks after it were never reached).

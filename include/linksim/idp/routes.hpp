@@ -22,6 +22,8 @@ struct route_options {
   // GET /internal/accounts/<id>/ad-settings with "Authorization: Bearer <token>"; each token
   // names its system, which the evidence log records as the receiver.
   std::vector<std::pair<std::string, std::string>> internal_tokens;  // {system, token}
+  // Storage failures, one line each.
+  http::log_sink log = http::log_to_stderr;
 };
 
 using http::error_info;

@@ -178,7 +178,18 @@ class world {
   // connection fail (502), and the service restarts on its database.
   void crash_threads_during_next_import();
 
+  // What the services reported on their side (a storage failure behind a 503), in order, with
+  // the simulated time: the first `kept_service_lines`, and how many came after those.
+  struct service_line {
+    time_point at;
+    std::string text;
+  };
+  static constexpr std::size_t kept_service_lines = 1000;
+  const std::vector<service_line>& service_log() const { return service_log_; }
+  std::size_t service_lines_dropped() const { return service_lines_dropped_; }
+
  private:
+  http::log_sink service_sink();
   void open_threads();
   void pump();
   void attach(const std::string& system, const char* origin, http::handler h);
@@ -202,6 +213,8 @@ class world {
   std::optional<time_point> dispatcher_wake_;
   std::optional<time_point> reconciler_wake_;
   bool crash_armed_ = false;
+  std::vector<service_line> service_log_;
+  std::size_t service_lines_dropped_ = 0;
 };
 
 }  // namespace linksim::sim

@@ -16,6 +16,8 @@ class service;
 struct route_options {
   // The admin API answers only requests with "Authorization: Bearer <admin_token>".
   std::string admin_token;
+  // Storage failures, one line each.
+  http::log_sink log = http::log_to_stderr;
 };
 
 using http::error_info;
