@@ -2,6 +2,7 @@
 #include "linksim/evidence/merkle.hpp"
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/world.hpp"
+#include "linksim/store/sqlite.hpp"
 #include "linksim/threads_sim/service.hpp"
 
 #include "../temp_dir.hpp"
@@ -317,6 +318,32 @@ TEST(Simulation, AnOutageDuringSignUpFailsCleanlyAndLeavesNothing) {
   EXPECT_TRUE(w.threads().profiles_of_account(alice).empty());
   w.run_for(2h);
   EXPECT_EQ(w.sign_up("alice").status, 303);
+}
+
+TEST(Simulation, AStorageFailureAnswers503AndIsLoggedWithTheRun) {
+  sim::world w({.seed = 5, .in_memory = true});
+  w.create_account("alice");
+  // The dependent service's database refuses every write: its /signup cannot keep the state.
+  w.databases()[1]->exec("PRAGMA query_only = 1");
+  auto r = w.browser_transport().send(
+      {.target = std::string(sim::world::threads_origin) + "/signup"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->headers.get("Retry-After"), "1");
+  EXPECT_NE(r->body.find(R"("code":"storage_unavailable")"), std::string::npos) << r->body;
+  ASSERT_EQ(w.service_log().size(), 1u);
+  EXPECT_TRUE(w.service_log()[0].text.starts_with("threads: storage: "))
+      << w.service_log()[0].text;
+  w.databases()[1]->exec("PRAGMA query_only = 0");
+  // Now the provider's: the sign-up stops at its authorization page, and it says why.
+  w.databases()[0]->exec("PRAGMA query_only = 1");
+  const auto failed = w.sign_up("alice");
+  EXPECT_EQ(failed.status, 503) << failed.error;
+  ASSERT_EQ(w.service_log().size(), 2u);
+  EXPECT_TRUE(w.service_log()[1].text.starts_with("idp: storage: ")) << w.service_log()[1].text;
+  w.databases()[0]->exec("PRAGMA query_only = 0");
+  EXPECT_EQ(w.sign_up("alice").status, 303);
+  EXPECT_EQ(w.service_log().size(), 2u);
 }
 
 }  // namespace
