@@ -604,14 +604,16 @@ void transaction::commit() {
   ++db_.done_.commits;
 }
 
-void migrate(database& db, std::span<const migration> migrations) {
-  std::int64_t have = 0;
-  {
-    // Finished before any migration runs: DROP TABLE fails while a statement is open.
-    auto current = db.prepare("PRAGMA user_version");
-    current.step();
-    have = current.get_int(0);
-  }
+namespace {
+
+std::int64_t pragma_int(database& db, const char* pragma) {
+  // Finished before any migration runs: DROP TABLE fails while a statement is open.
+  auto q = db.prepare(pragma);
+  q.step();
+  return q.get_int(0);
+}
+
+void run_migrations(database& db, std::span<const migration> migrations, std::int64_t have) {
   for (const auto& m : migrations) {
     if (m.version <= have) continue;
     transaction tx(db);
@@ -619,6 +621,45 @@ void migrate(database& db, std::span<const migration> migrations) {
     db.exec("PRAGMA user_version=" + std::to_string(m.version));
     tx.commit();
   }
+}
+
+}  // namespace
+
+void migrate(database& db, std::span<const migration> migrations) {
+  const std::int64_t have = pragma_int(db, "PRAGMA user_version");
+  if (have == 0 && !migrations.empty() &&
+      pragma_int(db, "SELECT count(*) FROM sqlite_schema") == 0) {
+    // Keyed by the migrations' text, not their address: two lists may share one.
+    std::string key;
+    for (const auto& m : migrations) {
+      key += std::to_string(m.version);
+      key += '\0';
+      key += m.sql;
+      key += '\0';
+    }
+    // Never destroyed: connections closed during static destruction would free SQLite's blocks
+    // into per-thread lists that may already be gone. Reachable, so not a leak to LeakSanitizer.
+    static std::mutex mutex;
+    static auto* templates = new std::map<std::string, std::unique_ptr<database>>();
+    std::lock_guard lock(mutex);
+    auto& t = (*templates)[key];
+    if (!t) {
+      auto fresh = std::make_unique<database>(":memory:");
+      run_migrations(*fresh, migrations, 0);
+      t = std::move(fresh);
+    }
+    // A backup between different page sizes fails for an in-memory destination: migrate then.
+    if (pragma_int(*t, "PRAGMA page_size") == pragma_int(db, "PRAGMA page_size")) {
+      sqlite3_backup* b = sqlite3_backup_init(db.db_, "main", t->db_, "main");
+      if (!b) throw error(sqlite3_extended_errcode(db.db_), std::string("copy the schema: ") +
+                                                                sqlite3_errmsg(db.db_));
+      const int rc = sqlite3_backup_step(b, -1);
+      sqlite3_backup_finish(b);
+      if (rc != SQLITE_DONE) throw error(rc, std::string("copy the schema: ") + sqlite3_errstr(rc));
+      return;
+    }
+  }
+  run_migrations(db, migrations, have);
 }
 
 }  // namespace linksim::store

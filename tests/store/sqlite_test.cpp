@@ -42,6 +42,61 @@ TEST(Sqlite, MigratesOnceAndKeepsData) {
   EXPECT_FALSE(q.step());
 }
 
+// What a database holds after its migrations: schema, rows of every table, version, mode.
+std::vector<std::string> contents(database& db) {
+  std::vector<std::string> out;
+  auto schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
+  while (schema.step())
+    out.push_back(schema.get_text(0) + " " + schema.get_text(1) + " " + schema.get_text(2) +
+                  " " + schema.get_opt_text(3).value_or(""));
+  for (const char* q : {"SELECT group_concat(id || ':' || name || ':' || n) FROM t",
+                        "PRAGMA user_version", "PRAGMA journal_mode", "PRAGMA integrity_check"}) {
+    auto r = db.prepare(q);
+    r.step();
+    out.push_back(std::string(q) + " = " + r.get_opt_text(0).value_or("null"));
+  }
+  return out;
+}
+
+TEST(Sqlite, ANewDatabaseGetsTheSchemaItsMigrationsWrite) {
+  // A migration that also writes a row: the copy carries rows as well as the schema.
+  constexpr migration with_row[] = {
+      migrations[0], migrations[1], migrations[2],
+      {4, "INSERT INTO t (name, n) VALUES ('seeded', 7)"}};
+  testing::temp_dir dir;
+  // Step by step: an existing database at version 1, then the rest (the migrations run).
+  database stepwise(dir / "stepwise.db");
+  migrate(stepwise, std::span(with_row).first(1));
+  migrate(stepwise, with_row);
+  // New and empty: the final schema is copied in, twice (the second from the kept copy).
+  for (const char* name : {"copied.db", "again.db"}) {
+    SCOPED_TRACE(name);
+    database copied(dir / name);
+    migrate(copied, with_row);
+    EXPECT_EQ(contents(copied), contents(stepwise));
+    EXPECT_EQ(contents(copied).back(), "PRAGMA integrity_check = ok");
+    copied.prepare("INSERT INTO t (name) VALUES ('next')").run();
+    EXPECT_THROW(copied.prepare("INSERT INTO t (name) VALUES ('seeded')").run(), error);
+  }
+  // Another list, even one at the same address later, gets its own schema.
+  constexpr migration other[] = {{1, "CREATE TABLE u (k TEXT PRIMARY KEY)"}};
+  database u(dir / "u.db");
+  migrate(u, other);
+  auto q = u.prepare("SELECT group_concat(name) FROM sqlite_schema WHERE type = 'table'");
+  q.step();
+  EXPECT_EQ(q.get_text(0), "u");
+  // In memory, with another page size than the kept copy's: the migrations run instead.
+  database small(":memory:");
+  small.exec("PRAGMA page_size = 1024");
+  migrate(small, with_row);
+  auto ps = small.prepare("PRAGMA page_size");
+  ps.step();
+  EXPECT_EQ(ps.get_int(0), 1024);
+  auto rows = small.prepare("SELECT name FROM t");
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(rows.get_text(0), "seeded");
+}
+
 TEST(Sqlite, TransactionRollsBackUnlessCommitted) {
   testing::temp_dir dir;
   database db(dir / "a.db");

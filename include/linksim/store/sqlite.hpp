@@ -99,6 +99,8 @@ class statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+struct migration;
+
 class database {
  public:
   // Opens (creating if absent) with WAL, the busy timeout and foreign keys on. Throws store::error.
@@ -138,6 +140,7 @@ class database {
 
  private:
   friend class transaction;
+  friend void migrate(database& db, std::span<const migration> migrations);
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
   work done_;
@@ -180,7 +183,11 @@ struct migration {
   int version;
   std::string_view sql;
 };
-// Applies, in one transaction each, every migration above the database's user_version.
+// Applies, in one transaction each, every migration above the database's user_version. A new,
+// empty database instead gets a copy of the final schema, made once per process by running the
+// same migrations on an in-memory database (SQLite's backup API, in one transaction): a
+// simulated world opens three databases and the audit 360 worlds, and running every migration
+// again each time was 45 % of the audit's time. The copy is the same pages the migrations write.
 void migrate(database& db, std::span<const migration> migrations);
 
 }  // namespace linksim::store
