@@ -9,7 +9,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
-
 namespace linksim::ads {
 namespace bj = boost::json;
 using http::request;

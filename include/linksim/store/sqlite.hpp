@@ -187,7 +187,8 @@ struct migration {
 // empty database instead gets a copy of the final schema, made once per process by running the
 // same migrations on an in-memory database (SQLite's backup API, in one transaction): a
 // simulated world opens three databases and the audit 360 worlds, and running every migration
-// again each time was 45 % of the audit's time. The copy is the same pages the migrations write.
+// again each time was 45 % of the audit's time. The copy holds the schema, rows and version the
+// migrations write.
 void migrate(database& db, std::span<const migration> migrations);
 
 }  // namespace linksim::store
