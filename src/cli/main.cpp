@@ -6,7 +6,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include <unistd.h>
 
@@ -111,6 +113,10 @@ int main(int argc, char** argv) {
   fuzz_cmd->add_option("--operations", fuzz.fuzz.operations, "Random operations per history")
       ->capture_default_str()
       ->check(CLI::Range(0, 10'000));
+  fuzz.fuzz.jobs = std::max(1u, std::thread::hardware_concurrency());
+  fuzz_cmd->add_option("--jobs", fuzz.fuzz.jobs, "Seeds run at once (default: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   std::string fuzz_save;
   fuzz_cmd->add_option("--save", fuzz_save,
                        "Folder to write the shortened failing history to (default: print it)");

@@ -3,9 +3,14 @@
 
 #include "linksim/common/random.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace linksim::harness {
@@ -284,26 +289,60 @@ fuzz_report fuzz(const fuzz_options& o,
                  const std::function<void(std::uint64_t seed, bool passed)>& progress) {
   fuzz_report report;
   const auto t0 = std::chrono::steady_clock::now();
-  for (std::uint64_t seed = o.first_seed; seed < o.first_seed + o.seeds; ++seed) {
-    const history h = generate(seed, o);
-    const auto r = run_history(h, o);
-    ++report.seeds_run;
-    report.steps_run += r.steps_run;
-    if (progress) progress(seed, r.passed);
-    if (r.passed) continue;
+  // Seeds are handed out in order; once one fails, no seed after it is started. Every seed
+  // before the lowest failing one has run, so the report is the sequential one.
+  std::vector<std::uint32_t> steps(o.seeds, 0);
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> first_failure{o.seeds};  // index of the lowest failing seed
+  std::mutex mutex;                                 // progress calls and the first error
+  std::exception_ptr error;
+  auto work = [&] {
+    try {
+      for (;;) {
+        const std::size_t i = next.fetch_add(1);
+        if (i >= o.seeds || i > first_failure.load()) return;
+        const std::uint64_t seed = o.first_seed + i;
+        const auto r = run_history(generate(seed, o), o);
+        steps[i] = static_cast<std::uint32_t>(r.steps_run);
+        if (!r.passed) {
+          std::size_t seen = first_failure.load();
+          while (i < seen && !first_failure.compare_exchange_weak(seen, i)) {
+          }
+        }
+        if (progress) {
+          std::lock_guard lock(mutex);
+          progress(seed, r.passed);
+        }
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!error) error = std::current_exception();
+      first_failure.store(0);  // the others stop at their next seed
+    }
+  };
+  const std::size_t jobs = std::clamp<std::size_t>(o.jobs, 1, std::max<std::size_t>(o.seeds, 1));
+  std::vector<std::thread> workers;
+  for (std::size_t j = 1; j < jobs; ++j) workers.emplace_back(work);
+  work();
+  for (auto& w : workers) w.join();
+  if (error) std::rethrow_exception(error);
+
+  const std::size_t failed = first_failure.load();
+  report.seeds_run = failed < o.seeds ? failed + 1 : o.seeds;
+  for (std::size_t i = 0; i < report.seeds_run; ++i) report.steps_run += steps[i];
+  if (failed < o.seeds) {
+    const history h = generate(o.first_seed + failed, o);
     const history small = shrink(h, o);
     fuzz_failure f;
-    f.seed = seed;
+    f.seed = h.seed;
     f.operations = h.ops.size();
     f.shrunk_to = small.ops.size();
     f.result = run_history(small, o, &f.yaml);
     if (f.result.passed) {  // shrinking never keeps a passing history; be safe all the same
-      f.result = r;
-      f.yaml = to_yaml(h, o);
+      f.result = run_history(h, o, &f.yaml);
       f.shrunk_to = f.operations;
     }
     report.failure = std::move(f);
-    break;
   }
   report.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

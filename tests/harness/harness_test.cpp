@@ -245,6 +245,32 @@ TEST(Fuzz, TheDocumentedBehaviourKeepsEveryInvariant) {
   EXPECT_GT(r.steps_run, 60u * 20);
 }
 
+TEST(Fuzz, SeveralJobsGiveTheSameReportAsOne) {
+  // Passing: every seed run and counted once.
+  const auto one = fuzz({.first_seed = 1, .seeds = 12});
+  const auto three = fuzz({.first_seed = 1, .seeds = 12, .jobs = 3});
+  EXPECT_FALSE(three.failure);
+  EXPECT_EQ(three.seeds_run, 12u);
+  EXPECT_EQ(three.steps_run, one.steps_run);
+  // Failing: the lowest failing seed, its shortened history, and only the seeds up to it,
+  // although the other jobs may have run seeds past it.
+  const fuzz_options failing{.first_seed = 1, .seeds = 30, .profile = "fault.bio_overwritten",
+                             .max_shrink_runs = 40};
+  const auto a = fuzz(failing);
+  auto parallel = failing;
+  parallel.jobs = 4;
+  std::size_t calls = 0;
+  const auto b = fuzz(parallel, [&](std::uint64_t, bool) { ++calls; });
+  ASSERT_TRUE(a.failure);
+  ASSERT_TRUE(b.failure);
+  EXPECT_EQ(b.failure->seed, a.failure->seed);
+  EXPECT_EQ(b.failure->yaml, a.failure->yaml);
+  EXPECT_EQ(b.failure->result.root, a.failure->result.root);
+  EXPECT_EQ(b.seeds_run, a.seeds_run);
+  EXPECT_EQ(b.steps_run, a.steps_run);
+  EXPECT_GE(calls, b.seeds_run);
+}
+
 TEST(Fuzz, TheSameSeedGeneratesTheSameHistory) {
   EXPECT_EQ(fuzz_case(7, {}), fuzz_case(7, {}));
   EXPECT_NE(fuzz_case(7, {}), fuzz_case(8, {}));

@@ -28,6 +28,9 @@ struct fuzz_options {
   std::size_t accounts = 4;
   std::size_t operations = 30;
   std::size_t max_shrink_runs = 400;
+  // Seeds run at once, each history in its own world on its own thread. The report is the same
+  // whatever the number: the lowest failing seed, and the seeds and steps up to it.
+  std::size_t jobs = 1;
 };
 
 struct fuzz_failure {
@@ -48,6 +51,9 @@ struct fuzz_report {
 // The history a seed generates, as scenario YAML (what `fuzz` runs for that seed).
 std::string fuzz_case(std::uint64_t seed, const fuzz_options& o);
 
+// `progress` is called once per seed run, one call at a time (from the worker threads when
+// o.jobs > 1, so not in seed order). With several jobs, seeds past the first failing one may
+// have run too; they are not counted.
 fuzz_report fuzz(const fuzz_options& o,
                  const std::function<void(std::uint64_t seed, bool passed)>& progress = {});
 
