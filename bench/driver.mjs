@@ -60,6 +60,19 @@ function cpuNs(pid) {
   return total;
 }
 
+// The process's user and system CPU so far, in clock ticks (all its threads; /proc/<pid>/stat
+// fields 14 and 15). Only their ratio is used: what share of a server's work is the kernel's
+// (sockets, wake-ups), the part of the cost that changes most from one virtual machine to another.
+function cpuTicks(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');  // field 3 onwards
+  return { user: Number(rest[11]), sys: Number(rest[12]) };
+}
+function sysShare(before, after) {
+  const user = after.user - before.user, sys = after.sys - before.sys;
+  return user + sys > 0 ? sys / (user + sys) : NaN;
+}
+
 function memory(pid) {
   const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (k) => Number(s.match(new RegExp(`${k}:\\s+(\\d+)`))[1]);
@@ -168,11 +181,13 @@ async function oidc_target() {
 // A failed operation (an error answer, a dropped connection) is counted and reported, never
 // retried: a code is single-use.
 function measure(t, mode) {
+  const t0 = cpuTicks(t.proc.pid);
   const out = execFileSync(opt.flowgen, [...t.gen, '--base', t.base, '--mode', mode, '--ops', String(opt.ops),
     '--concurrency', String(opt.concurrency), '--pid', String(t.proc.pid)], { encoding: 'utf8' });
   const r = JSON.parse(out);
   if (r.failed) process.stderr.write(`${t.name}: ${r.failed} ${mode} failed, first: ${r.first_error}\n`);
-  return { per_s: r.per_s, cpu_us: r.server_cpu_us, client_cpu_us: r.client_cpu_us, failed: r.failed };
+  return { per_s: r.per_s, cpu_us: r.server_cpu_us, client_cpu_us: r.client_cpu_us, failed: r.failed,
+           sys_share: sysShare(t0, cpuTicks(t.proc.pid)) };
 }
 
 const flows = (t) => measure(t, 'flows');
@@ -180,6 +195,7 @@ const exchanges = (t) => measure(t, 'exchanges');
 
 function wrk(url, token, pid) {
   const c0 = cpuNs(pid);
+  const t0 = cpuTicks(pid);
   const args = ['-t2', `-c${opt.concurrency}`, `-d${opt.seconds}s`, '--latency', url];
   if (token) args.splice(0, 0, '-H', `Authorization: Bearer ${token}`);
   const out = execFileSync('wrk', args, { encoding: 'utf8' });
@@ -191,7 +207,8 @@ function wrk(url, token, pid) {
   if (non2xx) throw new Error(`wrk ${url}: ${non2xx[1]} error responses`);
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
   const requests = Number(out.match(/(\d+) requests in/)[1]);
-  return { rps, p50_ms: ms('50'), p99_ms: ms('99'), cpu_us: (cpuNs(pid) - c0) / 1e3 / requests };
+  return { rps, p50_ms: ms('50'), p99_ms: ms('99'), cpu_us: (cpuNs(pid) - c0) / 1e3 / requests,
+           sys_share: sysShare(t0, cpuTicks(pid)) };
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -232,6 +249,8 @@ const report = {
       flow_server_cpu_us: med(r.flows, 'cpu_us'),
       exchanges_per_s: med(r.exchanges, 'per_s'),
       exchange_server_cpu_us: med(r.exchanges, 'cpu_us'),
+      flow_server_sys_share: med(r.flows, 'sys_share'),
+      exchange_server_sys_share: med(r.exchanges, 'sys_share'),
       flow_client_cpu_us: med(r.flows, 'client_cpu_us'),
       exchange_client_cpu_us: med(r.exchanges, 'client_cpu_us'),
       failed_operations: [...r.flows, ...r.exchanges].reduce((n, x) => n + x.failed, 0),
@@ -243,7 +262,7 @@ const report = {
   }),
   me: Object.fromEntries(Object.entries(me).map(([k, runs]) => [k, {
     rps: med(runs, 'rps'), p50_ms: med(runs, 'p50_ms'), p99_ms: med(runs, 'p99_ms'),
-    server_cpu_us: med(runs, 'cpu_us'), runs }])),
+    server_cpu_us: med(runs, 'cpu_us'), server_sys_share: med(runs, 'sys_share'), runs }])),
 };
 const [ours, mock, oidc] = report.servers;
 // Two views of each ratio: wall-clock throughput under this shared-machine load generator, and
