@@ -651,8 +651,9 @@ void migrate(database& db, std::span<const migration> migrations) {
     // A backup between different page sizes fails for an in-memory destination: migrate then.
     if (pragma_int(*t, "PRAGMA page_size") == pragma_int(db, "PRAGMA page_size")) {
       sqlite3_backup* b = sqlite3_backup_init(db.db_, "main", t->db_, "main");
-      if (!b) throw error(sqlite3_extended_errcode(db.db_), std::string("copy the schema: ") +
-                                                                sqlite3_errmsg(db.db_));
+      if (!b)
+        throw error(sqlite3_extended_errcode(db.db_),
+                    std::string("copy the schema: ") + sqlite3_errmsg(db.db_));
       const int rc = sqlite3_backup_step(b, -1);
       sqlite3_backup_finish(b);
       if (rc != SQLITE_DONE) throw error(rc, std::string("copy the schema: ") + sqlite3_errstr(rc));

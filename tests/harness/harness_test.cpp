@@ -254,8 +254,8 @@ TEST(Fuzz, SeveralJobsGiveTheSameReportAsOne) {
   EXPECT_EQ(three.steps_run, one.steps_run);
   // Failing: the lowest failing seed, its shortened history, and only the seeds up to it,
   // although the other jobs may have run seeds past it.
-  const fuzz_options failing{.first_seed = 1, .seeds = 30, .profile = "fault.bio_overwritten",
-                             .max_shrink_runs = 40};
+  const fuzz_options failing{
+      .first_seed = 1, .seeds = 30, .profile = "fault.bio_overwritten", .max_shrink_runs = 40};
   const auto a = fuzz(failing);
   auto parallel = failing;
   parallel.jobs = 4;

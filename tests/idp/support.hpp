@@ -7,6 +7,7 @@
 #include "linksim/idp/service.hpp"
 #include "linksim/store/sqlite.hpp"
 
+#include "../request.hpp"
 #include "../temp_dir.hpp"
 
 #include <boost/json/parse.hpp>
@@ -82,13 +83,7 @@ struct idp_fixture {
   http::response call(const std::string& method, const std::string& target,
                       const std::string& body = {}, const std::string& content_type = {},
                       const std::vector<http::header_field>& extra = {}) {
-    http::request r;
-    r.method = method;
-    r.target = target;
-    r.body = body;
-    if (!content_type.empty()) r.headers.set("Content-Type", content_type);
-    for (const auto& h : extra) r.headers.set(h.name, h.value);
-    return handler(r);
+    return handler(make_request(method, target, body, content_type, extra));
   }
 
   http::response admin(const std::string& method, const std::string& target,

@@ -24,6 +24,16 @@ std::string line_after(const std::string& out, const std::string& prefix) {
   return out.substr(start, out.find_first_of(" ,\n", start) - start);
 }
 
+// What serve printed: each service's URL and the admin token.
+struct printed {
+  std::string idp, threads, ads, admin;
+  explicit printed(const std::string& text)
+      : idp(line_after(text, "idp: ")),
+        threads(line_after(text, "threads: ")),
+        ads(line_after(text, "\nads: ")),  // not the end of "threads: "
+        admin(line_after(text, "admin token: ")) {}
+};
+
 // serve's options for a test: data in `dir`, passwords cheap to hash.
 app::serve_options options_in(const temp_dir& dir) {
   app::serve_options o;
@@ -40,9 +50,9 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
   const int status = app::serve(o, out, [&] {
     // Runs on serve's thread once everything is printed and listening.
     const std::string text = out.str();
-    const std::string base = line_after(text, "idp: ");
+    const printed p(text);
+    const std::string &base = p.idp, &threads = p.threads;
     ASSERT_TRUE(base.starts_with("http://127.0.0.1:")) << text;
-    const std::string threads = line_after(text, "threads: ");
     ASSERT_TRUE(threads.starts_with("http://127.0.0.1:")) << text;
     EXPECT_NE(text.find("behaviour profile documented"), std::string::npos);
     EXPECT_EQ(browser().get(threads + "/healthz").status, 200);
@@ -163,10 +173,8 @@ TEST(Serve, TheAdPlatformRunsBesideAndASignUpReachesIt) {
   bool checked = false;
   const int status = app::serve(o, out, [&] {
     const std::string text = out.str();
-    const std::string base = line_after(text, "idp: ");
-    const std::string threads = line_after(text, "threads: ");
-    const std::string ads = line_after(text, "\nads: ");  // not the end of "threads: "
-    const std::string admin = line_after(text, "admin token: ");
+    const printed p(text);
+    const std::string &base = p.idp, &threads = p.threads, &ads = p.ads, &admin = p.admin;
     ASSERT_TRUE(ads.starts_with("http://127.0.0.1:")) << text;
     EXPECT_EQ(browser().get(ads + "/healthz").status, 200);
     net::client c;
@@ -199,9 +207,9 @@ TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
   const app::serve_options o = options_in(dir);
   std::ostringstream first, second;
   ASSERT_EQ(app::serve(o, first, [] {}), 0);
-  const std::string key = line_after(first.str(), "admin token: ");
+  const std::string key = printed(first.str()).admin;
   ASSERT_EQ(app::serve(o, second, [] {}), 0);
-  EXPECT_EQ(line_after(second.str(), "admin token: "), key);
+  EXPECT_EQ(printed(second.str()).admin, key);
   std::ostringstream report;
   EXPECT_EQ(app::evidence_verify({app::evidence_db(dir.path()), ""}, report), 0) << report.str();
   // The first run's checkpoint verifies with the key the second run published: the key was kept.
@@ -221,10 +229,8 @@ TEST(Serve, WebhookBatchCarriesChangesDueTogetherInOneRequest) {
     std::ostringstream out;
     bool checked = false;
     const int status = app::serve(o, out, [&] {
-      const std::string text = out.str();
-      const std::string base = line_after(text, "idp: ");
-      const std::string threads = line_after(text, "threads: ");
-      const std::string admin = line_after(text, "admin token: ");
+      const printed p(out.str());
+      const std::string &base = p.idp, &threads = p.threads, &admin = p.admin;
       const std::string account = sign_up_alice(base, threads);
       ASSERT_FALSE(account.empty());
       net::client c;

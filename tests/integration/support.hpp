@@ -8,6 +8,7 @@
 #include "linksim/idp/service.hpp"
 #include "linksim/net/server.hpp"
 
+#include "../request.hpp"
 #include "../temp_dir.hpp"
 
 #include <boost/json/parse.hpp>
@@ -76,13 +77,7 @@ inline http::response send_request(net::client& client, const std::string& metho
                                    const std::string& url, const std::string& body = {},
                                    const std::string& content_type = {},
                                    const std::vector<http::header_field>& headers = {}) {
-  http::request r;
-  r.method = method;
-  r.target = url;
-  r.body = body;
-  if (!content_type.empty()) r.headers.set("Content-Type", content_type);
-  for (const auto& h : headers) r.headers.set(h.name, h.value);
-  auto res = client.send(r);
+  auto res = client.send(make_request(method, url, body, content_type, headers));
   EXPECT_TRUE(res) << method << " " << url;
   return res ? *res : http::response{};
 }

@@ -325,15 +325,14 @@ TEST(Simulation, AStorageFailureAnswers503AndIsLoggedWithTheRun) {
   w.create_account("alice");
   // The dependent service's database refuses every write: its /signup cannot keep the state.
   w.databases()[1]->exec("PRAGMA query_only = 1");
-  auto r = w.browser_transport().send(
-      {.target = std::string(sim::world::threads_origin) + "/signup"});
+  auto r =
+      w.browser_transport().send({.target = std::string(sim::world::threads_origin) + "/signup"});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->headers.get("Retry-After"), "1");
   EXPECT_NE(r->body.find(R"("code":"storage_unavailable")"), std::string::npos) << r->body;
   ASSERT_EQ(w.service_log().size(), 1u);
-  EXPECT_TRUE(w.service_log()[0].text.starts_with("threads: storage: "))
-      << w.service_log()[0].text;
+  EXPECT_TRUE(w.service_log()[0].text.starts_with("threads: storage: ")) << w.service_log()[0].text;
   w.databases()[1]->exec("PRAGMA query_only = 0");
   // Now the provider's: the sign-up stops at its authorization page, and it says why.
   w.databases()[0]->exec("PRAGMA query_only = 1");

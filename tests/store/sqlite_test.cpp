@@ -47,8 +47,8 @@ std::vector<std::string> contents(database& db) {
   std::vector<std::string> out;
   auto schema = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name");
   while (schema.step())
-    out.push_back(schema.get_text(0) + " " + schema.get_text(1) + " " + schema.get_text(2) +
-                  " " + schema.get_opt_text(3).value_or(""));
+    out.push_back(schema.get_text(0) + " " + schema.get_text(1) + " " + schema.get_text(2) + " " +
+                  schema.get_opt_text(3).value_or(""));
   for (const char* q : {"SELECT group_concat(id || ':' || name || ':' || n) FROM t",
                         "PRAGMA user_version", "PRAGMA journal_mode", "PRAGMA integrity_check"}) {
     auto r = db.prepare(q);
@@ -60,9 +60,10 @@ std::vector<std::string> contents(database& db) {
 
 TEST(Sqlite, ANewDatabaseGetsTheSchemaItsMigrationsWrite) {
   // A migration that also writes a row: the copy carries rows as well as the schema.
-  constexpr migration with_row[] = {
-      migrations[0], migrations[1], migrations[2],
-      {4, "INSERT INTO t (name, n) VALUES ('seeded', 7)"}};
+  constexpr migration with_row[] = {migrations[0],
+                                    migrations[1],
+                                    migrations[2],
+                                    {4, "INSERT INTO t (name, n) VALUES ('seeded', 7)"}};
   testing::temp_dir dir;
   // Step by step: an existing database at version 1, then the rest (the migrations run).
   database stepwise(dir / "stepwise.db");

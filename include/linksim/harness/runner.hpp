@@ -75,7 +75,7 @@ struct run_result {
   // its simulated time since the start, as "+<time> <line>"; the last says how many more
   // there were when the world kept only its first sim::world::kept_service_lines.
   std::vector<std::string> service_log;
-  std::string error;                      // the world could not run the scenario at all
+  std::string error;  // the world could not run the scenario at all
   // Audit: the tagged checks in order, the run's flows, and the step where an untagged failure
   // stopped it (checks after it were never reached).
   std::vector<check_outcome> checks;
