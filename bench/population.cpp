@@ -70,6 +70,20 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
+// The process's CPU time so far, user and system, in seconds: on a shared machine wall time
+// also counts what other tenants took, CPU time much less so.
+struct cpu_seconds {
+  double user = 0, system = 0;
+};
+cpu_seconds cpu_so_far() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return {s(u.ru_utime), s(u.ru_stime)};
+}
+
 double seconds_since(steady_clock::time_point t) {
   return duration<double>(steady_clock::now() - t).count();
 }
@@ -377,6 +391,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double wall = seconds_since(t0);
+  const cpu_seconds cpu = cpu_so_far();
 
   // Sums over the shards; the phases and the convergence time are the slowest shard's.
   shard_outcome all;
@@ -429,7 +444,7 @@ int main(int argc, char** argv) {
         "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"batch\":%zu,"
         "\"shards\":%zu,\"jobs\":%zu,"
         "\"storage\":\"%s\",\"allocator\":\"%s\","
-        "\"wall_s\":%.2f,"
+        "\"wall_s\":%.2f,\"cpu_user_s\":%.2f,\"cpu_system_s\":%.2f,\"cpu_us_per_account\":%.0f,"
         "\"sign_up_s\":%.2f,\"changes_s\":%.2f,\"converge_s\":%.2f,\"events\":%llu,"
         "\"events_per_s\":%.0f,\"messages\":%llu,\"dropped\":%llu,\"peak_rss_mib\":%.0f,"
         "\"failed_sign_ups\":%zu,\"mismatched_after_changes\":%zu,"
@@ -438,7 +453,8 @@ int main(int argc, char** argv) {
         "\"sql_statements\":%llu,\"sql_commits\":%llu,\"pages_written\":%llu,"
         "\"cache_misses\":%llu%s}\n",
         accounts, changes, loss, static_cast<unsigned long long>(seed), batch, shards, jobs,
-        in_memory ? "memory" : "files", allocator, wall, all.sign_up_s, all.changes_s,
+        in_memory ? "memory" : "files", allocator, wall, cpu.user, cpu.system,
+        (cpu.user + cpu.system) * 1e6 / static_cast<double>(accounts), all.sign_up_s, all.changes_s,
         all.converge_s, static_cast<unsigned long long>(all.events), all.events / wall,
         static_cast<unsigned long long>(all.messages), static_cast<unsigned long long>(all.dropped),
         peak_rss_mib(), all.failed_sign_ups, all.left_after_changes, all.converged_s, all.left,
@@ -454,6 +470,7 @@ int main(int argc, char** argv) {
         "population: %zu accounts x %zu changes%s, %.0f%% of webhook requests lost, up to %zu "
         "changes a request, seed %llu, databases %s, %s\n"
         "  wall %.2f s (sign-up %.2f s, changes %.2f s, convergence %.2f s%s)\n"
+        "  CPU %.2f s (user %.2f s, system %.2f s), %.0f us an account\n"
         "  %llu events (%.0f per second), %llu messages, %llu dropped, %zu evidence entries\n"
         "  evidence root %s\n"
         "  peak memory %.0f MiB\n"
@@ -464,6 +481,8 @@ int main(int argc, char** argv) {
         accounts, changes, sharding, loss * 100, batch, static_cast<unsigned long long>(seed),
         in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator, wall, all.sign_up_s,
         all.changes_s, all.converge_s, shards > 1 ? ", the slowest shard's" : "",
+        cpu.user + cpu.system, cpu.user, cpu.system,
+        (cpu.user + cpu.system) * 1e6 / static_cast<double>(accounts),
         static_cast<unsigned long long>(all.events), all.events / wall,
         static_cast<unsigned long long>(all.messages), static_cast<unsigned long long>(all.dropped),
         all.evidence_entries, to_hex(root).c_str(), peak_rss_mib(),
