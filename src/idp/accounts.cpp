@@ -405,7 +405,7 @@ result<account> service::create_account(const new_account& n) {
   std::int64_t id = 0;
   do {
     id = 1784140000000000 + static_cast<std::int64_t>(random_.uniform(100'000'000'000'000));
-  } while (load_account(id));
+  } while (db_.cached("SELECT 1 FROM accounts WHERE id = ?").bind(1, id).step());
   db_.cached(
          "INSERT INTO accounts (id, username, password_hash, display_name, bio, type, status, "
          "version, created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 1, ?)")

@@ -68,6 +68,17 @@ memory_log::text_ref memory_log::keep(std::string_view s) {
   return r;
 }
 
+std::optional<std::uint64_t> memory_log::decimal_subject(std::string_view s) {
+  // Up to 18 digits, below 2^63; no leading zero, so that the number reads back as written.
+  if (s.empty() || s.size() > 18 || (s.size() > 1 && s.front() == '0')) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
 void memory_log::record(const evidence::flow& f) {
   const std::string canonical = evidence::canonical_entry(f);
   frontier_.push_back({1, evidence::leaf_hash(as_bytes(canonical))});
@@ -84,10 +95,11 @@ void memory_log::record(const evidence::flow& f) {
     categories += c;
     categories += category_separator;  // after each, so that {""} and {} differ
   }
+  const auto number = decimal_subject(f.subject);
   entry e{.time = f.time,
+          .subject = number ? *number : interned_subject | intern(subject_slot, f.subject),
           .from = intern(from_slot, f.from),
           .to = intern(to_slot, f.to),
-          .subject = intern(subject_slot, f.subject),
           .categories = intern(categories_slot, categories),
           .purpose = intern(purpose_slot, f.purpose),
           .channel = intern(channel_slot, f.channel),
@@ -109,7 +121,8 @@ evidence::flow memory_log::at(std::size_t i) const {
   f.time = e.time;
   f.from = strings_[e.from];
   f.to = strings_[e.to];
-  f.subject = strings_[e.subject];
+  f.subject = e.subject & interned_subject ? strings_[e.subject & ~interned_subject]
+                                           : std::to_string(e.subject);
   const std::string_view cats = strings_[e.categories];
   for (std::size_t p = 0; p < cats.size();) {
     const auto end = cats.find(category_separator, p);  // each key is followed by one

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace linksim {
 namespace {
 
@@ -27,6 +29,41 @@ TEST(HmacSha256, EachCallUsesItsOwnKeyEvenWhenEmpty) {
   EXPECT_EQ(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   EXPECT_EQ(to_hex(hmac_sha256("", "")), empty_empty);
+}
+
+// Each thread keeps a context for each of the last eight keys: published vectors, a key that is
+// a prefix of another, a key longer than SHA-256's block, and more keys than are kept, called in
+// an order that makes every context be reused, replaced and used again.
+TEST(HmacSha256, KeptKeysGiveEachKeyItsOwnMac) {
+  struct vector {
+    std::string key, data, mac;
+  };
+  std::vector<vector> known = {
+      {std::string(20, '\x0b'), "Hi There",
+       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},  // RFC 4231 case 1
+      {"Jefe", "what do ya want for nothing?",
+       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},  // case 2
+      {"Jef", "what do ya want for nothing?",
+       "89630a7f7bb95aced9efa60255f18a10e7d378665751be11dd40bb9594158c29"},  // openssl dgst
+      {std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
+       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},  // case 6
+  };
+  std::vector<std::string> first;
+  for (int i = 0; i < 12; ++i)
+    first.push_back(to_hex(hmac_sha256("key " + std::to_string(i), "message")));
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 11; i >= 0; --i) {
+      const auto& v = known[static_cast<std::size_t>(i) % known.size()];
+      EXPECT_EQ(to_hex(hmac_sha256(v.key, v.data)), v.mac) << round << " " << i;
+      EXPECT_EQ(to_hex(hmac_sha256("key " + std::to_string(i), "message")),
+                first[static_cast<std::size_t>(i)])
+          << round << " " << i;
+      EXPECT_EQ(to_hex(hmac_sha256(v.key, v.data)), v.mac) << round << " " << i;
+    }
+  }
+  // Twelve keys, one message: twelve different MACs.
+  std::sort(first.begin(), first.end());
+  EXPECT_EQ(std::unique(first.begin(), first.end()), first.end());
 }
 
 TEST(ConstantTimeEqual, ComparesContentAndLength) {

@@ -79,9 +79,16 @@ class memory_log final : public evidence::recorder {
   };
   text_ref keep(std::string_view s);
   std::string_view text(text_ref r) const { return {notes_[r.block].data() + r.offset, r.size}; }
+  // A subject written in canonical decimal (an account or profile id: one per flow, mostly each
+  // its own, so rarely the one before) is kept as its number, without a lookup in the table of
+  // strings, which would hold one entry per account; any other is interned, its number marked by
+  // the top bit.
+  static constexpr std::uint64_t interned_subject = std::uint64_t{1} << 63;
+  static std::optional<std::uint64_t> decimal_subject(std::string_view s);
   struct entry {
     time_point time;
-    std::uint32_t from, to, subject, categories, purpose, channel;
+    std::uint64_t subject;
+    std::uint32_t from, to, categories, purpose, channel;
     std::uint32_t digest_text;  // the digest as recorded, when it is not 64 hex digits
     text_ref note;
     digest digest_bytes{};  // the digest, when it is 64 hex digits
