@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <climits>
 #include <memory>
@@ -200,9 +199,9 @@ std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
   // EVP_DecodeBlock accepts whitespace and decodes padding to zero bytes: reject the one and
   // trim the other so that decoding is exact.
   for (char c : text) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) {
-      return std::nullopt;
-    }
+    const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                          (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+    if (!alphabet) return std::nullopt;
   }
   std::size_t pad = 0;
   while (pad < 2 && pad < text.size() && text[text.size() - 1 - pad] == '=') ++pad;

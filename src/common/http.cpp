@@ -9,7 +9,6 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <iostream>
 
 namespace linksim::http {
@@ -20,11 +19,15 @@ void log_to_stderr(std::string_view line) {
 
 namespace {
 
+// Field names are ASCII tokens (RFC 9110 §5.1), compared without regard to case: a fold of
+// A-Z alone, with no call into the C library's locale for each character.
+constexpr char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
 std::string_view trim(std::string_view s) {

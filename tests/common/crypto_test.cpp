@@ -98,6 +98,10 @@ TEST(Base64, MatchesRfc4648Vectors) {
   EXPECT_FALSE(base64_decode("Zm9"));
   EXPECT_FALSE(base64_decode("Zm 9"));
   EXPECT_FALSE(base64_decode("Z=9v"));
+  // Every character next to the alphabet's ranges, the URL-safe ones and a non-ASCII byte.
+  for (const char* bad :
+       {"Zm9@", "Zm9[", "Zm9`", "Zm9{", "Zm9:", "Zm9-", "Zm9_", "Zm9\xc3", "Zm9\t"})
+    EXPECT_FALSE(base64_decode(bad)) << bad;
 }
 
 TEST(Base64Url, UsesUrlAlphabetWithoutPadding) {

@@ -52,5 +52,22 @@ TEST(Request, SplitsTargetAndReadsCookies) {
   EXPECT_EQ(r.headers.get("COOKIE"), "a=1; idp_session=xyz ;b=2");
 }
 
+// Field names match whatever the case of their letters, and only of their letters: '[' and '{'
+// (which differ by the same bit as 'A' and 'a') name different fields.
+TEST(Headers, NamesMatchWithoutRegardToTheCaseOfTheirLetters) {
+  headers h;
+  h.set("X-Hub-Signature-256", "a");
+  h.set("x[", "b");
+  EXPECT_EQ(h.get("x-hub-signature-256"), "a");
+  EXPECT_EQ(h.get("X-HUB-SIGNATURE-256"), "a");
+  EXPECT_EQ(h.get("x["), "b");
+  EXPECT_EQ(h.get("X{"), "");
+  EXPECT_EQ(h.get("x{"), "");
+  EXPECT_EQ(h.get("X-Hub-Signature-25"), "");
+  h.set("x-hub-signature-256", "c");  // replaces the field of the same name
+  EXPECT_EQ(h.get("X-Hub-Signature-256"), "c");
+  EXPECT_EQ(h.fields.size(), 2u);
+}
+
 }  // namespace
 }  // namespace linksim::http
