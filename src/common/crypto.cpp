@@ -164,11 +164,11 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 std::string to_hex(std::span<const std::uint8_t> data) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(data.size() * 2);
+  std::string out(data.size() * 2, '\0');
+  char* p = out.data();
   for (auto b : data) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0xf]);
+    *p++ = digits[b >> 4];
+    *p++ = digits[b & 0xf];
   }
   return out;
 }
