@@ -390,11 +390,15 @@ std::size_t service::dispatch_due() {
   std::vector<std::string> gone;  // clients whose endpoint answered 410 during this round
   std::vector<settlement> round;
   round.reserve(batches.size());
-  for (const auto& b : batches) {
+  for (auto& b : batches) {
     const std::string& client_id = b.parts.front().client_id;
     if (b.webhook() && std::find(gone.begin(), gone.end(), client_id) != gone.end())
       continue;  // disabled with its client's other webhooks
-    auto res = transport_.send(b.request);
+    // The request goes to the transport whole; only its body, which settle() hashes for the
+    // evidence, is kept.
+    http::request req = std::move(b.request);
+    b.request.body = req.body;
+    auto res = transport_.send(std::move(req));
     ++sent;
     if (b.webhook() && res && res->status == 410) gone.push_back(client_id);
     std::lock_guard lock(mutex_);
