@@ -66,7 +66,7 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
     const auto href = r.body.find(base + "/oauth/authorize?");
     ASSERT_NE(href, std::string::npos);
     std::string url = r.body.substr(href, r.body.find('"', href) - href);
-    for (std::size_t p; (p = url.find("&amp;")) != std::string::npos;) url.replace(p, 5, "&");
+    for (std::size_t at; (at = url.find("&amp;")) != std::string::npos;) url.replace(at, 5, "&");
     r = b.get(url);
     ASSERT_EQ(r.status, 302);
     const std::string next(r.headers.get("Location"));
