@@ -71,11 +71,7 @@ class router {
       return route(req);
     } catch (const store::error& e) {
       if (o_.log) o_.log(std::string("ads: storage: ") + e.what());
-      response r = json::response(
-          503, bj::object{{"error", bj::object{{"code", "storage_unavailable"},
-                                               {"message", "storage is unavailable; retry"}}}});
-      r.headers.set("Retry-After", "1");
-      return r;
+      return json::storage_unavailable();
     }
   }
 

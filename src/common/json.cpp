@@ -2,6 +2,7 @@
 #include "linksim/common/json.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -73,6 +74,15 @@ http::response response(int status, const boost::json::value& body) {
   r.status = status;
   r.headers.set("Content-Type", "application/json");
   r.body = boost::json::serialize(body);
+  return r;
+}
+
+http::response storage_unavailable() {
+  http::response r = response(
+      503, boost::json::object{
+               {"error", boost::json::object{{"code", "storage_unavailable"},
+                                             {"message", "storage is unavailable; retry"}}}});
+  r.headers.set("Retry-After", "1");
   return r;
 }
 

@@ -252,11 +252,7 @@ class router {
     } catch (const store::error& e) {
       // The disk, not the request: tell the caller to retry rather than fail for good.
       if (o_.log) o_.log(std::string("idp: storage: ") + e.what());
-      response r = json::response(
-          503, bj::object{{"error", bj::object{{"code", "storage_unavailable"},
-                                               {"message", "storage is unavailable; retry"}}}});
-      r.headers.set("Retry-After", "1");
-      return r;
+      return json::storage_unavailable();
     }
   }
 

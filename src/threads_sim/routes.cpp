@@ -176,11 +176,7 @@ class router {
     } catch (const store::error& e) {
       if (o_.log) o_.log(std::string("threads: storage: ") + e.what());
       // Its own disk, not the provider: the same answer as the provider's and the ad platform's.
-      response r = json::response(
-          503, bj::object{{"error", bj::object{{"code", "storage_unavailable"},
-                                               {"message", "storage is unavailable; retry"}}}});
-      r.headers.set("Retry-After", "1");
-      return r;
+      return json::storage_unavailable();
     }
   }
 

@@ -34,4 +34,8 @@ void append_quoted(std::string& out, std::string_view s);
 // A response with a JSON body and `Content-Type: application/json`.
 http::response response(int status, const boost::json::value& body);
 
+// What a service answers when its own storage fails under a request: 503 with Retry-After: 1 and
+// the error code `storage_unavailable`, so that the caller retries rather than gives up.
+http::response storage_unavailable();
+
 }  // namespace linksim::json
