@@ -153,7 +153,7 @@ result<http::response> network::send(const std::string& from, http::request req)
   // Handlers see origin-form targets, as a server would; a fragment never leaves the client.
   if (const auto hash = req.target.find('#'); hash != std::string::npos) req.target.erase(hash);
   req.target.erase(0, to->origin.size());
-  if (req.target.empty() || req.target.front() == '?') req.target.insert(0, "/");
+  if (req.target.empty() || req.target.front() == '?') req.target.insert(req.target.begin(), '/');
   const std::string path(req.path());
 
   for (auto& f : faults_) {
