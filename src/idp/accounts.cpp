@@ -270,6 +270,40 @@ INSERT INTO tokens_new SELECT * FROM tokens;
 DROP TABLE tokens;
 ALTER TABLE tokens_new RENAME TO tokens;
 )sql"},
+    {10, R"sql(
+-- The outbox is one row a delivery: the change it carries (its JSON value and its time) moves
+-- into the delivery, so a change costs one insert and writes one table's last page instead of
+-- two. The events table keeps the changes made before this version, whose numbers the new ones
+-- continue (service.cpp); nothing writes to it any more.
+CREATE TABLE deliveries_new (
+  id INTEGER PRIMARY KEY,
+  event_id INTEGER,  -- the change's number, shared by its deliveries; NULL for a callback
+  client_id TEXT NOT NULL REFERENCES clients (id),
+  kind TEXT NOT NULL
+    CHECK (kind = 'webhook' OR kind = 'deauthorize' OR kind = 'data_deletion'),
+  account_id INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  url TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state = 'pending' OR state = 'delivered' OR state = 'dead' OR state = 'disabled'),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  last_status INTEGER NOT NULL DEFAULT 0,
+  last_response TEXT NOT NULL DEFAULT '',
+  delivered_at INTEGER,
+  value TEXT,        -- the change as a JSON object, for a webhook
+  created_at INTEGER -- when the change was made (unix milliseconds), for a webhook
+);
+INSERT INTO deliveries_new
+  SELECT d.id, d.event_id, d.client_id, d.kind, d.account_id, d.field, d.url, d.state,
+         d.attempts, d.next_attempt_at, d.window_start, d.last_status, d.last_response,
+         d.delivered_at, e.value, e.created_at
+  FROM deliveries d LEFT JOIN events e ON e.id = d.event_id;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_new RENAME TO deliveries;
+CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending';
+)sql"},
 };
 
 constexpr std::string_view account_columns =
@@ -378,6 +412,14 @@ service::service(store::database& db, const clock& clock, random_source& random,
       transport_(transport),
       cfg_(std::move(cfg)) {
   store::migrate(db_, migrations);
+  // Changes are numbered on from the last one stored. Deliveries are inserted in the order of
+  // their changes, so the newest webhook delivery holds the highest number; changes made before
+  // version 10 are numbered in the events table.
+  auto& q = db_.cached(
+      "SELECT max(coalesce((SELECT event_id FROM deliveries WHERE event_id IS NOT NULL "
+      "ORDER BY id DESC LIMIT 1), 0), coalesce((SELECT max(id) FROM events), 0))");
+  if (q.step()) last_event_id_ = q.get_int(0);
+  q.reset();
 }
 
 service::~service() = default;

@@ -133,6 +133,11 @@ struct provider_on {
   explicit provider_on(const std::filesystem::path& file) : db(file) {}
 };
 
+// Version 10 moved each change into its deliveries: a database older than that has neither
+// column. (SQLite drops a column that no index or rule names.)
+constexpr std::string_view deliveries_before_version_10 =
+    "ALTER TABLE deliveries DROP COLUMN value; ALTER TABLE deliveries DROP COLUMN created_at; ";
+
 // Version 4 was given to two migrations: a database created between them is at version 4
 // without the ad settings table. Opening it gives it the table, and the settings work.
 TEST(Migrations, ADatabaseAtTheFirstVersion4GetsItsAdSettings) {
@@ -142,11 +147,11 @@ TEST(Migrations, ADatabaseAtTheFirstVersion4GetsItsAdSettings) {
     provider_on p(dir / "idp.db");
     id = p.idp.create_account({"alice", "password-alice", "Alice", ""})->id;
     // Back to that database: as version 4 left it, but without the table.
-    p.db.exec(
-        "DROP TABLE ad_settings; CREATE INDEX tokens_grant ON tokens (grant_id); "
-        "DROP INDEX deliveries_pending; "
-        "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at); "
-        "PRAGMA user_version=4");
+    p.db.exec(std::string(deliveries_before_version_10) +
+              "DROP TABLE ad_settings; CREATE INDEX tokens_grant ON tokens (grant_id); "
+              "DROP INDEX deliveries_pending; "
+              "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at); "
+              "PRAGMA user_version=4");
   }
   provider_on p(dir / "idp.db");
   auto set = p.idp.set_ad_settings(id, false);
@@ -179,7 +184,7 @@ TEST(Migrations, Version9KeepsDeliveriesAndTokensAndTheirRules) {
     p.db.exec(
         "INSERT INTO tokens (hash, grant_id, kind, lifetime, issued_at, expires_at) VALUES "
         "(x'01', 7, 'access', 'long', 1, 2), (x'02', 7, 'refresh', 'refresh', 1, 3)");
-    p.db.exec("PRAGMA user_version=8");
+    p.db.exec(std::string(deliveries_before_version_10) + "PRAGMA user_version=8");
   }
   provider_on p(dir / "idp.db");
   auto rows = p.db.prepare(
@@ -202,6 +207,90 @@ TEST(Migrations, Version9KeepsDeliveriesAndTokensAndTheirRules) {
       EXPECT_TRUE(e.is_constraint()) << bad << ": " << e.what();
     }
   }
+}
+
+// Version 10 moved each change's value and time from the events table into its deliveries. A
+// pending delivery made before it is sent with its change, and new changes are numbered after
+// every change stored before, including one that had no delivery.
+TEST(Migrations, Version10MovesEachChangeIntoItsDeliveriesAndNumbersOn) {
+  testing::temp_dir dir;
+  std::int64_t id = 0;
+  {
+    provider_on p(dir / "idp.db");
+    id = p.idp.create_account({"alice", "password-alice", "Alice", ""})->id;
+    const std::string account = std::to_string(id);
+    p.db.exec(
+        "INSERT INTO clients (id, secret, name, system, redirect_uris, webhook_secret) VALUES "
+        "('app', 's', 'App', 'app', 'https://app.example/cb', 'whsec_c2VjcmV0'); "
+        "INSERT INTO subscriptions (client_id, callback_url, verify_token, fields, active) "
+        "VALUES ('app', 'https://app.example/hook', 'vt', 'username', 1); "
+        "INSERT INTO grants (id, client_id, account_id, scope, created_at) VALUES (7, 'app', " +
+        account + ", 'user_profile', 0); " + std::string(deliveries_before_version_10) +
+        "INSERT INTO events (id, account_id, field, value, version, created_at) VALUES "
+        "(3, " +
+        account +
+        ", 'username', '{\"username\":\"al\",\"version\":2}', 2, 7000), "
+        "(41, " +
+        account +
+        ", 'biography', '{\"biography\":\"b\",\"version\":3}', 3, 8000); "
+        "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
+        "next_attempt_at, window_start) VALUES (3, 'app', 'webhook', " +
+        account +
+        ", 'username', 'https://app.example/hook', 'pending', 0, 0); "
+        "PRAGMA user_version=9");
+  }
+  provider_on p(dir / "idp.db");
+  auto row = p.db.prepare("SELECT value, created_at FROM deliveries WHERE event_id = 3");
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.get_text(0), R"({"username":"al","version":2})");
+  EXPECT_EQ(row.get_int(1), 7000);
+  row.reset();
+
+  ASSERT_TRUE(p.idp.update_profile(id, {.username = "alice.new"}));
+  p.idp.dispatch_due();
+  ASSERT_EQ(p.transport.sent.size(), 2u);
+  EXPECT_EQ(p.transport.sent[0].headers.get("webhook-id"), "evt_3");
+  EXPECT_NE(
+      p.transport.sent[0].body.find(
+          R"("time":7,"changes":[{"field":"username","value":{"username":"al","version":2}}])"),
+      std::string::npos)
+      << p.transport.sent[0].body;
+  EXPECT_EQ(p.transport.sent[1].headers.get("webhook-id"), "evt_42");
+  EXPECT_NE(p.transport.sent[1].body.find(R"("username":"alice.new")"), std::string::npos)
+      << p.transport.sent[1].body;
+}
+
+// Changes are numbered on from the stored deliveries when the provider starts again.
+TEST(Outbox, ChangesAreNumberedOnAfterARestart) {
+  testing::temp_dir dir;
+  std::int64_t id = 0;
+  const auto webhook_ids = [](provider_on& p) {
+    p.idp.dispatch_due();
+    std::vector<std::string> ids;
+    for (const auto& r : p.transport.sent) ids.emplace_back(r.headers.get("webhook-id"));
+    p.transport.sent.clear();
+    return ids;
+  };
+  const auto subscribe = [](provider_on& p, std::int64_t account) {
+    p.db.exec(
+        "INSERT INTO clients (id, secret, name, system, redirect_uris, webhook_secret) VALUES "
+        "('app', 's', 'App', 'app', 'https://app.example/cb', 'whsec_c2VjcmV0'); "
+        "INSERT INTO subscriptions (client_id, callback_url, verify_token, fields, active) "
+        "VALUES ('app', 'https://app.example/hook', 'vt', 'username', 1); "
+        "INSERT INTO grants (client_id, account_id, scope, created_at) VALUES ('app', " +
+        std::to_string(account) + ", 'user_profile', 0)");
+  };
+  {
+    provider_on p(dir / "idp.db");
+    id = p.idp.create_account({"alice", "password-alice", "Alice", ""})->id;
+    subscribe(p, id);
+    ASSERT_TRUE(p.idp.update_profile(id, {.username = "a1"}));
+    ASSERT_TRUE(p.idp.update_profile(id, {.username = "a2"}));
+    EXPECT_EQ(webhook_ids(p), (std::vector<std::string>{"evt_1", "evt_2"}));
+  }
+  provider_on p(dir / "idp.db");
+  ASSERT_TRUE(p.idp.update_profile(id, {.username = "a3"}));
+  EXPECT_EQ(webhook_ids(p), (std::vector<std::string>{"evt_3"}));
 }
 
 }  // namespace

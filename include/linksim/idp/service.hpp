@@ -414,8 +414,9 @@ class service {
     bool spent = false;  // a failed redemption used it up; kept until it expires
   };
   std::unordered_map<digest, issued_code, digest_hash> codes_;
-  time_point next_sweep_{};    // when expired requests and codes are next dropped
-  std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
+  time_point next_sweep_{};         // when expired requests and codes are next dropped
+  std::int64_t last_event_id_ = 0;  // the number of the last change put in the outbox
+  std::mutex dispatch_mutex_;       // held for a whole dispatch_due()
   store::database& db_;
   const clock& clock_;
   random_source& random_;
