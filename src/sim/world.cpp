@@ -165,7 +165,7 @@ world::world(world_options o)
       store::options{.scratch = true, .exclusive = true});
   idp::config cfg;
   cfg.issuer = idp_origin;
-  cfg.password = {1u << 4, 1, 1};  // the simulation's passwords protect nothing
+  cfg.password = {2, 1, 1};  // the least scrypt allows: the simulation's passwords protect nothing
   cfg.webhook_batch = opts_.webhook_batch;
   cfg.webhook_batch_window = opts_.webhook_batch_window;
   idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
