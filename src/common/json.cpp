@@ -1,7 +1,6 @@
 // JSON helpers over Boost.JSON.
 #include "linksim/common/json.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -10,18 +9,17 @@
 
 namespace linksim::json {
 
-result<boost::json::object> parse_object(std::string_view text) {
+result<boost::json::object> parse_object(std::string_view text, boost::json::storage_ptr sp) {
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
+  boost::json::value v = boost::json::parse(text, ec, std::move(sp));
   if (ec || !v.is_object()) return make_error_code(errc::bad_json);
   return std::move(v.as_object());
 }
 
 bool is_object(std::string_view text) {
-  unsigned char scratch[4096];
-  boost::json::monotonic_resource memory(scratch, sizeof scratch);
+  scratch memory;
   boost::system::error_code ec;
-  const boost::json::value v = boost::json::parse(text, ec, &memory);
+  const boost::json::value v = boost::json::parse(text, ec, memory.storage());
   return !ec && v.is_object();
 }
 

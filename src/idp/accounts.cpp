@@ -336,9 +336,12 @@ bool username_free(store::database& db, std::string_view username, std::int64_t 
   return !q.step();
 }
 
-boost::json::object change_value(std::string_view key, boost::json::value v, const account& a) {
-  boost::json::object o;
-  o[key] = std::move(v);
+// The value of a change as its webhook carries it, built in `memory` (it is serialized at once).
+boost::json::object change_value(std::string_view key, std::string_view text, const account& a,
+                                 json::scratch& memory) {
+  boost::json::object o(memory.storage());
+  o.reserve(3);
+  o[key] = boost::json::string_view(text.data(), text.size());
   o["version"] = a.version;
   return o;
 }
@@ -487,6 +490,7 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
   account a = *before;
 
   // One outbox event per changed field, each with its own version.
+  json::scratch memory;
   auto bump = [&](std::string_view column, const std::string& value) {
     ++a.version;
     // Five columns, so five cached statements.
@@ -499,21 +503,19 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
     const std::string previous = a.username;
     a.username = *change.username;
     bump("username", a.username);
-    auto v = change_value("username", boost::json::string(a.username), a);
+    auto v = change_value("username", a.username, a, memory);
     v["previous_username"] = previous;
     enqueue_change(a, "username", json::serialize(v));
   }
   if (change.display_name && *change.display_name != a.display_name) {
     a.display_name = *change.display_name;
     bump("display_name", a.display_name);
-    enqueue_change(a, "name",
-                   json::serialize(change_value("name", boost::json::string(a.display_name), a)));
+    enqueue_change(a, "name", json::serialize(change_value("name", a.display_name, a, memory)));
   }
   if (change.bio && *change.bio != a.bio) {
     a.bio = *change.bio;
     bump("bio", a.bio);
-    enqueue_change(a, "biography",
-                   json::serialize(change_value("biography", boost::json::string(a.bio), a)));
+    enqueue_change(a, "biography", json::serialize(change_value("biography", a.bio, a, memory)));
   }
   if (change.type && *change.type != a.type) {
     a.type = *change.type;
@@ -522,9 +524,8 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
   if (change.status && *change.status != a.status) {
     a.status = *change.status;
     bump("status", std::string(to_string(a.status)));
-    enqueue_change(
-        a, "account_status",
-        json::serialize(change_value("status", boost::json::string(to_string(a.status)), a)));
+    enqueue_change(a, "account_status",
+                   json::serialize(change_value("status", to_string(a.status), a, memory)));
   }
   tx.commit();
   return a;  // as stored: every column written above was also set on `a`
@@ -553,7 +554,8 @@ result<account> service::set_picture(std::int64_t id, const picture& p) {
   db_.cached("UPDATE accounts SET picture_sha256 = ?, version = ? WHERE id = ?")
       .bind_all(a.picture_sha256, a.version, id)
       .run();
-  auto v = change_value("profile_picture_url", boost::json::string(a.picture_url), a);
+  json::scratch memory;
+  auto v = change_value("profile_picture_url", a.picture_url, a, memory);
   v["profile_picture_sha256"] = a.picture_sha256;
   enqueue_change(a, "profile_picture", json::serialize(v));
   tx.commit();
@@ -583,7 +585,10 @@ result<account> service::delete_account(std::int64_t id) {
       .bind_all(a.version, id)
       .run();
   // Tell clients while their grants still stand, then end every grant.
-  enqueue_change(a, "account_deletion", json::serialize(change_value("deleted", true, a)));
+  json::scratch memory;
+  enqueue_change(a, "account_deletion",
+                 json::serialize(boost::json::object{{{"deleted", true}, {"version", a.version}},
+                                                     memory.storage()}));
   auto clients = db_.prepare(
       "SELECT DISTINCT c.id, c.data_deletion_url FROM grants g JOIN clients c ON c.id = "
       "g.client_id "

@@ -477,11 +477,13 @@ class router {
       t = make_error_code(errc::missing_field);
     }
     if (!t) return oauth_error(t.error());
-    bj::object body{{"access_token", t->access_token},
-                    {"token_type", "bearer"},
-                    {"expires_in", t->expires_in},
-                    {"scope", token_scope(*t)},
-                    {"user_id", t->user_id}};
+    json::scratch memory;
+    bj::object body{{{"access_token", t->access_token},
+                     {"token_type", "bearer"},
+                     {"expires_in", t->expires_in},
+                     {"scope", token_scope(*t)},
+                     {"user_id", t->user_id}},
+                    memory.storage()};
     if (!t->refresh_token.empty()) body["refresh_token"] = t->refresh_token;
     response r = no_store(json::response(200, body));
     record_token(*c, *t, r.body);
@@ -599,7 +601,8 @@ class router {
     if (fields.empty()) fields = {"id", "username"};
     const bool may_followers =
         std::find(g->scopes.begin(), g->scopes.end(), detail::scope_followers) != g->scopes.end();
-    bj::object body;
+    json::scratch memory;
+    bj::object body(memory.storage());
     std::vector<std::string> categories;
     auto add_category = [&](std::string c) {
       if (std::find(categories.begin(), categories.end(), c) == categories.end())

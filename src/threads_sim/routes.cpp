@@ -453,10 +453,12 @@ class router {
   response webhook(const request& req) {
     auto out = s_.receive_webhook(req.body, req.headers.get("X-Hub-Signature-256"));
     if (!out) return json_error(out.error());
-    return json::response(200, bj::object{{"applied", out->applied},
-                                          {"duplicates", out->duplicates},
-                                          {"stale", out->stale},
-                                          {"ignored", out->ignored}});
+    json::scratch memory;
+    return json::response(200, bj::object{{{"applied", out->applied},
+                                           {"duplicates", out->duplicates},
+                                           {"stale", out->stale},
+                                           {"ignored", out->ignored}},
+                                          memory.storage()});
   }
 
   result<std::string> signed_request_of(const request& req) {

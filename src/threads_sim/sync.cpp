@@ -37,21 +37,25 @@ std::string text_of(const bj::object& o, std::string_view key) {
 }  // namespace
 
 std::string to_json(const idp_profile& p) {
-  bj::array followers;
+  json::scratch memory;
+  bj::array followers(memory.storage());
   for (auto f : p.followers) followers.emplace_back(std::to_string(f));
-  return json::serialize(bj::object{{"id", std::to_string(p.id)},
-                                    {"username", p.username},
-                                    {"name", p.name},
-                                    {"biography", p.biography},
-                                    {"profile_picture_url", p.picture_url},
-                                    {"profile_picture_sha256", p.picture_sha256},
-                                    {"account_status", p.status},
-                                    {"version", p.version},
-                                    {"followers", bj::object{{"data", std::move(followers)}}}});
+  return json::serialize(
+      bj::object{{{"id", std::to_string(p.id)},
+                  {"username", p.username},
+                  {"name", p.name},
+                  {"biography", p.biography},
+                  {"profile_picture_url", p.picture_url},
+                  {"profile_picture_sha256", p.picture_sha256},
+                  {"account_status", p.status},
+                  {"version", p.version},
+                  {"followers", bj::object{{{"data", std::move(followers)}}, memory.storage()}}},
+                 memory.storage()});
 }
 
 result<idp_profile> parse_me(std::string_view body) {
-  auto o = json::parse_object(body);
+  json::scratch memory;
+  auto o = json::parse_object(body, memory.storage());
   if (!o) return make_error_code(errc::upstream_bad_response);
   idp_profile p;
   const auto id = to_id(o->if_contains("id"));
@@ -115,7 +119,8 @@ boost::system::error_code token_error(const result<http::response>& res, errc on
 }  // namespace
 
 result<service::tokens> service::parse_tokens(const http::response& r, time_point now) {
-  auto o = json::parse_object(r.body);
+  json::scratch memory;
+  auto o = json::parse_object(r.body, memory.storage());
   if (!o) return make_error_code(errc::upstream_bad_response);
   const auto* access = o->if_contains("access_token");
   const auto* expires = o->if_contains("expires_in");
@@ -266,17 +271,16 @@ result<std::string> service::handshake(const http::params& query) {
 }
 
 namespace {
+// One change of an envelope, pointing into the parsed envelope, which must outlive it.
 struct change {
   std::int64_t account = 0;
-  std::string field;
-  bj::object value;
+  std::string_view field;
+  const bj::object* value = nullptr;
   std::int64_t version = 0;
 };
 
-result<std::vector<change>> parse_envelope(std::string_view body) {
-  auto o = json::parse_object(body);
-  if (!o) return o.error();
-  const auto* entries = o->if_contains("entry");
+result<std::vector<change>> changes_of(const bj::object& envelope) {
+  const auto* entries = envelope.if_contains("entry");
   if (!entries || !entries->is_array()) return make_error_code(errc::bad_json);
   std::vector<change> out;
   for (const auto& e : entries->as_array()) {
@@ -297,8 +301,7 @@ result<std::vector<change>> parse_envelope(std::string_view body) {
         return make_error_code(errc::bad_json);
       const auto* version = value->as_object().if_contains("version");
       if (!version || !version->is_int64()) return make_error_code(errc::bad_json);
-      out.push_back(
-          {account, std::string(field->as_string()), value->as_object(), version->as_int64()});
+      out.push_back({account, field->as_string(), &value->as_object(), version->as_int64()});
     }
   }
   return out;
@@ -318,7 +321,10 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
     if (!constant_time_equal(signature_header, expected))
       return make_error_code(errc::signature_invalid);
   }
-  auto changes = parse_envelope(raw_body);
+  json::scratch memory;  // the envelope is read here and dropped with the request
+  auto envelope = json::parse_object(raw_body, memory.storage());
+  if (!envelope) return envelope.error();
+  auto changes = changes_of(*envelope);
   if (!changes) return changes.error();
 
   webhook_outcome out;
@@ -329,8 +335,11 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
   // Every change is recorded with the digest of the body it came in (a batch is hashed once).
   const std::string body_digest = to_hex(sha256(raw_body));
   for (const auto& c : *changes) {
-    const std::string key =
-        std::to_string(c.account) + "/" + c.field + "/" + std::to_string(c.version);
+    std::string key = std::to_string(c.account);
+    key += '/';
+    key += c.field;
+    key += '/';
+    key += std::to_string(c.version);
     db_.cached("INSERT OR IGNORE INTO applied_changes (change_key, received_at) VALUES (?, ?)")
         .bind_all(key, now)
         .run();
@@ -368,7 +377,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
           } else if (!newer(p.username_version)) {
             stale();
           } else {
-            set_username(p, value_text(c.value, "username"), c.version);
+            set_username(p, value_text(*c.value, "username"), c.version);
             applied();
           }
         } else if (c.field == "profile_picture") {
@@ -380,8 +389,8 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
             db_.cached(
                    "UPDATE profiles SET picture_url = ?, picture_sha256 = ?, picture_version = ? "
                    "WHERE id = ?")
-                .bind_all(value_text(c.value, "profile_picture_url"),
-                          value_text(c.value, "profile_picture_sha256"), c.version, p.id)
+                .bind_all(value_text(*c.value, "profile_picture_url"),
+                          value_text(*c.value, "profile_picture_sha256"), c.version, p.id)
                 .run();
             applied();
           }
@@ -394,7 +403,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
             const bool is_name = c.field == "name";
             db_.cached(std::string("UPDATE profiles SET ") + (is_name ? "display_name" : "bio") +
                        " = ?, bio_version = ? WHERE id = ?")
-                .bind_all(value_text(c.value, is_name ? "name" : "biography"), c.version, p.id)
+                .bind_all(value_text(*c.value, is_name ? "name" : "biography"), c.version, p.id)
                 .run();
             applied();
           }
@@ -403,7 +412,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
             stale();
           } else {
             db_.cached("UPDATE profiles SET ig_status = ?, status_version = ? WHERE id = ?")
-                .bind_all(value_text(c.value, "status"), c.version, p.id)
+                .bind_all(value_text(*c.value, "status"), c.version, p.id)
                 .run();
             applied();
           }
@@ -415,7 +424,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
     }
     record_hashed(cfg_.idp_system, cfg_.system_name, c.account, idp::categories_of_field(c.field),
                   "webhook.receive", body_digest,
-                  c.field + " v" + std::to_string(c.version) + ": " + outcome);
+                  std::string(c.field) + " v" + std::to_string(c.version) + ": " + outcome);
   }
   tx.commit();
   return out;

@@ -4,6 +4,7 @@
 #include "linksim/common/error.hpp"
 #include "linksim/common/http.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -14,8 +15,24 @@
 
 namespace linksim::json {
 
-// Parses `text` as a JSON object: errc::bad_json otherwise.
-result<boost::json::object> parse_object(std::string_view text);
+// Memory for JSON that lives only as long as one call: a buffer on the stack first, then blocks
+// from the heap, all given back at once when the scratch goes. A value built or parsed on it
+// (`boost::json::object o(s.storage())`) makes no heap allocation per key and string while it
+// fits, where the default storage makes one each. Values on it must not outlive it.
+class scratch {
+ public:
+  scratch() = default;
+  scratch(const scratch&) = delete;
+  scratch& operator=(const scratch&) = delete;
+  boost::json::storage_ptr storage() { return &memory_; }
+
+ private:
+  unsigned char buffer_[4096];
+  boost::json::monotonic_resource memory_{buffer_, sizeof buffer_};
+};
+
+// Parses `text` as a JSON object: errc::bad_json otherwise. The object lives in `sp`'s memory.
+result<boost::json::object> parse_object(std::string_view text, boost::json::storage_ptr sp = {});
 
 // Whether `text` is one JSON object: parsed into scratch memory, nothing kept.
 bool is_object(std::string_view text);
