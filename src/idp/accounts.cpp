@@ -348,19 +348,19 @@ boost::json::object change_value(std::string_view key, std::string_view text, co
 
 }  // namespace
 
-std::vector<std::string> categories_of_field(std::string_view field) {
-  std::vector<std::string> out{"user.unique_id"};
-  if (field == "username")
-    out.emplace_back("user.account.username");
-  else if (field == "name")
-    out.emplace_back("user.name");
-  else if (field == "biography")
-    out.emplace_back("user.content.public");
-  else if (field == "profile_picture")
-    out.emplace_back("user.content.self_image");
-  else if (field == "account_status")
-    out.emplace_back("user.account");
-  return out;
+const std::vector<std::string>& categories_of_field(std::string_view field) {
+  // Read for every webhook sent and received: built once.
+  static const std::vector<std::string> id{"user.unique_id"},
+      username{"user.unique_id", "user.account.username"}, name{"user.unique_id", "user.name"},
+      biography{"user.unique_id", "user.content.public"},
+      picture{"user.unique_id", "user.content.self_image"},
+      status{"user.unique_id", "user.account"};
+  if (field == "username") return username;
+  if (field == "name") return name;
+  if (field == "biography") return biography;
+  if (field == "profile_picture") return picture;
+  if (field == "account_status") return status;
+  return id;
 }
 
 std::string_view to_string(account_status s) {

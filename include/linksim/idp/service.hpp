@@ -101,7 +101,7 @@ inline constexpr std::string_view webhook_fields[] = {
     "username", "name", "biography", "profile_picture", "account_status", "account_deletion"};
 
 // The fideslang-style data categories a webhook field carries.
-std::vector<std::string> categories_of_field(std::string_view field);
+const std::vector<std::string>& categories_of_field(std::string_view field);
 
 struct subscription {
   std::string client_id;
