@@ -304,13 +304,23 @@ DROP TABLE deliveries;
 ALTER TABLE deliveries_new RENAME TO deliveries;
 CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending';
 )sql"},
+    {11, R"sql(
+-- Each account keeps its follower and following counts, which every read of an account returns:
+-- two columns kept by follow, unfollow and deletion instead of two counting subqueries on every
+-- read. Each counts the accounts on the other side that are not deleted.
+ALTER TABLE accounts ADD COLUMN followers_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN follows_count INTEGER NOT NULL DEFAULT 0;
+UPDATE accounts SET
+  followers_count = (SELECT count(*) FROM follows f JOIN accounts x ON x.id = f.follower
+                     WHERE f.followee = accounts.id AND x.status != 'deleted'),
+  follows_count = (SELECT count(*) FROM follows f JOIN accounts x ON x.id = f.followee
+                   WHERE f.follower = accounts.id AND x.status != 'deleted');
+)sql"},
 };
 
 constexpr std::string_view account_columns =
     "id, username, display_name, bio, '', picture_sha256, type, status, version, "
-    "created_at, (SELECT count(*) FROM follows f JOIN accounts x ON x.id = f.follower "
-    "WHERE f.followee = a.id AND x.status != 'deleted'), (SELECT count(*) FROM follows f "
-    "JOIN accounts x ON x.id = f.followee WHERE f.follower = a.id AND x.status != 'deleted')";
+    "created_at, followers_count, follows_count";
 
 account read_account(const store::statement& q) {
   account a;
@@ -584,6 +594,17 @@ result<account> service::delete_account(std::int64_t id) {
   db_.cached("UPDATE accounts SET status = 'deleted', version = ? WHERE id = ?")
       .bind_all(a.version, id)
       .run();
+  // The accounts on the other side of its follows stop counting it.
+  db_.cached(
+         "UPDATE accounts SET follows_count = follows_count - 1 "
+         "WHERE id IN (SELECT follower FROM follows WHERE followee = ?)")
+      .bind(1, id)
+      .run();
+  db_.cached(
+         "UPDATE accounts SET followers_count = followers_count - 1 "
+         "WHERE id IN (SELECT followee FROM follows WHERE follower = ?)")
+      .bind(1, id)
+      .run();
   // Tell clients while their grants still stand, then end every grant.
   json::scratch memory;
   enqueue_change(a, "account_deletion",
@@ -614,18 +635,41 @@ result<void> service::follow(std::int64_t follower, std::int64_t followee) {
     if (!a) return a.error();
     if (a->status == account_status::deleted) return make_error_code(errc::account_deleted);
   }
+  store::transaction tx(db_);
   db_.cached("INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)")
       .bind_all(follower, followee, unix_millis(clock_.now()))
       .run();
+  if (db_.changes() == 0) return {};  // followed already
+  // Neither is deleted (checked above): each counts the other.
+  db_.cached("UPDATE accounts SET follows_count = follows_count + 1 WHERE id = ?")
+      .bind(1, follower)
+      .run();
+  db_.cached("UPDATE accounts SET followers_count = followers_count + 1 WHERE id = ?")
+      .bind(1, followee)
+      .run();
+  tx.commit();
   return {};
 }
 
 result<void> service::unfollow(std::int64_t follower, std::int64_t followee) {
   std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
   db_.cached("DELETE FROM follows WHERE follower = ? AND followee = ?")
       .bind_all(follower, followee)
       .run();
   if (db_.changes() == 0) return make_error_code(errc::not_found);
+  // Each side counted the other only while the other was not deleted.
+  db_.cached(
+         "UPDATE accounts SET follows_count = follows_count - 1 WHERE id = ?1 AND "
+         "(SELECT status FROM accounts WHERE id = ?2) != 'deleted'")
+      .bind_all(follower, followee)
+      .run();
+  db_.cached(
+         "UPDATE accounts SET followers_count = followers_count - 1 WHERE id = ?2 AND "
+         "(SELECT status FROM accounts WHERE id = ?1) != 'deleted'")
+      .bind_all(follower, followee)
+      .run();
+  tx.commit();
   return {};
 }
 

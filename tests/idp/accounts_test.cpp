@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <tuple>
 
 namespace linksim::idp {
@@ -96,6 +97,49 @@ TEST(Accounts, FollowsCountOnlyLivingAccounts) {
   EXPECT_EQ(f.idp.followers_of(a.id), std::vector<std::int64_t>{b.id});
 }
 
+// The counts an account is read with are kept by follow, unfollow and deletion. After every step
+// of a random sequence of them they equal what the follows table says: the accounts on the
+// other side that are not deleted.
+TEST(Accounts, FollowCountsStayThoseOfTheFollowsTable) {
+  idp_fixture f;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(f.make_account("user" + std::to_string(i)).id);
+  auto counted = f.db.prepare(
+      "SELECT a.id, a.followers_count, a.follows_count, "
+      "(SELECT count(*) FROM follows x JOIN accounts o ON o.id = x.follower "
+      " WHERE x.followee = a.id AND o.status != 'deleted'), "
+      "(SELECT count(*) FROM follows x JOIN accounts o ON o.id = x.followee "
+      " WHERE x.follower = a.id AND o.status != 'deleted') FROM accounts a");
+  std::mt19937_64 rng(7);
+  int follows = 0, unfollows = 0, deletions = 0;
+  for (int step = 0; step < 400; ++step) {
+    const auto x = ids[rng() % ids.size()], y = ids[rng() % ids.size()];
+    const auto op = rng() % 20;
+    if (op < 11) {
+      if (f.idp.follow(x, y)) ++follows;
+    } else if (op < 19) {
+      if (f.idp.unfollow(x, y)) ++unfollows;
+    } else if (f.idp.delete_account(x)) {
+      ++deletions;
+    }
+    while (counted.step()) {
+      ASSERT_EQ(counted.get_int(1), counted.get_int(3))
+          << "followers of " << counted.get_int(0) << " after step " << step;
+      ASSERT_EQ(counted.get_int(2), counted.get_int(4))
+          << "follows of " << counted.get_int(0) << " after step " << step;
+    }
+    counted.reset();
+    // The account as read agrees with the list of its followers.
+    const auto a = f.idp.get_account(x);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(static_cast<std::size_t>(a->followers_count), f.idp.followers_of(x).size());
+  }
+  // The sequence did all three, several times.
+  EXPECT_GT(follows, 50);
+  EXPECT_GT(unfollows, 10);
+  EXPECT_GE(deletions, 3);
+}
+
 TEST(Accounts, PicturesAreStoredByContentHash) {
   idp_fixture f;
   const auto a = f.make_account("alice");
@@ -133,8 +177,12 @@ struct provider_on {
   explicit provider_on(const std::filesystem::path& file) : db(file) {}
 };
 
-// Version 10 moved each change into its deliveries: a database older than that has neither
-// column. (SQLite drops a column that no index or rule names.)
+// Version 11 keeps each account's follow counts, and version 10 moved each change into its
+// deliveries: a database older than that has none of these columns. (SQLite drops a column that
+// no index or rule names.)
+constexpr std::string_view accounts_before_version_11 =
+    "ALTER TABLE accounts DROP COLUMN followers_count; "
+    "ALTER TABLE accounts DROP COLUMN follows_count; ";
 constexpr std::string_view deliveries_before_version_10 =
     "ALTER TABLE deliveries DROP COLUMN value; ALTER TABLE deliveries DROP COLUMN created_at; ";
 
@@ -147,7 +195,7 @@ TEST(Migrations, ADatabaseAtTheFirstVersion4GetsItsAdSettings) {
     provider_on p(dir / "idp.db");
     id = p.idp.create_account({"alice", "password-alice", "Alice", ""})->id;
     // Back to that database: as version 4 left it, but without the table.
-    p.db.exec(std::string(deliveries_before_version_10) +
+    p.db.exec(std::string(accounts_before_version_11) + std::string(deliveries_before_version_10) +
               "DROP TABLE ad_settings; CREATE INDEX tokens_grant ON tokens (grant_id); "
               "DROP INDEX deliveries_pending; "
               "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at); "
@@ -184,7 +232,8 @@ TEST(Migrations, Version9KeepsDeliveriesAndTokensAndTheirRules) {
     p.db.exec(
         "INSERT INTO tokens (hash, grant_id, kind, lifetime, issued_at, expires_at) VALUES "
         "(x'01', 7, 'access', 'long', 1, 2), (x'02', 7, 'refresh', 'refresh', 1, 3)");
-    p.db.exec(std::string(deliveries_before_version_10) + "PRAGMA user_version=8");
+    p.db.exec(std::string(accounts_before_version_11) + std::string(deliveries_before_version_10) +
+              "PRAGMA user_version=8");
   }
   provider_on p(dir / "idp.db");
   auto rows = p.db.prepare(
@@ -225,7 +274,8 @@ TEST(Migrations, Version10MovesEachChangeIntoItsDeliveriesAndNumbersOn) {
         "INSERT INTO subscriptions (client_id, callback_url, verify_token, fields, active) "
         "VALUES ('app', 'https://app.example/hook', 'vt', 'username', 1); "
         "INSERT INTO grants (id, client_id, account_id, scope, created_at) VALUES (7, 'app', " +
-        account + ", 'user_profile', 0); " + std::string(deliveries_before_version_10) +
+        account + ", 'user_profile', 0); " + std::string(accounts_before_version_11) +
+        std::string(deliveries_before_version_10) +
         "INSERT INTO events (id, account_id, field, value, version, created_at) VALUES "
         "(3, " +
         account +
@@ -258,6 +308,30 @@ TEST(Migrations, Version10MovesEachChangeIntoItsDeliveriesAndNumbersOn) {
   EXPECT_EQ(p.transport.sent[1].headers.get("webhook-id"), "evt_42");
   EXPECT_NE(p.transport.sent[1].body.find(R"("username":"alice.new")"), std::string::npos)
       << p.transport.sent[1].body;
+}
+
+// Version 11 counted each account's followers and follows into two columns, leaving out
+// deleted accounts as the reads before it did.
+TEST(Migrations, Version11CountsTheFollowsOfEveryAccount) {
+  testing::temp_dir dir;
+  std::vector<std::int64_t> ids;
+  {
+    provider_on p(dir / "idp.db");
+    for (const char* name : {"alice", "bob", "carol", "dave"})
+      ids.push_back(p.idp.create_account({name, std::string("password-") + name, name, ""})->id);
+    // bob, carol and dave follow alice; alice follows bob; dave is deleted.
+    for (auto follower : {ids[1], ids[2], ids[3]}) ASSERT_TRUE(p.idp.follow(follower, ids[0]));
+    ASSERT_TRUE(p.idp.follow(ids[0], ids[1]));
+    ASSERT_TRUE(p.idp.follow(ids[3], ids[1]));
+    ASSERT_TRUE(p.idp.delete_account(ids[3]));
+    p.db.exec(std::string(accounts_before_version_11) + "PRAGMA user_version=10");
+  }
+  provider_on p(dir / "idp.db");
+  const auto alice = p.idp.get_account(ids[0]), bob = p.idp.get_account(ids[1]);
+  EXPECT_EQ(alice->followers_count, 2);  // bob and carol
+  EXPECT_EQ(alice->follows_count, 1);
+  EXPECT_EQ(bob->followers_count, 1);  // alice
+  EXPECT_EQ(bob->follows_count, 1);
 }
 
 // Changes are numbered on from the stored deliveries when the provider starts again.
