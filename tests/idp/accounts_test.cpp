@@ -150,6 +150,19 @@ TEST(Accounts, PicturesAreStoredByContentHash) {
   EXPECT_EQ(p->picture_sha256, to_hex(sha256("\x89PNG fake bytes")));
   EXPECT_EQ(p->picture_url, "http://idp.test/pictures/" + p->picture_sha256);
   EXPECT_EQ(f.idp.get_picture(p->picture_sha256)->bytes, "\x89PNG fake bytes");
+  // A picture of many pages (most of it in overflow pages) comes back byte for byte, and one
+  // uploaded again is stored once.
+  std::string big(300'000, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7919 % 251);
+  const auto b = f.make_account("bob");
+  for (auto id : {a.id, b.id}) ASSERT_TRUE(f.idp.set_picture(id, {"image/jpeg", big}));
+  const auto got = f.idp.get_picture(to_hex(sha256(big)));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->content_type, "image/jpeg");
+  EXPECT_TRUE(got->bytes == big);
+  auto rows = f.db.prepare("SELECT count(*) FROM pictures");
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(rows.get_int(0), 2);
 }
 
 TEST(Accounts, InactiveAccountsCannotLogIn) {
