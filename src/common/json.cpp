@@ -6,6 +6,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace linksim::json {
 
@@ -54,10 +56,34 @@ std::string serialize(const boost::json::value& v) {
   return boost::json::serialize(v);
 }
 
+namespace {
+
+bool needs_escape(char c) {
+  return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
+// Whether any byte of `s` needs an escape in a JSON string. Eight bytes at a time: a word with
+// no quote, no backslash and no byte below 0x20 passes with a few operations; a word that might
+// hold one is checked byte by byte, so the answer is exact.
+bool any_needs_escape(std::string_view s) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    if ((below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'))) != 0 &&
+        std::any_of(s.data() + i, s.data() + i + 8, needs_escape))
+      return true;
+  }
+  return std::any_of(s.data() + i, s.data() + s.size(), needs_escape);
+}
+
+}  // namespace
+
 void append_quoted(std::string& out, std::string_view s) {
-  const bool plain = std::none_of(s.begin(), s.end(), [](char c) {
-    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
-  });
+  const bool plain = !any_needs_escape(s);
   if (!plain) {
     out += boost::json::serialize(boost::json::string_view(s.data(), s.size()));
     return;

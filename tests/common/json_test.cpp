@@ -59,11 +59,22 @@ TEST(AppendQuoted, WritesWhatTheSerializerWrites) {
                                  "tab\tand\nnewline\x01\x1f",
                                  "caf\xc3\xa9 \xe2\x82\xac",
                                  "\x7f delete stays"};
-  for (const auto& s : samples) {
+  auto check = [](const std::string& s) {
     std::string out = "x";
     append_quoted(out, s);
     EXPECT_EQ(out, "x" + boost::json::serialize(boost::json::string_view(s.data(), s.size()))) << s;
-  }
+  };
+  for (const auto& s : samples) check(s);
+  // Each character that needs an escape, and its neighbours that do not, at every position of
+  // strings one to twenty bytes long (the scan reads eight bytes at a time).
+  for (const char c :
+       {'"', '\\', '\0', '\x1f', ' ', '!', '#', '[', ']', '\x7f', '\x80', '\xa2', '\xdc'})
+    for (std::size_t n = 1; n <= 20; ++n)
+      for (std::size_t at = 0; at < n; ++at) {
+        std::string s(n, 'a');
+        s[at] = c;
+        check(s);
+      }
 }
 
 }  // namespace
