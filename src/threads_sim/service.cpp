@@ -501,6 +501,18 @@ std::vector<profile> service::profiles_locked(std::int64_t ig_user_id, counts c)
   return out;
 }
 
+std::vector<service::field_versions> service::versions_locked(std::int64_t ig_user_id) {
+  auto& q = db_.cached(
+      "SELECT id, ig_user_id, username_version, picture_version, status_version, bio_version "
+      "FROM profiles WHERE ig_user_id = ? ORDER BY id");
+  q.bind(1, ig_user_id);
+  std::vector<field_versions> out;
+  while (q.step())
+    out.push_back(
+        {q.get_int(0), q.get_int(1), q.get_int(2), q.get_int(3), q.get_int(4), q.get_int(5)});
+  return out;
+}
+
 std::optional<std::int64_t> service::profile_by_username(std::string_view username) {
   auto& q = db_.cached("SELECT id FROM profiles WHERE username = ?");
   q.bind(1, username);

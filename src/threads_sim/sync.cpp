@@ -189,7 +189,8 @@ void service::store_tokens(std::int64_t profile_id, const tokens& t) {
       .run();
 }
 
-void service::set_username(profile& p, const std::string& username, std::int64_t version) {
+void service::set_username(std::int64_t profile_id, std::int64_t ig_user_id,
+                           const std::string& username, std::int64_t version) {
   // The provider's usernames are unique, so a profile here holding the same name has a stale
   // mirror: the other half of a swap whose change has not arrived yet. It gives the name up and
   // is polled at once; its own change or that poll gives it its new name.
@@ -199,12 +200,16 @@ void service::set_username(profile& p, const std::string& username, std::int64_t
   db_.cached(
          "UPDATE profiles SET username = NULL, next_sync_at = CASE WHEN ig_user_id = ? "
          "THEN ? ELSE ? END WHERE username = ? AND id != ?")
-      .bind_all(p.ig_user_id, unix_millis(clock_.now()) + cfg_.reconcile_interval.count(),
-                unix_millis(clock_.now()), username, p.id)
+      .bind_all(ig_user_id, unix_millis(clock_.now()) + cfg_.reconcile_interval.count(),
+                unix_millis(clock_.now()), username, profile_id)
       .run();
   db_.cached("UPDATE profiles SET username = ?, username_version = ? WHERE id = ?")
-      .bind_all(username, version, p.id)
+      .bind_all(username, version, profile_id)
       .run();
+}
+
+void service::set_username(profile& p, const std::string& username, std::int64_t version) {
+  set_username(p.id, p.ig_user_id, username, version);
   p.username = username;
   p.username_version = version;
 }
@@ -348,9 +353,9 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
       ++out.duplicates;
       outcome = "duplicate";
     } else {
-      auto profiles = profiles_locked(c.account, counts::without);
+      const auto profiles = versions_locked(c.account);
       if (profiles.empty()) outcome = "no profile";
-      for (auto& p : profiles) {
+      for (const auto& p : profiles) {
         auto newer = [&](std::int64_t have) { return !r.order_by_version || c.version > have; };
         const std::string tag = "profile " + std::to_string(p.id) + ": ";
         auto stale = [&] {
@@ -374,16 +379,16 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
         } else if (c.field == "username") {
           if (r.username != field_rule::mirror || !r.apply_username_changes) {
             ignored("username not mirrored");
-          } else if (!newer(p.username_version)) {
+          } else if (!newer(p.username)) {
             stale();
           } else {
-            set_username(p, value_text(*c.value, "username"), c.version);
+            set_username(p.id, p.ig_user_id, value_text(*c.value, "username"), c.version);
             applied();
           }
         } else if (c.field == "profile_picture") {
           if (r.picture != field_rule::mirror) {
             ignored("picture not mirrored");
-          } else if (!newer(p.picture_version)) {
+          } else if (!newer(p.picture)) {
             stale();
           } else {
             db_.cached(
@@ -397,7 +402,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
         } else if (c.field == "name" || c.field == "biography") {
           if (r.bio != field_rule::mirror) {
             ignored("copied once at sign-up");
-          } else if (!newer(p.bio_version)) {
+          } else if (!newer(p.bio)) {
             stale();
           } else {
             const bool is_name = c.field == "name";
@@ -408,7 +413,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
             applied();
           }
         } else if (c.field == "account_status") {
-          if (!newer(p.status_version)) {
+          if (!newer(p.status)) {
             stale();
           } else {
             db_.cached("UPDATE profiles SET ig_status = ?, status_version = ? WHERE id = ?")

@@ -268,6 +268,13 @@ class service {
   std::vector<std::string> apply_snapshot(profile& p, const idp_profile& ig);
   // Gives the profile `username` taken at provider version `version` (see sync.cpp).
   void set_username(profile& p, const std::string& username, std::int64_t version);
+  void set_username(std::int64_t profile_id, std::int64_t ig_user_id, const std::string& username,
+                    std::int64_t version);
+  // A profile as a webhook's change is checked against it: its id and each field's version.
+  struct field_versions {
+    std::int64_t id = 0, ig_user_id = 0, username = 0, picture = 0, status = 0, bio = 0;
+  };
+  std::vector<field_versions> versions_locked(std::int64_t ig_user_id);
   void store_tokens(std::int64_t profile_id, const tokens& t);
   // The profiles linked to a provider account, by id. Without counts, followers, following and
   // posts are left at zero: for the paths that change profiles and never show them.
