@@ -274,7 +274,7 @@ ALTER TABLE tokens_new RENAME TO tokens;
 -- The outbox is one row a delivery: the change it carries (its JSON value and its time) moves
 -- into the delivery, so a change costs one insert and writes one table's last page instead of
 -- two. The events table keeps the changes made before this version, whose numbers the new ones
--- continue (service.cpp); nothing writes to it any more.
+-- continue (the service's constructor); nothing writes to it any more.
 CREATE TABLE deliveries_new (
   id INTEGER PRIMARY KEY,
   event_id INTEGER,  -- the change's number, shared by its deliveries; NULL for a callback
