@@ -441,11 +441,11 @@ service::service(store::database& db, const clock& clock, random_source& random,
   // Changes are numbered on from the last one stored. Deliveries are inserted in the order of
   // their changes, so the newest webhook delivery holds the highest number; changes made before
   // version 10 are numbered in the events table.
-  auto& q = db_.cached(
+  // Read once: prepared for this, not kept in the statement cache.
+  auto q = db_.prepare(
       "SELECT max(coalesce((SELECT event_id FROM deliveries WHERE event_id IS NOT NULL "
       "ORDER BY id DESC LIMIT 1), 0), coalesce((SELECT max(id) FROM events), 0))");
   if (q.step()) last_event_id_ = q.get_int(0);
-  q.reset();
 }
 
 service::~service() = default;
