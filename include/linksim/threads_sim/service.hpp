@@ -191,7 +191,10 @@ class service {
   // --- Profiles and content ---
   // errc::profile_not_found. No visibility checks: for the owner and the admin API.
   result<profile> get_profile(std::int64_t id);
-  std::vector<profile> profiles_of_account(std::int64_t ig_user_id);
+  // Without counts, followers, following and posts are left at zero: for a caller that compares
+  // profiles and never shows them.
+  enum class counts { with, without };
+  std::vector<profile> profiles_of_account(std::int64_t ig_user_id, counts c = counts::with);
   // What the public may read: errc::profile_not_found, profile_deleted_upstream,
   // profile_unavailable.
   result<profile> public_profile(std::string_view username);
@@ -276,9 +279,8 @@ class service {
   };
   std::vector<field_versions> versions_locked(std::int64_t ig_user_id);
   void store_tokens(std::int64_t profile_id, const tokens& t);
-  // The profiles linked to a provider account, by id. Without counts, followers, following and
-  // posts are left at zero: for the paths that change profiles and never show them.
-  enum class counts { with, without };
+  // The profiles linked to a provider account, by id; without counts for the paths that change
+  // profiles and never show them.
   std::vector<profile> profiles_locked(std::int64_t ig_user_id, counts c = counts::with);
   result<profile> load_profile(std::int64_t id, counts c = counts::with);
   // One reconciliation poll of a profile (reconcile without reading the result back).
