@@ -329,6 +329,12 @@ INSERT INTO pictures_new SELECT sha256, content_type, bytes FROM pictures;
 DROP TABLE pictures;
 ALTER TABLE pictures_new RENAME TO pictures;
 )sql"},
+    {13, R"sql(
+-- Whether an account's grant to a client still stands is answered by the index alone: each
+-- change asks it for every subscribed client, and the grant's row was read only for revoked_at.
+DROP INDEX grants_account;
+CREATE INDEX grants_account ON grants (account_id, client_id, revoked_at);
+)sql"},
 };
 
 constexpr std::string_view account_columns =
