@@ -335,6 +335,11 @@ ALTER TABLE pictures_new RENAME TO pictures;
 DROP INDEX grants_account;
 CREATE INDEX grants_account ON grants (account_id, client_id, revoked_at);
 )sql"},
+    {14, R"sql(
+-- The pending deliveries are queued in memory by due time, read from this table at start: the
+-- partial index that ordered them cost every change and every settlement an index write.
+DROP INDEX deliveries_pending;
+)sql"},
 };
 
 constexpr std::string_view account_columns =
@@ -452,6 +457,9 @@ service::service(store::database& db, const clock& clock, random_source& random,
       "SELECT max(coalesce((SELECT event_id FROM deliveries WHERE event_id IS NOT NULL "
       "ORDER BY id DESC LIMIT 1), 0), coalesce((SELECT max(id) FROM events), 0))");
   if (q.step()) last_event_id_ = q.get_int(0);
+  // The pending deliveries, in the order they fall due (one scan of the outbox at start).
+  auto pending = db_.prepare("SELECT next_attempt_at, id FROM deliveries WHERE state = 'pending'");
+  while (pending.step()) outbox_queue_.emplace(pending.get_int(0), pending.get_int(1));
 }
 
 service::~service() = default;

@@ -26,6 +26,7 @@ struct service::outgoing {
   std::string client_id;
   std::string url;
   std::int64_t attempts = 0;  // before this one
+  std::int64_t due_at = 0;    // its next_attempt_at when taken (unix milliseconds)
   time_point window_start;    // when the retry window opened
   std::string value;          // the change (a JSON object), for a webhook
   std::int64_t created_at = 0;
@@ -125,17 +126,25 @@ void service::enqueue_change(const account& a, std::string_view field, std::stri
     due = (now + w - 1) / w * w;
   // Every client that subscribed to the field and that this account has authorized. The fields
   // are a comma-separated list of known names: an exact search (LIKE would read the '_' of
-  // "profile_picture" as a wildcard).
-  db_.cached(
-         "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
-         "next_attempt_at, window_start, value, created_at) "
-         "SELECT ?1, s.client_id, 'webhook', ?2, ?3, s.callback_url, 'pending', ?5, ?4, ?6, ?4 "
-         "FROM subscriptions s WHERE s.active = 1 "
-         "AND instr(',' || s.fields || ',', ',' || ?3 || ',') > 0 "
-         "AND EXISTS (SELECT 1 FROM grants g WHERE g.client_id = s.client_id "
-         "AND g.account_id = ?2 AND g.revoked_at IS NULL)")
-      .bind_all(event_id, a.id, field, now, due, value_json)
-      .run();
+  // "profile_picture" as a wildcard). Read first, then one row inserted a client, so that each
+  // new delivery's id joins the queue.
+  auto& subscribers = db_.cached(
+      "SELECT s.client_id, s.callback_url FROM subscriptions s WHERE s.active = 1 "
+      "AND instr(',' || s.fields || ',', ',' || ?2 || ',') > 0 "
+      "AND EXISTS (SELECT 1 FROM grants g WHERE g.client_id = s.client_id "
+      "AND g.account_id = ?1 AND g.revoked_at IS NULL)");
+  subscribers.bind_all(a.id, field);
+  std::vector<std::pair<std::string, std::string>> to;  // client id, URL
+  while (subscribers.step()) to.emplace_back(subscribers.get_text(0), subscribers.get_text(1));
+  for (const auto& [client_id, url] : to) {
+    db_.cached(
+           "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
+           "next_attempt_at, window_start, value, created_at) "
+           "VALUES (?, ?, 'webhook', ?, ?, ?, 'pending', ?, ?, ?, ?)")
+        .bind_all(event_id, client_id, a.id, field, url, due, now, value_json, now)
+        .run();
+    outbox_queue_.emplace(due, db_.last_insert_rowid());
+  }
 }
 
 void service::enqueue_callback(std::int64_t account_id, std::string_view client_id,
@@ -146,6 +155,7 @@ void service::enqueue_callback(std::int64_t account_id, std::string_view client_
          "next_attempt_at, window_start) VALUES (NULL, ?, ?, ?, ?, ?, 'pending', ?, ?)")
       .bind_all(client_id, kind, account_id, kind, url, now, now)
       .run();
+  outbox_queue_.emplace(now, db_.last_insert_rowid());
 }
 
 std::string service::signed_request(const client& c, std::int64_t account_id, bool with_expiry) {
@@ -161,31 +171,40 @@ std::string service::signed_request(const client& c, std::int64_t account_id, bo
 }
 
 std::vector<service::outgoing> service::due_deliveries() {
-  // The due deliveries whole, in the order they fell due: one statement, not one a delivery.
+  // The due deliveries in the order they fell due (time, then id), each read by its id and kept
+  // only if its row is still pending at that time.
   auto& q = db_.cached(
-      "SELECT d.id, d.client_id, d.kind, d.account_id, d.field, d.url, d.event_id, d.value, "
-      "d.created_at, d.attempts, d.window_start FROM deliveries d "
-      "WHERE d.state = 'pending' AND d.next_attempt_at <= ? "
-      "ORDER BY d.next_attempt_at, d.id LIMIT ?");
+      "SELECT client_id, kind, account_id, field, url, event_id, value, created_at, attempts, "
+      "window_start FROM deliveries WHERE id = ? AND state = 'pending' AND next_attempt_at = ?");
   const std::size_t limit =
       std::max(cfg_.dispatch_batch, std::min(cfg_.webhook_batch, max_webhook_batch));
-  q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(limit));
+  const std::int64_t now = unix_millis(clock_.now());
   std::vector<outgoing> due;
-  while (q.step()) {
+  for (auto it = outbox_queue_.begin();
+       it != outbox_queue_.end() && it->first <= now && due.size() < limit;) {
+    const auto [at, id] = *it;
+    q.bind_all(id, at);
+    if (!q.step()) {
+      q.reset();
+      it = outbox_queue_.erase(it);  // no longer pending at that time
+      continue;
+    }
     outgoing& o = due.emplace_back();
-    o.id = q.get_int(0);
-    o.client_id = q.get_text(1);
-    o.kind = q.get_text(2);
-    o.account_id = q.get_int(3);
-    o.field = q.get_text(4);
-    o.url = q.get_text(5);
-    o.event_id = q.get_int(6);
-    o.value = q.get_text(7);
-    o.created_at = q.get_int(8);
-    o.attempts = q.get_int(9);
-    o.window_start = from_unix_millis(q.get_int(10));
+    o.id = id;
+    o.due_at = at;
+    o.client_id = q.get_text(0);
+    o.kind = q.get_text(1);
+    o.account_id = q.get_int(2);
+    o.field = q.get_text(3);
+    o.url = q.get_text(4);
+    o.event_id = q.get_int(5);
+    o.value = q.get_text(6);
+    o.created_at = q.get_int(7);
+    o.attempts = q.get_int(8);
+    o.window_start = from_unix_millis(q.get_int(9));
+    q.reset();
+    ++it;
   }
-  q.reset();
   return due;
 }
 
@@ -281,6 +300,7 @@ struct service::settlement {
     std::int64_t id = 0;
     std::string state;
     std::int64_t attempts = 0;
+    std::int64_t was_due = 0;  // the next_attempt_at it was taken at
   };
   std::vector<row> rows;
   std::string disable_client;  // the client whose endpoint answered 410, if it did
@@ -329,7 +349,7 @@ service::settlement service::settle(const request_batch& b, const result<http::r
     out.next = out.at + std::max(retry_delay(most), retry_after);
   }
   for (const auto& o : b.parts) {
-    settlement::row r{.id = o.id, .attempts = o.attempts + 1};
+    settlement::row r{.id = o.id, .attempts = o.attempts + 1, .was_due = o.due_at};
     r.state = what == outcome::delivered  ? "delivered"
               : what == outcome::disabled ? "disabled"
                                           : "pending";
@@ -366,6 +386,12 @@ void service::store_settlements(const std::vector<settlement>& round) {
           .run();
   }
   tx.commit();
+  // Stored: each row leaves its old place in the queue, and one still pending takes its new one.
+  for (const auto& s : round)
+    for (const auto& r : s.rows) {
+      outbox_queue_.erase({r.was_due, r.id});
+      if (r.state == "pending") outbox_queue_.emplace(unix_millis(s.next), r.id);
+    }
 }
 
 std::size_t service::dispatch_due() {
@@ -406,10 +432,11 @@ std::size_t service::dispatch_due() {
 }
 
 std::optional<time_point> service::next_delivery_due() {
+  // The queue's first entry. After a rolled-back change or a 410 it can be one whose row is no
+  // longer pending: the dispatch at that time then sends nothing and drops it.
   std::lock_guard lock(mutex_);
-  auto& q = db_.cached("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'");
-  if (!q.step() || q.is_null(0)) return std::nullopt;
-  return from_unix_millis(q.get_int(0));
+  if (outbox_queue_.empty()) return std::nullopt;
+  return from_unix_millis(outbox_queue_.begin()->first);
 }
 
 std::vector<delivery> service::select_deliveries(std::optional<delivery_state> state,
@@ -456,6 +483,7 @@ result<delivery> service::replay(std::int64_t delivery_id) {
   if (state == "disabled" && kind == "webhook")
     db_.cached("UPDATE subscriptions SET active = 1 WHERE client_id = ?").bind(1, client_id).run();
   tx.commit();
+  outbox_queue_.emplace(now, delivery_id);
   return select_deliveries(std::nullopt, delivery_id, 1).front();
 }
 

@@ -289,6 +289,35 @@ TEST(Webhook, ADispatchRoundStoresItsOutcomesInOneTransaction) {
   EXPECT_EQ(f.idp.deliveries(delivery_state::delivered).size(), 3u);
 }
 
+// The queue of pending deliveries is kept in memory: a change rolled back after its delivery was
+// queued leaves an entry with no row, and the next change can take that row's id at another time.
+TEST(Webhook, AChangeRolledBackIsNeverSentEvenWhenItsRowIdIsTakenAgain) {
+  hooks f;
+  // The bio's write fails after the username change and its delivery were written.
+  const auto fail_bio = [&] {
+    f.db.exec(
+        "CREATE TEMP TRIGGER fail_bio BEFORE UPDATE OF bio ON accounts "
+        "BEGIN SELECT RAISE(ABORT, 'storage failed'); END");
+    EXPECT_THROW((void)f.idp.update_profile(f.alice.id, {.username = "a2", .bio = "b"}),
+                 store::error);
+    f.db.exec("DROP TRIGGER fail_bio");
+  };
+  fail_bio();
+  EXPECT_EQ(f.idp.get_account(f.alice.id)->username, "alice");
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  fail_bio();
+  f.clock.advance(1s);
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a3"}));
+  // One request, for the change that was stored: the entry left by the rolled-back one points
+  // at the same row id, but at an earlier time.
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  ASSERT_EQ(f.transport.sent.size(), 1u);
+  const auto body = boost::json::parse(f.transport.sent[0].body);
+  EXPECT_EQ(body.at("entry").at(0).at("changes").at(0).at("value").at("username"), "a3");
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  EXPECT_FALSE(f.idp.next_delivery_due());
+}
+
 TEST(Webhook, RetryAfterIsHonoured) {
   hooks f;
   f.transport.answer = [](const http::request&) -> result<http::response> {

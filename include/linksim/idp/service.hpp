@@ -16,6 +16,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -416,7 +417,14 @@ class service {
   std::unordered_map<digest, issued_code, digest_hash> codes_;
   time_point next_sweep_{};         // when expired requests and codes are next dropped
   std::int64_t last_event_id_ = 0;  // the number of the last change put in the outbox
-  std::mutex dispatch_mutex_;       // held for a whole dispatch_due()
+  // The pending deliveries in the order they fall due: (next_attempt_at in unix milliseconds,
+  // id). Every pending row has its entry, from its insert or settlement on, and the whole set is
+  // read from the database at start. An entry can outlive its row's pending state (an insert
+  // rolled back, a client disabled by a 410): the dispatcher checks each entry against its row
+  // and drops the ones that no longer match. Kept here instead of a partial index, which every
+  // change and every settlement wrote and which the rollback journal copied.
+  std::set<std::pair<std::int64_t, std::int64_t>> outbox_queue_;
+  std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
   store::database& db_;
   const clock& clock_;
   random_source& random_;
