@@ -109,27 +109,6 @@ CREATE TABLE ad_opt_outs (
   at INTEGER NOT NULL
 );
 )sql"},
-    {3, R"sql(
--- An applied change is found by its account first, compared as an integer, instead of by the
--- text '<account>/<field>/<version>': the same rows, a cheaper search for each webhook change.
-CREATE TABLE applied_changes_new (
-  account_id INTEGER NOT NULL,
-  field TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  received_at INTEGER NOT NULL,
-  PRIMARY KEY (account_id, field, version)
-) WITHOUT ROWID;
-INSERT INTO applied_changes_new
-  SELECT CAST(substr(change_key, 1, a - 1) AS INTEGER),
-         substr(rest, 1, instr(rest, '/') - 1),
-         CAST(substr(rest, instr(rest, '/') + 1) AS INTEGER),
-         received_at
-  FROM (SELECT change_key, received_at, instr(change_key, '/') AS a,
-               substr(change_key, instr(change_key, '/') + 1) AS rest
-        FROM applied_changes);
-DROP TABLE applied_changes;
-ALTER TABLE applied_changes_new RENAME TO applied_changes;
-)sql"},
 };
 
 std::string_view to_string(intent i) {

@@ -340,10 +340,13 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
   // Every change is recorded with the digest of the body it came in (a batch is hashed once).
   const std::string body_digest = to_hex(sha256(raw_body));
   for (const auto& c : *changes) {
-    db_.cached(
-           "INSERT OR IGNORE INTO applied_changes (account_id, field, version, received_at) "
-           "VALUES (?, ?, ?, ?)")
-        .bind_all(c.account, c.field, c.version, now)
+    std::string key = std::to_string(c.account);
+    key += '/';
+    key += c.field;
+    key += '/';
+    key += std::to_string(c.version);
+    db_.cached("INSERT OR IGNORE INTO applied_changes (change_key, received_at) VALUES (?, ?)")
+        .bind_all(key, now)
         .run();
     std::string outcome;
     if (db_.changes() == 0) {

@@ -3,7 +3,6 @@
 // and the error mapping.
 #include "../idp/support.hpp"
 
-#include "linksim/common/crypto.hpp"
 #include "linksim/threads_sim/routes.hpp"
 #include "linksim/threads_sim/service.hpp"
 
@@ -142,49 +141,6 @@ TEST(Import, ASecondSignUpIsRefusedBeforeTheConfirmationPage) {
   auto again = w.sign_in("alice", key);
   ASSERT_FALSE(again);
   EXPECT_TRUE(is(again.error(), errc::already_linked));
-}
-
-// A database of version 2 keyed its applied changes as '<account>/<field>/<version>' text.
-TEST(Migrations, Version3KeepsEveryAppliedChange) {
-  world w;
-  const auto alice = w.account("alice");
-  std::string key;
-  auto r = w.sign_in("alice", key);
-  ASSERT_TRUE(r && r->confirm);
-  ASSERT_TRUE(w.threads->confirm_link(r->confirm->id, key));
-  const auto id = std::to_string(alice);
-  auto change = [&](const std::string& name, int version) {
-    const std::string body = R"({"object":"instagram","entry":[{"id":")" + id +
-                             R"(","time":1,"changes":[{"field":"username","value":{"username":")" +
-                             name + R"(","version":)" + std::to_string(version) + "}}]}]}";
-    return w.threads->receive_webhook(body, "sha256=" + to_hex(hmac_sha256(w.client.secret, body)));
-  };
-  // Version 2's table, holding the change of version 7 and one of another account.
-  w.threads.reset();
-  w.db.exec(
-      "DROP TABLE applied_changes; "
-      "CREATE TABLE applied_changes (change_key TEXT PRIMARY KEY, received_at INTEGER NOT NULL) "
-      "WITHOUT ROWID; "
-      "INSERT INTO applied_changes VALUES ('" +
-      id +
-      "/username/7', 5), ('12/profile_picture/3', 6); "
-      "PRAGMA user_version=2");
-  w.open("documented");
-  auto q = w.db.prepare(
-      "SELECT account_id, field, version, received_at FROM applied_changes ORDER BY received_at");
-  std::vector<std::string> rows;
-  while (q.step())
-    rows.push_back(std::to_string(q.get_int(0)) + " " + q.get_text(1) + " " +
-                   std::to_string(q.get_int(2)) + " " + std::to_string(q.get_int(3)));
-  EXPECT_EQ(rows, (std::vector<std::string>{id + " username 7 5", "12 profile_picture 3 6"}));
-  // The change applied before the upgrade is recognised; the next one applies.
-  auto again = change("alice.seven", 7);
-  ASSERT_TRUE(again) << again.error().message();
-  EXPECT_EQ(again->duplicates, 1u);
-  auto next = change("alice.eight", 8);
-  ASSERT_TRUE(next) << next.error().message();
-  EXPECT_EQ(next->applied, 1u);
-  EXPECT_EQ(w.threads->profiles_of_account(alice).at(0).username, "alice.eight");
 }
 
 TEST(ErrorMapping, EveryServiceErrorHasAStatusAndACode) {
