@@ -385,13 +385,16 @@ void service::store_settlements(const std::vector<settlement>& round) {
                     unix_millis(s.at), r.id)
           .run();
   }
-  tx.commit();
-  // Stored: each row leaves its old place in the queue, and one still pending takes its new one.
+  // A row still pending takes its new place in the queue before the commit (an entry the
+  // commit does not keep is dropped when met), and leaves its old one only once it is stored.
   for (const auto& s : round)
-    for (const auto& r : s.rows) {
-      outbox_queue_.erase({r.was_due, r.id});
+    for (const auto& r : s.rows)
       if (r.state == "pending") outbox_queue_.emplace(unix_millis(s.next), r.id);
-    }
+  tx.commit();
+  for (const auto& s : round)
+    for (const auto& r : s.rows)
+      if (r.state != "pending" || r.was_due != unix_millis(s.next))
+        outbox_queue_.erase({r.was_due, r.id});
 }
 
 std::size_t service::dispatch_due() {
@@ -482,8 +485,8 @@ result<delivery> service::replay(std::int64_t delivery_id) {
   // Replaying to an endpoint that said 410 is the operator saying it is back.
   if (state == "disabled" && kind == "webhook")
     db_.cached("UPDATE subscriptions SET active = 1 WHERE client_id = ?").bind(1, client_id).run();
+  outbox_queue_.emplace(now, delivery_id);  // dropped when met if the commit fails
   tx.commit();
-  outbox_queue_.emplace(now, delivery_id);
   return select_deliveries(std::nullopt, delivery_id, 1).front();
 }
 

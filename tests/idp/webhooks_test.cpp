@@ -318,6 +318,31 @@ TEST(Webhook, AChangeRolledBackIsNeverSentEvenWhenItsRowIdIsTakenAgain) {
   EXPECT_FALSE(f.idp.next_delivery_due());
 }
 
+// A round whose outcomes cannot be stored leaves its deliveries pending, at their old time: here
+// its COMMIT fails (a deferred foreign key that a test-only trigger breaks), after every update.
+TEST(Webhook, ARoundWhoseOutcomesAreNotStoredIsSentAgain) {
+  hooks f;
+  f.transport.answer = [](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = 500;
+    return r;
+  };
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  f.db.exec(
+      "CREATE TABLE settle_guard (client TEXT REFERENCES clients (id) DEFERRABLE INITIALLY "
+      "DEFERRED); CREATE TEMP TRIGGER fail_commit AFTER UPDATE ON deliveries "
+      "BEGIN INSERT INTO settle_guard VALUES ('no such client'); END");
+  EXPECT_THROW(f.idp.dispatch_due(), store::error);
+  f.db.exec("DROP TRIGGER fail_commit");
+  // Due as before: sent again at once, and its retry is stored this time.
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  EXPECT_EQ(f.transport.sent.size(), 2u);
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);
+  f.clock.advance(6s);  // the retry, 5 s ± 10 % later
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  EXPECT_EQ(f.transport.sent.size(), 3u);
+}
+
 TEST(Webhook, RetryAfterIsHonoured) {
   hooks f;
   f.transport.answer = [](const http::request&) -> result<http::response> {
