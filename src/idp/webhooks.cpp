@@ -449,8 +449,8 @@ std::vector<delivery> service::select_deliveries(std::optional<delivery_state> s
       "SELECT id, coalesce(event_id, 0), client_id, kind, field, account_id, url, state, "
       "attempts, next_attempt_at, last_status, last_response FROM deliveries "
       "WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT ?3");
-  if (state) q.bind(1, to_string(*state));
-  if (id) q.bind(2, *id);
+  q.bind(1, state ? std::optional<std::string_view>(to_string(*state)) : std::nullopt);
+  q.bind(2, id);
   q.bind(3, static_cast<std::int64_t>(limit));
   std::vector<delivery> out;
   while (q.step()) {

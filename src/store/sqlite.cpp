@@ -340,6 +340,9 @@ statement::statement(sqlite3* db, std::string_view sql) : db_(db) {
   check(db, sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr),
         std::string("prepare ") + std::string(sql.substr(0, 80)));
   if (profile::enabled() && stmt_) profile::track(stmt_, sql);
+  const int n = std::min(sqlite3_bind_parameter_count(stmt_), 64);
+  all_ = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+  unbound_ = all_;
 }
 
 statement::~statement() {
@@ -347,23 +350,27 @@ statement::~statement() {
   sqlite3_finalize(stmt_);
 }
 
-statement::statement(statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) {
+statement::statement(statement&& o) noexcept
+    : db_(o.db_), stmt_(o.stmt_), unbound_(o.unbound_), all_(o.all_) {
   o.stmt_ = nullptr;
 }
 
 statement& statement::bind(int index, std::int64_t v) {
   check(db_, sqlite3_bind_int64(stmt_, index, v), "bind");
+  bound(index);
   return *this;
 }
 
 statement& statement::bind(int index, double v) {
   check(db_, sqlite3_bind_double(stmt_, index, v), "bind");
+  bound(index);
   return *this;
 }
 
 statement& statement::bind(int index, std::string_view v) {
   check(db_, sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
         "bind");
+  bound(index);
   return *this;
 }
 
@@ -373,15 +380,18 @@ statement& statement::bind(int index, std::span<const std::uint8_t> blob) {
         sqlite3_bind_blob64(stmt_, index, blob.empty() ? &empty : blob.data(), blob.size(),
                             SQLITE_TRANSIENT),
         "bind");
+  bound(index);
   return *this;
 }
 
 statement& statement::bind(int index, std::nullptr_t) {
   check(db_, sqlite3_bind_null(stmt_, index), "bind");
+  bound(index);
   return *this;
 }
 
 bool statement::step() {
+  if (unbound_ != 0) fail_unbound();
   const int rc = profile::enabled() ? profile::timed_step(stmt_) : sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -402,7 +412,15 @@ bool statement::busy() const {
 void statement::reset() {
   // sqlite3_reset repeats the last step's error, which step() already reported.
   sqlite3_reset(stmt_);
-  check(db_, sqlite3_clear_bindings(stmt_), "clear bindings");
+  unbound_ = all_;
+}
+
+void statement::fail_unbound() const {
+  int first = 1;
+  while (!(unbound_ & (std::uint64_t{1} << (first - 1)))) ++first;
+  const char* sql = sqlite3_sql(stmt_);
+  throw error(SQLITE_MISUSE, "step: parameter " + std::to_string(first) + " not bound: " +
+                                 std::string(sql ? std::string_view(sql).substr(0, 80) : ""));
 }
 
 bool statement::is_null(int c) const {
