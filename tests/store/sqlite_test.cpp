@@ -145,6 +145,28 @@ TEST(Sqlite, CachedStatementsAreResetForReuse) {
   EXPECT_EQ(again.get_int(0), 1);
 }
 
+// A reused statement keeps SQLite's bound values but not the right to run on them: every
+// parameter is bound again, or the step fails naming the one left out.
+TEST(Sqlite, AStepWithAParameterLeftUnboundFails) {
+  testing::temp_dir dir;
+  database db(dir / "a.db");
+  auto sum = [&]() -> statement& { return db.cached("SELECT ?1 + ?2"); };
+  auto& q = sum().bind_all(1, 2);
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.get_int(0), 3);
+  try {
+    (void)sum().bind(1, 5).step();  // 2 was bound before the reuse, not since
+    ADD_FAILURE() << "ran with parameter 2 unbound";
+  } catch (const error& e) {
+    EXPECT_NE(std::string(e.what()).find("parameter 2 not bound"), std::string::npos) << e.what();
+  }
+  auto& again = sum().bind(2, 7).bind(1, 5);
+  ASSERT_TRUE(again.step());
+  EXPECT_EQ(again.get_int(0), 12);
+  EXPECT_THROW((void)db.prepare("SELECT ?").step(), error);
+  EXPECT_TRUE(db.prepare("SELECT 1").step());  // no parameter: nothing to bind
+}
+
 // Cached statements are found by the SQL's address first: a string whose buffer now holds other
 // SQL must get its own statement, not the one prepared for what the buffer held before.
 TEST(Sqlite, ACachedStatementFollowsTheTextNotItsAddress) {
