@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -416,8 +417,7 @@ void statement::reset() {
 }
 
 void statement::fail_unbound() const {
-  int first = 1;
-  while (!(unbound_ & (std::uint64_t{1} << (first - 1)))) ++first;
+  const int first = std::countr_zero(unbound_) + 1;
   const char* sql = sqlite3_sql(stmt_);
   throw error(SQLITE_MISUSE, "step: parameter " + std::to_string(first) + " not bound: " +
                                  std::string(sql ? std::string_view(sql).substr(0, 80) : ""));

@@ -53,6 +53,15 @@ bool standard_webhooks_valid(const http::request& r, const std::string& whsec) {
   return r.headers.get("webhook-signature") == "v1," + raw_b64(mac, 32);
 }
 
+// A receiver that answers every request with `status` and nothing else.
+auto answering(int status) {
+  return [status](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = status;
+    return r;
+  };
+}
+
 struct hooks : idp_fixture {
   client app = make_client();
   account alice = make_account("alice");
@@ -322,11 +331,7 @@ TEST(Webhook, AChangeRolledBackIsNeverSentEvenWhenItsRowIdIsTakenAgain) {
 // its COMMIT fails (a deferred foreign key that a test-only trigger breaks), after every update.
 TEST(Webhook, ARoundWhoseOutcomesAreNotStoredIsSentAgain) {
   hooks f;
-  f.transport.answer = [](const http::request&) -> result<http::response> {
-    http::response r;
-    r.status = 500;
-    return r;
-  };
+  f.transport.answer = answering(500);
   ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
   f.db.exec(
       "CREATE TABLE settle_guard (client TEXT REFERENCES clients (id) DEFERRABLE INITIALLY "
@@ -361,11 +366,7 @@ TEST(Webhook, RetryAfterIsHonoured) {
 
 TEST(Webhook, GoneStopsDeliveriesToThatReceiver) {
   hooks f;
-  f.transport.answer = [](const http::request&) -> result<http::response> {
-    http::response r;
-    r.status = 410;
-    return r;
-  };
+  f.transport.answer = answering(410);
   ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2", .bio = "b"}));
   EXPECT_EQ(f.idp.dispatch_due(), 1u);  // both were due; the first 410 disables the other
   EXPECT_EQ(f.transport.sent.size(), 1u);
