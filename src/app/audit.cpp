@@ -81,6 +81,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   }
   ao.as_of = o.as_of;
   ao.since = o.since;
+  ao.jobs = o.jobs;
 
   const fs::path evidence_dir = o.out / "evidence";
   fs::create_directories(evidence_dir);

@@ -145,6 +145,10 @@ int main(int argc, char** argv) {
                         "With --as-of: list the claims that changed between this date and it");
   audit_cmd->add_option("--out", audit_out, "Folder for the reports and the evidence logs")
       ->capture_default_str();
+  audit.jobs = std::max(1u, std::thread::hardware_concurrency());
+  audit_cmd->add_option("--jobs", audit.jobs, "Scenario runs at once (default: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
 
   auto* explain_cmd = app.add_subcommand(
       "explain", "Draw a scenario's HTTP exchanges (Mermaid) and narrate the linkage");

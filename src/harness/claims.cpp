@@ -7,11 +7,15 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <exception>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace linksim::harness {
 
@@ -486,19 +490,47 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
     run_result result;
     sealed_log sealed;
   };
-  std::map<std::pair<std::string, std::string>, run_record> runs;  // (file, profile)
-  for (const auto& profile : o.profiles) {
-    for (const auto& s : scenarios) {
-      if (!needed.contains(s.file) && profile != plain) continue;
-      run_options ro;
-      ro.profile = profile;
-      ro.audit = true;
-      ro.invariants = invariants;
-      run_record rec{run_scenario(s, ro), {}};
-      rec.sealed = seal(s, profile, rec.result);
-      runs.emplace(std::pair{s.file, profile}, std::move(rec));
-      ++out.runs;
+  struct job {
+    const std::string* profile;
+    const scenario* s;
+    std::optional<run_record> done;
+    std::exception_ptr failed;
+  };
+  std::vector<job> jobs;
+  for (const auto& profile : o.profiles)
+    for (const auto& s : scenarios)
+      if (needed.contains(s.file) || profile == plain) jobs.push_back({&profile, &s, {}, {}});
+  // Each run is its own world: the workers share nothing but the next job's number.
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i; (i = next++) < jobs.size();) {
+      auto& j = jobs[i];
+      try {
+        run_options ro;
+        ro.profile = *j.profile;
+        ro.audit = true;
+        ro.invariants = invariants;
+        run_record rec{run_scenario(*j.s, ro), {}};
+        rec.sealed = seal(*j.s, *j.profile, rec.result);
+        j.done = std::move(rec);
+      } catch (...) {
+        j.failed = std::current_exception();
+        next = jobs.size();  // the others finish the run they have and stop
+      }
     }
+  };
+  {
+    std::vector<std::jthread> workers;
+    const std::size_t n = std::clamp<std::size_t>(o.jobs, 1, std::max<std::size_t>(jobs.size(), 1));
+    for (std::size_t w = 1; w < n; ++w) workers.emplace_back(work);
+    work();
+  }
+  std::map<std::pair<std::string, std::string>, run_record> runs;  // (file, profile)
+  for (auto& j : jobs) {
+    if (j.failed) std::rethrow_exception(j.failed);
+    if (!j.done) continue;  // never started, after a failed run (rethrown above)
+    runs.emplace(std::pair{j.s->file, *j.profile}, std::move(*j.done));
+    ++out.runs;
   }
   for (const auto& cl : c.claims) {
     if (!cl.out_of_scope.empty() || !in_scope(cl)) continue;

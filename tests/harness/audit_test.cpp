@@ -161,7 +161,9 @@ TEST(FlowRule, CategoriesAndPurposesMatchTheirSubtree) {
 // The whole matrix: every verdict as the catalogue says it should be, and every fault caught.
 TEST(Audit, EveryProfileGivesTheExpectedVerdictsAndEveryFaultIsCaught) {
   const auto cat = load_catalogue(library / "claims.yaml");
-  const auto result = audit(cat, load_library(), {all_profiles()}, no_seal);
+  audit_options o{all_profiles()};
+  o.jobs = 2;  // as the command runs it on this machine
+  const auto result = audit(cat, load_library(), o, no_seal);
   for (const auto& m : result.mismatches) ADD_FAILURE() << m;
   EXPECT_TRUE(result.mutations.missed.empty());
   EXPECT_EQ(result.mutations.caught.size(), 12u);
@@ -188,6 +190,51 @@ TEST(Audit, EveryProfileGivesTheExpectedVerdictsAndEveryFaultIsCaught) {
   for (const auto& f : v->findings)
     cited = cited || (f.result == verdict::violated && !f.leaves.empty() && !f.expected.empty());
   EXPECT_TRUE(cited) << v->reason;
+}
+
+// Runs spread over threads give the audit one thread gives: every verdict with its reason, its
+// findings and the roots of the runs it cites.
+TEST(Audit, SeveralJobsGiveTheVerdictsOfOne) {
+  const auto cat = load_catalogue(library / "claims.yaml");
+  const auto scenarios = load_library();
+  audit_options o{{"documented", "howto", "fault.two_profiles", "fault.content_kept"}};
+  const auto one = audit(cat, scenarios, o, no_seal);
+  o.jobs = 3;
+  const auto three = audit(cat, scenarios, o, no_seal);
+  EXPECT_EQ(three.runs, one.runs);
+  EXPECT_GT(one.runs, scenarios.size());
+  EXPECT_EQ(three.mutations.caught, one.mutations.caught);
+  EXPECT_EQ(three.undisclosed.size(), one.undisclosed.size());
+  ASSERT_EQ(three.verdicts.size(), one.verdicts.size());
+  for (std::size_t i = 0; i < one.verdicts.size(); ++i) {
+    const auto &a = one.verdicts[i], &b = three.verdicts[i];
+    SCOPED_TRACE(a.claim + " under " + a.profile);
+    EXPECT_EQ(b.claim, a.claim);
+    EXPECT_EQ(b.profile, a.profile);
+    EXPECT_EQ(b.result, a.result);
+    EXPECT_EQ(b.reason, a.reason);
+    EXPECT_EQ(b.findings.size(), a.findings.size());
+    ASSERT_EQ(b.evidence.size(), a.evidence.size());
+    for (const auto& [file, sealed] : a.evidence) EXPECT_EQ(b.evidence.at(file).root, sealed.root);
+  }
+}
+
+// A run or a seal that fails stops the audit with its error, whichever thread it ran on.
+TEST(Audit, AFailedSealStopsTheAuditWithItsError) {
+  const auto cat = load_catalogue(library / "claims.yaml");
+  audit_options o{{"documented", "fault.content_kept"}};
+  o.jobs = 2;
+  const sealer failing = [](const scenario& s, const std::string& profile, const run_result& r) {
+    if (profile == "fault.content_kept" && s.file.ends_with("rename_by_webhook.yaml"))
+      throw std::runtime_error("disk full sealing " + s.file);
+    return no_seal(s, profile, r);
+  };
+  try {
+    (void)audit(cat, load_library(), o, failing);
+    ADD_FAILURE() << "the audit went on";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("disk full sealing"), std::string::npos) << e.what();
+  }
 }
 
 // Policy versions: as of a date only the claims in force are judged; the assistant's training

@@ -131,6 +131,9 @@ struct audit_options {
   std::string as_of;
   // With as_of: the claims that came into or went out of force between this date and as_of.
   std::string since;
+  // Runs at once, each a world of its own on its own thread; the result is the same whatever
+  // the number (the runs are kept in a fixed order and judged after the last one).
+  std::size_t jobs = 1;
 };
 
 // Claims coming into and going out of force on a date (or between two, for --since).
@@ -176,7 +179,8 @@ struct audit_result {
 
 // Runs every scenario the checked claims need under every profile (audit mode), seals each
 // run's evidence with `seal` (which writes it where an auditor can verify it), and gives every
-// claim its verdict per profile.
+// claim its verdict per profile. With o.jobs > 1, `seal` is called from several threads at once.
+// An exception from a run or a seal stops the audit: the first, in run order, is rethrown.
 using sealer =
     std::function<sealed_log(const scenario&, const std::string& profile, const run_result&)>;
 audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
