@@ -378,6 +378,7 @@ TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
   o.catalogue = library / "claims.yaml";
   o.profiles = {"documented", "fault.content_kept"};
   o.out = out.path();
+  o.jobs = 2;  // two logs sealed at once, as the command does on this machine
   std::ostringstream text, err;
   EXPECT_EQ(app::audit(o, text, err), 0) << text.str() << err.str();
   EXPECT_NE(text.str().find("mutation score: 1/1"), std::string::npos) << text.str();
