@@ -47,7 +47,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -95,6 +97,30 @@ double seconds_since(steady_clock::time_point t) {
                "[--progress] [--json]\n",
                why);
   std::exit(2);
+}
+
+// The whole of `text` as a decimal number in [lo, hi], or a usage error naming the option:
+// no sign (std::stoul took "-5" for 2^64 - 5), nothing after the digits.
+std::uint64_t whole_number(const std::string& option, const std::string& text, std::uint64_t lo,
+                           std::uint64_t hi) {
+  std::uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc{} || stop != end || v < lo || v > hi)
+    usage((option + " takes a whole number from " + std::to_string(lo) + " to " +
+           std::to_string(hi) + ", not '" + text + "'")
+              .c_str());
+  return v;
+}
+
+// A probability: the whole of `text` as a number from 0 to 1.
+double probability(const std::string& option, const std::string& text) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc{} || stop != end || !(v >= 0 && v <= 1))
+    usage((option + " takes a number from 0 to 1, not '" + text + "'").c_str());
+  return v;
 }
 
 // SplitMix64's output function: shard seeds that share no obvious pattern with each other.
@@ -273,40 +299,34 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    try {
-      if (a == "--accounts")
-        accounts = std::stoul(value());
-      else if (a == "--changes")
-        changes = std::stoul(value());
-      else if (a == "--loss")
-        loss = std::stod(value());
-      else if (a == "--seed")
-        seed = std::stoull(value());
-      else if (a == "--batch")
-        batch = std::stoul(value());
-      else if (a == "--shards")
-        shards = std::stoul(value());
-      else if (a == "--jobs")
-        jobs = std::stoul(value());
-      else if (a == "--dir")
-        dir = value();
-      else if (a == "--huge-pages") {
-        const std::string v = value();
-        if (v != "on" && v != "off") usage("--huge-pages takes on or off");
-        huge_pages = v == "on";
-      } else if (a == "--progress")
-        progress = true;
-      else if (a == "--json")
-        json = true;
-      else
-        usage(("unknown argument " + a).c_str());
-    } catch (const std::logic_error&) {
-      usage(("bad value for " + a).c_str());
-    }
+    if (a == "--accounts")
+      accounts = whole_number(a, value(), 1, 100'000'000);
+    else if (a == "--changes")
+      changes = whole_number(a, value(), 0, 1'000'000);
+    else if (a == "--loss")
+      loss = probability(a, value());
+    else if (a == "--seed")
+      seed = whole_number(a, value(), 0, UINT64_MAX);
+    else if (a == "--batch")
+      batch = whole_number(a, value(), 1, idp::max_webhook_batch);
+    else if (a == "--shards")
+      shards = whole_number(a, value(), 1, 1'000'000);
+    else if (a == "--jobs")
+      jobs = whole_number(a, value(), 1, 1024);
+    else if (a == "--dir")
+      dir = value();
+    else if (a == "--huge-pages") {
+      const std::string v = value();
+      if (v != "on" && v != "off") usage("--huge-pages takes on or off");
+      huge_pages = v == "on";
+    } else if (a == "--progress")
+      progress = true;
+    else if (a == "--json")
+      json = true;
+    else
+      usage(("unknown argument " + a).c_str());
   }
-  if (accounts == 0 || loss < 0 || loss > 1) usage("accounts must be positive, loss in [0, 1]");
-  if (batch == 0 || batch > idp::max_webhook_batch) usage("batch must be in [1, 1000]");
-  if (shards == 0 || shards > accounts) usage("shards must be in [1, accounts]");
+  if (shards > accounts) usage("--shards must not exceed --accounts");
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min(jobs, shards);
 #ifdef LINKSIM_MIMALLOC

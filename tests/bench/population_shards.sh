@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The population benchmark's shards: the same run gives the same evidence root whether its shards
 # run one at a time or all at once, one shard is the unsharded run, the allocator's page size
-# changes nothing but speed, and every run converges.
+# changes nothing but speed, every run converges, and a bad number on the command line is refused.
 #   population_shards.sh PATH/TO/population
 set -euo pipefail
 population=$1
@@ -28,3 +28,16 @@ if "$population" --accounts 10 --huge-pages maybe >/dev/null 2>&1; then
   echo "--huge-pages maybe was accepted" >&2
   exit 1
 fi
+# Bad numbers are refused with exit status 2, each with a message naming its option: std::stoul
+# once took "-5" for 2^64 - 5 and "10abc" for 10.
+for bad in "--accounts -5" "--accounts 10abc" "--loss nan" "--loss 0.3x" "--jobs 0" "--seed -1"; do
+  set +e
+  message=$("$population" $bad 2>&1 >/dev/null)
+  status=$?
+  set -e
+  option=${bad%% *}
+  if [[ $status != 2 || $message != *"$option takes"* ]]; then
+    echo "population $bad: exit $status, message: $message" >&2
+    exit 1
+  fi
+done
