@@ -56,11 +56,11 @@ trap 'rm -rf "$work"' EXIT
 # start SIDE: runs one build in the background, its output to $work/SIDE.
 start() {
   local side=$1
-  if [[ $side == a ]]; then
-    env "${env_a[@]+"${env_a[@]}"}" "$bin_a" "${args[@]}" --json >"$work/a" 2>"$work/a.err" &
-  else
-    env "${env_b[@]+"${env_b[@]}"}" "$bin_b" "${args[@]}" --json >"$work/b" 2>"$work/b.err" &
-  fi
+  (
+    if [[ $side == a ]]; then vars=("${env_a[@]+"${env_a[@]}"}") bin=$bin_a; else vars=("${env_b[@]+"${env_b[@]}"}") bin=$bin_b; fi
+    for kv in "${vars[@]+"${vars[@]}"}"; do export "${kv?}"; done
+    exec "$bin" "${args[@]}" --json >"$work/$side" 2>"$work/$side.err"
+  ) &
   pids+=($!)
 }
 
@@ -104,7 +104,7 @@ done
 all=$(printf '%s\n' "${ratios[@]}" | median)
 lo=$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)
 hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)
-echo "B/A of CPU time: median $all over $pairs pairs ($lo to $hi)"
+echo "B/A of CPU time: median $all over $(count "$pairs") ($lo to $hi)"
 if ((${#first_b[@]})); then
   ma=$(printf '%s\n' "${first_a[@]}" | median)
   mb=$(printf '%s\n' "${first_b[@]}" | median)
