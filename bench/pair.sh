@@ -101,6 +101,8 @@ for ((i = 1; i <= pairs; i++)); do
   fi
 done
 
+model=$(grep -o '"cpu_model":"[^"]*"' "$work/a" | head -1 | cut -d'"' -f4 || true)
+[[ -z $model ]] || echo "machine: $model, $(field "$work/a" cores) cores"
 all=$(printf '%s\n' "${ratios[@]}" | median)
 lo=$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)
 hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)

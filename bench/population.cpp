@@ -54,6 +54,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -70,6 +71,27 @@ double peak_rss_mib() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// The processor's model as the kernel names it (/proc/cpuinfo), so that a report says which
+// machine it measured: the same build has taken 497 us of CPU an account in one session and
+// 1 447 us in another. Only printable ASCII without quotes or backslashes is kept, so it
+// goes into the JSON report as it is.
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("model name")) continue;
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) break;
+    std::string model;
+    for (const char c : line.substr(colon + 1))
+      if (c >= ' ' && c <= '~' && c != '"' && c != '\\') model += c;
+    const auto first = model.find_first_not_of(' ');
+    if (first == std::string::npos) break;
+    return model.substr(first, model.find_last_not_of(' ') - first + 1);
+  }
+  return "unknown";
 }
 
 // The process's CPU time so far, user and system, in seconds: on a shared machine wall time
@@ -417,6 +439,8 @@ int main(int argc, char** argv) {
   }
   const double wall = seconds_since(t0);
   const cpu_seconds cpu = cpu_so_far();
+  const std::string machine = cpu_model();
+  const unsigned cores = std::thread::hardware_concurrency();
 
   // Sums over the shards; the phases and the convergence time are the slowest shard's.
   shard_outcome all;
@@ -468,7 +492,7 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"batch\":%zu,"
         "\"shards\":%zu,\"jobs\":%zu,"
-        "\"storage\":\"%s\",\"allocator\":\"%s\","
+        "\"storage\":\"%s\",\"allocator\":\"%s\",\"cpu_model\":\"%s\",\"cores\":%u,"
         "\"wall_s\":%.2f,\"cpu_user_s\":%.2f,\"cpu_system_s\":%.2f,\"cpu_us_per_account\":%.0f,"
         "\"sign_up_s\":%.2f,\"changes_s\":%.2f,\"converge_s\":%.2f,\"events\":%llu,"
         "\"events_per_s\":%.0f,\"messages\":%llu,\"dropped\":%llu,\"peak_rss_mib\":%.0f,"
@@ -478,12 +502,13 @@ int main(int argc, char** argv) {
         "\"sql_statements\":%llu,\"sql_commits\":%llu,\"pages_written\":%llu,"
         "\"cache_misses\":%llu%s}\n",
         accounts, changes, loss, static_cast<unsigned long long>(seed), batch, shards, jobs,
-        in_memory ? "memory" : "files", allocator, wall, cpu.user, cpu.system,
-        (cpu.user + cpu.system) * 1e6 / static_cast<double>(accounts), all.sign_up_s, all.changes_s,
-        all.converge_s, static_cast<unsigned long long>(all.events), all.events / wall,
-        static_cast<unsigned long long>(all.messages), static_cast<unsigned long long>(all.dropped),
-        peak_rss_mib(), all.failed_sign_ups, all.left_after_changes, all.converged_s, all.left,
-        all.evidence_entries, to_hex(root).c_str(), static_cast<unsigned long long>(sql.statements),
+        in_memory ? "memory" : "files", allocator, machine.c_str(), cores, wall, cpu.user,
+        cpu.system, (cpu.user + cpu.system) * 1e6 / static_cast<double>(accounts), all.sign_up_s,
+        all.changes_s, all.converge_s, static_cast<unsigned long long>(all.events),
+        all.events / wall, static_cast<unsigned long long>(all.messages),
+        static_cast<unsigned long long>(all.dropped), peak_rss_mib(), all.failed_sign_ups,
+        all.left_after_changes, all.converged_s, all.left, all.evidence_entries,
+        to_hex(root).c_str(), static_cast<unsigned long long>(sql.statements),
         static_cast<unsigned long long>(sql.commits),
         static_cast<unsigned long long>(sql.pages_written),
         static_cast<unsigned long long>(sql.cache_misses), per_shard.c_str());
@@ -494,6 +519,7 @@ int main(int argc, char** argv) {
     std::printf(
         "population: %zu accounts x %zu changes%s, %.0f%% of webhook requests lost, up to %zu "
         "changes a request, seed %llu, databases %s, %s\n"
+        "  machine %s, %u cores\n"
         "  wall %.2f s (sign-up %.2f s, changes %.2f s, convergence %.2f s%s)\n"
         "  CPU %.2f s (user %.2f s, system %.2f s), %.0f us an account\n"
         "  %llu events (%.0f per second), %llu messages, %llu dropped, %zu evidence entries\n"
@@ -504,9 +530,9 @@ int main(int argc, char** argv) {
         "  right after the last change %zu profiles lagged; all matched %zu simulated seconds later"
         "%s\n",
         accounts, changes, sharding, loss * 100, batch, static_cast<unsigned long long>(seed),
-        in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator, wall, all.sign_up_s,
-        all.changes_s, all.converge_s, shards > 1 ? ", the slowest shard's" : "",
-        cpu.user + cpu.system, cpu.user, cpu.system,
+        in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator, machine.c_str(), cores,
+        wall, all.sign_up_s, all.changes_s, all.converge_s,
+        shards > 1 ? ", the slowest shard's" : "", cpu.user + cpu.system, cpu.user, cpu.system,
         (cpu.user + cpu.system) * 1e6 / static_cast<double>(accounts),
         static_cast<unsigned long long>(all.events), all.events / wall,
         static_cast<unsigned long long>(all.messages), static_cast<unsigned long long>(all.dropped),

@@ -12,6 +12,7 @@ grep -q '^pair 1 (A first): A [0-9.]* s, B [0-9.]* s of CPU, B/A [0-9.]*$' <<<"$
 grep -q '^pair 2 (B first): ' <<<"$out" || { echo "the second pair did not start B first" >&2; exit 1; }
 grep -q '^B/A of CPU time: median [0-9.]* over 2 pairs (' <<<"$out" || { echo "no median" >&2; exit 1; }
 grep -q 'both orders: [0-9.]*$' <<<"$out" || { echo "no order-balanced ratio" >&2; exit 1; }
+grep -q '^machine: .*, [1-9][0-9]* cores$' <<<"$out" || { echo "no machine" >&2; exit 1; }
 if grep -q 'roots differ' <<<"$out"; then echo "one build gave two roots" >&2; exit 1; fi
 
 # --env-a and --env-b reach their own side only: a stand-in for the benchmark reports its

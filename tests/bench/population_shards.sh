@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The population benchmark's shards: the same run gives the same evidence root whether its shards
 # run one at a time or all at once, one shard is the unsharded run, the allocator's page size
-# changes nothing but speed, every run converges, and a bad number on the command line is refused.
+# changes nothing but speed, every run converges, the report names its machine, and a bad
+# number on the command line is refused.
 #   population_shards.sh PATH/TO/population
 set -euo pipefail
 population=$1
@@ -28,6 +29,9 @@ if "$population" --accounts 10 --huge-pages maybe >/dev/null 2>&1; then
   echo "--huge-pages maybe was accepted" >&2
   exit 1
 fi
+# The report names the machine it measured.
+report=$("$population" --accounts 20 --changes 1 --json)
+grep -q '"cpu_model":"[^"]\+","cores":[1-9]' <<<"$report" || { echo "no machine in: $report" >&2; exit 1; }
 # Bad numbers are refused with exit status 2, each with a message naming its option: std::stoul
 # once took "-5" for 2^64 - 5 and "10abc" for 10.
 for bad in "--accounts -5" "--accounts 10abc" "--loss nan" "--loss 0.3x" "--jobs 0" "--seed -1"; do
