@@ -17,7 +17,8 @@ if grep -q 'roots differ' <<<"$out"; then echo "one build gave two roots" >&2; e
 
 # --env-a and --env-b reach their own side only: a stand-in for the benchmark reports its
 # variable as the evidence root.
-fake=$(mktemp)
+# In the working folder (the build's, under ctest): /tmp may be mounted without exec.
+fake=$(mktemp -p "$PWD" pair-fake.XXXXXX)
 trap 'rm -f "$fake"' EXIT
 cat >"$fake" <<'FAKE'
 #!/usr/bin/env bash
