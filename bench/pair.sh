@@ -64,8 +64,10 @@ start() {
   pids+=($!)
 }
 
-# field FILE NAME: one value of the benchmark's JSON line.
-field() { grep -o "\"$2\":[^,}]*" "$1" | head -1 | cut -d: -f2 | tr -d '"'; }
+# field FILE NAME: one value of the benchmark's JSON line, a string's without its quotes.
+field() {
+  grep -o "\"$2\":\(\"[^\"]*\"\|[^,}]*\)" "$1" | head -1 | sed -e "s/^\"$2\"://" -e 's/^"\(.*\)"$/\1/'
+}
 
 count() { if (($1 == 1)) then echo "1 pair"; else echo "$1 pairs"; fi; }
 
@@ -101,7 +103,7 @@ for ((i = 1; i <= pairs; i++)); do
   fi
 done
 
-model=$(grep -o '"cpu_model":"[^"]*"' "$work/a" | head -1 | cut -d'"' -f4 || true)
+model=$(field "$work/a" cpu_model || true)  # a stand-in may not name one
 [[ -z $model ]] || echo "machine: $model, $(field "$work/a" cores) cores"
 all=$(printf '%s\n' "${ratios[@]}" | median)
 lo=$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)
