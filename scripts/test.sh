@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite; with CI=true (or
-# LINKSIM_ASAN=1) it runs it again under AddressSanitizer and UBSan.
+# LINKSIM_ASAN=1) it runs it again under AddressSanitizer and UBSan, and with LINKSIM_TSAN=1
+# under ThreadSanitizer (the server's request threads, the shards, audit and fuzz jobs; about
+# eight more minutes on two cores, so not part of CI's run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --tests
@@ -11,4 +13,9 @@ if [[ "${CI:-}" == "true" || "${LINKSIM_ASAN:-}" == "1" ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
+fi
+if [[ "${LINKSIM_TSAN:-}" == "1" ]]; then
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan
+  ctest --preset tsan
 fi
