@@ -6,7 +6,8 @@
 // the last change every profile matched its account again (simulated time).
 //
 //   population --accounts 100000 --changes 10 --loss 0.3 [--seed 1] [--batch B] [--dir DIR]
-//              [--shards S] [--jobs J] [--huge-pages on|off] [--progress] [--json]
+//              [--shards S] [--jobs J] [--huge-pages on|off] [--machine-speed on|off]
+//              [--progress] [--json]
 //
 // --shards S splits the population into S independent worlds, as docs/architecture.md ("Beyond
 // one machine") runs a population too large for one: shard i holds accounts [i*N/S, (i+1)*N/S), its
@@ -25,6 +26,10 @@
 // 1 224 (docs/benchmarks.md). Where the kernel gives none, nothing changes.
 // Needs mimalloc (LINKSIM_MIMALLOC): without it the default is off and "on" is refused.
 //
+// --machine-speed on (the default) measures the machine before the run and after it, in a child
+// process and outside the wall and CPU times reported (machine_speed.hpp: SHA-256 throughput
+// and the latency of a load from memory), so that runs from different hours can be compared.
+//
 // --progress reports each tenth of the sign-ups and each round of changes on stderr, with the
 // wall time so far and the peak memory, for runs that take an hour.
 //
@@ -34,6 +39,8 @@
 // changes each took 1.2 GiB in one world, so the limit keeps a world to a few GiB. --dir
 // keeps them as files in DIR (an existing folder with no earlier run's databases; a folder
 // shard-<i> per shard) at any size, and leaves them there.
+#include "machine_speed.hpp"
+
 #include "linksim/evidence/merkle.hpp"
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/world.hpp"
@@ -116,7 +123,7 @@ double seconds_since(steady_clock::time_point t) {
   std::fprintf(stderr,
                "population: %s\nusage: population [--accounts N] [--changes K] [--loss P] "
                "[--seed S] [--batch B] [--dir DIR] [--shards S] [--jobs J] [--huge-pages on|off] "
-               "[--progress] [--json]\n",
+               "[--machine-speed on|off] [--progress] [--json]\n",
                why);
   std::exit(2);
 }
@@ -314,6 +321,7 @@ int main(int argc, char** argv) {
 #else
   bool huge_pages = false;
 #endif
+  bool machine_speed = true;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -341,6 +349,10 @@ int main(int argc, char** argv) {
       const std::string v = value();
       if (v != "on" && v != "off") usage("--huge-pages takes on or off");
       huge_pages = v == "on";
+    } else if (a == "--machine-speed") {
+      const std::string v = value();
+      if (v != "on" && v != "off") usage("--machine-speed takes on or off");
+      machine_speed = v == "on";
     } else if (a == "--progress")
       progress = true;
     else if (a == "--json")
@@ -362,6 +374,10 @@ int main(int argc, char** argv) {
   if (huge_pages) usage("--huge-pages on needs mimalloc (built with LINKSIM_MIMALLOC=OFF)");
 #endif
 
+  // Before anything of the run, and with no thread started yet (it forks).
+  bench::machine_speed speed_before, speed_after;
+  if (machine_speed) speed_before = bench::measure_machine_speed();
+  const cpu_seconds cpu_at_start = cpu_so_far();
   const auto t0 = steady_clock::now();
   progress_report report(progress, t0);
   namespace fs = std::filesystem;
@@ -438,7 +454,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double wall = seconds_since(t0);
-  const cpu_seconds cpu = cpu_so_far();
+  const cpu_seconds cpu_now = cpu_so_far();
+  const cpu_seconds cpu{cpu_now.user - cpu_at_start.user, cpu_now.system - cpu_at_start.system};
+  if (machine_speed) speed_after = bench::measure_machine_speed();
   const std::string machine = cpu_model();
   const unsigned cores = std::thread::hardware_concurrency();
 
@@ -470,6 +488,20 @@ int main(int argc, char** argv) {
   std::snprintf(allocator, sizeof allocator, "mimalloc %d.%d.%d%s", mi / 100, mi / 10 % 10, mi % 10,
                 huge_pages ? ", huge pages" : "");
 #endif
+  // The machine's speed before and after the run (--machine-speed).
+  char speed_json[160] = "null";
+  char speed_text[160] = "";
+  if (machine_speed) {
+    std::snprintf(speed_json, sizeof speed_json,
+                  "{\"sha256_mb_s\":[%.0f,%.0f],\"memory_ns\":[%.1f,%.1f]}",
+                  speed_before.sha256_mb_s, speed_after.sha256_mb_s, speed_before.memory_ns,
+                  speed_after.memory_ns);
+    std::snprintf(speed_text, sizeof speed_text,
+                  "; SHA-256 %.0f and %.0f MB/s, a load from memory %.1f and %.1f ns (before and "
+                  "after the run)",
+                  speed_before.sha256_mb_s, speed_after.sha256_mb_s, speed_before.memory_ns,
+                  speed_after.memory_ns);
+  }
   if (json) {
     std::string per_shard;
     if (shards > 1) {
@@ -493,6 +525,7 @@ int main(int argc, char** argv) {
         "{\"accounts\":%zu,\"changes\":%zu,\"loss\":%.2f,\"seed\":%llu,\"batch\":%zu,"
         "\"shards\":%zu,\"jobs\":%zu,"
         "\"storage\":\"%s\",\"allocator\":\"%s\",\"cpu_model\":\"%s\",\"cores\":%u,"
+        "\"machine_speed\":%s,"
         "\"wall_s\":%.2f,\"cpu_user_s\":%.2f,\"cpu_system_s\":%.2f,\"cpu_us_per_account\":%.0f,"
         "\"sign_up_s\":%.2f,\"changes_s\":%.2f,\"converge_s\":%.2f,\"events\":%llu,"
         "\"events_per_s\":%.0f,\"messages\":%llu,\"dropped\":%llu,\"peak_rss_mib\":%.0f,"
@@ -502,9 +535,9 @@ int main(int argc, char** argv) {
         "\"sql_statements\":%llu,\"sql_commits\":%llu,\"pages_written\":%llu,"
         "\"cache_misses\":%llu%s}\n",
         accounts, changes, loss, static_cast<unsigned long long>(seed), batch, shards, jobs,
-        in_memory ? "memory" : "files", allocator, machine.c_str(), cores, wall, cpu.user,
-        cpu.system, (cpu.user + cpu.system) * 1e6 / static_cast<double>(accounts), all.sign_up_s,
-        all.changes_s, all.converge_s, static_cast<unsigned long long>(all.events),
+        in_memory ? "memory" : "files", allocator, machine.c_str(), cores, speed_json, wall,
+        cpu.user, cpu.system, (cpu.user + cpu.system) * 1e6 / static_cast<double>(accounts),
+        all.sign_up_s, all.changes_s, all.converge_s, static_cast<unsigned long long>(all.events),
         all.events / wall, static_cast<unsigned long long>(all.messages),
         static_cast<unsigned long long>(all.dropped), peak_rss_mib(), all.failed_sign_ups,
         all.left_after_changes, all.converged_s, all.left, all.evidence_entries,
@@ -519,7 +552,7 @@ int main(int argc, char** argv) {
     std::printf(
         "population: %zu accounts x %zu changes%s, %.0f%% of webhook requests lost, up to %zu "
         "changes a request, seed %llu, databases %s, %s\n"
-        "  machine %s, %u cores\n"
+        "  machine %s, %u cores%s\n"
         "  wall %.2f s (sign-up %.2f s, changes %.2f s, convergence %.2f s%s)\n"
         "  CPU %.2f s (user %.2f s, system %.2f s), %.0f us an account\n"
         "  %llu events (%.0f per second), %llu messages, %llu dropped, %zu evidence entries\n"
@@ -531,7 +564,7 @@ int main(int argc, char** argv) {
         "%s\n",
         accounts, changes, sharding, loss * 100, batch, static_cast<unsigned long long>(seed),
         in_memory ? "in memory" : ("as files in " + dir).c_str(), allocator, machine.c_str(), cores,
-        wall, all.sign_up_s, all.changes_s, all.converge_s,
+        speed_text, wall, all.sign_up_s, all.changes_s, all.converge_s,
         shards > 1 ? ", the slowest shard's" : "", cpu.user + cpu.system, cpu.user, cpu.system,
         (cpu.user + cpu.system) * 1e6 / static_cast<double>(accounts),
         static_cast<unsigned long long>(all.events), all.events / wall,
