@@ -376,7 +376,15 @@ int main(int argc, char** argv) {
 
   // Before anything of the run, and with no thread started yet (it forks).
   bench::machine_speed speed_before, speed_after;
-  if (machine_speed) speed_before = bench::measure_machine_speed();
+  auto measure = [](bench::machine_speed& into) {
+    try {
+      into = bench::measure_machine_speed();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "population: %s (--machine-speed off runs without it)\n", e.what());
+      std::exit(1);
+    }
+  };
+  if (machine_speed) measure(speed_before);
   const cpu_seconds cpu_at_start = cpu_so_far();
   const auto t0 = steady_clock::now();
   progress_report report(progress, t0);
@@ -456,7 +464,7 @@ int main(int argc, char** argv) {
   const double wall = seconds_since(t0);
   const cpu_seconds cpu_now = cpu_so_far();
   const cpu_seconds cpu{cpu_now.user - cpu_at_start.user, cpu_now.system - cpu_at_start.system};
-  if (machine_speed) speed_after = bench::measure_machine_speed();
+  if (machine_speed) measure(speed_after);
   const std::string machine = cpu_model();
   const unsigned cores = std::thread::hardware_concurrency();
 
