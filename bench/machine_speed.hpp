@@ -1,6 +1,6 @@
 // How fast the machine is at the moment, by two fixed pieces of work that no linksim code takes
 // part in, so that population runs from different hours or hosts can be told apart: the same
-// build has taken 497 us of CPU an account in one session and 1 454 us in another on this
+// build has taken 497 us of CPU an account in one session and 1 512 us in another on this
 // project's 2-core machine (docs/benchmarks.md, "Population").
 #pragma once
 
