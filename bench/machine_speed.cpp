@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <cstring>
 #include <numeric>
+#include <random>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace linksim::bench {
@@ -44,8 +44,8 @@ double sha256_mb_s() {
 }
 
 // One 4-byte link at the start of each 64-byte line of a 64 MiB region: the lines in one random
-// cycle (Sattolo's shuffle of the line numbers), so each load's address is the one before's
-// value and no prefetcher can guess it.
+// cycle (each line of a shuffled order links to the next, the last to the first), so each
+// load's address is the one before's value and no prefetcher can guess it.
 double memory_ns() {
   constexpr std::size_t bytes = std::size_t{64} << 20;
   constexpr std::size_t line_words = 64 / sizeof(std::uint32_t);
@@ -59,16 +59,7 @@ double memory_ns() {
 
   std::vector<std::uint32_t> order(lines);
   std::iota(order.begin(), order.end(), 0u);
-  std::uint64_t state = 0x6c696e6b73696dULL;  // a fixed seed: the same cycle every time
-  auto next_random = [&state] {
-    state += 0x9E3779B97F4A7C15ULL;
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  };
-  for (std::uint32_t i = lines - 1; i > 0; --i)
-    std::swap(order[i], order[static_cast<std::uint32_t>(next_random() % i)]);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(0x6c696e6b73696dULL));  // fixed seed
   for (std::uint32_t i = 0; i < lines; ++i)
     words[std::size_t{order[i]} * line_words] = order[(i + 1) % lines];
 

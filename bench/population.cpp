@@ -142,6 +142,12 @@ std::uint64_t whole_number(const std::string& option, const std::string& text, s
   return v;
 }
 
+// "on" or "off", or a usage error naming the option.
+bool on_off(const std::string& option, const std::string& text) {
+  if (text != "on" && text != "off") usage((option + " takes on or off").c_str());
+  return text == "on";
+}
+
 // A probability: the whole of `text` as a number from 0 to 1.
 double probability(const std::string& option, const std::string& text) {
   double v = 0;
@@ -345,15 +351,11 @@ int main(int argc, char** argv) {
       jobs = whole_number(a, value(), 1, 1024);
     else if (a == "--dir")
       dir = value();
-    else if (a == "--huge-pages") {
-      const std::string v = value();
-      if (v != "on" && v != "off") usage("--huge-pages takes on or off");
-      huge_pages = v == "on";
-    } else if (a == "--machine-speed") {
-      const std::string v = value();
-      if (v != "on" && v != "off") usage("--machine-speed takes on or off");
-      machine_speed = v == "on";
-    } else if (a == "--progress")
+    else if (a == "--huge-pages")
+      huge_pages = on_off(a, value());
+    else if (a == "--machine-speed")
+      machine_speed = on_off(a, value());
+    else if (a == "--progress")
       progress = true;
     else if (a == "--json")
       json = true;
