@@ -34,7 +34,8 @@ fi
 report=$("$population" --accounts 300 --changes 2 --json)
 grep -q '"cpu_model":"[^"]\+","cores":[1-9]' <<<"$report" || { echo "no machine in: $report" >&2; exit 1; }
 number='[0-9]+(\.[0-9]+)?'
-grep -Eq "\"machine_speed\":\{\"sha256_mb_s\":\[[1-9]$number?,[1-9]$number?\],\"memory_ns\":\[$number,$number\]\}" <<<"$report" ||
+positive='[1-9][0-9]*(\.[0-9]+)?'
+grep -Eq "\"machine_speed\":\{\"sha256_mb_s\":\[$positive,$positive\],\"memory_ns\":\[$number,$number\]\}" <<<"$report" ||
   { echo "no machine speed in: $report" >&2; exit 1; }
 grep -q '"evidence_root":"'"$unsharded"'"' <<<"$report" ||
   { echo "measuring the machine changed the root: $report" >&2; exit 1; }
