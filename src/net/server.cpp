@@ -82,16 +82,80 @@ struct server::impl {
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};
 
-  // Each connection runs on its own strand; `busy` and the stream are touched only there.
+  // Each connection runs on its own strand; its stream is touched only there. `busy` and
+  // `waiting_since` are read by the accept loop too, to choose which connection to shed.
   struct connection {
     beast::tcp_stream* stream;
-    bool busy;  // a request is being handled or answered
+    std::string peer;                            // the client's address, without the port
+    std::atomic<bool> busy{false};               // a request is being handled or answered
+    std::atomic<std::int64_t> waiting_since{0};  // steady-clock ns: start of the current read
+    bool shed = false;  // chosen to make room; no longer counted (under connections_mutex)
   };
   std::mutex connections_mutex;
   std::map<std::uint64_t, connection*> connections;  // by a serial number, never reused
   std::uint64_t next_connection = 0;
+  // Admitted connections that were not shed, in all and by peer address (under the mutex).
+  std::size_t live = 0;
+  std::map<std::string, std::size_t> live_by_peer;
 
   void log(const std::string& what) const { std::cerr << options.name << ": " << what << "\n"; }
+
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Closes the connection that has waited longest for a request (idle keep-alives and clients
+  // that trickle a head or body), of `peer` alone when given. Handlers in progress are never
+  // cut. Returns false when every candidate is busy. Called with connections_mutex held.
+  bool shed_oldest_waiting(const std::string* peer) {
+    connection* victim = nullptr;
+    std::uint64_t victim_serial = 0;
+    for (const auto& [serial, c] : connections) {
+      if (c->shed || c->busy || (peer && c->peer != *peer)) continue;
+      if (!victim || c->waiting_since < victim->waiting_since) {
+        victim = c;
+        victim_serial = serial;
+      }
+    }
+    if (!victim) return false;
+    victim->shed = true;
+    forget(*victim);
+    ++shed_count;
+    asio::post(victim->stream->get_executor(), [this, serial = victim_serial] {
+      std::lock_guard still_open(connections_mutex);
+      auto it = connections.find(serial);
+      // A request that arrived meanwhile is answered; the connection closes after it.
+      if (it == connections.end() || it->second->busy) return;
+      beast::error_code ignored;
+      it->second->stream->socket().close(ignored);
+    });
+    return true;
+  }
+  std::atomic<std::uint64_t> shed_count{0};
+
+  void forget(const connection& c) {
+    --live;
+    if (auto it = live_by_peer.find(c.peer); it != live_by_peer.end() && --it->second == 0) {
+      live_by_peer.erase(it);
+    }
+  }
+
+  // Whether a new connection from `peer` may be served, shedding a waiting one to make room
+  // when a cap is reached; counts it when admitted.
+  bool admit(const std::string& peer) {
+    std::lock_guard lock(connections_mutex);
+    const auto from_peer = live_by_peer.find(peer);
+    if (from_peer != live_by_peer.end() && from_peer->second >= options.max_connections_per_peer &&
+        !shed_oldest_waiting(&peer)) {
+      return false;
+    }
+    if (live >= options.max_connections && !shed_oldest_waiting(nullptr)) return false;
+    ++live;
+    ++live_by_peer[peer];
+    return true;
+  }
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -103,13 +167,13 @@ struct server::impl {
         log("accept: " + ec.message());
         continue;
       }
-      bool over_capacity;
-      {
-        std::lock_guard lock(connections_mutex);
-        over_capacity = connections.size() >= options.max_connections;
-      }
+      beast::error_code ignored;
+      std::string peer;
+      if (auto ep = socket.remote_endpoint(ignored); !ignored) peer = ep.address().to_string();
+      const bool admitted = admit(peer);
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, session(beast::tcp_stream(std::move(socket)), over_capacity),
+      asio::co_spawn(executor,
+                     session(beast::tcp_stream(std::move(socket)), std::move(peer), admitted),
                      [this](std::exception_ptr e) { report(e, "session"); });
     }
   }
@@ -120,16 +184,16 @@ struct server::impl {
       std::rethrow_exception(e);
     } catch (const std::exception& x) {
       log(std::string(where) + ": " + x.what());
+    } catch (...) {
+      log(std::string(where) + ": an exception of unknown type");
     }
   }
 
-  asio::awaitable<void> session(beast::tcp_stream stream, bool over_capacity) {
+  // A session's requests, answered in order; any exception is caught here and closes the
+  // connection, so none can reach an io thread.
+  asio::awaitable<void> session(beast::tcp_stream stream, std::string peer, bool admitted) {
     beast::error_code ignored;
-    std::string remote;
-    if (auto ep = stream.socket().remote_endpoint(ignored); !ignored) {
-      remote = ep.address().to_string() + ":" + std::to_string(ep.port());
-    }
-    if (over_capacity) {
+    if (!admitted) {
       // Say why before closing, so the client can back off rather than guess.
       auto res = error_response(503, "too many connections", options.name);
       res.set(bhttp::field::retry_after, "1");
@@ -138,8 +202,8 @@ struct server::impl {
       stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
     }
-
-    connection self{&stream, false};
+    connection self{&stream, peer};
+    self.waiting_since = now_ns();
     std::uint64_t serial;
     {
       std::lock_guard lock(connections_mutex);
@@ -149,34 +213,68 @@ struct server::impl {
     struct unregister {
       impl* s;
       std::uint64_t serial;
+      connection& c;
       ~unregister() {
         std::lock_guard lock(s->connections_mutex);
         s->connections.erase(serial);
+        if (!c.shed) s->forget(c);
       }
-    } guard{this, serial};
+    } guard{this, serial, self};
+    try {
+      co_await serve_requests(stream, self);
+    } catch (const std::exception& x) {
+      log(std::string("connection from ") + peer + ": " + x.what());
+    }
+    // The client might have dropped the connection already: nothing to do about errors here.
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
 
+  // The total size of a request's header fields and chunked trailer fields, counted as on the
+  // wire ("name: value\r\n").
+  static std::size_t field_bytes(const bhttp::request<bhttp::string_body>& req) {
+    std::size_t n = 0;
+    for (const auto& f : req) n += f.name_string().size() + f.value().size() + 4;
+    return n;
+  }
+
+  asio::awaitable<void> serve_requests(beast::tcp_stream& stream, connection& self) {
     const std::string keep_alive_hint =
         "timeout=" +
         std::to_string(
             std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout).count());
-    beast::flat_buffer buffer;
-    for (;;) {
+    // Bounded, so that no part the parser must hold whole (a head, a chunk header, a trailer)
+    // can grow past the header limit: beyond it the read fails with buffer_overflow. Bodies
+    // pass through it piece by piece.
+    beast::flat_buffer buffer(options.header_limit + 1024);
+    const std::string remote = peer_with_port(stream);
+    for (bool first = true;; first = false) {
       if (stopping) break;
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
-      // Bounds the whole read, so a client that trickles bytes is cut off too.
-      stream.expires_after(options.read_timeout);
-      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      // A new connection gets a short deadline for its first head; a kept-alive one may idle
+      // for the keep-alive time it was told. The body then has the read timeout.
+      self.waiting_since = now_ns();
+      stream.expires_after(first ? options.head_timeout : options.read_timeout);
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+      if (!ec) {
+        stream.expires_after(options.read_timeout);
+        std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+      }
       if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-          ec == beast::error::timeout || ec == asio::error::connection_reset) {
+          ec == beast::error::timeout || ec == asio::error::connection_reset ||
+          ec == asio::error::bad_descriptor) {
         break;
       }
+      // Trailer fields (RFC 9112 section 7.1.2) count against the header limit with the head.
+      if (!ec && field_bytes(parser.get()) > options.header_limit) ec = bhttp::error::header_limit;
       if (ec) {
-        const int status = ec == bhttp::error::header_limit ? 431
-                           : ec == bhttp::error::body_limit ? 413
-                                                            : 400;
-        auto res = error_response(status, ec.message(), options.name);
+        const bool too_large =
+            ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow;
+        const int status = too_large ? 431 : ec == bhttp::error::body_limit ? 413 : 400;
+        auto res = error_response(
+            status, too_large ? "request header fields or trailer too large" : ec.message(),
+            options.name);
         stream.expires_after(std::chrono::seconds(2));
         co_await bhttp::async_write(stream, res, use_tuple);
         break;
@@ -191,12 +289,16 @@ struct server::impl {
       } catch (const std::exception& x) {
         // A handler that throws is a bug; answer and keep the server up.
         log(std::string("handler: ") + x.what());
-        plain = {};
-        plain.status = 500;
-        plain.headers.set("Content-Type", "application/json");
-        plain.body = R"({"error":{"status":500,"message":"internal error"}})";
+        plain = internal_error();
       }
-      auto res = to_beast(std::move(plain), version, options.name);
+      bhttp::response<bhttp::string_body> res;
+      try {
+        res = to_beast(std::move(plain), version, options.name);
+      } catch (const std::exception& x) {
+        // A header the handler made that HTTP cannot carry (one over 64 KiB, say).
+        log(std::string("response: ") + x.what());
+        res = to_beast(internal_error(), version, options.name);
+      }
       res.keep_alive(keep_alive && !stopping);
       // Tell the client how long an idle connection is kept, so it retires the socket before we
       // close it rather than sending a request into the close.
@@ -205,9 +307,26 @@ struct server::impl {
       auto [wec, written] = co_await bhttp::async_write(stream, res, use_tuple);
       self.busy = false;
       if (wec || !res.keep_alive()) break;
+      {
+        std::lock_guard lock(connections_mutex);
+        if (self.shed) break;
+      }
     }
-    // The client might have dropped the connection already: nothing to do about errors here.
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  static http::response internal_error() {
+    http::response r;
+    r.status = 500;
+    r.headers.set("Content-Type", "application/json");
+    r.body = R"({"error":{"status":500,"message":"internal error"}})";
+    return r;
+  }
+
+  static std::string peer_with_port(beast::tcp_stream& stream) {
+    beast::error_code ignored;
+    auto ep = stream.socket().remote_endpoint(ignored);
+    if (ignored) return {};
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 };
 
@@ -245,10 +364,15 @@ void server::start() {
   const std::size_t n = std::max<std::size_t>(impl_->options.threads, 1);
   for (std::size_t i = 0; i < n; ++i) {
     impl_->threads.emplace_back([s = impl_.get()] {
-      try {
-        s->ioc.run();
-      } catch (const std::exception& x) {
-        s->log(std::string("io thread: ") + x.what());
+      // A handler that throws out of run() must not end the thread: the server would go on
+      // accepting connections that nothing answers. run() may be called again after it.
+      for (;;) {
+        try {
+          s->ioc.run();
+          return;
+        } catch (...) {
+          s->report(std::current_exception(), "io thread");
+        }
       }
     });
   }

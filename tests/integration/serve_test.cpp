@@ -9,6 +9,11 @@
 #include <gtest/gtest.h>
 #include <boost/json/serialize.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <sstream>
 #include <thread>
 
@@ -200,6 +205,57 @@ TEST(Serve, TheAdPlatformRunsBesideAndASignUpReachesIt) {
   auto q = db.prepare("SELECT count(*) FROM entries WHERE entry LIKE '%ads.activity%'");
   ASSERT_TRUE(q.step());
   EXPECT_GT(q.get_int(0), 0);
+}
+
+// Writes `bytes` to the server at `base_url` ("http://127.0.0.1:PORT") and returns all it
+// answers until it closes the connection (or 5 s pass).
+std::string raw_exchange(const std::string& base_url, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port =
+      htons(static_cast<std::uint16_t>(std::stoi(base_url.substr(base_url.rfind(':') + 1))));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+      out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST(Serve, HostileRequestsLeaveEveryServiceAnswering) {
+  temp_dir dir;
+  const app::serve_options o = options_in(dir);
+  std::ostringstream out;
+  bool checked = false;
+  const int status = app::serve(o, out, [&] {
+    const printed p(out.str());
+    const std::string chunked =
+        "POST /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: ";
+    for (const std::string& base : {p.idp, p.threads, p.ads}) {
+      ASSERT_TRUE(base.starts_with("http://127.0.0.1:")) << out.str();
+      // As many as the provider has io threads, and more: each once stopped a thread.
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(raw_exchange(base, chunked + std::string(64 * 1024, 'a') + "\r\n\r\n")
+                        .starts_with("HTTP/1.1 431"))
+            << base;
+      }
+      EXPECT_TRUE(raw_exchange(base, chunked + std::string(9000, 'a') + "\r\n\r\n")
+                      .starts_with("HTTP/1.1 431"))
+          << base;
+      EXPECT_EQ(browser().get(base + "/healthz").status, 200) << base;
+    }
+    checked = true;
+  });
+  EXPECT_EQ(status, 0);
+  EXPECT_TRUE(checked);
 }
 
 TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {

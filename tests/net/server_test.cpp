@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 namespace linksim::net {
@@ -24,7 +25,13 @@ http::response echo(const http::request& req) {
 // A raw socket, for requests the client would refuse to send.
 class raw_socket {
  public:
-  explicit raw_socket(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  // From `source`, a loopback address, so that tests can be several peers.
+  explicit raw_socket(std::uint16_t port, const char* source = "127.0.0.1")
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &from.sin_addr);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -112,7 +119,7 @@ TEST(Server, MalformedRequestGets400) {
 
 TEST(Server, SlowClientIsCutOff) {
   server_options o;
-  o.read_timeout = milliseconds{200};
+  o.head_timeout = milliseconds{200};
   server s(o, echo);
   s.start();
   raw_socket sock(s.port());
@@ -122,23 +129,106 @@ TEST(Server, SlowClientIsCutOff) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
 }
 
+// A chunked POST whose trailer holds one field of `trailer_bytes`.
+std::string chunked_with_trailer(std::size_t trailer_bytes) {
+  return "POST /t HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "5\r\nhello\r\n0\r\nX-Trailer: " +
+         std::string(trailer_bytes, 'a') + "\r\n\r\n";
+}
+
+TEST(Server, HugeTrailerGets431AndTheServerKeepsAnswering) {
+  server s({}, echo);  // one io thread: if it dies, nothing answers
+  s.start();
+  for (int i = 0; i < 2; ++i) {
+    raw_socket sock(s.port());
+    sock.write(chunked_with_trailer(64 * 1024));
+    EXPECT_TRUE(sock.read_all().starts_with("HTTP/1.1 431"));
+  }
+  raw_socket sock(s.port());
+  sock.write("GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(sock.read_all().starts_with("HTTP/1.1 200"));
+}
+
+TEST(Server, TrailerCountsAgainstTheHeaderLimit) {
+  server s({}, echo);
+  s.start();
+  raw_socket big(s.port());
+  big.write(chunked_with_trailer(9000));
+  EXPECT_TRUE(big.read_all().starts_with("HTTP/1.1 431"));
+  // Under the limit with the head, a trailer is accepted and the body arrives whole.
+  raw_socket small(s.port());
+  small.write(chunked_with_trailer(100));
+  const std::string answer = small.read_all();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200"));
+  EXPECT_NE(answer.find("POST /t hello"), std::string::npos);
+}
+
 int first_fd(const raw_socket& s) {
   return s.fd();
 }
 
-TEST(Server, ConnectionsBeyondTheCapGet503) {
+// Sends one keep-alive request and waits for its answer, so the server holds the connection
+// idle afterwards.
+void answered_and_idle(raw_socket& sock, const std::string& path) {
+  sock.write("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  char buf[512];
+  ASSERT_GT(::recv(first_fd(sock), buf, sizeof buf, 0), 0);
+}
+
+TEST(Server, AtTheCapTheLongestWaitingConnectionMakesRoom) {
   server_options o;
-  o.max_connections = 1;
+  o.max_connections = 2;
   server s(o, echo);
   s.start();
+  raw_socket oldest(s.port()), newer(s.port());
+  answered_and_idle(oldest, "/1");
+  answered_and_idle(newer, "/2");
+  raw_socket third(s.port());
+  third.write("GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(third.read_all().starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(oldest.read_all(), "");  // closed to make room, without an answer
+  newer.write("GET /4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(newer.read_all().starts_with("HTTP/1.1 200"));
+}
+
+TEST(Server, ConnectionsBeyondTheCapGet503WhenAllAreBusy) {
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  server_options o;
+  o.max_connections = 1;
+  o.threads = 2;  // one is held by the handler
+  server s(o, [&](const http::request& r) {
+    if (r.target == "/hold") {
+      entered.set_value();
+      released.wait();
+    }
+    return http::response{};
+  });
+  s.start();
   raw_socket first(s.port());
-  first.write("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");  // keep-alive: holds the only slot
-  // Wait for the first answer, so the server has registered the first connection.
-  char buf[512];
-  ASSERT_GT(::recv(first_fd(first), buf, sizeof buf, 0), 0);
+  first.write("GET /hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  entered.get_future().wait();  // the only slot is busy with a request
   raw_socket second(s.port());
   second.write("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(second.read_all().starts_with("HTTP/1.1 503"));
+  release.set_value();
+  EXPECT_TRUE(first.read_all().starts_with("HTTP/1.1 200"));  // never cut
+}
+
+TEST(Server, OnePeerAtItsCapMakesRoomFromItsOwnConnections) {
+  server_options o;
+  o.max_connections_per_peer = 1;
+  server s(o, echo);
+  s.start();
+  raw_socket mine(s.port(), "127.0.0.1"), other(s.port(), "127.0.0.2");
+  answered_and_idle(mine, "/1");
+  answered_and_idle(other, "/2");
+  raw_socket again(s.port(), "127.0.0.1");
+  again.write("GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(again.read_all().starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(mine.read_all(), "");  // its own oldest went
+  other.write("GET /4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(other.read_all().starts_with("HTTP/1.1 200"));  // the other peer's stayed
 }
 
 TEST(Server, HandlerExceptionGets500AndServerStaysUp) {

@@ -14,12 +14,20 @@ namespace linksim::net {
 struct server_options {
   std::string address = "127.0.0.1";     // loopback unless told otherwise
   std::uint16_t port = 0;                // 0: any free port; see server::port()
-  std::size_t header_limit = 8 * 1024;   // larger headers get 431
   std::size_t body_limit = 1024 * 1024;  // larger bodies get 413
-  milliseconds read_timeout{10'000};     // a whole request must arrive within this, else the
-                                         // connection is closed (also ends idle keep-alives)
-  std::size_t max_connections = 512;     // beyond this, new connections get 503 and are closed
-  std::string name = "linksim";          // the Server header, and the prefix of log lines
+  std::size_t header_limit = 8 * 1024;   // larger heads, or heads and chunked trailers
+                                         // together, get 431
+  // A new connection's first request head (request line and headers) must arrive within this.
+  milliseconds head_timeout{5'000};
+  // A request's body must arrive within this of its head, and an idle kept-alive connection
+  // is closed after it (the Keep-Alive header tells the client so).
+  milliseconds read_timeout{10'000};
+  // Open connections at most, in all and from one peer address. At either cap a new connection
+  // takes the place of the one that has waited longest for a request (idle, or trickling its
+  // head or body); when every one is busy with a request, it gets 503 and is closed.
+  std::size_t max_connections = 512;
+  std::size_t max_connections_per_peer = 256;
+  std::string name = "linksim";  // the Server header, and the prefix of log lines
   // Threads running the I/O and the handler. With more than one, requests on different
   // connections are handled at the same time, so the handler must be thread-safe; requests on
   // one connection never overlap.
