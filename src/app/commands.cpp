@@ -13,7 +13,9 @@
 
 #include <algorithm>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -36,6 +38,9 @@ std::string read_file(const std::filesystem::path& p) {
 // Writes a file only its owner can read: it holds a secret.
 void write_secret(const std::filesystem::path& p, const std::string& content) {
   {
+    // Created with no permission for others, so that it is never readable by them even briefly.
+    const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
     std::ofstream out(p, std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + p.string());
     out << content << "\n";
@@ -58,7 +63,8 @@ evidence::note_signer load_signer(const std::filesystem::path& dir, random_sourc
     signer.key = ed25519_key::generate(random);
     write_secret(key_file, base64_encode(signer.key.seed));
   }
-  std::ofstream(evidence_pub_file(dir), std::ios::trunc) << signer.verifier_key() << "\n";
+  // Public, but written like the rest: every file in the data folder is its owner's alone.
+  write_secret(evidence_pub_file(dir), signer.verifier_key());
   return signer;
 }
 
@@ -88,7 +94,11 @@ std::filesystem::path evidence_pub_file(const std::filesystem::path& d) {
 int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_for_stop) {
   const auto rules = threads_sim::find_behaviour(o.profile);
   if (!rules) throw std::runtime_error("unknown behaviour profile: " + o.profile);
+  // The folder holds secrets (client and webhook secrets, tokens, the evidence signing key):
+  // its owner alone may enter it, and each file in it is the owner's alone (docs/security.md).
   std::filesystem::create_directories(o.data_dir);
+  std::filesystem::permissions(o.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
   auto random = make_random(o.seed);
   system_clock clock;
   const auto signer = load_signer(o.data_dir, *random);

@@ -3,7 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -328,6 +330,24 @@ int timed_step(sqlite3_stmt* stmt) {
 }
 }  // namespace profile
 
+// A database file and its companions (SQLite gives the rollback journal, WAL and shared-memory
+// index the main file's mode) readable by their owner alone: they hold client and webhook
+// secrets and tokens. Creates the main file so that it is never visible with a wider mode.
+void restrict_to_owner(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    throw error(SQLITE_CANTOPEN, "open " + path.string() + ": " + std::strerror(errno));
+  }
+  const int rc = ::fchmod(fd, 0600);
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0) throw error(SQLITE_CANTOPEN, "chmod " + path.string() + ": " + std::strerror(saved));
+  for (const char* suffix : {"-journal", "-wal", "-shm"}) {
+    // Left from an earlier run with a wider mode, perhaps; absent is the usual case.
+    ::chmod((path.string() + suffix).c_str(), 0600);
+  }
+}
+
 }  // namespace
 
 bool error::is_constraint() const noexcept {
@@ -474,6 +494,7 @@ database::database(const std::filesystem::path& path, options opts) : path_(path
   // linksim used the memdb VFS instead, whose bytes sit in one buffer behind a bounded cache:
   // there every commit copies each dirty page into the buffer and every miss copies one back.
   const bool memory = path == ":memory:";
+  if (!memory && !opts.read_only && !path.string().starts_with("file:")) restrict_to_owner(path);
   const int rc = sqlite3_open_v2(path.string().c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg =

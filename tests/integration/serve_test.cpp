@@ -258,6 +258,30 @@ TEST(Serve, HostileRequestsLeaveEveryServiceAnswering) {
   EXPECT_TRUE(checked);
 }
 
+TEST(Serve, TheDataFolderAndEveryFileInItAreTheOwnersAlone) {
+  temp_dir dir;
+  app::serve_options o = options_in(dir);
+  o.data_dir = dir.path() / "data";
+  std::filesystem::create_directories(o.data_dir);
+  std::filesystem::permissions(o.data_dir, std::filesystem::perms(0755));  // as mkdir leaves it
+  std::vector<std::string> seen_while_running;
+  std::ostringstream out;
+  const int status = app::serve(o, out, [&] {
+    // While running too: the WAL and shared-memory files exist only now.
+    for (const auto& f : std::filesystem::directory_iterator(o.data_dir)) {
+      seen_while_running.push_back(f.path().filename().string());
+      EXPECT_EQ(f.status().permissions() & std::filesystem::perms::mask,
+                std::filesystem::perms(0600))
+          << f.path();
+    }
+  });
+  EXPECT_EQ(status, 0);
+  EXPECT_EQ(std::filesystem::status(o.data_dir).permissions() & std::filesystem::perms::mask,
+            std::filesystem::perms(0700));
+  EXPECT_NE(std::find(seen_while_running.begin(), seen_while_running.end(), "idp.db-wal"),
+            seen_while_running.end());
+}
+
 TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
   temp_dir dir;
   const app::serve_options o = options_in(dir);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <random>
@@ -96,6 +97,28 @@ TEST(Sqlite, ANewDatabaseGetsTheSchemaItsMigrationsWrite) {
   auto rows = small.prepare("SELECT name FROM t");
   ASSERT_TRUE(rows.step());
   EXPECT_EQ(rows.get_text(0), "seeded");
+}
+
+std::filesystem::perms mode_of(const std::filesystem::path& p) {
+  return std::filesystem::status(p).permissions() & std::filesystem::perms::mask;
+}
+
+TEST(Sqlite, FilesAreReadableByTheirOwnerAlone) {
+  testing::temp_dir dir;
+  const auto path = dir.path() / "secrets.db";
+  // Left by an earlier version with the default mode: tightened on open.
+  { std::ofstream(path.string() + "-journal") << ""; }
+  std::filesystem::permissions(path.string() + "-journal", std::filesystem::perms(0644));
+  database db(path);
+  migrate(db, migrations);
+  db.prepare("INSERT INTO t (name, n) VALUES (?, ?)").bind_all("a", 1).run();
+  const auto owner = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::filesystem::path file = path.string() + suffix;
+    if (!std::filesystem::exists(file)) continue;
+    EXPECT_EQ(mode_of(file), owner) << file;
+  }
+  EXPECT_TRUE(std::filesystem::exists(path.string() + "-wal"));
 }
 
 TEST(Sqlite, TransactionRollsBackUnlessCommitted) {
