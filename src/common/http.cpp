@@ -9,7 +9,10 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
+#include <limits>
+#include <span>
 
 namespace linksim::http {
 
@@ -212,6 +215,99 @@ std::optional<std::int64_t> parse_id(std::string_view s) {
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || p != s.data() + s.size() || v <= 0) return std::nullopt;
   return v;
+}
+
+namespace {
+
+std::optional<int> month_number(std::string_view m) {
+  static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  for (int i = 0; i < 12; ++i)
+    if (months[i] == m) return i + 1;
+  return std::nullopt;
+}
+
+bool is_day_name(std::string_view d, bool long_form) {
+  static constexpr std::string_view short_names[] = {"Mon", "Tue", "Wed", "Thu",
+                                                     "Fri", "Sat", "Sun"};
+  static constexpr std::string_view long_names[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                                    "Friday", "Saturday", "Sunday"};
+  for (auto n : long_form ? std::span(long_names) : std::span(short_names))
+    if (n == d) return true;
+  return false;
+}
+
+// Exactly `width` decimal digits (a leading space allowed when `space_padded`).
+std::optional<int> digits(std::string_view s, std::size_t width, bool space_padded = false) {
+  if (s.size() != width) return std::nullopt;
+  int v = 0;
+  for (std::size_t i = 0; i < width; ++i) {
+    if (space_padded && i == 0 && s[i] == ' ') continue;
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+// "HH:MM:SS" as seconds into the day; a leap second (60) is allowed, as the grammar does.
+std::optional<int> time_of_day(std::string_view s) {
+  if (s.size() != 8 || s[2] != ':' || s[5] != ':') return std::nullopt;
+  auto h = digits(s.substr(0, 2), 2), m = digits(s.substr(3, 2), 2),
+       sec = digits(s.substr(6, 2), 2);
+  if (!h || !m || !sec || *h > 23 || *m > 59 || *sec > 60) return std::nullopt;
+  return *h * 3600 + *m * 60 + *sec;
+}
+
+std::optional<std::int64_t> to_unix(int year, int month, int day, int seconds) {
+  const std::chrono::year_month_day ymd{std::chrono::year{year},
+                                        std::chrono::month{static_cast<unsigned>(month)},
+                                        std::chrono::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) return std::nullopt;
+  return std::int64_t{std::chrono::sys_days{ymd}.time_since_epoch().count()} * 86400 + seconds;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_http_date(std::string_view s) {
+  if (s.size() == 29 && s.substr(3, 2) == ", " && s.substr(25) == " GMT" && s[7] == ' ' &&
+      s[11] == ' ' && s[16] == ' ') {
+    // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
+    auto day = digits(s.substr(5, 2), 2), month = month_number(s.substr(8, 3)),
+         year = digits(s.substr(12, 4), 4), t = time_of_day(s.substr(17, 8));
+    if (!is_day_name(s.substr(0, 3), false) || !day || !month || !year || !t) return std::nullopt;
+    return to_unix(*year, *month, *day, *t);
+  }
+  if (const auto comma = s.find(", "); comma != std::string_view::npos && comma > 3 &&
+                                       s.size() == comma + 2 + 22 && s.ends_with(" GMT")) {
+    // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year more than 50 years in the
+    // future is read as the past century (RFC 9110 section 5.6.7); relative to 2000 here.
+    const auto rest = s.substr(comma + 2);
+    if (rest[2] != '-' || rest[6] != '-' || rest[9] != ' ') return std::nullopt;
+    auto day = digits(rest.substr(0, 2), 2), month = month_number(rest.substr(3, 3)),
+         yy = digits(rest.substr(7, 2), 2), t = time_of_day(rest.substr(10, 8));
+    if (!is_day_name(s.substr(0, comma), true) || !day || !month || !yy || !t) return std::nullopt;
+    return to_unix(*yy < 70 ? 2000 + *yy : 1900 + *yy, *month, *day, *t);
+  }
+  if (s.size() == 24 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' && s[19] == ' ') {
+    // asctime: "Sun Nov  6 08:49:37 1994"
+    auto month = month_number(s.substr(4, 3)), day = digits(s.substr(8, 2), 2, true),
+         t = time_of_day(s.substr(11, 8)), year = digits(s.substr(20, 4), 4);
+    if (!is_day_name(s.substr(0, 3), false) || !month || !day || !t || !year) return std::nullopt;
+    return to_unix(*year, *month, *day, *t);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> retry_after_seconds(std::string_view value,
+                                                std::int64_t now_unix_seconds) {
+  if (!value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos) {
+    std::int64_t seconds = 0;
+    const auto ec = std::from_chars(value.data(), value.data() + value.size(), seconds).ec;
+    return ec == std::errc{} ? seconds : std::numeric_limits<std::int64_t>::max();
+  }
+  const auto at = parse_http_date(value);
+  if (!at) return std::nullopt;
+  return std::max<std::int64_t>(0, *at - now_unix_seconds);
 }
 
 }  // namespace linksim::http

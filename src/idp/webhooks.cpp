@@ -96,6 +96,7 @@ result<subscription> service::subscribe(std::string_view client_id, std::string 
 
   subscription s{c->id, std::move(callback_url), std::move(verify_token), std::move(fields), true};
   std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
   db_.cached(
          "INSERT INTO subscriptions (client_id, callback_url, verify_token, fields, active) "
          "VALUES (?, ?, ?, ?, 1) ON CONFLICT (client_id) DO UPDATE SET "
@@ -103,7 +104,24 @@ result<subscription> service::subscribe(std::string_view client_id, std::string 
          "fields = excluded.fields, active = 1")
       .bind_all(s.client_id, s.callback_url, s.verify_token, join(s.fields, ","))
       .run();
+  // Subscribing again after a 410 also says the receiver is back, perhaps at a new address.
+  release_held_webhooks(s.client_id, std::string_view(s.callback_url));
+  tx.commit();
   return s;
+}
+
+void service::release_held_webhooks(std::string_view client_id,
+                                    std::optional<std::string_view> new_url) {
+  const auto now = unix_millis(clock_.now());
+  db_.cached("UPDATE subscriptions SET active = 1 WHERE client_id = ?").bind(1, client_id).run();
+  auto& held = db_.cached(
+      "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
+      "window_start = ?1, url = coalesce(?3, url) "
+      "WHERE client_id = ?2 AND kind = 'webhook' AND state = 'disabled' RETURNING id");
+  held.bind_all(now, client_id, new_url);
+  // Due together: the queue orders them by id, which is the order of their changes.
+  while (held.step()) outbox_queue_.emplace(now, held.get_int(0));
+  held.reset();
 }
 
 result<subscription> service::get_subscription(std::string_view client_id) {
@@ -128,22 +146,31 @@ void service::enqueue_change(const account& a, std::string_view field, std::stri
   // are a comma-separated list of known names: an exact search (LIKE would read the '_' of
   // "profile_picture" as a wildcard). Read first, then one row inserted a client, so that each
   // new delivery's id joins the queue.
+  // A subscription disabled by a 410 still gets its deliveries, held as `disabled` until the
+  // subscription is enabled again and then sent in order: a receiver that comes back must not
+  // miss the changes made while it was away.
   auto& subscribers = db_.cached(
-      "SELECT s.client_id, s.callback_url FROM subscriptions s WHERE s.active = 1 "
-      "AND instr(',' || s.fields || ',', ',' || ?2 || ',') > 0 "
+      "SELECT s.client_id, s.callback_url, s.active FROM subscriptions s "
+      "WHERE instr(',' || s.fields || ',', ',' || ?2 || ',') > 0 "
       "AND EXISTS (SELECT 1 FROM grants g WHERE g.client_id = s.client_id "
       "AND g.account_id = ?1 AND g.revoked_at IS NULL)");
   subscribers.bind_all(a.id, field);
-  std::vector<std::pair<std::string, std::string>> to;  // client id, URL
-  while (subscribers.step()) to.emplace_back(subscribers.get_text(0), subscribers.get_text(1));
-  for (const auto& [client_id, url] : to) {
+  struct subscriber {
+    std::string client_id, url;
+    bool active;
+  };
+  std::vector<subscriber> to;
+  while (subscribers.step())
+    to.push_back({subscribers.get_text(0), subscribers.get_text(1), subscribers.get_int(2) != 0});
+  for (const auto& [client_id, url, active] : to) {
     db_.cached(
            "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
            "next_attempt_at, window_start, value, created_at) "
-           "VALUES (?, ?, 'webhook', ?, ?, ?, 'pending', ?, ?, ?, ?)")
-        .bind_all(event_id, client_id, a.id, field, url, due, now, value_json, now)
+           "VALUES (?, ?, 'webhook', ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_all(event_id, client_id, a.id, field, url, active ? "pending" : "disabled", due, now,
+                  value_json, now)
         .run();
-    outbox_queue_.emplace(due, db_.last_insert_rowid());
+    if (active) outbox_queue_.emplace(due, db_.last_insert_rowid());
   }
 }
 
@@ -326,10 +353,11 @@ service::settlement service::settle(const request_batch& b, const result<http::r
       record_flow_hashed(b.system, o.account_id, categories_of_field(o.field), "essential.service",
                          o.kind == "webhook" ? "webhook" : "callback." + o.kind, body_digest,
                          o.field + " status=" + std::to_string(out.status));
-    const auto ra = res->headers.get("Retry-After");
-    std::int64_t seconds = 0;
-    if (!ra.empty() && std::from_chars(ra.data(), ra.data() + ra.size(), seconds).ec == std::errc{})
-      retry_after = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 0, 86400));
+    // Seconds or an HTTP-date; a day at most, so that a receiver cannot park a delivery past
+    // its retry window with one answer.
+    if (const auto seconds =
+            http::retry_after_seconds(res->headers.get("Retry-After"), unix_seconds(out.at)))
+      retry_after = std::chrono::seconds(std::min<std::int64_t>(*seconds, 86400));
   } else {
     out.answer = res.error().message();
   }
@@ -482,10 +510,10 @@ result<delivery> service::replay(std::int64_t delivery_id) {
          "window_start = ? WHERE id = ?")
       .bind_all(now, now, delivery_id)
       .run();
-  // Replaying to an endpoint that said 410 is the operator saying it is back.
-  if (state == "disabled" && kind == "webhook")
-    db_.cached("UPDATE subscriptions SET active = 1 WHERE client_id = ?").bind(1, client_id).run();
   outbox_queue_.emplace(now, delivery_id);  // dropped when met if the commit fails
+  // Replaying to an endpoint that said 410 is the operator saying it is back: every change held
+  // for it goes too, in the order the changes were made.
+  if (state == "disabled" && kind == "webhook") release_held_webhooks(client_id, std::nullopt);
   tx.commit();
   return select_deliveries(std::nullopt, delivery_id, 1).front();
 }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace linksim::http {
 namespace {
 
@@ -67,6 +69,36 @@ TEST(Headers, NamesMatchWithoutRegardToTheCaseOfTheirLetters) {
   h.set("x-hub-signature-256", "c");  // replaces the field of the same name
   EXPECT_EQ(h.get("X-Hub-Signature-256"), "c");
   EXPECT_EQ(h.fields.size(), 2u);
+}
+
+TEST(HttpDate, ReadsTheThreeFormsOfRfc9110) {
+  // RFC 9110 section 5.6.7's example, 784111777 s after the epoch, in each form.
+  EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
+  EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), 784111777);
+  EXPECT_EQ(parse_http_date("Sun Nov  6 08:49:37 1994"), 784111777);
+  EXPECT_EQ(parse_http_date("Fri, 04 Dec 2026 18:00:00 GMT"), 1796407200);
+}
+
+TEST(HttpDate, RefusesWhatIsNotOne) {
+  for (const char* bad :
+       {"", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 31 Feb 1994 08:49:37 GMT",
+        "Sun, 06 Now 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+        "Sunday, 06-Nov-1994 08:49:37 GMT", "Sun Nov 6 08:49:37 1994", "1994-11-06T08:49:37Z"}) {
+    EXPECT_FALSE(parse_http_date(bad)) << bad;
+  }
+}
+
+TEST(RetryAfter, IsSecondsOrADateFromNow) {
+  const std::int64_t now = 784111777;
+  EXPECT_EQ(retry_after_seconds("120", now), 120);
+  EXPECT_EQ(retry_after_seconds("Sun, 06 Nov 1994 08:51:37 GMT", now), 120);
+  EXPECT_EQ(retry_after_seconds("Sun, 06 Nov 1994 08:00:00 GMT", now), 0);  // already past
+  EXPECT_EQ(retry_after_seconds("99999999999999999999999", now),
+            std::numeric_limits<std::int64_t>::max());
+  EXPECT_FALSE(retry_after_seconds("-5", now));
+  EXPECT_FALSE(retry_after_seconds("soon", now));
+  EXPECT_FALSE(retry_after_seconds("", now));
 }
 
 }  // namespace

@@ -375,7 +375,73 @@ TEST(Webhook, GoneStopsDeliveriesToThatReceiver) {
   f.clock.advance(48h);
   EXPECT_EQ(f.idp.dispatch_due(), 0u);
   EXPECT_EQ(f.transport.sent.size(), 1u);
-  EXPECT_EQ(f.idp.deliveries(delivery_state::disabled).size(), 2u);
+  // The change made while disabled is held too, not dropped.
+  EXPECT_EQ(f.idp.deliveries(delivery_state::disabled).size(), 3u);
+}
+
+TEST(Webhook, ChangesMadeWhileDisabledAreDeliveredInOrderWhenEnabledAgain) {
+  hooks f;
+  f.transport.answer = answering(410);
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
+  ASSERT_FALSE(f.idp.get_subscription(f.app.id)->active);
+  for (const char* name : {"a3", "a4", "a5"})
+    ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = name}));
+  f.transport.answer = answering(200);
+  const auto held = f.idp.deliveries(delivery_state::disabled);
+  ASSERT_EQ(held.size(), 4u);
+  // The operator replays the delivery that met the 410 (the oldest, last in this list).
+  ASSERT_TRUE(f.idp.replay(held.back().id));
+  EXPECT_TRUE(f.idp.get_subscription(f.app.id)->active);
+  while (f.idp.dispatch_due() > 0) {
+  }
+  std::vector<std::string> names;
+  for (std::size_t i = 1; i < f.transport.sent.size(); ++i) {
+    const auto& body = f.transport.sent[i].body;
+    const auto at = body.find("\"username\":\"");
+    ASSERT_NE(at, std::string::npos) << body;
+    names.push_back(body.substr(at + 12, 2));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"a2", "a3", "a4", "a5"}));
+  EXPECT_TRUE(f.idp.deliveries(delivery_state::disabled).empty());
+}
+
+TEST(Webhook, SubscribingAgainReleasesHeldChangesToTheNewAddress) {
+  hooks f;
+  f.transport.answer = answering(410);
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  f.idp.dispatch_due();
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a3"}));
+  f.transport.answer = testing::echo_challenge;
+  const auto sub = f.idp.get_subscription(f.app.id);
+  ASSERT_TRUE(f.idp.subscribe(f.app.id, "http://threads.test/hooks/v2", sub->verify_token, {}));
+  EXPECT_EQ(f.idp.dispatch_due(), 2u);  // both held changes
+  std::size_t to_new = 0;
+  for (const auto& r : f.transport.sent) to_new += r.target == "http://threads.test/hooks/v2";
+  EXPECT_EQ(to_new, 2u);
+}
+
+TEST(Webhook, RetryAfterAsAnHttpDateIsHonoured) {
+  hooks f;
+  f.transport.answer = [&](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = 503;
+    // Two minutes from the provider's clock, as an IMF-fixdate.
+    const std::time_t at = std::chrono::system_clock::to_time_t(
+        std::chrono::time_point_cast<std::chrono::system_clock::duration>(f.clock.now() + 120s));
+    char text[64];
+    std::tm tm{};
+    ::gmtime_r(&at, &tm);
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    r.headers.set("Retry-After", text);
+    return r;
+  };
+  ASSERT_TRUE(f.idp.update_profile(f.alice.id, {.username = "a2"}));
+  f.idp.dispatch_due();
+  f.clock.advance(119s);
+  EXPECT_EQ(f.idp.dispatch_due(), 0u);  // the 5 s backoff alone would have sent it by now
+  f.clock.advance(1s);
+  EXPECT_EQ(f.idp.dispatch_due(), 1u);
 }
 
 TEST(Webhook, ExhaustedDeliveriesAreDeadLetteredAndCanBeReplayed) {

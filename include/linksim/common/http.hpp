@@ -94,4 +94,15 @@ std::string percent_encode(std::string_view s);
 
 const char* reason_phrase(int status);
 
+// An HTTP-date (RFC 9110 section 5.6.7) as seconds since the Unix epoch: the preferred
+// IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") and, as recipients must accept, the obsolete
+// RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime ("Sun Nov  6 08:49:37 1994") forms.
+// nullopt for anything else, an impossible date included.
+std::optional<std::int64_t> parse_http_date(std::string_view s);
+
+// A Retry-After value (RFC 9110 section 10.2.3), delay-seconds or an HTTP-date, as the delay
+// from `now_unix_seconds`: never negative; nullopt when it is neither form.
+std::optional<std::int64_t> retry_after_seconds(std::string_view value,
+                                                std::int64_t now_unix_seconds);
+
 }  // namespace linksim::http

@@ -345,6 +345,9 @@ class service {
   std::vector<request_batch> group_deliveries(std::vector<outgoing> due);
   settlement settle(const request_batch& b, const result<http::response>& res);
   void store_settlements(const std::vector<settlement>& round);
+  // Enables the client's subscription and makes its held (`disabled`) webhook deliveries due
+  // now, in the order of their changes, sent to `new_url` when given. Inside a transaction.
+  void release_held_webhooks(std::string_view client_id, std::optional<std::string_view> new_url);
   milliseconds retry_delay(std::int64_t attempts);
   std::vector<delivery> select_deliveries(std::optional<delivery_state> state,
                                           std::optional<std::int64_t> id, std::size_t limit);
