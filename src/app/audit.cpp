@@ -46,7 +46,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   const auto files =
       scenario_files(o.scenarios.empty() ? std::vector<fs::path>{folder} : o.scenarios);
   int bad = 0;
-  const auto scenarios = load_scenarios(files, err, bad);
+  const auto scenarios = load_scenarios(files, err, bad, o.limits);
   const fs::path seeds = o.seeds.empty() ? folder / "seeds" : o.seeds;
   const auto problems = harness::catalogue_problems(cat, seeds, scenarios);
   for (const auto& p : problems) err << p << "\n";
@@ -202,7 +202,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
 int explain(const explain_options& o, std::ostream& out, std::ostream& err) {
   harness::scenario s;
   try {
-    s = harness::load_scenario(o.scenario);
+    s = harness::load_scenario(o.scenario, o.limits);
   } catch (const harness::scenario_error& e) {
     err << e.what() << "\n";
     return 2;

@@ -101,12 +101,13 @@ void print_failure(const harness::run_result& r, std::ostream& out) {
 }  // namespace
 
 std::vector<harness::scenario> load_scenarios(const std::vector<std::filesystem::path>& files,
-                                              std::ostream& err, int& bad) {
+                                              std::ostream& err, int& bad,
+                                              const harness::limits& bounds) {
   std::vector<harness::scenario> scenarios;
   bad = 0;
   for (const auto& f : files) {
     try {
-      scenarios.push_back(harness::load_scenario(f));
+      scenarios.push_back(harness::load_scenario(f, bounds));
     } catch (const harness::scenario_error& e) {
       err << e.what() << "\n";
       ++bad;
@@ -122,7 +123,7 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
     return 2;
   }
   int bad = 0;
-  const auto scenarios = load_scenarios(files, err, bad);
+  const auto scenarios = load_scenarios(files, err, bad, o.limits);
   if (bad > 0) {
     err << "linksim run: " << bad << " scenario file" << (bad == 1 ? "" : "s")
         << " with errors; nothing was run\n";

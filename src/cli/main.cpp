@@ -12,6 +12,37 @@
 
 #include <unistd.h>
 
+// The flags that raise the limits on scenario files (harness::limits, docs/scenarios.md).
+struct limit_flags {
+  linksim::harness::limits limits;
+  std::uint64_t days = 366;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--max-file-bytes", limits.max_file_bytes, "Largest scenario file read")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+    cmd->add_option("--max-yaml-nodes", limits.max_yaml_nodes,
+                    "Most YAML nodes in a file, aliases expanded")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+    cmd->add_option("--max-steps", limits.max_steps, "Most steps once for_each is expanded")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+    cmd->add_option("--max-simulated-days", days, "Most simulated time a scenario advances")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{36'500}));
+    cmd->add_option("--max-polls", limits.max_polls,
+                    "Most reconciliation polls the simulated time implies")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
+  }
+  linksim::harness::limits get() const {
+    auto l = limits;
+    l.max_simulated_time = std::chrono::days(static_cast<std::int64_t>(days));
+    return l;
+  }
+};
+
 int main(int argc, char** argv) {
   CLI::App app{"linksim: an account-identity linkage simulator and test harness"};
   app.set_version_flag("--version", "linksim 0.1.0");
@@ -95,6 +126,8 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--trace", trace, "Print every flow of a failing scenario");
   run_cmd->add_flag("--real-http", real_http,
                     "Carry every message over loopback HTTP sockets (the clock stays virtual)");
+  limit_flags run_limits;
+  run_limits.add_to(run_cmd);
 
   auto* fuzz_cmd = app.add_subcommand(
       "fuzz", "Run random linkage histories and check the invariants after each");
@@ -149,6 +182,8 @@ int main(int argc, char** argv) {
   audit_cmd->add_option("--jobs", audit.jobs, "Scenario runs at once (default: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  limit_flags audit_limits;
+  audit_limits.add_to(audit_cmd);
 
   auto* explain_cmd = app.add_subcommand(
       "explain", "Draw a scenario's HTTP exchanges (Mermaid) and narrate the linkage");
@@ -164,6 +199,8 @@ int main(int argc, char** argv) {
   explain_cmd->add_flag("--mermaid", explain.mermaid_only, "Print only the diagram source");
   explain_cmd->add_flag("--with-checks", explain.include_checks,
                         "Also draw the reads the scenario's expectations make");
+  limit_flags explain_limits;
+  explain_limits.add_to(explain_cmd);
 
   try {
     app.parse(argc, argv);
@@ -194,6 +231,7 @@ int main(int argc, char** argv) {
       if (*run_profile_opt) ro.profile = run_profile;
       ro.real_http = real_http;
       ro.trace = trace;
+      ro.limits = run_limits.get();
       return linksim::app::run(ro, std::cout, std::cerr);
     }
     if (*fuzz_cmd) {
@@ -206,12 +244,14 @@ int main(int argc, char** argv) {
       audit.out = audit_out;
       audit.seeds = audit_seeds;
       for (const auto& p : audit_scenarios) audit.scenarios.emplace_back(p);
+      audit.limits = audit_limits.get();
       return linksim::app::audit(audit, std::cout, std::cerr);
     }
     if (*explain_cmd) {
       explain.scenario = explain_path;
       if (*explain_seed_opt) explain.seed = explain_seed;
       if (*explain_profile_opt) explain.profile = explain_profile;
+      explain.limits = explain_limits.get();
       return linksim::app::explain(explain, std::cout, std::cerr);
     }
     if (*verify_cmd) {

@@ -157,7 +157,7 @@ const std::vector<action_spec>& action_specs() {
 
 class parser : detail::yaml_reader {
  public:
-  explicit parser(std::string file) : yaml_reader(std::move(file)) {}
+  parser(std::string file, const limits& bounds) : yaml_reader(std::move(file), bounds) {}
 
   scenario parse(const std::string& text) {
     const YAML::Node root = load(text);
@@ -199,7 +199,9 @@ class parser : detail::yaml_reader {
     const auto steps = root["steps"];
     if (!steps) fail(root, "missing key 'steps'");
     if (!steps.IsSequence() || steps.size() == 0) fail(steps, "steps is a non-empty list");
+    if (expanded_steps(steps) > limits_.max_steps) fail(steps, too_many_steps());
     for (const auto& st : steps) parse_step(st, s.steps);
+    check_simulated_time(s);
     // Faults that name an account must name one the steps create.
     for (const auto& f : faults_)
       if (!f.account.empty() && !created_.contains(f.account))
@@ -602,6 +604,58 @@ class parser : detail::yaml_reader {
     return e;
   }
 
+  std::string too_many_steps() const {
+    return "the steps expand to more than " + std::to_string(limits_.max_steps) +
+           " once every for_each is expanded (raise the limit with --max-steps)";
+  }
+
+  // How many steps `list` holds once expanded, counted before anything is expanded; a for_each
+  // that alone passes the limit is named. Malformed entries count one: parsing reports them.
+  std::uint64_t expanded_steps(const YAML::Node& list) const {
+    std::uint64_t total = 0;
+    for (const auto& st : list) {
+      std::uint64_t n = 1;
+      if (st.IsMap() && st["for_each"] && st["for_each"].IsSequence() && st["steps"] &&
+          st["steps"].IsSequence()) {
+        const std::uint64_t rows = st["for_each"].size();
+        const std::uint64_t body = expanded_steps(st["steps"]);
+        if (body > limits_.max_steps / std::max<std::uint64_t>(rows, 1)) fail(st, too_many_steps());
+        n = rows * body;
+      }
+      total += n;
+      if (total > limits_.max_steps) return total;
+    }
+    return total;
+  }
+
+  // The simulated time the steps cover, and the reconciliation polls it implies, within the
+  // limits: an advance of years would run for hours and fill memory with polls.
+  void check_simulated_time(const scenario& s) const {
+    const std::uint64_t accounts = std::max<std::size_t>(created_.size(), 1);
+    milliseconds span{0};
+    for (const auto& st : s.steps) {
+      if (st.kind != action::advance) continue;
+      span += st.duration;
+      if (span > limits_.max_simulated_time) {
+        throw scenario_error(st.where, "the scenario's simulated time reaches " +
+                                           format_duration(span) +
+                                           " here, more than the limit of " +
+                                           format_duration(limits_.max_simulated_time) +
+                                           " (raise it with --max-simulated-days)");
+      }
+      const auto polls = static_cast<std::uint64_t>(span / s.reconcile_interval) * accounts;
+      if (polls > limits_.max_polls) {
+        throw scenario_error(
+            st.where, "by here the scenario implies " + std::to_string(polls) +
+                          " reconciliation polls (" + format_duration(span) + " at one every " +
+                          format_duration(s.reconcile_interval) + " for " +
+                          std::to_string(accounts) + (accounts == 1 ? " account" : " accounts") +
+                          "), more than the limit of " + std::to_string(limits_.max_polls) +
+                          " (raise it with --max-polls)");
+      }
+    }
+  }
+
   // for_each: a table of rows (mappings of column → value); steps: run once per row with
   // ${column} replaced.
   void parse_for_each(const YAML::Node& n, std::vector<step>& out) {
@@ -629,16 +683,26 @@ class parser : detail::yaml_reader {
 
 }  // namespace
 
-scenario parse_scenario(const std::string& text, const std::string& file_name) {
-  return parser(file_name).parse(text);
+scenario parse_scenario(const std::string& text, const std::string& file_name,
+                        const limits& bounds) {
+  return parser(file_name, bounds).parse(text);
 }
 
-scenario load_scenario(const std::filesystem::path& file) {
+scenario load_scenario(const std::filesystem::path& file, const limits& bounds) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw scenario_error({file.string(), 0, 0}, "cannot read the file");
+  // The size is checked before the file is read whole.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (!ec && size > bounds.max_file_bytes) {
+    throw scenario_error({file.string(), 1, 1}, "the file has " + std::to_string(size) +
+                                                    " bytes, more than the limit of " +
+                                                    std::to_string(bounds.max_file_bytes) +
+                                                    " (raise it with --max-file-bytes)");
+  }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_scenario(text.str(), file.string());
+  return parse_scenario(text.str(), file.string(), bounds);
 }
 
 }  // namespace linksim::harness

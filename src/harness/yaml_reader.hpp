@@ -15,17 +15,16 @@ namespace linksim::harness::detail {
 
 class yaml_reader {
  public:
-  explicit yaml_reader(std::string file) : file_(std::move(file)) {}
+  explicit yaml_reader(std::string file, limits bounds = {})
+      : file_(std::move(file)), limits_(bounds) {}
 
  protected:
-  // Parses `text`; a syntax error is a scenario_error at its line and column.
-  YAML::Node load(const std::string& text) const {
-    try {
-      return YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-      throw scenario_error({file_, e.mark.line + 1, e.mark.column + 1}, e.msg);
-    }
-  }
+  // Parses `text`, one YAML document, after checking it within limits_ and strict: valid
+  // UTF-8, at most max_yaml_nodes nodes with aliases expanded, no key twice in a mapping, no
+  // tags but YAML's own, no second document, and some content. Any problem is a
+  // scenario_error at its line and column.
+  YAML::Node load(const std::string& text) const;
+
   [[noreturn]] void fail(const YAML::Node& n, const std::string& problem) const {
     throw scenario_error(where(n), problem);
   }
@@ -45,6 +44,7 @@ class yaml_reader {
   }
 
   std::string file_;
+  limits limits_;
 };
 
 }  // namespace linksim::harness::detail

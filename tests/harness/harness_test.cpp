@@ -62,6 +62,92 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
   }
 }
 
+// A for_each nested `levels` deep, 4 rows at each level, around one advance.
+std::string nested_for_each(int levels) {
+  std::string yaml = "name: x\nsteps:\n";
+  std::string indent = "  ";
+  for (int i = 0; i < levels; ++i) {
+    const std::string c = "c" + std::to_string(i);
+    yaml += indent + "- for_each: [{" + c + ": 1}, {" + c + ": 2}, {" + c + ": 3}, {" + c +
+            ": 4}]\n" + indent + "  steps:\n";
+    indent += "    ";
+  }
+  return yaml + indent + "- advance: 1s\n";
+}
+
+// An alias bomb: each line names the one before nine times.
+std::string alias_bomb(int levels) {
+  std::string yaml = "name: x\na0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < levels; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 9; ++k) yaml += (k ? ", " : "") + prev;
+    yaml += "]\n";
+  }
+  return yaml + "steps:\n  - advance: 1s\n";
+}
+
+TEST(ScenarioParse, HostileFilesAreRefusedBeforeAnyWork) {
+  const std::string signed_up = "name: x\nsteps:\n  - create: a\n  - sign_up: a\n";
+  const struct {
+    std::string yaml;
+    int line;
+    const char* problem;
+  } cases[] = {
+      {signed_up + "  - advance: 2000000000d\n", 5,
+       "limit of 366d (raise it with --max-simulated-days)"},
+      {signed_up + "  - advance: 200d\n  - advance: 200d\n", 6, "simulated time reaches 400d"},
+      {"name: x\nreconcile_interval: 1s\nsteps:\n  - create: a\n  - sign_up: a\n  - advance: 30d\n",
+       6, "raise it with --max-polls"},
+      // The deepest for_each that alone passes 10 000 steps: 4^7, seven levels from the bottom.
+      {nested_for_each(12), 13, "raise the limit with --max-steps"},
+      {alias_bomb(10), 7, "raise the limit with --max-yaml-nodes"},
+      {"name: x\xff\nsteps:\n  - create: a\n", 1, "not valid UTF-8"},
+      {"name: x\nsteps:\n  - create: \xc0\xaf\n", 3, "not valid UTF-8"},  // an overlong '/'
+      {"name: x\nsteps:\n  - create: {username: a, username: b}\n", 3,
+       "key 'username' appears twice"},
+      {"name: x\nname: y\nsteps:\n  - create: a\n", 2, "key 'name' appears twice"},
+      {"name: x\nsteps:\n  - create: a\n---\nname: y\n", 4, "a second YAML document"},
+      {"name: !python/object x\nsteps:\n  - create: a\n", 1, "unknown tag '!python/object'"},
+      {"", 1, "the file is empty"},
+      {"\n  \n", 1, "the file is empty"},
+      {"# only\n# comments\n", 1, "no content, only comments"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml.substr(0, 200));
+    try {
+      (void)parse_scenario(c.yaml, "t.yaml");
+      ADD_FAILURE() << "parsed without an error";
+    } catch (const scenario_error& e) {
+      EXPECT_EQ(e.where().file, "t.yaml");
+      EXPECT_EQ(e.where().line, c.line) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.problem), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(ScenarioParse, LimitsCanBeRaised) {
+  limits raised;
+  raised.max_simulated_time = std::chrono::days(500);
+  EXPECT_NO_THROW(
+      parse_scenario("name: x\nsteps:\n  - create: a\n  - advance: 400d\n", "t.yaml", raised));
+  raised.max_steps = 5000;
+  EXPECT_EQ(parse_scenario(nested_for_each(6), "t.yaml", raised).steps.size(), 4096u);
+  EXPECT_THROW(parse_scenario(nested_for_each(7), "t.yaml", raised), scenario_error);
+  raised.max_yaml_nodes = 10'000'000;
+  try {  // 9^6 nodes: past the node limit now, the scenario's own check refuses the bomb's keys
+    (void)parse_scenario(alias_bomb(6), "t.yaml", raised);
+    ADD_FAILURE() << "parsed without an error";
+  } catch (const scenario_error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown key 'a0'"), std::string::npos) << e.what();
+  }
+  limits small;
+  small.max_file_bytes = 10;
+  EXPECT_THROW(parse_scenario("name: x\nsteps:\n  - create: a\n", "t.yaml", small), scenario_error);
+  // A tag of YAML's own is not refused.
+  EXPECT_EQ(parse_scenario("name: !!str x\nsteps:\n  - create: a\n", "t.yaml").name, "x");
+}
+
 TEST(ScenarioParse, ForEachExpandsEachRow) {
   const auto s = parse_scenario(
       "name: x\nsteps:\n  - for_each: [{who: a}, {who: b}]\n    steps:\n"

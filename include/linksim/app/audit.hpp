@@ -1,6 +1,8 @@
 // `linksim audit` and `linksim explain`.
 #pragma once
 
+#include "linksim/harness/scenario.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
@@ -18,9 +20,10 @@ struct audit_options {
   std::vector<std::string> profiles;  // empty: documented (or all, with all_profiles)
   bool all_profiles = false;
   std::filesystem::path out = "linksim-audit";  // reports and evidence; rewritten each audit
-  std::string as_of;     // YYYY-MM-DD: only the claims in force that day (harness::audit_options)
-  std::string since;     // YYYY-MM-DD, with as_of: what changed between the two dates
-  std::size_t jobs = 1;  // scenario runs at once (harness::audit_options)
+  std::string as_of;       // YYYY-MM-DD: only the claims in force that day (harness::audit_options)
+  std::string since;       // YYYY-MM-DD, with as_of: what changed between the two dates
+  std::size_t jobs = 1;    // scenario runs at once (harness::audit_options)
+  harness::limits limits;  // on each scenario file
 };
 
 // Loads and checks the catalogue, its seeds and the scenarios (any problem: printed, 2), runs
@@ -36,6 +39,7 @@ struct explain_options {
   std::optional<std::string> profile;
   bool mermaid_only = false;    // print only the diagram source
   bool include_checks = false;  // also draw the reads the expectations make
+  harness::limits limits;       // on the scenario file
 };
 
 // Prints a Markdown walkthrough with the Mermaid diagram of the scenario's HTTP exchanges.

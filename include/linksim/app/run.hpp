@@ -21,7 +21,8 @@ struct run_options {
   std::optional<std::uint64_t> seed;         // overrides each scenario's
   std::optional<std::string> profile;        // overrides each scenario's behaviour profile
   bool real_http = false;
-  bool trace = false;  // print every flow of a failing scenario, not only the last ones
+  bool trace = false;      // print every flow of a failing scenario, not only the last ones
+  harness::limits limits;  // on each scenario file
 };
 
 // Parses every scenario first (any error: printed with file and line, nothing runs, 2), then
@@ -47,7 +48,8 @@ std::vector<std::filesystem::path> scenario_files(const std::vector<std::filesys
 // Parses every file; prints each error (file:line:column: problem) to `err` and counts the
 // files that had one in `bad`. Returns the scenarios that parsed.
 std::vector<harness::scenario> load_scenarios(const std::vector<std::filesystem::path>& files,
-                                              std::ostream& err, int& bad);
+                                              std::ostream& err, int& bad,
+                                              const harness::limits& bounds = {});
 
 // Serves each simulated service's handler on a loopback socket (port 0) and returns a handler
 // that forwards to it through a real HTTP client: the `expose` hook of a simulated world.

@@ -145,9 +145,24 @@ struct scenario {
   std::vector<step> steps;
 };
 
+// Bounds on the work a scenario or claims file may ask for, each checked before any of that work
+// is done (docs/scenarios.md, "Limits"). The command-line flags named here raise them.
+struct limits {
+  std::size_t max_file_bytes = 1 << 20;  // --max-file-bytes: the file's size
+  // --max-yaml-nodes: the document's nodes, with every alias counted as the nodes it repeats
+  std::size_t max_yaml_nodes = 100'000;
+  std::size_t max_steps = 10'000;  // --max-steps: steps once every for_each is expanded
+  // --max-simulated-days: the sum of the scenario's advance steps
+  milliseconds max_simulated_time = std::chrono::days(366);
+  // --max-polls: reconciliation polls that time implies (the simulated time over the
+  // reconcile interval, times the accounts created), about 2 KiB of evidence each
+  std::uint64_t max_polls = 200'000;
+};
+
 // Throws scenario_error for anything wrong, or when the file cannot be read.
-scenario load_scenario(const std::filesystem::path& file);
-scenario parse_scenario(const std::string& text, const std::string& file_name);
+scenario load_scenario(const std::filesystem::path& file, const limits& bounds = {});
+scenario parse_scenario(const std::string& text, const std::string& file_name,
+                        const limits& bounds = {});
 
 // "250ms", "30s", "5m", "2h", "1d"; nullopt otherwise.
 std::optional<milliseconds> parse_duration(std::string_view s);
