@@ -19,6 +19,7 @@ struct threads_host::impl {
   client_credentials client;
 
   std::unique_ptr<periodic_worker> reconciler;
+  std::unique_ptr<periodic_worker> notifier;  // retries notices to the ad platform
 };
 
 namespace {
@@ -77,6 +78,9 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
   i.reconciler =
       std::make_unique<periodic_worker>("threads: reconciler", i.options.reconcile_tick,
                                         [svc = i.svc.get()] { return svc->reconcile_due() > 0; });
+  i.notifier = std::make_unique<periodic_worker>(
+      "threads: ad platform notices", i.options.reconcile_tick,
+      [svc = i.svc.get()] { return svc->dispatch_notices() > 0; });
 }
 
 threads_host::~threads_host() {
@@ -86,11 +90,13 @@ threads_host::~threads_host() {
 void threads_host::start() {
   impl_->server->start();
   impl_->reconciler->start();
+  impl_->notifier->start();
 }
 
 void threads_host::stop() {
   impl_->server->stop();
   impl_->reconciler->stop();
+  impl_->notifier->stop();
 }
 
 std::string threads_host::base_url() const {

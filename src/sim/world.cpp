@@ -249,6 +249,7 @@ void world::open_threads() {
     return r;
   });
   reconciler_wake_.reset();
+  notifier_wake_.reset();
   pump();
 }
 
@@ -300,9 +301,22 @@ void world::wake_reconciler(time_point when) {
   });
 }
 
+void world::wake_notifier(time_point when) {
+  if (notifier_wake_ && *notifier_wake_ <= when) return;
+  notifier_wake_ = when;
+  sched_.at(when, [this, when] {
+    if (notifier_wake_ != when) return;
+    notifier_wake_.reset();
+    while (threads_->dispatch_notices() > 0) {
+    }
+    pump();
+  });
+}
+
 void world::pump() {
   if (auto d = idp_->next_delivery_due()) wake_dispatcher(*d);
   if (auto r = threads_->next_reconcile_due()) wake_reconciler(*r);
+  if (auto n = threads_->next_notice_due()) wake_notifier(*n);
 }
 
 void world::run_for(milliseconds d) {

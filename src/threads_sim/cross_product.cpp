@@ -47,25 +47,22 @@ bool service::gpc_opted_out(std::int64_t profile_id) {
 
 void service::note_gpc(std::int64_t profile_id) {
   if (!cfg_.rules.honour_gpc) return;
-  std::int64_t subject = 0;
+  std::int64_t notice = 0;
   {
     std::lock_guard lock(mutex_);
+    store::transaction tx(db_);
     auto p = load_profile(profile_id);
     if (!p) return;
     db_.cached("INSERT OR IGNORE INTO ad_opt_outs (profile_id, source, at) VALUES (?, 'gpc', ?)")
         .bind_all(profile_id, unix_millis(clock_.now()))
         .run();
     if (db_.changes() == 0) return;  // told already
-    subject = p->ig_user_id;
+    notice = enqueue_notice_locked(
+        "opt_out", profile_id, p->ig_user_id,
+        json::serialize(bj::object{{"subject", std::to_string(p->ig_user_id)}, {"source", "gpc"}}));
+    tx.commit();
   }
-  if (cfg_.ads_url.empty()) return;
-  const std::string body =
-      json::serialize(bj::object{{"subject", std::to_string(subject)}, {"source", "gpc"}});
-  auto r = call_ads("POST", "/v1/opt-outs", body);
-  std::lock_guard lock(mutex_);
-  record(cfg_.system_name, "ads", subject, {"user.account.settings"}, "ads.opt_out", body,
-         r ? "Sec-GPC: 1; HTTP " + std::to_string(r->status)
-           : "Sec-GPC: 1; not sent: " + r.error().message());
+  send_notice_now(notice);
 }
 
 // Advertising use needs the account's company-wide setting on (asked of the provider each time:
@@ -79,49 +76,204 @@ bool service::advertising_allowed(std::int64_t profile_id, std::int64_t subject)
   return on && *on;
 }
 
-void service::share_activity(std::int64_t profile_id, std::int64_t subject, std::string_view kind,
-                             std::string_view text, std::vector<std::string> categories,
-                             const request_context& ctx) {
-  if (cfg_.ads_url.empty() || subject == 0) return;
-  std::vector<std::string> purposes{std::string(personalization)};
-  if (advertising_allowed(profile_id, subject)) purposes.emplace_back(advertising);
+std::int64_t service::enqueue_activity_locked(std::int64_t profile_id, std::int64_t subject,
+                                              std::string_view kind, std::string_view text,
+                                              std::vector<std::string> categories,
+                                              const request_context& ctx) {
   if (!ctx.device.empty()) categories.emplace_back("user.device.device_id");
-  bj::array ps;
-  for (const auto& p : purposes) ps.emplace_back(p);
-  const std::string body = json::serialize(bj::object{{"subject", std::to_string(subject)},
-                                                      {"kind", kind},
-                                                      {"text", text},
-                                                      {"device", ctx.device},
-                                                      {"purposes", std::move(ps)}});
-  // Best effort: a post does not fail because the ad platform is away, and what it never
-  // received is not recorded as sent.
-  auto r = call_ads("POST", "/v1/activity", body);
-  if (!r || r->status != 202) return;
-  std::lock_guard lock(mutex_);
-  for (const auto& p : purposes)
-    record(cfg_.system_name, "ads", subject, categories, "ads.activity", body, std::string(kind),
-           p);
+  bj::array cs;
+  for (auto& c : categories) cs.emplace_back(c);
+  // What the notice will say, but for its purposes: those are decided when it is sent, by the
+  // account's settings at that moment.
+  return enqueue_notice_locked(
+      "activity", profile_id, subject,
+      json::serialize(bj::object{
+          {"kind", kind}, {"text", text}, {"device", ctx.device}, {"categories", std::move(cs)}}));
 }
 
-void service::tell_ads_deleted(std::int64_t subject) {
-  if (cfg_.ads_url.empty() || subject == 0) return;
-  const std::string body = json::serialize(bj::object{{"subject", std::to_string(subject)}});
-  auto r = call_ads("POST", "/v1/deletions", body);
-  std::string note;
-  if (r && r->status == 200) {
-    auto o = json::parse_object(r->body);
-    const std::int64_t erased =
-        o && o->if_contains("erased_activity") && o->at("erased_activity").is_int64()
-            ? o->at("erased_activity").as_int64()
-            : -1;
-    note = "retention: " + std::to_string(erased) +
-           " activity rows erased; impression counts kept without the account id";
-  } else {
-    note = r ? "HTTP " + std::to_string(r->status) : "not sent: " + r.error().message();
+std::int64_t service::enqueue_notice_locked(std::string_view kind, std::int64_t profile_id,
+                                            std::int64_t subject, std::string body) {
+  if (cfg_.ads_url.empty() || subject == 0) return 0;
+  const auto now = unix_millis(clock_.now());
+  db_.cached(
+         "INSERT INTO ads_notices (kind, profile_id, subject, body, next_attempt_at, created_at) "
+         "VALUES (?, ?, ?, ?, ?, ?)")
+      .bind_all(kind, profile_id, subject, body, now, now)
+      .run();
+  const std::int64_t id = db_.last_insert_rowid();
+  notice_queue_.emplace(now, id);  // dropped when met if the transaction does not commit
+  return id;
+}
+
+void service::send_notice_now(std::int64_t id) {
+  if (id == 0) return;
+  // A dispatch in progress (the background one, which may be waiting on a platform that is
+  // down) will send it, or the next one: the request that made the change does not wait.
+  std::unique_lock dispatching(notice_dispatch_mutex_, std::try_to_lock);
+  if (dispatching.owns_lock()) send_notice(id);
+}
+
+std::size_t service::dispatch_notices() {
+  std::lock_guard dispatching(notice_dispatch_mutex_);
+  std::vector<std::int64_t> due;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = unix_millis(clock_.now());
+    for (auto it = notice_queue_.begin(); it != notice_queue_.end() && it->first <= now; ++it)
+      due.push_back(it->second);
   }
+  std::size_t sent = 0;
+  for (auto id : due) sent += send_notice(id) ? 1 : 0;
+  return sent;
+}
+
+std::optional<time_point> service::next_notice_due() {
   std::lock_guard lock(mutex_);
-  record(cfg_.system_name, "ads", subject, {"user.unique_id"}, "ads.deletion", body,
-         std::move(note));
+  if (notice_queue_.empty()) return std::nullopt;
+  return from_unix_millis(notice_queue_.begin()->first);
+}
+
+namespace {
+// Retries of a notice the ad platform did not take: the provider's webhook schedule (Standard
+// Webhooks), without jitter, so that a simulation replays exactly. After the last, it is dead.
+constexpr milliseconds notice_retry_schedule[] = {
+    std::chrono::seconds(5), std::chrono::minutes(5), std::chrono::minutes(30),
+    std::chrono::hours(2),   std::chrono::hours(5),   std::chrono::hours(10),
+    std::chrono::hours(14),  std::chrono::hours(20),  std::chrono::hours(24)};
+}  // namespace
+
+bool service::send_notice(std::int64_t id) {
+  std::string kind, stored;
+  std::int64_t profile_id = 0, subject = 0, attempts = 0, was_due = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto& q = db_.cached(
+        "SELECT kind, profile_id, subject, body, attempts, next_attempt_at FROM ads_notices "
+        "WHERE id = ? AND state = 'pending'");
+    q.bind(1, id);
+    const bool found = q.step();
+    if (found) {
+      kind = q.get_text(0);
+      profile_id = q.get_int(1);
+      subject = q.get_int(2);
+      stored = q.get_text(3);
+      attempts = q.get_int(4);
+      was_due = q.get_int(5);
+    }
+    q.reset();
+    if (!found || was_due > unix_millis(clock_.now())) {
+      // Delivered, dead, rolled back or due later: this queue entry is stale.
+      if (!found) std::erase_if(notice_queue_, [id](const auto& e) { return e.second == id; });
+      return false;
+    }
+  }
+  result<http::response> r = make_error_code(errc::upstream_unavailable);
+  bool delivered = false;
+  if (kind == "activity") {
+    const auto o = json::parse_object(stored);
+    std::vector<std::string> categories;
+    for (const auto& c : o->at("categories").as_array()) categories.emplace_back(c.as_string());
+    std::vector<std::string> purposes{std::string(personalization)};
+    if (advertising_allowed(profile_id, subject)) purposes.emplace_back(advertising);
+    bj::array ps;
+    for (const auto& p : purposes) ps.emplace_back(p);
+    const std::string body = json::serialize(bj::object{{"subject", std::to_string(subject)},
+                                                        {"kind", o->at("kind")},
+                                                        {"text", o->at("text")},
+                                                        {"device", o->at("device")},
+                                                        {"purposes", std::move(ps)}});
+    r = call_ads("POST", "/v1/activity", body);
+    delivered = r && r->status == 202;
+    // What the platform never received is not recorded as sent.
+    if (delivered) {
+      std::lock_guard lock(mutex_);
+      for (const auto& p : purposes)
+        record(cfg_.system_name, "ads", subject, categories, "ads.activity", body,
+               std::string(o->at("kind").as_string()), p);
+    }
+  } else if (kind == "deletion") {
+    r = call_ads("POST", "/v1/deletions", stored);
+    delivered = r && r->status == 200;
+    std::string note;
+    if (delivered) {
+      auto o = json::parse_object(r->body);
+      const std::int64_t erased =
+          o && o->if_contains("erased_activity") && o->at("erased_activity").is_int64()
+              ? o->at("erased_activity").as_int64()
+              : -1;
+      note = "retention: " + std::to_string(erased) +
+             " activity rows erased; impression counts kept without the account id";
+    } else {
+      note = r ? "HTTP " + std::to_string(r->status) : "not sent: " + r.error().message();
+    }
+    std::lock_guard lock(mutex_);
+    record(cfg_.system_name, "ads", subject, {"user.unique_id"}, "ads.deletion", stored,
+           std::move(note));
+  } else {
+    r = call_ads("POST", "/v1/opt-outs", stored);
+    delivered = r && r->status >= 200 && r->status < 300;
+    std::lock_guard lock(mutex_);
+    record(cfg_.system_name, "ads", subject, {"user.account.settings"}, "ads.opt_out", stored,
+           r ? "Sec-GPC: 1; HTTP " + std::to_string(r->status)
+             : "Sec-GPC: 1; not sent: " + r.error().message());
+  }
+  settle_notice(id, was_due, attempts + 1, delivered, r);
+  return true;
+}
+
+void service::settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t attempts,
+                            bool delivered, const result<http::response>& r) {
+  std::lock_guard lock(mutex_);
+  notice_queue_.erase({was_due, id});
+  if (delivered) {
+    db_.cached("DELETE FROM ads_notices WHERE id = ?").bind(1, id).run();
+    return;
+  }
+  const bool dead = static_cast<std::size_t>(attempts) > std::size(notice_retry_schedule);
+  const std::int64_t next =
+      dead ? 0
+           : unix_millis(clock_.now() +
+                         notice_retry_schedule[static_cast<std::size_t>(attempts) - 1]);
+  db_.cached(
+         "UPDATE ads_notices SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
+         "last_response = ? WHERE id = ?")
+      .bind_all(dead ? "dead" : "pending", attempts, next, r ? r->status : 0,
+                r ? r->body.substr(0, 200) : r.error().message(), id)
+      .run();
+  if (!dead) notice_queue_.emplace(next, id);
+}
+
+std::vector<ads_notice> service::ads_notices(std::optional<std::string_view> state) {
+  std::lock_guard lock(mutex_);
+  auto q = db_.prepare(
+      "SELECT id, kind, profile_id, subject, state, attempts, next_attempt_at, last_status, "
+      "last_response FROM ads_notices WHERE ?1 IS NULL OR state = ?1 ORDER BY id LIMIT 1000");
+  q.bind(1, state);
+  std::vector<ads_notice> out;
+  while (q.step())
+    out.push_back({q.get_int(0), q.get_text(1), q.get_int(2), q.get_int(3), q.get_text(4),
+                   q.get_int(5), from_unix_millis(q.get_int(6)), static_cast<int>(q.get_int(7)),
+                   q.get_text(8)});
+  return out;
+}
+
+result<void> service::replay_ads_notice(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  const auto now = unix_millis(clock_.now());
+  db_.cached(
+         "UPDATE ads_notices SET state = 'pending', attempts = 0, next_attempt_at = ? "
+         "WHERE id = ? AND state = 'dead'")
+      .bind_all(now, id)
+      .run();
+  if (db_.changes() == 0) {
+    auto& q = db_.cached("SELECT 1 FROM ads_notices WHERE id = ?");
+    q.bind(1, id);
+    const bool exists = q.step();
+    q.reset();
+    return make_error_code(exists ? errc::delivery_not_replayable : errc::not_found);
+  }
+  notice_queue_.emplace(now, id);
+  return {};
 }
 
 result<feed_page> service::feed(std::int64_t profile_id) {

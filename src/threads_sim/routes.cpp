@@ -73,6 +73,8 @@ error_info describe(const boost::system::error_code& ec) {
       return {409, "username_taken"};
     case errc::already_liked:
       return {409, "already_liked"};
+    case errc::delivery_not_replayable:
+      return {409, "notice_not_replayable"};
     case errc::profile_deleted_upstream:
       return {410, "profile_deleted_upstream"};
     case errc::unsupported_media_type:
@@ -657,7 +659,40 @@ class router {
       if (m != "POST") return not_allowed("POST");
       return json::response(200, bj::object{{"polled", s_.reconcile_due()}});
     }
+    if (seg.size() == 2 && seg[1] == "ads-notices") return ads_notices(req);
+    if (seg.size() == 4 && seg[1] == "ads-notices" && seg[3] == "replay") {
+      if (m != "POST") return not_allowed("POST");
+      const auto id = http::parse_id(seg[2]);
+      if (!id) return json_error(make_error_code(errc::not_found));
+      if (auto r = s_.replay_ads_notice(*id); !r) return json_error(r.error());
+      return json::response(200, bj::object{{"replayed", std::to_string(*id)}});
+    }
     return json_error(make_error_code(errc::not_found));
+  }
+
+  // The outbox of notices to the ad platform: ?state=pending|dead, or all.
+  response ads_notices(const request& req) {
+    if (req.method != "GET") return not_allowed("GET");
+    auto q = http::parse_form(req.query());
+    if (!q) return json_error(q.error());
+    std::optional<std::string_view> state;
+    if (const auto* s = http::find_param(*q, "state")) {
+      if (*s != "pending" && *s != "dead") return json_error(make_error_code(errc::bad_field));
+      state = *s;
+    }
+    bj::array a;
+    for (const auto& n : s_.ads_notices(state)) {
+      a.push_back(bj::object{{"id", std::to_string(n.id)},
+                             {"kind", n.kind},
+                             {"profile_id", std::to_string(n.profile_id)},
+                             {"ig_user_id", std::to_string(n.subject)},
+                             {"state", n.state},
+                             {"attempts", n.attempts},
+                             {"next_attempt_at", unix_seconds(n.next_attempt_at)},
+                             {"last_status", n.last_status},
+                             {"last_response", n.last_response}});
+    }
+    return json::response(200, bj::object{{"notices", std::move(a)}});
   }
 
   service& s_;

@@ -109,6 +109,26 @@ CREATE TABLE ad_opt_outs (
   at INTEGER NOT NULL
 );
 )sql"},
+    {3, R"sql(
+-- The transactional outbox of notices to the ad platform: written in the transaction of the
+-- change they tell of, sent at once after it commits, retried on the schedule below until
+-- delivered (then deleted: a delivered notice's content is the ad platform's to keep, not ours)
+-- or dead, which an operator sees in GET /admin/ads-notices and can replay.
+CREATE TABLE ads_notices (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('activity', 'deletion', 'opt_out')),
+  profile_id INTEGER NOT NULL,  -- not a reference: a deletion notice outlives its profile
+  subject INTEGER NOT NULL,     -- the provider account id
+  body TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_status INTEGER NOT NULL DEFAULT 0,
+  last_response TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ads_notices_profile ON ads_notices (profile_id);
+)sql"},
 };
 
 std::string_view to_string(intent i) {
@@ -147,6 +167,9 @@ service::service(store::database& db, const clock& clock, random_source& random,
   } else {
     db_.exec("DROP INDEX IF EXISTS profiles_one_per_account");
   }
+  // Notices left pending by the last run are sent when due, as if it had never stopped.
+  auto q = db_.prepare("SELECT next_attempt_at, id FROM ads_notices WHERE state = 'pending'");
+  while (q.step()) notice_queue_.emplace(q.get_int(0), q.get_int(1));
 }
 
 service::~service() = default;
@@ -313,17 +336,16 @@ result<link_request> service::get_link_request(std::string_view id, std::string_
 result<std::pair<profile, std::string>> service::confirm_link(std::string_view id,
                                                               std::string_view browser_key,
                                                               std::string_view handle) {
-  auto linked = link_profile(id, browser_key, handle);
-  // The new profile's public information goes to the ad platform like any activity.
-  if (linked)
-    share_activity(linked->first.id, linked->first.ig_user_id, "profile", linked->first.bio,
-                   {"user.account.username", "user.name", "user.content.public"}, {});
+  std::int64_t notice = 0;
+  auto linked = link_profile(id, browser_key, handle, notice);
+  send_notice_now(notice);
   return linked;
 }
 
 result<std::pair<profile, std::string>> service::link_profile(std::string_view id,
                                                               std::string_view browser_key,
-                                                              std::string_view handle) {
+                                                              std::string_view handle,
+                                                              std::int64_t& notice) {
   std::lock_guard lock(mutex_);
   // Everything below is one transaction: an interrupted import leaves no profile, no follows
   // and the link request still waiting.
@@ -384,8 +406,13 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
          detail::to_json(ig),
          "profile " + std::to_string(p.id) + "; follows imported: " + std::to_string(imported));
   std::string session = open_session(p.id);
+  // The new profile's public information goes to the ad platform like any activity.
+  auto linked = load_profile(p.id).value();
+  notice =
+      enqueue_activity_locked(linked.id, linked.ig_user_id, "profile", linked.bio,
+                              {"user.account.username", "user.name", "user.content.public"}, {});
   tx.commit();
-  return std::pair{load_profile(p.id).value(), std::move(session)};
+  return std::pair{std::move(linked), std::move(session)};
 }
 
 // --- Sessions ---
@@ -589,9 +616,10 @@ result<post> service::create_post(std::int64_t profile_id, std::string_view text
                                   const request_context& ctx) {
   if (text.empty() || text.size() > 500) return make_error_code(errc::text_invalid);
   post out;
-  std::int64_t subject = 0;
+  std::int64_t notice = 0;
   {
     std::lock_guard lock(mutex_);
+    store::transaction tx(db_);
     auto p = load_profile(profile_id);
     if (!p) return p.error();
     const auto now = clock_.now();
@@ -603,9 +631,11 @@ result<post> service::create_post(std::int64_t profile_id, std::string_view text
     out.author = p->username;
     out.text = std::string(text);
     out.created_at = now;
-    subject = p->ig_user_id;
+    notice = enqueue_activity_locked(profile_id, p->ig_user_id, "post", text,
+                                     {"user.content.public"}, ctx);
+    tx.commit();
   }
-  share_activity(profile_id, subject, "post", text, {"user.content.public"}, ctx);
+  send_notice_now(notice);
   return out;
 }
 
@@ -663,9 +693,10 @@ std::vector<post> service::posts_of(std::int64_t profile_id, std::size_t limit) 
 
 result<post> service::like(std::int64_t profile_id, std::int64_t post_id,
                            const request_context& ctx) {
-  std::int64_t subject = 0;
+  std::int64_t notice = 0;
   {
     std::lock_guard lock(mutex_);
+    store::transaction tx(db_);
     static const std::string sql = std::string(post_select) + "WHERE po.id = ?";
     auto& q = db_.cached(sql);
     q.bind(1, post_id);
@@ -679,19 +710,22 @@ result<post> service::like(std::int64_t profile_id, std::int64_t post_id,
         .run();
     if (db_.changes() == 0) return make_error_code(errc::already_liked);
     auto me = load_profile(profile_id);
-    if (me) subject = me->ig_user_id;
+    if (me)
+      notice = enqueue_activity_locked(profile_id, me->ig_user_id, "like", r.p.text,
+                                       {"user.behavior"}, ctx);
+    tx.commit();
   }
   auto liked = get_post(post_id);
-  if (liked && subject)
-    share_activity(profile_id, subject, "like", liked->text, {"user.behavior"}, ctx);
+  send_notice_now(notice);
   return liked;
 }
 
 result<void> service::follow(std::int64_t profile_id, std::string_view username,
                              const request_context& ctx) {
-  std::int64_t subject = 0;
+  std::int64_t notice = 0;
   {
     std::lock_guard lock(mutex_);
+    store::transaction tx(db_);
     auto other = profile_by_username(username);
     if (!other) return make_error_code(errc::profile_not_found);
     if (*other == profile_id) return make_error_code(errc::self_follow);
@@ -702,9 +736,12 @@ result<void> service::follow(std::int64_t profile_id, std::string_view username,
         .bind_all(profile_id, *other, unix_millis(clock_.now()))
         .run();
     auto me = load_profile(profile_id);
-    if (me) subject = me->ig_user_id;
+    if (me)
+      notice = enqueue_activity_locked(profile_id, me->ig_user_id, "follow", username,
+                                       {"user.behavior"}, ctx);
+    tx.commit();
   }
-  if (subject) share_activity(profile_id, subject, "follow", username, {"user.behavior"}, ctx);
+  send_notice_now(notice);
   return {};
 }
 
@@ -754,11 +791,16 @@ void service::remove_profile(std::int64_t profile_id) {
         .run();
   }
   db_.cached("DELETE FROM profiles WHERE id = ?").bind(1, profile_id).run();
+  // Activity not yet told is the profile's data too, and goes with it; the deletion notice
+  // written after this tells the ad platform to erase what it was told already.
+  db_.cached("DELETE FROM ads_notices WHERE profile_id = ? AND kind != 'deletion'")
+      .bind(1, profile_id)
+      .run();
 }
 
 result<void> service::delete_profile(std::int64_t profile_id) {
   std::string token;
-  std::int64_t subject = 0;
+  std::int64_t subject = 0, deletion_notice = 0;
   {
     std::lock_guard lock(mutex_);
     store::transaction tx(db_);
@@ -770,6 +812,9 @@ result<void> service::delete_profile(std::int64_t profile_id) {
     if (q.step()) token = q.get_text(0);
     q.reset();
     remove_profile(profile_id);
+    deletion_notice = enqueue_notice_locked(
+        "deletion", profile_id, subject,
+        json::serialize(boost::json::object{{"subject", std::to_string(subject)}}));
     tx.commit();
   }
   // Good manners after the fact: the profile is gone whether or not the provider hears of it.
@@ -788,7 +833,7 @@ result<void> service::delete_profile(std::int64_t profile_id) {
            "oauth.revoke", "",
            res ? "HTTP " + std::to_string(res->status) : "not sent: " + res.error().message());
   }
-  tell_ads_deleted(subject);
+  send_notice_now(deletion_notice);
   return {};
 }
 

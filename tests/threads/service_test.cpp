@@ -3,6 +3,7 @@
 // and the error mapping.
 #include "../idp/support.hpp"
 
+#include "linksim/common/json.hpp"
 #include "linksim/threads_sim/routes.hpp"
 #include "linksim/threads_sim/service.hpp"
 
@@ -13,11 +14,19 @@ namespace {
 
 using threads_sim::intent;
 
-// Carries requests for http://idp.test to the provider's handler.
+// Carries requests for http://idp.test to the provider's handler, and those for
+// http://ads.test to `ads`, a scripted ad platform (none: unreachable).
 class provider_transport final : public http::transport {
  public:
   explicit provider_transport(http::handler h) : h_(std::move(h)) {}
+  std::function<result<http::response>(const http::request&)> ads;
+  std::vector<http::request> to_ads;
   result<http::response> send(http::request req) override {
+    if (req.target.starts_with("http://ads.test")) {
+      to_ads.push_back(req);
+      if (!ads) return make_error_code(errc::upstream_unavailable);
+      return ads(req);
+    }
     constexpr std::string_view origin = "http://idp.test";
     if (!std::string_view(req.target).starts_with(origin))
       return make_error_code(errc::upstream_unavailable);
@@ -36,7 +45,10 @@ struct world {
   std::unique_ptr<threads_sim::service> threads;
   idp::client client;
 
-  explicit world(const std::string& profile = "documented") {
+  std::string ads_url;  // set before open() to give the service an ad platform
+
+  explicit world(const std::string& profile = "documented", std::string ads = {})
+      : ads_url(std::move(ads)) {
     client = provider.idp
                  .register_client({.name = "Threads",
                                    .system = "threads",
@@ -52,6 +64,8 @@ struct world {
     c.client_id = client.id;
     c.client_secret = client.secret;
     c.rules = threads_sim::find_behaviour(profile).value();
+    c.ads_url = ads_url;
+    c.ads_token = "ads-token";
     threads = std::make_unique<threads_sim::service>(db, provider.clock, provider.random,
                                                      provider.recorder, to_provider, c);
   }
@@ -141,6 +155,117 @@ TEST(Import, ASecondSignUpIsRefusedBeforeTheConfirmationPage) {
   auto again = w.sign_in("alice", key);
   ASSERT_FALSE(again);
   EXPECT_TRUE(is(again.error(), errc::already_linked));
+}
+
+// The ad platform's answer to a deletion notice.
+result<http::response> erased(const http::request& req) {
+  http::response r;
+  r.status = req.target.ends_with("/v1/deletions") ? 200 : 202;
+  r.body = R"({"erased_activity":1})";
+  return r;
+}
+
+std::int64_t signed_up(world& w, const std::string& username) {
+  const auto account = w.account(username);
+  std::string key;
+  auto r = w.sign_in(username, key);
+  EXPECT_TRUE(r && r->confirm);
+  auto linked = w.threads->confirm_link(r->confirm->id, key);
+  EXPECT_TRUE(linked);
+  (void)account;
+  return linked ? linked->first.id : 0;
+}
+
+TEST(AdsNotices, ADeletionToldWhileThePlatformIsDownArrivesWhenItIsBack) {
+  world w("documented", "http://ads.test");
+  const auto profile = signed_up(w, "alice");
+  ASSERT_TRUE(w.threads->create_post(profile, "hello"));
+  ASSERT_TRUE(w.threads->delete_profile(profile));
+  // The profile's activity went with it; the deletion notice waits, tried once.
+  auto pending = w.threads->ads_notices();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].kind, "deletion");
+  EXPECT_EQ(pending[0].state, "pending");
+  EXPECT_EQ(pending[0].attempts, 1);
+  EXPECT_EQ(w.threads->next_notice_due(), w.provider.clock.now() + std::chrono::seconds(5));
+  w.provider.clock.advance(std::chrono::seconds(5));
+  EXPECT_EQ(w.threads->dispatch_notices(), 1u);  // still down
+  EXPECT_EQ(w.threads->ads_notices()[0].attempts, 2);
+  w.to_provider.ads = erased;
+  w.provider.clock.advance(std::chrono::minutes(4));
+  EXPECT_EQ(w.threads->dispatch_notices(), 0u);  // not due for five minutes
+  w.provider.clock.advance(std::chrono::minutes(1));
+  EXPECT_EQ(w.threads->dispatch_notices(), 1u);
+  EXPECT_TRUE(w.threads->ads_notices().empty());  // delivered, and not kept
+  EXPECT_EQ(w.to_provider.to_ads.back().target, "http://ads.test/v1/deletions");
+  EXPECT_FALSE(w.threads->next_notice_due());
+}
+
+TEST(AdsNotices, ANoticePendingWhenTheServiceStopsIsSentAfterItStarts) {
+  world w("documented", "http://ads.test");
+  const auto profile = signed_up(w, "alice");
+  ASSERT_TRUE(w.threads->create_post(profile, "hello"));
+  EXPECT_EQ(w.threads->ads_notices().size(), 2u);  // the new profile and the post
+  w.open("documented");                            // a restart: the outbox is the database's
+  w.to_provider.ads = erased;
+  w.provider.clock.advance(std::chrono::seconds(5));
+  EXPECT_EQ(w.threads->dispatch_notices(), 2u);
+  EXPECT_TRUE(w.threads->ads_notices().empty());
+  EXPECT_NE(w.to_provider.to_ads.back().body.find(R"("text":"hello")"), std::string::npos);
+}
+
+TEST(AdsNotices, AfterTheLastRetryANoticeIsDeadAndCanBeReplayed) {
+  world w("documented", "http://ads.test");
+  const auto profile = signed_up(w, "alice");
+  ASSERT_TRUE(w.threads->delete_profile(profile));
+  w.to_provider.ads = [](const http::request&) -> result<http::response> {
+    http::response r;
+    r.status = 500;
+    return r;
+  };
+  while (auto next = w.threads->next_notice_due()) {
+    w.provider.clock.set(*next);
+    w.threads->dispatch_notices();
+  }
+  const auto dead = w.threads->ads_notices("dead");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].attempts, 10);  // at once, then the nine retries of the schedule
+  EXPECT_EQ(dead[0].last_status, 500);
+  EXPECT_TRUE(is(w.threads->replay_ads_notice(dead[0].id + 100).error(), errc::not_found));
+  w.to_provider.ads = erased;
+  ASSERT_TRUE(w.threads->replay_ads_notice(dead[0].id));
+  EXPECT_TRUE(is(w.threads->replay_ads_notice(dead[0].id).error(), errc::delivery_not_replayable));
+  EXPECT_EQ(w.threads->dispatch_notices(), 1u);
+  EXPECT_TRUE(w.threads->ads_notices().empty());
+}
+
+TEST(AdsNotices, TheAdminApiShowsTheDeadLetterAndReplaysIt) {
+  world w("documented", "http://ads.test");
+  ASSERT_TRUE(w.threads->delete_profile(signed_up(w, "alice")));
+  while (auto next = w.threads->next_notice_due()) {
+    w.provider.clock.set(*next);
+    w.threads->dispatch_notices();
+  }
+  auto admin = threads_sim::make_handler(*w.threads, {.admin_token = "admin-secret"});
+  auto call = [&](std::string method, std::string target) {
+    http::request r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.headers.set("Authorization", "Bearer admin-secret");
+    return admin(r);
+  };
+  auto listed = call("GET", "/admin/ads-notices?state=dead");
+  ASSERT_EQ(listed.status, 200);
+  const auto notices = json::parse_object(listed.body)->at("notices").as_array();
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].at("kind"), "deletion");
+  EXPECT_EQ(notices[0].at("attempts"), 10);
+  const std::string id(notices[0].at("id").as_string());
+  EXPECT_EQ(call("GET", "/admin/ads-notices?state=sent").status, 400);
+  EXPECT_EQ(call("GET", "/admin/ads-notices/" + id + "/replay").status, 405);
+  EXPECT_EQ(call("POST", "/admin/ads-notices/" + id + "/replay").status, 200);
+  EXPECT_EQ(call("POST", "/admin/ads-notices/" + id + "/replay").status, 409);
+  EXPECT_EQ(call("POST", "/admin/ads-notices/999/replay").status, 404);
 }
 
 TEST(ErrorMapping, EveryServiceErrorHasAStatusAndACode) {

@@ -202,6 +202,7 @@ class world {
   void attach(const std::string& system, const char* origin, http::handler h);
   void wake_dispatcher(time_point when);
   void wake_reconciler(time_point when);
+  void wake_notifier(time_point when);  // the dependent service's notices to the ad platform
 
   world_options opts_;
   scheduler sched_;
@@ -219,6 +220,7 @@ class world {
   std::string client_secret_;
   std::optional<time_point> dispatcher_wake_;
   std::optional<time_point> reconciler_wake_;
+  std::optional<time_point> notifier_wake_;
   bool crash_armed_ = false;
   std::vector<service_line> service_log_;
   std::size_t service_lines_dropped_ = 0;

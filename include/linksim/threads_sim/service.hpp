@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,6 +110,20 @@ struct post {
   std::string text;
   std::int64_t likes = 0;
   time_point created_at;
+};
+
+// A notice to the ad platform waiting in the outbox (pending) or given up on (dead); delivered
+// ones are deleted.
+struct ads_notice {
+  std::int64_t id = 0;
+  std::string kind;  // activity, deletion, opt_out
+  std::int64_t profile_id = 0;
+  std::int64_t subject = 0;  // the provider account
+  std::string state;         // pending, dead
+  std::int64_t attempts = 0;
+  time_point next_attempt_at;
+  int last_status = 0;  // 0: no answer
+  std::string last_response;
 };
 
 struct feed_page {
@@ -256,6 +271,18 @@ class service {
   result<profile> reconcile(std::int64_t profile_id);
   std::optional<time_point> next_reconcile_due();
 
+  // --- Notices to the ad platform (cross_product.cpp) ---
+  // Activity, deletions and opt-outs are written to an outbox in the transaction of the change
+  // and sent at once after it commits; what the platform does not take (no answer, or not the
+  // expected 2xx) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h,
+  // then dead. Sends the due ones; returns how many were sent.
+  std::size_t dispatch_notices();
+  std::optional<time_point> next_notice_due();
+  // The outbox, oldest first; `state` pending or dead, or all.
+  std::vector<ads_notice> ads_notices(std::optional<std::string_view> state = std::nullopt);
+  // Makes a dead notice due now. errc::not_found, delivery_not_replayable (not dead).
+  result<void> replay_ads_notice(std::int64_t id);
+
  private:
   struct tokens {
     std::string access;
@@ -299,19 +326,34 @@ class service {
                      const std::vector<std::string>& categories, std::string_view channel,
                      std::string payload_digest, std::string note,
                      std::string_view purpose = "essential.service");
+  // `notice`: the ad platform notice of the new profile, written in its transaction.
   result<std::pair<profile, std::string>> link_profile(std::string_view id,
                                                        std::string_view browser_key,
-                                                       std::string_view handle);
+                                                       std::string_view handle,
+                                                       std::int64_t& notice);
   // Cross-product helpers (cross_product.cpp); called with no lock held.
   result<http::response> call_ads(std::string method, std::string path, std::string body);
   bool advertising_allowed(std::int64_t profile_id, std::int64_t subject);
-  void share_activity(std::int64_t profile_id, std::int64_t subject, std::string_view kind,
-                      std::string_view text, std::vector<std::string> categories,
-                      const request_context& ctx);
-  void tell_ads_deleted(std::int64_t subject);
+  // Write a notice to the outbox, inside the caller's transaction; its id, or 0 when there is
+  // no ad platform to tell.
+  std::int64_t enqueue_activity_locked(std::int64_t profile_id, std::int64_t subject,
+                                       std::string_view kind, std::string_view text,
+                                       std::vector<std::string> categories,
+                                       const request_context& ctx);
+  std::int64_t enqueue_notice_locked(std::string_view kind, std::int64_t profile_id,
+                                     std::int64_t subject, std::string body);
+  // After the commit: send notice `id` (0: none) unless a dispatch is under way.
+  void send_notice_now(std::int64_t id);
+  // One attempt at a pending, due notice; false if it was not (stale queue entry).
+  bool send_notice(std::int64_t id);
+  void settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t attempts, bool delivered,
+                     const result<http::response>& r);
 
-  std::mutex mutex_;       // guards the database
-  std::mutex sync_mutex_;  // held for a whole reconcile(): one token rotation at a time
+  std::mutex mutex_;                  // guards the database
+  std::mutex sync_mutex_;             // held for a whole reconcile(): one token rotation at a time
+  std::mutex notice_dispatch_mutex_;  // one notice dispatch at a time: none is sent twice
+  // The pending notices by (due, id), in memory, so that finding the next due reads no table.
+  std::set<std::pair<std::int64_t, std::int64_t>> notice_queue_;
   store::database& db_;
   const clock& clock_;
   random_source& random_;
