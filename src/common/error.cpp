@@ -119,6 +119,9 @@ const char* message_of(errc e) {
       return "the Instagram account this profile was linked to has been deleted";
     case errc::signature_invalid:
       return "the X-Hub-Signature-256 header does not match the body";
+    case errc::signed_request_invalid:
+      return "the signed_request's signature does not match its payload (HMAC-SHA256 with the "
+             "client secret)";
     case errc::verify_token_mismatch:
       return "hub.verify_token does not match";
     case errc::already_liked:

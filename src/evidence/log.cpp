@@ -222,13 +222,57 @@ std::vector<std::string> log::checkpoints() const {
   return out;
 }
 
+namespace {
+
+verify_report verify_readable(const std::filesystem::path& path, const note_verifier& key);
+
+// What a storage error while reading says about the file, for a person holding it.
+std::string unreadable(const std::filesystem::path& path, const store::error& e) {
+  switch (e.code() & 0xff) {
+    case 26:  // SQLITE_NOTADB
+      return path.string() + " is not an evidence log: it is not a SQLite database";
+    case 11:  // SQLITE_CORRUPT
+      return path.string() +
+             " is damaged: its database pages are malformed, as when a file is truncated or "
+             "overwritten";
+    default:
+      return path.string() + " cannot be read as an evidence log (" + e.what() + ")";
+  }
+}
+
+}  // namespace
+
 verify_report verify(const std::filesystem::path& path, const note_verifier& key) {
   verify_report report;
   if (!std::filesystem::exists(path)) {
     report.problems.push_back("no evidence log at " + path.string());
     return report;
   }
+  try {
+    return verify_readable(path, key);
+  } catch (const store::error& e) {
+    report.problems.push_back(unreadable(path, e));
+    return report;
+  }
+}
+
+namespace {
+
+// verify() on a file SQLite can read; throws store::error if it cannot.
+verify_report verify_readable(const std::filesystem::path& path, const note_verifier& key) {
+  verify_report report;
   store::database db(path, {.read_only = true});
+  {
+    auto has = db.prepare(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('entries', "
+        "'checkpoints')");
+    has.step();
+    if (has.get_int(0) != 2) {
+      report.problems.push_back(
+          path.string() + " is not an evidence log: it has no entries and checkpoints tables");
+      return report;
+    }
+  }
   std::vector<digest> leaves;
   auto q = db.prepare("SELECT idx, entry, leaf_hash FROM entries ORDER BY idx");
   while (q.step()) {
@@ -286,5 +330,7 @@ verify_report verify(const std::filesystem::path& path, const note_verifier& key
   report.latest = previous;
   return report;
 }
+
+}  // namespace
 
 }  // namespace linksim::evidence

@@ -476,8 +476,28 @@ result<account> service::load_account(std::int64_t id) {
   return a;
 }
 
+bool within_chars(std::string_view text, std::size_t max) {
+  if (text.size() > 4 * max) return false;  // more than `max` code points whatever they are
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++chars) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = c < 0x80           ? 1
+                          : (c >> 5) == 0x6  ? 2
+                          : (c >> 4) == 0xE  ? 3
+                          : (c >> 3) == 0x1E ? 4
+                                             : 0;
+    if (n == 0 || i + n > text.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return chars <= max;
+}
+
 result<account> service::create_account(const new_account& n) {
   if (!valid_username(n.username)) return make_error_code(errc::username_invalid);
+  if (!within_chars(n.display_name, max_name_chars) || !within_chars(n.bio, max_bio_chars))
+    return make_error_code(errc::bad_field);
   // The slow hash runs outside the lock: other requests need not wait for it.
   const std::string hash = hash_password(n.password, random_, cfg_.password);
   std::lock_guard lock(mutex_);
@@ -518,6 +538,9 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
   if (change.username && !valid_username(*change.username))
     return make_error_code(errc::username_invalid);
   if (change.status == account_status::deleted) return make_error_code(errc::bad_field);
+  if ((change.display_name && !within_chars(*change.display_name, max_name_chars)) ||
+      (change.bio && !within_chars(*change.bio, max_bio_chars)))
+    return make_error_code(errc::bad_field);
   std::lock_guard lock(mutex_);
   forget_cached();  // the cached tokens carry this account
   store::transaction tx(db_);

@@ -154,6 +154,15 @@ response admin_error(const boost::system::error_code& ec, std::string detail = {
   return json::response(info.status, bj::object{{"error", std::move(err)}});
 }
 
+// What is wrong with a display name or bio, for the admin API's detail; nullopt when both fit.
+std::optional<std::string> profile_text_problem(const std::string* name, const std::string* bio) {
+  if (name && !within_chars(*name, max_name_chars))
+    return "name is at most " + std::to_string(max_name_chars) + " characters";
+  if (bio && !within_chars(*bio, max_bio_chars))
+    return "biography is at most " + std::to_string(max_bio_chars) + " characters";
+  return std::nullopt;
+}
+
 response html(int status, std::string body) {
   return html::page(status, std::move(body));
 }
@@ -833,6 +842,8 @@ class router {
       if (*v) *out = **v;
     }
     if (n.username.empty()) return admin_error(make_error_code(errc::missing_field), "username");
+    if (auto problem = profile_text_problem(&n.display_name, &n.bio))
+      return admin_error(make_error_code(errc::bad_field), *problem);
     if (n.password.size() < 8)
       return admin_error(make_error_code(errc::bad_field), "password needs at least 8 characters");
     if (auto t = json::get_string(*body, "account_type"); !t) {
@@ -857,6 +868,9 @@ class router {
       if (!v) return admin_error(v.error(), std::string(key) + " must be a string");
       *out = *v;
     }
+    if (auto problem = profile_text_problem(c.display_name ? &*c.display_name : nullptr,
+                                            c.bio ? &*c.bio : nullptr))
+      return admin_error(make_error_code(errc::bad_field), *problem);
     if (auto t = json::get_string(*body, "account_type"); !t) {
       return admin_error(t.error(), "account_type");
     } else if (*t) {

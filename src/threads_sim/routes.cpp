@@ -43,6 +43,7 @@ error_info describe(const boost::system::error_code& ec) {
     case errc::not_signed_in:
       return {401, "not_signed_in"};
     case errc::signature_invalid:
+    case errc::signed_request_invalid:
       return {401, "signature_invalid"};
     case errc::admin_unauthorized:
       return {401, "unauthorized"};

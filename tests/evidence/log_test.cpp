@@ -8,9 +8,11 @@
 #include "../temp_dir.hpp"
 
 #include <gtest/gtest.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <fstream>
 
 #include <atomic>
 #include <thread>
@@ -217,6 +219,35 @@ TEST(EvidenceVerify, RejectsCheckpointsSignedByAnotherKey) {
   const auto report = verify(dir / "e.db", *note_verifier::parse(other.verifier_key()));
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.problems.front().find("no valid signature"), std::string::npos);
+}
+
+TEST(EvidenceVerify, SaysInWordsWhatIsWrongWithAFileThatIsNoLog) {
+  testing::temp_dir dir;
+  const auto signer = test_signer();
+  const auto key = *note_verifier::parse(signer.verifier_key());
+  {
+    log l(dir / "whole.db", "o", signer);
+    for (int i = 0; i < 200; ++i) l.append(sample_flow(i));
+    l.checkpoint();
+  }
+  std::filesystem::copy_file(dir / "whole.db", dir / "cut.db");
+  std::filesystem::resize_file(dir / "cut.db", std::filesystem::file_size(dir / "cut.db") / 2);
+  std::string noise(5000, '\0');
+  for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>(i * 131 + 7);
+  std::ofstream(dir / "noise.db", std::ios::binary) << noise;
+  std::ofstream(dir / "empty.db").flush();
+  const struct {
+    const char* file;
+    const char* says;
+  } cases[] = {{"cut.db", "is damaged"},
+               {"noise.db", "is not an evidence log: it is not a SQLite database"},
+               {"empty.db", "has no entries and checkpoints tables"},
+               {"missing.db", "no evidence log at"}};
+  for (const auto& c : cases) {
+    const auto report = verify(dir / c.file, key);
+    ASSERT_FALSE(report.ok()) << c.file;
+    EXPECT_NE(report.problems.front().find(c.says), std::string::npos) << report.problems.front();
+  }
 }
 
 TEST(NoteVerifier, RejectsMalformedKeys) {

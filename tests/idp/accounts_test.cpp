@@ -45,6 +45,32 @@ TEST(Accounts, RenameFreesTheOldNameAndVersionsEachChange) {
 }
 
 // update_profile answers with the account as stored, without reading it back.
+TEST(Accounts, NameAndBioAreBoundedInCharacters) {
+  idp_fixture f;
+  const std::string name64(64, 'n'), bio150 = std::string(148, 'b') + "\xc3\xa9";  // 149 chars
+  auto a = f.idp.create_account(
+      {.username = "alice", .password = "pw-alice-123", .display_name = name64, .bio = bio150});
+  ASSERT_TRUE(a) << a.error().message();
+  EXPECT_TRUE(
+      is(f.idp.update_profile(a->id, {.display_name = name64 + "n"}).error(), errc::bad_field));
+  EXPECT_TRUE(
+      is(f.idp.update_profile(a->id, {.bio = std::string(151, 'b')}).error(), errc::bad_field));
+  EXPECT_TRUE(is(f.idp.update_profile(a->id, {.display_name = std::string(1'000'000, 'x')}).error(),
+                 errc::bad_field));
+  // Counted in characters, not bytes: 64 two-byte letters fit.
+  std::string accented;
+  for (int i = 0; i < 64; ++i) accented += "\xc3\xa9";
+  EXPECT_TRUE(f.idp.update_profile(a->id, {.display_name = accented}));
+  EXPECT_TRUE(
+      is(f.idp.update_profile(a->id, {.display_name = "bad \xff"}).error(), errc::bad_field));
+  EXPECT_TRUE(
+      is(f.idp
+             .create_account(
+                 {.username = "bob", .password = "pw-bob-1234", .bio = std::string(151, 'b')})
+             .error(),
+         errc::bad_field));
+}
+
 TEST(Accounts, AnUpdateAnswersWithTheAccountAsStored) {
   idp_fixture f;
   const auto a = f.make_account("alice");

@@ -268,6 +268,15 @@ TEST(AdsNotices, TheAdminApiShowsTheDeadLetterAndReplaysIt) {
   EXPECT_EQ(call("POST", "/admin/ads-notices/999/replay").status, 404);
 }
 
+TEST(SignedRequest, AForgedOneIsRefusedWithAMessageAboutSignedRequests) {
+  world w;
+  const auto r = w.threads->data_deletion("c2lnbmF0dXJl.eyJ1c2VyX2lkIjoiMSJ9");
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(is(r.error(), errc::signed_request_invalid));
+  EXPECT_NE(r.error().message().find("signed_request"), std::string::npos);
+  EXPECT_EQ(threads_sim::describe(r.error()).status, 401);
+}
+
 TEST(ErrorMapping, EveryServiceErrorHasAStatusAndACode) {
   for (int e = static_cast<int>(errc::already_linked);
        e <= static_cast<int>(errc::reauthorization_required); ++e) {

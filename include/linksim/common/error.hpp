@@ -75,6 +75,7 @@ enum class errc {
   profile_unavailable,
   profile_deleted_upstream,
   signature_invalid,
+  signed_request_invalid,
   verify_token_mismatch,
   already_liked,
   text_invalid,

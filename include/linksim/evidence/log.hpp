@@ -95,7 +95,8 @@ struct verify_report {
 
 // Re-reads the log at `path` read-only: recomputes every leaf hash from its entry, checks every
 // checkpoint's signature by `key`, that its root is the root of that prefix, and that each
-// checkpoint is consistent with the next (RFC 9162 §2.1.4). Throws store::error if unreadable.
+// checkpoint is consistent with the next (RFC 9162 §2.1.4). A file that is missing, not a
+// SQLite database, damaged, or without the log's tables is a problem in the report, in words.
 verify_report verify(const std::filesystem::path& path, const note_verifier& key);
 
 }  // namespace linksim::evidence

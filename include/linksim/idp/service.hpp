@@ -40,6 +40,13 @@ std::optional<account_type> parse_type(std::string_view s);
 // Instagram's rules: 1-30 of [A-Za-z0-9._], no leading/trailing period, no "..".
 bool valid_username(std::string_view u);
 
+// Characters (Unicode code points) a profile field may hold: Instagram's documented 150 for the
+// bio; for the display name, which Instagram documents no limit for, linksim's own 64.
+inline constexpr std::size_t max_bio_chars = 150;
+inline constexpr std::size_t max_name_chars = 64;
+// Whether `text` is valid UTF-8 of at most `max` code points.
+bool within_chars(std::string_view text, std::size_t max);
+
 struct account {
   std::int64_t id = 0;  // immutable, never reused
   std::string username;
