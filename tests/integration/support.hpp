@@ -217,4 +217,46 @@ struct idp_server {
   }
 };
 
+// alice signs up on the dependent service with her demo login, through every page. Returns her
+// provider account id, or an empty string after reporting the step that did not answer as
+// expected.
+inline std::string sign_up_alice(const std::string& base, const std::string& threads) {
+  auto failed = [](std::string_view step, const http::response& r) {
+    ADD_FAILURE() << "sign-up, " << step << ": status " << r.status << "\n" << r.body;
+    return std::string();
+  };
+  browser b;
+  auto r = b.get(threads + "/signup");
+  if (r.status != 302) return failed("/signup", r);
+  r = b.get(std::string(r.headers.get("Location")));
+  if (r.status != 302) return failed("authorize", r);
+  std::string next(r.headers.get("Location"));
+  const std::string request = query_value("http://x" + next, "request");
+  if (auto page = b.get(base + next); page.status != 200) return failed("login page", page);
+  r = b.post_form(base + "/oauth/login", {{"request", request},
+                                          {"csrf", b.cookie("idp_csrf")},
+                                          {"username", "alice"},
+                                          {"password", "linksim-demo"}});
+  if (r.status != 303) return failed("login", r);
+  next = std::string(r.headers.get("Location"));
+  const std::string account = query_value("http://x" + next, "account");
+  if (account.empty()) return failed("login's redirect names no account", r);
+  if (auto page = b.get(base + next); page.status != 200) return failed("consent page", page);
+  r = b.post_form(base + "/oauth/consent", {{"request", request},
+                                            {"csrf", b.cookie("idp_csrf")},
+                                            {"account_id", account},
+                                            {"decision", "allow"}});
+  if (r.status != 302) return failed("consent", r);
+  const auto page = b.get(std::string(r.headers.get("Location")));
+  const std::string marker = "name=\"request\" value=\"";
+  const auto at = page.body.find(marker);
+  if (page.status != 200 || at == std::string::npos) return failed("Link Account page", page);
+  const auto from = at + marker.size();
+  r = b.post_form(threads + "/link",
+                  {{"csrf", b.cookie("threads_csrf")},
+                   {"request", page.body.substr(from, page.body.find('"', from) - from)}});
+  if (r.status != 303) return failed("link", r);
+  return account;
+}
+
 }  // namespace linksim::testing
