@@ -1,6 +1,8 @@
 // The HTTP server: one coroutine per connection, a loop of expires_after → read → handle → write.
 #include "linksim/net/server.hpp"
 
+#include "request_reading.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -34,15 +36,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-http::request to_plain(bhttp::request<bhttp::string_body>&& req, std::string remote) {
-  http::request out;
-  out.method = std::string(req.method_string());
-  out.target = std::string(req.target());
-  for (const auto& f : req) out.headers.add(std::string(f.name_string()), std::string(f.value()));
-  out.body = std::move(req.body());
-  out.remote = std::move(remote);
-  return out;
-}
+using detail::to_plain;
 
 bhttp::response<bhttp::string_body> to_beast(http::response&& res, unsigned version,
                                              const std::string& server_name) {
@@ -229,29 +223,17 @@ struct server::impl {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  // The total size of a request's header fields and chunked trailer fields, counted as on the
-  // wire ("name: value\r\n").
-  static std::size_t field_bytes(const bhttp::request<bhttp::string_body>& req) {
-    std::size_t n = 0;
-    for (const auto& f : req) n += f.name_string().size() + f.value().size() + 4;
-    return n;
-  }
-
   asio::awaitable<void> serve_requests(beast::tcp_stream& stream, connection& self) {
     const std::string keep_alive_hint =
         "timeout=" +
         std::to_string(
             std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout).count());
-    // Bounded, so that no part the parser must hold whole (a head, a chunk header, a trailer)
-    // can grow past the header limit: beyond it the read fails with buffer_overflow. Bodies
-    // pass through it piece by piece.
-    beast::flat_buffer buffer(options.header_limit + 1024);
+    beast::flat_buffer buffer(detail::read_buffer_limit(options));
     const std::string remote = peer_with_port(stream);
     for (bool first = true;; first = false) {
       if (stopping) break;
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-      parser.body_limit(options.body_limit);
+      detail::request_parser parser;
+      detail::configure(parser, options);
       // A new connection gets a short deadline for its first head; a kept-alive one may idle
       // for the keep-alive time it was told. The body then has the read timeout.
       self.waiting_since = now_ns();
@@ -266,14 +248,11 @@ struct server::impl {
           ec == asio::error::bad_descriptor) {
         break;
       }
-      // Trailer fields (RFC 9112 section 7.1.2) count against the header limit with the head.
-      if (!ec && field_bytes(parser.get()) > options.header_limit) ec = bhttp::error::header_limit;
+      if (!ec) detail::check_fields(parser, options, ec);
       if (ec) {
-        const bool too_large =
-            ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow;
-        const int status = too_large ? 431 : ec == bhttp::error::body_limit ? 413 : 400;
         auto res = error_response(
-            status, too_large ? "request header fields or trailer too large" : ec.message(),
+            detail::status_for(ec),
+            detail::too_large(ec) ? "request header fields or trailer too large" : ec.message(),
             options.name);
         stream.expires_after(std::chrono::seconds(2));
         co_await bhttp::async_write(stream, res, use_tuple);

@@ -273,6 +273,28 @@ TEST(Server, StopFinishesTheRequestInProgress) {
   EXPECT_FALSE(c.send(req));  // no longer listening
 }
 
+TEST(ParseRequest, ReadsBytesAsTheServerDoes) {
+  auto whole =
+      parse_request("POST /x?y=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloNEXT");
+  ASSERT_TRUE(whole.request);
+  EXPECT_EQ(whole.request->method, "POST");
+  EXPECT_EQ(whole.request->target, "/x?y=1");
+  EXPECT_EQ(whole.request->body, "hello");
+  EXPECT_EQ(whole.consumed, 57u);  // not the pipelined bytes after it
+  auto chunked = parse_request(chunked_with_trailer(100));
+  ASSERT_TRUE(chunked.request);
+  EXPECT_EQ(chunked.request->body, "hello");
+  EXPECT_EQ(parse_request(chunked_with_trailer(9000)).status, 431);
+  EXPECT_EQ(parse_request(chunked_with_trailer(64 * 1024)).status, 431);
+  server_options small;
+  small.body_limit = 4;
+  EXPECT_EQ(parse_request("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", small).status, 413);
+  EXPECT_EQ(parse_request("GARBAGE\r\n\r\n").status, 400);
+  const auto partial = parse_request("GET / HTTP/1.1\r\nHost: h\r\n");
+  EXPECT_FALSE(partial.request);
+  EXPECT_EQ(partial.status, 0);
+}
+
 TEST(Client, TimesOutOnASilentServer) {
   std::atomic<bool> release{false};
   server s({}, [&](const http::request&) {

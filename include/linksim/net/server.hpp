@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace linksim::net {
 
@@ -65,6 +67,15 @@ class client final : public http::transport {
  private:
   milliseconds timeout_;
 };
+
+// One request read from `bytes` exactly as a server with `options` reads a connection's first
+// request: the same parser, limits and trailer check.
+struct parsed_request {
+  std::optional<http::request> request;  // when a whole request was read
+  int status = 0;  // else the status the server would answer (400, 413, 431), or 0: incomplete
+  std::size_t consumed = 0;  // bytes the parser took
+};
+parsed_request parse_request(std::string_view bytes, const server_options& options = {});
 
 // Blocks until SIGINT or SIGTERM arrives and returns its number.
 int wait_for_termination_signal();
