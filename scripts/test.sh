@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite; with CI=true (or
-# LINKSIM_ASAN=1) it runs it again under AddressSanitizer and UBSan, and with LINKSIM_TSAN=1
-# under ThreadSanitizer (the server's request threads, the shards, audit and fuzz jobs; about
+# LINKSIM_ASAN=1) it runs it again under AddressSanitizer and UBSan and runs every libFuzzer
+# target for a bounded time (scripts/fuzz.sh, LINKSIM_FUZZ_SECONDS each, default 15), and with
+# LINKSIM_TSAN=1 under ThreadSanitizer (the server's request threads, the shards, audit and fuzz jobs; about
 # eight more minutes on two cores, so not part of CI's run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ if [[ "${CI:-}" == "true" || "${LINKSIM_ASAN:-}" == "1" ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
+  ./scripts/fuzz.sh --seconds "${LINKSIM_FUZZ_SECONDS:-15}"
 fi
 if [[ "${LINKSIM_TSAN:-}" == "1" ]]; then
   cmake --preset tsan >/dev/null

@@ -160,6 +160,9 @@ class world {
   static constexpr const char* idp_at_ads_token = "sim-idp-at-ads";  // the provider's surface
   // The transport browsers use.
   http::transport& browser_transport() { return net_.endpoint("browser"); }
+  // A test seam: the dependent service's client secret at the provider, which signs its
+  // webhooks and signed_requests, so that tests and fuzz targets can sign what they send.
+  const std::string& client_secret() const { return client_secret_; }
 
   // A provider account whose password is "pw-<username>". Throws on a refused username.
   std::int64_t create_account(const std::string& username);
