@@ -16,21 +16,24 @@ parsed_request parse_request(std::string_view bytes, const server_options& optio
   boost::beast::error_code ec;
   parsed_request out;
   while (!parser.is_done()) {
-    // The server's buffer never holds more than `limit` bytes the parser has not taken.
+    // The server's buffer never holds more than `limit` bytes the parser has not taken, and it
+    // gives the parser more only after more bytes arrive: so does this loop (Beast asserts
+    // that a parser told need_more is not given the same bytes again).
     const std::string_view window = bytes.substr(0, limit);
+    const bool all_given = window.size() == bytes.size();
     const std::size_t used = parser.put(boost::asio::buffer(window.data(), window.size()), ec);
     bytes.remove_prefix(used);
     out.consumed += used;
     if (ec == bhttp::error::need_more) {
-      if (window.size() >= limit) {
-        ec = bhttp::error::buffer_overflow;
+      if (all_given) return out;  // the request is not complete
+      if (used == 0) {
+        ec = bhttp::error::buffer_overflow;  // the buffer is full and the parser wants more
         break;
       }
-      if (window.size() == bytes.size()) return out;  // the request is not complete
       ec = {};
     }
     if (ec) break;
-    if (used == 0 && bytes.empty()) return out;
+    if (used == 0 && all_given) return out;
   }
   if (!ec) detail::check_fields(parser, options, ec);
   if (ec) {

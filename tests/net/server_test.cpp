@@ -290,6 +290,11 @@ TEST(ParseRequest, ReadsBytesAsTheServerDoes) {
   small.body_limit = 4;
   EXPECT_EQ(parse_request("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", small).status, 413);
   EXPECT_EQ(parse_request("GARBAGE\r\n\r\n").status, 400);
+  // Found by fuzz_idp_request: a last chunk with a bare LF, the trailer not yet ended. The
+  // parser must not be handed the same bytes again after asking for more.
+  const auto bare_lf =
+      parse_request("POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\n\r\n");
+  EXPECT_FALSE(bare_lf.request);
   const auto partial = parse_request("GET / HTTP/1.1\r\nHost: h\r\n");
   EXPECT_FALSE(partial.request);
   EXPECT_EQ(partial.status, 0);
