@@ -277,46 +277,26 @@ std::int64_t world::create_account(const std::string& username) {
   return a->id;
 }
 
-void world::wake_dispatcher(time_point when) {
-  if (dispatcher_wake_ && *dispatcher_wake_ <= when) return;
-  dispatcher_wake_ = when;
-  sched_.at(when, [this, when] {
-    if (dispatcher_wake_ != when) return;  // superseded by an earlier wake-up
-    dispatcher_wake_.reset();
-    while (idp_->dispatch_due() > 0) {
-    }
-    pump();
-  });
-}
-
-void world::wake_reconciler(time_point when) {
-  if (reconciler_wake_ && *reconciler_wake_ <= when) return;
-  reconciler_wake_ = when;
-  sched_.at(when, [this, when] {
-    if (reconciler_wake_ != when) return;
-    reconciler_wake_.reset();
-    while (threads_->reconcile_due() > 0) {
-    }
-    pump();
-  });
-}
-
-void world::wake_notifier(time_point when) {
-  if (notifier_wake_ && *notifier_wake_ <= when) return;
-  notifier_wake_ = when;
-  sched_.at(when, [this, when] {
-    if (notifier_wake_ != when) return;
-    notifier_wake_.reset();
-    while (threads_->dispatch_notices() > 0) {
+template <class Round>
+void world::wake(std::optional<time_point>& slot, time_point when, Round round) {
+  if (slot && *slot <= when) return;
+  slot = when;
+  sched_.at(when, [this, &slot, when, round] {
+    if (slot != when) return;  // superseded by an earlier wake-up
+    slot.reset();
+    while (round() > 0) {
     }
     pump();
   });
 }
 
 void world::pump() {
-  if (auto d = idp_->next_delivery_due()) wake_dispatcher(*d);
-  if (auto r = threads_->next_reconcile_due()) wake_reconciler(*r);
-  if (auto n = threads_->next_notice_due()) wake_notifier(*n);
+  if (auto d = idp_->next_delivery_due())
+    wake(dispatcher_wake_, *d, [this] { return idp_->dispatch_due(); });
+  if (auto r = threads_->next_reconcile_due())
+    wake(reconciler_wake_, *r, [this] { return threads_->reconcile_due(); });
+  if (auto n = threads_->next_notice_due())
+    wake(notifier_wake_, *n, [this] { return threads_->dispatch_notices(); });
 }
 
 void world::run_for(milliseconds d) {

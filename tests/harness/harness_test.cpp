@@ -22,6 +22,19 @@ struct bad_case {
   const char* problem;
 };
 
+// Parsing `yaml` fails at `line` of t.yaml with a message that contains `problem`.
+void expect_refused(const std::string& yaml, int line, const char* problem) {
+  SCOPED_TRACE(yaml.substr(0, 200));
+  try {
+    (void)parse_scenario(yaml, "t.yaml");
+    ADD_FAILURE() << "parsed without an error";
+  } catch (const scenario_error& e) {
+    EXPECT_EQ(e.where().file, "t.yaml");
+    EXPECT_EQ(e.where().line, line) << e.what();
+    EXPECT_NE(std::string(e.what()).find(problem), std::string::npos) << e.what();
+  }
+}
+
 TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
   const bad_case cases[] = {
       {"steps: []\n", 1, "missing key 'name'"},
@@ -49,17 +62,7 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
       {"name: x\nwebhook_batch: {size: 5, windw: 1s}\nsteps:\n  - create: a\n", 2,
        "unknown key 'windw'"},
   };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.yaml);
-    try {
-      (void)parse_scenario(c.yaml, "t.yaml");
-      ADD_FAILURE() << "parsed without an error";
-    } catch (const scenario_error& e) {
-      EXPECT_EQ(e.where().file, "t.yaml");
-      EXPECT_EQ(e.where().line, c.line) << e.what();
-      EXPECT_NE(std::string(e.what()).find(c.problem), std::string::npos) << e.what();
-    }
-  }
+  for (const auto& c : cases) expect_refused(c.yaml, c.line, c.problem);
 }
 
 // A for_each nested `levels` deep, 4 rows at each level, around one advance.
@@ -113,17 +116,7 @@ TEST(ScenarioParse, HostileFilesAreRefusedBeforeAnyWork) {
       {"\n  \n", 1, "the file is empty"},
       {"# only\n# comments\n", 1, "no content, only comments"},
   };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.yaml.substr(0, 200));
-    try {
-      (void)parse_scenario(c.yaml, "t.yaml");
-      ADD_FAILURE() << "parsed without an error";
-    } catch (const scenario_error& e) {
-      EXPECT_EQ(e.where().file, "t.yaml");
-      EXPECT_EQ(e.where().line, c.line) << e.what();
-      EXPECT_NE(std::string(e.what()).find(c.problem), std::string::npos) << e.what();
-    }
-  }
+  for (const auto& c : cases) expect_refused(c.yaml, c.line, c.problem);
 }
 
 TEST(ScenarioParse, LimitsCanBeRaised) {

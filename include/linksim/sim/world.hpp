@@ -203,9 +203,11 @@ class world {
   void open_threads();
   void pump();
   void attach(const std::string& system, const char* origin, http::handler h);
-  void wake_dispatcher(time_point when);
-  void wake_reconciler(time_point when);
-  void wake_notifier(time_point when);  // the dependent service's notices to the ad platform
+  // Runs `round` at `when` until it does nothing more (the provider's webhook dispatch, the
+  // dependent service's polls, its notices to the ad platform), unless `slot` holds a wake-up
+  // at or before `when` already; one that a sooner wake-up supersedes does nothing.
+  template <class Round>
+  void wake(std::optional<time_point>& slot, time_point when, Round round);
 
   world_options opts_;
   scheduler sched_;
