@@ -162,8 +162,12 @@ bool service::send_notice(std::int64_t id) {
     }
     q.reset();
     if (!found || was_due > unix_millis(clock_.now())) {
-      // Delivered, dead, rolled back or due later: this queue entry is stale.
-      if (!found) std::erase_if(notice_queue_, [id](const auto& e) { return e.second == id; });
+      // Delivered, dead, rolled back or due later: the queue keeps only the row's own time, so
+      // that no stale entry stays due (a simulation would wake for it again and again).
+      std::erase_if(notice_queue_, [&](const auto& e) {
+        return e.second == id && (!found || e.first != was_due);
+      });
+      if (found) notice_queue_.emplace(was_due, id);
       return false;
     }
   }
