@@ -228,9 +228,11 @@ bool service::send_notice(std::int64_t id) {
 void service::settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t attempts,
                             bool delivered, const result<http::response>& r) {
   std::lock_guard lock(mutex_);
-  notice_queue_.erase({was_due, id});
+  // The queue changes only after the row did: a storage error leaves the notice due as it was,
+  // to be sent again (at least once).
   if (delivered) {
     db_.cached("DELETE FROM ads_notices WHERE id = ?").bind(1, id).run();
+    notice_queue_.erase({was_due, id});
     return;
   }
   const bool dead = static_cast<std::size_t>(attempts) > std::size(notice_retry_schedule);
@@ -244,6 +246,7 @@ void service::settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t 
       .bind_all(dead ? "dead" : "pending", attempts, next, r ? r->status : 0,
                 r ? r->body.substr(0, 200) : r.error().message(), id)
       .run();
+  notice_queue_.erase({was_due, id});
   if (!dead) notice_queue_.emplace(next, id);
 }
 
