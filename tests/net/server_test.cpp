@@ -245,16 +245,33 @@ TEST(Server, HandlerExceptionGets500AndServerStaysUp) {
   EXPECT_EQ(c.send(req)->status, 200);
 }
 
+// Whether a new connection to `port` is refused (the server has stopped listening).
+bool refused(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool no = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+  ::close(fd);
+  return no;
+}
+
 TEST(Server, StopFinishesTheRequestInProgress) {
-  std::atomic<bool> entered{false};
-  server s({}, [&](const http::request&) {
-    entered = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  server_options o;
+  o.threads = 2;  // one holds the request; the other closes the acceptor
+  server s(o, [&](const http::request& req) {
+    if (req.target != "/slow") return http::response{};
+    entered.set_value();
+    released.wait();  // in progress until the server has begun to stop
     http::response r;
     r.body = "finished";
     return r;
   });
   s.start();
+  const auto port = s.port();
   result<http::response> got = make_error_code(errc::upstream_unavailable);
   std::thread t([&] {
     client c;
@@ -262,8 +279,14 @@ TEST(Server, StopFinishesTheRequestInProgress) {
     req.target = s.base_url() + "/slow";
     got = c.send(req);
   });
-  while (!entered) std::this_thread::yield();
-  s.stop();
+  entered.get_future().wait();
+  std::thread stopping([&] { s.stop(); });
+  // The stop has begun once the port refuses connections (5 s at most), with the request still
+  // in its handler.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!refused(port) && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  release.set_value();
+  stopping.join();
   t.join();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->body, "finished");
@@ -301,9 +324,10 @@ TEST(ParseRequest, ReadsBytesAsTheServerDoes) {
 }
 
 TEST(Client, TimesOutOnASilentServer) {
-  std::atomic<bool> release{false};
+  std::promise<void> release;
+  auto released = release.get_future().share();
   server s({}, [&](const http::request&) {
-    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    released.wait();
     return http::response{};
   });
   s.start();
@@ -311,7 +335,7 @@ TEST(Client, TimesOutOnASilentServer) {
   http::request req;
   req.target = s.base_url() + "/hang";
   auto res = c.send(req);
-  release = true;
+  release.set_value();
   ASSERT_FALSE(res);
   EXPECT_TRUE(is(res.error(), errc::upstream_unavailable));
 }
