@@ -2,7 +2,8 @@
 # Installs what linksim needs to build on Debian 12, only what is absent (idempotent).
 # With --tests it also installs what the tests need: Debian's Chromium, Node.js when there is
 # none, and playwright-core (pinned in tests/e2e/package-lock.json) for the browser test, and
-# clang with its runtime libraries (libFuzzer, the sanitizers) for the fuzz targets.
+# clang with its runtime libraries (libFuzzer, the sanitizers) for the fuzz targets, and
+# clang-format, which a test runs over every source.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,7 @@ for arg in "$@"; do
   esac
 done
 if $for_tests; then
-  packages+=(chromium clang libclang-rt-14-dev)
+  packages+=(chromium clang clang-format libclang-rt-14-dev)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
