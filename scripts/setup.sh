@@ -3,7 +3,7 @@
 # With --tests it also installs what the tests need: Debian's Chromium, Node.js when there is
 # none, and playwright-core (pinned in tests/e2e/package-lock.json) for the browser test, and
 # clang with its runtime libraries (libFuzzer, the sanitizers) for the fuzz targets, and
-# clang-format, which a test runs over every source.
+# clang-format and clang-tidy, which the tests run over the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +20,7 @@ for arg in "$@"; do
   esac
 done
 if $for_tests; then
-  packages+=(chromium clang clang-format libclang-rt-14-dev)
+  packages+=(chromium clang clang-format clang-tidy libclang-rt-14-dev)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 

@@ -41,10 +41,10 @@ http::error_info describe(const boost::system::error_code& ec) {
 
 namespace {
 
-response error(const boost::system::error_code& ec, std::string detail = {}) {
+response error(const boost::system::error_code& ec, std::string_view detail = {}) {
   const auto info = describe(ec);
   bj::object err{{"code", info.code}, {"message", ec.message()}};
-  if (!detail.empty()) err["detail"] = std::move(detail);
+  if (!detail.empty()) err["detail"] = detail;
   return json::response(info.status, bj::object{{"error", std::move(err)}});
 }
 

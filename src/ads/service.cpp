@@ -312,8 +312,10 @@ result<campaign_counts> service::report(std::string_view partner_key,
     categories.push_back("user.unique_id");
     note += "; with " + std::to_string(out.viewers.size()) + " viewer ids";
   }
-  record("partner:" + p->id, 0, std::move(categories), purpose_reporting, "partner.report",
-         c->id + note, std::move(note));
+  // The payload first: an argument moved from in the same call may be evaluated before it.
+  const std::string payload = c->id + note;
+  record("partner:" + p->id, 0, std::move(categories), purpose_reporting, "partner.report", payload,
+         std::move(note));
   return out;
 }
 

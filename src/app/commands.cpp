@@ -91,7 +91,7 @@ std::filesystem::path evidence_pub_file(const std::filesystem::path& d) {
   return d / "evidence.pub";
 }
 
-int serve(const serve_options& o, std::ostream& out, std::function<void()> wait_for_stop) {
+int serve(const serve_options& o, std::ostream& out, const std::function<void()>& wait_for_stop) {
   const auto rules = threads_sim::find_behaviour(o.profile);
   if (!rules) throw std::runtime_error("unknown behaviour profile: " + o.profile);
   // The folder holds secrets (client and webhook secrets, tokens, the evidence signing key):

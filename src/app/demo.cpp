@@ -11,7 +11,7 @@ namespace {
 
 using html::escape;
 
-http::response page(std::string title, std::string body) {
+http::response page(const std::string& title, const std::string& body) {
   http::response r;
   r.headers.set("Content-Type", "text/html; charset=utf-8");
   r.headers.set("Cache-Control", "no-store");
@@ -64,7 +64,8 @@ demo_setup seed_demo(idp::service& idp, const std::string& base_url) {
 }
 
 http::handler demo_pages(idp::service& idp, demo_setup setup, std::string base_url) {
-  return [&idp, setup = std::move(setup), base_url](const http::request& req) -> http::response {
+  return [&idp, setup = std::move(setup),
+          base_url = std::move(base_url)](const http::request& req) -> http::response {
     const auto path = req.path();
     const std::string redirect = base_url + "/demo/callback";
     if (path == "/demo" || path == "/demo/") {

@@ -12,6 +12,8 @@
 
 #include <unistd.h>
 
+namespace {
+
 // The flags that raise the limits on scenario files (harness::limits, docs/scenarios.md).
 struct limit_flags {
   linksim::harness::limits limits;
@@ -43,7 +45,7 @@ struct limit_flags {
   }
 };
 
-int main(int argc, char** argv) {
+int run_command(int argc, char** argv) {
   CLI::App app{"linksim: an account-identity linkage simulator and test harness"};
   app.set_version_flag("--version", "linksim 0.1.0");
   app.require_subcommand(1);
@@ -264,4 +266,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // What the subcommands throw is caught in run_command; this catches what setting up the
+  // command line might, so that no exception ends the process without a message.
+  try {
+    return run_command(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "linksim: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "linksim: an unexpected error\n";
+  }
+  return 1;
 }

@@ -191,7 +191,7 @@ class catalogue_parser : detail::yaml_reader {
 
   // YYYY-MM-DD, a real date.
   std::string date(const YAML::Node& n) const {
-    const std::string d = scalar(n);
+    std::string d = scalar(n);
     bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-';
     for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
       ok = ok && i < d.size() && std::isdigit(static_cast<unsigned char>(d[i]));

@@ -140,7 +140,7 @@ std::string percent_text(double p) {
 }
 
 // Markdown table cells: a pipe would end the cell, a newline the row.
-std::string cell(std::string s) {
+std::string cell(std::string_view s) {
   std::string out;
   for (char c : s) {
     if (c == '|')

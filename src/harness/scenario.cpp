@@ -277,7 +277,7 @@ class parser : detail::yaml_reader {
     fail(n, "expected a probability from 0 to 1, got '" + s + "'");
   }
   std::string account_ref(const YAML::Node& n) const {
-    const std::string a = scalar(n);
+    std::string a = scalar(n);
     if (!created_.contains(a))
       fail(n, "no account '" + a +
                   "' has been created by an earlier step "
@@ -285,7 +285,7 @@ class parser : detail::yaml_reader {
     return a;
   }
   std::string system(const YAML::Node& n) const {
-    const std::string s = scalar(n);
+    std::string s = scalar(n);
     if (s != "idp" && s != "threads" && s != "ads")
       fail(n, "expected idp, threads or ads, got '" + s + "'");
     return s;

@@ -38,7 +38,10 @@ class yaml_reader {
       const std::string k = kv.first.Scalar();
       if (std::find(known.begin(), known.end(), k) != known.end()) continue;
       std::string list;
-      for (auto x : known) list += (list.empty() ? "" : ", ") + std::string(x);
+      for (auto x : known) {
+        if (!list.empty()) list += ", ";
+        list += x;
+      }
       fail(kv.first, "unknown key '" + k + "' (known: " + list + ")");
     }
   }

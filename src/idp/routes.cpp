@@ -147,7 +147,7 @@ response graph_error(service& s, const boost::system::error_code& ec) {
 }
 
 // Errors of the admin API.
-response admin_error(const boost::system::error_code& ec, std::string detail = {}) {
+response admin_error(const boost::system::error_code& ec, std::string_view detail = {}) {
   const auto info = describe(ec);
   bj::object err{{"code", info.code}, {"message", ec.message()}};
   if (!detail.empty()) err["detail"] = detail;
@@ -846,9 +846,9 @@ class router {
       return admin_error(make_error_code(errc::bad_field), *problem);
     if (n.password.size() < 8)
       return admin_error(make_error_code(errc::bad_field), "password needs at least 8 characters");
-    if (auto t = json::get_string(*body, "account_type"); !t) {
-      return admin_error(t.error(), "account_type");
-    } else if (*t) {
+    const auto t = json::get_string(*body, "account_type");
+    if (!t) return admin_error(t.error(), "account_type");
+    if (*t) {
       auto type = parse_type(**t);
       if (!type)
         return admin_error(make_error_code(errc::bad_field),
@@ -871,17 +871,17 @@ class router {
     if (auto problem = profile_text_problem(c.display_name ? &*c.display_name : nullptr,
                                             c.bio ? &*c.bio : nullptr))
       return admin_error(make_error_code(errc::bad_field), *problem);
-    if (auto t = json::get_string(*body, "account_type"); !t) {
-      return admin_error(t.error(), "account_type");
-    } else if (*t) {
+    const auto t = json::get_string(*body, "account_type");
+    if (!t) return admin_error(t.error(), "account_type");
+    if (*t) {
       c.type = parse_type(**t);
       if (!c.type)
         return admin_error(make_error_code(errc::bad_field),
                            "account_type is personal or business");
     }
-    if (auto st = json::get_string(*body, "status"); !st) {
-      return admin_error(st.error(), "status");
-    } else if (*st) {
+    const auto st = json::get_string(*body, "status");
+    if (!st) return admin_error(st.error(), "status");
+    if (*st) {
       c.status = parse_status(**st);
       if (!c.status || *c.status == account_status::deleted)
         return admin_error(make_error_code(errc::bad_field),

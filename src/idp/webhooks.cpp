@@ -134,7 +134,8 @@ result<subscription> service::get_subscription(std::string_view client_id) {
                       split_list(q.get_text(2), ","), q.get_int(3) != 0};
 }
 
-void service::enqueue_change(const account& a, std::string_view field, std::string value_json) {
+void service::enqueue_change(const account& a, std::string_view field,
+                             std::string_view value_json) {
   const auto now = unix_millis(clock_.now());
   // A number that is never reused, even if this transaction rolls back (a gap is harmless: a
   // change that was not committed was never sent).
@@ -303,7 +304,11 @@ std::vector<service::request_batch> service::group_deliveries(std::vector<outgoi
     }
     const std::string ts = std::to_string(unix_seconds(clock_.now()));
     const auto key = base64_decode(std::string_view(c.webhook_secret).substr(6));
-    const std::string signed_content = id + "." + ts + "." + b.request.body;
+    std::string signed_content = id;
+    signed_content += '.';
+    signed_content += ts;
+    signed_content += '.';
+    signed_content += b.request.body;
     h.set("webhook-id", id);
     h.set("webhook-timestamp", ts);
     h.set("webhook-signature", "v1," + base64_encode(hmac_sha256(*key, as_bytes(signed_content))));

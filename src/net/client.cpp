@@ -57,7 +57,7 @@ result<http::response> client::send(http::request req) {
     if (wec) co_return;
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(8 * 1024 * 1024);
+    parser.body_limit(std::uint64_t{8} * 1024 * 1024);
     auto [ec, r] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
     if (ec) {
       outcome = make_error_code(ec == beast::error::timeout ? errc::upstream_unavailable
@@ -75,7 +75,7 @@ result<http::response> client::send(http::request req) {
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   };
   std::exception_ptr failure;
-  asio::co_spawn(ioc, exchange(), [&](std::exception_ptr e) { failure = e; });
+  asio::co_spawn(ioc, exchange(), [&](std::exception_ptr e) { failure = std::move(e); });
   ioc.run();
   if (failure) std::rethrow_exception(failure);
   return outcome;

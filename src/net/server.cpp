@@ -168,11 +168,11 @@ struct server::impl {
       auto executor = socket.get_executor();
       asio::co_spawn(executor,
                      session(beast::tcp_stream(std::move(socket)), std::move(peer), admitted),
-                     [this](std::exception_ptr e) { report(e, "session"); });
+                     [this](const std::exception_ptr& e) { report(e, "session"); });
     }
   }
 
-  void report(std::exception_ptr e, const char* where) const {
+  void report(const std::exception_ptr& e, const char* where) const {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -322,7 +322,12 @@ server::server(server_options options, http::handler handler) : impl_(std::make_
 }
 
 server::~server() {
-  stop();
+  // Stopping joins threads and closes sockets; a failure there can only be logged.
+  try {
+    stop();
+  } catch (const std::exception& x) {
+    impl_->log(std::string("stop: ") + x.what());
+  }
 }
 
 std::uint16_t server::port() const {
@@ -339,7 +344,7 @@ std::string server::base_url() const {
 void server::start() {
   if (impl_->started.exchange(true)) return;
   asio::co_spawn(impl_->accept_strand, impl_->accept_loop(),
-                 [s = impl_.get()](std::exception_ptr e) { s->report(e, "accept loop"); });
+                 [s = impl_.get()](const std::exception_ptr& e) { s->report(e, "accept loop"); });
   const std::size_t n = std::max<std::size_t>(impl_->options.threads, 1);
   for (std::size_t i = 0; i < n; ++i) {
     impl_->threads.emplace_back([s = impl_.get()] {

@@ -13,7 +13,12 @@ http::response browser::send(const std::string& method, const std::string& url,
     r.body = http::form_encode(form);
   }
   std::string c;
-  for (const auto& [k, v] : cookies_) c += (c.empty() ? "" : "; ") + k + "=" + v;
+  for (const auto& [k, v] : cookies_) {
+    if (!c.empty()) c += "; ";
+    c += k;
+    c += '=';
+    c += v;
+  }
   if (!c.empty()) r.headers.set("Cookie", c);
   auto res = transport_.send(std::move(r));
   if (!res) {

@@ -24,10 +24,12 @@ constexpr std::string_view personalization = "personalize.content";
 constexpr std::string_view train_ai = "train_ai_system";
 }  // namespace
 
-result<http::response> service::call_ads(std::string method, std::string path, std::string body) {
+result<http::response> service::call_ads(std::string method, std::string_view path,
+                                         std::string body) {
   http::request req;
   req.method = std::move(method);
-  req.target = cfg_.ads_url + path;
+  req.target = cfg_.ads_url;
+  req.target += path;
   req.headers.set("Authorization", "Bearer " + cfg_.ads_token);
   if (!body.empty()) {
     req.headers.set("Content-Type", "application/json");
@@ -92,7 +94,7 @@ std::int64_t service::enqueue_activity_locked(std::int64_t profile_id, std::int6
 }
 
 std::int64_t service::enqueue_notice_locked(std::string_view kind, std::int64_t profile_id,
-                                            std::int64_t subject, std::string body) {
+                                            std::int64_t subject, std::string_view body) {
   if (cfg_.ads_url.empty() || subject == 0) return 0;
   const auto now = unix_millis(clock_.now());
   db_.cached(

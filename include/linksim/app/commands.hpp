@@ -37,7 +37,7 @@ struct serve_options {
 // Prints each service's base URL, the admin token and the demo logins to `out`. Returns the
 // process exit status; throws on start-up failures.
 int serve(const serve_options& options, std::ostream& out,
-          std::function<void()> wait_for_stop = {});
+          const std::function<void()>& wait_for_stop = {});
 
 struct verify_options {
   std::filesystem::path log;  // the evidence database

@@ -50,10 +50,10 @@ class log final : public recorder {
   std::uint64_t size() const;  // written and waiting
   // The functions below first write what is waiting, then answer over the written entries.
   digest root() const;
-  digest root_at(std::uint64_t size) const;  // size <= size()
+  digest root_at(std::uint64_t n) const;  // the root of the first n entries, n <= size()
   std::string entry(std::uint64_t index) const;
   digest leaf(std::uint64_t index) const;
-  std::vector<digest> inclusion_proof(std::uint64_t index, std::uint64_t size) const;
+  std::vector<digest> inclusion_proof(std::uint64_t index, std::uint64_t n) const;
   std::vector<digest> consistency_proof(std::uint64_t m, std::uint64_t n) const;
 
   // Signs the current tree head, stores the note and returns it. Needs a signer.

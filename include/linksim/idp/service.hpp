@@ -237,8 +237,8 @@ class service {
   random_source& random() { return random_; }
 
   // --- Accounts (the admin API) ---
-  // errc::username_invalid, username_taken.
-  result<account> create_account(const new_account& a);
+  // errc::username_invalid, username_taken, bad_field (a name or bio too long).
+  result<account> create_account(const new_account& n);
   // errc::not_found.
   result<account> get_account(std::int64_t id);
   result<account> find_account(std::string_view username);  // case-insensitive
@@ -341,7 +341,7 @@ class service {
                           std::string_view channel, std::string payload_digest, std::string note);
   result<account> load_account(std::int64_t id);
   result<const client*> client_locked(std::string_view id);  // with mutex_ held
-  void enqueue_change(const account& a, std::string_view field, std::string value_json);
+  void enqueue_change(const account& a, std::string_view field, std::string_view value_json);
   void enqueue_callback(std::int64_t account_id, std::string_view client_id, std::string_view kind,
                         std::string_view url);
   result<token_response> issue_tokens(std::int64_t grant_id, bool with_refresh,

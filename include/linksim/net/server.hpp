@@ -14,11 +14,11 @@
 namespace linksim::net {
 
 struct server_options {
-  std::string address = "127.0.0.1";     // loopback unless told otherwise
-  std::uint16_t port = 0;                // 0: any free port; see server::port()
-  std::size_t body_limit = 1024 * 1024;  // larger bodies get 413
-  std::size_t header_limit = 8 * 1024;   // larger heads, or heads and chunked trailers
-                                         // together, get 431
+  std::string address = "127.0.0.1";                  // loopback unless told otherwise
+  std::uint16_t port = 0;                             // 0: any free port; see server::port()
+  std::size_t body_limit = std::size_t{1024} * 1024;  // larger bodies get 413
+  std::size_t header_limit = std::size_t{8} * 1024;   // larger heads, or heads and chunked trailers
+                                                      // together, get 431
   // A new connection's first request head (request line and headers) must arrive within this.
   milliseconds head_timeout{5'000};
   // A request's body must arrive within this of its head, and an idle kept-alive connection

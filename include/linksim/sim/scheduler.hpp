@@ -20,9 +20,9 @@ class scheduler {
   const clock& time() const { return clock_; }
   time_point now() const { return clock_.now(); }
 
-  // Runs `task` at `when` (now, if `when` has passed). Tasks due at the same time run in the
+  // Runs `fn` at `when` (now, if `when` has passed). Tasks due at the same time run in the
   // order they were scheduled, which is what makes a run reproducible.
-  void at(time_point when, std::function<void()> task);
+  void at(time_point when, std::function<void()> fn);
   void after(milliseconds delay, std::function<void()> fn) { at(now() + delay, std::move(fn)); }
 
   // Runs tasks in time order until none is due at or before `until`, then sets the clock to

@@ -332,7 +332,7 @@ class service {
                                                        std::string_view handle,
                                                        std::int64_t& notice);
   // Cross-product helpers (cross_product.cpp); called with no lock held.
-  result<http::response> call_ads(std::string method, std::string path, std::string body);
+  result<http::response> call_ads(std::string method, std::string_view path, std::string body);
   bool advertising_allowed(std::int64_t profile_id, std::int64_t subject);
   // Write a notice to the outbox, inside the caller's transaction; its id, or 0 when there is
   // no ad platform to tell.
@@ -341,7 +341,7 @@ class service {
                                        std::vector<std::string> categories,
                                        const request_context& ctx);
   std::int64_t enqueue_notice_locked(std::string_view kind, std::int64_t profile_id,
-                                     std::int64_t subject, std::string body);
+                                     std::int64_t subject, std::string_view body);
   // After the commit: send notice `id` (0: none) unless a dispatch is under way.
   void send_notice_now(std::int64_t id);
   // One attempt at a pending, due notice; false if it was not (stale queue entry).
