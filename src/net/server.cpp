@@ -116,7 +116,6 @@ struct server::impl {
     if (!victim) return false;
     victim->shed = true;
     forget(*victim);
-    ++shed_count;
     asio::post(victim->stream->get_executor(), [this, serial = victim_serial] {
       std::lock_guard still_open(connections_mutex);
       auto it = connections.find(serial);
@@ -127,8 +126,6 @@ struct server::impl {
     });
     return true;
   }
-  std::atomic<std::uint64_t> shed_count{0};
-
   void forget(const connection& c) {
     --live;
     if (auto it = live_by_peer.find(c.peer); it != live_by_peer.end() && --it->second == 0) {
