@@ -2,6 +2,8 @@
 // no hostile file (an alias bomb, a huge file, a duplicated key) reaches the node tree.
 #include "yaml_reader.hpp"
 
+#include "linksim/common/text.hpp"
+
 #include <yaml-cpp/eventhandler.h>
 
 #include <cstdint>
@@ -12,29 +14,6 @@
 
 namespace linksim::harness::detail {
 namespace {
-
-// The length of the valid UTF-8 sequence at s[i], or 0 (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const auto cont = [&](std::size_t k) { return i + k < s.size() && (b(k) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && b(1) >= 0xA0) return 0;  // a surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
-    if (c == 0xF4 && b(1) >= 0x90) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;
-}
 
 // The 1-based line and column of byte `at`.
 std::pair<int, int> line_and_column(std::string_view s, std::size_t at) {

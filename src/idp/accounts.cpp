@@ -478,20 +478,8 @@ result<account> service::load_account(std::int64_t id) {
 
 bool within_chars(std::string_view text, std::size_t max) {
   if (text.size() > 4 * max) return false;  // more than `max` code points whatever they are
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < text.size(); ++chars) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t n = c < 0x80           ? 1
-                          : (c >> 5) == 0x6  ? 2
-                          : (c >> 4) == 0xE  ? 3
-                          : (c >> 3) == 0x1E ? 4
-                                             : 0;
-    if (n == 0 || i + n > text.size()) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
-    i += n;
-  }
-  return chars <= max;
+  const auto chars = utf8_length(text);
+  return chars && *chars <= max;
 }
 
 result<account> service::create_account(const new_account& n) {

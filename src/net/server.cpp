@@ -159,12 +159,16 @@ struct server::impl {
         continue;
       }
       beast::error_code ignored;
-      std::string peer;
-      if (auto ep = socket.remote_endpoint(ignored); !ignored) peer = ep.address().to_string();
+      std::string peer, remote;  // the client's address, and address:port for the handler
+      if (auto ep = socket.remote_endpoint(ignored); !ignored) {
+        peer = ep.address().to_string();
+        remote = peer + ":" + std::to_string(ep.port());
+      }
       const bool admitted = admit(peer);
       auto executor = socket.get_executor();
       asio::co_spawn(executor,
-                     session(beast::tcp_stream(std::move(socket)), std::move(peer), admitted),
+                     session(beast::tcp_stream(std::move(socket)), std::move(peer),
+                             std::move(remote), admitted),
                      [this](const std::exception_ptr& e) { report(e, "session"); });
     }
   }
@@ -182,7 +186,8 @@ struct server::impl {
 
   // A session's requests, answered in order; any exception is caught here and closes the
   // connection, so none can reach an io thread.
-  asio::awaitable<void> session(beast::tcp_stream stream, std::string peer, bool admitted) {
+  asio::awaitable<void> session(beast::tcp_stream stream, std::string peer, std::string remote,
+                                bool admitted) {
     beast::error_code ignored;
     if (!admitted) {
       // Say why before closing, so the client can back off rather than guess.
@@ -212,7 +217,7 @@ struct server::impl {
       }
     } guard{this, serial, self};
     try {
-      co_await serve_requests(stream, self);
+      co_await serve_requests(stream, self, remote);
     } catch (const std::exception& x) {
       log(std::string("connection from ") + peer + ": " + x.what());
     }
@@ -220,13 +225,13 @@ struct server::impl {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  asio::awaitable<void> serve_requests(beast::tcp_stream& stream, connection& self) {
+  asio::awaitable<void> serve_requests(beast::tcp_stream& stream, connection& self,
+                                       const std::string& remote) {
     const std::string keep_alive_hint =
         "timeout=" +
         std::to_string(
             std::chrono::duration_cast<std::chrono::seconds>(options.read_timeout).count());
     beast::flat_buffer buffer(detail::read_buffer_limit(options));
-    const std::string remote = peer_with_port(stream);
     for (bool first = true;; first = false) {
       if (stopping) break;
       detail::request_parser parser;
@@ -296,13 +301,6 @@ struct server::impl {
     r.headers.set("Content-Type", "application/json");
     r.body = R"({"error":{"status":500,"message":"internal error"}})";
     return r;
-  }
-
-  static std::string peer_with_port(beast::tcp_stream& stream) {
-    beast::error_code ignored;
-    auto ep = stream.socket().remote_endpoint(ignored);
-    if (ignored) return {};
-    return ep.address().to_string() + ":" + std::to_string(ep.port());
   }
 };
 
