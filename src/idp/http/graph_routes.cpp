@@ -1,0 +1,140 @@
+// The provider's profile API (Meta's /me with its fields), its pictures, and the company's
+// internal API through which other products read an account's ad settings.
+#include "common.hpp"
+
+#include <algorithm>
+
+namespace linksim::idp::web {
+namespace {
+
+class graph_routes {
+ public:
+  graph_routes(service& s, route_options o) : s_(s), o_(std::move(o)) {}
+
+  // --- Profile API ---
+
+  response me(const request& req) {
+    auto q = http::parse_form(req.query());
+    if (!q) return graph_error(s_, q.error());
+    std::string token;
+    if (const auto auth = req.headers.get("Authorization"); auth.starts_with("Bearer "))
+      token = std::string(auth.substr(7));
+    else
+      token = param(*q, "access_token");
+    auto g = s_.check_access_token(token);
+    if (!g) return graph_error(s_, g.error());
+    std::optional<account> a = g->subject;
+    bool counts_read = false;
+
+    auto fields = split_list(param(*q, "fields"), ",");
+    if (fields.empty()) fields = {"id", "username"};
+    const bool may_followers =
+        std::find(g->scopes.begin(), g->scopes.end(), detail::scope_followers) != g->scopes.end();
+    json::scratch memory;
+    bj::object body(memory.storage());
+    std::vector<std::string> categories;
+    auto add_category = [&](std::string c) {
+      if (std::find(categories.begin(), categories.end(), c) == categories.end())
+        categories.push_back(std::move(c));
+    };
+    for (const auto& f : fields) {
+      if (f == "id") {
+        body["id"] = std::to_string(a->id);
+        add_category("user.unique_id");
+      } else if (f == "username") {
+        body["username"] = a->username;
+        add_category("user.account.username");
+      } else if (f == "name") {
+        body["name"] = a->display_name;
+        add_category("user.name");
+      } else if (f == "biography") {
+        body["biography"] = a->bio;
+        add_category("user.content.public");
+      } else if (f == "profile_picture_url" || f == "profile_picture_sha256") {
+        body[f] = f == "profile_picture_url" ? a->picture_url : a->picture_sha256;
+        add_category("user.content.self_image");
+      } else if (f == "account_type") {
+        body["account_type"] = to_string(a->type);
+        add_category("user.account");
+      } else if (f == "account_status") {
+        body["account_status"] = to_string(a->status);
+        add_category("user.account");
+      } else if (f == "version") {
+        body["version"] = a->version;
+      } else if (f == "followers_count" || f == "follows_count" || f == "followers") {
+        if (!may_followers) return graph_error(s_, make_error_code(errc::insufficient_scope));
+        add_category("user.social.followers");
+        if (f != "followers" && !counts_read) {
+          // The counts are not read with the token: read them once, now.
+          if (auto full = s_.get_account(a->id)) a = *full;
+          counts_read = true;
+        }
+        if (f == "followers_count")
+          body[f] = a->followers_count;
+        else if (f == "follows_count")
+          body[f] = a->follows_count;
+        else {
+          bj::array ids;
+          for (auto id : s_.followers_of(a->id)) ids.emplace_back(std::to_string(id));
+          body["followers"] = bj::object{{"data", std::move(ids)}};
+        }
+      } else {
+        return graph_error(s_, make_error_code(errc::bad_field));
+      }
+    }
+    response r = json::response(200, body);
+    s_.record_flow(g->client_system, a->id, categories, "essential.service", "graph.me", r.body,
+                   "fields=" + join(fields, ","));
+    return r;
+  }
+
+  response picture(std::string_view sha) {
+    auto p = s_.get_picture(sha);
+    if (!p) return admin_error(p.error());
+    response r;
+    r.headers.set("Content-Type", p->content_type);
+    r.headers.set("Cache-Control", "public, max-age=31536000, immutable");
+    r.body = std::move(p->bytes);
+    return r;
+  }
+
+  // --- The company's internal API ---
+
+  // Another product of the company reads the account's ad settings before using its data for
+  // advertising: a flow of user.account.settings to that system.
+  response internal_ad_settings(const request& req, std::string_view id_text) {
+    const auto auth = req.headers.get("Authorization");
+    const std::string* system = nullptr;
+    if (auth.starts_with("Bearer "))
+      for (const auto& [name, token] : o_.internal_tokens)
+        if (!token.empty() && constant_time_equal(auth.substr(7), token)) system = &name;
+    if (!system) return admin_error(make_error_code(errc::admin_unauthorized));
+    const auto id = parse_id(id_text);
+    if (!id) return admin_error(make_error_code(errc::not_found), "account ids are numbers");
+    auto a = s_.get_ad_settings(*id);
+    if (!a) return admin_error(a.error());
+    auto r = json::response(200, ad_settings_json(*a));
+    s_.record_flow(*system, *id, {"user.account.settings"}, "essential.service", "settings.read",
+                   r.body, a->personalized_ads ? "personalized_ads on" : "personalized_ads off");
+    return r;
+  }
+
+ private:
+  service& s_;
+  route_options o_;
+};
+
+}  // namespace
+
+void add_graph_routes(http::router& r, service& s, const route_options& o) {
+  auto self = std::make_shared<graph_routes>(s, o);
+  r.on("GET", "/me", [self](const request& req, const route_match&) { return self->me(req); });
+  r.on("GET", "/pictures/{sha}",
+       [self](const request&, const route_match& m) { return self->picture(m["sha"]); });
+  r.on("GET", "/internal/accounts/{id}/ad-settings",
+       [self](const request& req, const route_match& m) {
+         return self->internal_ad_settings(req, m["id"]);
+       });
+}
+
+}  // namespace linksim::idp::web
