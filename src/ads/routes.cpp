@@ -4,10 +4,12 @@
 #include "linksim/ads/service.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/http/router.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+
+#include <memory>
 
 namespace linksim::ads {
 namespace bj = boost::json;
@@ -62,169 +64,212 @@ std::optional<std::int64_t> subject_of(const bj::object& o) {
   return std::nullopt;
 }
 
-class router {
+// Partners, each with its key: aggregate reports, audiences, and offers to buy (always refused).
+class partner_routes {
  public:
-  router(service& s, route_options o) : s_(s), o_(std::move(o)) {}
+  explicit partner_routes(service& s) : s_(s) {}
 
-  response operator()(const request& req) {
-    try {
-      return route(req);
-    } catch (const store::error& e) {
-      if (o_.log) o_.log(std::string("ads: storage: ") + e.what());
-      return json::storage_unavailable();
+  // The campaign a partner's request names in its query.
+  static result<std::string> campaign_of(const request& req) {
+    auto q = http::parse_form(req.query());
+    if (!q) return q.error();
+    const std::string* c = http::find_param(*q, "campaign");
+    if (!c) return make_error_code(errc::missing_field);
+    return *c;
+  }
+
+  response report(const request& req) {
+    auto c = campaign_of(req);
+    if (!c) return error(c.error(), is(c.error(), errc::missing_field) ? "campaign" : "");
+    auto r = s_.report(bearer(req), *c);
+    if (!r) return error(r.error());
+    bj::object o{{"campaign", r->campaign},
+                 {"suppressed", r->suppressed},
+                 {"min_group_size", s_.settings().min_group_size}};
+    o["impressions"] = r->suppressed ? bj::value(nullptr) : bj::value(r->impressions);
+    o["reach"] = r->suppressed ? bj::value(nullptr) : bj::value(r->reach);
+    if (!r->viewers.empty()) {
+      bj::array v;
+      for (auto id : r->viewers) v.emplace_back(std::to_string(id));
+      o["viewers"] = std::move(v);
     }
+    return json::response(200, o);
+  }
+
+  response audience(const request& req) {
+    auto c = campaign_of(req);
+    if (!c) return error(c.error(), is(c.error(), errc::missing_field) ? "campaign" : "");
+    auto r = s_.audience(bearer(req), *c);
+    if (!r) return error(r.error());
+    bj::array ids;
+    for (auto id : *r) ids.emplace_back(std::to_string(id));
+    return json::response(200, bj::object{{"accounts", std::move(ids)}});
+  }
+
+  response purchase(const request& req) {
+    if (auto q = http::parse_form(req.query()); !q) return error(q.error());
+    auto o = json::parse_object(req.body);
+    if (!o) return error(o.error());
+    auto campaign = json::get_string(*o, "campaign");
+    auto price = json::get_int(*o, "price_cents");
+    if (!campaign || !price) return error(make_error_code(errc::bad_field));
+    if (!*campaign || !*price || **price <= 0)
+      return error(make_error_code(errc::missing_field), "campaign and price_cents > 0");
+    auto r = s_.buy(bearer(req), **campaign, **price);
+    if (!r) return error(r.error());
+    bj::array ids;
+    for (auto id : r->accounts) ids.emplace_back(std::to_string(id));
+    return json::response(
+        200, bj::object{{"accounts", std::move(ids)}, {"price_cents", r->price_cents}});
   }
 
  private:
-  response not_allowed(std::string allow) {
-    response r = error(make_error_code(errc::method_not_allowed));
-    r.headers.set("Allow", std::move(allow));
-    return r;
+  service& s_;
+};
+
+// The company's own systems, each with its token: activity, opt-outs, deletions, AI transcripts
+// and sponsored content.
+class company_routes {
+ public:
+  explicit company_routes(service& s) : s_(s) {}
+
+  struct call {
+    std::string system;
+    std::int64_t subject = 0;
+    bj::object body;
+  };
+  // The calling system, and the subject of a POST's body.
+  result<call> caller(const request& req, std::string* detail) {
+    call c{s_.system_of(bearer(req)), 0, {}};
+    if (c.system.empty()) return make_error_code(errc::admin_unauthorized);
+    auto o = json::parse_object(req.body);
+    if (!o) return o.error();
+    const auto subject = subject_of(*o);
+    if (!subject) {
+      *detail = "subject";
+      return make_error_code(errc::missing_field);
+    }
+    c.subject = *subject;
+    c.body = std::move(*o);
+    return c;
   }
 
-  response route(const request& req) {
-    const auto path = req.path();
-    const auto& m = req.method;
-    if (path == "/healthz") return json::response(200, bj::object{{"status", "ok"}});
-    const auto seg = http::path_segments(path);
-    if (seg.size() == 3 && seg[0] == "v1" && seg[1] == "partners") {
-      const std::string key = bearer(req);
-      auto q = http::parse_form(req.query());
-      if (!q) return error(q.error());
-      const std::string* c = http::find_param(*q, "campaign");
-      if (seg[2] == "reports") {
-        if (m != "GET") return not_allowed("GET");
-        if (!c) return error(make_error_code(errc::missing_field), "campaign");
-        auto r = s_.report(key, *c);
-        if (!r) return error(r.error());
-        bj::object o{{"campaign", r->campaign},
-                     {"suppressed", r->suppressed},
-                     {"min_group_size", s_.settings().min_group_size}};
-        o["impressions"] = r->suppressed ? bj::value(nullptr) : bj::value(r->impressions);
-        o["reach"] = r->suppressed ? bj::value(nullptr) : bj::value(r->reach);
-        if (!r->viewers.empty()) {
-          bj::array v;
-          for (auto id : r->viewers) v.emplace_back(std::to_string(id));
-          o["viewers"] = std::move(v);
-        }
-        return json::response(200, o);
-      }
-      if (seg[2] == "audiences") {
-        if (m != "GET") return not_allowed("GET");
-        if (!c) return error(make_error_code(errc::missing_field), "campaign");
-        auto r = s_.audience(key, *c);
-        if (!r) return error(r.error());
-        bj::array ids;
-        for (auto id : *r) ids.emplace_back(std::to_string(id));
-        return json::response(200, bj::object{{"accounts", std::move(ids)}});
-      }
-      if (seg[2] == "purchases") {
-        if (m != "POST") return not_allowed("POST");
-        auto o = json::parse_object(req.body);
-        if (!o) return error(o.error());
-        auto campaign = json::get_string(*o, "campaign");
-        auto price = json::get_int(*o, "price_cents");
-        if (!campaign || !price) return error(make_error_code(errc::bad_field));
-        if (!*campaign || !*price || **price <= 0)
-          return error(make_error_code(errc::missing_field), "campaign and price_cents > 0");
-        auto r = s_.buy(key, **campaign, **price);
-        if (!r) return error(r.error());
-        bj::array ids;
-        for (auto id : r->accounts) ids.emplace_back(std::to_string(id));
-        return json::response(
-            200, bj::object{{"accounts", std::move(ids)}, {"price_cents", r->price_cents}});
-      }
-    }
-    if (seg.size() >= 2 && seg[0] == "v1") return company(req, seg);
-    if (seg.size() == 3 && seg[0] == "admin" && seg[1] == "accounts") {
-      if (o_.admin_token.empty() || !constant_time_equal(bearer(req), o_.admin_token))
-        return error(make_error_code(errc::admin_unauthorized));
-      if (m != "GET") return not_allowed("GET");
-      const auto id = http::parse_id(seg[2]);
-      if (!id) return error(make_error_code(errc::not_found), "account ids are numbers");
-      const auto h = s_.held_about(*id);
-      return json::response(200, bj::object{{"activity", h.activity},
-                                            {"impressions", h.impressions},
-                                            {"opted_out", h.opted_out}});
-    }
-    return error(make_error_code(errc::not_found), "no route for " + std::string(path));
-  }
-
-  // The company's own systems, each with its token.
-  response company(const request& req, const std::vector<std::string_view>& seg) {
+  response sponsored(const request& req) {
     const std::string system = s_.system_of(bearer(req));
     if (system.empty()) return error(make_error_code(errc::admin_unauthorized));
-    const auto& m = req.method;
-    if (seg.size() == 2 && seg[1] == "sponsored") {
-      if (m != "GET") return not_allowed("GET");
-      auto q = http::parse_form(req.query());
-      if (!q) return error(q.error());
-      const std::string* subject = http::find_param(*q, "subject");
-      const std::string* surface = http::find_param(*q, "surface");
-      const std::string* personalize = http::find_param(*q, "personalize");
-      const auto id = subject ? http::parse_id(*subject) : std::nullopt;
-      if (!id) return error(make_error_code(errc::missing_field), "subject");
-      auto r = s_.sponsored_for(*id, surface ? *surface : system, system,
-                                !personalize || *personalize != "0");
-      if (!r) return error(r.error());
-      return json::response(200, bj::object{{"campaign", r->campaign},
-                                            {"advertiser", r->advertiser},
-                                            {"text", r->text},
-                                            {"sponsored", true},
-                                            {"personalized", r->personalized}});
-    }
-    if (m != "POST") return not_allowed("POST");
-    auto o = json::parse_object(req.body);
-    if (!o) return error(o.error());
-    const auto subject = subject_of(*o);
-    if (!subject) return error(make_error_code(errc::missing_field), "subject");
-    if (seg.size() == 2 && seg[1] == "activity") {
-      activity a;
-      a.subject = *subject;
-      a.from_system = system;
-      auto kind = json::get_string(*o, "kind");
-      auto text = json::get_string(*o, "text");
-      auto device = json::get_string(*o, "device");
-      if (!kind || !text || !device) return error(make_error_code(errc::bad_field));
-      a.kind = kind->value_or("");
-      a.text = text->value_or("");
-      a.device = device->value_or("");
-      if (const auto* p = o->if_contains("purposes"); p && p->is_array())
-        for (const auto& x : p->as_array())
-          if (x.is_string()) a.purposes.emplace_back(x.as_string());
-      if (auto r = s_.ingest(a); !r) return error(r.error(), "subject, kind and purposes");
-      return json::response(202, bj::object{{"stored", a.purposes.size()}});
-    }
-    if (seg.size() == 2 && seg[1] == "opt-outs") {
-      auto source = json::get_string(*o, "source");
-      if (!source) return error(source.error());
-      s_.opt_out(*subject, system, source->value_or("user"));
-      return json::response(200, bj::object{{"opted_out", true}});
-    }
-    if (seg.size() == 2 && seg[1] == "deletions") {
-      const auto erased = s_.erase(*subject);
-      return json::response(200,
-                            bj::object{{"erased_activity", erased},
-                                       {"retained", "impression counts, without the account id"}});
-    }
-    if (seg.size() == 3 && seg[1] == "ai" && seg[2] == "transcripts") {
-      auto t = json::get_string(*o, "transcript");
-      if (!t) return error(t.error());
-      if (auto r = s_.train(*subject, system, t->value_or("")); !r)
-        return error(r.error(), "transcript");
-      return json::response(202, bj::object{{"kept", true}});
-    }
-    return error(make_error_code(errc::not_found));
+    auto q = http::parse_form(req.query());
+    if (!q) return error(q.error());
+    const std::string* subject = http::find_param(*q, "subject");
+    const std::string* surface = http::find_param(*q, "surface");
+    const std::string* personalize = http::find_param(*q, "personalize");
+    const auto id = subject ? http::parse_id(*subject) : std::nullopt;
+    if (!id) return error(make_error_code(errc::missing_field), "subject");
+    auto r = s_.sponsored_for(*id, surface ? *surface : system, system,
+                              !personalize || *personalize != "0");
+    if (!r) return error(r.error());
+    return json::response(200, bj::object{{"campaign", r->campaign},
+                                          {"advertiser", r->advertiser},
+                                          {"text", r->text},
+                                          {"sponsored", true},
+                                          {"personalized", r->personalized}});
   }
 
+  response activity_in(const call& c) {
+    activity a;
+    a.subject = c.subject;
+    a.from_system = c.system;
+    auto kind = json::get_string(c.body, "kind");
+    auto text = json::get_string(c.body, "text");
+    auto device = json::get_string(c.body, "device");
+    if (!kind || !text || !device) return error(make_error_code(errc::bad_field));
+    a.kind = kind->value_or("");
+    a.text = text->value_or("");
+    a.device = device->value_or("");
+    if (const auto* p = c.body.if_contains("purposes"); p && p->is_array())
+      for (const auto& x : p->as_array())
+        if (x.is_string()) a.purposes.emplace_back(x.as_string());
+    if (auto r = s_.ingest(a); !r) return error(r.error(), "subject, kind and purposes");
+    return json::response(202, bj::object{{"stored", a.purposes.size()}});
+  }
+
+  response opt_out(const call& c) {
+    auto source = json::get_string(c.body, "source");
+    if (!source) return error(source.error());
+    s_.opt_out(c.subject, c.system, source->value_or("user"));
+    return json::response(200, bj::object{{"opted_out", true}});
+  }
+
+  response deletion(const call& c) {
+    const auto erased = s_.erase(c.subject);
+    return json::response(200,
+                          bj::object{{"erased_activity", erased},
+                                     {"retained", "impression counts, without the account id"}});
+  }
+
+  response transcript(const call& c) {
+    auto t = json::get_string(c.body, "transcript");
+    if (!t) return error(t.error());
+    if (auto r = s_.train(c.subject, c.system, t->value_or("")); !r)
+      return error(r.error(), "transcript");
+    return json::response(202, bj::object{{"kept", true}});
+  }
+
+ private:
   service& s_;
-  route_options o_;
 };
 
 }  // namespace
 
 http::handler make_handler(service& s, route_options options) {
-  return router(s, std::move(options));
+  auto r = std::make_shared<http::router>(
+      "ads",
+      [](const boost::system::error_code& ec, std::string_view path) {
+        return error(ec, path.empty() ? std::string() : "no route for " + std::string(path));
+      },
+      options.log);
+  using http::route_match;
+  r->on("GET", "/healthz", [](const request&, const route_match&) {
+    return json::response(200, bj::object{{"status", "ok"}});
+  });
+  auto partners = std::make_shared<partner_routes>(s);
+  r->on("GET", "/v1/partners/reports",
+        [partners](const request& req, const route_match&) { return partners->report(req); });
+  r->on("GET", "/v1/partners/audiences",
+        [partners](const request& req, const route_match&) { return partners->audience(req); });
+  r->on("POST", "/v1/partners/purchases",
+        [partners](const request& req, const route_match&) { return partners->purchase(req); });
+  auto company = std::make_shared<company_routes>(s);
+  r->on("GET", "/v1/sponsored",
+        [company](const request& req, const route_match&) { return company->sponsored(req); });
+  auto post = [&](std::string_view pattern,
+                  response (company_routes::*f)(const company_routes::call&)) {
+    r->on("POST", pattern, [company, f](const request& req, const route_match&) {
+      std::string detail;
+      auto c = company->caller(req, &detail);
+      if (!c) return error(c.error(), detail);
+      return ((*company).*f)(*c);
+    });
+  };
+  post("/v1/activity", &company_routes::activity_in);
+  post("/v1/opt-outs", &company_routes::opt_out);
+  post("/v1/deletions", &company_routes::deletion);
+  post("/v1/ai/transcripts", &company_routes::transcript);
+  // What the platform holds about an account, for scenarios and tests.
+  const std::string admin_token = options.admin_token;
+  r->guard_prefix("/admin", [admin_token](const request& req) -> std::optional<response> {
+    if (admin_token.empty() || !constant_time_equal(bearer(req), admin_token))
+      return error(make_error_code(errc::admin_unauthorized));
+    return std::nullopt;
+  });
+  r->on("GET", "/admin/accounts/{id}", [&s](const request&, const route_match& m) {
+    const auto id = http::parse_id(m["id"]);
+    if (!id) return error(make_error_code(errc::not_found), "account ids are numbers");
+    const auto h = s.held_about(*id);
+    return json::response(200, bj::object{{"activity", h.activity},
+                                          {"impressions", h.impressions},
+                                          {"opted_out", h.opted_out}});
+  });
+  return [r](const request& req) { return (*r)(req); };
 }
 
 }  // namespace linksim::ads
