@@ -1,0 +1,86 @@
+// Meta's signed_request callbacks: deauthorization (the stored tokens are forgotten) and data
+// deletion (every profile of the account is deleted, with a status page for its code).
+// Meta's signed_request callbacks and reconciliation polling.
+#include "internal.hpp"
+
+#include "linksim/common/crypto.hpp"
+#include "linksim/common/json.hpp"
+#include "linksim/idp/service.hpp"
+#include "linksim/store/sqlite.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+namespace linksim::threads_sim {
+
+// --- Meta's signed_request callbacks ---
+
+result<std::int64_t> service::verify_signed_request(std::string_view signed_request) {
+  const auto dot = signed_request.find('.');
+  if (dot == std::string_view::npos) return make_error_code(errc::bad_field);
+  const auto sig = base64url_decode(signed_request.substr(0, dot));
+  const auto encoded = signed_request.substr(dot + 1);
+  const digest expected = hmac_sha256(cfg_.client_secret, encoded);
+  if (!sig || !constant_time_equal(as_chars(*sig), as_chars(expected)))
+    return make_error_code(errc::signed_request_invalid);
+  const auto payload = base64url_decode(encoded);
+  if (!payload) return make_error_code(errc::bad_field);
+  auto o = json::parse_object(as_chars(*payload));
+  if (!o) return make_error_code(errc::bad_field);
+  const auto* user = o->if_contains("user_id");
+  std::int64_t id = 0;
+  if (!user || !user->is_string() ||
+      std::from_chars(user->as_string().data(), user->as_string().data() + user->as_string().size(),
+                      id)
+              .ec != std::errc{})
+    return make_error_code(errc::bad_field);
+  return id;
+}
+
+result<void> service::deauthorize(std::string_view signed_request) {
+  auto account = verify_signed_request(signed_request);
+  if (!account) return account.error();
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  for (const auto& p : profiles_locked(*account, counts::without)) {
+    db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
+    db_.cached("UPDATE profiles SET needs_login = 1 WHERE id = ?").bind(1, p.id).run();
+  }
+  record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
+         "callback.receive.deauthorize", signed_request, "stored tokens forgotten");
+  tx.commit();
+  return {};
+}
+
+result<std::string> service::data_deletion(std::string_view signed_request) {
+  auto account = verify_signed_request(signed_request);
+  if (!account) return account.error();
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  const auto profiles = profiles_locked(*account, counts::without);
+  for (const auto& p : profiles) remove_profile(p.id);
+  std::string code = random_.token(12);
+  db_.cached("INSERT INTO deletion_requests (code, profiles_deleted, created_at) VALUES (?, ?, ?)")
+      .bind_all(code, static_cast<std::int64_t>(profiles.size()), unix_millis(clock_.now()))
+      .run();
+  record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
+         "callback.receive.data_deletion", signed_request,
+         "profiles deleted: " + std::to_string(profiles.size()));
+  tx.commit();
+  return code;
+}
+
+result<std::int64_t> service::deletion_status(std::string_view code) {
+  std::lock_guard lock(mutex_);
+  auto& q = db_.cached("SELECT profiles_deleted FROM deletion_requests WHERE code = ?");
+  q.bind(1, code);
+  if (!q.step()) return make_error_code(errc::not_found);
+  const auto n = q.get_int(0);
+  q.reset();
+  return n;
+}
+
+}  // namespace linksim::threads_sim

@@ -1,0 +1,248 @@
+// Signing in through the provider: the login state and PKCE verifier, the callback, the
+// confirmation step ("Link Account") and the one profile an account may have.
+#include "linksim/threads_sim/service.hpp"
+
+#include "internal.hpp"
+
+#include "linksim/common/crypto.hpp"
+#include "linksim/common/json.hpp"
+#include "linksim/idp/service.hpp"
+#include "linksim/store/sqlite.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <algorithm>
+
+namespace linksim::threads_sim {
+
+namespace {
+
+std::string_view to_string(intent i) {
+  return i == intent::signup ? "signup" : "login";
+}
+
+digest browser_hash(std::string_view key) {
+  return sha256(key);
+}
+
+}  // namespace
+
+// --- Signing in ---
+
+login_start service::begin_login(intent purpose) {
+  login_start s;
+  s.browser_key = random_.token(32);
+  const std::string state = random_.token(24);
+  const std::string verifier = random_.token(48);  // 64 base64url characters (RFC 7636 §4.1)
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = unix_millis(clock_.now());
+    db_.cached("DELETE FROM login_states WHERE expires_at <= ?").bind(1, now).run();
+    db_.cached(
+           "INSERT INTO login_states (state, browser_hash, verifier, intent, expires_at) "
+           "VALUES (?, ?, ?, ?, ?)")
+        .bind_all(state, std::span<const std::uint8_t>(browser_hash(s.browser_key)), verifier,
+                  to_string(purpose), now + cfg_.login_ttl.count())
+        .run();
+  }
+  s.authorize_url = cfg_.idp_url + "/oauth/authorize?" +
+                    http::form_encode({{"client_id", cfg_.client_id},
+                                       {"redirect_uri", redirect_uri()},
+                                       {"response_type", "code"},
+                                       {"scope", "user_profile,user_followers"},
+                                       {"state", state},
+                                       {"code_challenge", base64url_encode(sha256(verifier))},
+                                       {"code_challenge_method", "S256"}});
+  return s;
+}
+
+result<callback_result> service::complete_login(std::string_view browser_key,
+                                                const http::params& query) {
+  const auto* state = http::find_param(query, "state");
+  if (!state || browser_key.empty()) return make_error_code(errc::login_state_invalid);
+  std::string verifier;
+  intent purpose = intent::login;
+  {
+    // The state is single-use: taken out whatever the outcome.
+    std::lock_guard lock(mutex_);
+    auto& q = db_.cached(
+        "DELETE FROM login_states WHERE state = ? AND expires_at > ? "
+        "RETURNING browser_hash, verifier, intent");
+    q.bind_all(*state, unix_millis(clock_.now()));
+    if (!q.step()) return make_error_code(errc::login_state_invalid);
+    const auto stored = q.get_blob(0);
+    verifier = q.get_text(1);
+    purpose = q.get_text(2) == "signup" ? intent::signup : intent::login;
+    const digest expected = browser_hash(browser_key);
+    q.step();
+    if (!constant_time_equal(as_chars(stored), as_chars(expected)))
+      return make_error_code(errc::login_state_invalid);
+  }
+  // RFC 9207: the response must come from the provider the request went to.
+  const auto* iss = http::find_param(query, "iss");
+  if (!iss || *iss != cfg_.idp_url) return make_error_code(errc::issuer_mismatch);
+  if (const auto* e = http::find_param(query, "error")) {
+    if (*e == "access_denied") return make_error_code(errc::access_denied);
+    return make_error_code(errc::upstream_bad_response);
+  }
+  const auto* code = http::find_param(query, "code");
+  if (!code) return make_error_code(errc::upstream_bad_response);
+
+  auto t = redeem_code(*code, verifier);
+  if (!t) return t.error();
+  std::string raw;
+  auto ig = fetch_me(t->access, true, &raw);
+  if (!ig) return ig.error();
+  if (ig->status != "active") return make_error_code(errc::account_inactive);
+
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  auto existing = profiles_locked(ig->id, counts::without);
+  callback_result out;
+  if (!existing.empty() && (purpose == intent::login || cfg_.rules.one_profile_per_account)) {
+    if (purpose == intent::signup) return make_error_code(errc::already_linked);
+    // Signing into an existing profile: the login is also a reconciliation.
+    profile p = existing.front();
+    if (p.ig_deleted) return make_error_code(errc::profile_deleted_upstream);
+    const auto applied = apply_snapshot(p, *ig);
+    store_tokens(p.id, *t);
+    db_.cached("UPDATE profiles SET needs_login = 0 WHERE id = ?").bind(1, p.id).run();
+    record(cfg_.idp_system, cfg_.system_name, ig->id, detail::snapshot_categories(), "login.sync",
+           raw, "profile " + std::to_string(p.id) + "; applied: " + join(applied, ","));
+    out.session = open_session(p.id);
+    tx.commit();
+    out.signed_in = load_profile(p.id).value();
+    return out;
+  }
+  link_request lr;
+  lr.id = random_.token(24);
+  lr.purpose = purpose;
+  lr.ig = *ig;
+  const auto now = unix_millis(clock_.now());
+  db_.cached("DELETE FROM link_requests WHERE expires_at <= ?").bind(1, now).run();
+  db_.cached(
+         "INSERT INTO link_requests (id, browser_hash, intent, ig_json, access_token, "
+         "refresh_token, access_expires_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(lr.id, std::span<const std::uint8_t>(browser_hash(browser_key)), to_string(purpose),
+                detail::to_json(*ig), t->access, t->refresh, unix_millis(t->access_expires_at),
+                now + cfg_.link_ttl.count())
+      .run();
+  tx.commit();
+  out.confirm = get_link_request_locked(lr.id, browser_key).value();
+  return out;
+}
+
+result<link_request> service::get_link_request_locked(std::string_view id,
+                                                      std::string_view browser_key) {
+  auto& q = db_.cached(
+      "SELECT browser_hash, intent, ig_json FROM link_requests WHERE id = ? AND expires_at > ?");
+  q.bind_all(id, unix_millis(clock_.now()));
+  if (!q.step()) return make_error_code(errc::link_request_unknown);
+  const auto stored = q.get_blob(0);
+  if (!constant_time_equal(as_chars(stored), as_chars(browser_hash(browser_key))))
+    return make_error_code(errc::link_request_unknown);
+  link_request lr;
+  lr.id = std::string(id);
+  lr.purpose = q.get_text(1) == "signup" ? intent::signup : intent::login;
+  auto ig = detail::from_json(q.get_text(2));
+  q.reset();
+  if (!ig) return make_error_code(errc::link_request_unknown);
+  lr.ig = std::move(*ig);
+  for (auto f : lr.ig.followers) {
+    auto& c = db_.cached("SELECT 1 FROM profiles WHERE ig_user_id = ? AND ig_deleted = 0 LIMIT 1");
+    c.bind(1, f);
+    if (c.step()) ++lr.followers_with_profiles;
+    c.reset();
+  }
+  return lr;
+}
+
+result<link_request> service::get_link_request(std::string_view id, std::string_view browser_key) {
+  std::lock_guard lock(mutex_);
+  return get_link_request_locked(id, browser_key);
+}
+
+result<std::pair<profile, std::string>> service::confirm_link(std::string_view id,
+                                                              std::string_view browser_key,
+                                                              std::string_view handle) {
+  std::int64_t notice = 0;
+  auto linked = link_profile(id, browser_key, handle, notice);
+  send_notice_now(notice);
+  return linked;
+}
+
+result<std::pair<profile, std::string>> service::link_profile(std::string_view id,
+                                                              std::string_view browser_key,
+                                                              std::string_view handle,
+                                                              std::int64_t& notice) {
+  std::lock_guard lock(mutex_);
+  // Everything below is one transaction: an interrupted import leaves no profile, no follows
+  // and the link request still waiting.
+  store::transaction tx(db_);
+  auto lr = get_link_request_locked(id, browser_key);
+  if (!lr) return lr.error();
+  tokens t;
+  {
+    auto& q = db_.cached(
+        "SELECT access_token, refresh_token, access_expires_at FROM link_requests WHERE id = ?");
+    q.bind(1, id);
+    q.step();
+    t = {q.get_text(0), q.get_text(1), from_unix_millis(q.get_int(2))};
+    q.reset();
+  }
+  const auto& ig = lr->ig;
+  if (cfg_.rules.one_profile_per_account && !profiles_locked(ig.id, counts::without).empty())
+    return make_error_code(errc::already_linked);
+
+  std::string username = ig.username;
+  if (cfg_.rules.username == field_rule::independent) {
+    username = handle.empty() ? ig.username : std::string(handle);
+    if (!idp::valid_username(username)) return make_error_code(errc::username_invalid);
+    if (profile_by_username(username)) return make_error_code(errc::username_taken);
+  }
+  const auto now = unix_millis(clock_.now());
+  db_.cached(
+         "INSERT INTO profiles (ig_user_id, display_name, bio, picture_url, picture_sha256, "
+         "ig_status, username_version, picture_version, status_version, bio_version, created_at, "
+         "last_synced_at, next_sync_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind_all(ig.id, ig.name, ig.biography, ig.picture_url, ig.picture_sha256, ig.status,
+                ig.version, ig.version, ig.version, ig.version, now, now,
+                now + cfg_.reconcile_interval.count())
+      .run();
+  profile p;
+  p.id = db_.last_insert_rowid();
+  p.ig_user_id = ig.id;
+  if (cfg_.rules.username == field_rule::mirror) {
+    set_username(p, username, ig.version);
+  } else {
+    // A copied or chosen handle is the service's own: when it is taken here, a suffix makes it
+    // unique (a mirrored one is unique on the provider already).
+    std::string candidate = username;
+    for (int n = 2; profile_by_username(candidate); ++n) candidate = username + std::to_string(n);
+    db_.cached("UPDATE profiles SET username = ? WHERE id = ?").bind_all(candidate, p.id).run();
+  }
+  std::int64_t imported = 0;
+  for (auto f : ig.followers) {
+    auto& c = db_.cached(
+        "INSERT OR IGNORE INTO follows (follower, followee, created_at) "
+        "SELECT id, ?, ? FROM profiles WHERE ig_user_id = ? AND ig_deleted = 0 AND id != ?");
+    c.bind_all(p.id, now, f, p.id).run();
+    imported += db_.changes();
+  }
+  store_tokens(p.id, t);
+  db_.cached("DELETE FROM link_requests WHERE id = ?").bind(1, id).run();
+  record(cfg_.idp_system, cfg_.system_name, ig.id, detail::import_categories(), "link.import",
+         detail::to_json(ig),
+         "profile " + std::to_string(p.id) + "; follows imported: " + std::to_string(imported));
+  std::string session = open_session(p.id);
+  // The new profile's public information goes to the ad platform like any activity.
+  auto linked = load_profile(p.id).value();
+  notice =
+      enqueue_activity_locked(linked.id, linked.ig_user_id, "profile", linked.bio,
+                              {"user.account.username", "user.name", "user.content.public"}, {});
+  tx.commit();
+  return std::pair{std::move(linked), std::move(session)};
+}
+
+}  // namespace linksim::threads_sim

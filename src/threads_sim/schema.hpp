@@ -1,0 +1,12 @@
+// The database schema of the service, as its migrations in order (store::migrate applies them).
+#pragma once
+
+#include "linksim/store/sqlite.hpp"
+
+#include <span>
+
+namespace linksim::threads_sim::schema {
+
+std::span<const store::migration> migrations();
+
+}  // namespace linksim::threads_sim::schema
