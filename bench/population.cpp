@@ -23,7 +23,7 @@
 // a heap of B-tree pages read in random order, which 4 KiB pages spread over many more TLB
 // entries. In four back-to-back pairs at 100 000 x 10 in one world it was faster every time,
 // by 0.2 to 10 % (the machine's own spread is larger), for 1 438 MiB at the peak instead of
-// 1 224 (docs/benchmarks.md). Where the kernel gives none, nothing changes.
+// 1 224 (2026-11-23, AMD EPYC). Where the kernel gives none, nothing changes.
 // Needs mimalloc (LINKSIM_MIMALLOC): without it the default is off and "on" is refused.
 //
 // --machine-speed on (the default) measures the machine before the run and after it, in a child
@@ -370,7 +370,7 @@ int main(int argc, char** argv) {
   mi_option_set_enabled(mi_option_large_os_pages, huge_pages);
   // Memory a finished shard freed stays with the process for the next one, instead of going back
   // to the kernel 25 ms later and being faulted in and zeroed again: at 40 000 accounts in 8
-  // shards, half the page faults and 0.2-0.3 s less system time (docs/benchmarks.md).
+  // shards, half the page faults and 0.2-0.3 s less system time.
   mi_option_set(mi_option_decommit_delay, 3'600'000);  // milliseconds: an hour
 #else
   if (huge_pages) usage("--huge-pages on needs mimalloc (built with LINKSIM_MIMALLOC=OFF)");

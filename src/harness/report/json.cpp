@@ -1,0 +1,73 @@
+// report.json: the native form of the audit, every claim with its verdicts, findings and evidence.
+#include "common.hpp"
+
+namespace linksim::harness {
+using namespace report_format;
+
+std::string json_report(const report_context& c) {
+  const auto& r = c.result;
+  bj::object root{
+      {"tool", "linksim"},     {"format", "linksim-audit/1"},     {"catalogue", c.catalogue_path},
+      {"seeds", c.seeds_path}, {"profiles", strings(r.profiles)}, {"passed", r.passed()},
+      {"runs", r.runs},        {"verifier_key", c.verifier_key},  {"verify", c.verify_hint}};
+  root["mutation_score"] = bj::object{{"percent", r.mutations.percent()},
+                                      {"caught", strings(r.mutations.caught)},
+                                      {"missed", strings(r.mutations.missed)}};
+  root["mismatches"] = strings(r.mismatches);
+  root["as_of"] = r.as_of.empty() ? bj::value(nullptr) : bj::value(r.as_of);
+  const auto change_json = [](const policy_change& pc) {
+    bj::object x{{"date", pc.date}, {"added", strings(pc.added)}, {"removed", strings(pc.removed)}};
+    if (!pc.since.empty()) x["since"] = pc.since;
+    return x;
+  };
+  bj::array timeline;
+  for (const auto& pc : r.timeline) timeline.push_back(change_json(pc));
+  root["policy_timeline"] = std::move(timeline);
+  if (r.changes) root["changes"] = change_json(*r.changes);
+  bj::array undisclosed;
+  for (const auto& u : r.undisclosed) undisclosed.push_back(undisclosed_json(u));
+  root["undisclosed_dates"] = strings(r.dates);
+  root["undisclosed_flows"] = std::move(undisclosed);
+  bj::array claims;
+  for (const auto& cl : c.claims.claims) {
+    bj::object o{
+        {"id", cl.id},           {"seed", cl.seed},         {"quote", cl.quote},
+        {"meaning", cl.meaning}, {"status", status_of(cl)}, {"scenarios", strings(cl.scenarios)}};
+    if (!cl.contradicts.empty()) o["contradicts"] = cl.contradicts;
+    if (!cl.version.empty()) o["version"] = cl.version;
+    if (!cl.until.empty()) o["until"] = cl.until;
+    o["in_force"] = r.as_of.empty() || cl.in_force(r.as_of);
+    if (!cl.out_of_scope.empty()) o["reason"] = cl.out_of_scope;
+    if (!cl.not_modelled.empty()) o["reason"] = cl.not_modelled;
+    bj::array rules;
+    for (const auto& f : cl.flows) rules.emplace_back(f.describe());
+    o["check"] = bj::object{{"flows", std::move(rules)},
+                            {"invariants", strings(cl.invariants)},
+                            {"tagged_steps", true}};
+    bj::object verdicts;
+    for (const auto& v : r.verdicts) {
+      if (v.claim != cl.id) continue;
+      bj::object x{{"verdict", to_string(v.result)},
+                   {"expected", to_string(v.expected)},
+                   {"matches", v.matches()},
+                   {"reason", v.reason}};
+      bj::array findings;
+      for (const auto& f : v.findings) findings.push_back(finding_json(f));
+      x["findings"] = std::move(findings);
+      bj::object evidence;
+      for (const auto& [scenario, log] : v.evidence)
+        evidence[scenario] = bj::object{{"log", log.file},
+                                        {"size", log.size},
+                                        {"root", log.root},
+                                        {"checkpoint", log.checkpoint}};
+      x["evidence"] = std::move(evidence);
+      verdicts[v.profile] = std::move(x);
+    }
+    o["verdicts"] = std::move(verdicts);
+    claims.push_back(std::move(o));
+  }
+  root["claims"] = std::move(claims);
+  return pretty(root);
+}
+
+}  // namespace linksim::harness
