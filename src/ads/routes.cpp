@@ -220,7 +220,7 @@ class company_routes {
 
 }  // namespace
 
-http::handler make_handler(service& s, route_options options) {
+http::handler make_handler(service& s, const route_options& options) {
   auto r = std::make_shared<http::router>(
       "ads",
       [](const boost::system::error_code& ec, std::string_view path) {

@@ -180,8 +180,7 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
         return client_credentials{c->id, c->secret};
       });
   threads.start();
-  const std::vector<std::string> fields(std::begin(idp::webhook_fields),
-                                        std::end(idp::webhook_fields));
+  const std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
   if (auto sub = provider.subscribe(threads.client().id, threads.base_url() + "/webhooks/instagram",
                                     to.verify_token, fields);
       !sub)

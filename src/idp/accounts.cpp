@@ -62,21 +62,6 @@ boost::json::object change_value(std::string_view key, std::string_view text, co
 
 }  // namespace
 
-const std::vector<std::string>& categories_of_field(std::string_view field) {
-  // Read for every webhook sent and received: built once.
-  static const std::vector<std::string> id{"user.unique_id"},
-      username{"user.unique_id", "user.account.username"}, name{"user.unique_id", "user.name"},
-      biography{"user.unique_id", "user.content.public"},
-      picture{"user.unique_id", "user.content.self_image"},
-      status{"user.unique_id", "user.account"};
-  if (field == "username") return username;
-  if (field == "name") return name;
-  if (field == "biography") return biography;
-  if (field == "profile_picture") return picture;
-  if (field == "account_status") return status;
-  return id;
-}
-
 std::string_view to_string(account_status s) {
   switch (s) {
     case account_status::active:
@@ -109,15 +94,6 @@ std::optional<account_type> parse_type(std::string_view s) {
   if (s == "personal") return account_type::personal;
   if (s == "business") return account_type::business;
   return std::nullopt;
-}
-
-bool valid_username(std::string_view u) {
-  if (u.empty() || u.size() > 30 || u.front() == '.' || u.back() == '.') return false;
-  if (u.find("..") != std::string_view::npos) return false;
-  return std::all_of(u.begin(), u.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_';
-  });
 }
 
 service::service(store::database& db, const clock& clock, random_source& random,

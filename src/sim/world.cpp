@@ -197,7 +197,7 @@ world::world(world_options o)
   client_id_ = c.id;
   client_secret_ = c.secret;
   open_threads();
-  std::vector<std::string> fields(std::begin(idp::webhook_fields), std::end(idp::webhook_fields));
+  std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
   auto sub = idp_->subscribe(client_id_, std::string(threads_origin) + "/webhooks/instagram",
                              verify_token, fields);
   if (!sub) throw std::runtime_error("simulated subscription failed: " + sub.error().message());

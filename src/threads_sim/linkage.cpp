@@ -4,9 +4,9 @@
 
 #include "internal.hpp"
 
+#include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/idp/service.hpp"
 #include "linksim/store/sqlite.hpp"
 
 #include <boost/json/array.hpp>
@@ -198,7 +198,7 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
   std::string username = ig.username;
   if (cfg_.rules.username == field_rule::independent) {
     username = handle.empty() ? ig.username : std::string(handle);
-    if (!idp::valid_username(username)) return make_error_code(errc::username_invalid);
+    if (!valid_username(username)) return make_error_code(errc::username_invalid);
     if (profile_by_username(username)) return make_error_code(errc::username_taken);
   }
   const auto now = unix_millis(clock_.now());

@@ -3,9 +3,9 @@
 // Meta's signed_request callbacks and reconciliation polling.
 #include "internal.hpp"
 
+#include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/idp/service.hpp"
 #include "linksim/store/sqlite.hpp"
 
 #include <boost/json/array.hpp>

@@ -4,9 +4,9 @@
 #include "internal.hpp"
 #include "schema.hpp"
 
+#include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/idp/service.hpp"
 #include "linksim/store/sqlite.hpp"
 
 #include <boost/json/array.hpp>
@@ -228,7 +228,7 @@ result<profile> service::edit_profile(std::int64_t profile_id, const profile_edi
   if (edit.username && *edit.username != p->username) {
     if (r.username == field_rule::mirror && !r.username_editable)
       return make_error_code(errc::username_read_only);
-    if (!idp::valid_username(*edit.username)) return make_error_code(errc::username_invalid);
+    if (!valid_username(*edit.username)) return make_error_code(errc::username_invalid);
     if (auto other = profile_by_username(*edit.username); other && *other != profile_id)
       return make_error_code(errc::username_taken);
     db_.cached("UPDATE profiles SET username = ? WHERE id = ?")

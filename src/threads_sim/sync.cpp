@@ -2,9 +2,9 @@
 // Meta's signed_request callbacks and reconciliation polling.
 #include "internal.hpp"
 
+#include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/idp/service.hpp"
 #include "linksim/store/sqlite.hpp"
 
 #include <boost/json/array.hpp>
@@ -427,7 +427,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
       }
       if (profiles.empty()) ++out.ignored;
     }
-    record_hashed(cfg_.idp_system, cfg_.system_name, c.account, idp::categories_of_field(c.field),
+    record_hashed(cfg_.idp_system, cfg_.system_name, c.account, categories_of_field(c.field),
                   "webhook.receive", body_digest,
                   std::string(c.field) + " v" + std::to_string(c.version) + ": " + outcome);
   }

@@ -32,7 +32,7 @@ struct linked_world {
                 }) {
     threads.start();
     base = threads.base_url();
-    std::vector<std::string> fields(std::begin(idp::webhook_fields), std::end(idp::webhook_fields));
+    std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
     auto sub = idp.host.service().subscribe(threads.client().id, base + "/webhooks/instagram",
                                             "verify-me", fields);
     EXPECT_TRUE(sub) << sub.error().message();

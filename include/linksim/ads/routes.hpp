@@ -20,6 +20,6 @@ struct route_options {
 http::error_info describe(const boost::system::error_code& ec);
 
 // The handler. `s` must outlive it. Storage failures answer 503.
-http::handler make_handler(service& s, route_options options);
+http::handler make_handler(service& s, const route_options& options);
 
 }  // namespace linksim::ads

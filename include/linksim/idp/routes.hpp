@@ -30,6 +30,6 @@ using http::error_info;
 error_info describe(const boost::system::error_code& ec);
 
 // The handler. `s` must outlive it. Storage failures answer 503 so that callers retry.
-http::handler make_handler(service& s, route_options options);
+http::handler make_handler(service& s, const route_options& options);
 
 }  // namespace linksim::idp

@@ -5,6 +5,7 @@
 // All public functions are thread-safe; a single mutex serialises them.
 #pragma once
 
+#include "linksim/common/account_rules.hpp"
 #include "linksim/common/clock.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/error.hpp"
@@ -36,9 +37,6 @@ std::string_view to_string(account_status s);
 std::string_view to_string(account_type t);
 std::optional<account_status> parse_status(std::string_view s);
 std::optional<account_type> parse_type(std::string_view s);
-
-// Instagram's rules: 1-30 of [A-Za-z0-9._], no leading/trailing period, no "..".
-bool valid_username(std::string_view u);
 
 // Characters (Unicode code points) a profile field may hold: Instagram's documented 150 for the
 // bio; for the display name, which Instagram documents no limit for, linksim's own 64.
@@ -105,11 +103,6 @@ struct client {
 
 // The webhook fields a client can subscribe to. Meta documents no field for an Instagram
 // username or profile change: these are linksim's extension.
-inline constexpr std::string_view webhook_fields[] = {
-    "username", "name", "biography", "profile_picture", "account_status", "account_deletion"};
-
-// The fideslang-style data categories a webhook field carries.
-const std::vector<std::string>& categories_of_field(std::string_view field);
 
 struct subscription {
   std::string client_id;

@@ -80,7 +80,7 @@ error_info describe(const boost::system::error_code& ec) {
   }
 }
 
-http::handler make_handler(service& s, route_options options) {
+http::handler make_handler(service& s, const route_options& options) {
   auto r = std::make_shared<http::router>(
       "idp",
       [](const boost::system::error_code& ec, std::string_view path) {
