@@ -186,12 +186,12 @@ std::vector<profile> service::profiles_locked(std::int64_t ig_user_id, counts c)
   return out;
 }
 
-std::vector<service::field_versions> service::versions_locked(std::int64_t ig_user_id) {
+std::vector<mirror_versions> service::versions_locked(std::int64_t ig_user_id) {
   auto& q = db_.cached(
       "SELECT id, ig_user_id, username_version, picture_version, status_version, bio_version "
       "FROM profiles WHERE ig_user_id = ? ORDER BY id");
   q.bind(1, ig_user_id);
-  std::vector<field_versions> out;
+  std::vector<mirror_versions> out;
   while (q.step())
     out.push_back(
         {q.get_int(0), q.get_int(1), q.get_int(2), q.get_int(3), q.get_int(4), q.get_int(5)});

@@ -1,6 +1,7 @@
 // Keeping profiles in step with the provider: its token and profile APIs, signed webhooks,
 // Meta's signed_request callbacks and reconciliation polling.
 #include "internal.hpp"
+#include "mirror.hpp"
 
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
@@ -222,32 +223,20 @@ std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& 
   // versions say: the change that took its name may have been older than its own, and a
   // snapshot is what the provider holds now.
   const bool gave_name_up = p.username.empty() && r.order_by_version;
-  if (r.username == field_rule::mirror && r.apply_username_changes &&
-      (newer(p.username_version) || gave_name_up)) {
-    if (ig.username != p.username) {
-      set_username(p, ig.username, ig.version);
-      applied.emplace_back("username");
+  // The username is written at once (set_username); the other fields are decided on `p` and
+  // written back with the sync times in one statement.
+  for (const auto& f : mirror::fields()) {
+    if (!f.differs || !f.mirrored(r)) continue;  // a group's other fields come with its first
+    const bool username = f.update_sql.empty();
+    if (!newer(p.*f.version) && !(username && gave_name_up)) continue;
+    if (f.differs(p, ig)) {
+      if (username)
+        set_username(p, ig.username, ig.version);
+      else
+        f.take(p, ig);
+      applied.emplace_back(f.group);
     }
-    p.username_version = ig.version;
-  }
-  // The other fields are decided on `p` and written back with the sync times in one statement.
-  if (r.picture == field_rule::mirror && newer(p.picture_version)) {
-    if (ig.picture_url != p.picture_url || ig.picture_sha256 != p.picture_sha256)
-      applied.emplace_back("profile_picture");
-    p.picture_url = ig.picture_url;
-    p.picture_sha256 = ig.picture_sha256;
-    p.picture_version = ig.version;
-  }
-  if (r.bio == field_rule::mirror && newer(p.bio_version)) {
-    if (ig.name != p.display_name || ig.biography != p.bio) applied.emplace_back("biography");
-    p.display_name = ig.name;
-    p.bio = ig.biography;
-    p.bio_version = ig.version;
-  }
-  if (newer(p.status_version)) {
-    if (ig.status != p.ig_status) applied.emplace_back("account_status");
-    p.ig_status = ig.status;
-    p.status_version = ig.version;
+    p.*f.version = ig.version;
   }
   const auto now = unix_millis(clock_.now());
   db_.cached(
@@ -318,6 +307,19 @@ std::string value_text(const bj::object& o, std::string_view key) {
 }
 }  // namespace
 
+void service::write_change(const mirror::field& f, const mirror_versions& p,
+                           const std::array<std::string, 2>& values, std::int64_t version) {
+  if (f.update_sql.empty()) {
+    set_username(p.id, p.ig_user_id, values[0], version);
+    return;
+  }
+  auto& update = db_.cached(f.update_sql);
+  int column = 1;
+  for (std::size_t i = 0; i < f.keys.size(); ++i)
+    if (!f.keys[i].empty()) update.bind(column++, values[i]);
+  update.bind(column++, version).bind(column, p.id).run();
+}
+
 result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
                                                  std::string_view signature_header) {
   // The signature covers the exact bytes received: check it before reading anything.
@@ -376,53 +378,16 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
           db_.cached("DELETE FROM sessions WHERE profile_id = ?").bind(1, p.id).run();
           db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
           applied();
-        } else if (c.field == "username") {
-          if (r.username != field_rule::mirror || !r.apply_username_changes) {
-            ignored("username not mirrored");
-          } else if (!newer(p.username)) {
-            stale();
-          } else {
-            set_username(p.id, p.ig_user_id, value_text(*c.value, "username"), c.version);
-            applied();
-          }
-        } else if (c.field == "profile_picture") {
-          if (r.picture != field_rule::mirror) {
-            ignored("picture not mirrored");
-          } else if (!newer(p.picture)) {
-            stale();
-          } else {
-            db_.cached(
-                   "UPDATE profiles SET picture_url = ?, picture_sha256 = ?, picture_version = ? "
-                   "WHERE id = ?")
-                .bind_all(value_text(*c.value, "profile_picture_url"),
-                          value_text(*c.value, "profile_picture_sha256"), c.version, p.id)
-                .run();
-            applied();
-          }
-        } else if (c.field == "name" || c.field == "biography") {
-          if (r.bio != field_rule::mirror) {
-            ignored("copied once at sign-up");
-          } else if (!newer(p.bio)) {
-            stale();
-          } else {
-            const bool is_name = c.field == "name";
-            db_.cached(std::string("UPDATE profiles SET ") + (is_name ? "display_name" : "bio") +
-                       " = ?, bio_version = ? WHERE id = ?")
-                .bind_all(value_text(*c.value, is_name ? "name" : "biography"), c.version, p.id)
-                .run();
-            applied();
-          }
-        } else if (c.field == "account_status") {
-          if (!newer(p.status)) {
-            stale();
-          } else {
-            db_.cached("UPDATE profiles SET ig_status = ?, status_version = ? WHERE id = ?")
-                .bind_all(value_text(*c.value, "status"), c.version, p.id)
-                .run();
-            applied();
-          }
-        } else {
+        } else if (const auto* f = mirror::find(c.field); !f) {
           ignored("unknown field");
+        } else if (!f->mirrored(r)) {
+          ignored(f->not_mirrored);
+        } else if (!newer(p.*f->held)) {
+          stale();
+        } else {
+          write_change(*f, p, {value_text(*c.value, f->keys[0]), value_text(*c.value, f->keys[1])},
+                       c.version);
+          applied();
         }
       }
       if (profiles.empty()) ++out.ignored;

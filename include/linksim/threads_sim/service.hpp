@@ -14,6 +14,7 @@
 #include "linksim/evidence/flow.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
 
+#include <array>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -166,6 +167,15 @@ struct webhook_outcome {
   std::size_t ignored = 0;  // not mirrored under this profile, or no profile for the account
 };
 
+namespace mirror {
+struct field;
+}
+
+// A profile as a webhook's change is checked against it: its id and each mirrored field's version.
+struct mirror_versions {
+  std::int64_t id = 0, ig_user_id = 0, username = 0, picture = 0, status = 0, bio = 0;
+};
+
 class service {
  public:
   // Creates the schema in `db` if needed. The references must outlive the service.
@@ -300,11 +310,11 @@ class service {
   void set_username(profile& p, const std::string& username, std::int64_t version);
   void set_username(std::int64_t profile_id, std::int64_t ig_user_id, const std::string& username,
                     std::int64_t version);
-  // A profile as a webhook's change is checked against it: its id and each field's version.
-  struct field_versions {
-    std::int64_t id = 0, ig_user_id = 0, username = 0, picture = 0, status = 0, bio = 0;
-  };
-  std::vector<field_versions> versions_locked(std::int64_t ig_user_id);
+  std::vector<mirror_versions> versions_locked(std::int64_t ig_user_id);
+  // Writes one webhook change of a mirrored field (see mirror.hpp).
+  // `values` are the change's values under the field's keys, in order.
+  void write_change(const mirror::field& f, const mirror_versions& p,
+                    const std::array<std::string, 2>& values, std::int64_t version);
   void store_tokens(std::int64_t profile_id, const tokens& t);
   // The profiles linked to a provider account, by id; without counts for the paths that change
   // profiles and never show them.
