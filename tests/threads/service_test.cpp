@@ -1,7 +1,7 @@
 // The dependent service without sockets: the provider's handler answers its calls in-process.
 // For what only the domain layer can show: an interrupted import, the schema's one-profile rule,
 // and the error mapping.
-#include "../idp/support.hpp"
+#include "support.hpp"
 
 #include "linksim/common/json.hpp"
 #include "linksim/threads_sim/routes.hpp"
@@ -13,93 +13,6 @@ namespace linksim::testing {
 namespace {
 
 using threads_sim::intent;
-
-// Carries requests for http://idp.test to the provider's handler, and those for
-// http://ads.test to `ads`, a scripted ad platform (none: unreachable).
-class provider_transport final : public http::transport {
- public:
-  explicit provider_transport(http::handler h) : h_(std::move(h)) {}
-  std::function<result<http::response>(const http::request&)> ads;
-  std::vector<http::request> to_ads;
-  result<http::response> send(http::request req) override {
-    if (req.target.starts_with("http://ads.test")) {
-      to_ads.push_back(req);
-      if (!ads) return make_error_code(errc::upstream_unavailable);
-      return ads(req);
-    }
-    constexpr std::string_view origin = "http://idp.test";
-    if (!std::string_view(req.target).starts_with(origin))
-      return make_error_code(errc::upstream_unavailable);
-    req.target.erase(0, origin.size());
-    return h_(req);
-  }
-
- private:
-  http::handler h_;
-};
-
-struct world {
-  idp_fixture provider;
-  provider_transport to_provider{provider.handler};
-  store::database db{provider.dir / "threads.db"};
-  std::unique_ptr<threads_sim::service> threads;
-  idp::client client;
-
-  std::string ads_url;  // set before open() to give the service an ad platform
-
-  explicit world(const std::string& profile = "documented", std::string ads = {})
-      : ads_url(std::move(ads)) {
-    client = provider.idp
-                 .register_client({.name = "Threads",
-                                   .system = "threads",
-                                   .redirect_uris = {"http://threads.test/callback"}})
-                 .value();
-    open(profile);
-  }
-  void open(const std::string& profile) {
-    threads.reset();
-    threads_sim::config c;
-    c.base_url = "http://threads.test";
-    c.idp_url = "http://idp.test";
-    c.client_id = client.id;
-    c.client_secret = client.secret;
-    c.rules = threads_sim::find_behaviour(profile).value();
-    c.ads_url = ads_url;
-    c.ads_token = "ads-token";
-    threads = std::make_unique<threads_sim::service>(db, provider.clock, provider.random,
-                                                     provider.recorder, to_provider, c);
-  }
-
-  // The provider's side of the browser's trip, through its service functions.
-  result<threads_sim::callback_result> sign_in(const std::string& username, std::string& key) {
-    auto start = threads->begin_login(intent::signup);
-    key = start.browser_key;
-    auto q =
-        http::parse_form(start.authorize_url.substr(start.authorize_url.find('?') + 1)).value();
-    idp::authorize_request ar;
-    ar.client_id = *http::find_param(q, "client_id");
-    ar.redirect_uri = *http::find_param(q, "redirect_uri");
-    ar.response_type = "code";
-    ar.scope = *http::find_param(q, "scope");
-    ar.state = *http::find_param(q, "state");
-    ar.code_challenge = *http::find_param(q, "code_challenge");
-    ar.code_challenge_method = "S256";
-    auto pending = provider.idp.begin_authorization(ar).value();
-    auto account = provider.idp.authenticate_user(username, "pw-" + username + "-123").value();
-    const auto session = provider.idp.open_session(account.id, "");
-    auto back = provider.idp.approve(pending.id, session, account.id).value();
-    back = back.substr(0, back.find('#'));  // Meta's "#_"
-    auto answer = http::parse_form(back.substr(back.find('?') + 1)).value();
-    return threads->complete_login(key, answer);
-  }
-
-  std::int64_t account(const std::string& username) {
-    return provider.idp
-        .create_account({.username = username, .password = "pw-" + username + "-123"})
-        .value()
-        .id;
-  }
-};
 
 TEST(Import, AnInterruptedImportLeavesNothingHalfLinked) {
   world w;
