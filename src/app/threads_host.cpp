@@ -22,32 +22,6 @@ struct threads_host::impl {
   std::unique_ptr<periodic_worker> notifier;  // retries notices to the ad platform
 };
 
-namespace {
-
-// The client registration is the host's: kept beside the service's tables.
-std::optional<client_credentials> stored_client(store::database& db) {
-  db.exec("CREATE TABLE IF NOT EXISTS host_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  auto q = db.prepare(
-      "SELECT (SELECT value FROM host_settings WHERE key = 'client_id'), "
-      "(SELECT value FROM host_settings WHERE key = 'client_secret')");
-  q.step();
-  if (q.is_null(0) || q.is_null(1)) return std::nullopt;
-  return client_credentials{q.get_text(0), q.get_text(1)};
-}
-
-void store_client(store::database& db, const client_credentials& c) {
-  store::transaction tx(db);
-  db.prepare("INSERT OR REPLACE INTO host_settings (key, value) VALUES ('client_id', ?)")
-      .bind(1, c.id)
-      .run();
-  db.prepare("INSERT OR REPLACE INTO host_settings (key, value) VALUES ('client_secret', ?)")
-      .bind(1, c.secret)
-      .run();
-  tx.commit();
-}
-
-}  // namespace
-
 threads_host::threads_host(threads_host_options options, const clock& clock, random_source& random,
                            evidence::recorder& recorder, const client_registrar& registrar,
                            http::transport* transport)
@@ -59,8 +33,11 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
                          [p = impl_.get()](const http::request& req) { return p->routes(req); });
   i.db = own_database(i.options.database);
   const std::string base = i.server->base_url();
-  i.client = registrar(base, stored_client(*i.db));
-  store_client(*i.db, i.client);
+  std::optional<client_credentials> previous;
+  if (auto r = threads_sim::stored_registration(*i.db))
+    previous = client_credentials{r->client_id, r->client_secret};
+  i.client = registrar(base, previous);
+  threads_sim::store_registration(*i.db, {i.client.id, i.client.secret});
 
   threads_sim::config cfg;
   cfg.base_url = base;

@@ -221,8 +221,6 @@ void world::open_threads() {
     threads_db_ = std::make_unique<store::database>(
         opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "threads.db",
         store::options{.scratch = true, .exclusive = true});
-  } else {
-    threads_db_->exec("DROP TRIGGER IF EXISTS temp.crash_during_import");  // died with the process
   }
   threads_sim::config cfg;
   cfg.base_url = threads_origin;
@@ -241,7 +239,7 @@ void world::open_threads() {
   attach("threads", threads_origin, [this, handler](const http::request& req) {
     auto r = handler(req);
     if (crash_armed_ && req.method == "POST" && req.path() == "/link") {
-      // The trigger aborted the import: the process is gone, the connection with it.
+      // The import failed at the seam: the process is gone, the connection with it.
       crash_armed_ = false;
       sched_.at(sched_.now(), [this] { restart_threads(); });
       r = http::response{502, {}, "the connection was reset: the service crashed"};
@@ -263,10 +261,8 @@ void world::restart_threads() {
 }
 
 void world::crash_threads_during_next_import() {
-  // A TEMP trigger lives in this connection only: the restart drops it with the connection.
-  threads_db_->exec(
-      "CREATE TEMP TRIGGER IF NOT EXISTS crash_during_import BEFORE INSERT ON sessions "
-      "BEGIN SELECT RAISE(ABORT, 'crash during the import'); END");
+  // The service's test seam; the restart that follows makes a new service without it.
+  threads_->fail_next_import();
   crash_armed_ = true;
 }
 

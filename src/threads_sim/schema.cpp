@@ -119,6 +119,11 @@ CREATE TABLE ads_notices (
 );
 CREATE INDEX ads_notices_profile ON ads_notices (profile_id);
 )sql"},
+    {4, R"sql(
+-- The client registration a running service was given by the provider (linksim serve registers
+-- once and keeps it here); "IF NOT EXISTS": hosts created the table before it was a migration.
+CREATE TABLE IF NOT EXISTS host_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql"},
 };
 
 }  // namespace

@@ -78,6 +78,10 @@ void service::record_hashed(std::string_view from, std::string_view to, std::int
 std::string service::open_session(std::int64_t profile_id) {
   std::string token = random_.token(32);
   const auto now = unix_millis(clock_.now());
+  if (fail_next_import_) {  // the test seam: the process dies as it writes the session
+    fail_next_import_ = false;
+    throw store::error(4 /* SQLITE_ABORT */, "step: crash during the import");
+  }
   db_.cached("INSERT INTO sessions (token_hash, profile_id, expires_at) VALUES (?, ?, ?)")
       .bind_all(std::span<const std::uint8_t>(sha256(token)), profile_id,
                 now + cfg_.session_ttl.count())

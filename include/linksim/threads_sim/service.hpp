@@ -171,6 +171,16 @@ namespace mirror {
 struct field;
 }
 
+// The client id and secret the provider gave a running service, kept in the service's database
+// (store_registration) so that a restart does not register again. stored_registration migrates
+// the database first; nullopt when none is stored.
+struct registration {
+  std::string client_id;
+  std::string client_secret;
+};
+std::optional<registration> stored_registration(store::database& db);
+void store_registration(store::database& db, const registration& r);
+
 // A profile as a webhook's change is checked against it: its id and each mirrored field's version.
 struct mirror_versions {
   std::int64_t id = 0, ig_user_id = 0, username = 0, picture = 0, status = 0, bio = 0;
@@ -244,6 +254,11 @@ class service {
   // The only way to unlink: deletes the profile, its sessions and stored tokens, and (unless
   // the behaviour keeps them) its posts, likes and follows; revokes the provider token.
   result<void> delete_profile(std::int64_t profile_id);
+
+  // Test seam, for the simulation's `crash` step: the next session write fails, with the storage
+  // error a process that died there would leave (its transaction rolls back). An import ends with
+  // one, after the profile, its follows and tokens are written. Once.
+  void fail_next_import() { fail_next_import_ = true; }
 
   // --- Cross-product data use (seeds 001 and 002; docs/ads.md) ---
   // The browser sent Sec-GPC: 1: the profile is opted out of advertising use of its activity
@@ -360,6 +375,7 @@ class service {
                      const result<http::response>& r);
 
   std::mutex mutex_;                  // guards the database
+  bool fail_next_import_ = false;     // see fail_next_import
   std::mutex sync_mutex_;             // held for a whole reconcile(): one token rotation at a time
   std::mutex notice_dispatch_mutex_;  // one notice dispatch at a time: none is sent twice
   // The pending notices by (due, id), in memory, so that finding the next due reads no table.
