@@ -32,7 +32,7 @@ ads_host::ads_host(ads_host_options options, const clock& clock, evidence::recor
   cfg.systems = i.options.systems;
   cfg.campaigns = ads::default_campaigns();
   cfg.partners = ads::default_partners();
-  if (!i.options.rules.name.empty()) cfg.rules = i.options.rules;
+  cfg.rules = i.options.rules;
   i.svc = std::make_unique<ads::service>(*i.db, clock, recorder, *transport, std::move(cfg));
   i.routes = ads::make_handler(*i.svc, {i.options.admin_token});
 }

@@ -9,6 +9,7 @@
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/log.hpp"
 #include "linksim/net/server.hpp"
+#include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
 
 #include <algorithm>
@@ -141,7 +142,7 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   ao.idp_url = base;
   ao.internal_token = ads_at_idp;
   ao.systems = {{"threads", threads_at_ads}, {"idp", idp_at_ads}};
-  ao.rules = *rules;
+  ao.rules = sim::ads_rules_of(*rules);
   ads_host ads(ao, clock, evidence);
   ads.start();
 

@@ -16,6 +16,13 @@
 #include <stdexcept>
 
 namespace linksim::sim {
+
+ads::platform_rules ads_rules_of(const threads_sim::behaviour& b) {
+  return {.honour_ad_settings = b.honour_ad_settings,
+          .aggregate_reports = b.aggregate_reports,
+          .refuse_sale = b.refuse_sale,
+          .erase_ads_on_deletion = b.erase_ads_on_deletion};
+}
 namespace {
 constexpr const char* verify_token = "sim-verify";
 constexpr char category_separator = '\x1f';  // not part of any dotted key
@@ -184,7 +191,7 @@ world::world(world_options o)
   acfg.systems = {{"threads", threads_ads_token}, {"idp", idp_at_ads_token}};
   acfg.campaigns = ads::default_campaigns();
   acfg.partners = ads::default_partners();
-  acfg.rules = *threads_sim::find_behaviour(opts_.profile);
+  acfg.rules = ads_rules_of(*threads_sim::find_behaviour(opts_.profile));
   ads_ = std::make_unique<ads::service>(*ads_db_, sched_.time(), log_, net_.endpoint("ads"), acfg);
   attach("ads", ads_origin, ads::make_handler(*ads_, {admin_token, service_sink()}));
   auto c = idp_->register_client(

@@ -6,6 +6,7 @@
 #include "linksim/common/json.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
 
 #include <gtest/gtest.h>
 
@@ -45,10 +46,10 @@ TEST(AdPlatform, NoContractCanAllowASaleUnlessTheFaultProfileSaysSo) {
   sim::world w({.in_memory = true});
   config c;
   c.partners = {{"broker", "advertiser", "k", {"third_party_sharing.sale"}}};
-  c.rules = *threads_sim::find_behaviour("documented");
+  c.rules = sim::ads_rules_of(*threads_sim::find_behaviour("documented"));
   EXPECT_THROW(service(db, w.sched().time(), w.evidence(), w.net().endpoint("x"), c),
                std::invalid_argument);
-  c.rules = *threads_sim::find_behaviour("fault.sale_flow");
+  c.rules = sim::ads_rules_of(*threads_sim::find_behaviour("fault.sale_flow"));
   EXPECT_NO_THROW(service(db, w.sched().time(), w.evidence(), w.net().endpoint("x"), c));
   c.partners = {{"odd", "reseller", "k", {}}};
   EXPECT_THROW(service(db, w.sched().time(), w.evidence(), w.net().endpoint("x"), c),

@@ -13,7 +13,6 @@
 #include "linksim/common/error.hpp"
 #include "linksim/common/http.hpp"
 #include "linksim/evidence/flow.hpp"
-#include "linksim/threads_sim/behaviour.hpp"
 
 #include <cstdint>
 #include <mutex>
@@ -56,6 +55,15 @@ struct partner {
   std::vector<std::string> purposes;
 };
 
+// The company's rules the platform keeps (seeds 001 and 002), as the behaviour profile sets them
+// (sim::ads_rules_of): each is one a fault profile breaks.
+struct platform_rules {
+  bool honour_ad_settings = true;     // no advertising use once the account's ads are off
+  bool aggregate_reports = true;      // partners see counts per campaign, never an account id
+  bool refuse_sale = true;            // no configuration exchanges personal data for payment
+  bool erase_ads_on_deletion = true;  // a deleted profile's activity leaves the platform
+};
+
 struct config {
   std::string system_name = "ads";
   std::string idp_system = "idp";
@@ -68,7 +76,7 @@ struct config {
   std::int64_t min_group_size = 3;
   std::vector<campaign> campaigns;
   std::vector<partner> partners;
-  threads_sim::behaviour rules;
+  platform_rules rules;
 };
 
 // The campaigns and partners `linksim serve` and the simulation start with.

@@ -3,10 +3,10 @@
 // beside the provider and the dependent service.
 #pragma once
 
+#include "linksim/ads/service.hpp"
 #include "linksim/common/clock.hpp"
 #include "linksim/common/http.hpp"
 #include "linksim/evidence/flow.hpp"
-#include "linksim/threads_sim/behaviour.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -29,7 +29,7 @@ struct ads_host_options {
   std::string internal_token;  // its token for the provider's internal API
   // The company systems that may send activity and ask for sponsored posts: {system, token}.
   std::vector<std::pair<std::string, std::string>> systems;
-  threads_sim::behaviour rules;  // empty name: `documented`
+  ads::platform_rules rules;  // `documented`'s by default
   milliseconds client_timeout{5000};
 };
 

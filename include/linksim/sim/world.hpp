@@ -26,15 +26,21 @@ class service;
 }
 namespace linksim::threads_sim {
 class service;
-}
+struct behaviour;
+}  // namespace linksim::threads_sim
 namespace linksim::ads {
 class service;
-}
+struct platform_rules;
+}  // namespace linksim::ads
 namespace linksim::store {
 class database;
 }
 
 namespace linksim::sim {
+
+// The rules of a behaviour profile that the ad platform keeps: the profile is the company's, and
+// the platform follows the dependent service's.
+ads::platform_rules ads_rules_of(const threads_sim::behaviour& b);
 
 // The evidence of a simulated run: every flow and its leaf hash, in memory. A run of a large
 // population records millions of flows, so each is kept compactly: the strings that repeat
