@@ -77,7 +77,7 @@ std::vector<account> service::session_accounts(std::string_view session) {
       "JOIN sessions s ON s.hash = sa.session JOIN accounts a ON a.id = sa.account_id "
       "WHERE s.hash = ? AND s.expires_at > ? AND a.status != 'deleted' "
       "ORDER BY sa.added_at, sa.account_id");
-  q.bind_all(hash_bytes(key), now);
+  q.bind_all(detail::hash_bytes(key), now);
   cached_session c;
   while (q.step()) {
     account a;
