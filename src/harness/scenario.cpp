@@ -1,6 +1,7 @@
 // Reading scenario files with yaml-cpp; every node's mark gives the line of a problem.
 #include "linksim/harness/scenario.hpp"
 
+#include "actions.hpp"
 #include "linksim/idp/service.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
 #include "yaml_reader.hpp"
@@ -107,55 +108,7 @@ std::string format_duration(milliseconds d) {
 
 namespace {
 
-// What each action key accepts. `short_arg` names the argument a scalar value fills
-// ("rename: {account: a, to: b}" has none; "suspend: alice" fills `account`).
-struct action_spec {
-  std::string_view key;
-  action kind;
-  std::string_view short_arg;
-  std::vector<std::string_view> required;
-  std::vector<std::string_view> optional;
-  std::string_view status;  // for suspend and friends: the status they set
-  std::string_view via;     // for sign_up and log_in: the page the person starts on
-};
-
-const std::vector<action_spec>& action_specs() {
-  static const std::vector<action_spec> specs{
-      {"create", action::create, "username", {"username"}, {"name", "bio", "type"}, {}},
-      {"rename", action::rename, {}, {"account", "to"}, {}, {}},
-      {"set_name", action::set_name, {}, {"account", "name"}, {}, {}},
-      {"set_bio", action::set_bio, {}, {"account", "bio"}, {}, {}},
-      {"set_picture", action::set_picture, {}, {"account", "content"}, {"content_type"}, {}},
-      {"suspend", action::set_status, "account", {"account"}, {}, "suspended"},
-      {"restrict", action::set_status, "account", {"account"}, {}, "restricted"},
-      {"ban", action::set_status, "account", {"account"}, {}, "banned"},
-      {"reinstate", action::set_status, "account", {"account"}, {}, "active"},
-      {"delete_account", action::delete_account, "account", {"account"}, {}, {}},
-      {"follow", action::follow, {}, {"account", "target"}, {}, {}},
-      {"unfollow", action::unfollow, {}, {"account", "target"}, {}, {}},
-      {"sign_up", action::sign_up, "account", {"account"}, {"browser"}, {}, "/signup"},
-      {"log_in", action::sign_up, "account", {"account"}, {"browser"}, {}, "/login"},
-      {"edit", action::edit, {}, {"account"}, {"username", "name", "bio", "picture"}, {}},
-      {"post", action::post, {}, {"account", "text"}, {"label", "gpc"}, {}},
-      {"like", action::like, {}, {"account", "post"}, {"gpc"}, {}},
-      {"follow_on_threads", action::follow_on_threads, {}, {"account", "target"}, {"gpc"}, {}},
-      {"feed", action::feed, "account", {"account"}, {"gpc"}, {}},
-      {"ask_assistant", action::ask_assistant, {}, {"account", "message"}, {}, {}},
-      {"ad_settings", action::ad_settings, {}, {"account", "personalized_ads"}, {}, {}},
-      {"instagram_ad", action::instagram_ad, "account", {"account"}, {}, {}},
-      {"partner", action::partner, {}, {"partner", "asks", "campaign"}, {"price_cents"}, {}},
-      {"unfollow_on_threads", action::unfollow_on_threads, {}, {"account", "target"}, {}, {}},
-      {"delete_profile", action::delete_profile, "account", {"account"}, {}, {}},
-      {"request", action::request, {}, {"system", "path"}, {"method", "as", "body"}, {}},
-      {"advance", action::advance, "by", {"by"}, {}, {}},
-      {"restart", action::restart, "system", {"system"}, {}, {}},
-      {"outage", action::outage, {}, {"system", "for"}, {}, {}},
-      {"crash", action::crash, {}, {"system", "during"}, {}, {}},
-  };
-  return specs;
-}
-
-class parser : detail::yaml_reader {
+class parser : detail::yaml_reader, public detail::action_checker {
  public:
   parser(std::string file, const limits& bounds) : yaml_reader(std::move(file), bounds) {}
 
@@ -212,6 +165,13 @@ class parser : detail::yaml_reader {
   }
 
  private:
+  // What the actions' checks may ask (detail::action_checker).
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& problem) const override {
+    detail::yaml_reader::fail(n, problem);
+  }
+  std::set<std::string>& created() override { return created_; }
+  std::set<std::string>& posts() override { return posts_; }
+
   // A scalar with ${var} replaced from the for_each row being expanded.
   std::string scalar(const YAML::Node& n) const {
     if (!n.IsScalar()) fail(n, "expected a single value here");
@@ -237,7 +197,7 @@ class parser : detail::yaml_reader {
     if (!n) fail(map, std::string("missing key '") + key + "'");
     return scalar(n);
   }
-  std::int64_t integer(const YAML::Node& n, std::int64_t lo, std::int64_t hi) const {
+  std::int64_t integer(const YAML::Node& n, std::int64_t lo, std::int64_t hi) const override {
     const std::string s = scalar(n);
     std::int64_t v = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -254,13 +214,13 @@ class parser : detail::yaml_reader {
       fail(n, "expected a non-negative whole number, got '" + s + "'");
     return v;
   }
-  bool boolean(const YAML::Node& n) const {
+  bool boolean(const YAML::Node& n) const override {
     const std::string s = scalar(n);
     if (s == "true" || s == "yes") return true;
     if (s == "false" || s == "no") return false;
     fail(n, "expected true or false, got '" + s + "'");
   }
-  milliseconds duration(const YAML::Node& n) const {
+  milliseconds duration(const YAML::Node& n) const override {
     const std::string s = scalar(n);
     auto d = parse_duration(s);
     if (!d) fail(n, "expected a duration such as 250ms, 30s, 5m, 2h or 1d, got '" + s + "'");
@@ -284,7 +244,7 @@ class parser : detail::yaml_reader {
                   "(accounts are named by the username they were created with)");
     return a;
   }
-  std::string system(const YAML::Node& n) const {
+  std::string system(const YAML::Node& n) const override {
     std::string s = scalar(n);
     if (s != "idp" && s != "threads" && s != "ads")
       fail(n, "expected idp, threads or ads, got '" + s + "'");
@@ -351,27 +311,23 @@ class parser : detail::yaml_reader {
       return;
     }
     const std::string key = action_key->Scalar();
+    bool on_the_world = key == "fault";  // it answers nothing a step could expect
     if (key == "fault") {
       s.kind = action::fault;
       s.fault = fault(action_value);
       if (!s.fault->account.empty()) s.fault->account = account_ref(action_value["account"]);
     } else {
-      const action_spec* spec = nullptr;
-      for (const auto& a : action_specs())
-        if (a.key == key) spec = &a;
+      const auto* spec = detail::find_action(key);
       if (!spec) fail(*action_key, "unknown action '" + key + "'" + known_actions());
       s.kind = spec->kind;
-      if (!spec->status.empty()) s.args["status"] = std::string(spec->status);
-      if (!spec->via.empty()) s.args["via"] = std::string(spec->via);
+      for (const auto& [k, v] : spec->implied) s.args[std::string(k)] = std::string(v);
       parse_args(*spec, action_value, s);
+      on_the_world = spec->on_the_world;
     }
-    if (claims_holder &&
-        (s.kind == action::advance || s.kind == action::restart || s.kind == action::outage ||
-         s.kind == action::fault || s.kind == action::crash))
+    if (claims_holder && on_the_world)
       fail(*claims_holder, "'" + key + "' checks nothing; tag the expect step after it instead");
     if (expect_holder) {
-      if (s.kind == action::advance || s.kind == action::restart || s.kind == action::outage ||
-          s.kind == action::fault || s.kind == action::crash)
+      if (on_the_world)
         fail(*expect_holder, "'" + key + "' has no answer to expect; use an expect step after it");
       parse_http_expectation(*expect_holder, s.http);
     }
@@ -402,11 +358,11 @@ class parser : detail::yaml_reader {
 
   static std::string known_actions() {
     std::string list;
-    for (const auto& a : action_specs()) list += (list.empty() ? "" : ", ") + std::string(a.key);
+    for (const auto& a : detail::actions()) list += (list.empty() ? "" : ", ") + std::string(a.key);
     return " (known: " + list + ", fault, expect, for_each)";
   }
 
-  void parse_args(const action_spec& spec, const YAML::Node& v, step& s) {
+  void parse_args(const detail::action_def& spec, const YAML::Node& v, step& s) {
     if (v.IsScalar()) {
       if (spec.short_arg.empty())
         fail(v, "'" + std::string(spec.key) + "' takes a mapping of " + list(spec.required));
@@ -439,80 +395,7 @@ class parser : detail::yaml_reader {
       (void)account_ref(arg_node(ref));
     }
     if (s.args.contains("gpc")) s.args["gpc"] = boolean(arg_node("gpc")) ? "true" : "false";
-    switch (s.kind) {
-      case action::create: {
-        const std::string& u = s.args["username"];
-        if (created_.contains(u))
-          fail(arg_node("username"), "account '" + u + "' is created twice");
-        created_.insert(u);
-        if (s.args.contains("type") && s.args["type"] != "personal" && s.args["type"] != "business")
-          fail(arg_node("type"), "type is personal or business");
-        break;
-      }
-      case action::post:
-        if (s.args.contains("label")) posts_.insert(s.args["label"]);
-        break;
-      case action::like:
-        if (!posts_.contains(s.args["post"]))
-          fail(arg_node("post"), "no earlier post has label '" + s.args["post"] + "'");
-        break;
-      case action::advance:
-        s.duration = duration(arg_node("by"));
-        break;
-      case action::outage:
-        (void)system(arg_node("system"));
-        s.duration = duration(arg_node("for"));
-        break;
-      case action::restart:
-        if (s.args["system"] != "threads")
-          fail(arg_node("system"), "only the dependent service restarts: 'restart: threads'");
-        break;
-      case action::crash:
-        if (s.args["system"] != "threads" || s.args["during"] != "import")
-          fail(v, "the crash the simulation knows: 'crash: {system: threads, during: import}'");
-        break;
-      case action::ad_settings:
-        s.args["personalized_ads"] = boolean(arg_node("personalized_ads")) ? "true" : "false";
-        break;
-      case action::partner: {
-        const std::string& k = s.args["asks"];
-        if (k != "report" && k != "audience" && k != "purchase")
-          fail(arg_node("asks"), "a partner asks for a report, an audience or a purchase");
-        if (s.args.contains("price_cents"))
-          (void)integer(arg_node("price_cents"), 1, 1'000'000'000);
-        if ((k == "purchase") != s.args.contains("price_cents"))
-          fail(v, "price_cents goes with a purchase, and only with it");
-        break;
-      }
-      case action::request: {
-        (void)system(arg_node("system"));
-        const std::string m = s.args.contains("method") ? s.args["method"] : "GET";
-        if (m != "GET" && m != "POST" && m != "PATCH" && m != "PUT" && m != "DELETE")
-          fail(arg_node("method"), "method is GET, POST, PATCH, PUT or DELETE");
-        s.args["method"] = m;
-        if (!s.args["path"].starts_with("/")) fail(arg_node("path"), "path starts with /");
-        // {id:ACCOUNT} and {post:LABEL} in the path or body stand for ids known at run time.
-        for (const char* k : {"path", "body"}) {
-          const std::string& t = s.args[k];
-          for (auto at = t.find('{'); at != std::string::npos; at = t.find('{', at + 1)) {
-            const auto close = t.find('}', at);
-            if (close == std::string::npos) break;
-            const std::string ref = t.substr(at + 1, close - at - 1);
-            if (ref.starts_with("id:")) {
-              if (!created_.contains(ref.substr(3)))
-                fail(arg_node(k), "{" + ref + "}: no account '" + ref.substr(3) + "' yet");
-            } else if (ref.starts_with("post:")) {
-              if (!posts_.contains(ref.substr(5)))
-                fail(arg_node(k),
-                     "{" + ref + "}: no earlier post has label '" + ref.substr(5) + "'");
-            }
-          }
-        }
-        break;
-      }
-      default:
-        break;
-    }
+    if (spec.check) spec.check(*this, detail::argument_nodes{v}, s);
   }
 
   static std::string list(const std::vector<std::string_view>& v) {

@@ -1,0 +1,207 @@
+// The expectations of a scenario step, checked against the services' admin APIs and the
+// evidence: the HTTP answer, profiles, accounts and flows.
+#include "actions.hpp"
+
+#include "linksim/common/json.hpp"
+#include "linksim/evidence/flow.hpp"
+#include "linksim/sim/world.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace linksim::harness::detail {
+
+namespace bj = boost::json;
+
+std::string body_excerpt(const std::string& body) {
+  std::string s = body.substr(0, 300);
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return body.size() > 300 ? s + "..." : s;
+}
+
+std::string json_error_code(const std::string& body) {
+  auto o = json::parse_object(body);
+  if (!o) return {};
+  const auto* e = o->if_contains("error");
+  if (!e || !e->is_object()) return {};
+  const auto* c = e->as_object().if_contains("code");
+  return c && c->is_string() ? std::string(c->as_string()) : std::string();
+}
+
+std::string str_field(const bj::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::int64_t int_field(const bj::object& o, std::string_view k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+void check_http(action_context& c, const step& st, const http::response& r,
+                const std::string& stopped_at) {
+  const auto& e = st.http;
+  const bool expected_anything = e.status || e.error || e.step || e.contains;
+  if (!expected_anything) {
+    // Without an expectation an action must succeed.
+    const bool ok = st.kind == action::sign_up ? (r.status == 303 || r.status == 302)
+                                               : (r.status >= 200 && r.status < 300);
+    if (!ok)
+      c.fail(st.where, "answer", st.kind == action::sign_up ? "303 (linked or signed in)" : "2xx",
+             c.answer(r) + (stopped_at.empty() ? "" : " at " + stopped_at));
+    return;
+  }
+  if (e.status && r.status != *e.status)
+    c.fail(st.where, "status", std::to_string(*e.status),
+           c.answer(r) + (stopped_at.empty() ? "" : " at " + stopped_at));
+  if (e.error) {
+    const std::string code = json_error_code(r.body);
+    if (code != *e.error)
+      c.fail(st.where, "error code", *e.error, code.empty() ? c.answer(r) : code);
+  }
+  if (e.step && stopped_at != *e.step)
+    c.fail(st.where, "sign-up stopped at", *e.step, stopped_at.empty() ? "(none)" : stopped_at);
+  if (e.contains && r.body.find(*e.contains) == std::string::npos)
+    c.fail(st.where, "body contains", *e.contains, body_excerpt(r.body));
+}
+
+namespace {
+
+std::optional<bj::object> idp_account(action_context& c, const std::string& account) {
+  auto r = c.admin("idp", "GET", idp_path(c, account));
+  if (r.status != 200) return std::nullopt;
+  auto o = json::parse_object(r.body);
+  return o ? *o : bj::object{};
+}
+
+void check_profile(action_context& c, const expect_profile& e) {
+  const std::string who = "profile of " + e.account;
+  auto r =
+      c.admin("threads", "GET", "/admin/profiles?ig_user_id=" + std::to_string(c.id_of(e.account)));
+  if (r.status != 200) c.fail(e.where, who, "the admin API to answer", c.answer(r));
+  auto o = json::parse_object(r.body);
+  const auto* data = o ? o->if_contains("data") : nullptr;
+  if (!data || !data->is_array()) c.fail(e.where, who, "a list of profiles", c.answer(r));
+  const auto& list = data->as_array();
+  if (e.profiles && static_cast<int>(list.size()) != *e.profiles)
+    c.fail(e.where, who + ": number of profiles", std::to_string(*e.profiles),
+           std::to_string(list.size()));
+  const bool wants_fields =
+      e.username || e.name || e.bio || e.mirrors || e.closed || e.posts || e.followers;
+  if (wants_fields && list.empty()) c.fail(e.where, who, "a profile", "none");
+  const bj::object empty;
+  const auto& p = list.empty() ? empty : list.back().as_object();  // the newest
+  auto field = [&](const char* what, const std::optional<std::string>& want, const char* key) {
+    if (want && str_field(p, key) != *want)
+      c.fail(e.where, who + ": " + what, *want, str_field(p, key));
+  };
+  field("username", e.username, "username");
+  field("name", e.name, "name");
+  field("bio", e.bio, "bio");
+  if (e.closed) {
+    const auto* d = p.if_contains("ig_deleted");
+    const bool closed = d && d->is_bool() && d->as_bool();
+    if (closed != *e.closed)
+      c.fail(e.where, who + ": closed", *e.closed ? "true" : "false", closed ? "true" : "false");
+  }
+  if (e.posts && int_field(p, "posts_count") != *e.posts)
+    c.fail(e.where, who + ": posts", std::to_string(*e.posts),
+           std::to_string(int_field(p, "posts_count")));
+  if (e.followers && int_field(p, "followers_count") != *e.followers)
+    c.fail(e.where, who + ": followers", std::to_string(*e.followers),
+           std::to_string(int_field(p, "followers_count")));
+  if (e.mirrors) {
+    const auto ig = idp_account(c, e.account);
+    if (!ig) c.fail(e.where, who + ": mirrors", "a provider account to compare with", "none");
+    const bool same =
+        str_field(p, "username") == str_field(*ig, "username") &&
+        str_field(p, "profile_picture_sha256") == str_field(*ig, "profile_picture_sha256");
+    if (same != *e.mirrors)
+      c.fail(e.where, who + ": mirrors the provider",
+             *e.mirrors ? "username and picture equal" : "a difference",
+             "threads " + str_field(p, "username") + " / " +
+                 str_field(p, "profile_picture_sha256").substr(0, 12) + ", provider " +
+                 str_field(*ig, "username") + " / " +
+                 str_field(*ig, "profile_picture_sha256").substr(0, 12));
+  }
+  if (e.public_status) {
+    std::string name = e.username.value_or(str_field(p, "username"));
+    if (name.empty()) name = c.current_username(e.account);
+    auto pub =
+        c.send(c.world().browser_transport(), "GET", origin("threads") + "/api/profiles/" + name);
+    if (pub.status != *e.public_status)
+      c.fail(e.where, who + ": GET /api/profiles/" + name, std::to_string(*e.public_status),
+             c.answer(pub));
+  }
+}
+
+void check_account(action_context& c, const expect_account& e) {
+  const std::string who = "provider account " + e.account;
+  auto r = c.admin("idp", "GET", idp_path(c, e.account));
+  if (r.status != 200) {
+    if (e.status && (*e.status == "deleted" || *e.status == "missing") &&
+        (r.status == 404 || r.status == 410))
+      return;
+    c.fail(e.where, who, "the admin API to answer", c.answer(r));
+  }
+  const auto parsed = json::parse_object(r.body);
+  const bj::object o = parsed ? *parsed : bj::object{};
+  auto field = [&](const char* what, const std::optional<std::string>& want, const char* key) {
+    if (want && str_field(o, key) != *want)
+      c.fail(e.where, who + ": " + what, *want, str_field(o, key));
+  };
+  field("username", e.username, "username");
+  field("name", e.name, "name");
+  field("bio", e.bio, "biography");
+  field("status", e.status, "status");
+}
+
+void check_flows(action_context& c, const expect_flows& e, time_point start) {
+  const std::string subject =
+      e.account.empty() ? std::string() : std::to_string(c.id_of(e.account));
+  int n = 0;
+  const time_point since = start + e.since;
+  const auto& log = c.world().evidence();
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    const auto f = log.at(i);
+    if (e.since.count() >= 0 && f.time < since) continue;
+    if (!e.channel.empty() && f.channel != e.channel) continue;
+    if (!e.from.empty() && f.from != e.from) continue;
+    if (!e.to.empty() && f.to != e.to) continue;
+    if (!subject.empty() && f.subject != subject) continue;
+    if (!e.purpose.empty() && !evidence::covers(e.purpose, f.purpose)) continue;
+    if (!e.note.empty() && f.note.find(e.note) == std::string::npos) continue;
+    if (!e.category.empty() &&
+        std::none_of(f.categories.begin(), f.categories.end(),
+                     [&](const std::string& x) { return evidence::covers(e.category, x); }))
+      continue;
+    ++n;
+  }
+  std::string what = "flows";
+  for (const auto& [k, v] : {std::pair{"channel", e.channel},
+                             {"from", e.from},
+                             {"to", e.to},
+                             {"account", e.account},
+                             {"category", e.category},
+                             {"purpose", e.purpose},
+                             {"note", e.note}})
+    if (!v.empty()) what += std::string(" ") + k + "=" + v;
+  if (e.count && n != *e.count)
+    c.fail(e.where, what, "count " + std::to_string(*e.count), std::to_string(n));
+  if (e.min && n < *e.min)
+    c.fail(e.where, what, "at least " + std::to_string(*e.min), std::to_string(n));
+  if (e.max && n > *e.max)
+    c.fail(e.where, what, "at most " + std::to_string(*e.max), std::to_string(n));
+}
+
+}  // namespace
+
+void check_state(action_context& c, const step& st, time_point start) {
+  for (const auto& e : st.profiles) check_profile(c, e);
+  for (const auto& e : st.accounts) check_account(c, e);
+  for (const auto& e : st.flows) check_flows(c, e, start);
+}
+
+}  // namespace linksim::harness::detail
