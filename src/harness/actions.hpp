@@ -113,6 +113,16 @@ void check_http(action_context& c, const step& st, const http::response& r,
                 const std::string& stopped_at);
 void check_state(action_context& c, const step& st, time_point start);
 
+// The value of argument `k` of the step, or empty.
+std::string arg(const step& s, const char* k);
+// {"k": "v"} as JSON text.
+std::string json_str(const std::string& k, const std::string& v);
+
+// The actions on the provider and on the company's ad settings and platform
+// (actions_provider.cpp).
+std::vector<action_def> provider_actions();
+std::vector<action_def> ad_actions();
+
 // Every action, in the order the docs list them.
 const std::vector<action_def>& actions();
 const action_def* find_action(std::string_view key);
