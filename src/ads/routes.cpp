@@ -255,12 +255,8 @@ http::handler make_handler(service& s, const route_options& options) {
   post("/v1/deletions", &company_routes::deletion);
   post("/v1/ai/transcripts", &company_routes::transcript);
   // What the platform holds about an account, for scenarios and tests.
-  const std::string admin_token = options.admin_token;
-  r->guard_prefix("/admin", [admin_token](const request& req) -> std::optional<response> {
-    if (admin_token.empty() || !constant_time_equal(bearer(req), admin_token))
-      return error(make_error_code(errc::admin_unauthorized));
-    return std::nullopt;
-  });
+  r->guard_prefix("/admin", http::bearer_guard(options.admin_token,
+                                               error(make_error_code(errc::admin_unauthorized))));
   r->on("GET", "/admin/accounts/{id}", [&s](const request&, const route_match& m) {
     const auto id = http::parse_id(m["id"]);
     if (!id) return error(make_error_code(errc::not_found), "account ids are numbers");

@@ -1,6 +1,7 @@
 // The route table (see router.hpp).
 #include "linksim/http/router.hpp"
 
+#include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/store/sqlite.hpp"
 
@@ -12,6 +13,16 @@ std::string_view route_match::operator[](std::string_view name) const {
   for (const auto& [n, v] : captures_)
     if (n == name) return v;
   return {};
+}
+
+guard bearer_guard(std::string token, response refusal) {
+  return [token = std::move(token),
+          refusal = std::move(refusal)](const request& req) -> std::optional<response> {
+    const auto auth = req.headers.get("Authorization");
+    if (!token.empty() && auth.starts_with("Bearer ") && constant_time_equal(auth.substr(7), token))
+      return std::nullopt;
+    return refusal;
+  };
 }
 
 router::router(std::string service, error_renderer render, log_sink log)

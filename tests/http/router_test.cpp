@@ -88,6 +88,21 @@ TEST_F(routes_test, AGuardAnswersForEveryPathUnderItsPrefixOnly) {
   EXPECT_EQ(r(req).body, "item 1");
 }
 
+TEST(BearerGuard, LetsThroughOnlyTheTokenAndNothingWhenTheTokenIsEmpty) {
+  auto with = [](std::string auth) {
+    request r = make("GET", "/admin");
+    if (!auth.empty()) r.headers.set("Authorization", std::move(auth));
+    return r;
+  };
+  const auto g = bearer_guard("s3cret", text(401, "refused"));
+  EXPECT_FALSE(g(with("Bearer s3cret")).has_value());
+  EXPECT_EQ(g(with("Bearer s3cre")).value().status, 401);
+  EXPECT_EQ(g(with("bearer s3cret")).value().status, 401);
+  EXPECT_EQ(g(with("")).value().body, "refused");
+  const auto none = bearer_guard("", text(401, "refused"));
+  EXPECT_TRUE(none(with("Bearer ")).has_value());
+}
+
 TEST_F(routes_test, AStorageFailureIs503AndLogged) {
   const auto res = r(make("GET", "/broken"));
   EXPECT_EQ(res.status, 503);

@@ -36,6 +36,10 @@ using error_renderer =
 // Runs before the routes under its prefix: an answer stops the request there.
 using guard = std::function<std::optional<response>(const request&)>;
 
+// A guard that lets through only requests with "Authorization: Bearer <token>" (compared in
+// constant time) and answers every other one with `refusal`; an empty token lets nothing through.
+guard bearer_guard(std::string token, response refusal);
+
 class router {
  public:
   // `service` names the service in log lines ("idp: storage: ...").

@@ -10,17 +10,7 @@ namespace {
 
 class admin_routes {
  public:
-  admin_routes(service& s, route_options o) : s_(s), o_(std::move(o)) {}
-
-  std::optional<response> unauthorized(const request& req) const {
-    const auto auth = req.headers.get("Authorization");
-    if (!o_.admin_token.empty() && auth.starts_with("Bearer ") &&
-        constant_time_equal(auth.substr(7), o_.admin_token))
-      return std::nullopt;
-    response r = admin_error(make_error_code(errc::admin_unauthorized));
-    r.headers.set("WWW-Authenticate", "Bearer realm=\"linksim-admin\"");
-    return r;
-  }
+  explicit admin_routes(service& s) : s_(s) {}
 
   response ad_settings(std::int64_t id) {
     auto a = s_.get_ad_settings(id);
@@ -229,17 +219,16 @@ class admin_routes {
                                           {"active", s->active}});
   }
 
-  service& s_;
-
- private:
-  route_options o_;
+  service& s_;  // the lambdas of add_admin_routes call the service directly too
 };
 
 }  // namespace
 
 void add_admin_routes(http::router& r, service& s, const route_options& o) {
-  auto self = std::make_shared<admin_routes>(s, o);
-  r.guard_prefix("/admin", [self](const request& req) { return self->unauthorized(req); });
+  auto self = std::make_shared<admin_routes>(s);
+  response refusal = admin_error(make_error_code(errc::admin_unauthorized));
+  refusal.headers.set("WWW-Authenticate", "Bearer realm=\"linksim-admin\"");
+  r.guard_prefix("/admin", http::bearer_guard(o.admin_token, std::move(refusal)));
   // An account's routes: the id is a number, or the answer is 404.
   auto account = [&](std::string_view method, std::string_view pattern, auto f) {
     r.on(method, pattern, [self, f](const request& req, const route_match& m) {
