@@ -1,5 +1,18 @@
-// The mirror's rule table (see mirror.hpp).
+// The mirror: its rule table (see mirror.hpp), and the two paths that apply a change of the
+// provider's account to its profiles: a signed webhook (receive_webhook, in version order, once
+// per change) and a /me snapshot (apply_snapshot, at sign-in and on each reconciliation poll).
 #include "mirror.hpp"
+
+#include "internal.hpp"
+
+#include "linksim/common/account_rules.hpp"
+#include "linksim/common/crypto.hpp"
+#include "linksim/common/json.hpp"
+#include "linksim/store/sqlite.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <charconv>
 
 namespace linksim::threads_sim::mirror {
 namespace {
@@ -93,3 +106,206 @@ const field* find(std::string_view webhook_field) {
 }
 
 }  // namespace linksim::threads_sim::mirror
+
+namespace linksim::threads_sim {
+
+namespace bj = boost::json;
+
+void service::set_username(std::int64_t profile_id, std::int64_t ig_user_id,
+                           const std::string& username, std::int64_t version) {
+  // The provider's usernames are unique, so a profile here holding the same name has a stale
+  // mirror: the other half of a swap whose change has not arrived yet. It gives the name up and
+  // is polled at once; its own change or that poll gives it its new name.
+  // A holder linked to the same provider account (only where one account may have two
+  // profiles, a fault profile) has no other name to take: it waits a whole interval, so the two
+  // trade the name at the polling pace instead of taking it from each other forever at once.
+  db_.cached(
+         "UPDATE profiles SET username = NULL, next_sync_at = CASE WHEN ig_user_id = ? "
+         "THEN ? ELSE ? END WHERE username = ? AND id != ?")
+      .bind_all(ig_user_id, unix_millis(clock_.now()) + cfg_.reconcile_interval.count(),
+                unix_millis(clock_.now()), username, profile_id)
+      .run();
+  db_.cached("UPDATE profiles SET username = ?, username_version = ? WHERE id = ?")
+      .bind_all(username, version, profile_id)
+      .run();
+}
+
+void service::set_username(profile& p, const std::string& username, std::int64_t version) {
+  set_username(p.id, p.ig_user_id, username, version);
+  p.username = username;
+  p.username_version = version;
+}
+
+std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& ig) {
+  const auto& r = cfg_.rules;
+  std::vector<std::string> applied;
+  auto newer = [&](std::int64_t have) { return !r.order_by_version || ig.version > have; };
+  // A profile that gave its name up (set_username) takes the provider's current one whatever the
+  // versions say: the change that took its name may have been older than its own, and a
+  // snapshot is what the provider holds now.
+  const bool gave_name_up = p.username.empty() && r.order_by_version;
+  // The username is written at once (set_username); the other fields are decided on `p` and
+  // written back with the sync times in one statement.
+  for (const auto& f : mirror::fields()) {
+    if (!f.differs || !f.mirrored(r)) continue;  // a group's other fields come with its first
+    const bool username = f.update_sql.empty();
+    if (!newer(p.*f.version) && !(username && gave_name_up)) continue;
+    if (f.differs(p, ig)) {
+      if (username)
+        set_username(p, ig.username, ig.version);
+      else
+        f.take(p, ig);
+      applied.emplace_back(f.group);
+    }
+    p.*f.version = ig.version;
+  }
+  const auto now = unix_millis(clock_.now());
+  db_.cached(
+         "UPDATE profiles SET username_version = ?, picture_url = ?, picture_sha256 = ?, "
+         "picture_version = ?, display_name = ?, bio = ?, bio_version = ?, ig_status = ?, "
+         "status_version = ?, last_synced_at = ?, next_sync_at = ? WHERE id = ?")
+      .bind_all(p.username_version, p.picture_url, p.picture_sha256, p.picture_version,
+                p.display_name, p.bio, p.bio_version, p.ig_status, p.status_version, now,
+                now + cfg_.reconcile_interval.count(), p.id)
+      .run();
+  p.last_synced_at = from_unix_millis(now);
+  return applied;
+}
+
+namespace {
+// One change of an envelope, pointing into the parsed envelope, which must outlive it.
+struct change {
+  std::int64_t account = 0;
+  std::string_view field;
+  const bj::object* value = nullptr;
+  std::int64_t version = 0;
+};
+
+result<std::vector<change>> changes_of(const bj::object& envelope) {
+  const auto* entries = envelope.if_contains("entry");
+  if (!entries || !entries->is_array()) return make_error_code(errc::bad_json);
+  std::vector<change> out;
+  for (const auto& e : entries->as_array()) {
+    if (!e.is_object()) return make_error_code(errc::bad_json);
+    const auto* id = e.as_object().if_contains("id");
+    const auto* changes = e.as_object().if_contains("changes");
+    if (!id || !id->is_string() || !changes || !changes->is_array())
+      return make_error_code(errc::bad_json);
+    std::int64_t account = 0;
+    const auto& s = id->as_string();
+    if (std::from_chars(s.data(), s.data() + s.size(), account).ec != std::errc{})
+      return make_error_code(errc::bad_json);
+    for (const auto& c : changes->as_array()) {
+      const auto* co = c.if_object();
+      const auto* field = co ? co->if_contains("field") : nullptr;
+      const auto* value = co ? co->if_contains("value") : nullptr;
+      if (!field || !field->is_string() || !value || !value->is_object())
+        return make_error_code(errc::bad_json);
+      const auto* version = value->as_object().if_contains("version");
+      if (!version || !version->is_int64()) return make_error_code(errc::bad_json);
+      out.push_back({account, field->as_string(), &value->as_object(), version->as_int64()});
+    }
+  }
+  return out;
+}
+
+std::string value_text(const bj::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+}  // namespace
+
+void service::write_change(const mirror::field& f, const mirror_versions& p,
+                           const std::array<std::string, 2>& values, std::int64_t version) {
+  if (f.update_sql.empty()) {
+    set_username(p.id, p.ig_user_id, values[0], version);
+    return;
+  }
+  auto& update = db_.cached(f.update_sql);
+  int column = 1;
+  for (std::size_t i = 0; i < f.keys.size(); ++i)
+    if (!f.keys[i].empty()) update.bind(column++, values[i]);
+  update.bind(column, version).bind(column + 1, p.id).run();
+}
+
+result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
+                                                 std::string_view signature_header) {
+  // The signature covers the exact bytes received: check it before reading anything.
+  if (cfg_.rules.verify_webhook_signatures) {
+    const std::string expected = "sha256=" + to_hex(hmac_sha256(cfg_.client_secret, raw_body));
+    if (!constant_time_equal(signature_header, expected))
+      return make_error_code(errc::signature_invalid);
+  }
+  json::scratch memory;  // the envelope is read here and dropped with the request
+  auto envelope = json::parse_object(raw_body, memory.storage());
+  if (!envelope) return envelope.error();
+  auto changes = changes_of(*envelope);
+  if (!changes) return changes.error();
+
+  webhook_outcome out;
+  const auto& r = cfg_.rules;
+  std::lock_guard lock(mutex_);
+  store::transaction tx(db_);
+  const auto now = unix_millis(clock_.now());
+  // Every change is recorded with the digest of the body it came in (a batch is hashed once).
+  const std::string body_digest = to_hex(sha256(raw_body));
+  for (const auto& c : *changes) {
+    std::string key = std::to_string(c.account);
+    key += '/';
+    key += c.field;
+    key += '/';
+    key += std::to_string(c.version);
+    db_.cached("INSERT OR IGNORE INTO applied_changes (change_key, received_at) VALUES (?, ?)")
+        .bind_all(key, now)
+        .run();
+    std::string outcome;
+    if (db_.changes() == 0) {
+      ++out.duplicates;
+      outcome = "duplicate";
+    } else {
+      const auto profiles = versions_locked(c.account);
+      if (profiles.empty()) outcome = "no profile";
+      for (const auto& p : profiles) {
+        auto newer = [&](std::int64_t have) { return !r.order_by_version || c.version > have; };
+        const std::string tag = "profile " + std::to_string(p.id) + ": ";
+        auto stale = [&] {
+          ++out.stale;
+          outcome += tag + "stale; ";
+        };
+        auto applied = [&] {
+          ++out.applied;
+          outcome += tag + "applied; ";
+        };
+        auto ignored = [&](std::string_view why) {
+          ++out.ignored;
+          outcome += tag + "ignored (" + std::string(why) + "); ";
+        };
+        if (c.field == "account_deletion") {
+          // Final whatever its version: the profile is closed and its sign-ins end.
+          db_.cached("UPDATE profiles SET ig_deleted = 1 WHERE id = ?").bind(1, p.id).run();
+          db_.cached("DELETE FROM sessions WHERE profile_id = ?").bind(1, p.id).run();
+          db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
+          applied();
+        } else if (const auto* f = mirror::find(c.field); !f) {
+          ignored("unknown field");
+        } else if (!f->mirrored(r)) {
+          ignored(f->not_mirrored);
+        } else if (!newer(p.*f->held)) {
+          stale();
+        } else {
+          write_change(*f, p, {value_text(*c.value, f->keys[0]), value_text(*c.value, f->keys[1])},
+                       c.version);
+          applied();
+        }
+      }
+      if (profiles.empty()) ++out.ignored;
+    }
+    record_hashed(cfg_.idp_system, cfg_.system_name, c.account, categories_of_field(c.field),
+                  "webhook.receive", body_digest,
+                  std::string(c.field) + " v" + std::to_string(c.version) + ": " + outcome);
+  }
+  tx.commit();
+  return out;
+}
+
+}  // namespace linksim::threads_sim
