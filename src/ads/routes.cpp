@@ -17,33 +17,40 @@ using http::request;
 using http::response;
 
 http::error_info describe(const boost::system::error_code& ec) {
-  if (ec.category() != error_category()) return {500, "internal_error"};
-  switch (static_cast<errc>(ec.value())) {
-    case errc::bad_json:
-    case errc::missing_field:
-    case errc::bad_field:
-      return {400, "invalid_request"};
-    case errc::admin_unauthorized:
-    case errc::partner_unauthorized:
-      return {401, "unauthorized"};
-    case errc::outside_contract:
-      return {403, "outside_contract"};
-    case errc::sale_refused:
-      return {403, "sale_refused"};
-    case errc::not_found:
-      return {404, "not_found"};
-    case errc::method_not_allowed:
-      return {405, "method_not_allowed"};
-    case errc::account_deleted:
-      return {410, "account_deleted"};
-    default:
-      return {400, "invalid_request"};
+  if (ec.category() == error_category()) {
+    switch (static_cast<error>(ec.value())) {
+      case error::partner_unauthorized:
+        return {401, "unauthorized"};
+      case error::outside_contract:
+        return {403, "outside_contract"};
+      case error::sale_refused:
+        return {403, "sale_refused"};
+    }
   }
+  if (ec.category() == linksim::error_category()) {
+    switch (static_cast<errc>(ec.value())) {
+      case errc::bad_json:
+      case errc::missing_field:
+      case errc::bad_field:
+        return {400, "invalid_request"};
+      case errc::admin_unauthorized:
+        return {401, "unauthorized"};
+      case errc::not_found:
+        return {404, "not_found"};
+      case errc::method_not_allowed:
+        return {405, "method_not_allowed"};
+      case errc::account_deleted:
+        return {410, "account_deleted"};
+      default:
+        return {400, "invalid_request"};
+    }
+  }
+  return {500, "internal_error"};
 }
 
 namespace {
 
-response error(const boost::system::error_code& ec, std::string_view detail = {}) {
+response json_error(const boost::system::error_code& ec, std::string_view detail = {}) {
   const auto info = describe(ec);
   bj::object err{{"code", info.code}, {"message", ec.message()}};
   if (!detail.empty()) err["detail"] = detail;
@@ -80,9 +87,9 @@ class partner_routes {
 
   response report(const request& req) {
     auto c = campaign_of(req);
-    if (!c) return error(c.error(), is(c.error(), errc::missing_field) ? "campaign" : "");
+    if (!c) return json_error(c.error(), is(c.error(), errc::missing_field) ? "campaign" : "");
     auto r = s_.report(bearer(req), *c);
-    if (!r) return error(r.error());
+    if (!r) return json_error(r.error());
     bj::object o{{"campaign", r->campaign},
                  {"suppressed", r->suppressed},
                  {"min_group_size", s_.settings().min_group_size}};
@@ -98,25 +105,25 @@ class partner_routes {
 
   response audience(const request& req) {
     auto c = campaign_of(req);
-    if (!c) return error(c.error(), is(c.error(), errc::missing_field) ? "campaign" : "");
+    if (!c) return json_error(c.error(), is(c.error(), errc::missing_field) ? "campaign" : "");
     auto r = s_.audience(bearer(req), *c);
-    if (!r) return error(r.error());
+    if (!r) return json_error(r.error());
     bj::array ids;
     for (auto id : *r) ids.emplace_back(std::to_string(id));
     return json::response(200, bj::object{{"accounts", std::move(ids)}});
   }
 
   response purchase(const request& req) {
-    if (auto q = http::parse_form(req.query()); !q) return error(q.error());
+    if (auto q = http::parse_form(req.query()); !q) return json_error(q.error());
     auto o = json::parse_object(req.body);
-    if (!o) return error(o.error());
+    if (!o) return json_error(o.error());
     auto campaign = json::get_string(*o, "campaign");
     auto price = json::get_int(*o, "price_cents");
-    if (!campaign || !price) return error(make_error_code(errc::bad_field));
+    if (!campaign || !price) return json_error(make_error_code(errc::bad_field));
     if (!*campaign || !*price || **price <= 0)
-      return error(make_error_code(errc::missing_field), "campaign and price_cents > 0");
+      return json_error(make_error_code(errc::missing_field), "campaign and price_cents > 0");
     auto r = s_.buy(bearer(req), **campaign, **price);
-    if (!r) return error(r.error());
+    if (!r) return json_error(r.error());
     bj::array ids;
     for (auto id : r->accounts) ids.emplace_back(std::to_string(id));
     return json::response(
@@ -156,17 +163,17 @@ class company_routes {
 
   response sponsored(const request& req) {
     const std::string system = s_.system_of(bearer(req));
-    if (system.empty()) return error(make_error_code(errc::admin_unauthorized));
+    if (system.empty()) return json_error(make_error_code(errc::admin_unauthorized));
     auto q = http::parse_form(req.query());
-    if (!q) return error(q.error());
+    if (!q) return json_error(q.error());
     const std::string* subject = http::find_param(*q, "subject");
     const std::string* surface = http::find_param(*q, "surface");
     const std::string* personalize = http::find_param(*q, "personalize");
     const auto id = subject ? http::parse_id(*subject) : std::nullopt;
-    if (!id) return error(make_error_code(errc::missing_field), "subject");
+    if (!id) return json_error(make_error_code(errc::missing_field), "subject");
     auto r = s_.sponsored_for(*id, surface ? *surface : system, system,
                               !personalize || *personalize != "0");
-    if (!r) return error(r.error());
+    if (!r) return json_error(r.error());
     return json::response(200, bj::object{{"campaign", r->campaign},
                                           {"advertiser", r->advertiser},
                                           {"text", r->text},
@@ -181,20 +188,20 @@ class company_routes {
     auto kind = json::get_string(c.body, "kind");
     auto text = json::get_string(c.body, "text");
     auto device = json::get_string(c.body, "device");
-    if (!kind || !text || !device) return error(make_error_code(errc::bad_field));
+    if (!kind || !text || !device) return json_error(make_error_code(errc::bad_field));
     a.kind = kind->value_or("");
     a.text = text->value_or("");
     a.device = device->value_or("");
     if (const auto* p = c.body.if_contains("purposes"); p && p->is_array())
       for (const auto& x : p->as_array())
         if (x.is_string()) a.purposes.emplace_back(x.as_string());
-    if (auto r = s_.ingest(a); !r) return error(r.error(), "subject, kind and purposes");
+    if (auto r = s_.ingest(a); !r) return json_error(r.error(), "subject, kind and purposes");
     return json::response(202, bj::object{{"stored", a.purposes.size()}});
   }
 
   response opt_out(const call& c) {
     auto source = json::get_string(c.body, "source");
-    if (!source) return error(source.error());
+    if (!source) return json_error(source.error());
     s_.opt_out(c.subject, c.system, source->value_or("user"));
     return json::response(200, bj::object{{"opted_out", true}});
   }
@@ -208,9 +215,9 @@ class company_routes {
 
   response transcript(const call& c) {
     auto t = json::get_string(c.body, "transcript");
-    if (!t) return error(t.error());
+    if (!t) return json_error(t.error());
     if (auto r = s_.train(c.subject, c.system, t->value_or("")); !r)
-      return error(r.error(), "transcript");
+      return json_error(r.error(), "transcript");
     return json::response(202, bj::object{{"kept", true}});
   }
 
@@ -224,7 +231,7 @@ http::handler make_handler(service& s, const route_options& options) {
   auto r = std::make_shared<http::router>(
       "ads",
       [](const boost::system::error_code& ec, std::string_view path) {
-        return error(ec, path.empty() ? std::string() : "no route for " + std::string(path));
+        return json_error(ec, path.empty() ? std::string() : "no route for " + std::string(path));
       },
       options.log);
   using http::route_match;
@@ -246,7 +253,7 @@ http::handler make_handler(service& s, const route_options& options) {
     r->on("POST", pattern, [company, f](const request& req, const route_match&) {
       std::string detail;
       auto c = company->caller(req, &detail);
-      if (!c) return error(c.error(), detail);
+      if (!c) return json_error(c.error(), detail);
       return ((*company).*f)(*c);
     });
   };
@@ -255,11 +262,12 @@ http::handler make_handler(service& s, const route_options& options) {
   post("/v1/deletions", &company_routes::deletion);
   post("/v1/ai/transcripts", &company_routes::transcript);
   // What the platform holds about an account, for scenarios and tests.
-  r->guard_prefix("/admin", http::bearer_guard(options.admin_token,
-                                               error(make_error_code(errc::admin_unauthorized))));
+  r->guard_prefix("/admin",
+                  http::bearer_guard(options.admin_token,
+                                     json_error(make_error_code(errc::admin_unauthorized))));
   r->on("GET", "/admin/accounts/{id}", [&s](const request&, const route_match& m) {
     const auto id = http::parse_id(m["id"]);
-    if (!id) return error(make_error_code(errc::not_found), "account ids are numbers");
+    if (!id) return json_error(make_error_code(errc::not_found), "account ids are numbers");
     const auto h = s.held_about(*id);
     return json::response(200, bj::object{{"activity", h.activity},
                                           {"impressions", h.impressions},

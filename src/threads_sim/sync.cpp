@@ -111,7 +111,7 @@ http::request form_post(std::string url, const http::params& p) {
 }
 
 // The provider's answer to a token request as an error: 5xx and no answer mean try later.
-boost::system::error_code token_error(const result<http::response>& res, errc on_refusal) {
+boost::system::error_code token_error(const result<http::response>& res, error on_refusal) {
   if (!res || res->status >= 500) return make_error_code(errc::upstream_unavailable);
   if (res->status == 400 || res->status == 401) return make_error_code(on_refusal);
   return make_error_code(errc::upstream_bad_response);
@@ -143,7 +143,7 @@ result<service::tokens> service::redeem_code(std::string_view code, std::string_
                                                 {"code_verifier", std::string(verifier)},
                                                 {"client_id", cfg_.client_id},
                                                 {"client_secret", cfg_.client_secret}}));
-  if (!res || res->status != 200) return token_error(res, errc::login_state_invalid);
+  if (!res || res->status != 200) return token_error(res, threads_sim::error::login_state_invalid);
   return parse_tokens(*res, clock_.now());
 }
 
@@ -153,7 +153,8 @@ result<service::tokens> service::refresh_tokens(const std::string& refresh_token
                                                 {"refresh_token", refresh_token},
                                                 {"client_id", cfg_.client_id},
                                                 {"client_secret", cfg_.client_secret}}));
-  if (!res || res->status != 200) return token_error(res, errc::reauthorization_required);
+  if (!res || res->status != 200)
+    return token_error(res, threads_sim::error::reauthorization_required);
   return parse_tokens(*res, clock_.now());
 }
 
@@ -173,7 +174,7 @@ result<idp_profile> service::fetch_me(const std::string& access_token, bool with
     const auto* err = o ? o->if_contains("error") : nullptr;
     const auto* code = err && err->is_object() ? err->as_object().if_contains("code") : nullptr;
     if (code && code->is_int64() && code->as_int64() == 190)
-      return make_error_code(errc::reauthorization_required);
+      return make_error_code(threads_sim::error::reauthorization_required);
     return make_error_code(errc::upstream_bad_response);
   }
   if (raw_body) *raw_body = res->body;
@@ -199,7 +200,7 @@ result<std::string> service::handshake(const http::params& query) {
   if (!mode || *mode != "subscribe" || !challenge) return make_error_code(errc::bad_field);
   if (!token || cfg_.webhook_verify_token.empty() ||
       !constant_time_equal(*token, cfg_.webhook_verify_token))
-    return make_error_code(errc::verify_token_mismatch);
+    return make_error_code(threads_sim::error::verify_token_mismatch);
   return *challenge;
 }
 

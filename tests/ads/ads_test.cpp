@@ -57,7 +57,8 @@ TEST(AdPlatform, NoContractCanAllowASaleUnlessTheFaultProfileSaysSo) {
 }
 
 TEST(AdPlatform, EveryPlatformErrorHasAStatusAndACode) {
-  for (auto e : {errc::partner_unauthorized, errc::outside_contract, errc::sale_refused}) {
+  for (auto e :
+       {ads::error::partner_unauthorized, ads::error::outside_contract, ads::error::sale_refused}) {
     const auto info = describe(make_error_code(e));
     EXPECT_GE(info.status, 400);
     EXPECT_NE(info.code, "internal_error");

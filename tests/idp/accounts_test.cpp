@@ -195,8 +195,8 @@ TEST(Accounts, InactiveAccountsCannotLogIn) {
   idp_fixture f;
   const auto a = f.make_account("alice");
   EXPECT_TRUE(f.idp.authenticate_user("ALICE", "password-alice"));
-  EXPECT_TRUE(is(f.idp.authenticate_user("alice", "wrong").error(), errc::login_failed));
-  EXPECT_TRUE(is(f.idp.authenticate_user("nobody", "x").error(), errc::login_failed));
+  EXPECT_TRUE(is(f.idp.authenticate_user("alice", "wrong").error(), idp::error::login_failed));
+  EXPECT_TRUE(is(f.idp.authenticate_user("nobody", "x").error(), idp::error::login_failed));
   for (auto s : {account_status::restricted, account_status::suspended, account_status::banned}) {
     ASSERT_TRUE(f.idp.update_profile(a.id, {.status = s}));
     EXPECT_TRUE(

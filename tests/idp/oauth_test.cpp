@@ -52,19 +52,21 @@ TEST(Authorize, RedirectCarriesCodeStateAndIssuer) {
 TEST(Authorize, RejectsBadRequestsBeforeAnyLogin) {
   flow f;
   const std::string ch = challenge_for(f.verifier);
-  auto check = [&](authorize_request r, errc expected) {
+  auto check = [&](authorize_request r, idp::error expected) {
     EXPECT_TRUE(is(f.idp.begin_authorization(r).error(), expected)) << static_cast<int>(expected);
   };
-  check({"nope", "http://app.test/cb", "code", "", "", ch, "S256"}, errc::unknown_client);
+  check({"nope", "http://app.test/cb", "code", "", "", ch, "S256"}, idp::error::unknown_client);
   check({f.app.id, "http://app.test/cb/", "code", "", "", ch, "S256"},
-        errc::redirect_uri_unregistered);
+        idp::error::redirect_uri_unregistered);
   check({f.app.id, "http://app.test/cb", "token", "", "", ch, "S256"},
-        errc::unsupported_response_type);
-  check({f.app.id, "http://app.test/cb", "code", "", "", "", ""}, errc::pkce_required);
+        idp::error::unsupported_response_type);
+  check({f.app.id, "http://app.test/cb", "code", "", "", "", ""}, idp::error::pkce_required);
   check({f.app.id, "http://app.test/cb", "code", "", "", ch, "plain"},
-        errc::pkce_method_unsupported);
-  check({f.app.id, "http://app.test/cb", "code", "", "", ch, ""}, errc::pkce_method_unsupported);
-  check({f.app.id, "http://app.test/cb", "code", "email", "", ch, "S256"}, errc::invalid_scope);
+        idp::error::pkce_method_unsupported);
+  check({f.app.id, "http://app.test/cb", "code", "", "", ch, ""},
+        idp::error::pkce_method_unsupported);
+  check({f.app.id, "http://app.test/cb", "code", "email", "", ch, "S256"},
+        idp::error::invalid_scope);
 }
 
 TEST(Authorize, InactiveAccountsCannotConsent) {
@@ -83,10 +85,11 @@ TEST(Authorize, SessionHoldsSeveralAccountsAndOnlyThoseCanConsent) {
   ASSERT_EQ(accounts.size(), 2u);
   auto p = f.idp.begin_authorization(
       {f.app.id, "http://app.test/cb", "code", "", "", challenge_for(f.verifier), "S256"});
-  EXPECT_TRUE(is(f.idp.approve(p->id, s, carol.id).error(), errc::session_account_unknown));
+  EXPECT_TRUE(is(f.idp.approve(p->id, s, carol.id).error(), idp::error::session_account_unknown));
   EXPECT_TRUE(f.idp.approve(p->id, s, bob.id));
   // A request is used once.
-  EXPECT_TRUE(is(f.idp.approve(p->id, s, bob.id).error(), errc::authorization_request_unknown));
+  EXPECT_TRUE(
+      is(f.idp.approve(p->id, s, bob.id).error(), idp::error::authorization_request_unknown));
 }
 
 // The sign-in pages read a session's accounts from a cache: it must follow every change.
@@ -113,7 +116,7 @@ TEST(Token, CodeExpiresAfterAnHour) {
   const auto c = f.code(f.alice);
   f.clock.advance(1h + 1ms);
   EXPECT_TRUE(is(f.idp.exchange_code(f.app, c, "http://app.test/cb", f.verifier, true).error(),
-                 errc::code_expired));
+                 idp::error::code_expired));
 }
 
 // Codes wait for redemption in memory; the grant, the spent code and the tokens are written
@@ -129,10 +132,10 @@ TEST(Token, ARestartLosesWaitingCodesButStillCatchesTheReuseOfRedeemedOnes) {
   idp::service restarted{f.db, f.clock, f.random, f.recorder, f.transport, flow::make_config()};
   EXPECT_TRUE(
       is(restarted.exchange_code(f.app, waiting, "http://app.test/cb", f.verifier, true).error(),
-         errc::code_not_found));
+         idp::error::code_not_found));
   EXPECT_TRUE(
       is(restarted.exchange_code(f.app, redeemed, "http://app.test/cb", f.verifier, true).error(),
-         errc::code_reused));
+         idp::error::code_reused));
   EXPECT_FALSE(restarted.check_access_token(t->access_token));  // what the code bought is gone
 }
 
@@ -141,9 +144,9 @@ TEST(Token, AFailedRedemptionSpendsTheCode) {
   const auto c = f.code(f.alice);
   EXPECT_TRUE(
       is(f.idp.exchange_code(f.app, c, "http://app.test/cb", std::string(43, 'x'), true).error(),
-         errc::pkce_verifier_mismatch));
+         idp::error::pkce_verifier_mismatch));
   EXPECT_TRUE(is(f.idp.exchange_code(f.app, c, "http://app.test/cb", f.verifier, true).error(),
-                 errc::code_reused));
+                 idp::error::code_reused));
 }
 
 TEST(Token, DeauthorizingDropsCodesNotYetRedeemed) {
@@ -153,7 +156,7 @@ TEST(Token, DeauthorizingDropsCodesNotYetRedeemed) {
   ASSERT_TRUE(f.idp.deauthorize(f.alice.id, f.app.id));
   EXPECT_TRUE(
       is(f.idp.exchange_code(f.app, waiting, "http://app.test/cb", f.verifier, true).error(),
-         errc::code_not_found));
+         idp::error::code_not_found));
 }
 
 TEST(Token, ShortLivedExchangesForLongLivedThatRefreshesOnlyWhenADayOld) {
@@ -163,23 +166,23 @@ TEST(Token, ShortLivedExchangesForLongLivedThatRefreshesOnlyWhenADayOld) {
   EXPECT_EQ(t->expires_in, 3600);
   EXPECT_TRUE(t->refresh_token.empty());  // Meta's endpoint issues none
   EXPECT_TRUE(
-      is(f.idp.exchange_long_lived("wrong", t->access_token).error(), errc::invalid_client));
+      is(f.idp.exchange_long_lived("wrong", t->access_token).error(), idp::error::invalid_client));
   auto ll = f.idp.exchange_long_lived(f.app.secret, t->access_token);
   ASSERT_TRUE(ll);
   EXPECT_EQ(ll->expires_in, 5184000);
   EXPECT_TRUE(is(f.idp.exchange_long_lived(f.app.secret, ll->access_token).error(),
-                 errc::token_wrong_kind));
-  EXPECT_TRUE(is(f.idp.refresh_long_lived(ll->access_token).error(), errc::token_too_young));
-  EXPECT_TRUE(is(f.idp.refresh_long_lived(t->access_token).error(), errc::token_wrong_kind));
+                 idp::error::token_wrong_kind));
+  EXPECT_TRUE(is(f.idp.refresh_long_lived(ll->access_token).error(), idp::error::token_too_young));
+  EXPECT_TRUE(is(f.idp.refresh_long_lived(t->access_token).error(), idp::error::token_wrong_kind));
   f.clock.advance(24h);
   auto refreshed = f.idp.refresh_long_lived(ll->access_token);
   ASSERT_TRUE(refreshed);
   EXPECT_EQ(refreshed->expires_in, 5184000);
   f.clock.advance(59 * 24h +
                   1s);  // the first long-lived token is past its 60 days, the new one not
-  EXPECT_TRUE(is(f.idp.check_access_token(ll->access_token).error(), errc::token_expired));
+  EXPECT_TRUE(is(f.idp.check_access_token(ll->access_token).error(), idp::error::token_expired));
   EXPECT_TRUE(f.idp.check_access_token(refreshed->access_token));
-  EXPECT_TRUE(is(f.idp.refresh_long_lived(ll->access_token).error(), errc::token_expired));
+  EXPECT_TRUE(is(f.idp.refresh_long_lived(ll->access_token).error(), idp::error::token_expired));
 }
 
 TEST(Token, AccessTokensExpireAfterAnHour) {
@@ -188,7 +191,7 @@ TEST(Token, AccessTokensExpireAfterAnHour) {
   ASSERT_TRUE(t);
   EXPECT_TRUE(f.idp.check_access_token(t->access_token));
   f.clock.advance(1h);
-  EXPECT_TRUE(is(f.idp.check_access_token(t->access_token).error(), errc::token_expired));
+  EXPECT_TRUE(is(f.idp.check_access_token(t->access_token).error(), idp::error::token_expired));
   EXPECT_FALSE(f.idp.introspect(f.app, t->access_token).active);
   EXPECT_TRUE(f.idp.refresh(f.app, t->refresh_token));  // the refresh token lives on
 }
@@ -197,8 +200,9 @@ TEST(Token, DeletingTheAccountEndsItsTokens) {
   flow f;
   auto t = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true);
   ASSERT_TRUE(f.idp.delete_account(f.alice.id));
-  EXPECT_TRUE(is(f.idp.check_access_token(t->access_token).error(), errc::token_invalid));
-  EXPECT_TRUE(is(f.idp.refresh(f.app, t->refresh_token).error(), errc::refresh_token_invalid));
+  EXPECT_TRUE(is(f.idp.check_access_token(t->access_token).error(), idp::error::token_invalid));
+  EXPECT_TRUE(
+      is(f.idp.refresh(f.app, t->refresh_token).error(), idp::error::refresh_token_invalid));
 }
 
 TEST(Token, ProfileReadsSeeRevocationRenameAndDeletionAtOnce) {
@@ -211,22 +215,22 @@ TEST(Token, ProfileReadsSeeRevocationRenameAndDeletionAtOnce) {
   ASSERT_TRUE(f.idp.set_picture(f.alice.id, {"image/png", "png"}));
   EXPECT_FALSE(f.idp.check_access_token(t->access_token)->subject.picture_url.empty());
   f.idp.revoke(f.app, t->access_token);
-  EXPECT_TRUE(is(f.idp.check_access_token(t->access_token).error(), errc::token_invalid));
+  EXPECT_TRUE(is(f.idp.check_access_token(t->access_token).error(), idp::error::token_invalid));
 
   auto t2 = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true);
   ASSERT_TRUE(f.idp.check_access_token(t2->access_token));
   f.clock.advance(1h);
-  EXPECT_TRUE(is(f.idp.check_access_token(t2->access_token).error(), errc::token_expired));
+  EXPECT_TRUE(is(f.idp.check_access_token(t2->access_token).error(), idp::error::token_expired));
 
   auto t3 = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true);
   ASSERT_TRUE(f.idp.check_access_token(t3->access_token));
   f.idp.revoke(f.app, t3->refresh_token);  // takes the grant's access token with it
-  EXPECT_TRUE(is(f.idp.check_access_token(t3->access_token).error(), errc::token_invalid));
+  EXPECT_TRUE(is(f.idp.check_access_token(t3->access_token).error(), idp::error::token_invalid));
 
   auto t4 = f.idp.exchange_code(f.app, f.code(f.alice), "http://app.test/cb", f.verifier, true);
   ASSERT_TRUE(f.idp.check_access_token(t4->access_token));
   ASSERT_TRUE(f.idp.delete_account(f.alice.id));
-  EXPECT_TRUE(is(f.idp.check_access_token(t4->access_token).error(), errc::token_invalid));
+  EXPECT_TRUE(is(f.idp.check_access_token(t4->access_token).error(), idp::error::token_invalid));
 }
 
 }  // namespace

@@ -10,16 +10,23 @@ namespace {
 using testing::body_json;
 using testing::idp_fixture;
 
-TEST(ErrorMapping, EveryErrorHasAStatus) {
+TEST(ErrorMapping, EveryProviderErrorAndEverySharedOneHasAStatus) {
+  for (int e = static_cast<int>(error::unknown_client);
+       e <= static_cast<int>(error::subscription_handshake_failed); ++e) {
+    const auto ec = make_error_code(static_cast<error>(e));
+    EXPECT_EQ(ec.category().name(), std::string("linksim.idp"));
+    const auto info = describe(ec);
+    EXPECT_GE(info.status, 400) << ec.message();
+    EXPECT_NE(info.code, "internal_error") << ec.message();
+  }
   for (int e = static_cast<int>(errc::bad_json); e <= static_cast<int>(errc::upstream_bad_response);
        ++e) {
-    // The dependent service's and the ad platform's errors are mapped by their own routes.
-    if (e >= static_cast<int>(errc::already_linked) && e <= static_cast<int>(errc::sale_refused))
-      continue;
     const auto info = describe(make_error_code(static_cast<errc>(e)));
     EXPECT_GE(info.status, 400) << e;
     EXPECT_NE(info.code, "internal_error") << e;
   }
+  // Another service's error is not the provider's to map.
+  EXPECT_EQ(describe(boost::system::error_code(1, boost::system::generic_category())).status, 500);
 }
 
 TEST(AdminApi, NeedsTheAdminToken) {

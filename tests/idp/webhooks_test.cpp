@@ -91,7 +91,7 @@ TEST(Subscription, NeedsTheChallengeEchoed) {
     return r;
   };
   EXPECT_TRUE(is(f.idp.subscribe(app.id, "http://app.test/hook", "vt", {}).error(),
-                 errc::subscription_handshake_failed));
+                 idp::error::subscription_handshake_failed));
   ASSERT_EQ(f.transport.sent.size(), 1u);
   EXPECT_NE(f.transport.sent[0].target.find("hub.mode=subscribe"), std::string::npos);
   EXPECT_NE(f.transport.sent[0].target.find("hub.verify_token=vt"), std::string::npos);

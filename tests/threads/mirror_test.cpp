@@ -110,7 +110,7 @@ TEST(Mirror, AWrongSignatureIsRefusedBeforeTheBodyIsRead) {
   world w;
   auto out = w.threads->receive_webhook("not json at all", "sha256=00");
   ASSERT_FALSE(out);
-  EXPECT_TRUE(is(out.error(), errc::signature_invalid));
+  EXPECT_TRUE(is(out.error(), threads_sim::error::signature_invalid));
   EXPECT_EQ(threads_sim::describe(out.error()).status, 401);
 }
 
@@ -145,10 +145,10 @@ TEST(Profiles, AMirroredUsernameCannotBeEditedButTheBioCan) {
   const auto p = sign_up(w, "alice");
   auto r = w.threads->edit_profile(p.id, {.username = "mine"});
   ASSERT_FALSE(r);
-  EXPECT_TRUE(is(r.error(), errc::username_read_only));
+  EXPECT_TRUE(is(r.error(), threads_sim::error::username_read_only));
   r = w.threads->edit_profile(p.id, {.picture_url = "http://x.test/p.png"});
   ASSERT_FALSE(r);
-  EXPECT_TRUE(is(r.error(), errc::picture_read_only));
+  EXPECT_TRUE(is(r.error(), threads_sim::error::picture_read_only));
   r = w.threads->edit_profile(p.id, {.bio = "written here"});
   ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->bio, "written here");
@@ -163,7 +163,7 @@ TEST(Content, PostsLikesAndFollowsKeepTheirRules) {
   ASSERT_TRUE(w.threads->like(bob.id, post->id));
   auto again = w.threads->like(bob.id, post->id);
   ASSERT_FALSE(again);
-  EXPECT_TRUE(is(again.error(), errc::already_liked));
+  EXPECT_TRUE(is(again.error(), threads_sim::error::already_liked));
   EXPECT_FALSE(w.threads->create_post(alice.id, ""));
   auto self = w.threads->follow(alice.id, "alice");
   ASSERT_FALSE(self);

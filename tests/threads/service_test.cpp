@@ -67,7 +67,7 @@ TEST(Import, ASecondSignUpIsRefusedBeforeTheConfirmationPage) {
   ASSERT_TRUE(w.threads->confirm_link(r->confirm->id, key));
   auto again = w.sign_in("alice", key);
   ASSERT_FALSE(again);
-  EXPECT_TRUE(is(again.error(), errc::already_linked));
+  EXPECT_TRUE(is(again.error(), threads_sim::error::already_linked));
 }
 
 // The ad platform's answer to a deletion notice.
@@ -185,15 +185,15 @@ TEST(SignedRequest, AForgedOneIsRefusedWithAMessageAboutSignedRequests) {
   world w;
   const auto r = w.threads->data_deletion("c2lnbmF0dXJl.eyJ1c2VyX2lkIjoiMSJ9");
   ASSERT_FALSE(r);
-  EXPECT_TRUE(is(r.error(), errc::signed_request_invalid));
+  EXPECT_TRUE(is(r.error(), threads_sim::error::signed_request_invalid));
   EXPECT_NE(r.error().message().find("signed_request"), std::string::npos);
   EXPECT_EQ(threads_sim::describe(r.error()).status, 401);
 }
 
 TEST(ErrorMapping, EveryServiceErrorHasAStatusAndACode) {
-  for (int e = static_cast<int>(errc::already_linked);
-       e <= static_cast<int>(errc::reauthorization_required); ++e) {
-    const auto ec = make_error_code(static_cast<errc>(e));
+  for (int e = static_cast<int>(threads_sim::error::already_linked);
+       e <= static_cast<int>(threads_sim::error::reauthorization_required); ++e) {
+    const auto ec = make_error_code(static_cast<threads_sim::error>(e));
     const auto info = threads_sim::describe(ec);
     EXPECT_GE(info.status, 400) << ec.message();
     EXPECT_NE(info.code, "internal_error") << ec.message();

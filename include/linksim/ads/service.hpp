@@ -9,6 +9,7 @@
 // the rules the seeded faults break (aggregate reports, no sale, erasure on deletion).
 #pragma once
 
+#include "linksim/ads/error.hpp"
 #include "linksim/common/clock.hpp"
 #include "linksim/common/error.hpp"
 #include "linksim/common/http.hpp"
@@ -144,13 +145,13 @@ class service {
                                   std::string_view to_system, bool may_personalize);
 
   // --- Partners ---
-  // errc::partner_unauthorized, outside_contract, not_found (no such campaign).
+  // ads::error::partner_unauthorized, outside_contract, not_found (no such campaign).
   result<campaign_counts> report(std::string_view partner_key, std::string_view campaign);
   // Per-person data for a campaign's audience: outside every contract the platform signs.
-  // errc::partner_unauthorized, outside_contract.
+  // ads::error::partner_unauthorized, outside_contract.
   result<std::vector<std::int64_t>> audience(std::string_view partner_key,
                                              std::string_view campaign);
-  // Personal data for money: errc::sale_refused, unless the behaviour is fault.sale_flow.
+  // Personal data for money: ads::error::sale_refused, unless the behaviour is fault.sale_flow.
   result<purchase> buy(std::string_view partner_key, std::string_view campaign,
                        std::int64_t price_cents);
 

@@ -1,4 +1,6 @@
-// The project's error codes: every expected failure is one of these, carried in a result.
+// The errors every part of linksim shares, carried in a result: input that cannot be read, what
+// both services refuse alike, peers and storage. Each service adds its own enum and category
+// (idp/error.hpp, threads_sim/error.hpp, ads/error.hpp).
 #pragma once
 
 #include <boost/system/error_code.hpp>
@@ -19,72 +21,18 @@ enum class errc {
   unsupported_media_type,
   admin_unauthorized,
 
-  // OAuth 2.0 (RFC 6749 §4.1.2.1, §5.2; RFC 7636; RFC 9700).
-  unknown_client,
-  redirect_uri_unregistered,
-  unsupported_response_type,
-  invalid_scope,
-  pkce_required,
-  pkce_method_unsupported,
-  invalid_client,
-  unsupported_grant_type,
-  code_not_found,
-  code_expired,
-  code_reused,
-  code_client_mismatch,
-  redirect_uri_mismatch,
-  pkce_verifier_missing,
-  pkce_verifier_malformed,
-  pkce_verifier_mismatch,
-  refresh_token_invalid,
-  refresh_token_replayed,
+  // What a person does that both the provider and the dependent service refuse alike.
   access_denied,
-  authorization_request_unknown,
   csrf_mismatch,
-
-  // Bearer tokens (Meta's code 190).
-  token_invalid,
-  token_expired,
-  token_too_young,
-  token_wrong_kind,
-  insufficient_scope,
-
-  // Accounts.
   username_invalid,
   username_taken,
-  login_failed,
   account_inactive,
   account_deleted,
   self_follow,
-  session_account_unknown,
 
-  // Webhooks.
-  subscription_handshake_failed,
+  // Outgoing calls and their outboxes.
   callback_url_invalid,
   delivery_not_replayable,
-
-  // The dependent service.
-  already_linked,
-  username_read_only,
-  picture_read_only,
-  not_signed_in,
-  login_state_invalid,
-  issuer_mismatch,
-  link_request_unknown,
-  profile_not_found,
-  profile_unavailable,
-  profile_deleted_upstream,
-  signature_invalid,
-  signed_request_invalid,
-  verify_token_mismatch,
-  already_liked,
-  text_invalid,
-  reauthorization_required,
-
-  // The ad platform and its partners.
-  partner_unauthorized,
-  outside_contract,
-  sale_refused,
 
   // Peers and storage.
   upstream_unavailable,
@@ -97,8 +45,10 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
-// True when `ec` is the given linksim error.
-inline bool is(const boost::system::error_code& ec, errc e) noexcept {
+// True when `ec` is the given error, of this enum or a service's.
+template <class E>
+requires boost::system::is_error_code_enum<E>::value bool is(const boost::system::error_code& ec,
+                                                             E e) noexcept {
   return ec == make_error_code(e);
 }
 

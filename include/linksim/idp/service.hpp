@@ -12,6 +12,7 @@
 #include "linksim/common/http.hpp"
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/flow.hpp"
+#include "linksim/idp/error.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -266,18 +267,18 @@ class service {
   result<subscription> get_subscription(std::string_view client_id);
 
   // --- The authorization endpoint (RFC 6749 §4.1.1, RFC 7636, RFC 9207) ---
-  // errc::unknown_client and redirect_uri_unregistered must be shown as an error page; the
+  // idp::error::unknown_client and redirect_uri_unregistered must be shown as an error page; the
   // others may be sent back to the (then trusted) redirect URI.
   result<pending_authorization> begin_authorization(const authorize_request& req);
   result<pending_authorization> get_authorization(std::string_view id);
-  // errc::login_failed, account_inactive.
+  // idp::error::login_failed, account_inactive.
   result<account> authenticate_user(std::string_view username, std::string_view password);
   // A login session: the accounts logged in in one browser. Returns the session token.
   std::string open_session(std::int64_t account_id, std::string_view existing_session);
   // The accounts logged in with `session`, oldest first: id, username, display name and status
   // only.
   std::vector<account> session_accounts(std::string_view session);
-  // On allow: the redirect URL carrying code, state and iss. errc::session_account_unknown,
+  // On allow: the redirect URL carrying code, state and iss. idp::error::session_account_unknown,
   // account_inactive, authorization_request_unknown.
   result<std::string> approve(std::string_view request_id, std::string_view session,
                               std::int64_t account_id);
@@ -287,7 +288,7 @@ class service {
   std::string error_redirect(const authorize_request& req, const boost::system::error_code& ec);
 
   // --- The token endpoints ---
-  // errc::invalid_client.
+  // idp::error::invalid_client.
   result<client> authenticate_client(std::string_view id, std::string_view secret);
   // RFC 6749 §4.1.3 with RFC 7636 §4.6. Reuse revokes the tokens issued from the code.
   // `with_refresh` issues a refresh token (the standard endpoint) or not (Meta's).
@@ -306,7 +307,7 @@ class service {
   // RFC 7662: inactive for anything expired, revoked, unknown or another client's.
   introspection introspect(const client& c, std::string_view token);
   // Checks a bearer token for the profile API and reads its account in the same query.
-  // errc::token_invalid, token_expired (also for a deleted account: its grants are revoked).
+  // idp::error::token_invalid, token_expired (also for a deleted account: its grants are revoked).
   result<token_grant> check_access_token(std::string_view token);
 
   // --- Webhooks ---

@@ -13,6 +13,7 @@
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/flow.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
+#include "linksim/threads_sim/error.hpp"
 
 #include <array>
 #include <cstdint>
@@ -203,40 +204,41 @@ class service {
 
   // --- Signing in through the provider ---
   login_start begin_login(intent purpose);
-  // The redirect back from the provider. errc::login_state_invalid, issuer_mismatch,
+  // The redirect back from the provider. threads_sim::error::login_state_invalid, issuer_mismatch,
   // access_denied (the user cancelled), upstream_unavailable, upstream_bad_response,
   // account_inactive (not active on the provider), already_linked (intent signup),
   // profile_deleted_upstream.
   result<callback_result> complete_login(std::string_view browser_key, const http::params& query);
-  // errc::link_request_unknown.
+  // threads_sim::error::link_request_unknown.
   result<link_request> get_link_request(std::string_view id, std::string_view browser_key);
   // "Link Account": creates the profile and imports the followers in one transaction, and
   // returns it with a new session. `handle` is the chosen username under the `independent`
-  // rule (ignored otherwise). errc::link_request_unknown, already_linked, username_invalid,
-  // username_taken.
+  // rule (ignored otherwise). threads_sim::error::link_request_unknown, already_linked,
+  // username_invalid, username_taken.
   result<std::pair<profile, std::string>> confirm_link(std::string_view id,
                                                        std::string_view browser_key,
                                                        std::string_view handle = {});
 
   // --- Sessions ---
-  // errc::not_signed_in, profile_deleted_upstream, profile_unavailable.
+  // threads_sim::error::not_signed_in, profile_deleted_upstream, profile_unavailable.
   result<profile> session_profile(std::string_view session);
   void end_session(std::string_view session);
 
   // --- Profiles and content ---
-  // errc::profile_not_found. No visibility checks: for the owner and the admin API.
+  // threads_sim::error::profile_not_found. No visibility checks: for the owner and the admin API.
   result<profile> get_profile(std::int64_t id);
   // Without counts, followers, following and posts are left at zero: for a caller that compares
   // profiles and never shows them.
   enum class counts { with, without };
   std::vector<profile> profiles_of_account(std::int64_t ig_user_id, counts c = counts::with);
-  // What the public may read: errc::profile_not_found, profile_deleted_upstream,
+  // What the public may read: threads_sim::error::profile_not_found, profile_deleted_upstream,
   // profile_unavailable.
   result<profile> public_profile(std::string_view username);
-  // errc::username_read_only, picture_read_only, username_invalid, username_taken, bad_field.
+  // threads_sim::error::username_read_only, picture_read_only, username_invalid, username_taken,
+  // bad_field.
   result<profile> edit_profile(std::int64_t profile_id, const profile_edit& edit);
-  // errc::text_invalid. Post, like and follow also share the activity with the ad platform
-  // (cross_product.cpp), for the purposes the account's settings and `ctx` allow.
+  // threads_sim::error::text_invalid. Post, like and follow also share the activity with the ad
+  // platform (cross_product.cpp), for the purposes the account's settings and `ctx` allow.
   result<post> create_post(std::int64_t profile_id, std::string_view text,
                            const request_context& ctx = {});
   // errc::not_found (no such post, or its author cannot be read), already_liked.
@@ -244,7 +246,7 @@ class service {
   // A post as the public sees it: errc::not_found.
   result<post> get_post(std::int64_t post_id);
   std::vector<post> posts_of(std::int64_t profile_id, std::size_t limit = 50);
-  // errc::profile_not_found, self_follow.
+  // threads_sim::error::profile_not_found, self_follow.
   result<void> follow(std::int64_t profile_id, std::string_view username,
                       const request_context& ctx = {});
   result<void> unfollow(std::int64_t profile_id, std::string_view username);
@@ -266,22 +268,22 @@ class service {
   void note_gpc(std::int64_t profile_id);
   bool gpc_opted_out(std::int64_t profile_id);
   // The profile's feed and a sponsored post from the ad platform (none when it cannot be
-  // reached). errc::profile_not_found.
+  // reached). threads_sim::error::profile_not_found.
   result<feed_page> feed(std::int64_t profile_id);
   // The support assistant: answers, and keeps the conversation to improve the company's AI.
-  // errc::text_invalid.
+  // threads_sim::error::text_invalid.
   result<std::string> ask_assistant(std::int64_t profile_id, std::string_view message);
 
   // --- Webhooks from the provider ---
-  // The GET handshake: the challenge to echo. errc::verify_token_mismatch, bad_field.
+  // The GET handshake: the challenge to echo. threads_sim::error::verify_token_mismatch, bad_field.
   result<std::string> handshake(const http::params& query);
   // A POST delivery: the signature is checked over `raw_body` before anything is parsed.
-  // errc::signature_invalid, bad_json.
+  // threads_sim::error::signature_invalid, bad_json.
   result<webhook_outcome> receive_webhook(std::string_view raw_body,
                                           std::string_view signature_header);
   // Meta's deauthorize and data-deletion callbacks (`signed_request`). The first forgets the
   // stored token; the second deletes the profile and returns a confirmation code.
-  // errc::signature_invalid, bad_field.
+  // threads_sim::error::signature_invalid, bad_field.
   result<void> deauthorize(std::string_view signed_request);
   result<std::string> data_deletion(std::string_view signed_request);
   // How many profiles a data-deletion request removed. errc::not_found.
@@ -291,7 +293,7 @@ class service {
   // Polls the provider for profiles whose last sync is older than the interval (at most one
   // batch); returns how many were polled.
   std::size_t reconcile_due();
-  // Polls one profile now. errc::profile_not_found, reauthorization_required,
+  // Polls one profile now. threads_sim::error::profile_not_found, reauthorization_required,
   // upstream_unavailable, upstream_bad_response.
   result<profile> reconcile(std::int64_t profile_id);
   std::optional<time_point> next_reconcile_due();

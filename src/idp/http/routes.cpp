@@ -4,80 +4,87 @@
 namespace linksim::idp {
 
 error_info describe(const boost::system::error_code& ec) {
-  if (ec.category() != error_category()) return {500, "internal_error"};
-  switch (static_cast<errc>(ec.value())) {
-    case errc::bad_json:
-    case errc::bad_form:
-    case errc::missing_field:
-    case errc::bad_field:
-    case errc::unknown_client:
-    case errc::redirect_uri_unregistered:
-    case errc::pkce_required:
-    case errc::pkce_method_unsupported:
-    case errc::authorization_request_unknown:
-    case errc::session_account_unknown:
-    case errc::callback_url_invalid:
-    case errc::subscription_handshake_failed:
-      return {400, "invalid_request"};
-    case errc::username_invalid:
-      return {400, "username_invalid"};
-    case errc::self_follow:
-      return {400, "self_follow"};
-    case errc::not_found:
-      return {404, "not_found"};
-    case errc::method_not_allowed:
-      return {405, "method_not_allowed"};
-    case errc::unsupported_media_type:
-      return {415, "unsupported_media_type"};
-    case errc::admin_unauthorized:
-      return {401, "unauthorized"};
-    case errc::unsupported_response_type:
-      return {400, "unsupported_response_type"};
-    case errc::invalid_scope:
-      return {400, "invalid_scope"};
-    case errc::invalid_client:
-      return {401, "invalid_client"};
-    case errc::unsupported_grant_type:
-      return {400, "unsupported_grant_type"};
-    case errc::code_not_found:
-    case errc::code_expired:
-    case errc::code_reused:
-    case errc::code_client_mismatch:
-    case errc::redirect_uri_mismatch:
-    case errc::pkce_verifier_missing:
-    case errc::pkce_verifier_malformed:
-    case errc::pkce_verifier_mismatch:
-    case errc::refresh_token_invalid:
-    case errc::refresh_token_replayed:
-    case errc::token_too_young:
-    case errc::token_wrong_kind:
-      return {400, "invalid_grant"};
-    case errc::access_denied:
-      return {403, "access_denied"};
-    case errc::csrf_mismatch:
-      return {403, "csrf_mismatch"};
-    case errc::token_invalid:
-    case errc::token_expired:
-      return {401, "invalid_token"};
-    case errc::insufficient_scope:
-      return {403, "insufficient_scope"};
-    case errc::username_taken:
-      return {409, "username_taken"};
-    case errc::login_failed:
-      return {401, "login_failed"};
-    case errc::account_inactive:
-      return {403, "account_inactive"};
-    case errc::account_deleted:
-      return {410, "account_deleted"};
-    case errc::delivery_not_replayable:
-      return {409, "delivery_not_replayable"};
-    case errc::upstream_unavailable:
-      return {503, "upstream_unavailable"};
-    case errc::upstream_bad_response:
-      return {502, "upstream_bad_response"};
-    default:  // the dependent service's errors: the provider never returns them
-      return {500, "internal_error"};
+  if (ec.category() == error_category()) {
+    switch (static_cast<error>(ec.value())) {
+      case error::unknown_client:
+      case error::redirect_uri_unregistered:
+      case error::pkce_required:
+      case error::pkce_method_unsupported:
+      case error::authorization_request_unknown:
+      case error::session_account_unknown:
+      case error::subscription_handshake_failed:
+        return {400, "invalid_request"};
+      case error::unsupported_response_type:
+        return {400, "unsupported_response_type"};
+      case error::invalid_scope:
+        return {400, "invalid_scope"};
+      case error::invalid_client:
+        return {401, "invalid_client"};
+      case error::unsupported_grant_type:
+        return {400, "unsupported_grant_type"};
+      case error::code_not_found:
+      case error::code_expired:
+      case error::code_reused:
+      case error::code_client_mismatch:
+      case error::redirect_uri_mismatch:
+      case error::pkce_verifier_missing:
+      case error::pkce_verifier_malformed:
+      case error::pkce_verifier_mismatch:
+      case error::refresh_token_invalid:
+      case error::refresh_token_replayed:
+      case error::token_too_young:
+      case error::token_wrong_kind:
+        return {400, "invalid_grant"};
+      case error::token_invalid:
+      case error::token_expired:
+        return {401, "invalid_token"};
+      case error::insufficient_scope:
+        return {403, "insufficient_scope"};
+      case error::login_failed:
+        return {401, "login_failed"};
+    }
   }
+  if (ec.category() == linksim::error_category()) {
+    switch (static_cast<errc>(ec.value())) {
+      case errc::bad_json:
+      case errc::bad_form:
+      case errc::missing_field:
+      case errc::bad_field:
+      case errc::callback_url_invalid:
+        return {400, "invalid_request"};
+      case errc::username_invalid:
+        return {400, "username_invalid"};
+      case errc::self_follow:
+        return {400, "self_follow"};
+      case errc::not_found:
+        return {404, "not_found"};
+      case errc::method_not_allowed:
+        return {405, "method_not_allowed"};
+      case errc::unsupported_media_type:
+        return {415, "unsupported_media_type"};
+      case errc::admin_unauthorized:
+        return {401, "unauthorized"};
+      case errc::access_denied:
+        return {403, "access_denied"};
+      case errc::csrf_mismatch:
+        return {403, "csrf_mismatch"};
+      case errc::username_taken:
+        return {409, "username_taken"};
+      case errc::account_inactive:
+        return {403, "account_inactive"};
+      case errc::account_deleted:
+        return {410, "account_deleted"};
+      case errc::delivery_not_replayable:
+        return {409, "delivery_not_replayable"};
+      case errc::upstream_unavailable:
+        return {503, "upstream_unavailable"};
+      case errc::upstream_bad_response:
+        return {502, "upstream_bad_response"};
+      default:
+        return {500, "internal_error"};  // what the provider never returns
+    }
+  }
+  return {500, "internal_error"};
 }
 
 http::handler make_handler(service& s, const route_options& options) {

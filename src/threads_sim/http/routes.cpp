@@ -4,72 +4,79 @@
 namespace linksim::threads_sim {
 
 error_info describe(const boost::system::error_code& ec) {
-  if (ec.category() != error_category()) return {500, "internal_error"};
-  switch (static_cast<errc>(ec.value())) {
-    case errc::bad_json:
-    case errc::bad_form:
-    case errc::missing_field:
-    case errc::bad_field:
-      return {400, "invalid_request"};
-    case errc::text_invalid:
-      return {400, "text_invalid"};
-    case errc::username_invalid:
-      return {400, "username_invalid"};
-    case errc::self_follow:
-      return {400, "self_follow"};
-    case errc::login_state_invalid:
-      return {400, "login_state_invalid"};
-    case errc::issuer_mismatch:
-      return {400, "issuer_mismatch"};
-    case errc::link_request_unknown:
-      return {400, "link_request_unknown"};
-    case errc::not_signed_in:
-      return {401, "not_signed_in"};
-    case errc::signature_invalid:
-    case errc::signed_request_invalid:
-      return {401, "signature_invalid"};
-    case errc::admin_unauthorized:
-      return {401, "unauthorized"};
-    case errc::reauthorization_required:
-      return {401, "reauthorization_required"};
-    case errc::username_read_only:
-      return {403, "username_read_only"};
-    case errc::picture_read_only:
-      return {403, "picture_read_only"};
-    case errc::verify_token_mismatch:
-      return {403, "verify_token_mismatch"};
-    case errc::csrf_mismatch:
-      return {403, "csrf_mismatch"};
-    case errc::access_denied:
-      return {403, "access_denied"};
-    case errc::account_inactive:
-      return {403, "account_inactive"};
-    case errc::profile_unavailable:
-      return {403, "profile_unavailable"};
-    case errc::not_found:
-    case errc::profile_not_found:
-      return {404, "not_found"};
-    case errc::method_not_allowed:
-      return {405, "method_not_allowed"};
-    case errc::already_linked:
-      return {409, "already_linked"};
-    case errc::username_taken:
-      return {409, "username_taken"};
-    case errc::already_liked:
-      return {409, "already_liked"};
-    case errc::delivery_not_replayable:
-      return {409, "notice_not_replayable"};
-    case errc::profile_deleted_upstream:
-      return {410, "profile_deleted_upstream"};
-    case errc::unsupported_media_type:
-      return {415, "unsupported_media_type"};
-    case errc::upstream_bad_response:
-      return {502, "upstream_bad_response"};
-    case errc::upstream_unavailable:
-      return {503, "upstream_unavailable"};
-    default:
-      return {400, "invalid_request"};
+  if (ec.category() == error_category()) {
+    switch (static_cast<error>(ec.value())) {
+      case error::text_invalid:
+        return {400, "text_invalid"};
+      case error::login_state_invalid:
+        return {400, "login_state_invalid"};
+      case error::issuer_mismatch:
+        return {400, "issuer_mismatch"};
+      case error::link_request_unknown:
+        return {400, "link_request_unknown"};
+      case error::not_signed_in:
+        return {401, "not_signed_in"};
+      case error::signature_invalid:
+      case error::signed_request_invalid:
+        return {401, "signature_invalid"};
+      case error::reauthorization_required:
+        return {401, "reauthorization_required"};
+      case error::username_read_only:
+        return {403, "username_read_only"};
+      case error::picture_read_only:
+        return {403, "picture_read_only"};
+      case error::verify_token_mismatch:
+        return {403, "verify_token_mismatch"};
+      case error::profile_unavailable:
+        return {403, "profile_unavailable"};
+      case error::profile_not_found:
+        return {404, "not_found"};
+      case error::already_linked:
+        return {409, "already_linked"};
+      case error::already_liked:
+        return {409, "already_liked"};
+      case error::profile_deleted_upstream:
+        return {410, "profile_deleted_upstream"};
+    }
   }
+  if (ec.category() == linksim::error_category()) {
+    switch (static_cast<errc>(ec.value())) {
+      case errc::bad_json:
+      case errc::bad_form:
+      case errc::missing_field:
+      case errc::bad_field:
+        return {400, "invalid_request"};
+      case errc::username_invalid:
+        return {400, "username_invalid"};
+      case errc::self_follow:
+        return {400, "self_follow"};
+      case errc::admin_unauthorized:
+        return {401, "unauthorized"};
+      case errc::csrf_mismatch:
+        return {403, "csrf_mismatch"};
+      case errc::access_denied:
+        return {403, "access_denied"};
+      case errc::account_inactive:
+        return {403, "account_inactive"};
+      case errc::not_found:
+        return {404, "not_found"};
+      case errc::method_not_allowed:
+        return {405, "method_not_allowed"};
+      case errc::username_taken:
+        return {409, "username_taken"};
+      case errc::delivery_not_replayable:
+        return {409, "notice_not_replayable"};
+      case errc::unsupported_media_type:
+        return {415, "unsupported_media_type"};
+      case errc::upstream_bad_response:
+        return {502, "upstream_bad_response"};
+      case errc::upstream_unavailable:
+        return {503, "upstream_unavailable"};
+      default:
+        return {400, "invalid_request"};
+    }
+  }
+  return {500, "internal_error"};
 }
 
 http::handler make_handler(service& s, const route_options& options) {

@@ -1,0 +1,39 @@
+// The dependent service's errors: sign-in through the provider, profiles and their mirror,
+// content, signed webhooks and callbacks.
+// Each service has its own error enum and category; what every service shares (input that
+// cannot be read, peers and storage) is linksim::errc. The service's describe() maps both to HTTP.
+#pragma once
+
+#include "linksim/common/error.hpp"
+
+namespace linksim::threads_sim {
+
+enum class error {
+  already_linked = 1,
+  username_read_only,
+  picture_read_only,
+  not_signed_in,
+  login_state_invalid,
+  issuer_mismatch,
+  link_request_unknown,
+  profile_not_found,
+  profile_unavailable,
+  profile_deleted_upstream,
+  signature_invalid,
+  signed_request_invalid,
+  verify_token_mismatch,
+  already_liked,
+  text_invalid,
+  reauthorization_required,
+};
+
+const boost::system::error_category& error_category() noexcept;
+
+inline boost::system::error_code make_error_code(error e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+}  // namespace linksim::threads_sim
+
+template <>
+struct boost::system::is_error_code_enum<linksim::threads_sim::error> : std::true_type {};
