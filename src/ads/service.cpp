@@ -268,14 +268,14 @@ void service::refuse(const partner& p, std::string_view purpose, std::string_vie
 result<campaign_counts> service::report(std::string_view partner_key,
                                         std::string_view campaign_id) {
   const partner* p = partner_of(partner_key);
-  if (!p) return make_error_code(ads::error::partner_unauthorized);
+  if (!p) return make_error_code(error::partner_unauthorized);
   const auto c = std::find_if(cfg_.campaigns.begin(), cfg_.campaigns.end(),
                               [&](const campaign& x) { return x.id == campaign_id; });
   if (c == cfg_.campaigns.end()) return make_error_code(errc::not_found);
   const std::string what = "report on " + c->id;
   // An advertiser sees its own campaigns; a measurement company measures any.
   if (!allows(*p, purpose_reporting) || (p->kind == "advertiser" && c->advertiser != p->id)) {
-    const auto ec = make_error_code(ads::error::outside_contract);
+    const auto ec = make_error_code(error::outside_contract);
     refuse(*p, purpose_reporting, what, ec);
     return ec;
   }
@@ -322,10 +322,10 @@ result<campaign_counts> service::report(std::string_view partner_key,
 result<std::vector<std::int64_t>> service::audience(std::string_view partner_key,
                                                     std::string_view campaign_id) {
   const partner* p = partner_of(partner_key);
-  if (!p) return make_error_code(ads::error::partner_unauthorized);
+  if (!p) return make_error_code(error::partner_unauthorized);
   const std::string what = "per-person audience of " + std::string(campaign_id);
   if (!allows(*p, purpose_third_party_ads)) {
-    const auto ec = make_error_code(ads::error::outside_contract);
+    const auto ec = make_error_code(error::outside_contract);
     refuse(*p, purpose_third_party_ads, what, ec);
     return ec;
   }
@@ -343,11 +343,11 @@ result<std::vector<std::int64_t>> service::audience(std::string_view partner_key
 result<purchase> service::buy(std::string_view partner_key, std::string_view campaign_id,
                               std::int64_t price_cents) {
   const partner* p = partner_of(partner_key);
-  if (!p) return make_error_code(ads::error::partner_unauthorized);
+  if (!p) return make_error_code(error::partner_unauthorized);
   const std::string what = "purchase of the audience of " + std::string(campaign_id) + " for " +
                            std::to_string(price_cents) + " cents";
   if (cfg_.rules.refuse_sale) {
-    const auto ec = make_error_code(ads::error::sale_refused);
+    const auto ec = make_error_code(error::sale_refused);
     refuse(*p, purpose_sale, what, ec);
     return ec;
   }

@@ -62,7 +62,7 @@ result<const client*> service::client_locked(std::string_view id) {
       "SELECT id, secret, name, system, redirect_uris, webhook_secret, deauthorize_url, "
       "data_deletion_url FROM clients WHERE id = ?");
   q.bind(1, id);
-  if (!q.step()) return make_error_code(idp::error::unknown_client);
+  if (!q.step()) return make_error_code(error::unknown_client);
   client c{q.get_text(0), q.get_text(1), q.get_text(2), q.get_text(3), {},
            q.get_text(5), q.get_text(6), q.get_text(7)};
   auto uris = json::parse_object(R"({"u":)" + q.get_text(4) + "}");
@@ -76,8 +76,7 @@ result<const client*> service::client_locked(std::string_view id) {
 
 result<client> service::authenticate_client(std::string_view id, std::string_view secret) {
   auto c = get_client(id);
-  if (!c || !constant_time_equal(c->secret, secret))
-    return make_error_code(idp::error::invalid_client);
+  if (!c || !constant_time_equal(c->secret, secret)) return make_error_code(error::invalid_client);
   return c;
 }
 

@@ -26,8 +26,8 @@ std::string with_query(std::string_view uri, const http::params& p) {
 }
 
 std::string oauth_error_name(const boost::system::error_code& ec) {
-  if (is(ec, idp::error::unsupported_response_type)) return "unsupported_response_type";
-  if (is(ec, idp::error::invalid_scope)) return "invalid_scope";
+  if (is(ec, error::unsupported_response_type)) return "unsupported_response_type";
+  if (is(ec, error::invalid_scope)) return "invalid_scope";
   if (is(ec, errc::access_denied)) return "access_denied";
   return "invalid_request";
 }
@@ -64,8 +64,8 @@ std::optional<token_row> find_token(store::database& db, std::string_view token)
 result<token_row> live_access_token(store::database& db, std::string_view token, std::int64_t now) {
   auto t = find_token(db, token);
   if (!t || t->kind != "access" || t->revoked_at || t->grant_revoked_at)
-    return make_error_code(idp::error::token_invalid);
-  if (t->expires_at <= now) return make_error_code(idp::error::token_expired);
+    return make_error_code(error::token_invalid);
+  if (t->expires_at <= now) return make_error_code(error::token_expired);
   return *t;
 }
 
@@ -73,23 +73,22 @@ result<token_row> live_access_token(store::database& db, std::string_view token,
 
 result<pending_authorization> service::begin_authorization(const authorize_request& req) {
   auto c = get_client(req.client_id);
-  if (!c) return make_error_code(idp::error::unknown_client);
+  if (!c) return make_error_code(error::unknown_client);
   // RFC 9700 §4.1.3: exact string match, no normalisation.
   if (std::find(c->redirect_uris.begin(), c->redirect_uris.end(), req.redirect_uri) ==
       c->redirect_uris.end()) {
-    return make_error_code(idp::error::redirect_uri_unregistered);
+    return make_error_code(error::redirect_uri_unregistered);
   }
-  if (req.response_type != "code") return make_error_code(idp::error::unsupported_response_type);
-  if (req.code_challenge.empty()) return make_error_code(idp::error::pkce_required);
+  if (req.response_type != "code") return make_error_code(error::unsupported_response_type);
+  if (req.code_challenge.empty()) return make_error_code(error::pkce_required);
   // RFC 7636 §4.3: an absent method means "plain", which this server refuses.
-  if (req.code_challenge_method != "S256")
-    return make_error_code(idp::error::pkce_method_unsupported);
+  if (req.code_challenge_method != "S256") return make_error_code(error::pkce_method_unsupported);
   if (req.code_challenge.size() != 43 || !pkce_chars(req.code_challenge))
     return make_error_code(errc::bad_field);
   auto scopes = split_list(req.scope, " ,");
   if (scopes.empty()) scopes.emplace_back(detail::scope_profile);
   for (const auto& s : scopes)
-    if (!detail::known_scope(s)) return make_error_code(idp::error::invalid_scope);
+    if (!detail::known_scope(s)) return make_error_code(error::invalid_scope);
 
   pending_authorization p{random_.token(16), c->id, c->name, req.redirect_uri, scopes, req.state};
   std::lock_guard lock(mutex_);
@@ -111,7 +110,7 @@ result<pending_authorization> service::get_authorization(std::string_view id) {
   std::lock_guard lock(mutex_);
   auto it = pending_.find(id);
   if (it == pending_.end() || it->second.expires_at <= clock_.now())
-    return make_error_code(idp::error::authorization_request_unknown);
+    return make_error_code(error::authorization_request_unknown);
   return it->second.request;
 }
 
@@ -128,14 +127,14 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
   const auto accounts = session_accounts(session);
   const auto chosen = std::find_if(accounts.begin(), accounts.end(),
                                    [&](const account& a) { return a.id == account_id; });
-  if (chosen == accounts.end()) return make_error_code(idp::error::session_account_unknown);
+  if (chosen == accounts.end()) return make_error_code(error::session_account_unknown);
   if (chosen->status != account_status::active) return make_error_code(errc::account_inactive);
 
   std::lock_guard lock(mutex_);
   const auto now = clock_.now();
   auto it = pending_.find(request_id);
   if (it == pending_.end() || it->second.expires_at <= now)
-    return make_error_code(idp::error::authorization_request_unknown);
+    return make_error_code(error::authorization_request_unknown);
   const stored_authorization r = std::move(it->second);
   pending_.erase(it);  // a request is answered once
   const std::string& redirect_uri = r.request.redirect_uri;
@@ -160,7 +159,7 @@ result<std::string> service::deny(std::string_view request_id) {
   std::lock_guard lock(mutex_);
   auto it = pending_.find(request_id);
   if (it == pending_.end() || it->second.expires_at <= clock_.now())
-    return make_error_code(idp::error::authorization_request_unknown);
+    return make_error_code(error::authorization_request_unknown);
   const std::string redirect_uri = it->second.request.redirect_uri;
   const std::string state = it->second.request.state;
   pending_.erase(it);
@@ -223,17 +222,17 @@ result<token_response> service::exchange_code(const client& c, std::string_view 
         "SELECT k.grant_id, g.client_id FROM codes k "
         "JOIN grants g ON g.id = k.grant_id WHERE k.hash = ?");
     q.bind(1, hash_bytes(hash));
-    if (!q.step()) return make_error_code(idp::error::code_not_found);
+    if (!q.step()) return make_error_code(error::code_not_found);
     const std::int64_t grant_id = q.get_int(0);
-    if (q.get_text(1) != c.id) return make_error_code(idp::error::code_client_mismatch);
+    if (q.get_text(1) != c.id) return make_error_code(error::code_client_mismatch);
     // RFC 6749 §4.1.2: a code used twice may have leaked; take back what it bought.
     revoke_grant(grant_id);
     tx.commit();
-    return make_error_code(idp::error::code_reused);
+    return make_error_code(error::code_reused);
   }
   issued_code& k = it->second;
-  if (k.client_id != c.id) return make_error_code(idp::error::code_client_mismatch);
-  if (k.spent) return make_error_code(idp::error::code_reused);
+  if (k.client_id != c.id) return make_error_code(error::code_client_mismatch);
+  if (k.spent) return make_error_code(error::code_reused);
   // From here on the code is spent, whatever else is wrong with the request.
   k.spent = true;
   std::string status;
@@ -244,15 +243,15 @@ result<token_response> service::exchange_code(const client& c, std::string_view 
   }
   boost::system::error_code failure;
   if (k.expires_at <= now)
-    failure = idp::error::code_expired;
+    failure = error::code_expired;
   else if (redirect_uri != k.redirect_uri)
-    failure = idp::error::redirect_uri_mismatch;
+    failure = error::redirect_uri_mismatch;
   else if (verifier.empty())
-    failure = idp::error::pkce_verifier_missing;
+    failure = error::pkce_verifier_missing;
   else if (verifier.size() < 43 || verifier.size() > 128 || !pkce_chars(verifier))
-    failure = idp::error::pkce_verifier_malformed;
+    failure = error::pkce_verifier_malformed;
   else if (!constant_time_equal(base64url_encode(sha256(verifier)), k.code_challenge))
-    failure = idp::error::pkce_verifier_mismatch;
+    failure = error::pkce_verifier_mismatch;
   else if (status != "active")
     failure = errc::account_inactive;
   if (failure) return failure;  // the entry stays, spent, until it expires
@@ -281,16 +280,16 @@ result<token_response> service::refresh(const client& c, std::string_view refres
   store::transaction tx(db_);
   auto t = find_token(db_, refresh_token);
   if (!t || t->kind != "refresh" || t->client_id != c.id)
-    return make_error_code(idp::error::refresh_token_invalid);
+    return make_error_code(error::refresh_token_invalid);
   if (t->used_at) {
     // RFC 9700 §4.14.2: a rotated refresh token came back, so one of the two holders is an
     // attacker. Revoke the whole family.
     revoke_grant(t->grant_id);
     tx.commit();
-    return make_error_code(idp::error::refresh_token_replayed);
+    return make_error_code(error::refresh_token_replayed);
   }
   if (t->revoked_at || t->grant_revoked_at || t->expires_at <= now)
-    return make_error_code(idp::error::refresh_token_invalid);
+    return make_error_code(error::refresh_token_invalid);
   db_.cached("UPDATE tokens SET used_at = ? WHERE hash = ?")
       .bind_all(now, hash_bytes(sha256(refresh_token)))
       .run();
@@ -307,8 +306,8 @@ result<token_response> service::exchange_long_lived(std::string_view client_secr
   auto t = live_access_token(db_, access_token, now);
   if (!t) return t.error();
   if (!constant_time_equal(t->client_secret, client_secret))
-    return make_error_code(idp::error::invalid_client);
-  if (t->lifetime != "short") return make_error_code(idp::error::token_wrong_kind);
+    return make_error_code(error::invalid_client);
+  if (t->lifetime != "short") return make_error_code(error::token_wrong_kind);
   auto tokens = issue_tokens(t->grant_id, false, cfg_.long_token_ttl, "long");
   tx.commit();
   return tokens;
@@ -320,9 +319,9 @@ result<token_response> service::refresh_long_lived(std::string_view access_token
   store::transaction tx(db_);
   auto t = live_access_token(db_, access_token, now);
   if (!t) return t.error();
-  if (t->lifetime != "long") return make_error_code(idp::error::token_wrong_kind);
+  if (t->lifetime != "long") return make_error_code(error::token_wrong_kind);
   if (now - t->issued_at < cfg_.long_token_min_refresh_age.count())
-    return make_error_code(idp::error::token_too_young);
+    return make_error_code(error::token_too_young);
   // The old token stays valid until it expires: Meta documents no revocation on refresh.
   auto tokens = issue_tokens(t->grant_id, false, cfg_.long_token_ttl, "long");
   tx.commit();
@@ -381,15 +380,15 @@ result<token_grant> service::check_access_token(std::string_view token) {
   std::lock_guard lock(mutex_);
   const std::int64_t now = unix_millis(clock_.now());
   if (auto it = token_cache_.find(key); it != token_cache_.end()) {
-    if (it->second.expires_at <= now) return make_error_code(idp::error::token_expired);
+    if (it->second.expires_at <= now) return make_error_code(error::token_expired);
     return it->second.grant;
   }
   auto& q = db_.cached(sql);
   q.bind(1, hash_bytes(key));
   if (!q.step() || q.get_text(0) != "access" || !q.is_null(2) || !q.is_null(3))
-    return make_error_code(idp::error::token_invalid);
+    return make_error_code(error::token_invalid);
   const std::int64_t expires_at = q.get_int(1);
-  if (expires_at <= now) return make_error_code(idp::error::token_expired);
+  if (expires_at <= now) return make_error_code(error::token_expired);
   token_grant g;
   g.client_id = q.get_text(4);
   g.scopes = split_list(q.get_text(5), " ");

@@ -29,7 +29,7 @@ result<account> service::authenticate_user(std::string_view username, std::strin
       "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$"
       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
   const bool ok = verify_password(password, hash.empty() ? dummy : hash);
-  if (!ok || id == 0) return make_error_code(idp::error::login_failed);
+  if (!ok || id == 0) return make_error_code(error::login_failed);
   if (status != "active") return make_error_code(errc::account_inactive);
   return get_account(id);
 }

@@ -92,7 +92,7 @@ result<subscription> service::subscribe(std::string_view client_id, std::string 
                                   {"hub.verify_token", verify_token}});
   auto res = transport_.send(req);
   if (!res || res->status != 200 || res->body != challenge)
-    return make_error_code(idp::error::subscription_handshake_failed);
+    return make_error_code(error::subscription_handshake_failed);
 
   subscription s{c->id, std::move(callback_url), std::move(verify_token), std::move(fields), true};
   std::lock_guard lock(mutex_);

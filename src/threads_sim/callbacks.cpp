@@ -25,7 +25,7 @@ result<std::int64_t> service::verify_signed_request(std::string_view signed_requ
   const auto encoded = signed_request.substr(dot + 1);
   const digest expected = hmac_sha256(cfg_.client_secret, encoded);
   if (!sig || !constant_time_equal(as_chars(*sig), as_chars(expected)))
-    return make_error_code(threads_sim::error::signed_request_invalid);
+    return make_error_code(error::signed_request_invalid);
   const auto payload = base64url_decode(encoded);
   if (!payload) return make_error_code(errc::bad_field);
   auto o = json::parse_object(as_chars(*payload));

@@ -20,7 +20,7 @@ namespace linksim::threads_sim {
 
 result<post> service::create_post(std::int64_t profile_id, std::string_view text,
                                   const request_context& ctx) {
-  if (text.empty() || text.size() > 500) return make_error_code(threads_sim::error::text_invalid);
+  if (text.empty() || text.size() > 500) return make_error_code(error::text_invalid);
   post out;
   std::int64_t notice = 0;
   {
@@ -114,7 +114,7 @@ result<post> service::like(std::int64_t profile_id, std::int64_t post_id,
     db_.cached("INSERT OR IGNORE INTO likes (profile_id, post_id, created_at) VALUES (?, ?, ?)")
         .bind_all(profile_id, post_id, unix_millis(clock_.now()))
         .run();
-    if (db_.changes() == 0) return make_error_code(threads_sim::error::already_liked);
+    if (db_.changes() == 0) return make_error_code(error::already_liked);
     auto me = load_profile(profile_id);
     if (me)
       notice = enqueue_activity_locked(profile_id, me->ig_user_id, "like", r.p.text,
@@ -133,11 +133,11 @@ result<void> service::follow(std::int64_t profile_id, std::string_view username,
     std::lock_guard lock(mutex_);
     store::transaction tx(db_);
     auto other = profile_by_username(username);
-    if (!other) return make_error_code(threads_sim::error::profile_not_found);
+    if (!other) return make_error_code(error::profile_not_found);
     if (*other == profile_id) return make_error_code(errc::self_follow);
     auto p = load_profile(*other);
     if (!p || p->ig_deleted || detail::hidden_status(p->ig_status))
-      return make_error_code(threads_sim::error::profile_not_found);
+      return make_error_code(error::profile_not_found);
     db_.cached("INSERT OR IGNORE INTO follows (follower, followee, created_at) VALUES (?, ?, ?)")
         .bind_all(profile_id, *other, unix_millis(clock_.now()))
         .run();
@@ -154,7 +154,7 @@ result<void> service::follow(std::int64_t profile_id, std::string_view username,
 result<void> service::unfollow(std::int64_t profile_id, std::string_view username) {
   std::lock_guard lock(mutex_);
   auto other = profile_by_username(username);
-  if (!other) return make_error_code(threads_sim::error::profile_not_found);
+  if (!other) return make_error_code(error::profile_not_found);
   db_.cached("DELETE FROM follows WHERE follower = ? AND followee = ?")
       .bind_all(profile_id, *other)
       .run();

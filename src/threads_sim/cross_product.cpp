@@ -333,8 +333,7 @@ result<feed_page> service::feed(std::int64_t profile_id) {
 }
 
 result<std::string> service::ask_assistant(std::int64_t profile_id, std::string_view message) {
-  if (message.empty() || message.size() > 2000)
-    return make_error_code(threads_sim::error::text_invalid);
+  if (message.empty() || message.size() > 2000) return make_error_code(error::text_invalid);
   std::int64_t subject = 0;
   {
     std::lock_guard lock(mutex_);

@@ -60,8 +60,7 @@ login_start service::begin_login(intent purpose) {
 result<callback_result> service::complete_login(std::string_view browser_key,
                                                 const http::params& query) {
   const auto* state = http::find_param(query, "state");
-  if (!state || browser_key.empty())
-    return make_error_code(threads_sim::error::login_state_invalid);
+  if (!state || browser_key.empty()) return make_error_code(error::login_state_invalid);
   std::string verifier;
   intent purpose = intent::login;
   {
@@ -71,18 +70,18 @@ result<callback_result> service::complete_login(std::string_view browser_key,
         "DELETE FROM login_states WHERE state = ? AND expires_at > ? "
         "RETURNING browser_hash, verifier, intent");
     q.bind_all(*state, unix_millis(clock_.now()));
-    if (!q.step()) return make_error_code(threads_sim::error::login_state_invalid);
+    if (!q.step()) return make_error_code(error::login_state_invalid);
     const auto stored = q.get_blob(0);
     verifier = q.get_text(1);
     purpose = q.get_text(2) == "signup" ? intent::signup : intent::login;
     const digest expected = browser_hash(browser_key);
     q.step();
     if (!constant_time_equal(as_chars(stored), as_chars(expected)))
-      return make_error_code(threads_sim::error::login_state_invalid);
+      return make_error_code(error::login_state_invalid);
   }
   // RFC 9207: the response must come from the provider the request went to.
   const auto* iss = http::find_param(query, "iss");
-  if (!iss || *iss != cfg_.idp_url) return make_error_code(threads_sim::error::issuer_mismatch);
+  if (!iss || *iss != cfg_.idp_url) return make_error_code(error::issuer_mismatch);
   if (const auto* e = http::find_param(query, "error")) {
     if (*e == "access_denied") return make_error_code(errc::access_denied);
     return make_error_code(errc::upstream_bad_response);
@@ -102,10 +101,10 @@ result<callback_result> service::complete_login(std::string_view browser_key,
   auto existing = profiles_locked(ig->id, counts::without);
   callback_result out;
   if (!existing.empty() && (purpose == intent::login || cfg_.rules.one_profile_per_account)) {
-    if (purpose == intent::signup) return make_error_code(threads_sim::error::already_linked);
+    if (purpose == intent::signup) return make_error_code(error::already_linked);
     // Signing into an existing profile: the login is also a reconciliation.
     profile p = existing.front();
-    if (p.ig_deleted) return make_error_code(threads_sim::error::profile_deleted_upstream);
+    if (p.ig_deleted) return make_error_code(error::profile_deleted_upstream);
     const auto applied = apply_snapshot(p, *ig);
     store_tokens(p.id, *t);
     db_.cached("UPDATE profiles SET needs_login = 0 WHERE id = ?").bind(1, p.id).run();
@@ -139,16 +138,16 @@ result<link_request> service::get_link_request_locked(std::string_view id,
   auto& q = db_.cached(
       "SELECT browser_hash, intent, ig_json FROM link_requests WHERE id = ? AND expires_at > ?");
   q.bind_all(id, unix_millis(clock_.now()));
-  if (!q.step()) return make_error_code(threads_sim::error::link_request_unknown);
+  if (!q.step()) return make_error_code(error::link_request_unknown);
   const auto stored = q.get_blob(0);
   if (!constant_time_equal(as_chars(stored), as_chars(browser_hash(browser_key))))
-    return make_error_code(threads_sim::error::link_request_unknown);
+    return make_error_code(error::link_request_unknown);
   link_request lr;
   lr.id = std::string(id);
   lr.purpose = q.get_text(1) == "signup" ? intent::signup : intent::login;
   auto ig = detail::from_json(q.get_text(2));
   q.reset();
-  if (!ig) return make_error_code(threads_sim::error::link_request_unknown);
+  if (!ig) return make_error_code(error::link_request_unknown);
   lr.ig = std::move(*ig);
   for (auto f : lr.ig.followers) {
     auto& c = db_.cached("SELECT 1 FROM profiles WHERE ig_user_id = ? AND ig_deleted = 0 LIMIT 1");
@@ -194,7 +193,7 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
   }
   const auto& ig = lr->ig;
   if (cfg_.rules.one_profile_per_account && !profiles_locked(ig.id, counts::without).empty())
-    return make_error_code(threads_sim::error::already_linked);
+    return make_error_code(error::already_linked);
 
   std::string username = ig.username;
   if (cfg_.rules.username == field_rule::independent) {

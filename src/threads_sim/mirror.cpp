@@ -234,7 +234,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
   if (cfg_.rules.verify_webhook_signatures) {
     const std::string expected = "sha256=" + to_hex(hmac_sha256(cfg_.client_secret, raw_body));
     if (!constant_time_equal(signature_header, expected))
-      return make_error_code(threads_sim::error::signature_invalid);
+      return make_error_code(error::signature_invalid);
   }
   json::scratch memory;  // the envelope is read here and dropped with the request
   auto envelope = json::parse_object(raw_body, memory.storage());

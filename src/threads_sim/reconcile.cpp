@@ -34,18 +34,18 @@ result<void> service::poll(std::int64_t profile_id) {
         "SELECT l.access_token, l.refresh_token, l.access_expires_at, p.ig_user_id "
         "FROM profiles p LEFT JOIN links l ON l.profile_id = p.id WHERE p.id = ?");
     q.bind(1, profile_id);
-    if (!q.step()) return make_error_code(threads_sim::error::profile_not_found);
+    if (!q.step()) return make_error_code(error::profile_not_found);
     const bool linked = !q.is_null(0);
     if (linked) t = {q.get_text(0), q.get_text(1), from_unix_millis(q.get_int(2))};
     subject = q.get_int(3);
     q.reset();
-    if (!linked) return make_error_code(threads_sim::error::reauthorization_required);
+    if (!linked) return make_error_code(error::reauthorization_required);
   }
   // What to do when the provider could not be asked, or refused.
   auto fail = [&](const boost::system::error_code& ec) -> result<void> {
     std::lock_guard lock(mutex_);
     const auto now = unix_millis(clock_.now());
-    if (is(ec, threads_sim::error::reauthorization_required)) {
+    if (is(ec, error::reauthorization_required)) {
       db_.cached("UPDATE profiles SET needs_login = 1, next_sync_at = ? WHERE id = ?")
           .bind_all(now + cfg_.reconcile_interval.count(), profile_id)
           .run();

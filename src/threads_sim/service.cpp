@@ -90,18 +90,17 @@ std::string service::open_session(std::int64_t profile_id) {
 }
 
 result<profile> service::session_profile(std::string_view session) {
-  if (session.empty()) return make_error_code(threads_sim::error::not_signed_in);
+  if (session.empty()) return make_error_code(error::not_signed_in);
   std::lock_guard lock(mutex_);
   auto& q = db_.cached("SELECT profile_id FROM sessions WHERE token_hash = ? AND expires_at > ?");
   q.bind_all(std::span<const std::uint8_t>(sha256(session)), unix_millis(clock_.now()));
-  if (!q.step()) return make_error_code(threads_sim::error::not_signed_in);
+  if (!q.step()) return make_error_code(error::not_signed_in);
   const auto id = q.get_int(0);
   q.reset();
   auto p = load_profile(id);
-  if (!p) return make_error_code(threads_sim::error::not_signed_in);
-  if (p->ig_deleted) return make_error_code(threads_sim::error::profile_deleted_upstream);
-  if (detail::hidden_status(p->ig_status))
-    return make_error_code(threads_sim::error::profile_unavailable);
+  if (!p) return make_error_code(error::not_signed_in);
+  if (p->ig_deleted) return make_error_code(error::profile_deleted_upstream);
+  if (detail::hidden_status(p->ig_status)) return make_error_code(error::profile_unavailable);
   return p;
 }
 
@@ -160,7 +159,7 @@ result<profile> service::load_profile(std::int64_t id, counts c) {
   const bool with_counts = c == counts::with;
   auto& q = db_.cached(with_counts ? with : without);
   q.bind(1, id);
-  if (!q.step()) return make_error_code(threads_sim::error::profile_not_found);
+  if (!q.step()) return make_error_code(error::profile_not_found);
   profile p = read_profile(q, with_counts);
   q.reset();
   return p;
@@ -215,12 +214,11 @@ std::optional<std::int64_t> service::profile_by_username(std::string_view userna
 result<profile> service::public_profile(std::string_view username) {
   std::lock_guard lock(mutex_);
   auto id = profile_by_username(username);
-  if (!id) return make_error_code(threads_sim::error::profile_not_found);
+  if (!id) return make_error_code(error::profile_not_found);
   auto p = load_profile(*id);
   if (!p) return p.error();
-  if (p->ig_deleted) return make_error_code(threads_sim::error::profile_deleted_upstream);
-  if (detail::hidden_status(p->ig_status))
-    return make_error_code(threads_sim::error::profile_unavailable);
+  if (p->ig_deleted) return make_error_code(error::profile_deleted_upstream);
+  if (detail::hidden_status(p->ig_status)) return make_error_code(error::profile_unavailable);
   return p;
 }
 
@@ -233,7 +231,7 @@ result<profile> service::edit_profile(std::int64_t profile_id, const profile_edi
   std::vector<std::string> categories;
   if (edit.username && *edit.username != p->username) {
     if (r.username == field_rule::mirror && !r.username_editable)
-      return make_error_code(threads_sim::error::username_read_only);
+      return make_error_code(error::username_read_only);
     if (!valid_username(*edit.username)) return make_error_code(errc::username_invalid);
     if (auto other = profile_by_username(*edit.username); other && *other != profile_id)
       return make_error_code(errc::username_taken);
@@ -243,8 +241,7 @@ result<profile> service::edit_profile(std::int64_t profile_id, const profile_edi
     categories.emplace_back("user.account.username");
   }
   if (edit.picture_url && *edit.picture_url != p->picture_url) {
-    if (r.picture == field_rule::mirror)
-      return make_error_code(threads_sim::error::picture_read_only);
+    if (r.picture == field_rule::mirror) return make_error_code(error::picture_read_only);
     if (!edit.picture_url->empty() && !edit.picture_url->starts_with("https://") &&
         !edit.picture_url->starts_with("http://"))
       return make_error_code(errc::bad_field);

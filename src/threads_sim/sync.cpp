@@ -143,7 +143,7 @@ result<service::tokens> service::redeem_code(std::string_view code, std::string_
                                                 {"code_verifier", std::string(verifier)},
                                                 {"client_id", cfg_.client_id},
                                                 {"client_secret", cfg_.client_secret}}));
-  if (!res || res->status != 200) return token_error(res, threads_sim::error::login_state_invalid);
+  if (!res || res->status != 200) return token_error(res, error::login_state_invalid);
   return parse_tokens(*res, clock_.now());
 }
 
@@ -153,8 +153,7 @@ result<service::tokens> service::refresh_tokens(const std::string& refresh_token
                                                 {"refresh_token", refresh_token},
                                                 {"client_id", cfg_.client_id},
                                                 {"client_secret", cfg_.client_secret}}));
-  if (!res || res->status != 200)
-    return token_error(res, threads_sim::error::reauthorization_required);
+  if (!res || res->status != 200) return token_error(res, error::reauthorization_required);
   return parse_tokens(*res, clock_.now());
 }
 
@@ -174,7 +173,7 @@ result<idp_profile> service::fetch_me(const std::string& access_token, bool with
     const auto* err = o ? o->if_contains("error") : nullptr;
     const auto* code = err && err->is_object() ? err->as_object().if_contains("code") : nullptr;
     if (code && code->is_int64() && code->as_int64() == 190)
-      return make_error_code(threads_sim::error::reauthorization_required);
+      return make_error_code(error::reauthorization_required);
     return make_error_code(errc::upstream_bad_response);
   }
   if (raw_body) *raw_body = res->body;
@@ -200,7 +199,7 @@ result<std::string> service::handshake(const http::params& query) {
   if (!mode || *mode != "subscribe" || !challenge) return make_error_code(errc::bad_field);
   if (!token || cfg_.webhook_verify_token.empty() ||
       !constant_time_equal(*token, cfg_.webhook_verify_token))
-    return make_error_code(threads_sim::error::verify_token_mismatch);
+    return make_error_code(error::verify_token_mismatch);
   return *challenge;
 }
 

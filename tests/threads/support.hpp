@@ -51,6 +51,8 @@ struct world {
   idp::client client;
 
   std::string ads_url;  // set before open() to give the service an ad platform
+  // Runs in sign_in after the provider's approval, before the service's callback.
+  std::function<void()> before_callback;
 
   explicit world(const std::string& profile = "documented", std::string ads = {})
       : ads_url(std::move(ads)) {
@@ -95,6 +97,7 @@ struct world {
     auto back = provider.idp.approve(pending.id, session, account.id).value();
     back = back.substr(0, back.find('#'));  // Meta's "#_"
     auto answer = http::parse_form(back.substr(back.find('?') + 1)).value();
+    if (before_callback) before_callback();
     return threads->complete_login(key, answer);
   }
 

@@ -58,8 +58,8 @@ inline response meta_oauth_error(const boost::system::error_code& ec) {
 inline response graph_error(service& s, const boost::system::error_code& ec) {
   int code = 100;
   int status = 400;
-  if (is(ec, idp::error::token_invalid) || is(ec, idp::error::token_expired)) code = 190;
-  if (is(ec, idp::error::insufficient_scope)) {
+  if (is(ec, error::token_invalid) || is(ec, error::token_expired)) code = 190;
+  if (is(ec, error::insufficient_scope)) {
     code = 10;
     status = 403;
   }
@@ -67,7 +67,7 @@ inline response graph_error(service& s, const boost::system::error_code& ec) {
                  {"type", code == 100 ? "GraphMethodException" : "OAuthException"},
                  {"code", code},
                  {"fbtrace_id", s.random().token(9)}};
-  if (is(ec, idp::error::token_expired)) err["error_subcode"] = 463;
+  if (is(ec, error::token_expired)) err["error_subcode"] = 463;
   return json::response(status, bj::object{{"error", std::move(err)}});
 }
 

@@ -62,7 +62,7 @@ class graph_routes {
       } else if (f == "version") {
         body["version"] = a->version;
       } else if (f == "followers_count" || f == "follows_count" || f == "followers") {
-        if (!may_followers) return graph_error(s_, make_error_code(idp::error::insufficient_scope));
+        if (!may_followers) return graph_error(s_, make_error_code(error::insufficient_scope));
         add_category("user.social.followers");
         if (f != "followers" && !counts_read) {
           // The counts are not read with the token: read them once, now.

@@ -49,8 +49,7 @@ class oauth_routes {
     auto p = s_.begin_authorization(a);
     if (!p) {
       // RFC 6749 §4.1.2.1: with an unknown client or redirect URI, never redirect.
-      if (is(p.error(), idp::error::unknown_client) ||
-          is(p.error(), idp::error::redirect_uri_unregistered))
+      if (is(p.error(), error::unknown_client) || is(p.error(), error::redirect_uri_unregistered))
         return html(400, pages::error("This link cannot be used", p.error().message()));
       return redirect(302, s_.error_redirect(a, p.error()));
     }
@@ -142,18 +141,18 @@ class oauth_routes {
       *used_basic = true;
       if (!form_secret.empty()) return make_error_code(errc::bad_field);
       auto raw = base64_decode(auth.substr(6));
-      if (!raw) return make_error_code(idp::error::invalid_client);
+      if (!raw) return make_error_code(error::invalid_client);
       const std::string_view pair = as_chars(*raw);
       const auto colon = pair.find(':');
-      if (colon == std::string_view::npos) return make_error_code(idp::error::invalid_client);
+      if (colon == std::string_view::npos) return make_error_code(error::invalid_client);
       // The id and secret are form-encoded before being joined (RFC 6749 §2.3.1).
       auto id = http::parse_form("x=" + std::string(pair.substr(0, colon)));
       auto secret = http::parse_form("x=" + std::string(pair.substr(colon + 1)));
       if (!id || !secret || id->empty() || secret->empty())
-        return make_error_code(idp::error::invalid_client);
+        return make_error_code(error::invalid_client);
       return s_.authenticate_client(id->front().second, secret->front().second);
     }
-    if (form_id.empty()) return make_error_code(idp::error::invalid_client);
+    if (form_id.empty()) return make_error_code(error::invalid_client);
     return s_.authenticate_client(form_id, form_secret);
   }
 
@@ -185,7 +184,7 @@ class oauth_routes {
       return r;
     }
     const std::string grant = param(*form, "grant_type");
-    result<token_response> t = make_error_code(idp::error::unsupported_grant_type);
+    result<token_response> t = make_error_code(error::unsupported_grant_type);
     if (grant == "authorization_code") {
       t = s_.exchange_code(*c, param(*form, "code"), param(*form, "redirect_uri"),
                            param(*form, "code_verifier"), true);
@@ -214,7 +213,7 @@ class oauth_routes {
     auto c = s_.authenticate_client(param(*form, "client_id"), param(*form, "client_secret"));
     if (!c) return meta_oauth_error(c.error());
     if (param(*form, "grant_type") != "authorization_code")
-      return meta_oauth_error(make_error_code(idp::error::unsupported_grant_type));
+      return meta_oauth_error(make_error_code(error::unsupported_grant_type));
     auto t = s_.exchange_code(*c, param(*form, "code"), param(*form, "redirect_uri"),
                               param(*form, "code_verifier"), false);
     if (!t) return meta_oauth_error(t.error());
@@ -228,7 +227,7 @@ class oauth_routes {
     auto q = http::parse_form(req.query());
     if (!q) return meta_oauth_error(q.error());
     if (param(*q, "grant_type") != "ig_exchange_token")
-      return meta_oauth_error(make_error_code(idp::error::unsupported_grant_type));
+      return meta_oauth_error(make_error_code(error::unsupported_grant_type));
     auto t = s_.exchange_long_lived(param(*q, "client_secret"), param(*q, "access_token"));
     if (!t) return meta_oauth_error(t.error());
     return no_store(json::response(200, bj::object{{"access_token", t->access_token},
@@ -240,7 +239,7 @@ class oauth_routes {
     auto q = http::parse_form(req.query());
     if (!q) return meta_oauth_error(q.error());
     if (param(*q, "grant_type") != "ig_refresh_token")
-      return meta_oauth_error(make_error_code(idp::error::unsupported_grant_type));
+      return meta_oauth_error(make_error_code(error::unsupported_grant_type));
     auto t = s_.refresh_long_lived(param(*q, "access_token"));
     if (!t) return meta_oauth_error(t.error());
     return no_store(json::response(200, bj::object{{"access_token", t->access_token},

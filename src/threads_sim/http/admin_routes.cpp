@@ -22,7 +22,7 @@ class admin_routes {
 
   response profile(std::string_view id_text) {
     const auto id = http::parse_id(id_text);
-    if (!id) return json_error(make_error_code(threads_sim::error::profile_not_found));
+    if (!id) return json_error(make_error_code(error::profile_not_found));
     auto p = s_.get_profile(*id);
     if (!p) return json_error(p.error());
     return json::response(200, admin_json(*p));
@@ -30,7 +30,7 @@ class admin_routes {
 
   response reconcile(std::string_view id_text) {
     const auto id = http::parse_id(id_text);
-    if (!id) return json_error(make_error_code(threads_sim::error::profile_not_found));
+    if (!id) return json_error(make_error_code(error::profile_not_found));
     auto p = s_.reconcile(*id);
     if (!p) return json_error(p.error());
     return json::response(200, admin_json(*p));

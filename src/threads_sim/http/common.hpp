@@ -31,12 +31,11 @@ inline constexpr std::string_view already_linked_fix =
     "Delete profile. After deletion, you can link the Instagram account to a new profile.";
 
 inline std::string fix_for(const boost::system::error_code& ec) {
-  if (is(ec, threads_sim::error::already_linked)) return std::string(already_linked_fix);
-  if (is(ec, threads_sim::error::username_read_only))
+  if (is(ec, error::already_linked)) return std::string(already_linked_fix);
+  if (is(ec, error::username_read_only))
     return "Change your username on Instagram; it changes here within minutes.";
-  if (is(ec, threads_sim::error::picture_read_only)) return "Change your picture on Instagram.";
-  if (is(ec, threads_sim::error::login_state_invalid) ||
-      is(ec, threads_sim::error::link_request_unknown))
+  if (is(ec, error::picture_read_only)) return "Change your picture on Instagram.";
+  if (is(ec, error::login_state_invalid) || is(ec, error::link_request_unknown))
     return "Start again with \"Log in with Instagram\".";
   if (is(ec, errc::account_inactive))
     return "Instagram accounts that are restricted, suspended or banned cannot sign up.";
@@ -58,11 +57,11 @@ inline response html(int status, std::string body) {
 inline response error_page(const boost::system::error_code& ec) {
   const auto info = describe(ec);
   std::string title = "Something went wrong";
-  if (is(ec, threads_sim::error::already_linked)) title = "Already linked";
+  if (is(ec, error::already_linked)) title = "Already linked";
   if (is(ec, errc::access_denied)) title = "Not linked";
-  if (is(ec, threads_sim::error::profile_deleted_upstream)) title = "Profile unavailable";
-  if (is(ec, threads_sim::error::profile_unavailable)) title = "Profile unavailable";
-  if (is(ec, threads_sim::error::profile_not_found) || is(ec, errc::not_found)) title = "Not found";
+  if (is(ec, error::profile_deleted_upstream)) title = "Profile unavailable";
+  if (is(ec, error::profile_unavailable)) title = "Profile unavailable";
+  if (is(ec, error::profile_not_found) || is(ec, errc::not_found)) title = "Not found";
   return html(info.status, pages::message(title, ec.message(), fix_for(ec)));
 }
 

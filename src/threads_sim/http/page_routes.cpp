@@ -179,7 +179,7 @@ class page_routes {
     const auto id = http::parse_id(id_text);
     if (!id) return error_page(make_error_code(errc::not_found));
     auto p = s_.like(me->id, *id, context_of(s_, req, me->id, req.cookie("threads_session")));
-    if (!p && !is(p.error(), threads_sim::error::already_liked)) return error_page(p.error());
+    if (!p && !is(p.error(), error::already_liked)) return error_page(p.error());
     auto post = s_.get_post(*id);
     return redirect(303, post ? "/@" + http::percent_encode(post->author) : std::string("/"));
   }
