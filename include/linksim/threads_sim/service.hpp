@@ -323,7 +323,7 @@ class service {
                                std::string* raw_body);
   // Applies a provider snapshot to a profile; the caller holds the lock and a transaction.
   std::vector<std::string> apply_snapshot(profile& p, const idp_profile& ig);
-  // Gives the profile `username` taken at provider version `version` (see sync.cpp).
+  // Gives the profile `username` taken at provider version `version` (see mirror.cpp).
   void set_username(profile& p, const std::string& username, std::int64_t version);
   void set_username(std::int64_t profile_id, std::int64_t ig_user_id, const std::string& username,
                     std::int64_t version);
