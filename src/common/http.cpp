@@ -16,6 +16,43 @@
 
 namespace linksim::http {
 
+std::optional<error_info> describe_shared(const boost::system::error_code& ec) {
+  if (ec.category() != error_category()) return std::nullopt;
+  switch (static_cast<errc>(ec.value())) {
+    case errc::bad_json:
+    case errc::bad_form:
+    case errc::missing_field:
+    case errc::bad_field:
+      return error_info{400, "invalid_request"};
+    case errc::username_invalid:
+      return error_info{400, "username_invalid"};
+    case errc::self_follow:
+      return error_info{400, "self_follow"};
+    case errc::admin_unauthorized:
+      return error_info{401, "unauthorized"};
+    case errc::access_denied:
+      return error_info{403, "access_denied"};
+    case errc::csrf_mismatch:
+      return error_info{403, "csrf_mismatch"};
+    case errc::account_inactive:
+      return error_info{403, "account_inactive"};
+    case errc::not_found:
+      return error_info{404, "not_found"};
+    case errc::method_not_allowed:
+      return error_info{405, "method_not_allowed"};
+    case errc::username_taken:
+      return error_info{409, "username_taken"};
+    case errc::unsupported_media_type:
+      return error_info{415, "unsupported_media_type"};
+    case errc::upstream_bad_response:
+      return error_info{502, "upstream_bad_response"};
+    case errc::upstream_unavailable:
+      return error_info{503, "upstream_unavailable"};
+    default:
+      return std::nullopt;
+  }
+}
+
 void log_to_stderr(std::string_view line) {
   std::cerr << line << '\n';
 }

@@ -66,6 +66,12 @@ struct error_info {
   std::string_view code;
 };
 
+// How the errors every service shares (linksim::errc) show over HTTP where the services agree:
+// unreadable input 400, not_found 404, the peers' failures 502 and 503, and so on. nullopt for
+// the few each service maps its own way (account_deleted, callback_url_invalid,
+// delivery_not_replayable) and for any other category.
+std::optional<error_info> describe_shared(const boost::system::error_code& ec);
+
 // Sends a request to another service. `req.target` is an absolute http:// URL. Errors are
 // transport failures (refused, timed out, unreadable); any HTTP status is a response.
 class transport {

@@ -39,43 +39,9 @@ error_info describe(const boost::system::error_code& ec) {
         return {410, "profile_deleted_upstream"};
     }
   }
-  if (ec.category() == linksim::error_category()) {
-    switch (static_cast<errc>(ec.value())) {
-      case errc::bad_json:
-      case errc::bad_form:
-      case errc::missing_field:
-      case errc::bad_field:
-        return {400, "invalid_request"};
-      case errc::username_invalid:
-        return {400, "username_invalid"};
-      case errc::self_follow:
-        return {400, "self_follow"};
-      case errc::admin_unauthorized:
-        return {401, "unauthorized"};
-      case errc::csrf_mismatch:
-        return {403, "csrf_mismatch"};
-      case errc::access_denied:
-        return {403, "access_denied"};
-      case errc::account_inactive:
-        return {403, "account_inactive"};
-      case errc::not_found:
-        return {404, "not_found"};
-      case errc::method_not_allowed:
-        return {405, "method_not_allowed"};
-      case errc::username_taken:
-        return {409, "username_taken"};
-      case errc::delivery_not_replayable:
-        return {409, "notice_not_replayable"};
-      case errc::unsupported_media_type:
-        return {415, "unsupported_media_type"};
-      case errc::upstream_bad_response:
-        return {502, "upstream_bad_response"};
-      case errc::upstream_unavailable:
-        return {503, "upstream_unavailable"};
-      default:
-        return {400, "invalid_request"};
-    }
-  }
+  if (is(ec, errc::delivery_not_replayable)) return {409, "notice_not_replayable"};
+  if (auto shared = http::describe_shared(ec)) return *shared;
+  if (ec.category() == linksim::error_category()) return {400, "invalid_request"};
   return {500, "internal_error"};
 }
 
