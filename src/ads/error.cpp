@@ -1,4 +1,4 @@
-// The ads error category: a sentence for every error code, shown to people and clients.
+// The ad platform's error category: a sentence for every error code, shown to partners.
 #include "linksim/ads/error.hpp"
 
 #include <string>

@@ -1,4 +1,4 @@
-// The idp error category: a sentence for every error code, shown to people and clients.
+// The identity provider's error category: a sentence for every error code, shown to people.
 #include "linksim/idp/error.hpp"
 
 #include <string>

@@ -1,4 +1,5 @@
-// The threads error category: a sentence for every error code, shown to people and clients.
+// The dependent service's error category: a sentence for every error code, shown to people and
+// clients.
 #include "linksim/threads_sim/error.hpp"
 
 #include <string>

@@ -1,9 +1,7 @@
 // The dependent service as the provider's client: redeeming and refreshing tokens, reading /me
 // and keeping the tokens, and the webhook subscription handshake.
 #include "internal.hpp"
-#include "mirror.hpp"
 
-#include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/store/sqlite.hpp"
