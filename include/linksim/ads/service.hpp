@@ -16,7 +16,7 @@
 #include "linksim/evidence/flow.hpp"
 
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +27,8 @@ class database;
 }
 
 namespace linksim::ads {
+
+class repositories;
 
 // Purposes (fideslang data uses). `sale` is not a fideslang key: linksim's extension under
 // third_party_sharing, for the one use seed 002 says never happens.
@@ -118,7 +120,11 @@ class service {
  public:
   // Throws std::invalid_argument for a contract that allows a purpose the behaviour forbids
   // (`sale`, unless a fault profile) or a partner of an unknown kind.
+  // Over SQLite in `db`, migrated to the current schema.
   service(store::database& db, const clock& clock, evidence::recorder& recorder,
+          http::transport& transport, config cfg);
+  // Over the repositories given, which must outlive the service.
+  service(repositories& repos, const clock& clock, evidence::recorder& recorder,
           http::transport& transport, config cfg);
   ~service();
   service(const service&) = delete;
@@ -169,22 +175,10 @@ class service {
   holdings held_about(std::int64_t subject);
 
  private:
-  const partner* partner_of(std::string_view key) const;
-  // The account ids that saw a campaign (erased ones left out); the caller holds the lock.
-  std::vector<std::int64_t> viewers_locked(std::string_view campaign_id);
-  bool allows(const partner& p, std::string_view purpose) const;
-  void refuse(const partner& p, std::string_view purpose, std::string_view what,
-              const boost::system::error_code& why);
-  void record(std::string_view to, std::int64_t subject, std::vector<std::string> categories,
-              std::string_view purpose, std::string_view channel, std::string_view payload,
-              std::string note, std::string_view from = {});
-
-  std::mutex mutex_;
-  store::database& db_;
-  const clock& clock_;
-  evidence::recorder& recorder_;
-  http::transport& transport_;
+  struct parts;
+  std::unique_ptr<repositories> own_repos_;  // the SQLite ones, when built from a database
   config cfg_;
+  std::unique_ptr<parts> parts_;
 };
 
 }  // namespace linksim::ads
