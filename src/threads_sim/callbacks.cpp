@@ -6,7 +6,7 @@
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -44,14 +44,14 @@ result<void> service::deauthorize(std::string_view signed_request) {
   auto account = verify_signed_request(signed_request);
   if (!account) return account.error();
   std::lock_guard lock(mutex_);
-  store::transaction tx(db_);
+  auto work = repos_.begin();
   for (const auto& p : profiles_locked(*account, counts::without)) {
-    db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
-    db_.cached("UPDATE profiles SET needs_login = 1 WHERE id = ?").bind(1, p.id).run();
+    repos_.links().remove(p.id);
+    repos_.profiles().set_needs_login(p.id, true);
   }
   record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
          "callback.receive.deauthorize", signed_request, "stored tokens forgotten");
-  tx.commit();
+  work->commit();
   return {};
 }
 
@@ -59,28 +59,24 @@ result<std::string> service::data_deletion(std::string_view signed_request) {
   auto account = verify_signed_request(signed_request);
   if (!account) return account.error();
   std::lock_guard lock(mutex_);
-  store::transaction tx(db_);
+  auto work = repos_.begin();
   const auto profiles = profiles_locked(*account, counts::without);
   for (const auto& p : profiles) remove_profile(p.id);
   std::string code = random_.token(12);
-  db_.cached("INSERT INTO deletion_requests (code, profiles_deleted, created_at) VALUES (?, ?, ?)")
-      .bind_all(code, static_cast<std::int64_t>(profiles.size()), unix_millis(clock_.now()))
-      .run();
+  repos_.receipts().add_deletion_request(code, static_cast<std::int64_t>(profiles.size()),
+                                         clock_.now());
   record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
          "callback.receive.data_deletion", signed_request,
          "profiles deleted: " + std::to_string(profiles.size()));
-  tx.commit();
+  work->commit();
   return code;
 }
 
 result<std::int64_t> service::deletion_status(std::string_view code) {
   std::lock_guard lock(mutex_);
-  auto& q = db_.cached("SELECT profiles_deleted FROM deletion_requests WHERE code = ?");
-  q.bind(1, code);
-  if (!q.step()) return make_error_code(errc::not_found);
-  const auto n = q.get_int(0);
-  q.reset();
-  return n;
+  const auto n = repos_.receipts().deletion_request(code);
+  if (!n) return make_error_code(errc::not_found);
+  return *n;
 }
 
 }  // namespace linksim::threads_sim

@@ -7,7 +7,7 @@
 
 #include "linksim/common/json.hpp"
 #include "linksim/idp/internal_api.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -40,11 +40,7 @@ result<http::response> service::call_ads(std::string method, std::string_view pa
 
 bool service::gpc_opted_out(std::int64_t profile_id) {
   std::lock_guard lock(mutex_);
-  auto& q = db_.cached("SELECT 1 FROM ad_opt_outs WHERE profile_id = ?");
-  q.bind(1, profile_id);
-  const bool out = q.step();
-  q.reset();
-  return out;
+  return repos_.profiles().opted_out(profile_id);
 }
 
 void service::note_gpc(std::int64_t profile_id) {
@@ -52,17 +48,14 @@ void service::note_gpc(std::int64_t profile_id) {
   std::int64_t notice = 0;
   {
     std::lock_guard lock(mutex_);
-    store::transaction tx(db_);
+    auto work = repos_.begin();
     auto p = load_profile(profile_id);
     if (!p) return;
-    db_.cached("INSERT OR IGNORE INTO ad_opt_outs (profile_id, source, at) VALUES (?, 'gpc', ?)")
-        .bind_all(profile_id, unix_millis(clock_.now()))
-        .run();
-    if (db_.changes() == 0) return;  // told already
+    if (!repos_.profiles().add_opt_out(profile_id, clock_.now())) return;  // told already
     notice = enqueue_notice_locked(
         "opt_out", profile_id, p->ig_user_id,
         json::serialize(bj::object{{"subject", std::to_string(p->ig_user_id)}, {"source", "gpc"}}));
-    tx.commit();
+    work->commit();
   }
   send_notice_now(notice);
 }
@@ -96,14 +89,10 @@ std::int64_t service::enqueue_activity_locked(std::int64_t profile_id, std::int6
 std::int64_t service::enqueue_notice_locked(std::string_view kind, std::int64_t profile_id,
                                             std::int64_t subject, std::string_view body) {
   if (cfg_.ads_url.empty() || subject == 0) return 0;
-  const auto now = unix_millis(clock_.now());
-  db_.cached(
-         "INSERT INTO ads_notices (kind, profile_id, subject, body, next_attempt_at, created_at) "
-         "VALUES (?, ?, ?, ?, ?, ?)")
-      .bind_all(kind, profile_id, subject, body, now, now)
-      .run();
-  const std::int64_t id = db_.last_insert_rowid();
-  notice_queue_.emplace(now, id);  // dropped when met if the transaction does not commit
+  const auto now = clock_.now();
+  const std::int64_t id = repos_.notices().add(kind, profile_id, subject, body, now);
+  notice_queue_.emplace(unix_millis(now),
+                        id);  // dropped when met if the transaction does not commit
   return id;
 }
 
@@ -149,20 +138,16 @@ bool service::send_notice(std::int64_t id) {
   std::int64_t profile_id = 0, subject = 0, attempts = 0, was_due = 0;
   {
     std::lock_guard lock(mutex_);
-    auto& q = db_.cached(
-        "SELECT kind, profile_id, subject, body, attempts, next_attempt_at FROM ads_notices "
-        "WHERE id = ? AND state = 'pending'");
-    q.bind(1, id);
-    const bool found = q.step();
+    auto n = repos_.notices().find_pending(id);
+    const bool found = n.has_value();
     if (found) {
-      kind = q.get_text(0);
-      profile_id = q.get_int(1);
-      subject = q.get_int(2);
-      stored = q.get_text(3);
-      attempts = q.get_int(4);
-      was_due = q.get_int(5);
+      kind = std::move(n->kind);
+      profile_id = n->profile_id;
+      subject = n->subject;
+      stored = std::move(n->body);
+      attempts = n->attempts;
+      was_due = n->due;
     }
-    q.reset();
     if (!found || was_due > unix_millis(clock_.now())) {
       // Delivered, dead, rolled back or due later: the queue keeps only the row's own time, so
       // that no stale entry stays due (a simulation would wake for it again and again).
@@ -233,7 +218,7 @@ void service::settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t 
   // The queue changes only after the row did: a storage error leaves the notice due as it was,
   // to be sent again (at least once).
   if (delivered) {
-    db_.cached("DELETE FROM ads_notices WHERE id = ?").bind(1, id).run();
+    repos_.notices().remove(id);
     notice_queue_.erase({was_due, id});
     return;
   }
@@ -242,46 +227,24 @@ void service::settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t 
       dead ? 0
            : unix_millis(clock_.now() +
                          notice_retry_schedule[static_cast<std::size_t>(attempts) - 1]);
-  db_.cached(
-         "UPDATE ads_notices SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
-         "last_response = ? WHERE id = ?")
-      .bind_all(dead ? "dead" : "pending", attempts, next, r ? r->status : 0,
-                r ? r->body.substr(0, 200) : r.error().message(), id)
-      .run();
+  repos_.notices().settle(id, dead, attempts, next, r ? r->status : 0,
+                          r ? r->body.substr(0, 200) : r.error().message());
   notice_queue_.erase({was_due, id});
   if (!dead) notice_queue_.emplace(next, id);
 }
 
 std::vector<ads_notice> service::ads_notices(std::optional<std::string_view> state) {
   std::lock_guard lock(mutex_);
-  auto q = db_.prepare(
-      "SELECT id, kind, profile_id, subject, state, attempts, next_attempt_at, last_status, "
-      "last_response FROM ads_notices WHERE ?1 IS NULL OR state = ?1 ORDER BY id LIMIT 1000");
-  q.bind(1, state);
-  std::vector<ads_notice> out;
-  while (q.step())
-    out.push_back({q.get_int(0), q.get_text(1), q.get_int(2), q.get_int(3), q.get_text(4),
-                   q.get_int(5), from_unix_millis(q.get_int(6)), static_cast<int>(q.get_int(7)),
-                   q.get_text(8)});
-  return out;
+  return repos_.notices().list(state);
 }
 
 result<void> service::replay_ads_notice(std::int64_t id) {
   std::lock_guard lock(mutex_);
-  const auto now = unix_millis(clock_.now());
-  db_.cached(
-         "UPDATE ads_notices SET state = 'pending', attempts = 0, next_attempt_at = ? "
-         "WHERE id = ? AND state = 'dead'")
-      .bind_all(now, id)
-      .run();
-  if (db_.changes() == 0) {
-    auto& q = db_.cached("SELECT 1 FROM ads_notices WHERE id = ?");
-    q.bind(1, id);
-    const bool exists = q.step();
-    q.reset();
-    return make_error_code(exists ? errc::delivery_not_replayable : errc::not_found);
-  }
-  notice_queue_.emplace(now, id);
+  const auto now = clock_.now();
+  if (!repos_.notices().revive(id, now))
+    return make_error_code(repos_.notices().exists(id) ? errc::delivery_not_replayable
+                                                       : errc::not_found);
+  notice_queue_.emplace(unix_millis(now), id);
   return {};
 }
 
@@ -298,10 +261,7 @@ result<feed_page> service::feed(std::int64_t profile_id) {
   std::vector<std::int64_t> authors{profile_id};
   {
     std::lock_guard lock(mutex_);
-    auto& q = db_.cached("SELECT followee FROM follows WHERE follower = ? ORDER BY followee");
-    q.bind(1, profile_id);
-    while (q.step()) authors.push_back(q.get_int(0));
-    q.reset();
+    for (auto followee : repos_.content().followees(profile_id)) authors.push_back(followee);
   }
   for (auto a : authors)
     for (auto& p : posts_of(a, 20)) out.posts.push_back(std::move(p));

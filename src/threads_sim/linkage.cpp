@@ -7,7 +7,7 @@
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -37,14 +37,9 @@ login_start service::begin_login(intent purpose) {
   const std::string verifier = random_.token(48);  // 64 base64url characters (RFC 7636 §4.1)
   {
     std::lock_guard lock(mutex_);
-    const auto now = unix_millis(clock_.now());
-    db_.cached("DELETE FROM login_states WHERE expires_at <= ?").bind(1, now).run();
-    db_.cached(
-           "INSERT INTO login_states (state, browser_hash, verifier, intent, expires_at) "
-           "VALUES (?, ?, ?, ?, ?)")
-        .bind_all(state, std::span<const std::uint8_t>(browser_hash(s.browser_key)), verifier,
-                  to_string(purpose), now + cfg_.login_ttl.count())
-        .run();
+    const auto now = clock_.now();
+    repos_.sign_ins().add_login_state(state, browser_hash(s.browser_key), verifier,
+                                      to_string(purpose), now, now + cfg_.login_ttl);
   }
   s.authorize_url = cfg_.idp_url + "/oauth/authorize?" +
                     http::form_encode({{"client_id", cfg_.client_id},
@@ -66,17 +61,12 @@ result<callback_result> service::complete_login(std::string_view browser_key,
   {
     // The state is single-use: taken out whatever the outcome.
     std::lock_guard lock(mutex_);
-    auto& q = db_.cached(
-        "DELETE FROM login_states WHERE state = ? AND expires_at > ? "
-        "RETURNING browser_hash, verifier, intent");
-    q.bind_all(*state, unix_millis(clock_.now()));
-    if (!q.step()) return make_error_code(error::login_state_invalid);
-    const auto stored = q.get_blob(0);
-    verifier = q.get_text(1);
-    purpose = q.get_text(2) == "signup" ? intent::signup : intent::login;
+    auto taken = repos_.sign_ins().take_login_state(*state, clock_.now());
+    if (!taken) return make_error_code(error::login_state_invalid);
+    verifier = std::move(taken->verifier);
+    purpose = taken->intent == "signup" ? intent::signup : intent::login;
     const digest expected = browser_hash(browser_key);
-    q.step();
-    if (!constant_time_equal(as_chars(stored), as_chars(expected)))
+    if (!constant_time_equal(as_chars(taken->browser_hash), as_chars(expected)))
       return make_error_code(error::login_state_invalid);
   }
   // RFC 9207: the response must come from the provider the request went to.
@@ -97,7 +87,7 @@ result<callback_result> service::complete_login(std::string_view browser_key,
   if (ig->status != "active") return make_error_code(errc::account_inactive);
 
   std::lock_guard lock(mutex_);
-  store::transaction tx(db_);
+  auto work = repos_.begin();
   auto existing = profiles_locked(ig->id, counts::without);
   callback_result out;
   if (!existing.empty() && (purpose == intent::login || cfg_.rules.one_profile_per_account)) {
@@ -107,11 +97,11 @@ result<callback_result> service::complete_login(std::string_view browser_key,
     if (p.ig_deleted) return make_error_code(error::profile_deleted_upstream);
     const auto applied = apply_snapshot(p, *ig);
     store_tokens(p.id, *t);
-    db_.cached("UPDATE profiles SET needs_login = 0 WHERE id = ?").bind(1, p.id).run();
+    repos_.profiles().set_needs_login(p.id, false);
     record(cfg_.idp_system, cfg_.system_name, ig->id, detail::snapshot_categories(), "login.sync",
            raw, "profile " + std::to_string(p.id) + "; applied: " + join(applied, ","));
     out.session = open_session(p.id);
-    tx.commit();
+    work->commit();
     out.signed_in = load_profile(p.id).value();
     return out;
   }
@@ -119,42 +109,28 @@ result<callback_result> service::complete_login(std::string_view browser_key,
   lr.id = random_.token(24);
   lr.purpose = purpose;
   lr.ig = *ig;
-  const auto now = unix_millis(clock_.now());
-  db_.cached("DELETE FROM link_requests WHERE expires_at <= ?").bind(1, now).run();
-  db_.cached(
-         "INSERT INTO link_requests (id, browser_hash, intent, ig_json, access_token, "
-         "refresh_token, access_expires_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind_all(lr.id, std::span<const std::uint8_t>(browser_hash(browser_key)), to_string(purpose),
-                detail::to_json(*ig), t->access, t->refresh, unix_millis(t->access_expires_at),
-                now + cfg_.link_ttl.count())
-      .run();
-  tx.commit();
+  const auto now = clock_.now();
+  repos_.sign_ins().add_link_request(lr.id, browser_hash(browser_key), to_string(purpose),
+                                     detail::to_json(*ig), *t, now, now + cfg_.link_ttl);
+  work->commit();
   out.confirm = get_link_request_locked(lr.id, browser_key).value();
   return out;
 }
 
 result<link_request> service::get_link_request_locked(std::string_view id,
                                                       std::string_view browser_key) {
-  auto& q = db_.cached(
-      "SELECT browser_hash, intent, ig_json FROM link_requests WHERE id = ? AND expires_at > ?");
-  q.bind_all(id, unix_millis(clock_.now()));
-  if (!q.step()) return make_error_code(error::link_request_unknown);
-  const auto stored = q.get_blob(0);
-  if (!constant_time_equal(as_chars(stored), as_chars(browser_hash(browser_key))))
+  const auto stored = repos_.sign_ins().find_link_request(id, clock_.now());
+  if (!stored) return make_error_code(error::link_request_unknown);
+  if (!constant_time_equal(as_chars(stored->browser_hash), as_chars(browser_hash(browser_key))))
     return make_error_code(error::link_request_unknown);
   link_request lr;
   lr.id = std::string(id);
-  lr.purpose = q.get_text(1) == "signup" ? intent::signup : intent::login;
-  auto ig = detail::from_json(q.get_text(2));
-  q.reset();
+  lr.purpose = stored->intent == "signup" ? intent::signup : intent::login;
+  auto ig = detail::from_json(stored->ig_json);
   if (!ig) return make_error_code(error::link_request_unknown);
   lr.ig = std::move(*ig);
-  for (auto f : lr.ig.followers) {
-    auto& c = db_.cached("SELECT 1 FROM profiles WHERE ig_user_id = ? AND ig_deleted = 0 LIMIT 1");
-    c.bind(1, f);
-    if (c.step()) ++lr.followers_with_profiles;
-    c.reset();
-  }
+  for (auto f : lr.ig.followers)
+    if (repos_.profiles().has_open_profile(f)) ++lr.followers_with_profiles;
   return lr;
 }
 
@@ -179,18 +155,10 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
   std::lock_guard lock(mutex_);
   // Everything below is one transaction: an interrupted import leaves no profile, no follows
   // and the link request still waiting.
-  store::transaction tx(db_);
+  auto work = repos_.begin();
   auto lr = get_link_request_locked(id, browser_key);
   if (!lr) return lr.error();
-  tokens t;
-  {
-    auto& q = db_.cached(
-        "SELECT access_token, refresh_token, access_expires_at FROM link_requests WHERE id = ?");
-    q.bind(1, id);
-    q.step();
-    t = {q.get_text(0), q.get_text(1), from_unix_millis(q.get_int(2))};
-    q.reset();
-  }
+  const tokens t = repos_.sign_ins().link_request_tokens(id);
   const auto& ig = lr->ig;
   if (cfg_.rules.one_profile_per_account && !profiles_locked(ig.id, counts::without).empty())
     return make_error_code(error::already_linked);
@@ -201,17 +169,9 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
     if (!valid_username(username)) return make_error_code(errc::username_invalid);
     if (profile_by_username(username)) return make_error_code(errc::username_taken);
   }
-  const auto now = unix_millis(clock_.now());
-  db_.cached(
-         "INSERT INTO profiles (ig_user_id, display_name, bio, picture_url, picture_sha256, "
-         "ig_status, username_version, picture_version, status_version, bio_version, created_at, "
-         "last_synced_at, next_sync_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind_all(ig.id, ig.name, ig.biography, ig.picture_url, ig.picture_sha256, ig.status,
-                ig.version, ig.version, ig.version, ig.version, now, now,
-                now + cfg_.reconcile_interval.count())
-      .run();
+  const auto now = clock_.now();
   profile p;
-  p.id = db_.last_insert_rowid();
+  p.id = repos_.profiles().add(ig, now, now + cfg_.reconcile_interval);
   p.ig_user_id = ig.id;
   if (cfg_.rules.username == field_rule::mirror) {
     set_username(p, username, ig.version);
@@ -220,18 +180,12 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
     // unique (a mirrored one is unique on the provider already).
     std::string candidate = username;
     for (int n = 2; profile_by_username(candidate); ++n) candidate = username + std::to_string(n);
-    db_.cached("UPDATE profiles SET username = ? WHERE id = ?").bind_all(candidate, p.id).run();
+    repos_.profiles().set_username(p.id, candidate);
   }
   std::int64_t imported = 0;
-  for (auto f : ig.followers) {
-    auto& c = db_.cached(
-        "INSERT OR IGNORE INTO follows (follower, followee, created_at) "
-        "SELECT id, ?, ? FROM profiles WHERE ig_user_id = ? AND ig_deleted = 0 AND id != ?");
-    c.bind_all(p.id, now, f, p.id).run();
-    imported += db_.changes();
-  }
+  for (auto f : ig.followers) imported += repos_.content().import_follower(p.id, f, now);
   store_tokens(p.id, t);
-  db_.cached("DELETE FROM link_requests WHERE id = ?").bind(1, id).run();
+  repos_.sign_ins().remove_link_request(id);
   record(cfg_.idp_system, cfg_.system_name, ig.id, detail::import_categories(), "link.import",
          detail::to_json(ig),
          "profile " + std::to_string(p.id) + "; follows imported: " + std::to_string(imported));
@@ -241,7 +195,7 @@ result<std::pair<profile, std::string>> service::link_profile(std::string_view i
   notice =
       enqueue_activity_locked(linked.id, linked.ig_user_id, "profile", linked.bio,
                               {"user.account.username", "user.name", "user.content.public"}, {});
-  tx.commit();
+  work->commit();
   return std::pair{std::move(linked), std::move(session)};
 }
 

@@ -8,7 +8,7 @@
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -37,7 +37,6 @@ const field table[] = {
      "username not mirrored",
      &mirror_versions::username,
      &profile::username_version,
-     "",
      {"username", ""},
      [](const profile& p, const idp_profile& ig) { return ig.username != p.username; },
      [](profile& p, const idp_profile& ig) { p.username = ig.username; }},
@@ -47,7 +46,6 @@ const field table[] = {
      "picture not mirrored",
      &mirror_versions::picture,
      &profile::picture_version,
-     "UPDATE profiles SET picture_url = ?, picture_sha256 = ?, picture_version = ? WHERE id = ?",
      {"profile_picture_url", "profile_picture_sha256"},
      [](const profile& p, const idp_profile& ig) {
        return ig.picture_url != p.picture_url || ig.picture_sha256 != p.picture_sha256;
@@ -62,7 +60,6 @@ const field table[] = {
      "copied once at sign-up",
      &mirror_versions::bio,
      &profile::bio_version,
-     "UPDATE profiles SET display_name = ?, bio_version = ? WHERE id = ?",
      {"name", ""},
      nullptr,
      nullptr},
@@ -72,7 +69,6 @@ const field table[] = {
      "copied once at sign-up",
      &mirror_versions::bio,
      &profile::bio_version,
-     "UPDATE profiles SET bio = ?, bio_version = ? WHERE id = ?",
      {"biography", ""},
      [](const profile& p, const idp_profile& ig) {
        return ig.name != p.display_name || ig.biography != p.bio;
@@ -87,7 +83,6 @@ const field table[] = {
      "",
      &mirror_versions::status,
      &profile::status_version,
-     "UPDATE profiles SET ig_status = ?, status_version = ? WHERE id = ?",
      {"status", ""},
      [](const profile& p, const idp_profile& ig) { return ig.status != p.ig_status; },
      [](profile& p, const idp_profile& ig) { p.ig_status = ig.status; }},
@@ -119,15 +114,9 @@ void service::set_username(std::int64_t profile_id, std::int64_t ig_user_id,
   // A holder linked to the same provider account (only where one account may have two
   // profiles, a fault profile) has no other name to take: it waits a whole interval, so the two
   // trade the name at the polling pace instead of taking it from each other forever at once.
-  db_.cached(
-         "UPDATE profiles SET username = NULL, next_sync_at = CASE WHEN ig_user_id = ? "
-         "THEN ? ELSE ? END WHERE username = ? AND id != ?")
-      .bind_all(ig_user_id, unix_millis(clock_.now()) + cfg_.reconcile_interval.count(),
-                unix_millis(clock_.now()), username, profile_id)
-      .run();
-  db_.cached("UPDATE profiles SET username = ?, username_version = ? WHERE id = ?")
-      .bind_all(username, version, profile_id)
-      .run();
+  const auto now = clock_.now();
+  repos_.profiles().take_username(profile_id, ig_user_id, username, version, now,
+                                  now + cfg_.reconcile_interval);
 }
 
 void service::set_username(profile& p, const std::string& username, std::int64_t version) {
@@ -148,7 +137,7 @@ std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& 
   // written back with the sync times in one statement.
   for (const auto& f : mirror::fields()) {
     if (!f.differs || !f.mirrored(r)) continue;  // a group's other fields come with its first
-    const bool username = f.update_sql.empty();
+    const bool username = mirror::is_username(f);
     if (!newer(p.*f.version) && !(username && gave_name_up)) continue;
     if (f.differs(p, ig)) {
       if (username)
@@ -159,16 +148,9 @@ std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& 
     }
     p.*f.version = ig.version;
   }
-  const auto now = unix_millis(clock_.now());
-  db_.cached(
-         "UPDATE profiles SET username_version = ?, picture_url = ?, picture_sha256 = ?, "
-         "picture_version = ?, display_name = ?, bio = ?, bio_version = ?, ig_status = ?, "
-         "status_version = ?, last_synced_at = ?, next_sync_at = ? WHERE id = ?")
-      .bind_all(p.username_version, p.picture_url, p.picture_sha256, p.picture_version,
-                p.display_name, p.bio, p.bio_version, p.ig_status, p.status_version, now,
-                now + cfg_.reconcile_interval.count(), p.id)
-      .run();
-  p.last_synced_at = from_unix_millis(now);
+  const auto now = clock_.now();
+  repos_.profiles().save_snapshot(p, now, now + cfg_.reconcile_interval);
+  p.last_synced_at = now;
   return applied;
 }
 
@@ -217,15 +199,10 @@ std::string value_text(const bj::object& o, std::string_view key) {
 
 void service::write_change(const mirror::field& f, const mirror_versions& p,
                            const std::array<std::string, 2>& values, std::int64_t version) {
-  if (f.update_sql.empty()) {
+  if (mirror::is_username(f))
     set_username(p.id, p.ig_user_id, values[0], version);
-    return;
-  }
-  auto& update = db_.cached(f.update_sql);
-  int column = 1;
-  for (std::size_t i = 0; i < f.keys.size(); ++i)
-    if (!f.keys[i].empty()) update.bind(column++, values[i]);
-  update.bind(column, version).bind(column + 1, p.id).run();
+  else
+    repos_.profiles().write_field(f.webhook_field, p.id, values, version);
 }
 
 result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
@@ -245,8 +222,8 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
   webhook_outcome out;
   const auto& r = cfg_.rules;
   std::lock_guard lock(mutex_);
-  store::transaction tx(db_);
-  const auto now = unix_millis(clock_.now());
+  auto work = repos_.begin();
+  const auto now = clock_.now();
   // Every change is recorded with the digest of the body it came in (a batch is hashed once).
   const std::string body_digest = to_hex(sha256(raw_body));
   for (const auto& c : *changes) {
@@ -255,11 +232,8 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
     key += c.field;
     key += '/';
     key += std::to_string(c.version);
-    db_.cached("INSERT OR IGNORE INTO applied_changes (change_key, received_at) VALUES (?, ?)")
-        .bind_all(key, now)
-        .run();
     std::string outcome;
-    if (db_.changes() == 0) {
+    if (!repos_.receipts().first_receipt(key, now)) {
       ++out.duplicates;
       outcome = "duplicate";
     } else {
@@ -282,9 +256,9 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
         };
         if (c.field == "account_deletion") {
           // Final whatever its version: the profile is closed and its sign-ins end.
-          db_.cached("UPDATE profiles SET ig_deleted = 1 WHERE id = ?").bind(1, p.id).run();
-          db_.cached("DELETE FROM sessions WHERE profile_id = ?").bind(1, p.id).run();
-          db_.cached("DELETE FROM links WHERE profile_id = ?").bind(1, p.id).run();
+          repos_.profiles().close(p.id);
+          repos_.sessions().remove_of(p.id);
+          repos_.links().remove(p.id);
           applied();
         } else if (const auto* f = mirror::find(c.field); !f) {
           ignored("unknown field");
@@ -304,7 +278,7 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
                   "webhook.receive", body_digest,
                   std::string(c.field) + " v" + std::to_string(c.version) + ": " + outcome);
   }
-  tx.commit();
+  work->commit();
   return out;
 }
 

@@ -23,10 +23,9 @@ struct field {
   std::string_view not_mirrored;        // the webhook's recorded outcome when it is not mirrored
   std::int64_t mirror_versions::*held;  // the version a webhook's change is checked against
   std::int64_t profile::*version;       // the same, as a loaded profile holds it
-  // The webhook path: the statement that writes the change, binding the change's values under
-  // `keys` in order, then its version and the profile id. Empty for the username, whose write
-  // also frees the name from a stale holder (service::set_username).
-  std::string_view update_sql;
+  // The webhook path: the keys of the change's values, in the order the repository writes them
+  // (profile_repository::write_field). The username is written by service::set_username, which
+  // also frees the name from a stale holder.
   std::array<std::string_view, 2> keys;
   // The snapshot path, for the first field of each group: whether the snapshot differs from the
   // profile, and taking it. nullptr for the other fields of a group.
@@ -35,6 +34,9 @@ struct field {
 };
 
 std::span<const field> fields();
+inline bool is_username(const field& f) {
+  return f.webhook_field == "username";
+}
 // The row of a webhook field; nullptr for a field the mirror does not know.
 const field* find(std::string_view webhook_field);
 

@@ -6,7 +6,7 @@
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -30,30 +30,20 @@ result<void> service::poll(std::int64_t profile_id) {
   std::int64_t subject = 0;
   {
     std::lock_guard lock(mutex_);
-    auto& q = db_.cached(
-        "SELECT l.access_token, l.refresh_token, l.access_expires_at, p.ig_user_id "
-        "FROM profiles p LEFT JOIN links l ON l.profile_id = p.id WHERE p.id = ?");
-    q.bind(1, profile_id);
-    if (!q.step()) return make_error_code(error::profile_not_found);
-    const bool linked = !q.is_null(0);
-    if (linked) t = {q.get_text(0), q.get_text(1), from_unix_millis(q.get_int(2))};
-    subject = q.get_int(3);
-    q.reset();
-    if (!linked) return make_error_code(error::reauthorization_required);
+    auto linked = repos_.links().of_profile(profile_id);
+    if (!linked) return make_error_code(error::profile_not_found);
+    subject = linked->ig_user_id;
+    if (!linked->tokens) return make_error_code(error::reauthorization_required);
+    t = std::move(*linked->tokens);
   }
   // What to do when the provider could not be asked, or refused.
   auto fail = [&](const boost::system::error_code& ec) -> result<void> {
     std::lock_guard lock(mutex_);
-    const auto now = unix_millis(clock_.now());
-    if (is(ec, error::reauthorization_required)) {
-      db_.cached("UPDATE profiles SET needs_login = 1, next_sync_at = ? WHERE id = ?")
-          .bind_all(now + cfg_.reconcile_interval.count(), profile_id)
-          .run();
-    } else {
-      db_.cached("UPDATE profiles SET next_sync_at = ? WHERE id = ?")
-          .bind_all(now + cfg_.reconcile_retry.count(), profile_id)
-          .run();
-    }
+    const auto now = clock_.now();
+    if (is(ec, error::reauthorization_required))
+      repos_.profiles().require_login(profile_id, now + cfg_.reconcile_interval);
+    else
+      repos_.profiles().set_next_sync(profile_id, now + cfg_.reconcile_retry);
     return ec;
   };
   bool refreshed = false;
@@ -72,7 +62,7 @@ result<void> service::poll(std::int64_t profile_id) {
   if (!ig) return fail(ig.error());
 
   std::lock_guard lock(mutex_);
-  store::transaction tx(db_);
+  auto work = repos_.begin();
   auto p = load_profile(profile_id, counts::without);
   if (!p) return p.error();  // deleted while the poll was in flight
   const auto applied = apply_snapshot(*p, *ig);
@@ -81,7 +71,7 @@ result<void> service::poll(std::int64_t profile_id) {
          "profile " + std::to_string(profile_id) + " v" + std::to_string(ig->version) +
              "; applied: " + (applied.empty() ? "nothing" : join(applied, ",")) +
              (refreshed ? "; token refreshed" : ""));
-  tx.commit();
+  work->commit();
   return {};
 }
 
@@ -89,11 +79,7 @@ std::size_t service::reconcile_due() {
   std::vector<std::int64_t> due;
   {
     std::lock_guard lock(mutex_);
-    auto& q = db_.cached(
-        "SELECT id FROM profiles WHERE next_sync_at <= ? AND ig_deleted = 0 AND needs_login = 0 "
-        "ORDER BY next_sync_at, id LIMIT ?");
-    q.bind_all(unix_millis(clock_.now()), static_cast<std::int64_t>(cfg_.reconcile_batch));
-    while (q.step()) due.push_back(q.get_int(0));
+    due = repos_.profiles().due_for_sync(clock_.now(), cfg_.reconcile_batch);
   }
   for (auto id : due) (void)poll(id);
   return due.size();
@@ -101,13 +87,7 @@ std::size_t service::reconcile_due() {
 
 std::optional<time_point> service::next_reconcile_due() {
   std::lock_guard lock(mutex_);
-  auto& q =
-      db_.cached("SELECT min(next_sync_at) FROM profiles WHERE ig_deleted = 0 AND needs_login = 0");
-  q.step();
-  auto v = q.get_opt_int(0);
-  q.reset();
-  if (!v) return std::nullopt;
-  return from_unix_millis(*v);
+  return repos_.profiles().next_sync_due();
 }
 
 }  // namespace linksim::threads_sim

@@ -4,7 +4,7 @@
 
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -179,13 +179,7 @@ result<idp_profile> service::fetch_me(const std::string& access_token, bool with
 }
 
 void service::store_tokens(std::int64_t profile_id, const tokens& t) {
-  db_.cached(
-         "INSERT INTO links (profile_id, access_token, refresh_token, access_expires_at) "
-         "VALUES (?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
-         "access_token = excluded.access_token, refresh_token = excluded.refresh_token, "
-         "access_expires_at = excluded.access_expires_at")
-      .bind_all(profile_id, t.access, t.refresh, unix_millis(t.access_expires_at))
-      .run();
+  repos_.links().store(profile_id, t);
 }
 
 // --- Webhooks ---

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -175,6 +176,15 @@ struct field;
 // The client id and secret the provider gave a running service, kept in the service's database
 // (store_registration) so that a restart does not register again. stored_registration migrates
 // the database first; nullopt when none is stored.
+// The provider's tokens a profile holds.
+struct link_tokens {
+  std::string access;
+  std::string refresh;
+  time_point access_expires_at;
+};
+
+class repositories;
+
 struct registration {
   std::string client_id;
   std::string client_secret;
@@ -193,6 +203,9 @@ class service {
   // Throws store::error when the database holds two profiles for one account and the behaviour
   // forbids it (a database written under `fault.two_profiles`).
   service(store::database& db, const clock& clock, random_source& random,
+          evidence::recorder& recorder, http::transport& transport, config cfg);
+  // Over the repositories given, which must outlive the service.
+  service(repositories& repos, const clock& clock, random_source& random,
           evidence::recorder& recorder, http::transport& transport, config cfg);
   ~service();
   service(const service&) = delete;
@@ -311,11 +324,8 @@ class service {
   result<void> replay_ads_notice(std::int64_t id);
 
  private:
-  struct tokens {
-    std::string access;
-    std::string refresh;
-    time_point access_expires_at;
-  };
+  using tokens = link_tokens;
+  void start();  // what both constructors do once the repositories are set
   static result<tokens> parse_tokens(const http::response& r, time_point now);
   result<tokens> redeem_code(std::string_view code, std::string_view verifier);
   result<tokens> refresh_tokens(const std::string& refresh_token);
@@ -376,13 +386,14 @@ class service {
   void settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t attempts, bool delivered,
                      const result<http::response>& r);
 
-  std::mutex mutex_;                  // guards the database
+  std::mutex mutex_;                  // guards the repositories
   bool fail_next_import_ = false;     // see fail_next_import
   std::mutex sync_mutex_;             // held for a whole reconcile(): one token rotation at a time
   std::mutex notice_dispatch_mutex_;  // one notice dispatch at a time: none is sent twice
   // The pending notices by (due, id), in memory, so that finding the next due reads no table.
   std::set<std::pair<std::int64_t, std::int64_t>> notice_queue_;
-  store::database& db_;
+  std::unique_ptr<repositories> own_repos_;  // the SQLite ones, when built from a database
+  repositories& repos_;
   const clock& clock_;
   random_source& random_;
   evidence::recorder& recorder_;
