@@ -1,12 +1,8 @@
 // Clients: registration with their redirect URIs and callbacks, lookup and authentication.
 #include "internal.hpp"
-#include "schema.hpp"
 
-#include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/idp/repositories.hpp"
 
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -36,15 +32,8 @@ result<client> service::register_client(const client_registration& r) {
   c.redirect_uris = r.redirect_uris;
   c.deauthorize_url = r.deauthorize_url;
   c.data_deletion_url = r.data_deletion_url;
-  boost::json::array uris;
-  for (const auto& u : c.redirect_uris) uris.emplace_back(u);
   std::lock_guard lock(mutex_);
-  db_.prepare(
-         "INSERT INTO clients (id, secret, name, system, redirect_uris, webhook_secret, "
-         "deauthorize_url, data_deletion_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind_all(c.id, c.secret, c.name, c.system, json::serialize(uris), c.webhook_secret,
-                c.deauthorize_url, c.data_deletion_url)
-      .run();
+  repos_.clients().add(c);
   return c;
 }
 
@@ -58,20 +47,11 @@ result<client> service::get_client(std::string_view id) {
 result<const client*> service::client_locked(std::string_view id) {
   // Clients never change once registered, so each is read from the database once.
   if (auto it = clients_.find(id); it != clients_.end()) return &it->second;
-  auto& q = db_.cached(
-      "SELECT id, secret, name, system, redirect_uris, webhook_secret, deauthorize_url, "
-      "data_deletion_url FROM clients WHERE id = ?");
-  q.bind(1, id);
-  if (!q.step()) return make_error_code(error::unknown_client);
-  client c{q.get_text(0), q.get_text(1), q.get_text(2), q.get_text(3), {},
-           q.get_text(5), q.get_text(6), q.get_text(7)};
-  auto uris = json::parse_object(R"({"u":)" + q.get_text(4) + "}");
-  q.reset();
-  if (uris) {
-    for (const auto& u : uris->at("u").as_array()) c.redirect_uris.emplace_back(u.as_string());
-  }
+  auto c = repos_.clients().find(id);
+  if (!c) return make_error_code(error::unknown_client);
   // Elements of an unordered_map keep their address: the pointer stays valid.
-  return &clients_.emplace(c.id, std::move(c)).first->second;
+  const std::string key = c->id;
+  return &clients_.emplace(key, std::move(*c)).first->second;
 }
 
 result<client> service::authenticate_client(std::string_view id, std::string_view secret) {

@@ -10,11 +10,6 @@
 
 namespace linksim::idp::detail {
 
-// SHA-256 of a secret value: tokens, codes and sessions are stored only as hashes.
-inline std::span<const std::uint8_t> hash_bytes(const digest& d) {
-  return d;
-}
-
 // The scopes the provider knows: what each lets a client read.
 inline constexpr std::string_view scope_profile = "user_profile";
 inline constexpr std::string_view scope_followers = "user_followers";

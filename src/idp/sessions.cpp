@@ -2,9 +2,10 @@
 // several accounts.
 #include "internal.hpp"
 
-#include "linksim/store/sqlite.hpp"
+#include "linksim/idp/repositories.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace linksim::idp {
 
@@ -14,14 +15,10 @@ result<account> service::authenticate_user(std::string_view username, std::strin
   std::string status;
   {
     std::lock_guard lock(mutex_);
-    auto& q = db_.cached(
-        "SELECT id, password_hash, status FROM accounts WHERE username = ? COLLATE NOCASE "
-        "AND status != 'deleted'");
-    q.bind(1, username);
-    if (q.step()) {
-      id = q.get_int(0);
-      hash = q.get_text(1);
-      status = q.get_text(2);
+    if (auto c = repos_.accounts().credentials_of(username)) {
+      id = c->id;
+      hash = std::move(c->password_hash);
+      status = std::move(c->status);
     }
   }
   // Verify outside the lock; an unknown user costs a hash too, so timing tells nothing.
@@ -39,25 +36,15 @@ std::string service::open_session(std::int64_t account_id, std::string_view exis
   const auto now = unix_millis(clock_.now());
   std::string token(existing);
   bool valid = false;
-  if (!token.empty()) {
-    auto& q = db_.cached("SELECT 1 FROM sessions WHERE hash = ? AND expires_at > ?");
-    q.bind_all(detail::hash_bytes(sha256(token)), now);
-    valid = q.step();
-  }
+  if (!token.empty()) valid = repos_.sessions().valid(sha256(token), now);
   if (valid) session_cache_.erase(sha256(token));  // it gains an account
-  store::transaction tx(db_);
+  auto work = repos_.begin();
   if (!valid) {
     token = random_.token(32);
-    db_.cached("INSERT INTO sessions (hash, expires_at) VALUES (?, ?)")
-        .bind_all(detail::hash_bytes(sha256(token)), now + cfg_.session_ttl.count())
-        .run();
+    repos_.sessions().add(sha256(token), now + cfg_.session_ttl.count());
   }
-  db_.cached(
-         "INSERT OR IGNORE INTO session_accounts (session, account_id, added_at) "
-         "VALUES (?, ?, ?)")
-      .bind_all(detail::hash_bytes(sha256(token)), account_id, now)
-      .run();
-  tx.commit();
+  repos_.sessions().add_account(sha256(token), account_id, now);
+  work->commit();
   return token;
 }
 
@@ -71,23 +58,8 @@ std::vector<account> service::session_accounts(std::string_view session) {
     session_cache_.erase(it);
     return {};
   }
-  // One query, and no follower counts (the pages do not show them).
-  auto& q = db_.cached(
-      "SELECT a.id, a.username, a.display_name, a.status, s.expires_at FROM session_accounts sa "
-      "JOIN sessions s ON s.hash = sa.session JOIN accounts a ON a.id = sa.account_id "
-      "WHERE s.hash = ? AND s.expires_at > ? AND a.status != 'deleted' "
-      "ORDER BY sa.added_at, sa.account_id");
-  q.bind_all(detail::hash_bytes(key), now);
   cached_session c;
-  while (q.step()) {
-    account a;
-    a.id = q.get_int(0);
-    a.username = q.get_text(1);
-    a.display_name = q.get_text(2);
-    a.status = parse_status(q.get_text(3)).value_or(account_status::active);
-    c.expires_at = q.get_int(4);
-    c.accounts.push_back(std::move(a));
-  }
+  std::tie(c.accounts, c.expires_at) = repos_.sessions().accounts(key, now);
   if (c.accounts.empty()) return {};  // unknown or expired sessions are not remembered
   if (session_cache_.size() >= 4096) session_cache_.clear();  // bounded: refilled on demand
   return session_cache_.emplace(key, std::move(c)).first->second.accounts;

@@ -3,7 +3,7 @@
 #include "internal.hpp"
 
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/idp/repositories.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -15,22 +15,6 @@
 #include <map>
 
 namespace linksim::idp {
-
-// One queued delivery, as read for sending.
-struct service::outgoing {
-  std::int64_t id = 0;
-  std::int64_t account_id = 0;
-  std::int64_t event_id = 0;  // 0 for a callback
-  std::string kind;
-  std::string field;
-  std::string client_id;
-  std::string url;
-  std::int64_t attempts = 0;  // before this one
-  std::int64_t due_at = 0;    // its next_attempt_at when taken (unix milliseconds)
-  time_point window_start;    // when the retry window opened
-  std::string value;          // the change (a JSON object), for a webhook
-  std::int64_t created_at = 0;
-};
 
 // What one request carries: a callback, or the webhooks of one client and endpoint.
 struct service::request_batch {
@@ -96,42 +80,28 @@ result<subscription> service::subscribe(std::string_view client_id, std::string 
 
   subscription s{c->id, std::move(callback_url), std::move(verify_token), std::move(fields), true};
   std::lock_guard lock(mutex_);
-  store::transaction tx(db_);
-  db_.cached(
-         "INSERT INTO subscriptions (client_id, callback_url, verify_token, fields, active) "
-         "VALUES (?, ?, ?, ?, 1) ON CONFLICT (client_id) DO UPDATE SET "
-         "callback_url = excluded.callback_url, verify_token = excluded.verify_token, "
-         "fields = excluded.fields, active = 1")
-      .bind_all(s.client_id, s.callback_url, s.verify_token, join(s.fields, ","))
-      .run();
+  auto work = repos_.begin();
+  repos_.clients().subscribe(s);
   // Subscribing again after a 410 also says the receiver is back, perhaps at a new address.
   release_held_webhooks(s.client_id, std::string_view(s.callback_url));
-  tx.commit();
+  work->commit();
   return s;
 }
 
 void service::release_held_webhooks(std::string_view client_id,
                                     std::optional<std::string_view> new_url) {
   const auto now = unix_millis(clock_.now());
-  db_.cached("UPDATE subscriptions SET active = 1 WHERE client_id = ?").bind(1, client_id).run();
-  auto& held = db_.cached(
-      "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, "
-      "window_start = ?1, url = coalesce(?3, url) "
-      "WHERE client_id = ?2 AND kind = 'webhook' AND state = 'disabled' RETURNING id");
-  held.bind_all(now, client_id, new_url);
+  repos_.clients().set_active(client_id, true);
   // Due together: the queue orders them by id, which is the order of their changes.
-  while (held.step()) outbox_queue_.emplace(now, held.get_int(0));
-  held.reset();
+  for (auto id : repos_.outbox().release_held(client_id, now, new_url))
+    outbox_queue_.emplace(now, id);
 }
 
 result<subscription> service::get_subscription(std::string_view client_id) {
   std::lock_guard lock(mutex_);
-  auto& q = db_.cached(
-      "SELECT callback_url, verify_token, fields, active FROM subscriptions WHERE client_id = ?");
-  q.bind(1, client_id);
-  if (!q.step()) return make_error_code(errc::not_found);
-  return subscription{std::string(client_id), q.get_text(0), q.get_text(1),
-                      split_list(q.get_text(2), ","), q.get_int(3) != 0};
+  auto s = repos_.clients().subscription_of(client_id);
+  if (!s) return make_error_code(errc::not_found);
+  return std::move(*s);
 }
 
 void service::enqueue_change(const account& a, std::string_view field,
@@ -143,47 +113,22 @@ void service::enqueue_change(const account& a, std::string_view field,
   std::int64_t due = now;
   if (const auto w = cfg_.webhook_batch_window.count(); cfg_.webhook_batch > 1 && w > 0)
     due = (now + w - 1) / w * w;
-  // Every client that subscribed to the field and that this account has authorized. The fields
-  // are a comma-separated list of known names: an exact search (LIKE would read the '_' of
-  // "profile_picture" as a wildcard). Read first, then one row inserted a client, so that each
-  // new delivery's id joins the queue.
+  // Every client that subscribed to the field and that this account has authorized, read
+  // first, then one row inserted a client, so that each new delivery's id joins the queue.
   // A subscription disabled by a 410 still gets its deliveries, held as `disabled` until the
   // subscription is enabled again and then sent in order: a receiver that comes back must not
   // miss the changes made while it was away.
-  auto& subscribers = db_.cached(
-      "SELECT s.client_id, s.callback_url, s.active FROM subscriptions s "
-      "WHERE instr(',' || s.fields || ',', ',' || ?2 || ',') > 0 "
-      "AND EXISTS (SELECT 1 FROM grants g WHERE g.client_id = s.client_id "
-      "AND g.account_id = ?1 AND g.revoked_at IS NULL)");
-  subscribers.bind_all(a.id, field);
-  struct subscriber {
-    std::string client_id, url;
-    bool active;
-  };
-  std::vector<subscriber> to;
-  while (subscribers.step())
-    to.push_back({subscribers.get_text(0), subscribers.get_text(1), subscribers.get_int(2) != 0});
-  for (const auto& [client_id, url, active] : to) {
-    db_.cached(
-           "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
-           "next_attempt_at, window_start, value, created_at) "
-           "VALUES (?, ?, 'webhook', ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind_all(event_id, client_id, a.id, field, url, active ? "pending" : "disabled", due, now,
-                  value_json, now)
-        .run();
-    if (active) outbox_queue_.emplace(due, db_.last_insert_rowid());
+  for (const auto& [client_id, url, active] : repos_.clients().subscribers(a.id, field)) {
+    const auto id = repos_.outbox().add_webhook(event_id, client_id, a.id, field, url, !active, due,
+                                                now, value_json);
+    if (active) outbox_queue_.emplace(due, id);
   }
 }
 
 void service::enqueue_callback(std::int64_t account_id, std::string_view client_id,
                                std::string_view kind, std::string_view url) {
   const auto now = unix_millis(clock_.now());
-  db_.cached(
-         "INSERT INTO deliveries (event_id, client_id, kind, account_id, field, url, state, "
-         "next_attempt_at, window_start) VALUES (NULL, ?, ?, ?, ?, ?, 'pending', ?, ?)")
-      .bind_all(client_id, kind, account_id, kind, url, now, now)
-      .run();
-  outbox_queue_.emplace(now, db_.last_insert_rowid());
+  outbox_queue_.emplace(now, repos_.outbox().add_callback(account_id, client_id, kind, url, now));
 }
 
 std::string service::signed_request(const client& c, std::int64_t account_id, bool with_expiry) {
@@ -201,9 +146,6 @@ std::string service::signed_request(const client& c, std::int64_t account_id, bo
 std::vector<service::outgoing> service::due_deliveries() {
   // The due deliveries in the order they fell due (time, then id), each read by its id and kept
   // only if its row is still pending at that time.
-  auto& q = db_.cached(
-      "SELECT client_id, kind, account_id, field, url, event_id, value, created_at, attempts, "
-      "window_start FROM deliveries WHERE id = ? AND state = 'pending' AND next_attempt_at = ?");
   const std::size_t limit =
       std::max(cfg_.dispatch_batch, std::min(cfg_.webhook_batch, max_webhook_batch));
   const std::int64_t now = unix_millis(clock_.now());
@@ -211,26 +153,12 @@ std::vector<service::outgoing> service::due_deliveries() {
   for (auto it = outbox_queue_.begin();
        it != outbox_queue_.end() && it->first <= now && due.size() < limit;) {
     const auto [at, id] = *it;
-    q.bind_all(id, at);
-    if (!q.step()) {
-      q.reset();
+    auto o = repos_.outbox().due(id, at);
+    if (!o) {
       it = outbox_queue_.erase(it);  // no longer pending at that time
       continue;
     }
-    outgoing& o = due.emplace_back();
-    o.id = id;
-    o.due_at = at;
-    o.client_id = q.get_text(0);
-    o.kind = q.get_text(1);
-    o.account_id = q.get_int(2);
-    o.field = q.get_text(3);
-    o.url = q.get_text(4);
-    o.event_id = q.get_int(5);
-    o.value = q.get_text(6);
-    o.created_at = q.get_int(7);
-    o.attempts = q.get_int(8);
-    o.window_start = from_unix_millis(q.get_int(9));
-    q.reset();
+    due.push_back(std::move(*o));
     ++it;
   }
   return due;
@@ -397,33 +325,22 @@ service::settlement service::settle(const request_batch& b, const result<http::r
 
 void service::store_settlements(const std::vector<settlement>& round) {
   if (round.empty()) return;
-  store::transaction tx(db_);
+  auto work = repos_.begin();
   for (const auto& s : round) {
     if (!s.disable_client.empty()) {
-      db_.cached("UPDATE subscriptions SET active = 0 WHERE client_id = ?")
-          .bind(1, s.disable_client)
-          .run();
-      db_.cached(
-             "UPDATE deliveries SET state = 'disabled' WHERE client_id = ? AND kind = 'webhook' "
-             "AND state = 'pending'")
-          .bind(1, s.disable_client)
-          .run();
+      repos_.clients().set_active(s.disable_client, false);
+      repos_.outbox().hold_webhooks(s.disable_client);
     }
     for (const auto& r : s.rows)
-      db_.cached(
-             "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, "
-             "last_status = ?, last_response = ?, delivered_at = CASE WHEN ? = 'delivered' "
-             "THEN ? ELSE delivered_at END WHERE id = ?")
-          .bind_all(r.state, r.attempts, unix_millis(s.next), s.status, s.answer, r.state,
-                    unix_millis(s.at), r.id)
-          .run();
+      repos_.outbox().settle(r.id, r.state, r.attempts, unix_millis(s.next), s.status, s.answer,
+                             unix_millis(s.at));
   }
   // A row still pending takes its new place in the queue before the commit (an entry the
   // commit does not keep is dropped when met), and leaves its old one only once it is stored.
   for (const auto& s : round)
     for (const auto& r : s.rows)
       if (r.state == "pending") outbox_queue_.emplace(unix_millis(s.next), r.id);
-  tx.commit();
+  work->commit();
   for (const auto& s : round)
     for (const auto& r : s.rows)
       if (r.state != "pending" || r.was_due != unix_millis(s.next))

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -31,6 +32,9 @@ class database;
 namespace linksim::idp {
 
 using namespace std::chrono_literals;
+
+class repositories;
+struct queued_delivery;
 
 enum class account_status { active, restricted, suspended, banned, deleted };
 enum class account_type { personal, business };
@@ -223,6 +227,9 @@ class service {
   // Creates the schema in `db` if needed. The references must outlive the service.
   service(store::database& db, const clock& clock, random_source& random,
           evidence::recorder& recorder, http::transport& transport, config cfg);
+  // Over the repositories given, which must outlive the service.
+  service(repositories& repos, const clock& clock, random_source& random,
+          evidence::recorder& recorder, http::transport& transport, config cfg);
   ~service();
   service(const service&) = delete;
   service& operator=(const service&) = delete;
@@ -326,8 +333,9 @@ class service {
                    std::string_view channel, std::string_view payload, std::string note = {});
 
  private:
-  struct outgoing;
+  using outgoing = queued_delivery;
   struct request_batch;
+  void start();  // what both constructors do once the repositories are set
   struct settlement;
   // record_flow for a payload already hashed (hex SHA-256): one body, many accounts.
   void record_flow_hashed(std::string_view to_system, std::int64_t subject,
@@ -341,7 +349,6 @@ class service {
   result<token_response> issue_tokens(std::int64_t grant_id, bool with_refresh,
                                       milliseconds access_ttl, std::string_view lifetime);
   void revoke_grant(std::int64_t grant_id);
-  std::vector<std::string> scopes_of_grant(std::int64_t grant_id);
   std::vector<outgoing> due_deliveries();  // with mutex_ held
   std::vector<request_batch> group_deliveries(std::vector<outgoing> due);
   settlement settle(const request_batch& b, const result<http::response>& res);
@@ -350,8 +357,6 @@ class service {
   // now, in the order of their changes, sent to `new_url` when given. Inside a transaction.
   void release_held_webhooks(std::string_view client_id, std::optional<std::string_view> new_url);
   milliseconds retry_delay(std::int64_t attempts);
-  std::vector<delivery> select_deliveries(std::optional<delivery_state> state,
-                                          std::optional<std::int64_t> id, std::size_t limit);
   std::string signed_request(const client& c, std::int64_t account_id, bool with_expiry);
 
   struct string_hash {
@@ -381,7 +386,7 @@ class service {
       it = session_cache_.erase(it);
   }
 
-  std::mutex mutex_;  // guards the database and the caches
+  std::mutex mutex_;  // guards the repositories and the caches
   std::unordered_map<std::string, client, string_hash, std::equal_to<>> clients_;
   // Valid access tokens by hash, with their account, for the profile API's hot path. This
   // service owns its database exclusively, so every change comes through it: whatever revokes a
@@ -428,8 +433,9 @@ class service {
   // and drops the ones that no longer match. Kept here instead of a partial index, which every
   // change and every settlement wrote and which the rollback journal copied.
   std::set<std::pair<std::int64_t, std::int64_t>> outbox_queue_;
-  std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
-  store::database& db_;
+  std::mutex dispatch_mutex_;                // held for a whole dispatch_due()
+  std::unique_ptr<repositories> own_repos_;  // the SQLite ones, when built from a database
+  repositories& repos_;
   const clock& clock_;
   random_source& random_;
   evidence::recorder& recorder_;
