@@ -3,7 +3,7 @@
 
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/store/error.hpp"
 
 #include <algorithm>
 

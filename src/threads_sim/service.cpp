@@ -6,7 +6,7 @@
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
-#include "linksim/store/sqlite.hpp"
+#include "linksim/store/error.hpp"
 #include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/array.hpp>

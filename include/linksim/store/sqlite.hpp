@@ -3,6 +3,8 @@
 // a request handler turns that into 503 so the client retries.
 #pragma once
 
+#include "linksim/store/error.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -18,17 +20,6 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace linksim::store {
-
-class error : public std::runtime_error {
- public:
-  error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
-  int code() const noexcept { return code_; }
-  // A UNIQUE, CHECK, FOREIGN KEY or trigger RAISE(ABORT) refused the change.
-  bool is_constraint() const noexcept;
-
- private:
-  int code_;
-};
 
 struct options {
   bool read_only = false;
