@@ -1,5 +1,5 @@
 // Accounts, pictures, follows and ad settings.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/common/json.hpp"
 #include "linksim/idp/repositories.hpp"
@@ -67,43 +67,12 @@ std::optional<account_type> parse_type(std::string_view s) {
   return std::nullopt;
 }
 
-service::service(store::database& db, const clock& clock, random_source& random,
-                 evidence::recorder& recorder, http::transport& transport, config cfg)
-    : own_repos_(sqlite_repositories(db)),
-      repos_(*own_repos_),
-      clock_(clock),
-      random_(random),
-      recorder_(recorder),
-      transport_(transport),
-      cfg_(std::move(cfg)) {
-  start();
-}
-
-service::service(repositories& repos, const clock& clock, random_source& random,
-                 evidence::recorder& recorder, http::transport& transport, config cfg)
-    : repos_(repos),
-      clock_(clock),
-      random_(random),
-      recorder_(recorder),
-      transport_(transport),
-      cfg_(std::move(cfg)) {
-  start();
-}
-
-void service::start() {
-  // Changes are numbered on from the last one stored.
-  last_event_id_ = repos_.outbox().last_event_id();
-  // The pending deliveries, in the order they fall due (one scan of the outbox at start).
-  for (const auto& due : repos_.outbox().pending()) outbox_queue_.insert(due);
-}
-
-service::~service() = default;
-
-result<account> service::load_account(std::int64_t id) {
-  auto a = repos_.accounts().find(id);
+result<account> domain::accounts::load_locked(std::int64_t id) {
+  auto a = ctx_.repos.accounts().find(id);
   if (!a) return make_error_code(errc::not_found);
   // Derived from the issuer, so the URL follows the server to another address or port.
-  if (!a->picture_sha256.empty()) a->picture_url = cfg_.issuer + "/pictures/" + a->picture_sha256;
+  if (!a->picture_sha256.empty())
+    a->picture_url = ctx_.cfg.issuer + "/pictures/" + a->picture_sha256;
   return std::move(*a);
 }
 
@@ -113,49 +82,50 @@ bool within_chars(std::string_view text, std::size_t max) {
   return chars && *chars <= max;
 }
 
-result<account> service::create_account(const new_account& n) {
+result<account> domain::accounts::create(const new_account& n) {
   if (!valid_username(n.username)) return make_error_code(errc::username_invalid);
   if (!within_chars(n.display_name, max_name_chars) || !within_chars(n.bio, max_bio_chars))
     return make_error_code(errc::bad_field);
   // The slow hash runs outside the lock: other requests need not wait for it.
-  const std::string hash = hash_password(n.password, random_, cfg_.password);
-  std::lock_guard lock(mutex_);
-  auto work = repos_.begin();
-  if (!repos_.accounts().username_free(n.username, 0)) return make_error_code(errc::username_taken);
+  const std::string hash = hash_password(n.password, ctx_.random, ctx_.cfg.password);
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  if (!ctx_.repos.accounts().username_free(n.username, 0))
+    return make_error_code(errc::username_taken);
   // Ids look like Instagram's and stay below 2^53, so JavaScript clients read them exactly.
   std::int64_t id = 0;
   do {
-    id = 1784140000000000 + static_cast<std::int64_t>(random_.uniform(100'000'000'000'000));
-  } while (repos_.accounts().exists(id));
-  repos_.accounts().add(id, n, hash, clock_.now());
-  auto a = load_account(id);
+    id = 1784140000000000 + static_cast<std::int64_t>(ctx_.random.uniform(100'000'000'000'000));
+  } while (ctx_.repos.accounts().exists(id));
+  ctx_.repos.accounts().add(id, n, hash, ctx_.time.now());
+  auto a = load_locked(id);
   work->commit();
   return a;
 }
 
-result<account> service::get_account(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  return load_account(id);
+result<account> domain::accounts::get(std::int64_t id) {
+  std::lock_guard lock(ctx_.mutex);
+  return load_locked(id);
 }
 
-result<account> service::find_account(std::string_view username) {
-  std::lock_guard lock(mutex_);
-  const auto id = repos_.accounts().by_username(username);
+result<account> domain::accounts::find(std::string_view username) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto id = ctx_.repos.accounts().by_username(username);
   if (!id) return make_error_code(errc::not_found);
-  return load_account(*id);
+  return load_locked(*id);
 }
 
-result<account> service::update_profile(std::int64_t id, const profile_change& change) {
+result<account> domain::accounts::update_profile(std::int64_t id, const profile_change& change) {
   if (change.username && !valid_username(*change.username))
     return make_error_code(errc::username_invalid);
   if (change.status == account_status::deleted) return make_error_code(errc::bad_field);
   if ((change.display_name && !within_chars(*change.display_name, max_name_chars)) ||
       (change.bio && !within_chars(*change.bio, max_bio_chars)))
     return make_error_code(errc::bad_field);
-  std::lock_guard lock(mutex_);
-  forget_cached();  // the cached tokens carry this account
-  auto work = repos_.begin();
-  auto before = load_account(id);
+  std::lock_guard lock(ctx_.mutex);
+  ctx_.forget_cached();  // the cached tokens carry this account
+  auto work = ctx_.repos.begin();
+  auto before = load_locked(id);
   if (!before) return before.error();
   if (before->status == account_status::deleted) return make_error_code(errc::account_deleted);
   account a = *before;
@@ -164,27 +134,29 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
   json::scratch memory;
   auto bump = [&](account_column column, std::string_view value) {
     ++a.version;
-    repos_.accounts().write(id, column, value, a.version);
+    ctx_.repos.accounts().write(id, column, value, a.version);
   };
   if (change.username && *change.username != a.username) {
-    if (!repos_.accounts().username_free(*change.username, id))
+    if (!ctx_.repos.accounts().username_free(*change.username, id))
       return make_error_code(errc::username_taken);
     const std::string previous = a.username;
     a.username = *change.username;
     bump(account_column::username, a.username);
     auto v = change_value("username", a.username, a, memory);
     v["previous_username"] = previous;
-    enqueue_change(a, "username", json::serialize(v));
+    outbox_.enqueue_change(a, "username", json::serialize(v));
   }
   if (change.display_name && *change.display_name != a.display_name) {
     a.display_name = *change.display_name;
     bump(account_column::display_name, a.display_name);
-    enqueue_change(a, "name", json::serialize(change_value("name", a.display_name, a, memory)));
+    outbox_.enqueue_change(a, "name",
+                           json::serialize(change_value("name", a.display_name, a, memory)));
   }
   if (change.bio && *change.bio != a.bio) {
     a.bio = *change.bio;
     bump(account_column::bio, a.bio);
-    enqueue_change(a, "biography", json::serialize(change_value("biography", a.bio, a, memory)));
+    outbox_.enqueue_change(a, "biography",
+                           json::serialize(change_value("biography", a.bio, a, memory)));
   }
   if (change.type && *change.type != a.type) {
     a.type = *change.type;
@@ -193,131 +165,116 @@ result<account> service::update_profile(std::int64_t id, const profile_change& c
   if (change.status && *change.status != a.status) {
     a.status = *change.status;
     bump(account_column::status, to_string(a.status));
-    enqueue_change(a, "account_status",
-                   json::serialize(change_value("status", to_string(a.status), a, memory)));
+    outbox_.enqueue_change(a, "account_status",
+                           json::serialize(change_value("status", to_string(a.status), a, memory)));
   }
   work->commit();
   return a;  // as stored: every column written above was also set on `a`
 }
 
-result<account> service::set_picture(std::int64_t id, const picture& p) {
+result<account> domain::accounts::set_picture(std::int64_t id, const picture& p) {
   static constexpr std::string_view allowed[] = {"image/png", "image/jpeg", "image/gif",
                                                  "image/webp"};
   if (std::find(std::begin(allowed), std::end(allowed), p.content_type) == std::end(allowed))
     return make_error_code(errc::unsupported_media_type);
   const std::string hash = to_hex(sha256(p.bytes));
-  std::lock_guard lock(mutex_);
-  forget_cached();  // the cached tokens carry this account
-  auto work = repos_.begin();
-  auto before = load_account(id);
+  std::lock_guard lock(ctx_.mutex);
+  ctx_.forget_cached();  // the cached tokens carry this account
+  auto work = ctx_.repos.begin();
+  auto before = load_locked(id);
   if (!before) return before.error();
   if (before->status == account_status::deleted) return make_error_code(errc::account_deleted);
   if (before->picture_sha256 == hash) return before;
-  repos_.accounts().add_picture(hash, p);
+  ctx_.repos.accounts().add_picture(hash, p);
   account a = *before;
   a.picture_sha256 = hash;
-  a.picture_url = cfg_.issuer + "/pictures/" + hash;
+  a.picture_url = ctx_.cfg.issuer + "/pictures/" + hash;
   ++a.version;
-  repos_.accounts().set_picture(id, a.picture_sha256, a.version);
+  ctx_.repos.accounts().set_picture(id, a.picture_sha256, a.version);
   json::scratch memory;
   auto v = change_value("profile_picture_url", a.picture_url, a, memory);
   v["profile_picture_sha256"] = a.picture_sha256;
-  enqueue_change(a, "profile_picture", json::serialize(v));
+  outbox_.enqueue_change(a, "profile_picture", json::serialize(v));
   work->commit();
   return a;
 }
 
-result<picture> service::get_picture(std::string_view sha256_hex) {
-  std::lock_guard lock(mutex_);
-  auto p = repos_.accounts().find_picture(sha256_hex);
+result<picture> domain::accounts::get_picture(std::string_view sha256_hex) {
+  std::lock_guard lock(ctx_.mutex);
+  auto p = ctx_.repos.accounts().find_picture(sha256_hex);
   if (!p) return make_error_code(errc::not_found);
   return std::move(*p);
 }
 
-result<account> service::delete_account(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  forget_cached();  // the cached tokens carry this account
-  auto work = repos_.begin();
-  auto before = load_account(id);
+result<account> domain::accounts::remove(std::int64_t id) {
+  std::lock_guard lock(ctx_.mutex);
+  ctx_.forget_cached();  // the cached tokens carry this account
+  auto work = ctx_.repos.begin();
+  auto before = load_locked(id);
   if (!before) return before.error();
   if (before->status == account_status::deleted) return make_error_code(errc::account_deleted);
   account a = *before;
   a.status = account_status::deleted;
   ++a.version;
   // The accounts on the other side of its follows stop counting it.
-  repos_.accounts().mark_deleted(id, a.version);
+  ctx_.repos.accounts().mark_deleted(id, a.version);
   // Tell clients while their grants still stand, then end every grant.
   json::scratch memory;
-  enqueue_change(a, "account_deletion",
-                 json::serialize(boost::json::object{{{"deleted", true}, {"version", a.version}},
-                                                     memory.storage()}));
-  for (const auto& [client_id, url] : repos_.clients().deletion_callbacks(id))
-    enqueue_callback(id, client_id, "data_deletion", url);
-  repos_.grants().revoke_grants_of(id, unix_millis(clock_.now()));
-  repos_.sessions().remove_account(id);
+  outbox_.enqueue_change(a, "account_deletion",
+                         json::serialize(boost::json::object{
+                             {{"deleted", true}, {"version", a.version}}, memory.storage()}));
+  for (const auto& [client_id, url] : ctx_.repos.clients().deletion_callbacks(id))
+    outbox_.enqueue_callback(id, client_id, "data_deletion", url);
+  ctx_.repos.grants().revoke_grants_of(id, unix_millis(ctx_.time.now()));
+  ctx_.repos.sessions().remove_account(id);
   work->commit();
   return a;
 }
 
-result<void> service::follow(std::int64_t follower, std::int64_t followee) {
+result<void> domain::accounts::follow(std::int64_t follower, std::int64_t followee) {
   if (follower == followee) return make_error_code(errc::self_follow);
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(ctx_.mutex);
   for (auto id : {follower, followee}) {
-    auto a = load_account(id);
+    auto a = load_locked(id);
     if (!a) return a.error();
     if (a->status == account_status::deleted) return make_error_code(errc::account_deleted);
   }
-  auto work = repos_.begin();
+  auto work = ctx_.repos.begin();
   // Neither is deleted (checked above): each counts the other. Followed already: nothing to do.
-  if (repos_.accounts().add_follow(follower, followee, clock_.now())) work->commit();
+  if (ctx_.repos.accounts().add_follow(follower, followee, ctx_.time.now())) work->commit();
   return {};
 }
 
-result<void> service::unfollow(std::int64_t follower, std::int64_t followee) {
-  std::lock_guard lock(mutex_);
-  auto work = repos_.begin();
+result<void> domain::accounts::unfollow(std::int64_t follower, std::int64_t followee) {
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
   // Each side counted the other only while the other was not deleted.
-  if (!repos_.accounts().remove_follow(follower, followee)) return make_error_code(errc::not_found);
+  if (!ctx_.repos.accounts().remove_follow(follower, followee))
+    return make_error_code(errc::not_found);
   work->commit();
   return {};
 }
 
-std::vector<std::int64_t> service::followers_of(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  return repos_.accounts().followers_of(id);
+std::vector<std::int64_t> domain::accounts::followers_of(std::int64_t id) {
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.repos.accounts().followers_of(id);
 }
 
-result<ad_settings> service::get_ad_settings(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  auto a = load_account(id);
+result<ad_settings> domain::accounts::get_ad_settings(std::int64_t id) {
+  std::lock_guard lock(ctx_.mutex);
+  auto a = load_locked(id);
   if (!a) return a.error();
-  return repos_.accounts().find_ad_settings(id).value_or(ad_settings{});
+  return ctx_.repos.accounts().find_ad_settings(id).value_or(ad_settings{});
 }
 
-result<ad_settings> service::set_ad_settings(std::int64_t id, bool personalized_ads) {
-  std::lock_guard lock(mutex_);
-  auto a = load_account(id);
+result<ad_settings> domain::accounts::set_ad_settings(std::int64_t id, bool personalized_ads) {
+  std::lock_guard lock(ctx_.mutex);
+  auto a = load_locked(id);
   if (!a) return a.error();
   if (a->status == account_status::deleted) return make_error_code(errc::account_deleted);
-  const auto now = clock_.now();
-  repos_.accounts().set_ad_settings(id, personalized_ads, now);
+  const auto now = ctx_.time.now();
+  ctx_.repos.accounts().set_ad_settings(id, personalized_ads, now);
   return ad_settings{personalized_ads, now};
-}
-
-void service::record_flow(std::string_view to_system, std::int64_t subject,
-                          const std::vector<std::string>& categories, std::string_view purpose,
-                          std::string_view channel, std::string_view payload, std::string note) {
-  record_flow_hashed(to_system, subject, categories, purpose, channel, to_hex(sha256(payload)),
-                     std::move(note));
-}
-
-void service::record_flow_hashed(std::string_view to_system, std::int64_t subject,
-                                 const std::vector<std::string>& categories,
-                                 std::string_view purpose, std::string_view channel,
-                                 std::string payload_digest, std::string note) {
-  recorder_.record({clock_.now(), cfg_.system_name, std::string(to_system), std::to_string(subject),
-                    categories, std::string(purpose), std::string(channel),
-                    std::move(payload_digest), std::move(note)});
 }
 
 }  // namespace linksim::idp

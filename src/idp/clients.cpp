@@ -1,5 +1,5 @@
 // Clients: registration with their redirect URIs and callbacks, lookup and authentication.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/idp/repositories.hpp"
 
@@ -9,7 +9,7 @@
 
 namespace linksim::idp {
 
-result<client> service::register_client(const client_registration& r) {
+result<client> domain::clients::register_client(const client_registration& r) {
   if (r.redirect_uris.empty()) return make_error_code(errc::missing_field);
   for (const auto& uri : r.redirect_uris) {
     auto u = boost::urls::parse_absolute_uri(uri);
@@ -22,40 +22,40 @@ result<client> service::register_client(const client_registration& r) {
   }
   client c;
   // Numeric ids like Meta's app ids.
-  c.id = std::to_string(1000000000000000 + random_.uniform(9000000000000000));
-  c.secret = to_hex(std::span<const std::uint8_t>(sha256(random_.token(32))).subspan(0, 16));
+  c.id = std::to_string(1000000000000000 + ctx_.random.uniform(9000000000000000));
+  c.secret = to_hex(std::span<const std::uint8_t>(sha256(ctx_.random.token(32))).subspan(0, 16));
   std::vector<std::uint8_t> key(32);
-  random_.fill(key);
+  ctx_.random.fill(key);
   c.webhook_secret = "whsec_" + base64_encode(key);
   c.name = r.name.empty() ? "App " + c.id : r.name;
   c.system = r.system.empty() ? "client-" + c.id : r.system;
   c.redirect_uris = r.redirect_uris;
   c.deauthorize_url = r.deauthorize_url;
   c.data_deletion_url = r.data_deletion_url;
-  std::lock_guard lock(mutex_);
-  repos_.clients().add(c);
+  std::lock_guard lock(ctx_.mutex);
+  ctx_.repos.clients().add(c);
   return c;
 }
 
-result<client> service::get_client(std::string_view id) {
-  std::lock_guard lock(mutex_);
-  auto c = client_locked(id);
+result<client> domain::clients::get(std::string_view id) {
+  std::lock_guard lock(ctx_.mutex);
+  auto c = find_locked(id);
   if (!c) return c.error();
   return **c;
 }
 
-result<const client*> service::client_locked(std::string_view id) {
+result<const client*> domain::clients::find_locked(std::string_view id) {
   // Clients never change once registered, so each is read from the database once.
-  if (auto it = clients_.find(id); it != clients_.end()) return &it->second;
-  auto c = repos_.clients().find(id);
+  if (auto it = cache_.find(id); it != cache_.end()) return &it->second;
+  auto c = ctx_.repos.clients().find(id);
   if (!c) return make_error_code(error::unknown_client);
   // Elements of an unordered_map keep their address: the pointer stays valid.
   const std::string key = c->id;
-  return &clients_.emplace(key, std::move(*c)).first->second;
+  return &cache_.emplace(key, std::move(*c)).first->second;
 }
 
-result<client> service::authenticate_client(std::string_view id, std::string_view secret) {
-  auto c = get_client(id);
+result<client> domain::clients::authenticate(std::string_view id, std::string_view secret) {
+  auto c = get(id);
   if (!c || !constant_time_equal(c->secret, secret)) return make_error_code(error::invalid_client);
   return c;
 }

@@ -1,5 +1,5 @@
 // OAuth 2.0 authorization code with PKCE, Meta's token exchanges, revocation and introspection.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/idp/repositories.hpp"
 
@@ -44,8 +44,8 @@ result<token_row> live_access_token(grant_repository& grants, std::string_view t
 
 }  // namespace
 
-result<pending_authorization> service::begin_authorization(const authorize_request& req) {
-  auto c = get_client(req.client_id);
+result<pending_authorization> domain::authorization::begin(const authorize_request& req) {
+  auto c = clients_.get(req.client_id);
   if (!c) return make_error_code(error::unknown_client);
   // RFC 9700 §4.1.3: exact string match, no normalisation.
   if (std::find(c->redirect_uris.begin(), c->redirect_uris.end(), req.redirect_uri) ==
@@ -63,48 +63,49 @@ result<pending_authorization> service::begin_authorization(const authorize_reque
   for (const auto& s : scopes)
     if (!detail::known_scope(s)) return make_error_code(error::invalid_scope);
 
-  pending_authorization p{random_.token(16), c->id, c->name, req.redirect_uri, scopes, req.state};
-  std::lock_guard lock(mutex_);
-  const auto now = clock_.now();
-  if (now >= next_sweep_ || pending_.size() >= max_pending_authorizations) {
+  pending_authorization p{ctx_.random.token(16), c->id,  c->name,
+                          req.redirect_uri,      scopes, req.state};
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = ctx_.time.now();
+  if (now >= next_sweep_ || pending_.size() >= max_pending) {
     // Abandoned sign-ins pile up otherwise; once a minute is plenty.
     std::erase_if(pending_, [now](const auto& kv) { return kv.second.expires_at <= now; });
-    std::erase_if(codes_, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    std::erase_if(ctx_.codes, [now](const auto& kv) { return kv.second.expires_at <= now; });
     next_sweep_ = now + std::chrono::minutes(1);
-    if (pending_.size() >= max_pending_authorizations)
-      return make_error_code(errc::upstream_unavailable);
+    if (pending_.size() >= max_pending) return make_error_code(errc::upstream_unavailable);
   }
   pending_.emplace(
-      p.id, stored_authorization{p, req.code_challenge, now + cfg_.authorization_request_ttl});
+      p.id, stored_authorization{p, req.code_challenge, now + ctx_.cfg.authorization_request_ttl});
   return p;
 }
 
-result<pending_authorization> service::get_authorization(std::string_view id) {
-  std::lock_guard lock(mutex_);
+result<pending_authorization> domain::authorization::get(std::string_view id) {
+  std::lock_guard lock(ctx_.mutex);
   auto it = pending_.find(id);
-  if (it == pending_.end() || it->second.expires_at <= clock_.now())
+  if (it == pending_.end() || it->second.expires_at <= ctx_.time.now())
     return make_error_code(error::authorization_request_unknown);
   return it->second.request;
 }
 
-std::string service::error_redirect(const authorize_request& req,
-                                    const boost::system::error_code& ec) {
+std::string domain::authorization::error_redirect(const authorize_request& req,
+                                                  const boost::system::error_code& ec) {
   http::params p{{"error", oauth_error_name(ec)}, {"error_description", ec.message()}};
   if (!req.state.empty()) p.emplace_back("state", req.state);
-  p.emplace_back("iss", cfg_.issuer);
+  p.emplace_back("iss", ctx_.cfg.issuer);
   return with_query(req.redirect_uri, p);
 }
 
-result<std::string> service::approve(std::string_view request_id, std::string_view session,
-                                     std::int64_t account_id) {
+result<std::string> domain::authorization::approve(std::string_view request_id,
+                                                   std::string_view session,
+                                                   std::int64_t account_id) {
   const auto accounts = session_accounts(session);
   const auto chosen = std::find_if(accounts.begin(), accounts.end(),
                                    [&](const account& a) { return a.id == account_id; });
   if (chosen == accounts.end()) return make_error_code(error::session_account_unknown);
   if (chosen->status != account_status::active) return make_error_code(errc::account_inactive);
 
-  std::lock_guard lock(mutex_);
-  const auto now = clock_.now();
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = ctx_.time.now();
   auto it = pending_.find(request_id);
   if (it == pending_.end() || it->second.expires_at <= now)
     return make_error_code(error::authorization_request_unknown);
@@ -112,26 +113,25 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
   pending_.erase(it);  // a request is answered once
   const std::string& redirect_uri = r.request.redirect_uri;
   const std::string& state = r.request.state;
-  if (codes_.size() >= max_pending_authorizations) {
-    std::erase_if(codes_, [now](const auto& kv) { return kv.second.expires_at <= now; });
-    if (codes_.size() >= max_pending_authorizations)
-      return make_error_code(errc::upstream_unavailable);
+  if (ctx_.codes.size() >= max_pending) {
+    std::erase_if(ctx_.codes, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    if (ctx_.codes.size() >= max_pending) return make_error_code(errc::upstream_unavailable);
   }
-  const std::string code = random_.token(32);
-  codes_.emplace(sha256(code),
-                 issued_code{r.request.client_id, account_id, join(r.request.scopes, " "),
-                             redirect_uri, r.code_challenge, now, now + cfg_.code_ttl});
+  const std::string code = ctx_.random.token(32);
+  ctx_.codes.emplace(sha256(code),
+                     issued_code{r.request.client_id, account_id, join(r.request.scopes, " "),
+                                 redirect_uri, r.code_challenge, now, now + ctx_.cfg.code_ttl});
   http::params p{{"code", code}};
   if (!state.empty()) p.emplace_back("state", state);
-  p.emplace_back("iss", cfg_.issuer);  // RFC 9207
+  p.emplace_back("iss", ctx_.cfg.issuer);  // RFC 9207
   // Meta appends "#_" to the redirect; it is not part of the code.
   return with_query(redirect_uri, p) + "#_";
 }
 
-result<std::string> service::deny(std::string_view request_id) {
-  std::lock_guard lock(mutex_);
+result<std::string> domain::authorization::deny(std::string_view request_id) {
+  std::lock_guard lock(ctx_.mutex);
   auto it = pending_.find(request_id);
-  if (it == pending_.end() || it->second.expires_at <= clock_.now())
+  if (it == pending_.end() || it->second.expires_at <= ctx_.time.now())
     return make_error_code(error::authorization_request_unknown);
   const std::string redirect_uri = it->second.request.redirect_uri;
   const std::string state = it->second.request.state;
@@ -140,23 +140,23 @@ result<std::string> service::deny(std::string_view request_id) {
                  {"error_reason", "user_denied"},
                  {"error_description", "The user denied your request."}};
   if (!state.empty()) p.emplace_back("state", state);
-  p.emplace_back("iss", cfg_.issuer);
+  p.emplace_back("iss", ctx_.cfg.issuer);
   return with_query(redirect_uri, p);
 }
 
-result<token_response> service::issue_tokens(std::int64_t grant_id, bool with_refresh,
+result<token_response> domain::tokens::issue(std::int64_t grant_id, bool with_refresh,
                                              milliseconds access_ttl, std::string_view lifetime) {
-  const auto now = clock_.now();
+  const auto now = ctx_.time.now();
   token_response out;
-  out.access_token = random_.token(32);
+  out.access_token = ctx_.random.token(32);
   out.expires_in = std::chrono::duration_cast<std::chrono::seconds>(access_ttl).count();
-  auto& grants = repos_.grants();
+  auto& grants = ctx_.repos.grants();
   grants.add_token(sha256(out.access_token), grant_id, "access", lifetime, unix_millis(now),
                    unix_millis(now + access_ttl));
   if (with_refresh) {
-    out.refresh_token = random_.token(32);
+    out.refresh_token = ctx_.random.token(32);
     grants.add_token(sha256(out.refresh_token), grant_id, "refresh", "refresh", unix_millis(now),
-                     unix_millis(now + cfg_.refresh_token_ttl));
+                     unix_millis(now + ctx_.cfg.refresh_token_ttl));
   }
   const auto [account_id, scope] = grants.grant_subject(grant_id);
   out.user_id = account_id;
@@ -164,23 +164,23 @@ result<token_response> service::issue_tokens(std::int64_t grant_id, bool with_re
   return out;
 }
 
-void service::revoke_grant(std::int64_t grant_id) {
-  forget_cached();
+void domain::tokens::revoke_grant(std::int64_t grant_id) {
+  ctx_.forget_cached();
   // Every token check also reads its grant's revoked_at: revoking the grant revokes them all.
-  repos_.grants().revoke_grant(grant_id, unix_millis(clock_.now()));
+  ctx_.repos.grants().revoke_grant(grant_id, unix_millis(ctx_.time.now()));
 }
 
-result<token_response> service::exchange_code(const client& c, std::string_view code,
-                                              std::string_view redirect_uri,
-                                              std::string_view verifier, bool with_refresh) {
-  std::lock_guard lock(mutex_);
-  const auto now = clock_.now();
+result<token_response> domain::tokens::exchange_code(const client& c, std::string_view code,
+                                                     std::string_view redirect_uri,
+                                                     std::string_view verifier, bool with_refresh) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = ctx_.time.now();
   const digest hash = sha256(code);
-  auto it = codes_.find(hash);
-  if (it == codes_.end()) {
+  auto it = ctx_.codes.find(hash);
+  if (it == ctx_.codes.end()) {
     // Not waiting: either never issued (or lost in a restart), or redeemed already.
-    auto work = repos_.begin();
-    const auto redeemed = repos_.grants().redeemed_code(hash);
+    auto work = ctx_.repos.begin();
+    const auto redeemed = ctx_.repos.grants().redeemed_code(hash);
     if (!redeemed) return make_error_code(error::code_not_found);
     if (redeemed->second != c.id) return make_error_code(error::code_client_mismatch);
     // RFC 6749 §4.1.2: a code used twice may have leaked; take back what it bought.
@@ -193,7 +193,7 @@ result<token_response> service::exchange_code(const client& c, std::string_view 
   if (k.spent) return make_error_code(error::code_reused);
   // From here on the code is spent, whatever else is wrong with the request.
   k.spent = true;
-  const std::string status = repos_.accounts().status_of(k.account_id).value_or("");
+  const std::string status = ctx_.repos.accounts().status_of(k.account_id).value_or("");
   boost::system::error_code failure;
   if (k.expires_at <= now)
     failure = error::code_expired;
@@ -210,22 +210,22 @@ result<token_response> service::exchange_code(const client& c, std::string_view 
   if (failure) return failure;  // the entry stays, spent, until it expires
 
   // The grant, the spent code and the tokens: one commit.
-  auto work = repos_.begin();
-  const std::int64_t grant_id =
-      repos_.grants().add_grant(k.client_id, k.account_id, k.scope, unix_millis(k.consented_at));
-  repos_.grants().add_redeemed_code(hash, grant_id, k.redirect_uri, k.code_challenge,
-                                    unix_millis(k.expires_at), unix_millis(now));
-  auto tokens = issue_tokens(grant_id, with_refresh, cfg_.short_token_ttl, "short");
+  auto work = ctx_.repos.begin();
+  const std::int64_t grant_id = ctx_.repos.grants().add_grant(k.client_id, k.account_id, k.scope,
+                                                              unix_millis(k.consented_at));
+  ctx_.repos.grants().add_redeemed_code(hash, grant_id, k.redirect_uri, k.code_challenge,
+                                        unix_millis(k.expires_at), unix_millis(now));
+  auto tokens = issue(grant_id, with_refresh, ctx_.cfg.short_token_ttl, "short");
   work->commit();
-  codes_.erase(it);  // the database answers for it from now on
+  ctx_.codes.erase(it);  // the database answers for it from now on
   return tokens;
 }
 
-result<token_response> service::refresh(const client& c, std::string_view refresh_token) {
-  std::lock_guard lock(mutex_);
-  const auto now = unix_millis(clock_.now());
-  auto work = repos_.begin();
-  auto t = repos_.grants().find_token(sha256(refresh_token));
+result<token_response> domain::tokens::refresh(const client& c, std::string_view refresh_token) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = unix_millis(ctx_.time.now());
+  auto work = ctx_.repos.begin();
+  auto t = ctx_.repos.grants().find_token(sha256(refresh_token));
   if (!t || t->kind != "refresh" || t->client_id != c.id)
     return make_error_code(error::refresh_token_invalid);
   if (t->used_at) {
@@ -237,46 +237,46 @@ result<token_response> service::refresh(const client& c, std::string_view refres
   }
   if (t->revoked_at || t->grant_revoked_at || t->expires_at <= now)
     return make_error_code(error::refresh_token_invalid);
-  repos_.grants().mark_used(sha256(refresh_token), now);
-  auto tokens = issue_tokens(t->grant_id, true, cfg_.short_token_ttl, "short");
+  ctx_.repos.grants().mark_used(sha256(refresh_token), now);
+  auto tokens = issue(t->grant_id, true, ctx_.cfg.short_token_ttl, "short");
   work->commit();
   return tokens;
 }
 
-result<token_response> service::exchange_long_lived(std::string_view client_secret,
-                                                    std::string_view access_token) {
-  std::lock_guard lock(mutex_);
-  const auto now = unix_millis(clock_.now());
-  auto work = repos_.begin();
-  auto t = live_access_token(repos_.grants(), access_token, now);
+result<token_response> domain::tokens::exchange_long_lived(std::string_view client_secret,
+                                                           std::string_view access_token) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = unix_millis(ctx_.time.now());
+  auto work = ctx_.repos.begin();
+  auto t = live_access_token(ctx_.repos.grants(), access_token, now);
   if (!t) return t.error();
   if (!constant_time_equal(t->client_secret, client_secret))
     return make_error_code(error::invalid_client);
   if (t->lifetime != "short") return make_error_code(error::token_wrong_kind);
-  auto tokens = issue_tokens(t->grant_id, false, cfg_.long_token_ttl, "long");
+  auto tokens = issue(t->grant_id, false, ctx_.cfg.long_token_ttl, "long");
   work->commit();
   return tokens;
 }
 
-result<token_response> service::refresh_long_lived(std::string_view access_token) {
-  std::lock_guard lock(mutex_);
-  const auto now = unix_millis(clock_.now());
-  auto work = repos_.begin();
-  auto t = live_access_token(repos_.grants(), access_token, now);
+result<token_response> domain::tokens::refresh_long_lived(std::string_view access_token) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = unix_millis(ctx_.time.now());
+  auto work = ctx_.repos.begin();
+  auto t = live_access_token(ctx_.repos.grants(), access_token, now);
   if (!t) return t.error();
   if (t->lifetime != "long") return make_error_code(error::token_wrong_kind);
-  if (now - t->issued_at < cfg_.long_token_min_refresh_age.count())
+  if (now - t->issued_at < ctx_.cfg.long_token_min_refresh_age.count())
     return make_error_code(error::token_too_young);
   // The old token stays valid until it expires: Meta documents no revocation on refresh.
-  auto tokens = issue_tokens(t->grant_id, false, cfg_.long_token_ttl, "long");
+  auto tokens = issue(t->grant_id, false, ctx_.cfg.long_token_ttl, "long");
   work->commit();
   return tokens;
 }
 
-void service::revoke(const client& c, std::string_view token) {
-  std::lock_guard lock(mutex_);
-  auto work = repos_.begin();
-  auto t = repos_.grants().find_token(sha256(token));
+void domain::tokens::revoke(const client& c, std::string_view token) {
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  auto t = ctx_.repos.grants().find_token(sha256(token));
   // RFC 7009 §2.2: an unknown token, or one of another client, is answered as if revoked, so
   // the endpoint says nothing about tokens the caller does not hold.
   if (!t || t->client_id != c.id) return;
@@ -284,16 +284,16 @@ void service::revoke(const client& c, std::string_view token) {
     // RFC 7009 §2.1: revoking a refresh token also ends the access tokens of its grant.
     revoke_grant(t->grant_id);
   } else {
-    forget_cached();
-    repos_.grants().revoke_token(sha256(token), unix_millis(clock_.now()));
+    ctx_.forget_cached();
+    ctx_.repos.grants().revoke_token(sha256(token), unix_millis(ctx_.time.now()));
   }
   work->commit();
 }
 
-introspection service::introspect(const client& c, std::string_view token) {
-  std::lock_guard lock(mutex_);
-  const auto now = unix_millis(clock_.now());
-  auto t = repos_.grants().find_token(sha256(token));
+introspection domain::tokens::introspect(const client& c, std::string_view token) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = unix_millis(ctx_.time.now());
+  auto t = ctx_.repos.grants().find_token(sha256(token));
   introspection out;
   if (!t || t->client_id != c.id || t->revoked_at || t->grant_revoked_at || t->used_at ||
       t->expires_at <= now) {
@@ -302,7 +302,7 @@ introspection service::introspect(const client& c, std::string_view token) {
   out.active = true;
   out.client_id = t->client_id;
   out.user_id = t->account_id;
-  auto a = load_account(t->account_id);
+  auto a = accounts_.load_locked(t->account_id);
   if (a) out.username = a->username;
   out.scopes = split_list(t->scope, " ");
   out.token_type = t->kind == "refresh" ? "refresh_token" : "access_token";
@@ -311,41 +311,41 @@ introspection service::introspect(const client& c, std::string_view token) {
   return out;
 }
 
-result<token_grant> service::check_access_token(std::string_view token) {
+result<token_grant> domain::tokens::check_access_token(std::string_view token) {
   // The profile API's hot path: the token, its grant, its client and its account in one read.
   const digest key = sha256(token);
-  std::lock_guard lock(mutex_);
-  const std::int64_t now = unix_millis(clock_.now());
-  if (auto it = token_cache_.find(key); it != token_cache_.end()) {
+  std::lock_guard lock(ctx_.mutex);
+  const std::int64_t now = unix_millis(ctx_.time.now());
+  if (auto it = ctx_.token_cache.find(key); it != ctx_.token_cache.end()) {
     if (it->second.expires_at <= now) return make_error_code(error::token_expired);
     return it->second.grant;
   }
-  auto row = repos_.grants().find_access(key);
+  auto row = ctx_.repos.grants().find_access(key);
   if (!row || row->kind != "access" || row->revoked) return make_error_code(error::token_invalid);
   const std::int64_t expires_at = row->expires_at;
   if (expires_at <= now) return make_error_code(error::token_expired);
   token_grant& g = row->grant;
   account& a = g.subject;
-  if (!a.picture_sha256.empty()) a.picture_url = cfg_.issuer + "/pictures/" + a.picture_sha256;
-  if (token_cache_.size() >= 4096) token_cache_.clear();  // bounded: refilled on demand
-  token_cache_.emplace(key, cached_token{g, expires_at});
+  if (!a.picture_sha256.empty()) a.picture_url = ctx_.cfg.issuer + "/pictures/" + a.picture_sha256;
+  if (ctx_.token_cache.size() >= 4096) ctx_.token_cache.clear();  // bounded: refilled on demand
+  ctx_.token_cache.emplace(key, context::cached_token{g, expires_at});
   return g;
 }
 
-result<void> service::deauthorize(std::int64_t account_id, std::string_view client_id) {
-  auto c = get_client(client_id);
+result<void> domain::tokens::deauthorize(std::int64_t account_id, std::string_view client_id) {
+  auto c = clients_.get(client_id);
   if (!c) return make_error_code(errc::not_found);
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(ctx_.mutex);
   // Codes this account consented to and the app has not redeemed yet go with the grants.
-  std::erase_if(codes_, [&](const auto& kv) {
+  std::erase_if(ctx_.codes, [&](const auto& kv) {
     return kv.second.account_id == account_id && kv.second.client_id == client_id;
   });
-  auto work = repos_.begin();
-  const auto grants = repos_.grants().live_grants(account_id, client_id);
+  auto work = ctx_.repos.begin();
+  const auto grants = ctx_.repos.grants().live_grants(account_id, client_id);
   if (grants.empty()) return make_error_code(errc::not_found);
   for (auto g : grants) revoke_grant(g);
   if (!c->deauthorize_url.empty())
-    enqueue_callback(account_id, c->id, "deauthorize", c->deauthorize_url);
+    outbox_.enqueue_callback(account_id, c->id, "deauthorize", c->deauthorize_url);
   work->commit();
   return {};
 }

@@ -1,6 +1,6 @@
 // The provider's own sign-in: passwords checked with scrypt, and browser sessions that may hold
 // several accounts.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/idp/repositories.hpp"
 
@@ -9,13 +9,14 @@
 
 namespace linksim::idp {
 
-result<account> service::authenticate_user(std::string_view username, std::string_view password) {
+result<account> domain::authorization::authenticate_user(std::string_view username,
+                                                         std::string_view password) {
   std::string hash;
   std::int64_t id = 0;
   std::string status;
   {
-    std::lock_guard lock(mutex_);
-    if (auto c = repos_.accounts().credentials_of(username)) {
+    std::lock_guard lock(ctx_.mutex);
+    if (auto c = ctx_.repos.accounts().credentials_of(username)) {
       id = c->id;
       hash = std::move(c->password_hash);
       status = std::move(c->status);
@@ -28,41 +29,42 @@ result<account> service::authenticate_user(std::string_view username, std::strin
   const bool ok = verify_password(password, hash.empty() ? dummy : hash);
   if (!ok || id == 0) return make_error_code(error::login_failed);
   if (status != "active") return make_error_code(errc::account_inactive);
-  return get_account(id);
+  return accounts_.get(id);
 }
 
-std::string service::open_session(std::int64_t account_id, std::string_view existing) {
-  std::lock_guard lock(mutex_);
-  const auto now = unix_millis(clock_.now());
+std::string domain::authorization::open_session(std::int64_t account_id,
+                                                std::string_view existing) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = unix_millis(ctx_.time.now());
   std::string token(existing);
   bool valid = false;
-  if (!token.empty()) valid = repos_.sessions().valid(sha256(token), now);
-  if (valid) session_cache_.erase(sha256(token));  // it gains an account
-  auto work = repos_.begin();
+  if (!token.empty()) valid = ctx_.repos.sessions().valid(sha256(token), now);
+  if (valid) ctx_.session_cache.erase(sha256(token));  // it gains an account
+  auto work = ctx_.repos.begin();
   if (!valid) {
-    token = random_.token(32);
-    repos_.sessions().add(sha256(token), now + cfg_.session_ttl.count());
+    token = ctx_.random.token(32);
+    ctx_.repos.sessions().add(sha256(token), now + ctx_.cfg.session_ttl.count());
   }
-  repos_.sessions().add_account(sha256(token), account_id, now);
+  ctx_.repos.sessions().add_account(sha256(token), account_id, now);
   work->commit();
   return token;
 }
 
-std::vector<account> service::session_accounts(std::string_view session) {
+std::vector<account> domain::authorization::session_accounts(std::string_view session) {
   if (session.empty()) return {};
   const digest key = sha256(session);
-  std::lock_guard lock(mutex_);
-  const auto now = unix_millis(clock_.now());
-  if (auto it = session_cache_.find(key); it != session_cache_.end()) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = unix_millis(ctx_.time.now());
+  if (auto it = ctx_.session_cache.find(key); it != ctx_.session_cache.end()) {
     if (it->second.expires_at > now) return it->second.accounts;
-    session_cache_.erase(it);
+    ctx_.session_cache.erase(it);
     return {};
   }
-  cached_session c;
-  std::tie(c.accounts, c.expires_at) = repos_.sessions().accounts(key, now);
+  context::cached_session c;
+  std::tie(c.accounts, c.expires_at) = ctx_.repos.sessions().accounts(key, now);
   if (c.accounts.empty()) return {};  // unknown or expired sessions are not remembered
-  if (session_cache_.size() >= 4096) session_cache_.clear();  // bounded: refilled on demand
-  return session_cache_.emplace(key, std::move(c)).first->second.accounts;
+  if (ctx_.session_cache.size() >= 4096) ctx_.session_cache.clear();  // bounded: refilled on demand
+  return ctx_.session_cache.emplace(key, std::move(c)).first->second.accounts;
 }
 
 }  // namespace linksim::idp

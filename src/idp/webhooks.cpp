@@ -1,6 +1,6 @@
 // Webhooks: the subscription handshake, the transactional outbox, and at-least-once delivery
 // with Meta's signature, Standard Webhooks headers, backoff, 410 handling and dead letters.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/common/json.hpp"
 #include "linksim/idp/repositories.hpp"
@@ -17,8 +17,8 @@
 namespace linksim::idp {
 
 // What one request carries: a callback, or the webhooks of one client and endpoint.
-struct service::request_batch {
-  std::vector<outgoing> parts;
+struct domain::outbox::request_batch {
+  std::vector<queued_delivery> parts;
   std::string system;  // the client's, for the evidence
   http::request request;
   bool webhook() const { return parts.front().kind == "webhook"; }
@@ -55,9 +55,10 @@ std::optional<delivery_state> parse_delivery_state(std::string_view s) {
   return std::nullopt;
 }
 
-result<subscription> service::subscribe(std::string_view client_id, std::string callback_url,
-                                        std::string verify_token, std::vector<std::string> fields) {
-  auto c = get_client(client_id);
+result<subscription> domain::outbox::subscribe(std::string_view client_id, std::string callback_url,
+                                               std::string verify_token,
+                                               std::vector<std::string> fields) {
+  auto c = clients_.get(client_id);
   if (!c) return make_error_code(errc::not_found);
   if (!is_http_url(callback_url)) return make_error_code(errc::callback_url_invalid);
   if (fields.empty()) fields.assign(std::begin(webhook_fields), std::end(webhook_fields));
@@ -68,71 +69,71 @@ result<subscription> service::subscribe(std::string_view client_id, std::string 
     }
   }
   // Meta's verification: the callback must echo hub.challenge for our verify token.
-  const std::string challenge = std::to_string(random_.uniform(1'000'000'000));
+  const std::string challenge = std::to_string(ctx_.random.uniform(1'000'000'000));
   http::request req;
   req.target = callback_url + (callback_url.find('?') == std::string::npos ? "?" : "&") +
                http::form_encode({{"hub.mode", "subscribe"},
                                   {"hub.challenge", challenge},
                                   {"hub.verify_token", verify_token}});
-  auto res = transport_.send(req);
+  auto res = ctx_.transport.send(req);
   if (!res || res->status != 200 || res->body != challenge)
     return make_error_code(error::subscription_handshake_failed);
 
   subscription s{c->id, std::move(callback_url), std::move(verify_token), std::move(fields), true};
-  std::lock_guard lock(mutex_);
-  auto work = repos_.begin();
-  repos_.clients().subscribe(s);
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  ctx_.repos.clients().subscribe(s);
   // Subscribing again after a 410 also says the receiver is back, perhaps at a new address.
   release_held_webhooks(s.client_id, std::string_view(s.callback_url));
   work->commit();
   return s;
 }
 
-void service::release_held_webhooks(std::string_view client_id,
-                                    std::optional<std::string_view> new_url) {
-  const auto now = unix_millis(clock_.now());
-  repos_.clients().set_active(client_id, true);
+void domain::outbox::release_held_webhooks(std::string_view client_id,
+                                           std::optional<std::string_view> new_url) {
+  const auto now = unix_millis(ctx_.time.now());
+  ctx_.repos.clients().set_active(client_id, true);
   // Due together: the queue orders them by id, which is the order of their changes.
-  for (auto id : repos_.outbox().release_held(client_id, now, new_url))
-    outbox_queue_.emplace(now, id);
+  for (auto id : ctx_.repos.outbox().release_held(client_id, now, new_url)) queue_.emplace(now, id);
 }
 
-result<subscription> service::get_subscription(std::string_view client_id) {
-  std::lock_guard lock(mutex_);
-  auto s = repos_.clients().subscription_of(client_id);
+result<subscription> domain::outbox::get_subscription(std::string_view client_id) {
+  std::lock_guard lock(ctx_.mutex);
+  auto s = ctx_.repos.clients().subscription_of(client_id);
   if (!s) return make_error_code(errc::not_found);
   return std::move(*s);
 }
 
-void service::enqueue_change(const account& a, std::string_view field,
-                             std::string_view value_json) {
-  const auto now = unix_millis(clock_.now());
+void domain::outbox::enqueue_change(const account& a, std::string_view field,
+                                    std::string_view value_json) {
+  const auto now = unix_millis(ctx_.time.now());
   // A number that is never reused, even if this transaction rolls back (a gap is harmless: a
   // change that was not committed was never sent).
   const std::int64_t event_id = ++last_event_id_;
   std::int64_t due = now;
-  if (const auto w = cfg_.webhook_batch_window.count(); cfg_.webhook_batch > 1 && w > 0)
+  if (const auto w = ctx_.cfg.webhook_batch_window.count(); ctx_.cfg.webhook_batch > 1 && w > 0)
     due = (now + w - 1) / w * w;
   // Every client that subscribed to the field and that this account has authorized, read
   // first, then one row inserted a client, so that each new delivery's id joins the queue.
   // A subscription disabled by a 410 still gets its deliveries, held as `disabled` until the
   // subscription is enabled again and then sent in order: a receiver that comes back must not
   // miss the changes made while it was away.
-  for (const auto& [client_id, url, active] : repos_.clients().subscribers(a.id, field)) {
-    const auto id = repos_.outbox().add_webhook(event_id, client_id, a.id, field, url, !active, due,
-                                                now, value_json);
-    if (active) outbox_queue_.emplace(due, id);
+  for (const auto& [client_id, url, active] : ctx_.repos.clients().subscribers(a.id, field)) {
+    const auto id = ctx_.repos.outbox().add_webhook(event_id, client_id, a.id, field, url, !active,
+                                                    due, now, value_json);
+    if (active) queue_.emplace(due, id);
   }
 }
 
-void service::enqueue_callback(std::int64_t account_id, std::string_view client_id,
-                               std::string_view kind, std::string_view url) {
-  const auto now = unix_millis(clock_.now());
-  outbox_queue_.emplace(now, repos_.outbox().add_callback(account_id, client_id, kind, url, now));
+void domain::outbox::enqueue_callback(std::int64_t account_id, std::string_view client_id,
+                                      std::string_view kind, std::string_view url) {
+  const auto now = unix_millis(ctx_.time.now());
+  queue_.emplace(now, ctx_.repos.outbox().add_callback(account_id, client_id, kind, url, now));
 }
 
-std::string service::signed_request(const client& c, std::int64_t account_id, bool with_expiry) {
-  const auto now = unix_seconds(clock_.now());
+std::string domain::outbox::signed_request(const client& c, std::int64_t account_id,
+                                           bool with_expiry) {
+  const auto now = unix_seconds(ctx_.time.now());
   boost::json::object payload;
   payload["algorithm"] = "HMAC-SHA256";
   payload["issued_at"] = now;
@@ -143,19 +144,18 @@ std::string service::signed_request(const client& c, std::int64_t account_id, bo
   return base64url_encode(hmac_sha256(c.secret, encoded)) + "." + encoded;
 }
 
-std::vector<service::outgoing> service::due_deliveries() {
+std::vector<queued_delivery> domain::outbox::due_deliveries() {
   // The due deliveries in the order they fell due (time, then id), each read by its id and kept
   // only if its row is still pending at that time.
   const std::size_t limit =
-      std::max(cfg_.dispatch_batch, std::min(cfg_.webhook_batch, max_webhook_batch));
-  const std::int64_t now = unix_millis(clock_.now());
-  std::vector<outgoing> due;
-  for (auto it = outbox_queue_.begin();
-       it != outbox_queue_.end() && it->first <= now && due.size() < limit;) {
+      std::max(ctx_.cfg.dispatch_batch, std::min(ctx_.cfg.webhook_batch, max_webhook_batch));
+  const std::int64_t now = unix_millis(ctx_.time.now());
+  std::vector<queued_delivery> due;
+  for (auto it = queue_.begin(); it != queue_.end() && it->first <= now && due.size() < limit;) {
     const auto [at, id] = *it;
-    auto o = repos_.outbox().due(id, at);
+    auto o = ctx_.repos.outbox().due(id, at);
     if (!o) {
-      it = outbox_queue_.erase(it);  // no longer pending at that time
+      it = queue_.erase(it);  // no longer pending at that time
       continue;
     }
     due.push_back(std::move(*o));
@@ -164,12 +164,14 @@ std::vector<service::outgoing> service::due_deliveries() {
   return due;
 }
 
-std::vector<service::request_batch> service::group_deliveries(std::vector<outgoing> due) {
+std::vector<domain::outbox::request_batch> domain::outbox::group_deliveries(
+    std::vector<queued_delivery> due) {
   // Webhooks of one client and endpoint share a request, up to webhook_batch of them, in the
   // order they fell due; a callback travels alone.
   std::vector<request_batch> out;
   std::map<std::pair<std::string, std::string>, std::size_t> open;  // (client, url) -> batch
-  const std::size_t per_request = std::clamp<std::size_t>(cfg_.webhook_batch, 1, max_webhook_batch);
+  const std::size_t per_request =
+      std::clamp<std::size_t>(ctx_.cfg.webhook_batch, 1, max_webhook_batch);
   for (auto& o : due) {
     if (o.kind == "webhook") {
       auto key = std::make_pair(o.client_id, o.url);
@@ -184,9 +186,9 @@ std::vector<service::request_batch> service::group_deliveries(std::vector<outgoi
   }
 
   for (auto& b : out) {
-    const outgoing& first = b.parts.front();
+    const queued_delivery& first = b.parts.front();
     // A delivery's client exists: the foreign key says so.
-    const client& c = *client_locked(first.client_id).value();
+    const client& c = *clients_.find_locked(first.client_id).value();
     b.system = c.system;
     b.request.method = "POST";
     b.request.target = first.url;
@@ -202,7 +204,7 @@ std::vector<service::request_batch> service::group_deliveries(std::vector<outgoi
     std::string& body = b.request.body;
     body = R"({"object":"user","entry":[)";
     for (std::size_t i = 0; i < b.parts.size(); ++i) {
-      const outgoing& o = b.parts[i];
+      const queued_delivery& o = b.parts[i];
       if (i) body += ',';
       body += R"({"id":")";
       body += std::to_string(o.account_id);
@@ -230,7 +232,7 @@ std::vector<service::request_batch> service::group_deliveries(std::vector<outgoi
       for (const auto& o : b.parts) events += std::to_string(o.event_id) + ",";
       id = "evtb_" + to_hex(sha256(events)).substr(0, 32);
     }
-    const std::string ts = std::to_string(unix_seconds(clock_.now()));
+    const std::string ts = std::to_string(unix_seconds(ctx_.time.now()));
     const auto key = base64_decode(std::string_view(c.webhook_secret).substr(6));
     std::string signed_content = id;
     signed_content += '.';
@@ -244,18 +246,18 @@ std::vector<service::request_batch> service::group_deliveries(std::vector<outgoi
   return out;
 }
 
-milliseconds service::retry_delay(std::int64_t attempts) {
-  const auto& s = cfg_.retry_schedule;
+milliseconds domain::outbox::retry_delay(std::int64_t attempts) {
+  const auto& s = ctx_.cfg.retry_schedule;
   const auto base = s.at(static_cast<std::size_t>(std::min<std::int64_t>(attempts, s.size() - 1)));
   // Jitter spreads retries so that receivers recovering from an outage are not stampeded.
-  const double u = static_cast<double>(random_.uniform(1'000'001)) / 1'000'000.0;
-  const double factor = 1.0 + cfg_.retry_jitter * (2.0 * u - 1.0);
+  const double u = static_cast<double>(ctx_.random.uniform(1'000'001)) / 1'000'000.0;
+  const double factor = 1.0 + ctx_.cfg.retry_jitter * (2.0 * u - 1.0);
   return milliseconds{static_cast<std::int64_t>(std::llround(base.count() * factor))};
 }
 
 // What one request's answer means for the deliveries it carried: stored with the rest of its
 // dispatch round, in one transaction.
-struct service::settlement {
+struct domain::outbox::settlement {
   struct row {
     std::int64_t id = 0;
     std::string state;
@@ -270,10 +272,11 @@ struct service::settlement {
   std::string answer;
 };
 
-service::settlement service::settle(const request_batch& b, const result<http::response>& res) {
+domain::outbox::settlement domain::outbox::settle(const request_batch& b,
+                                                  const result<http::response>& res) {
   settlement out;
-  out.at = clock_.now();
-  const outgoing& first = b.parts.front();
+  out.at = ctx_.time.now();
+  const queued_delivery& first = b.parts.front();
 
   milliseconds retry_after{0};
   if (res) {
@@ -283,9 +286,10 @@ service::settlement service::settle(const request_batch& b, const result<http::r
     // each with the digest of the request's body.
     const std::string body_digest = to_hex(sha256(b.request.body));
     for (const auto& o : b.parts)
-      record_flow_hashed(b.system, o.account_id, categories_of_field(o.field), "essential.service",
-                         o.kind == "webhook" ? "webhook" : "callback." + o.kind, body_digest,
-                         o.field + " status=" + std::to_string(out.status));
+      ctx_.record_flow_hashed(b.system, o.account_id, categories_of_field(o.field),
+                              "essential.service",
+                              o.kind == "webhook" ? "webhook" : "callback." + o.kind, body_digest,
+                              o.field + " status=" + std::to_string(out.status));
     // Seconds or an HTTP-date; a day at most, so that a receiver cannot park a delivery past
     // its retry window with one answer.
     if (const auto seconds =
@@ -315,46 +319,45 @@ service::settlement service::settle(const request_batch& b, const result<http::r
               : what == outcome::disabled ? "disabled"
                                           : "pending";
     if (what == outcome::retry &&
-        (static_cast<std::size_t>(r.attempts) >= cfg_.retry_schedule.size() ||
-         out.next > o.window_start + cfg_.retry_window))
+        (static_cast<std::size_t>(r.attempts) >= ctx_.cfg.retry_schedule.size() ||
+         out.next > o.window_start + ctx_.cfg.retry_window))
       r.state = "dead";
     out.rows.push_back(std::move(r));
   }
   return out;
 }
 
-void service::store_settlements(const std::vector<settlement>& round) {
+void domain::outbox::store_settlements(const std::vector<settlement>& round) {
   if (round.empty()) return;
-  auto work = repos_.begin();
+  auto work = ctx_.repos.begin();
   for (const auto& s : round) {
     if (!s.disable_client.empty()) {
-      repos_.clients().set_active(s.disable_client, false);
-      repos_.outbox().hold_webhooks(s.disable_client);
+      ctx_.repos.clients().set_active(s.disable_client, false);
+      ctx_.repos.outbox().hold_webhooks(s.disable_client);
     }
     for (const auto& r : s.rows)
-      repos_.outbox().settle(r.id, r.state, r.attempts, unix_millis(s.next), s.status, s.answer,
-                             unix_millis(s.at));
+      ctx_.repos.outbox().settle(r.id, r.state, r.attempts, unix_millis(s.next), s.status, s.answer,
+                                 unix_millis(s.at));
   }
   // A row still pending takes its new place in the queue before the commit (an entry the
   // commit does not keep is dropped when met), and leaves its old one only once it is stored.
   for (const auto& s : round)
     for (const auto& r : s.rows)
-      if (r.state == "pending") outbox_queue_.emplace(unix_millis(s.next), r.id);
+      if (r.state == "pending") queue_.emplace(unix_millis(s.next), r.id);
   work->commit();
   for (const auto& s : round)
     for (const auto& r : s.rows)
-      if (r.state != "pending" || r.was_due != unix_millis(s.next))
-        outbox_queue_.erase({r.was_due, r.id});
+      if (r.state != "pending" || r.was_due != unix_millis(s.next)) queue_.erase({r.was_due, r.id});
 }
 
-std::size_t service::dispatch_due() {
+std::size_t domain::outbox::dispatch_due() {
   // One dispatch at a time (the dispatcher thread, or the admin API's dispatch call), so that
   // no delivery is sent twice at once. Only a dispatch moves a delivery out of `pending`, so the
   // batch stays valid while it is sent, except after a 410 (below).
   std::lock_guard dispatching(dispatch_mutex_);
   std::vector<request_batch> batches;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(ctx_.mutex);
     batches = group_deliveries(due_deliveries());
   }
   // Send without holding the lock: a slow receiver must not stall the provider. What each
@@ -373,23 +376,23 @@ std::size_t service::dispatch_due() {
     // evidence, is kept.
     http::request req = std::move(b.request);
     b.request.body = req.body;
-    auto res = transport_.send(std::move(req));
+    auto res = ctx_.transport.send(std::move(req));
     ++sent;
     if (b.webhook() && res && res->status == 410) gone.push_back(client_id);
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(ctx_.mutex);
     round.push_back(settle(b, res));
   }
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(ctx_.mutex);
   store_settlements(round);
   return sent;
 }
 
-std::optional<time_point> service::next_delivery_due() {
+std::optional<time_point> domain::outbox::next_due() {
   // The queue's first entry. After a rolled-back change or a 410 it can be one whose row is no
   // longer pending: the dispatch at that time then sends nothing and drops it.
-  std::lock_guard lock(mutex_);
-  if (outbox_queue_.empty()) return std::nullopt;
-  return from_unix_millis(outbox_queue_.begin()->first);
+  std::lock_guard lock(ctx_.mutex);
+  if (queue_.empty()) return std::nullopt;
+  return from_unix_millis(queue_.begin()->first);
 }
 
 }  // namespace linksim::idp

@@ -2,7 +2,7 @@
 // authorization-code flow with PKCE, tokens, and webhook delivery through an outbox.
 // It reads time from the clock, randomness from the random source, sends through the transport
 // and reports every data flow it hands out to the recorder it is given: nothing else.
-// All public functions are thread-safe; a single mutex serialises them.
+// All public functions are thread-safe; one mutex serialises their storage work.
 #pragma once
 
 #include "linksim/common/account_rules.hpp"
@@ -15,14 +15,10 @@
 #include "linksim/idp/error.hpp"
 
 #include <cstdint>
-#include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace linksim::store {
@@ -34,7 +30,6 @@ namespace linksim::idp {
 using namespace std::chrono_literals;
 
 class repositories;
-struct queued_delivery;
 
 enum class account_status { active, restricted, suspended, banned, deleted };
 enum class account_type { personal, business };
@@ -235,7 +230,7 @@ class service {
   service& operator=(const service&) = delete;
 
   const config& settings() const { return cfg_; }
-  random_source& random() { return random_; }
+  random_source& random();
 
   // --- Accounts (the admin API) ---
   // errc::username_invalid, username_taken, bad_field (a name or bio too long).
@@ -333,114 +328,10 @@ class service {
                    std::string_view channel, std::string_view payload, std::string note = {});
 
  private:
-  using outgoing = queued_delivery;
-  struct request_batch;
-  void start();  // what both constructors do once the repositories are set
-  struct settlement;
-  // record_flow for a payload already hashed (hex SHA-256): one body, many accounts.
-  void record_flow_hashed(std::string_view to_system, std::int64_t subject,
-                          const std::vector<std::string>& categories, std::string_view purpose,
-                          std::string_view channel, std::string payload_digest, std::string note);
-  result<account> load_account(std::int64_t id);
-  result<const client*> client_locked(std::string_view id);  // with mutex_ held
-  void enqueue_change(const account& a, std::string_view field, std::string_view value_json);
-  void enqueue_callback(std::int64_t account_id, std::string_view client_id, std::string_view kind,
-                        std::string_view url);
-  result<token_response> issue_tokens(std::int64_t grant_id, bool with_refresh,
-                                      milliseconds access_ttl, std::string_view lifetime);
-  void revoke_grant(std::int64_t grant_id);
-  std::vector<outgoing> due_deliveries();  // with mutex_ held
-  std::vector<request_batch> group_deliveries(std::vector<outgoing> due);
-  settlement settle(const request_batch& b, const result<http::response>& res);
-  void store_settlements(const std::vector<settlement>& round);
-  // Enables the client's subscription and makes its held (`disabled`) webhook deliveries due
-  // now, in the order of their changes, sent to `new_url` when given. Inside a transaction.
-  void release_held_webhooks(std::string_view client_id, std::optional<std::string_view> new_url);
-  milliseconds retry_delay(std::int64_t attempts);
-  std::string signed_request(const client& c, std::int64_t account_id, bool with_expiry);
-
-  struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  struct digest_hash {
-    std::size_t operator()(const digest& d) const noexcept {
-      std::size_t h;
-      std::memcpy(&h, d.data(), sizeof h);
-      return h;
-    }
-  };
-  struct cached_token {
-    token_grant grant;
-    std::int64_t expires_at;
-  };
-  // The caches below carry account fields: whatever changes an account, or revokes a token,
-  // calls this in the same locked section. Emptied node by node: clear() also zeroes the whole
-  // bucket array, which for a table that once grew to thousands of entries cost a memset of tens
-  // of KiB on every account change, however few entries it held.
-  void forget_cached() {
-    for (auto it = token_cache_.begin(); it != token_cache_.end();) it = token_cache_.erase(it);
-    for (auto it = session_cache_.begin(); it != session_cache_.end();)
-      it = session_cache_.erase(it);
-  }
-
-  std::mutex mutex_;  // guards the repositories and the caches
-  std::unordered_map<std::string, client, string_hash, std::equal_to<>> clients_;
-  // Valid access tokens by hash, with their account, for the profile API's hot path. This
-  // service owns its database exclusively, so every change comes through it: whatever revokes a
-  // token or changes an account calls forget_cached() in the same locked section.
-  std::unordered_map<digest, cached_token, digest_hash> token_cache_;
-  // The accounts of each login session, by the session's hash, for the sign-in pages (each step
-  // of a sign-in reads them). Dropped with forget_cached() and when the session gains an account.
-  struct cached_session {
-    std::vector<account> accounts;
-    std::int64_t expires_at = 0;  // the session's own expiry, unix milliseconds
-  };
-  std::unordered_map<digest, cached_session, digest_hash> session_cache_;
-  // Authorization requests waiting for login and consent. Sign-in state, not a commitment: a
-  // restart loses them and the user signs in again; nothing issued depends on them.
-  struct stored_authorization {
-    pending_authorization request;
-    std::string code_challenge;
-    time_point expires_at;
-  };
-  static constexpr std::size_t max_pending_authorizations = 100'000;
-  std::unordered_map<std::string, stored_authorization, string_hash, std::equal_to<>> pending_;
-  // Authorization codes issued at consent and not yet redeemed, by the hash of the code. Also
-  // sign-in state: a restart loses them and the client's exchange fails (invalid_grant), as a
-  // code lost in transit would. The grant, the spent code and the tokens are written in one
-  // transaction when the code is redeemed, so each sign-in costs one commit, and a code used
-  // twice is found in the database and revokes its grant even across a restart.
-  struct issued_code {
-    std::string client_id;
-    std::int64_t account_id = 0;
-    std::string scope;
-    std::string redirect_uri;
-    std::string code_challenge;
-    time_point consented_at;
-    time_point expires_at;
-    bool spent = false;  // a failed redemption used it up; kept until it expires
-  };
-  std::unordered_map<digest, issued_code, digest_hash> codes_;
-  time_point next_sweep_{};         // when expired requests and codes are next dropped
-  std::int64_t last_event_id_ = 0;  // the number of the last change put in the outbox
-  // The pending deliveries in the order they fall due: (next_attempt_at in unix milliseconds,
-  // id). Every pending row has its entry, from its insert or settlement on, and the whole set is
-  // read from the database at start. An entry can outlive its row's pending state (an insert
-  // rolled back, a client disabled by a 410): the dispatcher checks each entry against its row
-  // and drops the ones that no longer match. Kept here instead of a partial index, which every
-  // change and every settlement wrote and which the rollback journal copied.
-  std::set<std::pair<std::int64_t, std::int64_t>> outbox_queue_;
-  std::mutex dispatch_mutex_;                // held for a whole dispatch_due()
+  struct parts;
   std::unique_ptr<repositories> own_repos_;  // the SQLite ones, when built from a database
-  repositories& repos_;
-  const clock& clock_;
-  random_source& random_;
-  evidence::recorder& recorder_;
-  http::transport& transport_;
   config cfg_;
+  std::unique_ptr<parts> parts_;
 };
 
 }  // namespace linksim::idp

@@ -1,0 +1,233 @@
+// The identity provider's domain, one class per concern: accounts, clients, authorization (the
+// sign-in and consent), tokens and the webhook outbox. Each works through the repository
+// interfaces and the shared context; `idp::service` owns them and hands each call to its owner.
+#pragma once
+
+#include "internal.hpp"
+
+#include "linksim/idp/repositories.hpp"
+
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+namespace linksim::idp::domain {
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+struct digest_hash {
+  std::size_t operator()(const digest& d) const noexcept {
+    std::size_t h;
+    std::memcpy(&h, d.data(), sizeof h);
+    return h;
+  }
+};
+
+// Authorization codes issued at consent and not yet redeemed, by the hash of the code. Sign-in
+// state: a restart loses them and the client's exchange fails (invalid_grant), as a code lost in
+// transit would. The grant, the spent code and the tokens are written in one unit of work when
+// the code is redeemed, so each sign-in costs one commit, and a code used twice is found in
+// storage and revokes its grant even across a restart.
+struct issued_code {
+  std::string client_id;
+  std::int64_t account_id = 0;
+  std::string scope;
+  std::string redirect_uri;
+  std::string code_challenge;
+  time_point consented_at;
+  time_point expires_at;
+  bool spent = false;  // a failed redemption used it up; kept until it expires
+};
+
+// What every part shares: the lock that serialises storage and the caches, the configuration,
+// the sources of time and randomness, and the caches that carry account fields.
+struct context {
+  repositories& repos;
+  const linksim::clock& time;
+  random_source& random;
+  evidence::recorder& recorder;
+  http::transport& transport;
+  const config& cfg;
+  std::mutex mutex;  // guards the repositories and everything below
+
+  // Valid access tokens by hash, with their account, for the profile API's hot path. This
+  // service owns its storage exclusively, so every change comes through it: whatever revokes a
+  // token or changes an account calls forget_cached() in the same locked section.
+  struct cached_token {
+    token_grant grant;
+    std::int64_t expires_at;
+  };
+  std::unordered_map<digest, cached_token, digest_hash> token_cache;
+  // The accounts of each login session, by the session's hash, for the sign-in pages (each step
+  // of a sign-in reads them). Dropped with forget_cached() and when the session gains an account.
+  struct cached_session {
+    std::vector<account> accounts;
+    std::int64_t expires_at = 0;  // the session's own expiry, unix milliseconds
+  };
+  std::unordered_map<digest, cached_session, digest_hash> session_cache;
+  std::unordered_map<digest, issued_code, digest_hash> codes;
+
+  // Emptied node by node: clear() also zeroes the whole bucket array, which for a table that
+  // once grew to thousands of entries cost a memset of tens of KiB on every account change,
+  // however few entries it held.
+  void forget_cached() {
+    for (auto it = token_cache.begin(); it != token_cache.end();) it = token_cache.erase(it);
+    for (auto it = session_cache.begin(); it != session_cache.end();) it = session_cache.erase(it);
+  }
+
+  // Records that `categories` of `subject` went to `to_system` through `channel`; the payload
+  // already hashed (hex SHA-256) when `hashed`.
+  void record_flow_hashed(std::string_view to_system, std::int64_t subject,
+                          const std::vector<std::string>& categories, std::string_view purpose,
+                          std::string_view channel, std::string payload_digest,
+                          std::string note) const;
+};
+
+// Registered clients, read from storage once each: they never change once registered.
+class clients {
+ public:
+  explicit clients(context& ctx) : ctx_(ctx) {}
+  result<client> register_client(const client_registration& r);
+  result<client> get(std::string_view id);
+  result<client> authenticate(std::string_view id, std::string_view secret);
+  result<const client*> find_locked(std::string_view id);  // with the context's mutex held
+
+ private:
+  context& ctx_;
+  std::unordered_map<std::string, client, string_hash, std::equal_to<>> cache_;
+};
+
+// The transactional outbox: subscriptions, the changes and callbacks queued in the same unit of
+// work as what caused them, and their at-least-once delivery.
+class outbox {
+ public:
+  outbox(context& ctx, clients& clients);
+  result<subscription> subscribe(std::string_view client_id, std::string callback_url,
+                                 std::string verify_token, std::vector<std::string> fields);
+  result<subscription> get_subscription(std::string_view client_id);
+  // With the context's mutex held, inside the unit of work of the change.
+  void enqueue_change(const account& a, std::string_view field, std::string_view value_json);
+  void enqueue_callback(std::int64_t account_id, std::string_view client_id, std::string_view kind,
+                        std::string_view url);
+  std::size_t dispatch_due();
+  std::optional<time_point> next_due();
+  std::vector<delivery> deliveries(std::optional<delivery_state> state, std::size_t limit);
+  result<delivery> replay(std::int64_t delivery_id);
+
+ private:
+  struct request_batch;
+  struct settlement;
+  std::vector<queued_delivery> due_deliveries();  // with the mutex held
+  std::vector<request_batch> group_deliveries(std::vector<queued_delivery> due);
+  settlement settle(const request_batch& b, const result<http::response>& res);
+  void store_settlements(const std::vector<settlement>& round);
+  // Enables the client's subscription and makes its held (`disabled`) webhook deliveries due
+  // now, in the order of their changes, sent to `new_url` when given. Inside a unit of work.
+  void release_held_webhooks(std::string_view client_id, std::optional<std::string_view> new_url);
+  milliseconds retry_delay(std::int64_t attempts);
+  std::string signed_request(const client& c, std::int64_t account_id, bool with_expiry);
+
+  context& ctx_;
+  clients& clients_;
+  std::int64_t last_event_id_ = 0;  // the number of the last change put in the outbox
+  // The pending deliveries in the order they fall due: (next_attempt_at in unix milliseconds,
+  // id). Every pending row has its entry, from its insert or settlement on, and the whole set is
+  // read from storage at start. An entry can outlive its row's pending state (an insert rolled
+  // back, a client disabled by a 410): the dispatcher checks each entry against its row and
+  // drops the ones that no longer match. Kept here instead of a partial index, which every
+  // change and every settlement wrote and which the rollback journal copied.
+  std::set<std::pair<std::int64_t, std::int64_t>> queue_;
+  std::mutex dispatch_mutex_;  // held for a whole dispatch_due()
+};
+
+// Accounts, pictures, follows and ad settings: each change and its outbox rows in one unit of
+// work.
+class accounts {
+ public:
+  accounts(context& ctx, outbox& outbox) : ctx_(ctx), outbox_(outbox) {}
+  result<account> create(const new_account& n);
+  result<account> get(std::int64_t id);
+  result<account> find(std::string_view username);
+  result<account> update_profile(std::int64_t id, const profile_change& change);
+  result<account> set_picture(std::int64_t id, const picture& p);
+  result<picture> get_picture(std::string_view sha256_hex);
+  result<account> remove(std::int64_t id);
+  result<void> follow(std::int64_t follower, std::int64_t followee);
+  result<void> unfollow(std::int64_t follower, std::int64_t followee);
+  std::vector<std::int64_t> followers_of(std::int64_t id);
+  result<ad_settings> get_ad_settings(std::int64_t id);
+  result<ad_settings> set_ad_settings(std::int64_t id, bool personalized_ads);
+  result<account> load_locked(std::int64_t id);  // with the mutex held
+
+ private:
+  context& ctx_;
+  outbox& outbox_;
+};
+
+// The authorization endpoint and the provider's own sign-in: pending requests, login sessions,
+// consent and the codes it issues.
+class authorization {
+ public:
+  authorization(context& ctx, clients& clients, accounts& accounts)
+      : ctx_(ctx), clients_(clients), accounts_(accounts) {}
+  result<pending_authorization> begin(const authorize_request& req);
+  result<pending_authorization> get(std::string_view id);
+  result<account> authenticate_user(std::string_view username, std::string_view password);
+  std::string open_session(std::int64_t account_id, std::string_view existing_session);
+  std::vector<account> session_accounts(std::string_view session);
+  result<std::string> approve(std::string_view request_id, std::string_view session,
+                              std::int64_t account_id);
+  result<std::string> deny(std::string_view request_id);
+  std::string error_redirect(const authorize_request& req, const boost::system::error_code& ec);
+
+ private:
+  // Authorization requests waiting for login and consent. Sign-in state, not a commitment: a
+  // restart loses them and the user signs in again; nothing issued depends on them.
+  struct stored_authorization {
+    pending_authorization request;
+    std::string code_challenge;
+    time_point expires_at;
+  };
+  static constexpr std::size_t max_pending = 100'000;
+
+  context& ctx_;
+  clients& clients_;
+  accounts& accounts_;
+  std::unordered_map<std::string, stored_authorization, string_hash, std::equal_to<>> pending_;
+  time_point next_sweep_{};  // when expired requests and codes are next dropped
+};
+
+// The token endpoints and the checks of a bearer token: grants, their tokens and revocation.
+class tokens {
+ public:
+  tokens(context& ctx, clients& clients, accounts& accounts, outbox& outbox)
+      : ctx_(ctx), clients_(clients), accounts_(accounts), outbox_(outbox) {}
+  result<token_response> exchange_code(const client& c, std::string_view code,
+                                       std::string_view redirect_uri,
+                                       std::string_view code_verifier, bool with_refresh);
+  result<token_response> refresh(const client& c, std::string_view refresh_token);
+  result<token_response> exchange_long_lived(std::string_view client_secret,
+                                             std::string_view access_token);
+  result<token_response> refresh_long_lived(std::string_view access_token);
+  void revoke(const client& c, std::string_view token);
+  introspection introspect(const client& c, std::string_view token);
+  result<token_grant> check_access_token(std::string_view token);
+  result<void> deauthorize(std::int64_t account_id, std::string_view client_id);
+
+ private:
+  result<token_response> issue(std::int64_t grant_id, bool with_refresh, milliseconds access_ttl,
+                               std::string_view lifetime);
+  void revoke_grant(std::int64_t grant_id);
+
+  context& ctx_;
+  clients& clients_;
+  accounts& accounts_;
+  outbox& outbox_;
+};
+
+}  // namespace linksim::idp::domain
