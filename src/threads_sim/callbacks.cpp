@@ -1,7 +1,7 @@
 // Meta's signed_request callbacks: deauthorization (the stored tokens are forgotten) and data
 // deletion (every profile of the account is deleted, with a status page for its code).
 // Meta's signed_request callbacks and reconciliation polling.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
@@ -18,12 +18,12 @@ namespace linksim::threads_sim {
 
 // --- Meta's signed_request callbacks ---
 
-result<std::int64_t> service::verify_signed_request(std::string_view signed_request) {
+result<std::int64_t> domain::callbacks::verify_signed_request(std::string_view signed_request) {
   const auto dot = signed_request.find('.');
   if (dot == std::string_view::npos) return make_error_code(errc::bad_field);
   const auto sig = base64url_decode(signed_request.substr(0, dot));
   const auto encoded = signed_request.substr(dot + 1);
-  const digest expected = hmac_sha256(cfg_.client_secret, encoded);
+  const digest expected = hmac_sha256(ctx_.cfg.client_secret, encoded);
   if (!sig || !constant_time_equal(as_chars(*sig), as_chars(expected)))
     return make_error_code(error::signed_request_invalid);
   const auto payload = base64url_decode(encoded);
@@ -40,41 +40,41 @@ result<std::int64_t> service::verify_signed_request(std::string_view signed_requ
   return id;
 }
 
-result<void> service::deauthorize(std::string_view signed_request) {
+result<void> domain::callbacks::deauthorize(std::string_view signed_request) {
   auto account = verify_signed_request(signed_request);
   if (!account) return account.error();
-  std::lock_guard lock(mutex_);
-  auto work = repos_.begin();
-  for (const auto& p : profiles_locked(*account, counts::without)) {
-    repos_.links().remove(p.id);
-    repos_.profiles().set_needs_login(p.id, true);
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  for (const auto& p : ctx_.profiles_locked(*account, counts::without)) {
+    ctx_.repos.links().remove(p.id);
+    ctx_.repos.profiles().set_needs_login(p.id, true);
   }
-  record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
-         "callback.receive.deauthorize", signed_request, "stored tokens forgotten");
+  ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, *account, {"user.unique_id"},
+              "callback.receive.deauthorize", signed_request, "stored tokens forgotten");
   work->commit();
   return {};
 }
 
-result<std::string> service::data_deletion(std::string_view signed_request) {
+result<std::string> domain::callbacks::data_deletion(std::string_view signed_request) {
   auto account = verify_signed_request(signed_request);
   if (!account) return account.error();
-  std::lock_guard lock(mutex_);
-  auto work = repos_.begin();
-  const auto profiles = profiles_locked(*account, counts::without);
-  for (const auto& p : profiles) remove_profile(p.id);
-  std::string code = random_.token(12);
-  repos_.receipts().add_deletion_request(code, static_cast<std::int64_t>(profiles.size()),
-                                         clock_.now());
-  record(cfg_.idp_system, cfg_.system_name, *account, {"user.unique_id"},
-         "callback.receive.data_deletion", signed_request,
-         "profiles deleted: " + std::to_string(profiles.size()));
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  const auto profiles = ctx_.profiles_locked(*account, counts::without);
+  for (const auto& p : profiles) profiles_.remove_locked(p.id);
+  std::string code = ctx_.random.token(12);
+  ctx_.repos.receipts().add_deletion_request(code, static_cast<std::int64_t>(profiles.size()),
+                                             ctx_.time.now());
+  ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, *account, {"user.unique_id"},
+              "callback.receive.data_deletion", signed_request,
+              "profiles deleted: " + std::to_string(profiles.size()));
   work->commit();
   return code;
 }
 
-result<std::int64_t> service::deletion_status(std::string_view code) {
-  std::lock_guard lock(mutex_);
-  const auto n = repos_.receipts().deletion_request(code);
+result<std::int64_t> domain::callbacks::deletion_status(std::string_view code) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto n = ctx_.repos.receipts().deletion_request(code);
   if (!n) return make_error_code(errc::not_found);
   return *n;
 }

@@ -2,7 +2,7 @@
 // platform.
 #include "linksim/threads_sim/service.hpp"
 
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
@@ -18,27 +18,27 @@ namespace linksim::threads_sim {
 
 // --- Content ---
 
-result<post> service::create_post(std::int64_t profile_id, std::string_view text,
-                                  const request_context& ctx) {
+result<post> domain::content::create_post(std::int64_t profile_id, std::string_view text,
+                                          const request_context& ctx) {
   if (text.empty() || text.size() > 500) return make_error_code(error::text_invalid);
   post out;
   std::int64_t notice = 0;
   {
-    std::lock_guard lock(mutex_);
-    auto work = repos_.begin();
-    auto p = load_profile(profile_id);
+    std::lock_guard lock(ctx_.mutex);
+    auto work = ctx_.repos.begin();
+    auto p = ctx_.load_profile(profile_id);
     if (!p) return p.error();
-    const auto now = clock_.now();
-    out.id = repos_.content().add_post(profile_id, text, now);
+    const auto now = ctx_.time.now();
+    out.id = ctx_.repos.content().add_post(profile_id, text, now);
     out.profile_id = profile_id;
     out.author = p->username;
     out.text = std::string(text);
     out.created_at = now;
-    notice = enqueue_activity_locked(profile_id, p->ig_user_id, "post", text,
-                                     {"user.content.public"}, ctx);
+    notice = ads_.enqueue_activity_locked(profile_id, p->ig_user_id, "post", text,
+                                          {"user.content.public"}, ctx);
     work->commit();
   }
-  send_notice_now(notice);
+  ads_.send_notice_now(notice);
   return out;
 }
 
@@ -50,80 +50,80 @@ bool author_closed(const content_repository::post_row& r) {
 }
 }  // namespace
 
-result<post> service::get_post(std::int64_t post_id) {
-  std::lock_guard lock(mutex_);
-  auto r = repos_.content().find_post(post_id);
+result<post> domain::content::get_post(std::int64_t post_id) {
+  std::lock_guard lock(ctx_.mutex);
+  auto r = ctx_.repos.content().find_post(post_id);
   if (!r || author_closed(*r)) return make_error_code(errc::not_found);
   return std::move(r->p);
 }
 
-std::vector<post> service::posts_of(std::int64_t profile_id, std::size_t limit) {
-  std::lock_guard lock(mutex_);
-  return repos_.content().posts_of(profile_id, limit);
+std::vector<post> domain::content::posts_of(std::int64_t profile_id, std::size_t limit) {
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.repos.content().posts_of(profile_id, limit);
 }
 
-result<post> service::like(std::int64_t profile_id, std::int64_t post_id,
-                           const request_context& ctx) {
+result<post> domain::content::like(std::int64_t profile_id, std::int64_t post_id,
+                                   const request_context& ctx) {
   std::int64_t notice = 0;
   {
-    std::lock_guard lock(mutex_);
-    auto work = repos_.begin();
-    const auto r = repos_.content().find_post(post_id);
+    std::lock_guard lock(ctx_.mutex);
+    auto work = ctx_.repos.begin();
+    const auto r = ctx_.repos.content().find_post(post_id);
     if (!r) return make_error_code(errc::not_found);
-    if (author_closed(*r) || (r->orphan && cfg_.rules.delete_content_with_profile))
+    if (author_closed(*r) || (r->orphan && ctx_.cfg.rules.delete_content_with_profile))
       return make_error_code(errc::not_found);
-    if (!repos_.content().add_like(profile_id, post_id, clock_.now()))
+    if (!ctx_.repos.content().add_like(profile_id, post_id, ctx_.time.now()))
       return make_error_code(error::already_liked);
-    auto me = load_profile(profile_id);
+    auto me = ctx_.load_profile(profile_id);
     if (me)
-      notice = enqueue_activity_locked(profile_id, me->ig_user_id, "like", r->p.text,
-                                       {"user.behavior"}, ctx);
+      notice = ads_.enqueue_activity_locked(profile_id, me->ig_user_id, "like", r->p.text,
+                                            {"user.behavior"}, ctx);
     work->commit();
   }
   auto liked = get_post(post_id);
-  send_notice_now(notice);
+  ads_.send_notice_now(notice);
   return liked;
 }
 
-result<void> service::follow(std::int64_t profile_id, std::string_view username,
-                             const request_context& ctx) {
+result<void> domain::content::follow(std::int64_t profile_id, std::string_view username,
+                                     const request_context& ctx) {
   std::int64_t notice = 0;
   {
-    std::lock_guard lock(mutex_);
-    auto work = repos_.begin();
-    auto other = profile_by_username(username);
+    std::lock_guard lock(ctx_.mutex);
+    auto work = ctx_.repos.begin();
+    auto other = ctx_.profile_by_username(username);
     if (!other) return make_error_code(error::profile_not_found);
     if (*other == profile_id) return make_error_code(errc::self_follow);
-    auto p = load_profile(*other);
+    auto p = ctx_.load_profile(*other);
     if (!p || p->ig_deleted || detail::hidden_status(p->ig_status))
       return make_error_code(error::profile_not_found);
-    repos_.content().add_follow(profile_id, *other, clock_.now());
-    auto me = load_profile(profile_id);
+    ctx_.repos.content().add_follow(profile_id, *other, ctx_.time.now());
+    auto me = ctx_.load_profile(profile_id);
     if (me)
-      notice = enqueue_activity_locked(profile_id, me->ig_user_id, "follow", username,
-                                       {"user.behavior"}, ctx);
+      notice = ads_.enqueue_activity_locked(profile_id, me->ig_user_id, "follow", username,
+                                            {"user.behavior"}, ctx);
     work->commit();
   }
-  send_notice_now(notice);
+  ads_.send_notice_now(notice);
   return {};
 }
 
-result<void> service::unfollow(std::int64_t profile_id, std::string_view username) {
-  std::lock_guard lock(mutex_);
-  auto other = profile_by_username(username);
+result<void> domain::content::unfollow(std::int64_t profile_id, std::string_view username) {
+  std::lock_guard lock(ctx_.mutex);
+  auto other = ctx_.profile_by_username(username);
   if (!other) return make_error_code(error::profile_not_found);
-  repos_.content().remove_follow(profile_id, *other);
+  ctx_.repos.content().remove_follow(profile_id, *other);
   return {};
 }
 
-bool service::follows(std::int64_t follower, std::int64_t followee) {
-  std::lock_guard lock(mutex_);
-  return repos_.content().follows(follower, followee);
+bool domain::content::follows(std::int64_t follower, std::int64_t followee) {
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.repos.content().follows(follower, followee);
 }
 
-std::vector<std::string> service::followers_of(std::int64_t profile_id) {
-  std::lock_guard lock(mutex_);
-  return repos_.content().follower_names(profile_id);
+std::vector<std::string> domain::content::followers_of(std::int64_t profile_id) {
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.repos.content().follower_names(profile_id);
 }
 
 }  // namespace linksim::threads_sim

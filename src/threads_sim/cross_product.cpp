@@ -3,7 +3,7 @@
 // ad settings and the browser's GPC signal allow it, for advertising; the feed's sponsored post;
 // the support assistant, whose conversations go to improve the company's AI; and the notice
 // that a deleted profile's activity must go. Every call here runs with no lock held.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/common/json.hpp"
 #include "linksim/idp/internal_api.hpp"
@@ -24,34 +24,34 @@ constexpr std::string_view personalization = "personalize.content";
 constexpr std::string_view train_ai = "train_ai_system";
 }  // namespace
 
-result<http::response> service::call_ads(std::string method, std::string_view path,
-                                         std::string body) {
+result<http::response> domain::cross_product::call_ads(std::string method, std::string_view path,
+                                                       std::string body) {
   http::request req;
   req.method = std::move(method);
-  req.target = cfg_.ads_url;
+  req.target = ctx_.cfg.ads_url;
   req.target += path;
-  req.headers.set("Authorization", "Bearer " + cfg_.ads_token);
+  req.headers.set("Authorization", "Bearer " + ctx_.cfg.ads_token);
   if (!body.empty()) {
     req.headers.set("Content-Type", "application/json");
     req.body = std::move(body);
   }
-  return transport_.send(std::move(req));
+  return ctx_.transport.send(std::move(req));
 }
 
-bool service::gpc_opted_out(std::int64_t profile_id) {
-  std::lock_guard lock(mutex_);
-  return repos_.profiles().opted_out(profile_id);
+bool domain::cross_product::gpc_opted_out(std::int64_t profile_id) {
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.repos.profiles().opted_out(profile_id);
 }
 
-void service::note_gpc(std::int64_t profile_id) {
-  if (!cfg_.rules.honour_gpc) return;
+void domain::cross_product::note_gpc(std::int64_t profile_id) {
+  if (!ctx_.cfg.rules.honour_gpc) return;
   std::int64_t notice = 0;
   {
-    std::lock_guard lock(mutex_);
-    auto work = repos_.begin();
-    auto p = load_profile(profile_id);
+    std::lock_guard lock(ctx_.mutex);
+    auto work = ctx_.repos.begin();
+    auto p = ctx_.load_profile(profile_id);
     if (!p) return;
-    if (!repos_.profiles().add_opt_out(profile_id, clock_.now())) return;  // told already
+    if (!ctx_.repos.profiles().add_opt_out(profile_id, ctx_.time.now())) return;  // told already
     notice = enqueue_notice_locked(
         "opt_out", profile_id, p->ig_user_id,
         json::serialize(bj::object{{"subject", std::to_string(p->ig_user_id)}, {"source", "gpc"}}));
@@ -63,18 +63,17 @@ void service::note_gpc(std::int64_t profile_id) {
 // Advertising use needs the account's company-wide setting on (asked of the provider each time:
 // a setting changed a second ago counts) and no GPC opt-out on this profile. When the provider
 // cannot be asked, the answer is no.
-bool service::advertising_allowed(std::int64_t profile_id, std::int64_t subject) {
-  if (cfg_.rules.honour_gpc && gpc_opted_out(profile_id)) return false;
-  if (!cfg_.rules.honour_ad_settings) return true;
-  const auto on =
-      idp::read_personalized_ads(transport_, cfg_.idp_url, cfg_.internal_token, subject);
+bool domain::cross_product::advertising_allowed(std::int64_t profile_id, std::int64_t subject) {
+  if (ctx_.cfg.rules.honour_gpc && gpc_opted_out(profile_id)) return false;
+  if (!ctx_.cfg.rules.honour_ad_settings) return true;
+  const auto on = idp::read_personalized_ads(ctx_.transport, ctx_.cfg.idp_url,
+                                             ctx_.cfg.internal_token, subject);
   return on && *on;
 }
 
-std::int64_t service::enqueue_activity_locked(std::int64_t profile_id, std::int64_t subject,
-                                              std::string_view kind, std::string_view text,
-                                              std::vector<std::string> categories,
-                                              const request_context& ctx) {
+std::int64_t domain::cross_product::enqueue_activity_locked(
+    std::int64_t profile_id, std::int64_t subject, std::string_view kind, std::string_view text,
+    std::vector<std::string> categories, const request_context& ctx) {
   if (!ctx.device.empty()) categories.emplace_back("user.device.device_id");
   bj::array cs;
   for (auto& c : categories) cs.emplace_back(c);
@@ -86,31 +85,33 @@ std::int64_t service::enqueue_activity_locked(std::int64_t profile_id, std::int6
           {"kind", kind}, {"text", text}, {"device", ctx.device}, {"categories", std::move(cs)}}));
 }
 
-std::int64_t service::enqueue_notice_locked(std::string_view kind, std::int64_t profile_id,
-                                            std::int64_t subject, std::string_view body) {
-  if (cfg_.ads_url.empty() || subject == 0) return 0;
-  const auto now = clock_.now();
-  const std::int64_t id = repos_.notices().add(kind, profile_id, subject, body, now);
-  notice_queue_.emplace(unix_millis(now),
-                        id);  // dropped when met if the transaction does not commit
+std::int64_t domain::cross_product::enqueue_notice_locked(std::string_view kind,
+                                                          std::int64_t profile_id,
+                                                          std::int64_t subject,
+                                                          std::string_view body) {
+  if (ctx_.cfg.ads_url.empty() || subject == 0) return 0;
+  const auto now = ctx_.time.now();
+  const std::int64_t id = ctx_.repos.notices().add(kind, profile_id, subject, body, now);
+  queue_.emplace(unix_millis(now),
+                 id);  // dropped when met if the transaction does not commit
   return id;
 }
 
-void service::send_notice_now(std::int64_t id) {
+void domain::cross_product::send_notice_now(std::int64_t id) {
   if (id == 0) return;
   // A dispatch in progress (the background one, which may be waiting on a platform that is
   // down) will send it, or the next one: the request that made the change does not wait.
-  std::unique_lock dispatching(notice_dispatch_mutex_, std::try_to_lock);
+  std::unique_lock dispatching(dispatch_mutex_, std::try_to_lock);
   if (dispatching.owns_lock()) send_notice(id);
 }
 
-std::size_t service::dispatch_notices() {
-  std::lock_guard dispatching(notice_dispatch_mutex_);
+std::size_t domain::cross_product::dispatch_notices() {
+  std::lock_guard dispatching(dispatch_mutex_);
   std::vector<std::int64_t> due;
   {
-    std::lock_guard lock(mutex_);
-    const auto now = unix_millis(clock_.now());
-    for (auto it = notice_queue_.begin(); it != notice_queue_.end() && it->first <= now; ++it)
+    std::lock_guard lock(ctx_.mutex);
+    const auto now = unix_millis(ctx_.time.now());
+    for (auto it = queue_.begin(); it != queue_.end() && it->first <= now; ++it)
       due.push_back(it->second);
   }
   std::size_t sent = 0;
@@ -118,10 +119,10 @@ std::size_t service::dispatch_notices() {
   return sent;
 }
 
-std::optional<time_point> service::next_notice_due() {
-  std::lock_guard lock(mutex_);
-  if (notice_queue_.empty()) return std::nullopt;
-  return from_unix_millis(notice_queue_.begin()->first);
+std::optional<time_point> domain::cross_product::next_notice_due() {
+  std::lock_guard lock(ctx_.mutex);
+  if (queue_.empty()) return std::nullopt;
+  return from_unix_millis(queue_.begin()->first);
 }
 
 namespace {
@@ -133,12 +134,12 @@ constexpr milliseconds notice_retry_schedule[] = {
     std::chrono::hours(14),  std::chrono::hours(20),  std::chrono::hours(24)};
 }  // namespace
 
-bool service::send_notice(std::int64_t id) {
+bool domain::cross_product::send_notice(std::int64_t id) {
   std::string kind, stored;
   std::int64_t profile_id = 0, subject = 0, attempts = 0, was_due = 0;
   {
-    std::lock_guard lock(mutex_);
-    auto n = repos_.notices().find_pending(id);
+    std::lock_guard lock(ctx_.mutex);
+    auto n = ctx_.repos.notices().find_pending(id);
     const bool found = n.has_value();
     if (found) {
       kind = std::move(n->kind);
@@ -148,13 +149,12 @@ bool service::send_notice(std::int64_t id) {
       attempts = n->attempts;
       was_due = n->due;
     }
-    if (!found || was_due > unix_millis(clock_.now())) {
+    if (!found || was_due > unix_millis(ctx_.time.now())) {
       // Delivered, dead, rolled back or due later: the queue keeps only the row's own time, so
       // that no stale entry stays due (a simulation would wake for it again and again).
-      std::erase_if(notice_queue_, [&](const auto& e) {
-        return e.second == id && (!found || e.first != was_due);
-      });
-      if (found) notice_queue_.emplace(was_due, id);
+      std::erase_if(
+          queue_, [&](const auto& e) { return e.second == id && (!found || e.first != was_due); });
+      if (found) queue_.emplace(was_due, id);
       return false;
     }
   }
@@ -177,10 +177,10 @@ bool service::send_notice(std::int64_t id) {
     delivered = r && r->status == 202;
     // What the platform never received is not recorded as sent.
     if (delivered) {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(ctx_.mutex);
       for (const auto& p : purposes)
-        record(cfg_.system_name, "ads", subject, categories, "ads.activity", body,
-               std::string(o->at("kind").as_string()), p);
+        ctx_.record(ctx_.cfg.system_name, "ads", subject, categories, "ads.activity", body,
+                    std::string(o->at("kind").as_string()), p);
     }
   } else if (kind == "deletion") {
     r = call_ads("POST", "/v1/deletions", stored);
@@ -197,78 +197,82 @@ bool service::send_notice(std::int64_t id) {
     } else {
       note = r ? "HTTP " + std::to_string(r->status) : "not sent: " + r.error().message();
     }
-    std::lock_guard lock(mutex_);
-    record(cfg_.system_name, "ads", subject, {"user.unique_id"}, "ads.deletion", stored,
-           std::move(note));
+    std::lock_guard lock(ctx_.mutex);
+    ctx_.record(ctx_.cfg.system_name, "ads", subject, {"user.unique_id"}, "ads.deletion", stored,
+                std::move(note));
   } else {
     r = call_ads("POST", "/v1/opt-outs", stored);
     delivered = r && r->status >= 200 && r->status < 300;
-    std::lock_guard lock(mutex_);
-    record(cfg_.system_name, "ads", subject, {"user.account.settings"}, "ads.opt_out", stored,
-           r ? "Sec-GPC: 1; HTTP " + std::to_string(r->status)
-             : "Sec-GPC: 1; not sent: " + r.error().message());
+    std::lock_guard lock(ctx_.mutex);
+    ctx_.record(ctx_.cfg.system_name, "ads", subject, {"user.account.settings"}, "ads.opt_out",
+                stored,
+                r ? "Sec-GPC: 1; HTTP " + std::to_string(r->status)
+                  : "Sec-GPC: 1; not sent: " + r.error().message());
   }
   settle_notice(id, was_due, attempts + 1, delivered, r);
   return true;
 }
 
-void service::settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t attempts,
-                            bool delivered, const result<http::response>& r) {
-  std::lock_guard lock(mutex_);
+void domain::cross_product::settle_notice(std::int64_t id, std::int64_t was_due,
+                                          std::int64_t attempts, bool delivered,
+                                          const result<http::response>& r) {
+  std::lock_guard lock(ctx_.mutex);
   // The queue changes only after the row did: a storage error leaves the notice due as it was,
   // to be sent again (at least once).
   if (delivered) {
-    repos_.notices().remove(id);
-    notice_queue_.erase({was_due, id});
+    ctx_.repos.notices().remove(id);
+    queue_.erase({was_due, id});
     return;
   }
   const bool dead = static_cast<std::size_t>(attempts) > std::size(notice_retry_schedule);
   const std::int64_t next =
       dead ? 0
-           : unix_millis(clock_.now() +
+           : unix_millis(ctx_.time.now() +
                          notice_retry_schedule[static_cast<std::size_t>(attempts) - 1]);
-  repos_.notices().settle(id, dead, attempts, next, r ? r->status : 0,
-                          r ? r->body.substr(0, 200) : r.error().message());
-  notice_queue_.erase({was_due, id});
-  if (!dead) notice_queue_.emplace(next, id);
+  ctx_.repos.notices().settle(id, dead, attempts, next, r ? r->status : 0,
+                              r ? r->body.substr(0, 200) : r.error().message());
+  queue_.erase({was_due, id});
+  if (!dead) queue_.emplace(next, id);
 }
 
-std::vector<ads_notice> service::ads_notices(std::optional<std::string_view> state) {
-  std::lock_guard lock(mutex_);
-  return repos_.notices().list(state);
+std::vector<ads_notice> domain::cross_product::ads_notices(std::optional<std::string_view> state) {
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.repos.notices().list(state);
 }
 
-result<void> service::replay_ads_notice(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  const auto now = clock_.now();
-  if (!repos_.notices().revive(id, now))
-    return make_error_code(repos_.notices().exists(id) ? errc::delivery_not_replayable
-                                                       : errc::not_found);
-  notice_queue_.emplace(unix_millis(now), id);
+result<void> domain::cross_product::replay_ads_notice(std::int64_t id) {
+  std::lock_guard lock(ctx_.mutex);
+  const auto now = ctx_.time.now();
+  if (!ctx_.repos.notices().revive(id, now))
+    return make_error_code(ctx_.repos.notices().exists(id) ? errc::delivery_not_replayable
+                                                           : errc::not_found);
+  queue_.emplace(unix_millis(now), id);
   return {};
 }
 
-result<feed_page> service::feed(std::int64_t profile_id) {
+result<feed_page> domain::cross_product::feed(std::int64_t profile_id) {
   feed_page out;
   std::int64_t subject = 0;
   {
-    std::lock_guard lock(mutex_);
-    auto p = load_profile(profile_id);
+    std::lock_guard lock(ctx_.mutex);
+    auto p = ctx_.load_profile(profile_id);
     if (!p) return p.error();
     subject = p->ig_user_id;
   }
   // The profile's own posts and those of the profiles it follows.
   std::vector<std::int64_t> authors{profile_id};
   {
-    std::lock_guard lock(mutex_);
-    for (auto followee : repos_.content().followees(profile_id)) authors.push_back(followee);
+    std::lock_guard lock(ctx_.mutex);
+    for (auto followee : ctx_.repos.content().followees(profile_id)) authors.push_back(followee);
   }
-  for (auto a : authors)
-    for (auto& p : posts_of(a, 20)) out.posts.push_back(std::move(p));
+  for (auto a : authors) {
+    std::lock_guard lock(ctx_.mutex);
+    for (auto& p : ctx_.repos.content().posts_of(a, 20)) out.posts.push_back(std::move(p));
+  }
   std::sort(out.posts.begin(), out.posts.end(),
             [](const post& a, const post& b) { return a.id > b.id; });
   if (out.posts.size() > 20) out.posts.resize(20);
-  if (cfg_.ads_url.empty()) return out;
+  if (ctx_.cfg.ads_url.empty()) return out;
   const bool personalize = advertising_allowed(profile_id, subject);
   auto r = call_ads("GET",
                     "/v1/sponsored?surface=threads&subject=" + std::to_string(subject) +
@@ -292,12 +296,13 @@ result<feed_page> service::feed(std::int64_t profile_id) {
   return out;
 }
 
-result<std::string> service::ask_assistant(std::int64_t profile_id, std::string_view message) {
+result<std::string> domain::cross_product::ask_assistant(std::int64_t profile_id,
+                                                         std::string_view message) {
   if (message.empty() || message.size() > 2000) return make_error_code(error::text_invalid);
   std::int64_t subject = 0;
   {
-    std::lock_guard lock(mutex_);
-    auto p = load_profile(profile_id);
+    std::lock_guard lock(ctx_.mutex);
+    auto p = ctx_.load_profile(profile_id);
     if (!p) return p.error();
     subject = p->ig_user_id;
   }
@@ -318,15 +323,15 @@ result<std::string> service::ask_assistant(std::int64_t profile_id, std::string_
     answer =
         "Turn personalised ads off in your Instagram account's ad settings, or send the "
         "Global Privacy Control signal from your browser.";
-  if (!cfg_.ads_url.empty()) {
+  if (!ctx_.cfg.ads_url.empty()) {
     const std::string transcript = "user: " + std::string(message) + "\nassistant: " + answer;
     const std::string body = json::serialize(
         bj::object{{"subject", std::to_string(subject)}, {"transcript", transcript}});
     auto r = call_ads("POST", "/v1/ai/transcripts", body);
     if (r && r->status == 202) {
-      std::lock_guard lock(mutex_);
-      record(cfg_.system_name, "ads", subject, {"user.content.private"}, "ai.training", body,
-             "support assistant conversation", train_ai);
+      std::lock_guard lock(ctx_.mutex);
+      ctx_.record(ctx_.cfg.system_name, "ads", subject, {"user.content.private"}, "ai.training",
+                  body, "support assistant conversation", train_ai);
     }
   }
   return answer;

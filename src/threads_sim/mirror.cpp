@@ -3,7 +3,7 @@
 // per change) and a /me snapshot (apply_snapshot, at sign-in and on each reconciliation poll).
 #include "mirror.hpp"
 
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
@@ -106,27 +106,28 @@ namespace linksim::threads_sim {
 
 namespace bj = boost::json;
 
-void service::set_username(std::int64_t profile_id, std::int64_t ig_user_id,
-                           const std::string& username, std::int64_t version) {
+void domain::mirror_updates::set_username(std::int64_t profile_id, std::int64_t ig_user_id,
+                                          const std::string& username, std::int64_t version) {
   // The provider's usernames are unique, so a profile here holding the same name has a stale
   // mirror: the other half of a swap whose change has not arrived yet. It gives the name up and
   // is polled at once; its own change or that poll gives it its new name.
   // A holder linked to the same provider account (only where one account may have two
   // profiles, a fault profile) has no other name to take: it waits a whole interval, so the two
   // trade the name at the polling pace instead of taking it from each other forever at once.
-  const auto now = clock_.now();
-  repos_.profiles().take_username(profile_id, ig_user_id, username, version, now,
-                                  now + cfg_.reconcile_interval);
+  const auto now = ctx_.time.now();
+  ctx_.repos.profiles().take_username(profile_id, ig_user_id, username, version, now,
+                                      now + ctx_.cfg.reconcile_interval);
 }
 
-void service::set_username(profile& p, const std::string& username, std::int64_t version) {
+void domain::mirror_updates::set_username(profile& p, const std::string& username,
+                                          std::int64_t version) {
   set_username(p.id, p.ig_user_id, username, version);
   p.username = username;
   p.username_version = version;
 }
 
-std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& ig) {
-  const auto& r = cfg_.rules;
+std::vector<std::string> domain::mirror_updates::apply_snapshot(profile& p, const idp_profile& ig) {
+  const auto& r = ctx_.cfg.rules;
   std::vector<std::string> applied;
   auto newer = [&](std::int64_t have) { return !r.order_by_version || ig.version > have; };
   // A profile that gave its name up (set_username) takes the provider's current one whatever the
@@ -148,8 +149,8 @@ std::vector<std::string> service::apply_snapshot(profile& p, const idp_profile& 
     }
     p.*f.version = ig.version;
   }
-  const auto now = clock_.now();
-  repos_.profiles().save_snapshot(p, now, now + cfg_.reconcile_interval);
+  const auto now = ctx_.time.now();
+  ctx_.repos.profiles().save_snapshot(p, now, now + ctx_.cfg.reconcile_interval);
   p.last_synced_at = now;
   return applied;
 }
@@ -197,19 +198,20 @@ std::string value_text(const bj::object& o, std::string_view key) {
 }
 }  // namespace
 
-void service::write_change(const mirror::field& f, const mirror_versions& p,
-                           const std::array<std::string, 2>& values, std::int64_t version) {
+void domain::mirror_updates::write_change(const mirror::field& f, const mirror_versions& p,
+                                          const std::array<std::string, 2>& values,
+                                          std::int64_t version) {
   if (mirror::is_username(f))
     set_username(p.id, p.ig_user_id, values[0], version);
   else
-    repos_.profiles().write_field(f.webhook_field, p.id, values, version);
+    ctx_.repos.profiles().write_field(f.webhook_field, p.id, values, version);
 }
 
-result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
-                                                 std::string_view signature_header) {
+result<webhook_outcome> domain::mirror_updates::receive_webhook(std::string_view raw_body,
+                                                                std::string_view signature_header) {
   // The signature covers the exact bytes received: check it before reading anything.
-  if (cfg_.rules.verify_webhook_signatures) {
-    const std::string expected = "sha256=" + to_hex(hmac_sha256(cfg_.client_secret, raw_body));
+  if (ctx_.cfg.rules.verify_webhook_signatures) {
+    const std::string expected = "sha256=" + to_hex(hmac_sha256(ctx_.cfg.client_secret, raw_body));
     if (!constant_time_equal(signature_header, expected))
       return make_error_code(error::signature_invalid);
   }
@@ -220,10 +222,10 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
   if (!changes) return changes.error();
 
   webhook_outcome out;
-  const auto& r = cfg_.rules;
-  std::lock_guard lock(mutex_);
-  auto work = repos_.begin();
-  const auto now = clock_.now();
+  const auto& r = ctx_.cfg.rules;
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  const auto now = ctx_.time.now();
   // Every change is recorded with the digest of the body it came in (a batch is hashed once).
   const std::string body_digest = to_hex(sha256(raw_body));
   for (const auto& c : *changes) {
@@ -233,11 +235,11 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
     key += '/';
     key += std::to_string(c.version);
     std::string outcome;
-    if (!repos_.receipts().first_receipt(key, now)) {
+    if (!ctx_.repos.receipts().first_receipt(key, now)) {
       ++out.duplicates;
       outcome = "duplicate";
     } else {
-      const auto profiles = versions_locked(c.account);
+      const auto profiles = ctx_.repos.profiles().versions(c.account);
       if (profiles.empty()) outcome = "no profile";
       for (const auto& p : profiles) {
         auto newer = [&](std::int64_t have) { return !r.order_by_version || c.version > have; };
@@ -256,9 +258,9 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
         };
         if (c.field == "account_deletion") {
           // Final whatever its version: the profile is closed and its sign-ins end.
-          repos_.profiles().close(p.id);
-          repos_.sessions().remove_of(p.id);
-          repos_.links().remove(p.id);
+          ctx_.repos.profiles().close(p.id);
+          ctx_.repos.sessions().remove_of(p.id);
+          ctx_.repos.links().remove(p.id);
           applied();
         } else if (const auto* f = mirror::find(c.field); !f) {
           ignored("unknown field");
@@ -274,9 +276,9 @@ result<webhook_outcome> service::receive_webhook(std::string_view raw_body,
       }
       if (profiles.empty()) ++out.ignored;
     }
-    record_hashed(cfg_.idp_system, cfg_.system_name, c.account, categories_of_field(c.field),
-                  "webhook.receive", body_digest,
-                  std::string(c.field) + " v" + std::to_string(c.version) + ": " + outcome);
+    ctx_.record_hashed(ctx_.cfg.idp_system, ctx_.cfg.system_name, c.account,
+                       categories_of_field(c.field), "webhook.receive", body_digest,
+                       std::string(c.field) + " v" + std::to_string(c.version) + ": " + outcome);
   }
   work->commit();
   return out;

@@ -1,7 +1,7 @@
 // Reconciliation: polling the provider for a profile's current fields when webhooks may have been
 // lost, on the service's interval or on demand.
 // Meta's signed_request callbacks and reconciliation polling.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
@@ -18,19 +18,19 @@ namespace linksim::threads_sim {
 
 // --- Reconciliation ---
 
-result<profile> service::reconcile(std::int64_t profile_id) {
+result<profile> domain::reconciliation::reconcile(std::int64_t profile_id) {
   if (auto polled = poll(profile_id); !polled) return polled.error();
-  std::lock_guard lock(mutex_);
-  return load_profile(profile_id);
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.load_profile(profile_id);
 }
 
-result<void> service::poll(std::int64_t profile_id) {
+result<void> domain::reconciliation::poll(std::int64_t profile_id) {
   std::lock_guard sync(sync_mutex_);
-  tokens t;
+  link_tokens t;
   std::int64_t subject = 0;
   {
-    std::lock_guard lock(mutex_);
-    auto linked = repos_.links().of_profile(profile_id);
+    std::lock_guard lock(ctx_.mutex);
+    auto linked = ctx_.repos.links().of_profile(profile_id);
     if (!linked) return make_error_code(error::profile_not_found);
     subject = linked->ig_user_id;
     if (!linked->tokens) return make_error_code(error::reauthorization_required);
@@ -38,56 +38,56 @@ result<void> service::poll(std::int64_t profile_id) {
   }
   // What to do when the provider could not be asked, or refused.
   auto fail = [&](const boost::system::error_code& ec) -> result<void> {
-    std::lock_guard lock(mutex_);
-    const auto now = clock_.now();
+    std::lock_guard lock(ctx_.mutex);
+    const auto now = ctx_.time.now();
     if (is(ec, error::reauthorization_required))
-      repos_.profiles().require_login(profile_id, now + cfg_.reconcile_interval);
+      ctx_.repos.profiles().require_login(profile_id, now + ctx_.cfg.reconcile_interval);
     else
-      repos_.profiles().set_next_sync(profile_id, now + cfg_.reconcile_retry);
+      ctx_.repos.profiles().set_next_sync(profile_id, now + ctx_.cfg.reconcile_retry);
     return ec;
   };
   bool refreshed = false;
-  if (clock_.now() + 1min >= t.access_expires_at) {
-    auto fresh = refresh_tokens(t.refresh);
+  if (ctx_.time.now() + 1min >= t.access_expires_at) {
+    auto fresh = provider_.refresh_tokens(t.refresh);
     if (!fresh) return fail(fresh.error());
     if (fresh->refresh.empty()) fresh->refresh = t.refresh;
     t = *fresh;
     refreshed = true;
     // Rotation: the old refresh token is dead now, so the new one is stored at once.
-    std::lock_guard lock(mutex_);
-    store_tokens(profile_id, t);
+    std::lock_guard lock(ctx_.mutex);
+    provider_.store_tokens(profile_id, t);
   }
   std::string raw;
-  auto ig = fetch_me(t.access, false, &raw);
+  auto ig = provider_.fetch_me(t.access, false, &raw);
   if (!ig) return fail(ig.error());
 
-  std::lock_guard lock(mutex_);
-  auto work = repos_.begin();
-  auto p = load_profile(profile_id, counts::without);
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  auto p = ctx_.load_profile(profile_id, counts::without);
   if (!p) return p.error();  // deleted while the poll was in flight
-  const auto applied = apply_snapshot(*p, *ig);
-  record(cfg_.idp_system, cfg_.system_name, subject, detail::snapshot_categories(),
-         "reconcile.poll", raw,
-         "profile " + std::to_string(profile_id) + " v" + std::to_string(ig->version) +
-             "; applied: " + (applied.empty() ? "nothing" : join(applied, ",")) +
-             (refreshed ? "; token refreshed" : ""));
+  const auto applied = mirror_.apply_snapshot(*p, *ig);
+  ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, subject, detail::snapshot_categories(),
+              "reconcile.poll", raw,
+              "profile " + std::to_string(profile_id) + " v" + std::to_string(ig->version) +
+                  "; applied: " + (applied.empty() ? "nothing" : join(applied, ",")) +
+                  (refreshed ? "; token refreshed" : ""));
   work->commit();
   return {};
 }
 
-std::size_t service::reconcile_due() {
+std::size_t domain::reconciliation::reconcile_due() {
   std::vector<std::int64_t> due;
   {
-    std::lock_guard lock(mutex_);
-    due = repos_.profiles().due_for_sync(clock_.now(), cfg_.reconcile_batch);
+    std::lock_guard lock(ctx_.mutex);
+    due = ctx_.repos.profiles().due_for_sync(ctx_.time.now(), ctx_.cfg.reconcile_batch);
   }
   for (auto id : due) (void)poll(id);
   return due.size();
 }
 
-std::optional<time_point> service::next_reconcile_due() {
-  std::lock_guard lock(mutex_);
-  return repos_.profiles().next_sync_due();
+std::optional<time_point> domain::reconciliation::next_due() {
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.repos.profiles().next_sync_due();
 }
 
 }  // namespace linksim::threads_sim

@@ -1,6 +1,6 @@
 // The dependent service as the provider's client: redeeming and refreshing tokens, reading /me
 // and keeping the tokens, and the webhook subscription handshake.
-#include "internal.hpp"
+#include "domain.hpp"
 
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
@@ -117,7 +117,7 @@ boost::system::error_code token_error(const result<http::response>& res, error o
 
 }  // namespace
 
-result<service::tokens> service::parse_tokens(const http::response& r, time_point now) {
+result<link_tokens> domain::provider_client::parse_tokens(const http::response& r, time_point now) {
   json::scratch memory;
   auto o = json::parse_object(r.body, memory.storage());
   if (!o) return make_error_code(errc::upstream_bad_response);
@@ -125,7 +125,7 @@ result<service::tokens> service::parse_tokens(const http::response& r, time_poin
   const auto* expires = o->if_contains("expires_in");
   if (!access || !access->is_string() || !expires || !expires->is_int64())
     return make_error_code(errc::upstream_bad_response);
-  tokens t;
+  link_tokens t;
   t.access = std::string(access->as_string());
   if (const auto* refresh = o->if_contains("refresh_token"); refresh && refresh->is_string())
     t.refresh = std::string(refresh->as_string());
@@ -133,37 +133,38 @@ result<service::tokens> service::parse_tokens(const http::response& r, time_poin
   return t;
 }
 
-result<service::tokens> service::redeem_code(std::string_view code, std::string_view verifier) {
-  auto res = transport_.send(
-      form_post(cfg_.idp_url + "/oauth/token", {{"grant_type", "authorization_code"},
-                                                {"code", std::string(code)},
-                                                {"redirect_uri", redirect_uri()},
-                                                {"code_verifier", std::string(verifier)},
-                                                {"client_id", cfg_.client_id},
-                                                {"client_secret", cfg_.client_secret}}));
+result<link_tokens> domain::provider_client::redeem_code(std::string_view code,
+                                                         std::string_view verifier) {
+  auto res = ctx_.transport.send(
+      form_post(ctx_.cfg.idp_url + "/oauth/token", {{"grant_type", "authorization_code"},
+                                                    {"code", std::string(code)},
+                                                    {"redirect_uri", ctx_.redirect_uri()},
+                                                    {"code_verifier", std::string(verifier)},
+                                                    {"client_id", ctx_.cfg.client_id},
+                                                    {"client_secret", ctx_.cfg.client_secret}}));
   if (!res || res->status != 200) return token_error(res, error::login_state_invalid);
-  return parse_tokens(*res, clock_.now());
+  return parse_tokens(*res, ctx_.time.now());
 }
 
-result<service::tokens> service::refresh_tokens(const std::string& refresh_token) {
-  auto res = transport_.send(
-      form_post(cfg_.idp_url + "/oauth/token", {{"grant_type", "refresh_token"},
-                                                {"refresh_token", refresh_token},
-                                                {"client_id", cfg_.client_id},
-                                                {"client_secret", cfg_.client_secret}}));
+result<link_tokens> domain::provider_client::refresh_tokens(const std::string& refresh_token) {
+  auto res = ctx_.transport.send(
+      form_post(ctx_.cfg.idp_url + "/oauth/token", {{"grant_type", "refresh_token"},
+                                                    {"refresh_token", refresh_token},
+                                                    {"client_id", ctx_.cfg.client_id},
+                                                    {"client_secret", ctx_.cfg.client_secret}}));
   if (!res || res->status != 200) return token_error(res, error::reauthorization_required);
-  return parse_tokens(*res, clock_.now());
+  return parse_tokens(*res, ctx_.time.now());
 }
 
-result<idp_profile> service::fetch_me(const std::string& access_token, bool with_followers,
-                                      std::string* raw_body) {
+result<idp_profile> domain::provider_client::fetch_me(const std::string& access_token,
+                                                      bool with_followers, std::string* raw_body) {
   http::request r;
-  r.target = cfg_.idp_url +
+  r.target = ctx_.cfg.idp_url +
              "/me?fields=id,username,name,biography,profile_picture_url,profile_picture_sha256,"
              "account_status,version" +
              (with_followers ? ",followers" : "");
   r.headers.set("Authorization", "Bearer " + access_token);
-  auto res = transport_.send(std::move(r));
+  auto res = ctx_.transport.send(std::move(r));
   if (!res || res->status >= 500) return make_error_code(errc::upstream_unavailable);
   if (res->status != 200) {
     // Meta's code 190: the token is no good any more (expired, revoked, account deleted).
@@ -178,19 +179,19 @@ result<idp_profile> service::fetch_me(const std::string& access_token, bool with
   return detail::parse_me(res->body);
 }
 
-void service::store_tokens(std::int64_t profile_id, const tokens& t) {
-  repos_.links().store(profile_id, t);
+void domain::provider_client::store_tokens(std::int64_t profile_id, const link_tokens& t) {
+  ctx_.repos.links().store(profile_id, t);
 }
 
 // --- Webhooks ---
 
-result<std::string> service::handshake(const http::params& query) {
+result<std::string> domain::mirror_updates::handshake(const http::params& query) {
   const auto* mode = http::find_param(query, "hub.mode");
   const auto* token = http::find_param(query, "hub.verify_token");
   const auto* challenge = http::find_param(query, "hub.challenge");
   if (!mode || *mode != "subscribe" || !challenge) return make_error_code(errc::bad_field);
-  if (!token || cfg_.webhook_verify_token.empty() ||
-      !constant_time_equal(*token, cfg_.webhook_verify_token))
+  if (!token || ctx_.cfg.webhook_verify_token.empty() ||
+      !constant_time_equal(*token, ctx_.cfg.webhook_verify_token))
     return make_error_code(error::verify_token_mismatch);
   return *challenge;
 }

@@ -15,12 +15,9 @@
 #include "linksim/threads_sim/behaviour.hpp"
 #include "linksim/threads_sim/error.hpp"
 
-#include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -212,7 +209,7 @@ class service {
   service& operator=(const service&) = delete;
 
   const config& settings() const { return cfg_; }
-  random_source& random() { return random_; }
+  random_source& random();
   std::string redirect_uri() const { return cfg_.base_url + "/callback"; }
 
   // --- Signing in through the provider ---
@@ -273,7 +270,7 @@ class service {
   // Test seam, for the simulation's `crash` step: the next session write fails, with the storage
   // error a process that died there would leave (its transaction rolls back). An import ends with
   // one, after the profile, its follows and tokens are written. Once.
-  void fail_next_import() { fail_next_import_ = true; }
+  void fail_next_import();
 
   // --- Cross-product data use (seeds 001 and 002; docs/ads.md) ---
   // The browser sent Sec-GPC: 1: the profile is opted out of advertising use of its activity
@@ -324,81 +321,11 @@ class service {
   result<void> replay_ads_notice(std::int64_t id);
 
  private:
-  using tokens = link_tokens;
-  void start();  // what both constructors do once the repositories are set
-  static result<tokens> parse_tokens(const http::response& r, time_point now);
-  result<tokens> redeem_code(std::string_view code, std::string_view verifier);
-  result<tokens> refresh_tokens(const std::string& refresh_token);
-  result<idp_profile> fetch_me(const std::string& access_token, bool with_followers,
-                               std::string* raw_body);
-  // Applies a provider snapshot to a profile; the caller holds the lock and a transaction.
-  std::vector<std::string> apply_snapshot(profile& p, const idp_profile& ig);
-  // Gives the profile `username` taken at provider version `version` (see mirror.cpp).
-  void set_username(profile& p, const std::string& username, std::int64_t version);
-  void set_username(std::int64_t profile_id, std::int64_t ig_user_id, const std::string& username,
-                    std::int64_t version);
-  std::vector<mirror_versions> versions_locked(std::int64_t ig_user_id);
-  // Writes one webhook change of a mirrored field (see mirror.hpp).
-  // `values` are the change's values under the field's keys, in order.
-  void write_change(const mirror::field& f, const mirror_versions& p,
-                    const std::array<std::string, 2>& values, std::int64_t version);
-  void store_tokens(std::int64_t profile_id, const tokens& t);
-  // The profiles linked to a provider account, by id; without counts for the paths that change
-  // profiles and never show them.
-  std::vector<profile> profiles_locked(std::int64_t ig_user_id, counts c = counts::with);
-  result<profile> load_profile(std::int64_t id, counts c = counts::with);
-  // One reconciliation poll of a profile (reconcile without reading the result back).
-  result<void> poll(std::int64_t profile_id);
-  result<link_request> get_link_request_locked(std::string_view id, std::string_view browser_key);
-  std::optional<std::int64_t> profile_by_username(std::string_view username);
-  std::string open_session(std::int64_t profile_id);
-  result<std::int64_t> verify_signed_request(std::string_view signed_request);
-  void remove_profile(std::int64_t profile_id);
-  void record(std::string_view from, std::string_view to, std::int64_t subject,
-              const std::vector<std::string>& categories, std::string_view channel,
-              std::string_view payload, std::string note,
-              std::string_view purpose = "essential.service");
-  // record for a payload already hashed (hex SHA-256): one webhook body, many changes.
-  void record_hashed(std::string_view from, std::string_view to, std::int64_t subject,
-                     const std::vector<std::string>& categories, std::string_view channel,
-                     std::string payload_digest, std::string note,
-                     std::string_view purpose = "essential.service");
-  // `notice`: the ad platform notice of the new profile, written in its transaction.
-  result<std::pair<profile, std::string>> link_profile(std::string_view id,
-                                                       std::string_view browser_key,
-                                                       std::string_view handle,
-                                                       std::int64_t& notice);
-  // Cross-product helpers (cross_product.cpp); called with no lock held.
-  result<http::response> call_ads(std::string method, std::string_view path, std::string body);
-  bool advertising_allowed(std::int64_t profile_id, std::int64_t subject);
-  // Write a notice to the outbox, inside the caller's transaction; its id, or 0 when there is
-  // no ad platform to tell.
-  std::int64_t enqueue_activity_locked(std::int64_t profile_id, std::int64_t subject,
-                                       std::string_view kind, std::string_view text,
-                                       std::vector<std::string> categories,
-                                       const request_context& ctx);
-  std::int64_t enqueue_notice_locked(std::string_view kind, std::int64_t profile_id,
-                                     std::int64_t subject, std::string_view body);
-  // After the commit: send notice `id` (0: none) unless a dispatch is under way.
-  void send_notice_now(std::int64_t id);
-  // One attempt at a pending, due notice; false if it was not (stale queue entry).
-  bool send_notice(std::int64_t id);
-  void settle_notice(std::int64_t id, std::int64_t was_due, std::int64_t attempts, bool delivered,
-                     const result<http::response>& r);
-
-  std::mutex mutex_;                  // guards the repositories
-  bool fail_next_import_ = false;     // see fail_next_import
-  std::mutex sync_mutex_;             // held for a whole reconcile(): one token rotation at a time
-  std::mutex notice_dispatch_mutex_;  // one notice dispatch at a time: none is sent twice
-  // The pending notices by (due, id), in memory, so that finding the next due reads no table.
-  std::set<std::pair<std::int64_t, std::int64_t>> notice_queue_;
+  struct parts;
+  void start();                              // what both constructors do once the parts are built
   std::unique_ptr<repositories> own_repos_;  // the SQLite ones, when built from a database
-  repositories& repos_;
-  const clock& clock_;
-  random_source& random_;
-  evidence::recorder& recorder_;
-  http::transport& transport_;
   config cfg_;
+  std::unique_ptr<parts> parts_;
 };
 
 }  // namespace linksim::threads_sim
