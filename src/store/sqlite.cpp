@@ -395,4 +395,21 @@ void migrate(database& db, std::span<const migration> migrations) {
   run_migrations(db, migrations, have);
 }
 
+namespace {
+
+class transaction_work final : public unit_of_work {
+ public:
+  explicit transaction_work(database& db) : tx_(db) {}
+  void commit() override { tx_.commit(); }
+
+ private:
+  transaction tx_;
+};
+
+}  // namespace
+
+work_scope begin_work(database& db) {
+  return std::make_unique<transaction_work>(db);
+}
+
 }  // namespace linksim::store

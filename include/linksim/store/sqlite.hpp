@@ -4,6 +4,7 @@
 #pragma once
 
 #include "linksim/store/error.hpp"
+#include "linksim/store/unit_of_work.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -179,6 +180,10 @@ class transaction {
   database& db_;
   bool done_ = false;
 };
+
+// A transaction as the unit of work a service's repositories hand their domain (BEGIN
+// IMMEDIATE now, rolled back unless committed).
+work_scope begin_work(database& db);
 
 struct migration {
   int version;

@@ -51,15 +51,6 @@ CREATE TABLE training_examples (
 )sql"},
 };
 
-class sqlite_work final : public store::unit_of_work {
- public:
-  explicit sqlite_work(store::database& db) : tx_(db) {}
-  void commit() override { tx_.commit(); }
-
- private:
-  store::transaction tx_;
-};
-
 class sqlite_activity final : public activity_repository {
  public:
   explicit sqlite_activity(store::database& db) : db_(db) {}
@@ -198,7 +189,7 @@ class sqlite_store final : public repositories {
   explicit sqlite_store(store::database& db) : db_(db), activity_(db), impressions_(db) {
     store::migrate(db_, migrations);
   }
-  store::work_scope begin() override { return std::make_unique<sqlite_work>(db_); }
+  store::work_scope begin() override { return store::begin_work(db_); }
   activity_repository& activity() override { return activity_; }
   impression_repository& impressions() override { return impressions_; }
 

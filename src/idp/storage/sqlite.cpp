@@ -8,15 +8,6 @@
 namespace linksim::idp {
 namespace {
 
-class sqlite_work final : public store::unit_of_work {
- public:
-  explicit sqlite_work(store::database& db) : tx_(db) {}
-  void commit() override { tx_.commit(); }
-
- private:
-  store::transaction tx_;
-};
-
 class sqlite_store final : public repositories {
  public:
   explicit sqlite_store(store::database& db)
@@ -28,7 +19,7 @@ class sqlite_store final : public repositories {
         outbox_(make_sqlite_outbox(db)) {
     store::migrate(db_, schema::migrations());
   }
-  store::work_scope begin() override { return std::make_unique<sqlite_work>(db_); }
+  store::work_scope begin() override { return store::begin_work(db_); }
   account_repository& accounts() override { return *accounts_; }
   client_repository& clients() override { return *clients_; }
   session_repository& sessions() override { return *sessions_; }

@@ -9,15 +9,6 @@
 namespace linksim::threads_sim {
 namespace {
 
-class sqlite_work final : public store::unit_of_work {
- public:
-  explicit sqlite_work(store::database& db) : tx_(db) {}
-  void commit() override { tx_.commit(); }
-
- private:
-  store::transaction tx_;
-};
-
 class sqlite_store final : public repositories {
  public:
   explicit sqlite_store(store::database& db)
@@ -32,7 +23,7 @@ class sqlite_store final : public repositories {
     store::migrate(db_, schema::migrations());
   }
 
-  store::work_scope begin() override { return std::make_unique<sqlite_work>(db_); }
+  store::work_scope begin() override { return store::begin_work(db_); }
 
   void enforce_one_profile_per_account(bool on, std::string_view behaviour_name) override {
     if (!on) {
