@@ -90,8 +90,15 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
     const auto ext = e.path().extension();
     if (ext == ".db" || ext == ".db-wal" || ext == ".db-shm") fs::remove(e.path());
   }
+  // A key of this audit's alone, never written down: its public half goes in every report, and
+  // nothing that is handed over with the evidence can sign anything more.
   system_random random;
-  const auto signer = load_signer(evidence_dir, random);
+  const evidence::note_signer signer{evidence_key_name, ed25519_key::generate(random)};
+  const auto fingerprint = evidence::note_verifier::parse(signer.verifier_key())->fingerprint();
+  {
+    std::ofstream pub(evidence_dir / "evidence.pub");
+    pub << signer.verifier_key() << "\n";
+  }
 
   const auto sealer = [&](const harness::scenario& s, const std::string& profile,
                           const harness::run_result& r) {
@@ -119,7 +126,8 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
       seeds.generic_string(),
       signer.verifier_key(),
       "linksim evidence verify --log " + (o.out / "evidence").generic_string() +
-          "/PROFILE--SCENARIO.db   # the key is read from evidence.pub beside the log"};
+          "/PROFILE--SCENARIO.db --key '" + signer.verifier_key() + "'",
+      fingerprint};
   write_file(o.out / "report.json", harness::json_report(ctx));
   write_file(o.out / "junit.xml", harness::junit_report(ctx));
   write_file(o.out / "report.sarif", harness::sarif_report(ctx));
@@ -193,6 +201,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   if (!o.as_of.empty() && !ms.missed.empty())
     out << "(as of " << o.as_of << " no claim in force catches the missed faults: reported, "
         << "not failed)\n";
+  out << "evidence key: " << signer.verifier_key() << " (fingerprint " << fingerprint << ")\n";
   out << (result.passed() ? "audit passed" : "audit FAILED") << ": reports in "
       << o.out.generic_string() << "/ (report.html, report.md, report.json, junit.xml, "
       << "report.sarif); evidence in " << evidence_dir.generic_string() << "/\n";

@@ -6,10 +6,12 @@
 #include "linksim/app/ads_host.hpp"
 #include "linksim/app/idp_host.hpp"
 #include "linksim/app/threads_host.hpp"
+#include "linksim/common/json.hpp"
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/log.hpp"
 #include "linksim/net/server.hpp"
 #include "linksim/sim/world.hpp"
+#include "linksim/store/sqlite.hpp"
 #include "linksim/threads_sim/service.hpp"
 
 #include <algorithm>
@@ -18,14 +20,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 namespace linksim::app {
 namespace {
-
-constexpr const char* evidence_key_name = "linksim-evidence";
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -52,8 +55,33 @@ void write_secret(const std::filesystem::path& p, const std::string& content) {
 
 }  // namespace
 
-evidence::note_signer load_signer(const std::filesystem::path& dir, random_source& random) {
-  const auto key_file = evidence_key_file(dir);
+namespace {
+
+// Moves a data directory's evidence from the older layout, with the signing key beside the log.
+void move_older_layout(const std::filesystem::path& data_dir) {
+  namespace fs = std::filesystem;
+  const auto old_db = data_dir / "evidence.db";
+  if (fs::exists(old_db) && !fs::exists(evidence_db(data_dir))) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      const fs::path from = old_db.string() + suffix;
+      if (fs::exists(from)) fs::rename(from, evidence_db(data_dir).string() + suffix);
+    }
+  }
+  if (fs::exists(data_dir / "evidence.key") && !fs::exists(evidence_key_file(data_dir)))
+    fs::rename(data_dir / "evidence.key", evidence_key_file(data_dir));
+  fs::remove(data_dir / "evidence.pub");
+}
+
+}  // namespace
+
+evidence::note_signer load_signer(const std::filesystem::path& data_dir, random_source& random) {
+  for (const auto& d : {evidence_dir(data_dir), evidence_key_file(data_dir).parent_path()}) {
+    std::filesystem::create_directories(d);
+    std::filesystem::permissions(d, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace);
+  }
+  move_older_layout(data_dir);
+  const auto key_file = evidence_key_file(data_dir);
   evidence::note_signer signer{evidence_key_name, {}};
   if (std::filesystem::exists(key_file)) {
     auto seed = base64_decode(read_file(key_file));
@@ -65,7 +93,7 @@ evidence::note_signer load_signer(const std::filesystem::path& dir, random_sourc
     write_secret(key_file, base64_encode(signer.key.seed));
   }
   // Public, but written like the rest: every file in the data folder is its owner's alone.
-  write_secret(evidence_pub_file(dir), signer.verifier_key());
+  write_secret(evidence_pub_file(data_dir), signer.verifier_key());
   return signer;
 }
 
@@ -82,14 +110,17 @@ std::string admin_token_for(const serve_options& o, random_source& random) {
 
 }  // namespace
 
+std::filesystem::path evidence_dir(const std::filesystem::path& d) {
+  return d / "evidence";
+}
 std::filesystem::path evidence_db(const std::filesystem::path& d) {
-  return d / "evidence.db";
+  return evidence_dir(d) / "evidence.db";
 }
 std::filesystem::path evidence_key_file(const std::filesystem::path& d) {
-  return d / "evidence.key";
+  return d / "keys" / "evidence.key";
 }
 std::filesystem::path evidence_pub_file(const std::filesystem::path& d) {
-  return d / "evidence.pub";
+  return evidence_dir(d) / "evidence.pub";
 }
 
 int serve(const serve_options& o, std::ostream& out, const std::function<void()>& wait_for_stop) {
@@ -106,7 +137,8 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   evidence::log evidence(
       evidence_db(o.data_dir),
       "linksim/" + signer.verifier_key().substr(std::string(evidence_key_name).size() + 1, 8),
-      signer, evidence::durability{.every_append = o.evidence_sync});
+      signer, evidence::durability{.every_append = o.evidence_sync, .sign_writes = true});
+  const auto verifier = evidence::note_verifier::parse(signer.verifier_key());
   const std::string admin_token = admin_token_for(o, *random);
 
   // The tokens the company's systems use with each other; new at every start, since each side
@@ -202,8 +234,12 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
     out << "demo client: client_id " << demo->client.id << ", client_secret " << demo->client.secret
         << ", redirect_uri " << demo->client.redirect_uris.front() << "\n";
   }
-  out << "evidence: " << evidence_db(o.data_dir).string()
-      << " (verify with: linksim evidence verify --data-dir " << o.data_dir.string() << ")\n";
+  out << "evidence: " << evidence_db(o.data_dir).string() << ", " << evidence.size()
+      << " entries, every write signed\n";
+  out << "evidence key: " << signer.verifier_key() << "\n";
+  out << "evidence key fingerprint: " << verifier->fingerprint() << "\n";
+  out << "verify with: linksim evidence verify --data-dir " << o.data_dir.string() << " --key '"
+      << signer.verifier_key() << "'\n";
   out << "Press Ctrl-C to stop." << std::endl;
 
   if (wait_for_stop)
@@ -219,24 +255,81 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   return 0;
 }
 
+namespace {
+
+// The checkpoints of a witness file; an absent file holds none.
+result<std::vector<std::string>> read_witness(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) return std::vector<std::string>{};
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto o = json::parse_object(ss.str());
+  const auto* list = o ? o->if_contains("checkpoints") : nullptr;
+  if (!list || !list->is_array()) return make_error_code(errc::bad_json);
+  std::vector<std::string> notes;
+  for (const auto& v : list->as_array()) {
+    if (!v.is_string()) return make_error_code(errc::bad_json);
+    notes.emplace_back(v.as_string());
+  }
+  return notes;
+}
+
+void write_witness(const std::filesystem::path& file, const std::vector<std::string>& notes) {
+  boost::json::array list;
+  for (const auto& n : notes) list.emplace_back(n);
+  const auto tmp = file.string() + ".tmp";
+  {
+    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
+    if (!o) throw std::runtime_error("cannot write " + tmp);
+    o << json::serialize(boost::json::object{{"checkpoints", std::move(list)}}) << "\n";
+    if (!o.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, file);  // whole or not at all
+}
+
+}  // namespace
+
 int evidence_verify(const verify_options& o, std::ostream& out) {
+  const auto fail = [&](const std::string& why) {
+    out << "linksim evidence verify: " << why << "\n";
+    return 1;
+  };
+  const int sources =
+      (o.key.empty() ? 0 : 1) + (o.key_file.empty() ? 0 : 1) + (o.key_beside_log ? 1 : 0);
+  if (sources == 0)
+    return fail(
+        "give the verifier key you trust: --key 'name+hash+base64' or --key-file FILE (as "
+        "printed by linksim serve or in an audit report), or --key-beside-log to use the "
+        "evidence.pub found beside the log");
+  if (sources > 1) return fail("give one of --key, --key-file and --key-beside-log");
   std::string key = o.key;
-  if (key.empty()) {
-    const auto pub = evidence_pub_file(o.log.parent_path());
-    if (!std::filesystem::exists(pub)) {
-      out << "linksim evidence verify: no --key given and no " << pub.string() << "\n";
-      return 1;
-    }
-    key = read_file(pub);
+  std::string key_source = "given with --key";
+  if (!o.key_file.empty() || o.key_beside_log) {
+    const auto file = o.key_beside_log ? o.log.parent_path() / "evidence.pub" : o.key_file;
+    if (!std::filesystem::exists(file)) return fail("no key file " + file.string());
+    key = read_file(file);
+    key_source = "read from " + file.string();
   }
   const auto verifier = evidence::note_verifier::parse(key);
-  if (!verifier) {
-    out << "linksim evidence verify: not a verifier key (name+hash+base64): " << key << "\n";
-    return 1;
+  if (!verifier) return fail("not a verifier key (name+hash+base64): " + key);
+  std::vector<std::string> witness;
+  if (!o.witness.empty()) {
+    auto w = read_witness(o.witness);
+    if (!w)
+      return fail(o.witness.string() +
+                  " is not a witness file: it must be JSON {\"checkpoints\": [\"<signed note>\", "
+                  "...]}");
+    witness = std::move(*w);
   }
-  const auto report = evidence::verify(o.log, *verifier);
+  const auto report = evidence::verify(
+      o.log, *verifier, {.allow_unsigned_tail = o.allow_unsigned_tail, .witness = witness});
   out << "evidence log: " << o.log.string() << "\n";
-  out << "key: " << key << "\n";
+  out << "key: " << key << " (" << key_source << ")\n";
+  out << "key fingerprint: " << verifier->fingerprint() << "\n";
+  if (o.key_beside_log)
+    out << "WARNING: the key was found beside the log, so whoever could change the log could "
+           "have changed the key too: this shows only that the log agrees with itself. Compare "
+           "the fingerprint with one you got another way.\n";
   out << "entries: " << report.entries << "\n";
   out << "checkpoints: " << report.checkpoints;
   if (report.latest) {
@@ -244,17 +337,41 @@ int evidence_verify(const verify_options& o, std::ostream& out) {
         << ")";
   }
   out << "\n";
-  if (report.ok()) {
-    if (report.latest && report.latest->size < report.entries) {
-      out << "note: " << report.entries - report.latest->size
-          << " newest entries are not covered by a checkpoint yet\n";
-    }
-    out << "OK: every entry hashes to its leaf, every checkpoint is signed by " << verifier->name
-        << " and each is consistent with the one before\n";
-    return 0;
+  if (!o.witness.empty())
+    out << "witness: " << o.witness.string() << ", " << report.witnessed
+        << " checkpoints of this log seen before, each a prefix of it\n";
+  if (!report.ok()) {
+    for (const auto& p : report.problems) out << "FAIL: " << p << "\n";
+    return 1;
   }
-  for (const auto& p : report.problems) out << "FAIL: " << p << "\n";
-  return 1;
+  if (report.unsigned_tail > 0)
+    out << "UNVERIFIED: " << report.unsigned_tail << " entries after the newest checkpoint (from "
+        << "index " << report.latest->size
+        << ") are not covered by any signature; accepted because of --allow-unsigned-tail\n";
+  out << "OK: every entry hashes to its leaf, every checkpoint is signed by " << verifier->name
+      << " and extends the one before, and the newest covers "
+      << (report.unsigned_tail ? "every entry before the unverified ones" : "every entry") << "\n";
+  if (o.update_witness && report.latest) {
+    const auto notes = [&] {
+      // The newest stored note, as signed: read back from the log.
+      std::vector<std::string> all;
+      try {
+        store::database db(o.log, {.read_only = true});
+        auto q = db.prepare("SELECT note FROM checkpoints ORDER BY tree_size DESC LIMIT 1");
+        if (q.step()) all.push_back(q.get_text(0));
+      } catch (const store::error&) {
+      }
+      return all;
+    }();
+    if (!notes.empty() &&
+        std::find(witness.begin(), witness.end(), notes.front()) == witness.end()) {
+      witness.push_back(notes.front());
+      write_witness(o.witness, witness);
+      out << "witness updated: " << o.witness.string() << " now holds " << witness.size()
+          << " checkpoints\n";
+    }
+  }
+  return 0;
 }
 
 }  // namespace linksim::app

@@ -104,11 +104,28 @@ int run_command(int argc, char** argv) {
   auto* verify_cmd = evidence_cmd->add_subcommand("verify", "Check an evidence log offline");
   linksim::app::verify_options verify;
   std::string verify_dir = "linksim-data", verify_log;
-  verify_cmd->add_option("--data-dir", verify_dir, "Data directory holding evidence.db")
+  verify_cmd->add_option("--data-dir", verify_dir, "Data directory holding evidence/evidence.db")
       ->capture_default_str();
   verify_cmd->add_option("--log", verify_log, "An evidence database (overrides --data-dir)");
-  verify_cmd->add_option("--key", verify.key,
-                         "Verifier key name+hash+base64 (default: evidence.pub beside the log)");
+  auto* key_opt = verify_cmd->add_option(
+      "--key", verify.key,
+      "The verifier key you trust, name+hash+base64 (as linksim serve prints)");
+  auto* key_file_opt =
+      verify_cmd->add_option("--key-file", verify.key_file, "A file holding the verifier key");
+  auto* beside_opt = verify_cmd->add_flag("--key-beside-log", verify.key_beside_log,
+                                          "Use the evidence.pub beside the log (warns: it proves "
+                                          "only that the log agrees with itself)");
+  key_opt->excludes(key_file_opt)->excludes(beside_opt);
+  key_file_opt->excludes(beside_opt);
+  verify_cmd->add_flag("--allow-unsigned-tail", verify.allow_unsigned_tail,
+                       "Accept entries after the newest checkpoint as unverified, and count them");
+  auto* witness_opt = verify_cmd->add_option(
+      "--witness", verify.witness,
+      "JSON file of checkpoints seen before ({\"checkpoints\": [...]}): refuse a rollback or fork");
+  verify_cmd
+      ->add_flag("--update-witness", verify.update_witness,
+                 "Add the log's newest checkpoint to the witness file once the log verifies")
+      ->needs(witness_opt);
 
   auto* run_cmd =
       app.add_subcommand("run", "Run scenario files or folders in the deterministic simulation");

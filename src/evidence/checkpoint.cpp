@@ -113,4 +113,8 @@ result<checkpoint> note_verifier::open(std::string_view note) const {
   return c;
 }
 
+std::string note_verifier::fingerprint() const {
+  return "SHA256:" + to_hex(sha256(std::span<const std::uint8_t>(public_key)));
+}
+
 }  // namespace linksim::evidence

@@ -4,6 +4,7 @@
 #include "linksim/evidence/merkle.hpp"
 #include "linksim/store/sqlite.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -47,16 +48,70 @@ log::log(const std::filesystem::path& path, std::string origin, std::optional<no
       origin_(std::move(origin)),
       signer_(std::move(signer)),
       durability_(d) {
+  if (durability_.sign_writes && !signer_)
+    throw std::logic_error("an evidence log that signs its writes needs a signing key");
   store::migrate(*db_, migrations);
-  auto q = db_->prepare("SELECT idx, leaf_hash FROM entries ORDER BY idx");
+  // With a signing key the entries are hashed again from their bytes: a stored hash is only as
+  // good as whoever wrote the file.
+  auto q = db_->prepare(signer_ ? "SELECT idx, leaf_hash, entry FROM entries ORDER BY idx"
+                                : "SELECT idx, leaf_hash FROM entries ORDER BY idx");
   while (q.step()) {
     if (static_cast<std::uint64_t>(q.get_int(0)) != leaves_.size()) {
       throw store::error(0, "evidence log " + path.string() + " has a gap at index " +
                                 std::to_string(leaves_.size()));
     }
-    leaves_.push_back(to_digest(q.get_blob(1)));
+    const digest stored = to_digest(q.get_blob(1));
+    if (signer_ && leaf_hash(as_bytes(q.get_text(2))) != stored) {
+      throw untrusted_log("evidence log " + path.string() + ": entry " +
+                          std::to_string(leaves_.size()) +
+                          " does not hash to its stored leaf hash: it was changed after it was "
+                          "written");
+    }
+    leaves_.push_back(stored);
+    range_.push(stored);
+  }
+  if (signer_) {
+    verify_opened(path);
+    checkpoint();  // before anything new is appended
   }
   if (!durability_.every_append) flusher_ = std::thread([this] { flush_loop(); });
+}
+
+void log::verify_opened(const std::filesystem::path& path) {
+  auto q = db_->prepare("SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1");
+  const std::string where = "evidence log " + path.string() + ": ";
+  const std::string refusal =
+      " This service signs only entries it has verified, so it does not start on this log: "
+      "inspect it with `linksim evidence verify`, and move it aside to start a new one.";
+  if (!q.step()) {
+    if (leaves_.empty()) return;
+    throw untrusted_log(where + std::to_string(leaves_.size()) +
+                        " entries and no checkpoint: nothing signs them." + refusal);
+  }
+  const auto verifier = note_verifier::parse(signer_->verifier_key());
+  const auto c = verifier->open(q.get_text(1));
+  if (!c || c->origin != origin_) {
+    throw untrusted_log(where + "its newest checkpoint (size " + std::to_string(q.get_int(0)) +
+                        ") is not signed by this service's key for " + origin_ + "." + refusal);
+  }
+  if (c->size > leaves_.size()) {
+    throw untrusted_log(where + "its newest checkpoint signs " + std::to_string(c->size) +
+                        " entries but it holds " + std::to_string(leaves_.size()) +
+                        ": entries were removed." + refusal);
+  }
+  if (c->size < leaves_.size()) {
+    throw untrusted_log(where + std::to_string(leaves_.size() - c->size) +
+                        " entries after its newest checkpoint (size " + std::to_string(c->size) +
+                        ") are not signed: they were written by something other than this "
+                        "service, which signs every write." +
+                        refusal);
+  }
+  if (range_.root() != c->root) {
+    throw untrusted_log(where +
+                        "its entries are not those its newest checkpoint signs (the "
+                        "root differs)." +
+                        refusal);
+  }
 }
 
 log::~log() {
@@ -68,10 +123,12 @@ log::~log() {
   if (flusher_.joinable()) flusher_.join();
   try {
     flush();
+    // A clean stop: what was written is signed, so that the next start finds it covered.
+    if (signer_) checkpoint();
   } catch (const store::error& e) {
     // Nowhere left to report to but the operator.
-    std::fprintf(stderr, "evidence log: %zu entries could not be written: %s\n", pending_.size(),
-                 e.what());
+    std::fprintf(stderr, "evidence log: %zu entries could not be written or signed: %s\n",
+                 pending_.size(), e.what());
   }
 }
 
@@ -99,6 +156,15 @@ void log::flush() const {
                    std::span<const std::uint8_t>(hashes[i]))
           .run();
     }
+    if (durability_.sign_writes) {
+      // The new tree head, signed in the same transaction: written together or not at all.
+      compact_range next = range_;  // only flush() changes it, under db_mutex_
+      for (const auto& h : hashes) next.push(h);
+      const evidence::checkpoint c{origin_, next.size(), next.root()};
+      db_->cached("INSERT OR IGNORE INTO checkpoints (tree_size, note) VALUES (?, ?)")
+          .bind_all(static_cast<std::int64_t>(c.size), signer_->sign(c))
+          .run();
+    }
     tx.commit();
   } catch (...) {
     // Put the batch back in front of what arrived meanwhile, to be tried again.
@@ -111,6 +177,7 @@ void log::flush() const {
   }
   std::lock_guard lock(mutex_);
   leaves_.insert(leaves_.end(), hashes.begin(), hashes.end());
+  for (const auto& h : hashes) range_.push(h);
   writing_ = 0;
 }
 
@@ -160,7 +227,7 @@ std::uint64_t log::size() const {
 digest log::root() const {
   flush();
   std::lock_guard lock(mutex_);
-  return evidence::root(leaves_);
+  return range_.root();
 }
 
 digest log::root_at(std::uint64_t n) const {
@@ -206,11 +273,18 @@ std::string log::checkpoint() {
   flush();
   std::lock_guard db_lock(db_mutex_);
   std::lock_guard lock(mutex_);
-  const evidence::checkpoint c{origin_, leaves_.size(), evidence::root(leaves_)};
+  const evidence::checkpoint c{origin_, leaves_.size(), range_.root()};
   std::string note = signer_->sign(c);
   db_->cached("INSERT OR IGNORE INTO checkpoints (tree_size, note) VALUES (?, ?)")
       .bind_all(static_cast<std::int64_t>(c.size), note)
       .run();
+  if (db_->changes() == 0) {
+    // Signed before at this size: the stored note is the one an auditor holds.
+    auto& q = db_->cached("SELECT note FROM checkpoints WHERE tree_size = ?");
+    q.bind(1, static_cast<std::int64_t>(c.size));
+    if (q.step()) note = q.get_text(0);
+    q.reset();
+  }
   return note;
 }
 
@@ -224,7 +298,8 @@ std::vector<std::string> log::checkpoints() const {
 
 namespace {
 
-verify_report verify_readable(const std::filesystem::path& path, const note_verifier& key);
+verify_report verify_readable(const std::filesystem::path& path, const note_verifier& key,
+                              const verify_options& options);
 
 // What a storage error while reading says about the file, for a person holding it.
 std::string unreadable(const std::filesystem::path& path, const store::error& e) {
@@ -242,14 +317,15 @@ std::string unreadable(const std::filesystem::path& path, const store::error& e)
 
 }  // namespace
 
-verify_report verify(const std::filesystem::path& path, const note_verifier& key) {
+verify_report verify(const std::filesystem::path& path, const note_verifier& key,
+                     const verify_options& options) {
   verify_report report;
   if (!std::filesystem::exists(path)) {
     report.problems.push_back("no evidence log at " + path.string());
     return report;
   }
   try {
-    return verify_readable(path, key);
+    return verify_readable(path, key, options);
   } catch (const store::error& e) {
     report.problems.push_back(unreadable(path, e));
     return report;
@@ -259,7 +335,8 @@ verify_report verify(const std::filesystem::path& path, const note_verifier& key
 namespace {
 
 // verify() on a file SQLite can read; throws store::error if it cannot.
-verify_report verify_readable(const std::filesystem::path& path, const note_verifier& key) {
+verify_report verify_readable(const std::filesystem::path& path, const note_verifier& key,
+                              const verify_options& options) {
   verify_report report;
   store::database db(path, {.read_only = true});
   {
@@ -296,38 +373,112 @@ verify_report verify_readable(const std::filesystem::path& path, const note_veri
   }
   report.entries = leaves.size();
 
-  std::optional<evidence::checkpoint> previous;
+  // The checkpoints and the witness, opened; their roots are then compared with the roots of
+  // the log's prefixes, computed in one pass over the leaves.
+  struct signed_head {
+    std::string where;
+    std::uint64_t stored_size = 0;
+    checkpoint c;
+    bool witness = false;
+  };
+  std::vector<signed_head> heads;
   auto cq = db.prepare("SELECT tree_size, note FROM checkpoints ORDER BY tree_size");
   while (cq.step()) {
     ++report.checkpoints;
     const auto stored_size = static_cast<std::uint64_t>(cq.get_int(0));
-    auto c = key.open(cq.get_text(1));
     const std::string where = "checkpoint at size " + std::to_string(stored_size);
+    auto c = key.open(cq.get_text(1));
     if (!c) {
       report.problems.push_back(where + ": no valid signature by " + key.name);
       continue;
     }
-    if (c->size != stored_size || c->size > leaves.size()) {
-      report.problems.push_back(where + ": signs size " + std::to_string(c->size) +
+    heads.push_back({where, stored_size, *c, false});
+  }
+  const std::string origin = heads.empty() ? std::string() : heads.front().c.origin;
+  for (std::size_t i = 0; i < options.witness.size(); ++i) {
+    const std::string where = "witness checkpoint " + std::to_string(i + 1);
+    auto c = key.open(options.witness[i]);
+    if (!c) {
+      report.problems.push_back(where + ": no valid signature by " + key.name);
+      continue;
+    }
+    // A witness may hold the checkpoints of many logs: each is checked against its own.
+    if (!origin.empty() && c->origin != origin) continue;
+    heads.push_back({where, c->size, *c, true});
+  }
+  std::vector<std::uint64_t> sizes;
+  for (const auto& h : heads)
+    if (h.c.size <= leaves.size()) sizes.push_back(h.c.size);
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  std::vector<digest> prefix_roots;  // the root at each of `sizes`
+  {
+    compact_range range;
+    std::size_t next = 0;
+    for (std::uint64_t i = 0; i <= leaves.size() && next < sizes.size(); ++i) {
+      while (next < sizes.size() && sizes[next] == range.size()) {
+        prefix_roots.push_back(range.root());
+        ++next;
+      }
+      if (i < leaves.size()) range.push(leaves[i]);
+    }
+  }
+  const auto root_at = [&](std::uint64_t n) {
+    const auto it = std::lower_bound(sizes.begin(), sizes.end(), n);
+    return prefix_roots[static_cast<std::size_t>(it - sizes.begin())];
+  };
+
+  for (const auto& h : heads) {
+    if (h.witness) {
+      if (h.c.size > leaves.size()) {
+        report.problems.push_back(h.where + ": rolled back: a checkpoint seen before signs " +
+                                  std::to_string(h.c.size) + " entries, the log holds only " +
+                                  std::to_string(leaves.size()));
+      } else if (root_at(h.c.size) != h.c.root) {
+        report.problems.push_back(
+            h.where + ": forked: the log's first " + std::to_string(h.c.size) +
+            " entries are not those a checkpoint seen before signed (the root differs)");
+      } else {
+        ++report.witnessed;
+      }
+      continue;
+    }
+    if (h.c.origin != origin) {
+      report.problems.push_back(h.where + ": names the log " + h.c.origin + ", the first names " +
+                                origin);
+      continue;
+    }
+    if (h.c.size != h.stored_size || h.c.size > leaves.size()) {
+      report.problems.push_back(h.where + ": signs size " + std::to_string(h.c.size) +
                                 " but the log holds " + std::to_string(leaves.size()));
       continue;
     }
-    const std::span<const digest> prefix = std::span(leaves).subspan(0, c->size);
-    if (root(prefix) != c->root) {
-      report.problems.push_back(where + ": the signed root is not the root of the log's first " +
-                                std::to_string(c->size) + " entries");
+    // Two checkpoints whose roots are roots of prefixes of the same entries are consistent
+    // (RFC 9162 §2.1.4): the newer extends the older.
+    if (root_at(h.c.size) != h.c.root) {
+      report.problems.push_back(h.where + ": the signed root is not the root of the log's first " +
+                                std::to_string(h.c.size) + " entries");
       continue;
     }
-    if (previous && previous->size > 0) {
-      const auto proof = consistency_proof(prefix, previous->size);
-      if (!verify_consistency(previous->size, c->size, previous->root, c->root, proof)) {
-        report.problems.push_back(where + ": not consistent with the checkpoint at size " +
-                                  std::to_string(previous->size));
-      }
-    }
-    previous = *c;
+    report.latest = h.c;
   }
-  report.latest = previous;
+  if (!report.latest) {
+    if (report.checkpoints == 0)
+      report.problems.push_back(
+          "the log has no checkpoint: nothing in it is signed, so none of its " +
+          std::to_string(leaves.size()) + " entries can be told from ones written by anyone");
+  } else if (report.latest->size < leaves.size()) {
+    const auto tail = leaves.size() - report.latest->size;
+    if (options.allow_unsigned_tail) {
+      report.unsigned_tail = tail;
+    } else {
+      report.problems.push_back(
+          std::to_string(tail) + " entries (from index " + std::to_string(report.latest->size) +
+          ") come after the newest checkpoint: no signature covers them, so anyone who could "
+          "write the file could have added or changed them (--allow-unsigned-tail accepts them "
+          "as unverified)");
+    }
+  }
   return report;
 }
 

@@ -43,6 +43,26 @@ digest node_hash(const digest& left, const digest& right) {
   return sha256_concat({prefix, left, right});
 }
 
+void compact_range::push(const digest& leaf) {
+  digest carry = leaf;
+  // Each trailing 1 bit of the old size is a subtree of the new leaf's size: merge them.
+  for (std::uint64_t n = size_; n & 1; n >>= 1) {
+    carry = node_hash(subtrees_.back(), carry);
+    subtrees_.pop_back();
+  }
+  subtrees_.push_back(carry);
+  ++size_;
+}
+
+digest compact_range::root() const {
+  if (subtrees_.empty()) return empty_root();
+  // MTH splits at the largest power of two below the size: the largest subtree on the left,
+  // the tree of the rest on the right.
+  digest r = subtrees_.back();
+  for (auto it = subtrees_.rbegin() + 1; it != subtrees_.rend(); ++it) r = node_hash(*it, r);
+  return r;
+}
+
 digest root(std::span<const digest> leaves) {
   if (leaves.empty()) return empty_root();
   if (leaves.size() == 1) return leaves[0];

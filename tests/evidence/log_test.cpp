@@ -176,7 +176,7 @@ TEST(EvidenceVerify, AcceptsAnIntactLogWithCheckpoints) {
   const auto report = verify(dir / "e.db", *key);
   EXPECT_TRUE(report.ok()) << report.problems.front();
   EXPECT_EQ(report.entries, 7u);
-  EXPECT_EQ(report.checkpoints, 2u);
+  EXPECT_EQ(report.checkpoints, 3u);  // at opening (size 0), then at 1 and 7
   ASSERT_TRUE(report.latest);
   EXPECT_EQ(report.latest->size, 7u);
 }
@@ -248,6 +248,230 @@ TEST(EvidenceVerify, SaysInWordsWhatIsWrongWithAFileThatIsNoLog) {
     ASSERT_FALSE(report.ok()) << c.file;
     EXPECT_NE(report.problems.front().find(c.says), std::string::npos) << report.problems.front();
   }
+}
+
+// Appends `f` as someone with write access to the file would, with a correct leaf hash.
+void append_behind_the_log(const std::filesystem::path& file, const flow& f, std::int64_t idx) {
+  store::database db(file);
+  const std::string e = canonical_entry(f);
+  const digest h = leaf_hash(as_bytes(e));
+  db.prepare("INSERT INTO entries (idx, entry, leaf_hash) VALUES (?, ?, ?)")
+      .bind_all(idx, e, std::span<const std::uint8_t>(h))
+      .run();
+}
+
+std::string problems_of(const verify_report& r) {
+  std::string out;
+  for (const auto& p : r.problems) out += p + "\n";
+  return out;
+}
+
+TEST(EvidenceVerify, ALogWithNoCheckpointFails) {
+  testing::temp_dir dir;
+  const auto signer = test_signer();
+  const auto key = *note_verifier::parse(signer.verifier_key());
+  {
+    log l(dir / "unsigned.db", "o", std::nullopt);
+    for (int i = 0; i < 3; ++i) l.append(sample_flow(i));
+  }
+  auto report = verify(dir / "unsigned.db", key);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(problems_of(report).find("no checkpoint"), std::string::npos) << problems_of(report);
+  // Signed, then its checkpoints deleted and an entry rewritten with a matching hash.
+  {
+    log l(dir / "stripped.db", "o", signer);
+    for (int i = 0; i < 3; ++i) l.append(sample_flow(i));
+  }
+  {
+    store::database db(dir / "stripped.db");
+    db.exec("DROP TRIGGER checkpoints_append_only_delete; DELETE FROM checkpoints;");
+    db.exec("DROP TRIGGER entries_append_only_update");
+    flow forged = sample_flow(1);
+    forged.to = "advertiser";
+    const std::string e = canonical_entry(forged);
+    const digest h = leaf_hash(as_bytes(e));
+    db.prepare("UPDATE entries SET entry = ?, leaf_hash = ? WHERE idx = 1")
+        .bind_all(e, std::span<const std::uint8_t>(h))
+        .run();
+  }
+  report = verify(dir / "stripped.db", key);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(problems_of(report).find("no checkpoint"), std::string::npos) << problems_of(report);
+}
+
+TEST(EvidenceVerify, EntriesAfterTheNewestCheckpointFailUnlessAllowedAndThenAreCounted) {
+  testing::temp_dir dir;
+  const auto signer = test_signer();
+  const auto key = *note_verifier::parse(signer.verifier_key());
+  {
+    log l(dir / "e.db", "o", signer);
+    for (int i = 0; i < 4; ++i) l.append(sample_flow(i));
+  }
+  ASSERT_TRUE(verify(dir / "e.db", key).ok());
+  append_behind_the_log(dir / "e.db", sample_flow(40), 4);
+  append_behind_the_log(dir / "e.db", sample_flow(41), 5);
+  auto report = verify(dir / "e.db", key);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(problems_of(report).find("2 entries (from index 4) come after the newest checkpoint"),
+            std::string::npos)
+      << problems_of(report);
+  report = verify(dir / "e.db", key, {.allow_unsigned_tail = true});
+  EXPECT_TRUE(report.ok()) << problems_of(report);
+  EXPECT_EQ(report.unsigned_tail, 2u);
+  EXPECT_EQ(report.latest->size, 4u);
+}
+
+TEST(EvidenceVerify, AWitnessCatchesARollbackAndAFork) {
+  testing::temp_dir dir;
+  const auto signer = test_signer();
+  const auto key = *note_verifier::parse(signer.verifier_key());
+  std::string seen;  // the checkpoint an auditor kept at 5 entries
+  {
+    log l(dir / "e.db", "o", signer);
+    for (int i = 0; i < 5; ++i) l.append(sample_flow(i));
+    seen = l.checkpoint();
+  }
+  auto report = verify(dir / "e.db", key, {.witness = {seen}});
+  EXPECT_TRUE(report.ok()) << problems_of(report);
+  EXPECT_EQ(report.witnessed, 1u);
+  {
+    // Grown since: still consistent with what was seen.
+    log l(dir / "e.db", "o", signer);
+    l.append(sample_flow(5));
+  }
+  EXPECT_TRUE(verify(dir / "e.db", key, {.witness = {seen}}).ok());
+
+  // Rolled back: the same log made again with its first 3 entries, signed by the same key.
+  {
+    log l(dir / "rolled.db", "o", signer);
+    for (int i = 0; i < 3; ++i) l.append(sample_flow(i));
+  }
+  EXPECT_TRUE(verify(dir / "rolled.db", key).ok()) << "alone, a shorter log looks whole";
+  report = verify(dir / "rolled.db", key, {.witness = {seen}});
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(problems_of(report).find("rolled back"), std::string::npos) << problems_of(report);
+
+  // Forked: the same first 4 entries and another fifth, signed by the same key.
+  {
+    log l(dir / "forked.db", "o", signer);
+    for (int i = 0; i < 4; ++i) l.append(sample_flow(i));
+    l.append(sample_flow(50));
+  }
+  EXPECT_TRUE(verify(dir / "forked.db", key).ok()) << "alone, a fork looks whole";
+  report = verify(dir / "forked.db", key, {.witness = {seen}});
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(problems_of(report).find("forked"), std::string::npos) << problems_of(report);
+
+  // Another log's checkpoints in the witness are left alone; a forged note is a problem.
+  {
+    log l(dir / "other.db", "other-origin", signer);
+    l.append(sample_flow(9));
+  }
+  report = verify(dir / "other.db", key, {.witness = {seen}});
+  EXPECT_TRUE(report.ok()) << problems_of(report);
+  EXPECT_EQ(report.witnessed, 0u);
+  std::string forged = seen;
+  forged[forged.find('\n') + 1] = '9';  // the size, changed under the signature
+  report = verify(dir / "e.db", key, {.witness = {forged}});
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(problems_of(report).find("witness checkpoint 1: no valid signature"),
+            std::string::npos);
+}
+
+TEST(EvidenceLog, ItsServiceDoesNotStartOnEntriesItCannotVerifyNorSignsThem) {
+  testing::temp_dir dir;
+  const auto signer = test_signer();
+  const auto key = *note_verifier::parse(signer.verifier_key());
+  const auto checkpoints_in = [&](const std::filesystem::path& f) {
+    return verify(f, key, {.allow_unsigned_tail = true}).checkpoints;
+  };
+  // An entry added behind the log.
+  {
+    log l(dir / "tail.db", "o", signer);
+    for (int i = 0; i < 3; ++i) l.append(sample_flow(i));
+  }
+  append_behind_the_log(dir / "tail.db", sample_flow(30), 3);
+  const auto before = checkpoints_in(dir / "tail.db");
+  try {
+    log reopened(dir / "tail.db", "o", signer);
+    FAIL() << "opened a log with an unsigned entry";
+  } catch (const untrusted_log& e) {
+    EXPECT_NE(std::string(e.what()).find("1 entries after its newest checkpoint"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(checkpoints_in(dir / "tail.db"), before) << "nothing was signed";
+  EXPECT_FALSE(verify(dir / "tail.db", key).ok());
+
+  // An entry rewritten with a matching hash inside the signed range.
+  {
+    log l(dir / "edit.db", "o", signer);
+    for (int i = 0; i < 3; ++i) l.append(sample_flow(i));
+  }
+  {
+    store::database db(dir / "edit.db");
+    db.exec("DROP TRIGGER entries_append_only_update");
+    const std::string e = canonical_entry(sample_flow(77));
+    const digest h = leaf_hash(as_bytes(e));
+    db.prepare("UPDATE entries SET entry = ?, leaf_hash = ? WHERE idx = 2")
+        .bind_all(e, std::span<const std::uint8_t>(h))
+        .run();
+  }
+  EXPECT_THROW(log(dir / "edit.db", "o", signer), untrusted_log);
+  // An entry rewritten without its hash.
+  {
+    store::database db(dir / "edit.db");
+    db.exec("UPDATE entries SET entry = 'x' WHERE idx = 0");
+  }
+  EXPECT_THROW(log(dir / "edit.db", "o", signer), untrusted_log);
+  // Its checkpoints deleted.
+  {
+    log l(dir / "bare.db", "o", signer);
+    l.append(sample_flow(0));
+  }
+  {
+    store::database db(dir / "bare.db");
+    db.exec("DROP TRIGGER checkpoints_append_only_delete; DELETE FROM checkpoints;");
+  }
+  EXPECT_THROW(log(dir / "bare.db", "o", signer), untrusted_log);
+  // Signed by another key.
+  seeded_random r(99);
+  const note_signer other{"linksim-test", ed25519_key::generate(r)};
+  {
+    log l(dir / "theirs.db", "o", other);
+    l.append(sample_flow(0));
+  }
+  EXPECT_THROW(log(dir / "theirs.db", "o", signer), untrusted_log);
+  // An intact log opens, and is signed at opening and at its close.
+  {
+    log l(dir / "good.db", "o", signer);
+    l.append(sample_flow(0));
+  }
+  { log again(dir / "good.db", "o", signer); }
+  EXPECT_TRUE(verify(dir / "good.db", key).ok());
+}
+
+TEST(EvidenceLog, SigningEveryWriteLeavesNoEntryUncovered) {
+  testing::temp_dir dir;
+  const auto signer = test_signer();
+  for (const bool every_append : {true, false}) {
+    const auto file = dir / (every_append ? "each.db" : "batched.db");
+    log l(
+        file, "o", signer,
+        {.every_append = every_append, .window = milliseconds{0}, .batch = 2, .sign_writes = true});
+    for (int i = 0; i < 7; ++i) {
+      l.append(sample_flow(i));
+      l.flush();
+      // The newest stored checkpoint covers every written entry, before any stop.
+      const auto notes = l.checkpoints();
+      ASSERT_FALSE(notes.empty());
+      const auto c = note_verifier::parse(signer.verifier_key())->open(notes.back());
+      ASSERT_TRUE(c);
+      EXPECT_EQ(c->size, static_cast<std::uint64_t>(i + 1)) << every_append;
+      EXPECT_EQ(c->root, l.root());
+    }
+  }
+  EXPECT_THROW(log(dir / "x.db", "o", std::nullopt, {.sign_writes = true}), std::logic_error);
 }
 
 TEST(NoteVerifier, RejectsMalformedKeys) {

@@ -36,6 +36,22 @@ TEST(MerkleRoot, MatchesReferenceRoots) {
   }
 }
 
+TEST(CompactRange, GivesTheRootOfEveryPrefixAsTheFullComputationDoes) {
+  std::vector<digest> leaves;
+  compact_range range;
+  EXPECT_EQ(range.root(), empty_root());
+  for (int n = 0; n < 130; ++n) {
+    leaves.push_back(leaf_hash(as_bytes("entry " + std::to_string(n))));
+    range.push(leaves.back());
+    ASSERT_EQ(range.size(), leaves.size());
+    ASSERT_EQ(range.root(), root(leaves)) << "size " << leaves.size();
+  }
+  // The reference roots too.
+  compact_range ref;
+  for (const auto& l : reference_leaves()) ref.push(l);
+  EXPECT_EQ(to_hex(ref.root()), "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+}
+
 TEST(MerkleRoot, SevenLeavesBuiltByHand) {
   const auto l = reference_leaves();
   // RFC 9162 §2.1.1: split at the largest power of two below n; the last node is not duplicated.

@@ -422,13 +422,17 @@ TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
   EXPECT_EQ(html.find("<script"), std::string::npos);  // self-contained, nothing to run
   EXPECT_NE(read(out.path() / "report.md").find("| claim |"), std::string::npos);
 
-  // Every sealed log verifies with the key beside it, and its root is the one in the report.
+  // Every sealed log verifies with the key the report names, and no signing key was left with
+  // the evidence.
+  const std::string key(json.at("verifier_key").as_string());
+  EXPECT_TRUE(json.at("verifier_key_fingerprint").as_string().starts_with("SHA256:"));
   std::size_t logs = 0;
   for (const auto& e : fs::directory_iterator(out.path() / "evidence")) {
+    EXPECT_NE(e.path().extension(), ".key") << e.path();
     if (e.path().extension() != ".db") continue;
     ++logs;
     std::ostringstream v;
-    EXPECT_EQ(app::evidence_verify({e.path(), {}}, v), 0) << e.path() << v.str();
+    EXPECT_EQ(app::evidence_verify({.log = e.path(), .key = key}, v), 0) << e.path() << v.str();
   }
   EXPECT_EQ(logs, 2u * app::scenario_files({library}).size());
 
@@ -443,7 +447,7 @@ TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
     f.write("graph.mX", 8);
   }
   std::ostringstream v;
-  EXPECT_NE(app::evidence_verify({victim, {}}, v), 0) << v.str();
+  EXPECT_NE(app::evidence_verify({.log = victim, .key = key}, v), 0) << v.str();
 }
 
 TEST(AuditCommand, CatalogueProblemsRunNothing) {

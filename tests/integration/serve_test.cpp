@@ -2,6 +2,7 @@
 // demo can be used at once, the evidence log verifies, and tampering is caught. Also the
 // command's exit status on bad flags.
 #include "linksim/app/commands.hpp"
+#include "linksim/evidence/log.hpp"
 #include "linksim/store/sqlite.hpp"
 
 #include "support.hpp"
@@ -29,15 +30,22 @@ std::string line_after(const std::string& out, const std::string& prefix) {
   return out.substr(start, out.find_first_of(" ,\n", start) - start);
 }
 
-// What serve printed: each service's URL and the admin token.
+// What serve printed: each service's URL, the admin token and the evidence key.
 struct printed {
-  std::string idp, threads, ads, admin;
+  std::string idp, threads, ads, admin, evidence_key, fingerprint;
   explicit printed(const std::string& text)
       : idp(line_after(text, "idp: ")),
         threads(line_after(text, "threads: ")),
         ads(line_after(text, "\nads: ")),  // not the end of "threads: "
-        admin(line_after(text, "admin token: ")) {}
+        admin(line_after(text, "admin token: ")),
+        evidence_key(line_after(text, "evidence key: ")),
+        fingerprint(line_after(text, "evidence key fingerprint: ")) {}
 };
+
+// Verifies a data folder's evidence log with `key`, the way an auditor who pinned it would.
+int verify_with(const temp_dir& dir, const std::string& key, std::ostream& out) {
+  return app::evidence_verify({.log = app::evidence_db(dir.path()), .key = key}, out);
+}
 
 // serve's options for a test: data in `dir`, passwords cheap to hash.
 app::serve_options options_in(const temp_dir& dir) {
@@ -111,10 +119,26 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
   EXPECT_EQ(status, 0);
   EXPECT_TRUE(checked);
   EXPECT_NE(out.str().find("evidence log signed at 1 entries"), std::string::npos) << out.str();
+  const printed p(out.str());
+  ASSERT_TRUE(p.evidence_key.starts_with("linksim-evidence+")) << out.str();
+  ASSERT_TRUE(p.fingerprint.starts_with("SHA256:")) << out.str();
 
   std::ostringstream report;
-  EXPECT_EQ(app::evidence_verify({app::evidence_db(dir.path()), ""}, report), 0) << report.str();
+  EXPECT_EQ(verify_with(dir, p.evidence_key, report), 0) << report.str();
   EXPECT_NE(report.str().find("entries: 1"), std::string::npos);
+  EXPECT_NE(report.str().find(p.fingerprint), std::string::npos) << report.str();
+  // Without a key the auditor chose, nothing is verified; the key beside the log is a warning.
+  std::ostringstream keyless, beside;
+  EXPECT_EQ(app::evidence_verify({.log = app::evidence_db(dir.path())}, keyless), 1);
+  EXPECT_NE(keyless.str().find("give the verifier key you trust"), std::string::npos);
+  EXPECT_EQ(
+      app::evidence_verify({.log = app::evidence_db(dir.path()), .key_beside_log = true}, beside),
+      0)
+      << beside.str();
+  EXPECT_NE(beside.str().find("WARNING: the key was found beside the log"), std::string::npos);
+  // The signing key is not in the folder an auditor is handed.
+  EXPECT_FALSE(std::filesystem::exists(app::evidence_dir(dir.path()) / "evidence.key"));
+  EXPECT_TRUE(std::filesystem::exists(app::evidence_key_file(dir.path())));
 
   {
     // Someone rewrites the only entry behind the triggers' back.
@@ -123,8 +147,13 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
     db.exec("UPDATE entries SET entry = replace(entry, 'demo-client', 'advertiser')");
   }
   std::ostringstream tampered;
-  EXPECT_EQ(app::evidence_verify({app::evidence_db(dir.path()), ""}, tampered), 1);
+  EXPECT_EQ(verify_with(dir, p.evidence_key, tampered), 1);
   EXPECT_NE(tampered.str().find("FAIL: entry 0"), std::string::npos) << tampered.str();
+  // Restarting on it does not sign the tampered entry: the service does not start.
+  std::ostringstream again;
+  EXPECT_THROW(app::serve(o, again, [] {}), evidence::untrusted_log);
+  std::ostringstream still;
+  EXPECT_EQ(verify_with(dir, p.evidence_key, still), 1) << still.str();
 }
 
 // The ad platform runs beside the two services, behind the admin token, and a sign-up on the
@@ -226,10 +255,10 @@ TEST(Serve, TheDataFolderAndEveryFileInItAreTheOwnersAlone) {
   std::ostringstream out;
   const int status = app::serve(o, out, [&] {
     // While running too: the WAL and shared-memory files exist only now.
-    for (const auto& f : std::filesystem::directory_iterator(o.data_dir)) {
+    for (const auto& f : std::filesystem::recursive_directory_iterator(o.data_dir)) {
       seen_while_running.push_back(f.path().filename().string());
       EXPECT_EQ(f.status().permissions() & std::filesystem::perms::mask,
-                std::filesystem::perms(0600))
+                std::filesystem::perms(f.is_directory() ? 0700 : 0600))
           << f.path();
     }
   });
@@ -246,11 +275,13 @@ TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
   std::ostringstream first, second;
   ASSERT_EQ(app::serve(o, first, [] {}), 0);
   const std::string key = printed(first.str()).admin;
+  const std::string evidence_key = printed(first.str()).evidence_key;
   ASSERT_EQ(app::serve(o, second, [] {}), 0);
   EXPECT_EQ(printed(second.str()).admin, key);
+  EXPECT_EQ(printed(second.str()).evidence_key, evidence_key);
   std::ostringstream report;
-  EXPECT_EQ(app::evidence_verify({app::evidence_db(dir.path()), ""}, report), 0) << report.str();
-  // The first run's checkpoint verifies with the key the second run published: the key was kept.
+  // The key the first run printed verifies what both runs signed: the key was kept.
+  EXPECT_EQ(verify_with(dir, evidence_key, report), 0) << report.str();
   EXPECT_NE(report.str().find("checkpoints: 1"), std::string::npos) << report.str();
 }
 

@@ -41,17 +41,34 @@ int serve(const serve_options& options, std::ostream& out,
 
 struct verify_options {
   std::filesystem::path log;  // the evidence database
-  std::string key;  // a verifier key "name+hash+base64"; empty: read <log dir>/evidence.pub
+  // The verifier key the auditor pins ("name+hash+base64"), given as text, or as a file
+  // holding it; or, with key_beside_log, the evidence.pub found beside the log, with a warning
+  // that such a key proves only that the log agrees with itself.
+  std::string key;
+  std::filesystem::path key_file;
+  bool key_beside_log = false;
+  bool allow_unsigned_tail = false;  // count entries after the newest checkpoint, do not fail
+  // A witness file (JSON: {"checkpoints": [notes]}) of checkpoints seen before, kept by the
+  // auditor; with update_witness, the log's newest checkpoint is added to it once the log
+  // verifies (the file is created if absent).
+  std::filesystem::path witness;
+  bool update_witness = false;
 };
 // Checks the log offline; prints what it found. 0 if it verifies, 1 if not.
 int evidence_verify(const verify_options& options, std::ostream& out);
 
-// The evidence log's files in a data directory, and its signer (created on first use).
+// A data directory's evidence: evidence/ holds the log and its public key, and is what an
+// auditor is handed; keys/ holds the signing key, which never leaves.
+std::filesystem::path evidence_dir(const std::filesystem::path& data_dir);
 std::filesystem::path evidence_db(const std::filesystem::path& data_dir);
 std::filesystem::path evidence_key_file(const std::filesystem::path& data_dir);
 std::filesystem::path evidence_pub_file(const std::filesystem::path& data_dir);
-// The signer of the evidence logs in `dir`: its key is read from evidence.key there, or made
-// from `random` and kept there on first use; evidence.pub is (re)written beside it.
-evidence::note_signer load_signer(const std::filesystem::path& dir, random_source& random);
+// The signer of a data directory's evidence log: its key is read from keys/evidence.key, or
+// made from `random` and kept there on first use; evidence/evidence.pub is (re)written. A data
+// directory of the older layout (evidence.db, evidence.key and evidence.pub at its top) is
+// moved into this one first.
+evidence::note_signer load_signer(const std::filesystem::path& data_dir, random_source& random);
+// The name evidence checkpoints are signed as.
+inline constexpr const char* evidence_key_name = "linksim-evidence";
 
 }  // namespace linksim::app

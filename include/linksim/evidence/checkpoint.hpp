@@ -37,6 +37,9 @@ struct note_verifier {
 
   // Parses a verifier key string; nullopt if malformed or not Ed25519.
   static std::optional<note_verifier> parse(std::string_view vkey);
+  // "SHA256:" and the hex SHA-256 of the public key: what a person compares when pinning it
+  // (the 4-byte key hash of the key string only tells keys apart, it does not authenticate).
+  std::string fingerprint() const;
   // Checks the signature line of `name` and parses the body; errc::bad_field with no valid
   // signature by this key or a malformed body.
   result<checkpoint> open(std::string_view note) const;

@@ -17,6 +17,20 @@ digest node_hash(const digest& left, const digest& right);  // SHA-256(0x01 || l
 // MTH over the leaf hashes (not the entries).
 digest root(std::span<const digest> leaves);
 
+// The roots of a growing tree, one leaf at a time: the perfect subtrees its size is made of
+// (one per bit of the size, largest first), so that a leaf costs one hash on average and the
+// root at any size costs at most log2(size) hashes. The root is MTH of the leaves pushed.
+class compact_range {
+ public:
+  void push(const digest& leaf);
+  std::uint64_t size() const { return size_; }
+  digest root() const;
+
+ private:
+  std::uint64_t size_ = 0;
+  std::vector<digest> subtrees_;  // perfect subtrees, largest (leftmost) first
+};
+
 // PATH(index, D[n]) of RFC 9162 §2.1.3.1; index < leaves.size().
 std::vector<digest> inclusion_proof(std::span<const digest> leaves, std::uint64_t index);
 // PROOF(m, D[n]) of RFC 9162 §2.1.4.1, n = leaves.size(); 0 < m <= n (m == n gives no hashes).

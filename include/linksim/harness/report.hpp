@@ -12,10 +12,11 @@ namespace linksim::harness {
 struct report_context {
   const catalogue& claims;
   const audit_result& result;
-  std::string catalogue_path;  // as the reports should name it, e.g. "scenarios/claims.yaml"
-  std::string seeds_path;      // e.g. "scenarios/seeds"
-  std::string verifier_key;    // the key that signed every checkpoint
-  std::string verify_hint;     // the command that verifies one log, with LOG for its file
+  std::string catalogue_path;   // as the reports should name it, e.g. "scenarios/claims.yaml"
+  std::string seeds_path;       // e.g. "scenarios/seeds"
+  std::string verifier_key;     // the key that signed every checkpoint
+  std::string verify_hint;      // the command that verifies one log, with LOG for its file
+  std::string key_fingerprint;  // the verifier key's fingerprint, to compare when pinning it
 };
 
 std::string json_report(const report_context& c);

@@ -105,8 +105,9 @@ std::string html_report(const report_context& c) {
       out << "<li><b>" << escape(cl.id) << "</b> (<code>" << escape(cl.seed) << "</code>): “"
           << escape(cl.quote) << "”: " << escape(cl.out_of_scope) << "</li>";
   out << "</ul><h2>Verifying the evidence</h2><p>Checkpoints are signed by <code>"
-      << escape(c.verifier_key) << "</code>.</p><pre>" << escape(c.verify_hint)
-      << "</pre></body></html>\n";
+      << escape(c.verifier_key) << "</code> (fingerprint <code>" << escape(c.key_fingerprint)
+      << "</code>), a key made for this audit and never written down.</p><pre>"
+      << escape(c.verify_hint) << "</pre></body></html>\n";
   return out.str();
 }
 

@@ -6,10 +6,16 @@ using namespace report_format;
 
 std::string json_report(const report_context& c) {
   const auto& r = c.result;
-  bj::object root{
-      {"tool", "linksim"},     {"format", "linksim-audit/1"},     {"catalogue", c.catalogue_path},
-      {"seeds", c.seeds_path}, {"profiles", strings(r.profiles)}, {"passed", r.passed()},
-      {"runs", r.runs},        {"verifier_key", c.verifier_key},  {"verify", c.verify_hint}};
+  bj::object root{{"tool", "linksim"},
+                  {"format", "linksim-audit/1"},
+                  {"catalogue", c.catalogue_path},
+                  {"seeds", c.seeds_path},
+                  {"profiles", strings(r.profiles)},
+                  {"passed", r.passed()},
+                  {"runs", r.runs},
+                  {"verifier_key", c.verifier_key},
+                  {"verifier_key_fingerprint", c.key_fingerprint},
+                  {"verify", c.verify_hint}};
   root["mutation_score"] = bj::object{{"percent", r.mutations.percent()},
                                       {"caught", strings(r.mutations.caught)},
                                       {"missed", strings(r.mutations.missed)}};

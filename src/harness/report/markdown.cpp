@@ -125,7 +125,8 @@ std::string markdown_report(const report_context& c) {
   }
   out << "\n## Verifying the evidence\n\nEvery verdict cites evidence entries (leaf indices) of "
          "a log whose checkpoint is signed by `"
-      << c.verifier_key << "`. Check a log offline with:\n\n```\n"
+      << c.verifier_key << "` (fingerprint `" << c.key_fingerprint
+      << "`), a key made for this audit and never written down. Check a log offline with:\n\n```\n"
       << c.verify_hint << "\n```\n";
   return out.str();
 }
