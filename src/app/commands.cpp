@@ -9,6 +9,7 @@
 #include "linksim/common/json.hpp"
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/log.hpp"
+#include "linksim/evidence/proof.hpp"
 #include "linksim/net/server.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/store/sqlite.hpp"
@@ -289,6 +290,43 @@ void write_witness(const std::filesystem::path& file, const std::vector<std::str
 
 }  // namespace
 
+int evidence_prove(const prove_options& o, std::ostream& out, std::ostream& err) {
+  if (o.entry.has_value() == o.from_size.has_value()) {
+    err << "linksim evidence prove: give --entry N (inclusion) or --from N (consistency)\n";
+    return 1;
+  }
+  const auto report = [&] {
+    try {
+      return o.entry ? evidence::prove_inclusion(o.log, *o.entry)
+                     : evidence::prove_consistency(o.log, *o.from_size);
+    } catch (const store::error& e) {
+      return result<std::string>(boost::system::in_place_error, make_error_code(errc::not_found));
+    }
+  }();
+  if (!std::filesystem::exists(o.log)) {
+    err << "linksim evidence prove: no evidence log at " << o.log.string() << "\n";
+    return 1;
+  }
+  if (!report) {
+    err << "linksim evidence prove: " << o.log.string() << " has no checkpoint covering "
+        << (o.entry ? "entry " + std::to_string(*o.entry)
+                    : "a tree of " + std::to_string(*o.from_size) + " entries")
+        << " (or is not a readable evidence log): run linksim evidence verify on it\n";
+    return 1;
+  }
+  if (o.out.empty()) {
+    out << *report << "\n";
+  } else {
+    std::ofstream f(o.out, std::ios::binary | std::ios::trunc);
+    f << *report << "\n";
+    if (!f.flush()) {
+      err << "linksim evidence prove: cannot write " << o.out.string() << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int evidence_verify(const verify_options& o, std::ostream& out) {
   const auto fail = [&](const std::string& why) {
     out << "linksim evidence verify: " << why << "\n";
@@ -312,6 +350,32 @@ int evidence_verify(const verify_options& o, std::ostream& out) {
   }
   const auto verifier = evidence::note_verifier::parse(key);
   if (!verifier) return fail("not a verifier key (name+hash+base64): " + key);
+  if (!o.proof.empty()) {
+    if (!std::filesystem::exists(o.proof)) return fail("no proof file " + o.proof.string());
+    const auto r = evidence::check_proof(read_file(o.proof), *verifier);
+    out << "proof: " << o.proof.string() << " (" << (r.kind.empty() ? "unreadable" : r.kind)
+        << ")\n";
+    out << "key: " << key << " (" << key_source << ")\n";
+    out << "key fingerprint: " << verifier->fingerprint() << "\n";
+    if (r.signed_head)
+      out << "checkpoint: " << r.signed_head->origin << ", size " << r.signed_head->size
+          << ", root " << to_hex(r.signed_head->root) << "\n";
+    auto problems = r.problems;
+    if (o.entry && r.kind == "inclusion" && r.index != *o.entry)
+      problems.push_back("the proof is for entry " + std::to_string(r.index) + ", not " +
+                         std::to_string(*o.entry));
+    if (o.entry && r.kind != "inclusion") problems.push_back("--entry needs an inclusion proof");
+    if (!problems.empty()) {
+      for (const auto& p : problems) out << "FAIL: " << p << "\n";
+      return 1;
+    }
+    if (r.kind == "inclusion")
+      out << "OK: entry " << r.index << " is in the log the checkpoint signs:\n" << r.entry << "\n";
+    else
+      out << "OK: the log's first " << r.from_size
+          << " entries are a prefix of the tree the checkpoint signs\n";
+    return 0;
+  }
   std::vector<std::string> witness;
   if (!o.witness.empty()) {
     auto w = read_witness(o.witness);

@@ -126,6 +126,28 @@ int run_command(int argc, char** argv) {
       ->add_flag("--update-witness", verify.update_witness,
                  "Add the log's newest checkpoint to the witness file once the log verifies")
       ->needs(witness_opt);
+  std::string verify_proof;
+  auto* proof_opt = verify_cmd->add_option(
+      "--proof", verify_proof, "Check a proof file (linksim evidence prove) instead of a log");
+  std::uint64_t verify_entry = 0;
+  auto* verify_entry_opt =
+      verify_cmd->add_option("--entry", verify_entry, "With --proof: the entry it must prove")
+          ->needs(proof_opt);
+  proof_opt->excludes(witness_opt);
+
+  auto* prove_cmd = evidence_cmd->add_subcommand(
+      "prove", "Write a proof that checks with the key alone, without the log");
+  linksim::app::prove_options prove;
+  std::string prove_log, prove_out;
+  prove_cmd->add_option("--log", prove_log, "The evidence database")->required();
+  std::uint64_t prove_entry = 0, prove_from = 0;
+  auto* prove_entry_opt = prove_cmd->add_option(
+      "--entry", prove_entry, "Prove this entry is in the tree of the newest checkpoint");
+  auto* prove_from_opt = prove_cmd->add_option(
+      "--from", prove_from,
+      "Prove the tree of this many entries is a prefix of the newest checkpoint's");
+  prove_entry_opt->excludes(prove_from_opt);
+  prove_cmd->add_option("--out", prove_out, "Write the proof here (default: standard output)");
 
   auto* run_cmd =
       app.add_subcommand("run", "Run scenario files or folders in the deterministic simulation");
@@ -276,7 +298,16 @@ int run_command(int argc, char** argv) {
     if (*verify_cmd) {
       verify.log = verify_log.empty() ? linksim::app::evidence_db(verify_dir)
                                       : std::filesystem::path(verify_log);
+      verify.proof = verify_proof;
+      if (*verify_entry_opt) verify.entry = verify_entry;
       return linksim::app::evidence_verify(verify, std::cout);
+    }
+    if (*prove_cmd) {
+      prove.log = prove_log;
+      prove.out = prove_out;
+      if (*prove_entry_opt) prove.entry = prove_entry;
+      if (*prove_from_opt) prove.from_size = prove_from;
+      return linksim::app::evidence_prove(prove, std::cout, std::cerr);
     }
   } catch (const std::exception& e) {
     std::cerr << "linksim: " << e.what() << "\n";

@@ -53,9 +53,22 @@ struct verify_options {
   // verifies (the file is created if absent).
   std::filesystem::path witness;
   bool update_witness = false;
+  // A proof file (linksim evidence prove) to check with the key alone, instead of a log; with
+  // `entry`, it must prove that entry.
+  std::filesystem::path proof;
+  std::optional<std::uint64_t> entry;
 };
-// Checks the log offline; prints what it found. 0 if it verifies, 1 if not.
+// Checks the log (or the proof) offline; prints what it found. 0 if it verifies, 1 if not.
 int evidence_verify(const verify_options& options, std::ostream& out);
+
+struct prove_options {
+  std::filesystem::path log;
+  std::optional<std::uint64_t> entry;      // an inclusion proof of this entry
+  std::optional<std::uint64_t> from_size;  // or a consistency proof from this tree size
+  std::filesystem::path out;               // empty: standard output
+};
+// Writes a proof from the log: 0, or 1 with a message when there is none to give.
+int evidence_prove(const prove_options& options, std::ostream& out, std::ostream& err);
 
 // A data directory's evidence: evidence/ holds the log and its public key, and is what an
 // auditor is handed; keys/ holds the signing key, which never leaves.
