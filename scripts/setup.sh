@@ -3,7 +3,8 @@
 # With --tests it also installs what the tests need: Debian's Chromium, Node.js when there is
 # none, and playwright-core (pinned in tests/e2e/package-lock.json) for the browser test, and
 # clang with its runtime libraries (libFuzzer, the sanitizers) for the fuzz targets, and
-# clang-format and clang-tidy, which the tests run over the sources.
+# clang-format and clang-tidy, which the tests run over the sources, and Python with its
+# cryptography package for the independent evidence verifier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ for arg in "$@"; do
   esac
 done
 if $for_tests; then
-  packages+=(chromium clang clang-format clang-tidy libclang-rt-14-dev)
+  packages+=(chromium clang clang-format clang-tidy libclang-rt-14-dev python3 python3-cryptography)
   command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
