@@ -110,6 +110,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
     for (const auto& f : r.flows) log.append(f);
     sealed.checkpoint = log.checkpoint();
     sealed.size = log.size();
+    for (std::uint64_t i = 0; i < sealed.size; ++i) sealed.entries.push_back(log.entry(i));
     sealed.root = to_hex(log.root());
     // The sealed log is the run's log: the same entries give the same tree.
     if (!r.root.empty() && sealed.root != r.root)

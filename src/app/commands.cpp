@@ -295,18 +295,18 @@ int evidence_prove(const prove_options& o, std::ostream& out, std::ostream& err)
     err << "linksim evidence prove: give --entry N (inclusion) or --from N (consistency)\n";
     return 1;
   }
-  const auto report = [&] {
-    try {
-      return o.entry ? evidence::prove_inclusion(o.log, *o.entry)
-                     : evidence::prove_consistency(o.log, *o.from_size);
-    } catch (const store::error& e) {
-      return result<std::string>(boost::system::in_place_error, make_error_code(errc::not_found));
-    }
-  }();
   if (!std::filesystem::exists(o.log)) {
     err << "linksim evidence prove: no evidence log at " << o.log.string() << "\n";
     return 1;
   }
+  const auto report = [&] {
+    try {
+      return o.entry ? evidence::prove_inclusion(o.log, *o.entry)
+                     : evidence::prove_consistency(o.log, *o.from_size);
+    } catch (const store::error&) {
+      return result<std::string>(boost::system::in_place_error, make_error_code(errc::not_found));
+    }
+  }();
   if (!report) {
     err << "linksim evidence prove: " << o.log.string() << " has no checkpoint covering "
         << (o.entry ? "entry " + std::to_string(*o.entry)

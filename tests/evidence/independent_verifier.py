@@ -295,6 +295,26 @@ def main():
                    f"{name}: from {m}: another earlier tree verifies")
         logs += 1
 
+    # The report proves each entry a verdict cites: checked with the key alone.
+    cited = 0
+    for claim in report["claims"]:
+        for profile, verdict in claim.get("verdicts", {}).items():
+            for scenario, e in verdict.get("evidence", {}).items():
+                head = open_note(e["checkpoint"], vkey)
+                expect(head is not None, f"{claim['id']}/{profile}/{scenario}: checkpoint")
+                _, size, root = head
+                for c in e.get("cited", []):
+                    proof = [bytes.fromhex(h) for h in c["proof"]]
+                    expect(verify_inclusion(c["leaf"], size, leaf_hash(c["entry"].encode()),
+                                            proof, root),
+                           f"{claim['id']}/{profile}/{scenario}: cited leaf {c['leaf']}")
+                    expect(not verify_inclusion(c["leaf"], size,
+                                                leaf_hash(c["entry"].encode() + b" "), proof,
+                                                root),
+                           f"{claim['id']}/{profile}/{scenario}: a changed cited entry verifies")
+                    cited += 1
+    expect(cited > 0, "the report proves no cited entry")
+
     # Tampering: each case is rejected by both verifiers.
     victim = os.path.join(audit, sorted(sealed)[0])
     def linksim_verifies(file, *extra):
@@ -372,7 +392,8 @@ def main():
     expect(linksim_verifies(victim, "--witness", witness), "the intact log fails its own witness")
 
     print(f"independent verifier: {logs} logs agree with linksim on every root, inclusion and "
-          f"consistency proof; {len(cases) + 1} tampering cases rejected by both")
+          f"consistency proof; the report's {cited} proofs of cited entries verify; "
+          f"{len(cases) + 1} tampering cases rejected by both")
     return 0
 
 

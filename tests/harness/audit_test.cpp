@@ -4,6 +4,8 @@
 #include "linksim/app/audit.hpp"
 #include "linksim/app/commands.hpp"
 #include "linksim/app/run.hpp"
+#include "linksim/evidence/checkpoint.hpp"
+#include "linksim/evidence/merkle.hpp"
 #include "linksim/harness/claims.hpp"
 #include "linksim/harness/explain.hpp"
 #include "linksim/harness/report.hpp"
@@ -435,6 +437,36 @@ TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
     EXPECT_EQ(app::evidence_verify({.log = e.path(), .key = key}, v), 0) << e.path() << v.str();
   }
   EXPECT_EQ(logs, 2u * app::scenario_files({library}).size());
+
+  // Each verdict proves the entries it cites against its run's checkpoint: checkable with the
+  // key alone, and a changed entry is not.
+  const auto verifier = *evidence::note_verifier::parse(key);
+  std::size_t proven = 0;
+  for (const auto& claim : json.at("claims").as_array())
+    for (const auto& [profile, verdict] : claim.at("verdicts").as_object())
+      for (const auto& [scenario, e] : verdict.at("evidence").as_object()) {
+        const auto head = verifier.open(e.at("checkpoint").as_string());
+        ASSERT_TRUE(head) << scenario;
+        if (!e.as_object().contains("cited")) continue;
+        for (const auto& c : e.at("cited").as_array()) {
+          std::vector<digest> path;
+          for (const auto& h : c.at("proof").as_array()) {
+            const auto bytes = from_hex(h.as_string()).value();
+            digest d;
+            std::copy(bytes.begin(), bytes.end(), d.begin());
+            path.push_back(d);
+          }
+          const std::string entry(c.at("entry").as_string());
+          const auto leaf = c.at("leaf").to_number<std::uint64_t>();
+          EXPECT_TRUE(evidence::verify_inclusion(
+              leaf, head->size, evidence::leaf_hash(as_bytes(entry)), path, head->root))
+              << scenario << " leaf " << leaf;
+          EXPECT_FALSE(evidence::verify_inclusion(
+              leaf, head->size, evidence::leaf_hash(as_bytes(entry + " ")), path, head->root));
+          ++proven;
+        }
+      }
+  EXPECT_GT(proven, 0u);
 
   // Tampering with one log is caught by the verifier.
   const auto victim = out.path() / "evidence" / "documented--rename_by_webhook.db";

@@ -89,6 +89,9 @@ struct sealed_log {
   std::uint64_t size = 0;  // entries covered by the checkpoint
   std::string root;        // hex SHA-256
   std::string checkpoint;  // the signed note
+  // The entries the checkpoint covers, as logged: a report proves the ones a verdict cites
+  // against the checkpoint, so that each can be checked with the key alone.
+  std::vector<std::string> entries;
 };
 
 // An evidence entry a finding cites, as people read it.

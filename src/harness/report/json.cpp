@@ -1,6 +1,10 @@
 // report.json: the native form of the audit, every claim with its verdicts, findings and evidence.
 #include "common.hpp"
 
+#include "linksim/evidence/merkle.hpp"
+
+#include <set>
+
 namespace linksim::harness {
 using namespace report_format;
 
@@ -61,11 +65,34 @@ std::string json_report(const report_context& c) {
       for (const auto& f : v.findings) findings.push_back(finding_json(f));
       x["findings"] = std::move(findings);
       bj::object evidence;
-      for (const auto& [scenario, log] : v.evidence)
-        evidence[scenario] = bj::object{{"log", log.file},
-                                        {"size", log.size},
-                                        {"root", log.root},
-                                        {"checkpoint", log.checkpoint}};
+      for (const auto& [scenario, log] : v.evidence) {
+        bj::object e{{"log", log.file},
+                     {"size", log.size},
+                     {"root", log.root},
+                     {"checkpoint", log.checkpoint}};
+        // The entries this verdict's findings cite in this run, each with its inclusion proof
+        // against the checkpoint (RFC 9162 §2.1.3): checkable with the key, without the log.
+        std::set<std::uint64_t> cited;
+        for (const auto& f : v.findings)
+          if (f.scenario == scenario) cited.insert(f.leaves.begin(), f.leaves.end());
+        if (!cited.empty() && log.entries.size() == log.size) {
+          std::vector<digest> leaves;
+          leaves.reserve(log.entries.size());
+          for (const auto& entry : log.entries)
+            leaves.push_back(evidence::leaf_hash(as_bytes(entry)));
+          bj::array proofs;
+          for (const auto leaf : cited) {
+            if (leaf >= leaves.size()) continue;
+            bj::array path;
+            for (const auto& h : evidence::inclusion_proof(leaves, leaf))
+              path.emplace_back(to_hex(h));
+            proofs.push_back(bj::object{
+                {"leaf", leaf}, {"entry", log.entries[leaf]}, {"proof", std::move(path)}});
+          }
+          e["cited"] = std::move(proofs);
+        }
+        evidence[scenario] = std::move(e);
+      }
       x["evidence"] = std::move(evidence);
       verdicts[v.profile] = std::move(x);
     }
