@@ -258,16 +258,30 @@ ed25519_key ed25519_key::from_seed(std::span<const std::uint8_t, 32> seed) {
       len != out.public_key.size()) {
     openssl_failed("EVP_PKEY_get_raw_public_key");
   }
+  out.prepared = std::shared_ptr<const void>(key.release(), [](const void* k) {
+    EVP_PKEY_free(static_cast<EVP_PKEY*>(const_cast<void*>(k)));
+  });
   return out;
 }
 
 std::array<std::uint8_t, 64> ed25519_key::sign(std::span<const std::uint8_t> message) const {
-  pkey_ptr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+  // A key set field by field (no prepared form, or one of another seed) is made for this call.
+  pkey_ptr made;
+  EVP_PKEY* key = static_cast<EVP_PKEY*>(const_cast<void*>(prepared.get()));
+  if (key) {
+    std::array<std::uint8_t, 32> pub;
+    std::size_t n = pub.size();
+    if (EVP_PKEY_get_raw_public_key(key, pub.data(), &n) != 1 || pub != public_key) key = nullptr;
+  }
+  if (!key) {
+    made.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+    key = made.get();
+  }
   md_ctx_ptr ctx(EVP_MD_CTX_new());
   if (!key || !ctx) openssl_failed("Ed25519 key");
   std::array<std::uint8_t, 64> sig;
   std::size_t len = sig.size();
-  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1 ||
       EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
       len != sig.size()) {
     openssl_failed("EVP_DigestSign");

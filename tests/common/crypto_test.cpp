@@ -130,6 +130,24 @@ TEST(Ed25519, MatchesRfc8032Test1AndRejectsTampering) {
   EXPECT_FALSE(ed25519_verify(key.public_key, as_bytes("x"), sig));
 }
 
+// The prepared OpenSSL key gives the same signature as a key made field by field (Ed25519 is
+// deterministic), and a key whose fields were changed afterwards does not sign with it.
+TEST(Ed25519, APreparedKeySignsAsTheSeedDoes) {
+  seeded_random r(3);
+  const auto key = ed25519_key::generate(r);
+  ASSERT_TRUE(key.prepared);
+  ed25519_key plain;
+  plain.seed = key.seed;
+  plain.public_key = key.public_key;
+  EXPECT_EQ(to_hex(key.sign(as_bytes("note"))), to_hex(plain.sign(as_bytes("note"))));
+  const auto other = ed25519_key::generate(r);
+  ed25519_key mixed = key;  // the other key's fields under this key's prepared form
+  mixed.seed = other.seed;
+  mixed.public_key = other.public_key;
+  const auto sig = mixed.sign(as_bytes("note"));
+  EXPECT_TRUE(ed25519_verify(other.public_key, as_bytes("note"), sig));
+}
+
 TEST(PasswordHash, VerifiesOnlyTheRightPassword) {
   seeded_random random(1);
   const password_cost cheap{1u << 10, 8, 1};
