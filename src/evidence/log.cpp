@@ -125,10 +125,13 @@ log::~log() {
     flush();
     // A clean stop: what was written is signed, so that the next start finds it covered.
     if (signer_) checkpoint();
-  } catch (const store::error& e) {
+  } catch (const std::exception& e) {
     // Nowhere left to report to but the operator.
     std::fprintf(stderr, "evidence log: %zu entries could not be written or signed: %s\n",
                  pending_.size(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "evidence log: %zu entries could not be written or signed\n",
+                 pending_.size());
   }
 }
 

@@ -34,7 +34,7 @@ struct proof_report {
   std::vector<std::string> problems;      // empty when the proof holds
   bool ok() const { return problems.empty(); }
 };
-// Checks a proof file's JSON with `key` alone.
-proof_report check_proof(std::string_view json, const note_verifier& key);
+// Checks a proof file's JSON text with `key` alone.
+proof_report check_proof(std::string_view text, const note_verifier& key);
 
 }  // namespace linksim::evidence
