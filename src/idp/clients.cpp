@@ -45,7 +45,7 @@ result<client> domain::clients::get(std::string_view id) {
 }
 
 result<const client*> domain::clients::find_locked(std::string_view id) {
-  // Clients never change once registered, so each is read from the database once.
+  // Clients never change once registered, so each is read from storage once.
   if (auto it = cache_.find(id); it != cache_.end()) return &it->second;
   auto c = ctx_.repos.clients().find(id);
   if (!c) return make_error_code(error::unknown_client);

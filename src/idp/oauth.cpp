@@ -217,7 +217,7 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
                                         unix_millis(k.expires_at), unix_millis(now));
   auto tokens = issue(grant_id, with_refresh, ctx_.cfg.short_token_ttl, "short");
   work->commit();
-  ctx_.codes.erase(it);  // the database answers for it from now on
+  ctx_.codes.erase(it);  // storage answers for it from now on
   return tokens;
 }
 
