@@ -64,6 +64,10 @@ class action_context {
   // {id:ACCOUNT} and {post:LABEL} in `text` replaced with the ids known now.
   virtual std::string with_ids(const std::string& text) const = 0;
   virtual std::string current_username(const std::string& account) = 0;
+  // Logs a read of `system`'s state about `account` (an evidence::is_state_read entry): the
+  // answer's digest, and in `values` what the check compares. The step's finding cites it.
+  virtual void state_read(const std::string& system, const std::string& account,
+                          const std::string& values, const std::string& answer) = 0;
   // The whole sign-up through the browser, with its own checks of the step's expectation.
   virtual void sign_up(const step& st, const std::string& account, const std::string& browser,
                        const std::string& entry) = 0;

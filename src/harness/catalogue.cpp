@@ -49,6 +49,7 @@ std::string flow_rule::describe() const {
 }
 
 bool flow_rule::matches(const evidence::flow& f) const {
+  if (evidence::is_state_read(f)) return false;  // the auditor's own reads
   if (!from.empty() && f.from != from) return false;
   if (!to.empty() && f.to != to) return false;
   if (!channel.empty() && f.channel != channel) return false;

@@ -69,10 +69,27 @@ void check_http(action_context& c, const step& st, const http::response& r,
 
 namespace {
 
+// "key=value" for each of `keys` in `o`, as a state read's note.
+std::string values_of(const bj::object& o, std::initializer_list<const char*> keys) {
+  std::string out;
+  for (const char* k : keys) {
+    if (!out.empty()) out += ", ";
+    const auto* v = o.if_contains(k);
+    out += std::string(k) + "=" + (v ? json::serialize(*v) : std::string("absent"));
+  }
+  return out;
+}
+
 std::optional<bj::object> idp_account(action_context& c, const std::string& account) {
   auto r = c.admin("idp", "GET", idp_path(c, account));
-  if (r.status != 200) return std::nullopt;
   auto o = json::parse_object(r.body);
+  c.state_read(
+      "idp", account,
+      "provider account " + account + ": HTTP " + std::to_string(r.status) +
+          (r.status == 200 && o ? "; " + values_of(*o, {"username", "profile_picture_sha256"})
+                                : ""),
+      r.body);
+  if (r.status != 200) return std::nullopt;
   return o ? *o : bj::object{};
 }
 
@@ -80,9 +97,21 @@ void check_profile(action_context& c, const expect_profile& e) {
   const std::string who = "profile of " + e.account;
   auto r =
       c.admin("threads", "GET", "/admin/profiles?ig_user_id=" + std::to_string(c.id_of(e.account)));
-  if (r.status != 200) c.fail(e.where, who, "the admin API to answer", c.answer(r));
   auto o = json::parse_object(r.body);
   const auto* data = o ? o->if_contains("data") : nullptr;
+  {
+    // The read is evidence before anything is compared: a failed check cites it too.
+    std::string read = who + ": HTTP " + std::to_string(r.status);
+    if (data && data->is_array()) {
+      read += "; " + std::to_string(data->as_array().size()) + " profiles";
+      if (!data->as_array().empty() && data->as_array().back().is_object())
+        read += "; newest: " + values_of(data->as_array().back().as_object(),
+                                         {"username", "name", "bio", "ig_deleted", "posts_count",
+                                          "followers_count"});
+    }
+    c.state_read("threads", e.account, read, r.body);
+  }
+  if (r.status != 200) c.fail(e.where, who, "the admin API to answer", c.answer(r));
   if (!data || !data->is_array()) c.fail(e.where, who, "a list of profiles", c.answer(r));
   const auto& list = data->as_array();
   if (e.profiles && static_cast<int>(list.size()) != *e.profiles)
@@ -140,6 +169,15 @@ void check_profile(action_context& c, const expect_profile& e) {
 void check_account(action_context& c, const expect_account& e) {
   const std::string who = "provider account " + e.account;
   auto r = c.admin("idp", "GET", idp_path(c, e.account));
+  {
+    const auto read = json::parse_object(r.body);
+    c.state_read("idp", e.account,
+                 who + ": HTTP " + std::to_string(r.status) +
+                     (r.status == 200 && read
+                          ? "; " + values_of(*read, {"username", "name", "biography", "status"})
+                          : ""),
+                 r.body);
+  }
   if (r.status != 200) {
     if (e.status && (*e.status == "deleted" || *e.status == "missing") &&
         (r.status == 404 || r.status == 410))
@@ -166,6 +204,7 @@ void check_flows(action_context& c, const expect_flows& e, time_point start) {
   const auto& log = c.world().evidence();
   for (std::size_t i = 0; i < log.size(); ++i) {
     const auto f = log.at(i);
+    if (evidence::is_state_read(f)) continue;  // the checks' own reads
     if (e.since.count() >= 0 && f.time < since) continue;
     if (!e.channel.empty() && f.channel != e.channel) continue;
     if (!e.from.empty() && f.from != e.from) continue;

@@ -81,6 +81,7 @@ class runner final : public detail::action_context {
   void run() {
     for (std::size_t i = 0; i < s_.steps.size(); ++i) {
       const step& st = s_.steps[i];
+      step_reads_.clear();
       try {
         perform(st);
         settle();
@@ -129,9 +130,17 @@ class runner final : public detail::action_context {
     const auto& log = world_->evidence();
     c.evidence_size = log.size();
     c.at = std::chrono::duration_cast<milliseconds>(world_->sched().now() - start_);
-    for (std::size_t k = log.size(); k-- > 0 && c.leaves.size() < 12;)
-      if (subjects.empty() || subjects.contains(log.at(k).subject)) c.leaves.push_back(k);
-    std::reverse(c.leaves.begin(), c.leaves.end());
+    // What the step's checks read, then the newest flows about its accounts: at most 12.
+    std::vector<std::uint64_t> flows;
+    for (std::size_t k = log.size(); k-- > 0 && step_reads_.size() + flows.size() < 12;) {
+      const auto f = log.at(k);
+      if (evidence::is_state_read(f)) continue;
+      if (subjects.empty() || subjects.contains(f.subject)) flows.push_back(k);
+    }
+    c.leaves.assign(step_reads_.begin(), step_reads_.end());
+    c.leaves.insert(c.leaves.end(), flows.begin(), flows.end());
+    std::sort(c.leaves.begin(), c.leaves.end());
+    c.leaves.erase(std::unique(c.leaves.begin(), c.leaves.end()), c.leaves.end());
     return c;
   }
 
@@ -216,6 +225,22 @@ class runner final : public detail::action_context {
   }
 
   std::int64_t id_of(const std::string& account) const override { return ids_.at(account); }
+
+  void state_read(const std::string& system, const std::string& account, const std::string& values,
+                  const std::string& answer) override {
+    auto& log = world_->evidence();
+    const auto id = ids_.find(account);
+    step_reads_.push_back(log.size());
+    log.record({world_->sched().now(),
+                std::string(evidence::state_read_from),
+                system,
+                id == ids_.end() ? std::string() : std::to_string(id->second),
+                {},
+                "audit",
+                std::string(evidence::state_read_channel),
+                to_hex(sha256(answer)),
+                values});
+  }
   // Scenario accounts' passwords: fixed, long enough for the provider's rule.
   static std::string password_of(const std::string& account) { return "password-" + account; }
 
@@ -365,6 +390,7 @@ class runner final : public detail::action_context {
   std::unique_ptr<sim::world> world_;
   time_point start_;
   std::map<std::string, std::int64_t> ids_;
+  std::vector<std::uint64_t> step_reads_;  // the leaves of the state the current step read
   std::map<std::string, std::string> sessions_;
   std::map<std::string, std::unique_ptr<sim::browser>> browsers_;
   std::map<std::string, std::int64_t> post_ids_;

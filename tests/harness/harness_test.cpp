@@ -1,6 +1,7 @@
 // Scenario files: parse errors with their line, the runner's verdicts and reports, determinism,
 // the same roots over loopback sockets, and the library under every behaviour profile.
 #include "linksim/app/run.hpp"
+#include "linksim/harness/claims.hpp"
 #include "linksim/harness/fuzz.hpp"
 #include "linksim/harness/runner.hpp"
 #include "linksim/harness/scenario.hpp"
@@ -178,6 +179,58 @@ steps:
   // The same story under the documented behaviour passes.
   const auto ok = run_scenario(s, {.profile = "documented"});
   EXPECT_TRUE(ok.passed) << (ok.failure ? ok.failure->what : ok.error);
+}
+
+// What a check compared is evidence: each state read is an entry, with the values read and the
+// answer's digest, and the check's outcome cites it, a failed one too. Flow rules and counts
+// leave the reads out.
+TEST(ScenarioRun, TheStateAChecksReadsIsLoggedAndCited) {
+  const auto s = parse_scenario(R"(name: reads
+profile: fault.rename_not_propagated
+steps:
+  - create: alice
+  - sign_up: alice
+  - rename: {account: alice, to: alice.new}
+  - advance: 10m
+  - expect:
+      account: {account: alice, username: alice.new}
+      profile: {account: alice, username: alice.new}
+    claims: x.claim
+)",
+                                "t.yaml");
+  const auto reads_of = [](const run_result& r) {
+    std::vector<evidence::flow> reads;
+    for (const auto leaf : r.checks.at(0).leaves)
+      if (evidence::is_state_read(r.flows.at(leaf))) reads.push_back(r.flows.at(leaf));
+    return reads;
+  };
+  // The profile is checked first and fails: its read is cited.
+  const auto r = run_scenario(s, {.audit = true});
+  ASSERT_EQ(r.checks.size(), 1u);
+  EXPECT_FALSE(r.checks.front().passed);
+  auto reads = reads_of(r);
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_NE(
+      reads[0].note.find("profile of alice: HTTP 200; 1 profiles; newest: username=\"alice\""),
+      std::string::npos)
+      << reads[0].note;
+  // Under the documented behaviour both checks hold, and both reads are cited.
+  const auto ok = run_scenario(s, {.profile = "documented", .audit = true});
+  ASSERT_EQ(ok.checks.size(), 1u);
+  EXPECT_TRUE(ok.checks.front().passed);
+  reads = reads_of(ok);
+  ASSERT_EQ(reads.size(), 2u);
+  EXPECT_NE(reads[1].note.find("provider account alice: HTTP 200; username=\"alice.new\""),
+            std::string::npos)
+      << reads[1].note;
+  const auto& read = reads[0];
+  EXPECT_EQ(read.from, "auditor");
+  EXPECT_EQ(read.to, "threads");
+  EXPECT_EQ(read.payload_digest.size(), 64u);
+  // A rule naming no sender does not see the reads.
+  flow_rule any;
+  any.type = flow_rule::kind::require;
+  EXPECT_FALSE(any.matches(read));
 }
 
 TEST(ScenarioRun, AnActionThatFailsUnexpectedlyFailsTheStep) {

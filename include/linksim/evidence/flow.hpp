@@ -26,6 +26,16 @@ struct flow {
   bool operator==(const flow&) const = default;
 };
 
+// What a check read of a service's state, logged beside the flows so that the values a verdict
+// compared are evidence too: from "auditor" to the system read, on this channel, with the
+// digest of the answer and the values compared in the note. Not a flow of personal data between
+// parties: flow rules, counts and the undisclosed-flow analysis leave it out.
+inline constexpr std::string_view state_read_from = "auditor";
+inline constexpr std::string_view state_read_channel = "audit.state_read";
+inline bool is_state_read(const flow& f) {
+  return f.from == state_read_from && f.channel == state_read_channel;
+}
+
 // The canonical bytes of a flow: JSON with fixed key order and no spaces. These bytes are the
 // Merkle leaf, so the same flow always hashes the same.
 std::string canonical_entry(const flow& f);

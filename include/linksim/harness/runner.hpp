@@ -44,8 +44,9 @@ struct check_outcome {
   bool passed = true;
   std::string what, expected, actual;  // for a failure
   std::uint64_t evidence_size = 0;     // entries in the log when it was checked
-  // The flows about the accounts the step names, up to then (the last 12): what an auditor
-  // reads to see why.
+  // What the step's checks read of the services' state (evidence::is_state_read entries), and
+  // the newest flows about the accounts the step names, up to then: at most 12 in all, in log
+  // order. What an auditor reads to see why.
   std::vector<std::uint64_t> leaves;
   milliseconds at{0};  // simulated time since the start
 };
