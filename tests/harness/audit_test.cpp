@@ -393,6 +393,8 @@ TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
   const auto sarif = boost::json::parse(read(out.path() / "report.sarif")).as_object();
   EXPECT_EQ(sarif.at("version").as_string(), "2.1.0");
   const auto& run = sarif.at("runs").as_array()[0].as_object();
+  EXPECT_TRUE(
+      run.at("properties").at("evidenceVerifierKeyFingerprint").as_string().starts_with("SHA256:"));
   const auto& results = run.at("results").as_array();
   bool fail_with_flow = false;
   std::size_t undisclosed = 0;
@@ -419,6 +421,8 @@ TEST(AuditCommand, WritesEveryReportAndSealsVerifiableEvidence) {
   const std::string junit = read(out.path() / "junit.xml");
   EXPECT_NE(junit.find("<testsuites name=\"linksim audit\""), std::string::npos);
   EXPECT_NE(junit.find("failures=\"0\""), std::string::npos);
+  EXPECT_NE(junit.find("<property name=\"evidence.verifier_key_fingerprint\" value=\"SHA256:"),
+            std::string::npos);
   const std::string html = read(out.path() / "report.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);  // self-contained, nothing to run

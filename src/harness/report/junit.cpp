@@ -41,6 +41,12 @@ std::string junit_report(const report_context& c) {
     skipped += s;
     suites << "  <testsuite name=\"linksim audit: " << xml_escape(profile) << "\" tests=\"" << t
            << "\" failures=\"" << f << "\" errors=\"0\" skipped=\"" << s << "\" time=\"0\">\n"
+           << "    <properties>\n"
+           << "      <property name=\"evidence.verifier_key\" value=\""
+           << xml_escape(c.verifier_key) << "\"/>\n"
+           << "      <property name=\"evidence.verifier_key_fingerprint\" value=\""
+           << xml_escape(c.key_fingerprint) << "\"/>\n"
+           << "    </properties>\n"
            << cases.str() << "  </testsuite>\n";
   }
   char time[32];

@@ -105,11 +105,14 @@ std::string sarif_report(const report_context& c) {
   bj::object root{
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
       {"version", "2.1.0"},
-      {"runs", bj::array{bj::object{
-                   {"tool", bj::object{{"driver", bj::object{{"name", "linksim"},
-                                                             {"informationUri", "docs/claims.md"},
-                                                             {"rules", std::move(rules)}}}}},
-                   {"results", std::move(results)}}}}};
+      {"runs",
+       bj::array{bj::object{
+           {"tool", bj::object{{"driver", bj::object{{"name", "linksim"},
+                                                     {"informationUri", "docs/claims.md"},
+                                                     {"rules", std::move(rules)}}}}},
+           {"results", std::move(results)},
+           {"properties", bj::object{{"evidenceVerifierKey", c.verifier_key},
+                                     {"evidenceVerifierKeyFingerprint", c.key_fingerprint}}}}}}};
   return pretty(root);
 }
 
