@@ -360,6 +360,14 @@ def main():
         db.execute("DELETE FROM checkpoints WHERE tree_size = ?", (size,))
         db.execute("INSERT INTO checkpoints VALUES (?, ?)", (size, note))
 
+    def edited_root(db):
+        (size, note) = db.execute(
+            "SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1").fetchone()
+        lines = note.split("\n")
+        lines[2] = base64.b64encode(sha256(b"another tree")).decode()
+        db.execute("DELETE FROM checkpoints WHERE tree_size = ?", (size,))
+        db.execute("INSERT INTO checkpoints VALUES (?, ?)", (size, "\n".join(lines)))
+
     drop = ["DROP TRIGGER entries_append_only_update", "DROP TRIGGER entries_append_only_delete",
             "DROP TRIGGER checkpoints_append_only_update",
             "DROP TRIGGER checkpoints_append_only_delete"]
@@ -371,6 +379,8 @@ def main():
         "swapped": drop + [swap],
         "bad-signature": drop + [bad_signature],
         "deleted-entry": drop + ["DELETE FROM entries WHERE idx = (SELECT max(idx) FROM entries)"],
+        "renumbered": drop + ["UPDATE entries SET idx = idx + 1 WHERE idx = (SELECT max(idx) FROM entries)"],
+        "edited-root": drop + [edited_root],
     }
     for label, sql in cases.items():
         copy = tampered(label, sql)
