@@ -5,8 +5,6 @@
 
 #include <boost/url/parse.hpp>
 
-#include <algorithm>
-
 namespace linksim::idp {
 
 result<client> domain::clients::register_client(const client_registration& r) {

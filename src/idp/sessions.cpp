@@ -4,7 +4,6 @@
 
 #include "linksim/idp/repositories.hpp"
 
-#include <algorithm>
 #include <tuple>
 
 namespace linksim::idp {

@@ -5,12 +5,10 @@
 #include "linksim/common/json.hpp"
 #include "linksim/idp/repositories.hpp"
 
-#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <map>
 

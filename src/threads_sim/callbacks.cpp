@@ -1,16 +1,12 @@
 // Meta's signed_request callbacks: deauthorization (the stored tokens are forgotten) and data
 // deletion (every profile of the account is deleted, with a status page for its code).
-// Meta's signed_request callbacks and reconciliation polling.
 #include "domain.hpp"
 
-#include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/threads_sim/repositories.hpp"
 
-#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
 
 #include <charconv>
 

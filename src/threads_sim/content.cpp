@@ -4,15 +4,7 @@
 
 #include "domain.hpp"
 
-#include "linksim/common/account_rules.hpp"
-#include "linksim/common/crypto.hpp"
-#include "linksim/common/json.hpp"
 #include "linksim/threads_sim/repositories.hpp"
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-
-#include <algorithm>
 
 namespace linksim::threads_sim {
 

@@ -10,10 +10,7 @@
 #include "linksim/store/error.hpp"
 #include "linksim/threads_sim/repositories.hpp"
 
-#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
-#include <algorithm>
 
 namespace linksim::threads_sim {
 

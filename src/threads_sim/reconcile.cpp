@@ -1,18 +1,8 @@
 // Reconciliation: polling the provider for a profile's current fields when webhooks may have been
 // lost, on the service's interval or on demand.
-// Meta's signed_request callbacks and reconciliation polling.
 #include "domain.hpp"
 
-#include "linksim/common/account_rules.hpp"
-#include "linksim/common/crypto.hpp"
-#include "linksim/common/json.hpp"
 #include "linksim/threads_sim/repositories.hpp"
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
-
-#include <charconv>
 
 namespace linksim::threads_sim {
 
