@@ -416,20 +416,8 @@ int evidence_verify(const verify_options& o, std::ostream& out) {
       << " and extends the one before, and the newest covers "
       << (report.unsigned_tail ? "every entry before the unverified ones" : "every entry") << "\n";
   if (o.update_witness && report.latest) {
-    const auto notes = [&] {
-      // The newest stored note, as signed: read back from the log.
-      std::vector<std::string> all;
-      try {
-        store::database db(o.log, {.read_only = true});
-        auto q = db.prepare("SELECT note FROM checkpoints ORDER BY tree_size DESC LIMIT 1");
-        if (q.step()) all.push_back(q.get_text(0));
-      } catch (const store::error&) {
-      }
-      return all;
-    }();
-    if (!notes.empty() &&
-        std::find(witness.begin(), witness.end(), notes.front()) == witness.end()) {
-      witness.push_back(notes.front());
+    if (std::find(witness.begin(), witness.end(), report.latest_note) == witness.end()) {
+      witness.push_back(report.latest_note);
       write_witness(o.witness, witness);
       out << "witness updated: " << o.witness.string() << " now holds " << witness.size()
           << " checkpoints\n";

@@ -383,6 +383,7 @@ verify_report verify_readable(const std::filesystem::path& path, const note_veri
     std::uint64_t stored_size = 0;
     checkpoint c;
     bool witness = false;
+    std::string note;
   };
   std::vector<signed_head> heads;
   auto cq = db.prepare("SELECT tree_size, note FROM checkpoints ORDER BY tree_size");
@@ -390,12 +391,13 @@ verify_report verify_readable(const std::filesystem::path& path, const note_veri
     ++report.checkpoints;
     const auto stored_size = static_cast<std::uint64_t>(cq.get_int(0));
     const std::string where = "checkpoint at size " + std::to_string(stored_size);
-    auto c = key.open(cq.get_text(1));
+    std::string note = cq.get_text(1);
+    auto c = key.open(note);
     if (!c) {
       report.problems.push_back(where + ": no valid signature by " + key.name);
       continue;
     }
-    heads.push_back({where, stored_size, *c, false});
+    heads.push_back({where, stored_size, *c, false, std::move(note)});
   }
   const std::string origin = heads.empty() ? std::string() : heads.front().c.origin;
   for (std::size_t i = 0; i < options.witness.size(); ++i) {
@@ -407,7 +409,7 @@ verify_report verify_readable(const std::filesystem::path& path, const note_veri
     }
     // A witness may hold the checkpoints of many logs: each is checked against its own.
     if (!origin.empty() && c->origin != origin) continue;
-    heads.push_back({where, c->size, *c, true});
+    heads.push_back({where, c->size, *c, true, {}});
   }
   std::vector<std::uint64_t> sizes;
   for (const auto& h : heads)
@@ -464,6 +466,7 @@ verify_report verify_readable(const std::filesystem::path& path, const note_veri
       continue;
     }
     report.latest = h.c;
+    report.latest_note = h.note;
   }
   if (!report.latest) {
     if (report.checkpoints == 0)

@@ -40,16 +40,23 @@ bj::array hex_list(const std::vector<digest>& hashes) {
   return a;
 }
 
+// A hash written as 64 hex digits.
+std::optional<digest> digest_of(const bj::value* v) {
+  if (!v || !v->is_string()) return std::nullopt;
+  const auto bytes = from_hex(v->as_string());
+  if (!bytes || bytes->size() != 32) return std::nullopt;
+  digest d;
+  std::copy(bytes->begin(), bytes->end(), d.begin());
+  return d;
+}
+
 std::optional<std::vector<digest>> digests_of(const bj::value* v) {
   if (!v || !v->is_array()) return std::nullopt;
   std::vector<digest> out;
   for (const auto& h : v->as_array()) {
-    if (!h.is_string()) return std::nullopt;
-    const auto bytes = from_hex(h.as_string());
-    if (!bytes || bytes->size() != 32) return std::nullopt;
-    digest d;
-    std::copy(bytes->begin(), bytes->end(), d.begin());
-    out.push_back(d);
+    const auto d = digest_of(&h);
+    if (!d) return std::nullopt;
+    out.push_back(*d);
   }
   return out;
 }
@@ -143,15 +150,13 @@ proof_report check_proof(std::string_view text, const note_verifier& key) {
   }
   if (r.kind == "consistency") {
     const auto from = size_of(*o, "from_size");
-    const auto* fr = o->if_contains("from_root");
-    const auto bytes = fr && fr->is_string() ? from_hex(fr->as_string()) : std::nullopt;
-    if (!from || !bytes || bytes->size() != 32) {
+    const auto earlier_root = digest_of(o->if_contains("from_root"));
+    if (!from || !earlier_root) {
       r.problems.push_back("not a consistency proof: it needs from_size and from_root");
       return r;
     }
     r.from_size = *from;
-    digest earlier;
-    std::copy(bytes->begin(), bytes->end(), earlier.begin());
+    const digest& earlier = *earlier_root;
     if (const auto* fc = o->if_contains("from_checkpoint")) {
       auto e = fc->is_string() ? key.open(fc->as_string())
                                : result<checkpoint>(make_error_code(errc::bad_field));

@@ -102,6 +102,24 @@ TEST(FlowEntry, IsTheSerializedObjectByteForByte) {
   EXPECT_EQ(checked, 33);
 }
 
+// Rewrites entry `idx` as someone with write access to the file would: the trigger dropped, the
+// entry and its leaf hash changed to match.
+void rewrite_behind_the_log(const std::filesystem::path& file, std::int64_t idx, const flow& f) {
+  store::database db(file);
+  db.exec("DROP TRIGGER IF EXISTS entries_append_only_update");
+  const std::string e = canonical_entry(f);
+  const digest h = leaf_hash(as_bytes(e));
+  db.prepare("UPDATE entries SET entry = ?, leaf_hash = ? WHERE idx = ?")
+      .bind_all(e, std::span<const std::uint8_t>(h), idx)
+      .run();
+}
+
+flow forged_flow() {
+  flow forged = sample_flow(1);
+  forged.to = "advertiser";
+  return forged;
+}
+
 TEST(EvidenceLog, AppendsProvesAndReopens) {
   testing::temp_dir dir;
   digest root_before;
@@ -189,18 +207,8 @@ TEST(EvidenceVerify, FindsAnEntryRewrittenBehindTheTriggers) {
     for (int i = 0; i < 4; ++i) l.append(sample_flow(i));
     l.checkpoint();
   }
-  {
-    // Someone with write access drops the trigger and edits an entry and its hash to match.
-    store::database db(dir / "e.db");
-    db.exec("DROP TRIGGER entries_append_only_update");
-    flow forged = sample_flow(1);
-    forged.to = "advertiser";
-    const std::string e = canonical_entry(forged);
-    const digest h = leaf_hash(as_bytes(e));
-    db.prepare("UPDATE entries SET entry = ?, leaf_hash = ? WHERE idx = 1")
-        .bind_all(e, std::span<const std::uint8_t>(h))
-        .run();
-  }
+  // Someone with write access drops the trigger and edits an entry and its hash to match.
+  rewrite_behind_the_log(dir / "e.db", 1, forged_flow());
   const auto report = verify(dir / "e.db", *note_verifier::parse(signer.verifier_key()));
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.problems.front().find("not the root"), std::string::npos)
@@ -282,18 +290,9 @@ TEST(EvidenceVerify, ALogWithNoCheckpointFails) {
     log l(dir / "stripped.db", "o", signer);
     for (int i = 0; i < 3; ++i) l.append(sample_flow(i));
   }
-  {
-    store::database db(dir / "stripped.db");
-    db.exec("DROP TRIGGER checkpoints_append_only_delete; DELETE FROM checkpoints;");
-    db.exec("DROP TRIGGER entries_append_only_update");
-    flow forged = sample_flow(1);
-    forged.to = "advertiser";
-    const std::string e = canonical_entry(forged);
-    const digest h = leaf_hash(as_bytes(e));
-    db.prepare("UPDATE entries SET entry = ?, leaf_hash = ? WHERE idx = 1")
-        .bind_all(e, std::span<const std::uint8_t>(h))
-        .run();
-  }
+  store::database(dir / "stripped.db")
+      .exec("DROP TRIGGER checkpoints_append_only_delete; DELETE FROM checkpoints;");
+  rewrite_behind_the_log(dir / "stripped.db", 1, forged_flow());
   report = verify(dir / "stripped.db", key);
   ASSERT_FALSE(report.ok());
   EXPECT_NE(problems_of(report).find("no checkpoint"), std::string::npos) << problems_of(report);
@@ -408,15 +407,7 @@ TEST(EvidenceLog, ItsServiceDoesNotStartOnEntriesItCannotVerifyNorSignsThem) {
     log l(dir / "edit.db", "o", signer);
     for (int i = 0; i < 3; ++i) l.append(sample_flow(i));
   }
-  {
-    store::database db(dir / "edit.db");
-    db.exec("DROP TRIGGER entries_append_only_update");
-    const std::string e = canonical_entry(sample_flow(77));
-    const digest h = leaf_hash(as_bytes(e));
-    db.prepare("UPDATE entries SET entry = ?, leaf_hash = ? WHERE idx = 2")
-        .bind_all(e, std::span<const std::uint8_t>(h))
-        .run();
-  }
+  rewrite_behind_the_log(dir / "edit.db", 2, sample_flow(77));
   EXPECT_THROW(log(dir / "edit.db", "o", signer), untrusted_log);
   // An entry rewritten without its hash.
   {

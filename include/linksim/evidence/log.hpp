@@ -120,6 +120,7 @@ struct verify_report {
   std::uint64_t entries = 0;
   std::uint64_t checkpoints = 0;
   std::optional<checkpoint> latest;   // the newest verified checkpoint
+  std::string latest_note;            // and its signed note, as stored
   std::uint64_t unsigned_tail = 0;    // entries after it, accepted by allow_unsigned_tail
   std::uint64_t witnessed = 0;        // witness checkpoints of this log found to be prefixes
   std::vector<std::string> problems;  // empty when the log verifies
