@@ -67,8 +67,8 @@ result<sponsored> campaigns::sponsored_for(std::int64_t subject, std::string_vie
   std::string from_list;
   for (const auto& s : sources) from_list += (from_list.empty() ? "" : ", ") + s;
   if (personalized)
-    ctx_.record(to_system, subject, {"user.behavior", "user.content.public"}, purpose_targeted,
-                "ads.sponsored", c.id,
+    // The choice tells what was learnt of the person's activity; the copy is the advertiser's.
+    ctx_.record(to_system, subject, {"user.behavior"}, purpose_targeted, "ads.sponsored", c.id,
                 "campaign " + c.id + " on " + std::string(surface) + ", chosen from " + from_list +
                     " activity");
   else

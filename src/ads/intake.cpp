@@ -16,6 +16,9 @@ result<void> intake::ingest(const activity& a) {
 void intake::opt_out(std::int64_t subject, std::string_view from_system, std::string_view source) {
   std::lock_guard lock(ctx_.mutex);
   ctx_.repos.activity().add_opt_out(subject, from_system, source, ctx_.time.now());
+  // The answer confirms the account's setting to the sender.
+  ctx_.record(from_system, subject, {"user.account.settings"}, "essential.service", "ads.opt_out",
+              source, "opted out, confirmed to " + std::string(from_system));
 }
 
 result<void> intake::train(std::int64_t subject, std::string_view from_system,

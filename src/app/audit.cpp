@@ -82,6 +82,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   ao.as_of = o.as_of;
   ao.since = o.since;
   ao.jobs = o.jobs;
+  ao.strict = o.strict;
 
   const fs::path evidence_dir = o.out / "evidence";
   fs::create_directories(evidence_dir);
@@ -188,6 +189,26 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
         out << (i ? " " : "") << u.categories[i];
       out << "] x" << u.count << " (first: " << u.scenario << ", leaf " << u.leaf << ")\n";
     }
+  }
+  std::size_t undeclared = 0;
+  for (const auto& w : result.wire) undeclared += w.kind == "undeclared";
+  out << "declared against observed: "
+      << (result.wire.empty() ? std::string("every flow between parties was declared, every "
+                                            "declared flow was on the wire")
+                              : std::to_string(undeclared) + " undeclared, " +
+                                    std::to_string(result.wire.size() - undeclared) + " unobserved")
+      << "\n";
+  for (const auto& w : result.wire)
+    out << "  " << w.kind << " " << w.from << " -> " << w.to << " " << w.channel << " "
+        << w.category << " x" << w.count << " (" << w.profile << ", " << w.scenario << ", leaf "
+        << w.leaf << ")\n";
+  for (const auto& v : result.vacuous)
+    out << "VACUOUS " << v.claim << " (" << v.where << "): " << v.what
+        << ": no run carries any flow between these parties on this channel\n";
+  if (!result.checks.empty()) {
+    std::size_t falsified = 0;
+    for (const auto& ch : result.checks) falsified += !ch.falsified_by.empty();
+    out << "checks falsified by some profile: " << falsified << "/" << result.checks.size() << "\n";
   }
   const auto& ms = result.mutations;
   if (!ms.caught.empty() || !ms.missed.empty()) {

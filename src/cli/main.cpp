@@ -217,6 +217,9 @@ int run_command(int argc, char** argv) {
                         "flows no claim in force discloses");
   audit_cmd->add_option("--since", audit.since,
                         "With --as-of: list the claims that changed between this date and it");
+  audit_cmd->add_flag("--strict", audit.strict,
+                      "Fail on undisclosed flows and on flows observed but not declared (or "
+                      "declared but not observed), besides unexpected verdicts");
   audit_cmd->add_option("--out", audit_out, "Folder for the reports and the evidence logs")
       ->capture_default_str();
   audit.jobs = std::max(1u, std::thread::hardware_concurrency());

@@ -35,6 +35,7 @@ std::string canonical_entry(const flow& f) {
   field("channel", f.channel);
   field("digest", f.payload_digest);
   field("note", f.note);
+  if (f.observed) out += ",\"observed\":true";
   out += '}';
   return out;
 }
@@ -60,6 +61,10 @@ result<flow> parse_entry(std::string_view entry) {
     const auto* v = o->if_contains(key);
     if (!v || !v->is_string()) return make_error_code(errc::bad_json);
     *out = v->as_string();
+  }
+  if (const auto* v = o->if_contains("observed")) {
+    if (!v->is_bool()) return make_error_code(errc::bad_json);
+    f.observed = v->as_bool();
   }
   return f;
 }

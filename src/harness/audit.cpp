@@ -24,7 +24,8 @@ double mutation_score::percent() const {
 bool audit_result::passed() const {
   // As of a date, a fault no claim in force catches is a finding about the policy, not a
   // failure of the checks.
-  return mismatches.empty() && (mutations.missed.empty() || !as_of.empty());
+  return mismatches.empty() && vacuous.empty() && (mutations.missed.empty() || !as_of.empty()) &&
+         (!strict || (undisclosed.empty() && wire.empty()));
 }
 
 const claim_verdict* audit_result::find(std::string_view claim_id, std::string_view profile) const {
@@ -61,9 +62,46 @@ std::vector<const scenario*> scenarios_of(const claim& c, const std::vector<scen
   return out;
 }
 
-std::vector<finding> judge_run(const claim& c, const scenario& s, const run_result& r) {
+// A claim's findings in one run. In a scenario the claim names or tags, every check; in any
+// other, its forbid rules, reported only when one is broken: a flow a claim forbids is
+// forbidden in every story, not only in those written for it.
+// Fills each finding's cited flows from the leaves it names.
+void cite(std::vector<finding>& out, const run_result& r) {
+  for (auto& f : out) {
+    for (const auto leaf : f.leaves) {
+      if (leaf >= r.flows.size()) continue;
+      const auto& fl = r.flows[leaf];
+      const auto alias = r.aliases.find(fl.subject);
+      f.flows.push_back({leaf, plus(std::chrono::duration_cast<milliseconds>(fl.time - r.start)),
+                         fl.from, fl.to, alias == r.aliases.end() ? fl.subject : alias->second,
+                         fl.channel, fl.purpose, fl.note, fl.categories});
+    }
+  }
+}
+
+std::vector<finding> judge_run(const claim& c, const scenario& s, const run_result& r,
+                               bool listed) {
   std::vector<finding> out;
   const std::string name = file_name(s.file);
+  if (!listed) {
+    if (!r.error.empty()) return out;
+    for (const auto& rule : c.flows) {
+      if (rule.type != flow_rule::kind::forbid) continue;
+      std::vector<std::uint64_t> hits;
+      for (std::size_t k = 0; k < r.flows.size(); ++k)
+        if (rule.matches(r.flows[k])) hits.push_back(k);
+      if (hits.empty()) continue;
+      finding f{name, "flows", rule.where.str(), rule.describe(), verdict::violated, {}, {},
+                {},   {}};
+      f.expected = "no matching flow";
+      f.actual =
+          std::to_string(hits.size()) + " matching of " + std::to_string(r.flows.size()) + " flows";
+      f.leaves = last(std::move(hits), 12);
+      out.push_back(std::move(f));
+    }
+    cite(out, r);
+    return out;
+  }
   if (!r.error.empty()) {
     out.push_back({name,
                    "run",
@@ -156,16 +194,7 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
     }
     out.push_back(std::move(f));
   }
-  for (auto& f : out) {
-    for (const auto leaf : f.leaves) {
-      if (leaf >= r.flows.size()) continue;
-      const auto& fl = r.flows[leaf];
-      const auto alias = r.aliases.find(fl.subject);
-      f.flows.push_back({leaf, plus(std::chrono::duration_cast<milliseconds>(fl.time - r.start)),
-                         fl.from, fl.to, alias == r.aliases.end() ? fl.subject : alias->second,
-                         fl.channel, fl.purpose, fl.note, fl.categories});
-    }
-  }
+  cite(out, r);
   return out;
 }
 
@@ -183,6 +212,141 @@ std::string reason_for(const claim_verdict& v) {
          " scenario(s)";
 }
 
+struct run_record {
+  run_result result;
+  sealed_log sealed;
+};
+
+// A party that exchanges personal data about people: a service or a partner. The person at a
+// browser, the operator and the auditor are the story around them.
+bool is_party(std::string_view system) {
+  return system != "user" && system != "operator" && system != evidence::state_read_from;
+}
+
+bool between_parties(const evidence::flow& f) {
+  return f.observed && !evidence::is_state_read(f) && is_party(f.from) && is_party(f.to);
+}
+
+// Data about a person, as against the services' own keys ("system.authentication").
+bool is_personal(std::string_view category) {
+  return evidence::covers("user", category);
+}
+
+// Declared against observed in one run: each kind of personal data one party sent another.
+void compare_wire(const std::string& profile, const std::string& file, const run_result& r,
+                  const std::string& sealed, std::vector<wire_mismatch>& out) {
+  std::vector<const evidence::flow*> declared, observed;
+  std::vector<std::uint64_t> observed_leaf, declared_leaf;
+  for (std::size_t i = 0; i < r.flows.size(); ++i) {
+    const auto& f = r.flows[i];
+    if (evidence::is_state_read(f) || !is_party(f.from) || !is_party(f.to)) continue;
+    (f.observed ? observed : declared).push_back(&f);
+    (f.observed ? observed_leaf : declared_leaf).push_back(i);
+  }
+  std::map<std::string, std::size_t> index;
+  const auto add = [&](const char* kind, const evidence::flow& f, const std::string& category,
+                       std::uint64_t leaf) {
+    const std::string key =
+        std::string(kind) + "|" + f.from + "|" + f.to + "|" + f.channel + "|" + category;
+    auto [pos, fresh] = index.emplace(key, out.size());
+    if (fresh)
+      out.push_back(
+          {profile, file_name(file), kind, f.from, f.to, f.channel, category, 0, leaf, sealed});
+    ++out[pos->second].count;
+  };
+  // A declared flow about an account carries the account's id, whatever categories it lists.
+  const auto declares = [](const evidence::flow& d, const std::string& k) {
+    return std::any_of(d.categories.begin(), d.categories.end(),
+                       [&](const std::string& c) { return evidence::covers(c, k); }) ||
+           (k == "user.unique_id" && !d.subject.empty() && d.subject != "0");
+  };
+  for (std::size_t i = 0; i < observed.size(); ++i) {
+    const auto& o = *observed[i];
+    for (const auto& k : o.categories) {
+      if (!is_personal(k)) continue;
+      const bool covered = std::any_of(declared.begin(), declared.end(), [&](const auto* d) {
+        return d->from == o.from && d->to == o.to && declares(*d, k);
+      });
+      if (!covered) add("undeclared", o, k, observed_leaf[i]);
+    }
+  }
+  for (std::size_t i = 0; i < declared.size(); ++i) {
+    const auto& d = *declared[i];
+    for (const auto& k : d.categories) {
+      if (!is_personal(k)) continue;
+      const bool carried = std::any_of(observed.begin(), observed.end(), [&](const auto* o) {
+        return o->from == d.from && o->to == d.to &&
+               std::any_of(o->categories.begin(), o->categories.end(), [&](const std::string& c) {
+                 return evidence::covers(k, c) || evidence::covers(c, k);
+               });
+      });
+      if (!carried) add("unobserved", d, k, declared_leaf[i]);
+    }
+  }
+}
+
+// Each check of each judged claim: the profiles under which it fails while it holds under
+// `documented`.
+void score_checks(const catalogue& c, const std::vector<std::string>& profiles, audit_result& out) {
+  if (std::find(profiles.begin(), profiles.end(), "documented") == profiles.end()) return;
+  for (const auto& cl : c.claims) {
+    const auto* base = out.find(cl.id, "documented");
+    if (!base || !cl.checked()) continue;
+    std::map<std::string, check_score> by_where;  // a step or rule, by its place and text
+    std::vector<std::string> order;
+    std::set<std::string> broken_as_documented;
+    for (const auto& f : base->findings) {
+      const std::string key = f.where + "|" + f.what;
+      if (f.result == verdict::violated) broken_as_documented.insert(key);
+    }
+    for (const auto& profile : profiles) {
+      const auto* v = out.find(cl.id, profile);
+      if (!v) continue;
+      for (const auto& f : v->findings) {
+        if (f.kind == "run") continue;
+        // A step's failure names the expectation that failed; key by the step's text alone.
+        const std::string what = f.kind == "step" ? f.what.substr(0, f.what.find(':')) : f.what;
+        const std::string key = f.kind + "|" + (f.kind == "step" ? std::string() : f.where) + "|" +
+                                f.scenario + "|" + what;
+        auto [it, fresh] = by_where.try_emplace(key);
+        if (fresh) {
+          it->second = {cl.id, f.kind == "step" ? f.scenario + " " + what : f.where, what, {}};
+          order.push_back(key);
+        }
+        if (profile == "documented" || f.result != verdict::violated) continue;
+        auto& by = it->second.falsified_by;
+        if (std::find(by.begin(), by.end(), profile) == by.end()) by.push_back(profile);
+      }
+    }
+    for (const auto& key : order) out.checks.push_back(std::move(by_where[key]));
+  }
+}
+
+// Flow rules no run could break: no run carries anything, either way, between their parties on
+// their channel (a rule naming a party that never speaks, or a channel nobody uses). A rule on
+// a flow the documented services never make is not vacuous when the request that would draw
+// it is made: a refused partner request still puts the rule to the test.
+void find_vacuous(const catalogue& c,
+                  const std::map<std::pair<std::string, std::string>, run_record>& runs,
+                  audit_result& out) {
+  for (const auto& cl : c.claims) {
+    if (!cl.checked()) continue;
+    for (const auto& rule : cl.flows) {
+      const auto ends = [&](const evidence::flow& f, const std::string& a, const std::string& b) {
+        return f.observed && !evidence::is_state_read(f) && (a.empty() || f.from == a) &&
+               (b.empty() || f.to == b) && (rule.channel.empty() || f.channel == rule.channel);
+      };
+      bool possible = false;
+      for (const auto& [key, rec] : runs) {
+        for (const auto& f : rec.result.flows)
+          possible = possible || ends(f, rule.from, rule.to) || ends(f, rule.to, rule.from);
+        if (possible) break;
+      }
+      if (!possible) out.vacuous.push_back({cl.id, rule.where.str(), rule.describe()});
+    }
+  }
+}
+
 }  // namespace
 
 audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
@@ -198,19 +362,14 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
           ? "documented"
           : (o.profiles.empty() ? "" : o.profiles.front());
 
-  // Which scenarios must run, and which claims each invariant checks.
-  std::set<std::string> needed;
+  // Which claims each invariant checks. Every scenario runs under every profile: a forbid rule
+  // is judged in every run.
   std::map<std::string, std::vector<std::string>> invariants;
   for (const auto& cl : c.claims) {
     if (!cl.checked() || !in_scope(cl)) continue;
-    for (const auto* s : scenarios_of(cl, scenarios)) needed.insert(s->file);
     for (const auto& inv : cl.invariants) invariants[inv].push_back(cl.id);
   }
 
-  struct run_record {
-    run_result result;
-    sealed_log sealed;
-  };
   struct job {
     const std::string* profile;
     const scenario* s;
@@ -219,8 +378,7 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
   };
   std::vector<job> jobs;
   for (const auto& profile : o.profiles)
-    for (const auto& s : scenarios)
-      if (needed.contains(s.file) || profile == plain) jobs.push_back({&profile, &s, {}, {}});
+    for (const auto& s : scenarios) jobs.push_back({&profile, &s, {}, {}});
   // Each run is its own world: the workers share nothing but the next job's number.
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
@@ -266,11 +424,15 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
         out.verdicts.push_back(std::move(v));
         continue;
       }
-      for (const auto* s : scenarios_of(cl, scenarios)) {
-        const auto& rec = runs.at({s->file, profile});
-        auto found = judge_run(cl, *s, rec.result);
+      const auto listed = scenarios_of(cl, scenarios);
+      for (const auto& s : scenarios) {
+        const bool named = std::find(listed.begin(), listed.end(), &s) != listed.end();
+        const auto it = runs.find({s.file, profile});
+        if (it == runs.end()) continue;
+        auto found = judge_run(cl, s, it->second.result, named);
+        if (!named && found.empty()) continue;
         v.findings.insert(v.findings.end(), found.begin(), found.end());
-        v.evidence[file_name(s->file)] = rec.sealed;
+        v.evidence[file_name(s.file)] = it->second.sealed;
       }
       const bool any_violated = std::any_of(v.findings.begin(), v.findings.end(),
                                             [](auto& f) { return f.result == verdict::violated; });
@@ -343,19 +505,20 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
       if (it == runs.end()) continue;
       const auto& flows = it->second.result.flows;
       for (std::size_t i = 0; i < flows.size(); ++i) {
-        const auto& f = flows[i];
-        if (evidence::is_state_read(f)) continue;  // the auditor's, not the services'
-        // Disclosed: one pattern matches its ends, channel and purpose and covers every one
-        // of its categories.
-        const auto discloses = [&](const flow_rule* r) {
-          flow_rule ends = *r;
-          ends.category.clear();
-          return ends.matches(f) &&
-                 std::all_of(f.categories.begin(), f.categories.end(), [&](const std::string& k) {
-                   return evidence::covers(r->category, k);
-                 });
-        };
-        if (std::any_of(disclosed.begin(), disclosed.end(), discloses)) continue;
+        auto f = flows[i];
+        if (!between_parties(f)) continue;
+        std::erase_if(f.categories, [](const std::string& k) { return !is_personal(k); });
+        if (f.categories.empty()) continue;
+        // Disclosed: each of its categories is covered by a pattern that matches its ends,
+        // channel and purpose. What is left is what the flow carries that no statement tells.
+        std::erase_if(f.categories, [&](const std::string& k) {
+          return std::any_of(disclosed.begin(), disclosed.end(), [&](const flow_rule* r) {
+            flow_rule ends = *r;
+            ends.category.clear();
+            return ends.matches(f) && evidence::covers(r->category, k);
+          });
+        });
+        if (f.categories.empty()) continue;
         std::string key = f.from + "|" + f.to + "|" + f.channel + "|" + f.purpose;
         for (const auto& cat : f.categories) key += "|" + cat;
         auto [pos, fresh] = index.emplace(key, out.undisclosed.size());
@@ -376,6 +539,11 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
       }
     }
   }
+  out.strict = o.strict;
+  for (const auto& [key, rec] : runs)
+    compare_wire(key.second, key.first, rec.result, rec.sealed.file, out.wire);
+  score_checks(c, o.profiles, out);
+  find_vacuous(c, runs, out);
   out.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return out;

@@ -43,20 +43,24 @@ std::string flow_rule::describe() const {
                              {"to", to},
                              {"channel", channel},
                              {"category", category},
+                             {"except", except},
                              {"purpose", purpose}})
     if (!v.empty()) s += std::string(" ") + k + "=" + v;
   return s;
 }
 
 bool flow_rule::matches(const evidence::flow& f) const {
-  if (evidence::is_state_read(f)) return false;  // the auditor's own reads
+  // Judged on what the network carried; a service's own report of a flow is not evidence
+  // that it happened (the audit compares the two separately).
+  if (!f.observed || evidence::is_state_read(f)) return false;
   if (!from.empty() && f.from != from) return false;
   if (!to.empty() && f.to != to) return false;
   if (!channel.empty() && f.channel != channel) return false;
   if (!evidence::covers(purpose, f.purpose)) return false;
-  return category.empty() ||
-         std::any_of(f.categories.begin(), f.categories.end(),
-                     [&](const std::string& c) { return evidence::covers(category, c); });
+  return (category.empty() && except.empty()) ||
+         std::any_of(f.categories.begin(), f.categories.end(), [&](const std::string& c) {
+           return evidence::covers(category, c) && (except.empty() || !evidence::covers(except, c));
+         });
 }
 
 verdict claim::expected_under(const std::string& profile) const {
@@ -205,8 +209,9 @@ class catalogue_parser : detail::yaml_reader {
   }
 
   flow_rule pattern(const YAML::Node& m) const {
-    if (!m.IsMap()) fail(m, "a flow pattern is a mapping {from, to, channel, category, purpose}");
-    check_keys(m, {"from", "to", "channel", "category", "purpose"});
+    if (!m.IsMap())
+      fail(m, "a flow pattern is a mapping {from, to, channel, category, except, purpose}");
+    check_keys(m, {"from", "to", "channel", "category", "except", "purpose"});
     flow_rule r;
     r.type = flow_rule::kind::require;
     r.where = where(m);
@@ -215,6 +220,7 @@ class catalogue_parser : detail::yaml_reader {
     if (auto x = m["channel"]) r.channel = scalar(x);
     if (auto x = m["category"]) r.category = scalar(x);
     if (auto x = m["purpose"]) r.purpose = scalar(x);
+    if (auto x = m["except"]) r.except = scalar(x);
     return r;
   }
 

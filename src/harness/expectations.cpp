@@ -205,6 +205,7 @@ void check_flows(action_context& c, const expect_flows& e, time_point start) {
   for (std::size_t i = 0; i < log.size(); ++i) {
     const auto f = log.at(i);
     if (evidence::is_state_read(f)) continue;  // the checks' own reads
+    if (f.observed != e.observed) continue;
     if (e.since.count() >= 0 && f.time < since) continue;
     if (!e.channel.empty() && f.channel != e.channel) continue;
     if (!e.from.empty() && f.from != e.from) continue;
@@ -218,7 +219,7 @@ void check_flows(action_context& c, const expect_flows& e, time_point start) {
       continue;
     ++n;
   }
-  std::string what = "flows";
+  std::string what = e.observed ? "observed flows" : "flows";
   for (const auto& [k, v] : {std::pair{"channel", e.channel},
                              {"from", e.from},
                              {"to", e.to},

@@ -5,7 +5,9 @@
 
 #include "actions.hpp"
 
+#include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
+#include "linksim/evidence/wire.hpp"
 #include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -72,8 +74,10 @@ class runner final : public detail::action_context {
                            .webhook_batch_window = s.webhook_batch_window,
                            .expose = o.expose});
     start_ = world_->sched().now();
-    if (o.keep_messages)
-      world_->net().observe([this](const sim::message& m) { out_.messages.push_back(m); });
+    world_->net().observe([this](const sim::message& m) {
+      if (o_.keep_messages) out_.messages.push_back(m);
+      observe(m);
+    });
     for (const auto& f : s.faults)
       if (f.account.empty()) arm(f);
   }
@@ -189,6 +193,24 @@ class runner final : public detail::action_context {
   }
 
  private:
+  // --- The wire ---
+
+  // Every message between parties, as the network carried it, is evidence of its own: its
+  // observed flows follow whatever the services declared while handling it.
+  void observe(const sim::message& m) {
+    evidence::wire_message w;
+    w.time = m.at;
+    w.from = m.from;
+    w.to = m.to;
+    w.request = &m.request;
+    w.response = m.response ? &*m.response : nullptr;
+    w.reached = m.fate == "delivered" || m.fate == "duplicated" || m.fate == "timeout" ||
+                m.fate == "arrived_late";
+    w.answered = m.fate == "delivered" || m.fate == "error_5xx";
+    auto& log = world_->evidence();
+    for (auto& f : wire_.flows_of(w)) log.record(f);
+  }
+
   // --- Requests ---
 
   http::response send(http::transport& t, const std::string& method, const std::string& url,
@@ -385,6 +407,10 @@ class runner final : public detail::action_context {
   const scenario& s_;
   const run_options& o_;
   run_result& out_;
+  // Keyed by the run's seed, so that the same run logs the same hashes: the key hides secrets
+  // from a reader of the log who does not know the seed.
+  evidence::wire_classifier wire_{
+      to_hex(sha256("linksim wire secrets " + std::to_string(out_.seed)))};
   std::set<std::string> broken_;  // invariants already reported broken
   std::unique_ptr<scratch_dir> dir_;
   std::unique_ptr<sim::world> world_;

@@ -378,7 +378,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
   expect_flows flows(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "a flows expectation is a mapping");
     check_keys(n, {"channel", "from", "to", "account", "category", "purpose", "note", "count",
-                   "min", "max", "since"});
+                   "min", "max", "since", "observed"});
     expect_flows e;
     e.where = where(n);
     if (auto x = n["channel"]) e.channel = scalar(x);
@@ -392,6 +392,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, 100'000'000));
     if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, 100'000'000));
     if (auto x = n["since"]) e.since = duration(x);
+    if (auto x = n["observed"]) e.observed = boolean(x);
     if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
     return e;
   }

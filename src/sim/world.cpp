@@ -111,7 +111,8 @@ void memory_log::record(const evidence::flow& f) {
           .purpose = intern(purpose_slot, f.purpose),
           .channel = intern(channel_slot, f.channel),
           .digest_text = 0,
-          .note = keep(f.note)};
+          .note = keep(f.note),
+          .observed = f.observed};
   if (lower_hex_digest(f.payload_digest, e.digest_bytes))
     e.hex_digest = true;
   else
@@ -141,6 +142,7 @@ evidence::flow memory_log::at(std::size_t i) const {
   f.channel = strings_[e.channel];
   f.payload_digest = e.hex_digest ? to_hex(e.digest_bytes) : strings_[e.digest_text];
   f.note = text(e.note);
+  f.observed = e.observed;
   return f;
 }
 

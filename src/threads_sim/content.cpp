@@ -26,8 +26,7 @@ result<post> domain::content::create_post(std::int64_t profile_id, std::string_v
     out.author = p->username;
     out.text = std::string(text);
     out.created_at = now;
-    notice = ads_.enqueue_activity_locked(profile_id, p->ig_user_id, "post", text,
-                                          {"user.content.public"}, ctx);
+    notice = ads_.enqueue_activity_locked(profile_id, p->ig_user_id, "post", text, ctx);
     work->commit();
   }
   ads_.send_notice_now(notice);
@@ -68,8 +67,7 @@ result<post> domain::content::like(std::int64_t profile_id, std::int64_t post_id
       return make_error_code(error::already_liked);
     auto me = ctx_.load_profile(profile_id);
     if (me)
-      notice = ads_.enqueue_activity_locked(profile_id, me->ig_user_id, "like", r->p.text,
-                                            {"user.behavior"}, ctx);
+      notice = ads_.enqueue_activity_locked(profile_id, me->ig_user_id, "like", r->p.text, ctx);
     work->commit();
   }
   auto liked = get_post(post_id);
@@ -92,8 +90,7 @@ result<void> domain::content::follow(std::int64_t profile_id, std::string_view u
     ctx_.repos.content().add_follow(profile_id, *other, ctx_.time.now());
     auto me = ctx_.load_profile(profile_id);
     if (me)
-      notice = ads_.enqueue_activity_locked(profile_id, me->ig_user_id, "follow", username,
-                                            {"user.behavior"}, ctx);
+      notice = ads_.enqueue_activity_locked(profile_id, me->ig_user_id, "follow", username, ctx);
     work->commit();
   }
   ads_.send_notice_now(notice);

@@ -71,9 +71,15 @@ bool domain::cross_product::advertising_allowed(std::int64_t profile_id, std::in
   return on && *on;
 }
 
-std::int64_t domain::cross_product::enqueue_activity_locked(
-    std::int64_t profile_id, std::int64_t subject, std::string_view kind, std::string_view text,
-    std::vector<std::string> categories, const request_context& ctx) {
+std::int64_t domain::cross_product::enqueue_activity_locked(std::int64_t profile_id,
+                                                            std::int64_t subject,
+                                                            std::string_view kind,
+                                                            std::string_view text,
+                                                            const request_context& ctx) {
+  // What the event carries: what the person did (its kind), the text it is about (a post, the
+  // post liked, the name followed, the bio) and the device.
+  std::vector<std::string> categories{"user.behavior"};
+  if (!text.empty()) categories.emplace_back("user.content.public");
   if (!ctx.device.empty()) categories.emplace_back("user.device.device_id");
   bj::array cs;
   for (auto& c : categories) cs.emplace_back(c);

@@ -98,7 +98,6 @@ class cross_product {
   // no notice is sent).
   std::int64_t enqueue_activity_locked(std::int64_t profile_id, std::int64_t subject,
                                        std::string_view kind, std::string_view text,
-                                       std::vector<std::string> categories,
                                        const request_context& ctx);
   std::int64_t enqueue_notice_locked(std::string_view kind, std::int64_t profile_id,
                                      std::int64_t subject, std::string_view body);

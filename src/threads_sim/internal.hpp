@@ -22,8 +22,8 @@ result<idp_profile> from_json(std::string_view text);
 // Reads /me's answer. errc::upstream_bad_response when it is not a profile.
 result<idp_profile> parse_me(std::string_view body);
 
-// The data categories a sign-up imports, and those a profile poll reads.
-const std::vector<std::string>& import_categories();
-const std::vector<std::string>& snapshot_categories();
+// The data categories a profile read from the provider carries: those of its fields that hold
+// a value (an account without a name shares no name).
+std::vector<std::string> categories_of(const idp_profile& p);
 
 }  // namespace linksim::threads_sim::detail

@@ -92,7 +92,7 @@ result<callback_result> domain::linkage::complete_login(std::string_view browser
     const auto applied = mirror_.apply_snapshot(p, *ig);
     provider_.store_tokens(p.id, *t);
     ctx_.repos.profiles().set_needs_login(p.id, false);
-    ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, ig->id, detail::snapshot_categories(),
+    ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, ig->id, detail::categories_of(*ig),
                 "login.sync", raw,
                 "profile " + std::to_string(p.id) + "; applied: " + join(applied, ","));
     out.session = ctx_.open_session(p.id);
@@ -185,15 +185,13 @@ result<std::pair<profile, std::string>> domain::linkage::link_profile(std::strin
   provider_.store_tokens(p.id, t);
   ctx_.repos.sign_ins().remove_link_request(id);
   ctx_.record(
-      ctx_.cfg.idp_system, ctx_.cfg.system_name, ig.id, detail::import_categories(), "link.import",
+      ctx_.cfg.idp_system, ctx_.cfg.system_name, ig.id, detail::categories_of(ig), "link.import",
       detail::to_json(ig),
       "profile " + std::to_string(p.id) + "; follows imported: " + std::to_string(imported));
   std::string session = ctx_.open_session(p.id);
   // The new profile's public information goes to the ad platform like any activity.
   auto linked = ctx_.load_profile(p.id).value();
-  notice = ads_.enqueue_activity_locked(
-      linked.id, linked.ig_user_id, "profile", linked.bio,
-      {"user.account.username", "user.name", "user.content.public"}, {});
+  notice = ads_.enqueue_activity_locked(linked.id, linked.ig_user_id, "profile", linked.bio, {});
   work->commit();
   return std::pair{std::move(linked), std::move(session)};
 }

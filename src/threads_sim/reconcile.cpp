@@ -56,7 +56,7 @@ result<void> domain::reconciliation::poll(std::int64_t profile_id) {
   auto p = ctx_.load_profile(profile_id, counts::without);
   if (!p) return p.error();  // deleted while the poll was in flight
   const auto applied = mirror_.apply_snapshot(*p, *ig);
-  ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, subject, detail::snapshot_categories(),
+  ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, subject, detail::categories_of(*ig),
               "reconcile.poll", raw,
               "profile " + std::to_string(profile_id) + " v" + std::to_string(ig->version) +
                   "; applied: " + (applied.empty() ? "nothing" : join(applied, ",")) +

@@ -80,17 +80,13 @@ result<idp_profile> from_json(std::string_view text) {
   return parse_me(text);
 }
 
-const std::vector<std::string>& import_categories() {
-  static const std::vector<std::string> c{
-      "user.unique_id",      "user.account.username",   "user.name",
-      "user.content.public", "user.content.self_image", "user.social.followers"};
-  return c;
-}
-
-const std::vector<std::string>& snapshot_categories() {
-  static const std::vector<std::string> c{
-      "user.unique_id",      "user.account.username",   "user.name",
-      "user.content.public", "user.content.self_image", "user.account"};
+std::vector<std::string> categories_of(const idp_profile& p) {
+  std::vector<std::string> c{"user.unique_id", "user.account.username", "user.account"};
+  if (!p.name.empty()) c.emplace_back("user.name");
+  if (!p.biography.empty()) c.emplace_back("user.content.public");
+  if (!p.picture_url.empty() || !p.picture_sha256.empty())
+    c.emplace_back("user.content.self_image");
+  if (!p.followers.empty()) c.emplace_back("user.social.followers");
   return c;
 }
 
@@ -141,6 +137,10 @@ result<link_tokens> domain::provider_client::redeem_code(std::string_view code,
                                                     {"code_verifier", std::string(verifier)},
                                                     {"client_id", ctx_.cfg.client_id},
                                                     {"client_secret", ctx_.cfg.client_secret}}));
+  if (res)
+    ctx_.record(ctx_.cfg.system_name, ctx_.cfg.idp_system, 0, {"user.authorization.credentials"},
+                "oauth.token", code, "authorization code and PKCE verifier redeemed",
+                "essential.service.authentication");
   if (!res || res->status != 200) return token_error(res, error::login_state_invalid);
   return parse_tokens(*res, ctx_.time.now());
 }
@@ -151,6 +151,10 @@ result<link_tokens> domain::provider_client::refresh_tokens(const std::string& r
                                                     {"refresh_token", refresh_token},
                                                     {"client_id", ctx_.cfg.client_id},
                                                     {"client_secret", ctx_.cfg.client_secret}}));
+  if (res)
+    ctx_.record(ctx_.cfg.system_name, ctx_.cfg.idp_system, 0, {"user.authorization.credentials"},
+                "oauth.token", refresh_token, "refresh token redeemed",
+                "essential.service.authentication");
   if (!res || res->status != 200) return token_error(res, error::reauthorization_required);
   return parse_tokens(*res, ctx_.time.now());
 }
@@ -164,6 +168,9 @@ result<idp_profile> domain::provider_client::fetch_me(const std::string& access_
              (with_followers ? ",followers" : "");
   r.headers.set("Authorization", "Bearer " + access_token);
   auto res = ctx_.transport.send(std::move(r));
+  if (res)
+    ctx_.record(ctx_.cfg.system_name, ctx_.cfg.idp_system, 0, {"user.authorization.credentials"},
+                "graph.me", access_token, "access token presented for the profile");
   if (!res || res->status >= 500) return make_error_code(errc::upstream_unavailable);
   if (res->status != 200) {
     // Meta's code 190: the token is no good any more (expired, revoked, account deleted).

@@ -149,7 +149,14 @@ TEST(FlowRule, CategoriesAndPurposesMatchTheirSubtree) {
   f.from = "threads";
   f.categories = {"user.name", "user.account.username"};
   f.purpose = "essential.service";
+  EXPECT_FALSE(r.matches(f));  // a service's own report is not evidence
+  f.observed = true;
   EXPECT_TRUE(r.matches(f));
+  r.except = "user.account.username";
+  EXPECT_FALSE(r.matches(f));  // user.name is not user.account; the username is excepted
+  f.categories.push_back("user.account.settings");
+  EXPECT_TRUE(r.matches(f));
+  r.except.clear();
   f.categories = {"user.accountant"};  // a sibling whose name starts the same
   EXPECT_FALSE(r.matches(f));
   f.categories = {"user.account"};
@@ -245,9 +252,13 @@ TEST(Audit, AFailedSealStopsTheAuditWithItsError) {
 TEST(Audit, AsOfADateJudgesTheClaimsInForceAndListsUndisclosedFlows) {
   const auto cat = load_catalogue(library / "claims.yaml");
   const auto scenarios = load_library();
+  // The conversations themselves, undisclosed (the account id they carry is, on any date).
   auto undisclosed_ai = [](const audit_result& r) {
-    return std::any_of(r.undisclosed.begin(), r.undisclosed.end(),
-                       [](const undisclosed_flow& u) { return u.purpose == "train_ai_system"; });
+    return std::any_of(r.undisclosed.begin(), r.undisclosed.end(), [](const undisclosed_flow& u) {
+      return u.purpose == "train_ai_system" &&
+             std::find(u.categories.begin(), u.categories.end(), "user.content.private") !=
+                 u.categories.end();
+    });
   };
   audit_options o{{"documented"}, "2026-06-10", "2026-05-26"};
   const auto later = audit(cat, scenarios, o, no_seal);
@@ -265,7 +276,8 @@ TEST(Audit, AsOfADateJudgesTheClaimsInForceAndListsUndisclosedFlows) {
   EXPECT_FALSE(undisclosed_ai(earlier));
   ASSERT_NE(earlier.find("000.ai-assistant-improves-ai", "documented"), nullptr);
   EXPECT_EQ(earlier.find("000.ai-assistant-improves-ai", "documented")->result, verdict::holds);
-  EXPECT_TRUE(earlier.undisclosed.empty());
+  ASSERT_EQ(earlier.undisclosed.size(), 1u);
+  EXPECT_EQ(earlier.undisclosed[0].categories, std::vector<std::string>{"user.unique_id"});
   // Without a date: every claim, and undisclosed flows for every dated change.
   const auto all = audit(cat, scenarios, {{"documented"}}, no_seal);
   EXPECT_EQ(all.timeline.size(), all.dates.size());
@@ -324,7 +336,7 @@ steps:
     scenarios: [t.yaml]
     check:
       flows:
-        - forbid: {from: threads, to: idp}
+        - forbid: {from: threads, to: idp, category: user.account}
 )",
                                    "claims.yaml");
   const auto r = audit(cat, {s}, {{"documented"}}, no_seal);
@@ -337,27 +349,28 @@ steps:
 }
 
 TEST(Audit, RequireAndForbidRulesDecideOverTheFlows) {
-  const auto s =
-      parse_scenario("name: t\nsteps:\n  - create: alice\n  - sign_up: alice\n", "t.yaml");
+  const auto s = parse_scenario(
+      "name: t\nsteps:\n  - create: {username: alice, name: Alice, bio: hi}\n  - sign_up: alice\n",
+      "t.yaml");
   const auto cat = parse_catalogue(R"(claims:
   - id: imported
     seed: s
     quote: q
     meaning: m
     scenarios: [t.yaml]
-    check: {flows: [{require: {from: idp, to: threads, channel: link.import, category: user.name}}]}
+    check: {flows: [{require: {from: idp, to: threads, channel: graph.me, category: user.name}}]}
   - id: nothing-back
     seed: s
     quote: q
     meaning: m
     scenarios: [t.yaml]
-    check: {flows: [{forbid: {from: threads, to: idp, category: user}}]}
+    check: {flows: [{forbid: {from: threads, to: idp, category: user, except: user.authorization}}]}
   - id: no-import
     seed: s
     quote: q
     meaning: m
     scenarios: [t.yaml]
-    check: {flows: [{forbid: {channel: link.import, category: user.content}}]}
+    check: {flows: [{forbid: {channel: graph.me, category: user.content}}]}
     expect: {documented: violated}
 )",
                                    "claims.yaml");
@@ -369,7 +382,8 @@ TEST(Audit, RequireAndForbidRulesDecideOverTheFlows) {
   EXPECT_TRUE(v->matches());
   ASSERT_FALSE(v->findings.empty());
   ASSERT_FALSE(v->findings[0].flows.empty());
-  EXPECT_EQ(v->findings[0].flows[0].channel, "link.import");
+  EXPECT_EQ(v->findings[0].flows[0].channel, "graph.me");
+  EXPECT_TRUE(v->findings[0].flows[0].note.find("GET /me (answer 200)") != std::string::npos);
   EXPECT_EQ(v->findings[0].flows[0].subject, "alice");
 }
 

@@ -22,6 +22,9 @@ struct flow {
   std::string channel;                  // "oauth.token", "graph.me", "webhook", ...
   std::string payload_digest;           // hex SHA-256 of the bytes that carried the data
   std::string note;                     // free text: an HTTP status, a field name
+  // Read off the wire by the transport (evidence/wire.hpp), not reported by a service: a
+  // service's own report is a *declared* flow.
+  bool observed = false;
 
   bool operator==(const flow&) const = default;
 };
@@ -37,7 +40,8 @@ inline bool is_state_read(const flow& f) {
 }
 
 // The canonical bytes of a flow: JSON with fixed key order and no spaces. These bytes are the
-// Merkle leaf, so the same flow always hashes the same.
+// Merkle leaf, so the same flow always hashes the same. An observed flow ends with
+// `"observed":true`; a declared one has no such key.
 std::string canonical_entry(const flow& f);
 // Parses canonical bytes back; errc::bad_json when they are not a flow.
 result<flow> parse_entry(std::string_view entry);

@@ -21,14 +21,16 @@ enum class verdict { holds, violated, indeterminate };
 std::string_view to_string(verdict v);
 std::optional<verdict> parse_verdict(std::string_view s);
 
-// A fides-style rule over recorded flows. Categories and purposes match by dotted prefix
-// ("user.account" covers "user.account.username"); empty fields match anything. A `forbid` rule
-// is violated by any matching flow; a `require` rule by a completed run without one.
+// A fides-style rule over observed flows (what the network carried, evidence/wire.hpp).
+// Categories and purposes match by dotted prefix ("user.account" covers
+// "user.account.username"); empty fields match anything. A flow matches when one of its
+// categories is covered by `category` and not by `except`. A `forbid` rule is violated by any
+// matching flow; a `require` rule by a completed run without one.
 struct flow_rule {
   enum class kind { forbid, require };
   kind type = kind::forbid;
   location where;
-  std::string from, to, channel, category, purpose;
+  std::string from, to, channel, category, except, purpose;
   std::string describe() const;  // "forbid from=threads to=idp category=user.account.username"
   bool matches(const evidence::flow& f) const;
 };
@@ -137,6 +139,8 @@ struct audit_options {
   // Runs at once, each a world of its own on its own thread; the result is the same whatever
   // the number (the runs are kept in a fixed order and judged after the last one).
   std::size_t jobs = 1;
+  // Undisclosed flows and declared-against-observed mismatches fail the audit too.
+  bool strict = false;
 };
 
 // Claims coming into and going out of force on a date (or between two, for --since).
@@ -146,15 +150,45 @@ struct policy_change {
   std::vector<std::string> added, removed;
 };
 
-// A kind of flow observed under `documented` that no claim in force on `as_of` discloses.
+// A kind of flow observed under `documented` between parties (services and partners) that
+// carries a category of personal data no claim in force on `as_of` discloses.
 struct undisclosed_flow {
   std::string as_of;
   std::string from, to, channel, purpose;
-  std::vector<std::string> categories;
-  std::size_t count = 0;   // how many flows of this kind, over every scenario
-  std::string scenario;    // the first one it was seen in
-  std::uint64_t leaf = 0;  // and its leaf there
-  std::string evidence;    // the sealed log of that run
+  std::vector<std::string> categories;  // the ones no statement in force discloses
+  std::size_t count = 0;                // how many flows of this kind, over every scenario
+  std::string scenario;                 // the first one it was seen in
+  std::uint64_t leaf = 0;               // and its leaf there
+  std::string evidence;                 // the sealed log of that run
+};
+
+// Declared against observed, in one run: a kind of personal data the network carried between
+// two parties that no flow the sender declared to that receiver covers ("undeclared"), or one a
+// service declared that nothing between those parties carried ("unobserved"). Only flows
+// between the services and partners count: what a person types or is shown, the operator's
+// requests and the auditor's reads are the story around them.
+struct wire_mismatch {
+  std::string profile, scenario;
+  std::string kind;  // "undeclared" or "unobserved"
+  std::string from, to, channel, category;
+  std::size_t count = 0;
+  std::uint64_t leaf = 0;  // the first such flow in the run's log
+  std::string evidence;    // that run's sealed log
+};
+
+// A check and the profiles that make it fail while `documented` holds: a check no profile
+// falsifies is one the audit cannot show to work.
+struct check_score {
+  std::string claim;
+  std::string where;  // file:line:column of the step or rule
+  std::string what;
+  std::vector<std::string> falsified_by;
+};
+
+// A flow rule that cannot fail in this model: no run of any profile ever carries a flow
+// between its parties on its channel, whatever the categories.
+struct vacuous_rule {
+  std::string claim, where, what;
 };
 
 struct mutation_score {
@@ -174,6 +208,10 @@ struct audit_result {
   std::vector<claim_verdict> verdicts;  // claims in catalogue order, each across `profiles`
   std::vector<std::string> mismatches;  // "claim under profile: expected X, got Y"
   mutation_score mutations;             // over the fault.* profiles audited
+  std::vector<wire_mismatch> wire;      // declared against observed, every run
+  std::vector<vacuous_rule> vacuous;    // rules that cannot fail: the audit fails
+  std::vector<check_score> checks;      // each check of a checked claim, and what falsifies it
+  bool strict = false;                  // as the options said
   std::size_t runs = 0;
   double wall_ms = 0;
   bool passed() const;

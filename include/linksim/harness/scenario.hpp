@@ -109,6 +109,9 @@ struct expect_flows {
   std::string channel, from, to, account, category, purpose, note;
   std::optional<int> count, min, max;
   milliseconds since{-1};  // only flows recorded at or after this much simulated time
+  // Count the flows the network carried (evidence/wire.hpp) instead of those the services
+  // declared; a declared flow's note says what the service did with it ("applied").
+  bool observed = false;
 };
 
 struct fault_spec {

@@ -99,6 +99,7 @@ class memory_log final : public evidence::recorder {
     text_ref note;
     digest digest_bytes{};  // the digest, when it is 64 hex digits
     bool hex_digest = false;
+    bool observed = false;
   };
   // In chunks of a fixed size, so that a growing log never copies what it holds.
   static constexpr std::size_t chunk_size = 8192;

@@ -33,7 +33,9 @@ class graph_routes {
     json::scratch memory;
     bj::object body(memory.storage());
     std::vector<std::string> categories;
-    auto add_category = [&](std::string c) {
+    // A field without a value shares nothing: an account without a name gives no name.
+    auto add_category = [&](std::string c, bool has_value = true) {
+      if (!has_value) return;
       if (std::find(categories.begin(), categories.end(), c) == categories.end())
         categories.push_back(std::move(c));
     };
@@ -46,13 +48,14 @@ class graph_routes {
         add_category("user.account.username");
       } else if (f == "name") {
         body["name"] = a->display_name;
-        add_category("user.name");
+        add_category("user.name", !a->display_name.empty());
       } else if (f == "biography") {
         body["biography"] = a->bio;
-        add_category("user.content.public");
+        add_category("user.content.public", !a->bio.empty());
       } else if (f == "profile_picture_url" || f == "profile_picture_sha256") {
         body[f] = f == "profile_picture_url" ? a->picture_url : a->picture_sha256;
-        add_category("user.content.self_image");
+        add_category("user.content.self_image",
+                     !a->picture_url.empty() || !a->picture_sha256.empty());
       } else if (f == "account_type") {
         body["account_type"] = to_string(a->type);
         add_category("user.account");
@@ -63,19 +66,21 @@ class graph_routes {
         body["version"] = a->version;
       } else if (f == "followers_count" || f == "follows_count" || f == "followers") {
         if (!may_followers) return graph_error(s_, make_error_code(error::insufficient_scope));
-        add_category("user.social.followers");
         if (f != "followers" && !counts_read) {
           // The counts are not read with the token: read them once, now.
           if (auto full = s_.get_account(a->id)) a = *full;
           counts_read = true;
         }
-        if (f == "followers_count")
+        if (f == "followers_count") {
           body[f] = a->followers_count;
-        else if (f == "follows_count")
+          add_category("user.social.followers", a->followers_count > 0);
+        } else if (f == "follows_count") {
           body[f] = a->follows_count;
-        else {
+          add_category("user.social.followers", a->follows_count > 0);
+        } else {
           bj::array ids;
           for (auto id : s_.followers_of(a->id)) ids.emplace_back(std::to_string(id));
+          add_category("user.social.followers", !ids.empty());
           body["followers"] = bj::object{{"data", std::move(ids)}};
         }
       } else {
