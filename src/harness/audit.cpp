@@ -232,9 +232,10 @@ bool is_personal(std::string_view category) {
   return evidence::covers("user", category);
 }
 
-// Declared against observed in one run: each kind of personal data one party sent another.
-void compare_wire(const std::string& profile, const std::string& file, const run_result& r,
-                  const std::string& sealed, std::vector<wire_mismatch>& out) {
+}  // namespace
+
+std::vector<wire_mismatch> declared_against_observed(const run_result& r) {
+  std::vector<wire_mismatch> out;
   std::vector<const evidence::flow*> declared, observed;
   std::vector<std::uint64_t> observed_leaf, declared_leaf;
   for (std::size_t i = 0; i < r.flows.size(); ++i) {
@@ -249,9 +250,7 @@ void compare_wire(const std::string& profile, const std::string& file, const run
     const std::string key =
         std::string(kind) + "|" + f.from + "|" + f.to + "|" + f.channel + "|" + category;
     auto [pos, fresh] = index.emplace(key, out.size());
-    if (fresh)
-      out.push_back(
-          {profile, file_name(file), kind, f.from, f.to, f.channel, category, 0, leaf, sealed});
+    if (fresh) out.push_back({{}, {}, kind, f.from, f.to, f.channel, category, 0, leaf, {}});
     ++out[pos->second].count;
   };
   // A declared flow about an account carries the account's id, whatever categories it lists.
@@ -283,7 +282,10 @@ void compare_wire(const std::string& profile, const std::string& file, const run
       if (!carried) add("unobserved", d, k, declared_leaf[i]);
     }
   }
+  return out;
 }
+
+namespace {
 
 // Each check of each judged claim: the profiles under which it fails while it holds under
 // `documented`.
@@ -541,7 +543,12 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
   }
   out.strict = o.strict;
   for (const auto& [key, rec] : runs)
-    compare_wire(key.second, key.first, rec.result, rec.sealed.file, out.wire);
+    for (auto& w : declared_against_observed(rec.result)) {
+      w.profile = key.second;
+      w.scenario = file_name(key.first);
+      w.evidence = rec.sealed.file;
+      out.wire.push_back(std::move(w));
+    }
   score_checks(c, o.profiles, out);
   find_vacuous(c, runs, out);
   out.wall_ms =

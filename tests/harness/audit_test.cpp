@@ -582,3 +582,105 @@ TEST(FuzzCommand, ProgressIsLinesInALogAndOneRewrittenCountOnATerminal) {
 
 }  // namespace
 }  // namespace linksim::harness
+
+namespace linksim::harness {
+namespace {
+
+evidence::flow between(std::string from, std::string to, std::vector<std::string> categories,
+                       bool observed, std::string subject = "5") {
+  evidence::flow f;
+  f.from = std::move(from);
+  f.to = std::move(to);
+  f.categories = std::move(categories);
+  f.subject = std::move(subject);
+  f.channel = "ads.activity";
+  f.observed = observed;
+  return f;
+}
+
+// A service that sends more than it declares is caught, and one that declares what it never
+// sends too; the story around the parties (the person, the operator) is left out.
+TEST(DeclaredAgainstObserved, EachKindOfDataOnTheWireNeedsADeclarationAndTheOtherWay) {
+  run_result r;
+  r.flows = {between("threads", "ads", {"user.behavior", "user.name"}, false),
+             between("threads", "ads",
+                     {"user.behavior", "user.unique_id", "user.authorization.credentials",
+                      "system.authentication"},
+                     true),
+             between("user", "threads", {"user.authorization.password"}, true),
+             between("operator", "idp", {"user.account.username"}, true)};
+  const auto w = declared_against_observed(r);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].kind, "undeclared");  // the token slipped in; the id comes with the subject
+  EXPECT_EQ(w[0].category, "user.authorization.credentials");
+  EXPECT_EQ(w[0].leaf, 1u);
+  EXPECT_EQ(w[1].kind, "unobserved");  // declared, never carried
+  EXPECT_EQ(w[1].category, "user.name");
+  EXPECT_EQ(w[1].leaf, 0u);
+  // Declared as it is sent: nothing to say.
+  r.flows[0].categories = {"user.behavior", "user.authorization.credentials"};
+  EXPECT_TRUE(declared_against_observed(r).empty());
+}
+
+// A rule whose parties never exchange anything cannot fail: the audit says so and fails.
+TEST(Audit, ARuleNoRunCanBreakIsVacuousAndFailsTheAudit) {
+  const auto s =
+      parse_scenario("name: t\nsteps:\n  - create: alice\n  - sign_up: alice\n", "t.yaml");
+  const char* text = R"(claims:
+  - id: no-password
+    seed: s
+    quote: q
+    meaning: m
+    scenarios: [t.yaml]
+    check: {flows: [{forbid: {from: FROM, to: threads, category: user.authorization.password}}]}
+)";
+  std::string named(text);
+  named.replace(named.find("FROM"), 4, "browser");  // the network calls it "user"
+  const auto bad = audit(parse_catalogue(named, "claims.yaml"), {s}, {{"documented"}}, no_seal);
+  EXPECT_EQ(bad.find("no-password", "documented")->result, verdict::holds);
+  ASSERT_EQ(bad.vacuous.size(), 1u);
+  EXPECT_EQ(bad.vacuous[0].claim, "no-password");
+  EXPECT_FALSE(bad.passed());
+  std::string fixed(text);
+  fixed.replace(fixed.find("FROM"), 4, "user");
+  const auto good = audit(parse_catalogue(fixed, "claims.yaml"), {s}, {{"documented"}}, no_seal);
+  EXPECT_TRUE(good.vacuous.empty());
+  EXPECT_TRUE(good.passed());
+}
+
+// Strict: what no statement discloses fails the audit; by default it is listed only.
+TEST(Audit, StrictFailsOnUndisclosedFlows) {
+  auto cat = load_catalogue(library / "claims.yaml");
+  for (auto& c : cat.claims) c.discloses.clear();
+  const auto scenarios = load_library();
+  audit_options o{{"documented"}, "2026-05-26"};
+  const auto lenient = audit(cat, scenarios, o, no_seal);
+  EXPECT_FALSE(lenient.undisclosed.empty());
+  EXPECT_TRUE(lenient.passed());
+  o.strict = true;
+  EXPECT_FALSE(audit(cat, scenarios, o, no_seal).passed());
+}
+
+// A forbid rule holds in every story, not only in those its claim names.
+TEST(Audit, AForbidRuleIsJudgedInEveryRun) {
+  const auto named = parse_scenario("name: n\nsteps:\n  - create: alice\n", "n.yaml");
+  const auto other =
+      parse_scenario("name: o\nsteps:\n  - create: bob\n  - sign_up: bob\n", "o.yaml");
+  const auto cat = parse_catalogue(R"(claims:
+  - id: no-token-exchange
+    seed: s
+    quote: q
+    meaning: m
+    scenarios: [n.yaml]
+    check: {flows: [{forbid: {from: threads, to: idp, channel: oauth.token}}]}
+)",
+                                   "claims.yaml");
+  const auto r = audit(cat, {named, other}, {{"documented"}}, no_seal);
+  const auto* v = r.find("no-token-exchange", "documented");
+  EXPECT_EQ(v->result, verdict::violated);
+  ASSERT_FALSE(v->findings.empty());
+  EXPECT_EQ(v->findings.back().scenario, "o.yaml");
+}
+
+}  // namespace
+}  // namespace linksim::harness

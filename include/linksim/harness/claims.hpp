@@ -176,6 +176,10 @@ struct wire_mismatch {
   std::string evidence;    // that run's sealed log
 };
 
+// Declared against observed in one run's flows; `profile`, `scenario` and `evidence` are left
+// for the caller to fill.
+std::vector<wire_mismatch> declared_against_observed(const run_result& r);
+
 // A check and the profiles that make it fail while `documented` holds: a check no profile
 // falsifies is one the audit cannot show to work.
 struct check_score {
