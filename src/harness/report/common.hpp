@@ -99,6 +99,22 @@ inline bj::object undisclosed_json(const undisclosed_flow& u) {
                     {"first_leaf", u.leaf}, {"log", u.evidence}};
 }
 
+inline bj::object wire_json(const wire_mismatch& w) {
+  return bj::object{{"kind", w.kind},         {"profile", w.profile}, {"scenario", w.scenario},
+                    {"from", w.from},         {"to", w.to},           {"channel", w.channel},
+                    {"category", w.category}, {"count", w.count},     {"first_leaf", w.leaf},
+                    {"log", w.evidence}};
+}
+
+// One line for a mismatch between what a service declared and what the network carried.
+inline std::string wire_text(const wire_mismatch& w) {
+  return w.kind + ": " + w.from + " -> " + w.to + " (" + w.channel + ") " + w.category +
+         (w.kind == "undeclared" ? " on the wire, declared by no flow of the sender"
+                                 : " declared, carried by no message") +
+         "; " + std::to_string(w.count) + " time(s) under " + w.profile + " in " + w.scenario +
+         ", first at leaf " + std::to_string(w.leaf);
+}
+
 inline bj::object finding_json(const finding& f) {
   bj::object o{{"scenario", f.scenario},
                {"kind", f.kind},

@@ -38,6 +38,21 @@ std::string json_report(const report_context& c) {
   for (const auto& u : r.undisclosed) undisclosed.push_back(undisclosed_json(u));
   root["undisclosed_dates"] = strings(r.dates);
   root["undisclosed_flows"] = std::move(undisclosed);
+  root["strict"] = r.strict;
+  bj::array wire;
+  for (const auto& w : r.wire) wire.push_back(wire_json(w));
+  root["declared_against_observed"] = std::move(wire);
+  bj::array vacuous;
+  for (const auto& v : r.vacuous)
+    vacuous.push_back(bj::object{{"claim", v.claim}, {"where", v.where}, {"rule", v.what}});
+  root["vacuous_rules"] = std::move(vacuous);
+  bj::array checks;
+  for (const auto& ch : r.checks)
+    checks.push_back(bj::object{{"claim", ch.claim},
+                                {"where", ch.where},
+                                {"what", ch.what},
+                                {"falsified_by", strings(ch.falsified_by)}});
+  root["checks"] = std::move(checks);
   bj::array claims;
   for (const auto& cl : c.claims.claims) {
     bj::object o{

@@ -49,6 +49,44 @@ std::string junit_report(const report_context& c) {
            << "    </properties>\n"
            << cases.str() << "  </testsuite>\n";
   }
+  // Undisclosed flows and declared/observed mismatches: a test case each, failed under
+  // --strict and passed with the finding as output otherwise.
+  if (!r.undisclosed.empty() || !r.wire.empty() || !r.vacuous.empty()) {
+    std::size_t t = 0, f = 0;
+    std::ostringstream cases;
+    const auto add = [&](const std::string& name, const std::string& text, bool fails) {
+      ++t;
+      cases << "    <testcase classname=\"linksim.audit.flows\" name=\"" << xml_escape(name)
+            << "\" time=\"0\">\n";
+      if (fails) {
+        ++f;
+        cases << "      <failure message=\"" << xml_escape(text) << "\"/>\n";
+      } else {
+        cases << "      <system-out>" << xml_escape(text) << "</system-out>\n";
+      }
+      cases << "    </testcase>\n";
+    };
+    for (const auto& u : r.undisclosed) {
+      std::string categories;
+      for (const auto& k : u.categories) categories += (categories.empty() ? "" : ", ") + k;
+      add("undisclosed as of " + u.as_of + ": " + u.from + " -> " + u.to + " " + u.channel,
+          u.purpose + ", " + categories + "; " + std::to_string(u.count) + " time(s), first in " +
+              u.scenario,
+          r.strict);
+    }
+    for (const auto& w : r.wire)
+      add(w.kind + ": " + w.from + " -> " + w.to + " " + w.channel + " " + w.category + " (" +
+              w.profile + ", " + w.scenario + ")",
+          wire_text(w), r.strict);
+    for (const auto& v : r.vacuous)
+      add("vacuous rule of " + v.claim + " at " + v.where,
+          v.what + ": no run carries any flow between these parties on this channel", true);
+    tests += t;
+    failures += f;
+    suites << "  <testsuite name=\"linksim audit: flows\" tests=\"" << t << "\" failures=\"" << f
+           << "\" errors=\"0\" skipped=\"0\" time=\"0\">\n"
+           << cases.str() << "  </testsuite>\n";
+  }
   char time[32];
   std::snprintf(time, sizeof time, "%.3f", r.wall_ms / 1000.0);
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -67,6 +67,30 @@ std::string markdown_report(const report_context& c) {
     }
     out << "\n";
   }
+  out << "## Declared against observed\n\nPersonal data the network carried between the "
+         "services and partners that no flow the sender declared covers, and declared flows no "
+         "message carried.\n\n";
+  if (r.wire.empty()) out << "None: every observed flow was declared, every declared one seen.\n\n";
+  for (const auto& w : r.wire) out << "- " << wire_text(w) << " (`" << w.evidence << "`)\n";
+  if (!r.wire.empty()) out << "\n";
+  for (const auto& v : r.vacuous)
+    out << "**Vacuous rule** of `" << v.claim << "` (" << v.where << "): " << v.what
+        << ": no run carries any flow between these parties on this channel.\n\n";
+  if (!r.checks.empty()) {
+    std::size_t falsified = 0;
+    for (const auto& ch : r.checks) falsified += !ch.falsified_by.empty();
+    out << "## Checks and what falsifies them\n\n"
+        << falsified << " of " << r.checks.size()
+        << " checks fail under some profile while they hold as documented.\n\n| claim | check "
+           "| falsified by |\n|---|---|---|\n";
+    for (const auto& ch : r.checks) {
+      out << "| `" << ch.claim << "` | " << ch.where << ": " << ch.what << " |";
+      for (const auto& p : ch.falsified_by) out << " `" << p << "`";
+      if (ch.falsified_by.empty()) out << " none";
+      out << " |\n";
+    }
+    out << "\n";
+  }
   out << "## Matrix\n\n✓ holds, ✗ violated, ? indeterminate; **bold** where the verdict is not "
          "the one the profile should give.\n\n| claim |";
   for (const auto& p : r.profiles) out << " " << p << " |";

@@ -102,6 +102,32 @@ std::string sarif_report(const report_context& c) {
           {"properties", undisclosed_json(u)}});
     }
   }
+  // What a service declared against what the network carried: a warning, an error under
+  // --strict, located at the run's sealed log.
+  if (!r.wire.empty()) {
+    const std::size_t index = rules.size();
+    rules.push_back(bj::object{
+        {"id", "declared-observed-mismatch"},
+        {"shortDescription",
+         bj::object{{"text",
+                     "personal data on the wire that the sender did not declare, or a "
+                     "declared flow nothing carried"}}},
+        {"fullDescription", bj::object{{"text",
+                                        "Observed flows are read off the network by the transport; "
+                                        "declared flows are the services' own reports."}}},
+        {"helpUri", "docs/claims.md#declared-against-observed"}});
+    for (const auto& w : r.wire)
+      results.push_back(bj::object{
+          {"ruleId", "declared-observed-mismatch"},
+          {"ruleIndex", index},
+          {"kind", "fail"},
+          {"level", r.strict ? "error" : "warning"},
+          {"message", bj::object{{"text", wire_text(w)}}},
+          {"locations", bj::array{bj::object{
+                            {"physicalLocation",
+                             bj::object{{"artifactLocation", bj::object{{"uri", w.evidence}}}}}}}},
+          {"properties", wire_json(w)}});
+  }
   bj::object root{
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
       {"version", "2.1.0"},
