@@ -212,7 +212,7 @@ bool looks_like_token(std::string_view v) {
 bool is_account_id(const bj::value& v) {
   if (v.is_int64()) return v.as_int64() > 0;
   if (!v.is_string()) return false;
-  const auto s = v.get_string();
+  const auto& s = v.get_string();
   return !s.empty() && s.size() < 20 &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
