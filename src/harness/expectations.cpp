@@ -1,10 +1,11 @@
-// The expectations of a scenario step, checked against the services' admin APIs and the
-// evidence: the HTTP answer, profiles, accounts and flows.
+// The expectations of a scenario step, checked against the services' admin APIs, their
+// storage and the evidence: the HTTP answer, profiles, accounts, what is stored and flows.
 #include "actions.hpp"
 
 #include "linksim/common/json.hpp"
 #include "linksim/evidence/flow.hpp"
 #include "linksim/sim/world.hpp"
+#include "linksim/store/sqlite.hpp"
 
 #include <boost/json.hpp>
 
@@ -196,6 +197,76 @@ void check_account(action_context& c, const expect_account& e) {
   field("status", e.status, "status");
 }
 
+std::string sql_name(std::string_view name) {
+  std::string out = "\"";
+  for (const char ch : name) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+// The rows of each table (or of `only`) that hold `id` in any column, as a number or within
+// text (a JSON payload kept in a column), or all of its rows without an id.
+std::vector<std::pair<std::string, std::int64_t>> rows_holding(store::database& db,
+                                                               std::optional<std::int64_t> id,
+                                                               const std::string& only) {
+  std::vector<std::string> tables;
+  auto t = db.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+      "ORDER BY name");
+  while (t.step()) tables.push_back(t.get_text(0));
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (const auto& table : tables) {
+    if (!only.empty() && table != only) continue;
+    std::string where;
+    if (id) {
+      auto cols = db.prepare("SELECT name FROM pragma_table_info(?1)");
+      cols.bind(1, table);
+      while (cols.step()) {
+        const auto col = sql_name(cols.get_text(0));
+        where += (where.empty() ? "" : " OR ") + col + " = ?1 OR instr(CAST(" + col +
+                 " AS TEXT), ?2) > 0";
+      }
+    }
+    auto q = db.prepare("SELECT count(*) FROM " + sql_name(table) +
+                        (where.empty() ? std::string() : " WHERE " + where));
+    if (id) q.bind(1, *id).bind(2, std::to_string(*id));
+    q.step();
+    out.emplace_back(table, q.get_int(0));
+  }
+  return out;
+}
+
+void check_stored(action_context& c, const expect_stored& e) {
+  const auto dbs = c.world().databases();  // idp, threads, ads
+  store::database* live = e.system == "idp" ? dbs[0] : e.system == "threads" ? dbs[1] : dbs[2];
+  const auto id = e.account.empty() ? std::nullopt : std::optional(c.id_of(e.account));
+  const auto copy = live->snapshot();
+  const auto rows = rows_holding(*copy, id, e.table);
+  std::int64_t n = 0;
+  std::string values;
+  for (const auto& [table, k] : rows) {
+    n += k;
+    if (k > 0 || !e.table.empty())
+      values += (values.empty() ? "" : ", ") + table + " " + std::to_string(k);
+  }
+  std::string what = "stored at " + e.system;
+  if (!e.account.empty()) what += " about " + e.account;
+  if (!e.table.empty()) what += " in " + e.table;
+  if (!e.table.empty() && rows.empty())
+    c.fail(e.where, what, "a table " + e.table, "no such table");
+  c.state_read(e.system, e.account,
+               what + " (a read-only copy of its database): " +
+                   (values.empty() ? std::string("no row") : values),
+               values);
+  if (e.count && n != *e.count)
+    c.fail(e.where, what, "count " + std::to_string(*e.count),
+           std::to_string(n) + " (" + values + ")");
+  if (e.min && n < *e.min)
+    c.fail(e.where, what, "at least " + std::to_string(*e.min), std::to_string(n));
+  if (e.max && n > *e.max)
+    c.fail(e.where, what, "at most " + std::to_string(*e.max),
+           std::to_string(n) + " (" + values + ")");
+}
+
 void check_flows(action_context& c, const expect_flows& e, time_point start) {
   const std::string subject =
       e.account.empty() ? std::string() : std::to_string(c.id_of(e.account));
@@ -241,6 +312,7 @@ void check_flows(action_context& c, const expect_flows& e, time_point start) {
 void check_state(action_context& c, const step& st, time_point start) {
   for (const auto& e : st.profiles) check_profile(c, e);
   for (const auto& e : st.accounts) check_account(c, e);
+  for (const auto& e : st.stored) check_stored(c, e);
   for (const auto& e : st.flows) check_flows(c, e, start);
 }
 

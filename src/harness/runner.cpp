@@ -123,6 +123,7 @@ class runner final : public detail::action_context {
     for (const auto& e : st.profiles) add(e.account);
     for (const auto& e : st.accounts) add(e.account);
     for (const auto& e : st.flows) add(e.account);
+    for (const auto& e : st.stored) add(e.account);
     return out;
   }
 

@@ -333,12 +333,13 @@ class parser : detail::yaml_reader, public detail::action_checker {
 
   void parse_state_expectations(const YAML::Node& n, step& s) const {
     if (!n.IsMap()) fail(n, "expect is a mapping with profile, account or flows");
-    check_keys(n, {"profile", "account", "flows"});
+    check_keys(n, {"profile", "account", "flows", "stored"});
     if (auto p = n["profile"])
       each(p, [&](const YAML::Node& x) { s.profiles.push_back(profile(x)); });
     if (auto a = n["account"])
       each(a, [&](const YAML::Node& x) { s.accounts.push_back(account(x)); });
     if (auto f = n["flows"]) each(f, [&](const YAML::Node& x) { s.flows.push_back(flows(x)); });
+    if (auto f = n["stored"]) each(f, [&](const YAML::Node& x) { s.stored.push_back(stored(x)); });
   }
 
   expect_profile profile(const YAML::Node& n) const {
@@ -372,6 +373,24 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["name"]) e.name = scalar(x);
     if (auto x = n["bio"]) e.bio = scalar(x);
     if (auto x = n["status"]) e.status = scalar(x);
+    return e;
+  }
+
+  expect_stored stored(const YAML::Node& n) const {
+    if (!n.IsMap()) fail(n, "a stored expectation is a mapping");
+    check_keys(n, {"system", "account", "table", "count", "min", "max"});
+    expect_stored e;
+    e.where = where(n);
+    if (auto x = n["system"]) e.system = scalar(x);
+    if (e.system != "idp" && e.system != "threads" && e.system != "ads")
+      fail(n["system"] ? n["system"] : n, "say whose storage: system is idp, threads or ads");
+    if (auto x = n["account"]) e.account = account_ref(x);
+    if (auto x = n["table"]) e.table = scalar(x);
+    if (e.account.empty() && e.table.empty()) fail(n, "name an account, a table or both");
+    if (auto x = n["count"]) e.count = static_cast<int>(integer(x, 0, 100'000'000));
+    if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, 100'000'000));
+    if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, 100'000'000));
+    if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
     return e;
   }
 

@@ -178,6 +178,28 @@ std::optional<std::string> statement::get_opt_text(int c) const {
   return get_text(c);
 }
 
+std::unique_ptr<database> database::snapshot() {
+  sqlite3_int64 size = 0;
+  unsigned char* bytes = sqlite3_serialize(db_, "main", &size, 0);
+  if (!bytes) throw error(SQLITE_NOMEM, "snapshot of " + path_.string() + ": out of memory");
+  options o;
+  o.read_only = true;
+  std::unique_ptr<database> copy;
+  try {
+    copy = std::make_unique<database>(":memory:", o);
+  } catch (...) {
+    sqlite3_free(bytes);
+    throw;
+  }
+  // SQLite owns the bytes from here, and frees them when the copy closes or this call fails.
+  check(copy->db_,
+        sqlite3_deserialize(copy->db_, "main", bytes, size, size,
+                            SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY),
+        "snapshot of " + path_.string());
+  copy->path_ = path_;
+  return copy;
+}
+
 database::database(const std::filesystem::path& path, options opts) : path_(path) {
   tuning::configure_once();  // before SQLite's first use
   const int flags =

@@ -54,17 +54,30 @@ result<void> domain::callbacks::deauthorize(std::string_view signed_request) {
 result<std::string> domain::callbacks::data_deletion(std::string_view signed_request) {
   auto account = verify_signed_request(signed_request);
   if (!account) return account.error();
-  std::lock_guard lock(ctx_.mutex);
-  auto work = ctx_.repos.begin();
-  const auto profiles = ctx_.profiles_locked(*account, counts::without);
-  for (const auto& p : profiles) profiles_.remove_locked(p.id);
-  std::string code = ctx_.random.token(12);
-  ctx_.repos.receipts().add_deletion_request(code, static_cast<std::int64_t>(profiles.size()),
-                                             ctx_.time.now());
-  ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, *account, {"user.unique_id"},
-              "callback.receive.data_deletion", signed_request,
-              "profiles deleted: " + std::to_string(profiles.size()));
-  work->commit();
+  std::vector<std::int64_t> notices;
+  std::string code;
+  {
+    std::lock_guard lock(ctx_.mutex);
+    auto work = ctx_.repos.begin();
+    const auto profiles = ctx_.profiles_locked(*account, counts::without);
+    // Each profile goes, and the ad platform is told to erase what it was told about it, as
+    // when the person deletes the profile.
+    for (const auto& p : profiles) {
+      profiles_.remove_locked(p.id);
+      notices.push_back(ads_.enqueue_notice_locked(
+          "deletion", p.id, *account,
+          json::serialize(boost::json::object{{"subject", std::to_string(*account)}})));
+    }
+    ctx_.repos.receipts().forget_account(*account);
+    code = ctx_.random.token(12);
+    ctx_.repos.receipts().add_deletion_request(code, static_cast<std::int64_t>(profiles.size()),
+                                               ctx_.time.now());
+    ctx_.record(ctx_.cfg.idp_system, ctx_.cfg.system_name, *account, {"user.unique_id"},
+                "callback.receive.data_deletion", signed_request,
+                "profiles deleted: " + std::to_string(profiles.size()));
+    work->commit();
+  }
+  for (const auto id : notices) ads_.send_notice_now(id);
   return code;
 }
 

@@ -180,7 +180,8 @@ class reconciliation {
 // Meta's signed_request callbacks: deauthorization and data deletion.
 class callbacks {
  public:
-  callbacks(context& ctx, profiles& profiles) : ctx_(ctx), profiles_(profiles) {}
+  callbacks(context& ctx, profiles& profiles, cross_product& ads)
+      : ctx_(ctx), profiles_(profiles), ads_(ads) {}
   result<void> deauthorize(std::string_view signed_request);
   result<std::string> data_deletion(std::string_view signed_request);
   result<std::int64_t> deletion_status(std::string_view confirmation_code);
@@ -189,6 +190,7 @@ class callbacks {
   result<std::int64_t> verify_signed_request(std::string_view signed_request);
   context& ctx_;
   profiles& profiles_;
+  cross_product& ads_;
 };
 
 // Posts, likes and follows, each with its notice to the ad platform.

@@ -171,6 +171,7 @@ result<void> domain::profiles::remove(std::int64_t profile_id) {
     if (auto linked = ctx_.repos.links().of_profile(profile_id); linked && linked->tokens)
       token = linked->tokens->refresh;
     remove_locked(profile_id);
+    ctx_.repos.receipts().forget_account(subject);
     deletion_notice = ads_.enqueue_notice_locked(
         "deletion", profile_id, subject,
         json::serialize(boost::json::object{{"subject", std::to_string(subject)}}));

@@ -14,7 +14,7 @@ struct service::parts {
         profiles(ctx, ads),
         linkage(ctx, provider, mirror, ads),
         reconciliation(ctx, provider, mirror),
-        callbacks(ctx, profiles),
+        callbacks(ctx, profiles, ads),
         content(ctx, ads) {}
   domain::context ctx;
   domain::provider_client provider;

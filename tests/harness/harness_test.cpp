@@ -181,6 +181,49 @@ steps:
   EXPECT_TRUE(ok.passed) << (ok.failure ? ok.failure->what : ok.error);
 }
 
+// What a party keeps is read from its storage, not asked of it: a check that expects nothing
+// kept fails while the data is there, naming the tables, and the read is an evidence entry.
+TEST(ScenarioRun, StoredChecksReadTheStorageItself) {
+  const auto s = parse_scenario(R"(name: kept
+steps:
+  - create: alice
+  - sign_up: alice
+  - post: {account: alice, text: hello}
+  - expect:
+      stored:
+        - {system: threads, account: alice, min: 1}
+        - {system: ads, table: activity, min: 1}
+  - expect:
+      stored: {system: ads, account: alice, count: 0}
+)",
+                                "t.yaml");
+  const auto r = run_scenario(s);
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->index, 4u);
+  EXPECT_EQ(r.failure->what, "stored at ads about alice");
+  EXPECT_NE(r.failure->actual.find("activity"), std::string::npos) << r.failure->actual;
+  // Once the profile is deleted, the ad platform was told, and erased it.
+  auto erased = s;
+  erased.steps.insert(erased.steps.end() - 1, parse_scenario(R"(name: d
+steps:
+  - create: alice
+  - delete_profile: alice
+)",
+                                                             "d.yaml")
+                                                  .steps.back());
+  const auto ok = run_scenario(erased);
+  EXPECT_TRUE(ok.passed) << (ok.failure ? ok.failure->what + ": " + ok.failure->actual : ok.error);
+  for (const char* bad :
+       {"stored: {system: nowhere, account: alice, count: 0}", "stored: {system: ads, count: 0}",
+        "stored: {system: ads, account: alice}"})
+    EXPECT_THROW(
+        parse_scenario(
+            std::string("name: x\nsteps:\n  - create: alice\n  - expect:\n      ") + bad + "\n",
+            "x.yaml"),
+        scenario_error)
+        << bad;
+}
+
 // What a check compared is evidence: each state read is an entry, with the values read and the
 // answer's digest, and the check's outcome cites it, a failed one too. Flow rules and counts
 // leave the reads out.

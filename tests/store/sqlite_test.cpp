@@ -27,6 +27,20 @@ constexpr migration migrations[] = {
      "INSERT INTO t2 SELECT * FROM t; DROP TABLE t; ALTER TABLE t2 RENAME TO t;"},
 };
 
+// An auditor's copy: everything committed, nothing written back, and later writes not seen.
+TEST(Sqlite, ASnapshotIsAReadOnlyCopyOfWhatWasCommitted) {
+  database db(":memory:");
+  migrate(db, migrations);
+  db.prepare("INSERT INTO t (name, n) VALUES (?, ?)").bind_all("kept", 1).run();
+  const auto copy = db.snapshot();
+  db.prepare("INSERT INTO t (name, n) VALUES (?, ?)").bind_all("later", 2).run();
+  auto q = copy->prepare("SELECT group_concat(name) FROM t");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.get_text(0), "kept");
+  EXPECT_THROW(copy->exec("INSERT INTO t (name, n) VALUES ('x', 3)"), store::error);
+  EXPECT_THROW(copy->exec("DELETE FROM t"), store::error);
+}
+
 TEST(Sqlite, MigratesOnceAndKeepsData) {
   testing::temp_dir dir;
   {

@@ -93,6 +93,18 @@ struct expect_profile {
   std::optional<int> followers;
 };
 
+// What a party keeps at rest, read from its storage directly (a read-only copy of its
+// database), not through its API: the rows of every table, or of one, that hold the account's
+// provider id (as a number or as its decimal text), or, without an account, all of a table's
+// rows.
+struct expect_stored {
+  location where;
+  std::string system;  // "idp", "threads" or "ads"
+  std::string account;
+  std::string table;  // empty: every table
+  std::optional<int> count, min, max;
+};
+
 // The provider's state of one account.
 struct expect_account {
   location where;
@@ -130,6 +142,7 @@ struct step {
   std::vector<expect_profile> profiles;
   std::vector<expect_account> accounts;
   std::vector<expect_flows> flows;
+  std::vector<expect_stored> stored;
   // The claims (ids in scenarios/claims.yaml) whose check this step's expectations are: the
   // audit turns their outcome into the claims' verdicts.
   std::vector<std::string> claims;

@@ -128,6 +128,11 @@ class database {
   int changes() const;
   const std::filesystem::path& path() const { return path_; }
 
+  // A read-only copy of everything committed so far, in memory, on a connection of its own
+  // (sqlite3_serialize, then sqlite3_deserialize read-only): for an auditor who reads what a
+  // service keeps without going through the service or being able to change it.
+  std::unique_ptr<database> snapshot();
+
   // What the connection has done since it opened. The same statements give the same counts on
   // any machine, so a benchmark can compare the work of two builds where wall time is noisy.
   struct work {

@@ -191,6 +191,9 @@ class receipt_repository {
   virtual ~receipt_repository() = default;
   // False when the change was received before.
   virtual bool first_receipt(std::string_view change_key, time_point at) = 0;
+  // Forgets the changes received about a provider account: once its profile is gone, nothing
+  // kept may name it (a later copy of an old change finds no profile, and is stale anyway).
+  virtual void forget_account(std::int64_t ig_user_id) = 0;
   virtual void add_deletion_request(std::string_view code, std::int64_t profiles_deleted,
                                     time_point at) = 0;
   virtual std::optional<std::int64_t> deletion_request(std::string_view code) = 0;

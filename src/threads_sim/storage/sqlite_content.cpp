@@ -211,6 +211,15 @@ class sqlite_receipts final : public receipt_repository {
     return db_.changes() != 0;
   }
 
+  void forget_account(std::int64_t ig_user_id) override {
+    // Keys are "<account>/<field>/<version>": the account's keys sort between "<id>/" and
+    // "<id>0" ('0' follows '/'), a range the primary key finds.
+    const std::string id = std::to_string(ig_user_id);
+    db_.cached("DELETE FROM applied_changes WHERE change_key >= ? AND change_key < ?")
+        .bind_all(id + "/", id + "0")
+        .run();
+  }
+
   void add_deletion_request(std::string_view code, std::int64_t profiles_deleted,
                             time_point at) override {
     db_.cached(
