@@ -143,7 +143,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f s", result.wall_ms / 1000);
   out << "linksim audit: " << cat.claims.size() << " statements (" << checked << " checked, "
-      << not_modelled << " not modelled yet, " << out_of_scope << " out of scope), "
+      << not_modelled << " not modelled, " << out_of_scope << " out of scope), "
       << ao.profiles.size() << " profile(s), " << result.runs << " scenario runs in " << secs
       << "\n";
   if (!o.as_of.empty()) {

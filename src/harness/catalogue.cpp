@@ -102,13 +102,14 @@ class catalogue_parser : detail::yaml_reader {
     }
     // Contradictions are pairs: each side names the other.
     for (const auto& cl : c.claims) {
-      if (cl.contradicts.empty()) continue;
-      const claim* other = c.find(cl.contradicts);
-      const auto node = seen.at(cl.id)["contradicts"];
-      if (!other) fail(node, "contradicts unknown claim '" + cl.contradicts + "'");
-      if (other->contradicts != cl.id)
-        fail(node, "claim '" + cl.contradicts + "' does not name '" + cl.id +
-                       "' back in its 'contradicts'");
+      for (const auto& id : cl.contradicts) {
+        const claim* other = c.find(id);
+        const auto node = seen.at(cl.id)["contradicts"];
+        if (!other) fail(node, "contradicts unknown claim '" + id + "'");
+        if (std::find(other->contradicts.begin(), other->contradicts.end(), cl.id) ==
+            other->contradicts.end())
+          fail(node, "claim '" + id + "' does not name '" + cl.id + "' back in its 'contradicts'");
+      }
     }
     return c;
   }
@@ -129,7 +130,7 @@ class catalogue_parser : detail::yaml_reader {
   claim parse_claim(const YAML::Node& n) {
     if (!n.IsMap()) fail(n, "a claim is a mapping with id, seed, quote and its check");
     check_keys(n, {"id", "seed", "quote", "meaning", "check", "scenarios", "expect", "contradicts",
-                   "out_of_scope", "not_modelled", "version", "until", "discloses"});
+                   "out_of_scope", "not_modelled", "version", "until", "discloses", "through"});
     claim c;
     c.where = where(n);
     for (const char* k : {"id", "seed", "quote"})
@@ -146,9 +147,19 @@ class catalogue_parser : detail::yaml_reader {
     if (auto m = n["meaning"]) c.meaning = scalar(m);
     if (auto x = n["out_of_scope"]) c.out_of_scope = scalar(x);
     if (auto x = n["not_modelled"]) c.not_modelled = scalar(x);
+    if (auto x = n["through"]) {
+      c.through = scalar(x);
+      if (c.out_of_scope.empty() && c.not_modelled.empty())
+        fail(x, "a passage (through) is for an entry out of scope or not modelled");
+    }
     if (!c.out_of_scope.empty() && !c.not_modelled.empty())
       fail(n, "a claim is out of scope or not modelled, not both");
-    if (auto x = n["contradicts"]) c.contradicts = scalar(x);
+    if (auto x = n["contradicts"]) {
+      if (x.IsSequence())
+        for (const auto& id : x) c.contradicts.push_back(scalar(id));
+      else
+        c.contradicts.push_back(scalar(x));
+    }
     if (auto x = n["version"]) c.version = date(x);
     if (auto x = n["until"]) c.until = date(x);
     if (!c.version.empty() && !c.until.empty() && c.until <= c.version)
@@ -261,6 +272,111 @@ catalogue load_catalogue(const std::filesystem::path& file) {
   return parse_catalogue(text.str(), file.string());
 }
 
+namespace {
+
+bool is_space(char ch) {
+  return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+// Where a sentence may end in `line` at `i` (just after its '.', '!' or '?', and any closing
+// quote or parenthesis): a space, then a capital, a quote, a parenthesis or a bullet.
+bool sentence_ends(std::string_view line, std::size_t& i) {
+  while (i < line.size() && (line[i] == '"' || line[i] == ')' || line[i] == '\'')) ++i;
+  if (line.compare(i, 3, "\xe2\x80\x9d") == 0) i += 3;  // ”
+  std::size_t j = i;
+  while (j < line.size() && is_space(line[j])) ++j;
+  if (j == i || j >= line.size()) return false;
+  const char next = line[j];
+  return (next >= 'A' && next <= 'Z') || next == '"' || next == '(' || next == '-' || next == '|' ||
+         line.compare(j, 3, "\xe2\x80\x9c") == 0;  // “
+}
+
+void add_sentence(std::vector<seed_sentence>& out, const std::string& seed, int line,
+                  std::size_t offset, std::string_view s) {
+  std::size_t b = 0;
+  while (b < s.size() && (is_space(s[b]) || s[b] == '-' || s[b] == '*')) ++b;
+  if (s.compare(b, 3, "\xe2\x80\xa2") == 0) b += 3;  // •
+  while (b < s.size() && is_space(s[b])) ++b;
+  std::size_t e = s.size();
+  while (e > b && is_space(s[e - 1])) --e;
+  if (b >= e) return;
+  const std::string_view text = s.substr(b, e - b);
+  const bool row = text.front() == '|';
+  if (row && text.find_first_not_of("|-: ") == std::string_view::npos) return;  // |---|
+  const char last = text.back();
+  const bool closed = last == '.' || last == '!' || last == '?' || last == ':' || last == '"' ||
+                      text.ends_with("\xe2\x80\x9d");
+  if (std::count_if(text.begin(), text.end(),
+                    [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; }) < 2)
+    return;  // a stray quote mark or arrow
+  const auto words = 1 + std::count(text.begin(), text.end(), ' ');
+  if (!row && !closed && words < 13) return;  // a heading, a button, a menu entry
+  out.push_back({seed, line, offset + b, std::string(text)});
+}
+
+}  // namespace
+
+std::vector<seed_sentence> seed_sentences(const std::string& seed, const std::string& text) {
+  std::vector<seed_sentence> out;
+  int n = 0;
+  for (std::size_t start = 0; start <= text.size();) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    ++n;
+    const std::string_view line(text.data() + start, end - start);
+    const bool row = line.find_first_not_of(" \t") != std::string_view::npos &&
+                     line[line.find_first_not_of(" \t")] == '|';
+    std::size_t from = 0;
+    for (std::size_t i = 0; !row && i < line.size(); ++i) {
+      if (line[i] != '.' && line[i] != '!' && line[i] != '?') continue;
+      std::size_t after = i + 1;
+      if (!sentence_ends(line, after)) continue;
+      add_sentence(out, seed, n, start + from, line.substr(from, after - from));
+      from = after;
+      i = after - 1;
+    }
+    add_sentence(out, seed, n, start + from, line.substr(from));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<seed_sentence> uncatalogued_sentences(const catalogue& c,
+                                                  const std::filesystem::path& seeds_dir) {
+  std::vector<seed_sentence> out;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(seeds_dir))
+    if (e.path().extension() == ".txt") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    const std::string text = buffer.str();
+    const std::string seed = path.filename().string();
+    // What the entries of this seed cover, as byte ranges of its text.
+    std::vector<std::pair<std::size_t, std::size_t>> covered;
+    for (const auto& cl : c.claims) {
+      if (cl.seed != seed) continue;
+      // Every place the quote stands: a page may repeat a sentence (a summary, an FAQ).
+      for (auto q = text.find(cl.quote); q != std::string::npos; q = text.find(cl.quote, q + 1)) {
+        auto end = q + cl.quote.size();
+        if (!cl.through.empty())
+          if (const auto t = text.find(cl.through, q); t != std::string::npos)
+            end = t + cl.through.size();
+        covered.emplace_back(q, end);
+      }
+    }
+    for (auto& s : seed_sentences(seed, text)) {
+      const auto b = s.offset, e = s.offset + s.text.size();
+      const bool any = std::any_of(covered.begin(), covered.end(),
+                                   [&](const auto& r) { return r.first < e && b < r.second; });
+      if (!any) out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> catalogue_problems(const catalogue& c,
                                             const std::filesystem::path& seeds_dir,
                                             const std::vector<scenario>& scenarios) {
@@ -292,6 +408,10 @@ std::vector<std::string> catalogue_problems(const catalogue& c,
     if (seeds[cl.seed].find(cl.quote) == std::string::npos)
       problems.push_back(at + "the quote is not in " + cl.seed + " verbatim: \"" +
                          cl.quote.substr(0, 80) + "\"");
+    else if (!cl.through.empty() &&
+             seeds[cl.seed].find(cl.through, seeds[cl.seed].find(cl.quote)) == std::string::npos)
+      problems.push_back(at + "the passage's end (through) is not in " + cl.seed +
+                         " verbatim after the quote: \"" + cl.through.substr(0, 80) + "\"");
     for (const auto& s : cl.scenarios)
       if (!names.contains(s))
         problems.push_back(at + "names scenario " + s + ", which is not loaded");
@@ -301,6 +421,13 @@ std::vector<std::string> catalogue_problems(const catalogue& c,
                          "nothing checks it: no scenario step is tagged with it and it has "
                          "no flow rule or invariant over a named scenario");
   }
+  // Every statement of every seed is in the catalogue, checked or with its reason.
+  if (std::filesystem::is_directory(seeds_dir))
+    for (const auto& u : uncatalogued_sentences(c, seeds_dir))
+      problems.push_back((seeds_dir / u.seed).string() + ":" + std::to_string(u.line) +
+                         ": a statement the catalogue leaves out (quote it, or give the reason "
+                         "it is out of scope): \"" +
+                         u.text.substr(0, 160) + "\"");
   return problems;
 }
 

@@ -48,11 +48,15 @@ struct claim {
   std::vector<std::string> scenarios;  // file names, relative to the catalogue's folder
   // The verdict each profile should give; profiles not named should give `holds`.
   std::map<std::string, verdict> expect;  // "otherwise": every profile not named
-  std::string contradicts;                // the id of the claim this one contradicts (both kept)
+  std::vector<std::string> contradicts;   // the claims this one contradicts (all kept, mutual)
   // Not checked, with the reason: legal analysis or marketing (out of scope), or behaviour the
   // model does not have yet (not modelled: its verdict is indeterminate everywhere).
   std::string out_of_scope;
   std::string not_modelled;
+  // For an entry that is out of scope or not modelled: the verbatim end of a passage that
+  // starts at the quote (navigation, another platform's clause, a list of laws), so that one
+  // reason covers every sentence of it.
+  std::string through;
   // Policy versions (ISO dates): the claim is in force from `version` (the date of the document
   // version it is quoted from) until `until` (the date a later version removed or changed it),
   // exclusive. Empty: from always, until now.
@@ -84,6 +88,24 @@ catalogue parse_catalogue(const std::string& text, const std::string& file_name)
 std::vector<std::string> catalogue_problems(const catalogue& c,
                                             const std::filesystem::path& seeds_dir,
                                             const std::vector<scenario>& scenarios);
+
+// A sentence of a seed, as the completeness check splits it: each line (a table row is one
+// sentence), cut after '.', '!' or '?' where the next word starts with a capital, a quote, a
+// parenthesis or a bullet; leading bullets trimmed. A short line without closing punctuation
+// (fewer than thirteen words: a heading, a button, a menu) is not a statement.
+struct seed_sentence {
+  std::string seed;  // file name
+  int line = 0;      // 1-based
+  std::size_t offset = 0;
+  std::string text;
+};
+std::vector<seed_sentence> seed_sentences(const std::string& seed, const std::string& text);
+
+// The sentences of every seed (*.txt in `seeds_dir`) that no entry of the catalogue covers: an
+// entry covers the sentences its quote overlaps, and with `through`, every sentence of the
+// passage from its quote to the end of `through`.
+std::vector<seed_sentence> uncatalogued_sentences(const catalogue& c,
+                                                  const std::filesystem::path& seeds_dir);
 
 // Where an audited run's evidence can be verified offline.
 struct sealed_log {

@@ -21,8 +21,8 @@ std::string html_report(const report_context& c) {
   out << "<h1>Claims audit</h1><p>Catalogue <code>" << escape(c.catalogue_path)
       << "</code>: " << c.claims.claims.size() << " statements, "
       << count_status(c.claims, "checked") << " checked, " << count_status(c.claims, "not_modelled")
-      << " not modelled yet, " << count_status(c.claims, "out_of_scope") << " out of scope; "
-      << r.runs << " scenario runs.</p><p class=\"" << (r.passed() ? "ok" : "fail") << "\"><b>"
+      << " not modelled, " << count_status(c.claims, "out_of_scope") << " out of scope; " << r.runs
+      << " scenario runs.</p><p class=\"" << (r.passed() ? "ok" : "fail") << "\"><b>"
       << (r.passed() ? "Every verdict is what its profile should give."
                      : "Some verdicts are not what their profile should give.")
       << "</b> Mutation score " << percent_text(r.mutations.percent()) << " ("
@@ -58,13 +58,13 @@ std::string html_report(const report_context& c) {
     out << "<section id=\"" << escape(cl.id) << "\"><h3>" << escape(cl.id) << "</h3><blockquote>"
         << escape(cl.quote) << "</blockquote><p>— <code>" << escape(cl.seed) << "</code></p>";
     if (!cl.not_modelled.empty()) {
-      out << "<p><i>Not modelled yet:</i> " << escape(cl.not_modelled) << "</p></section>";
+      out << "<p><i>Not modelled:</i> " << escape(cl.not_modelled) << "</p></section>";
       continue;
     }
     out << "<p>" << escape(cl.meaning) << "</p>";
-    if (!cl.contradicts.empty())
-      out << "<p>Contradicts <a href=\"#" << escape(cl.contradicts) << "\">"
-          << escape(cl.contradicts) << "</a>: the profile decides which holds.</p>";
+    for (const auto& other : cl.contradicts)
+      out << "<p>Contradicts <a href=\"#" << escape(other) << "\">" << escape(other)
+          << "</a>: both are kept; the behaviour profile decides which holds.</p>";
     out << "<table><tr><th>profile</th><th>verdict</th><th>expected</th><th>why</th>"
            "<th>evidence</th></tr>";
     const std::vector<cited_flow>* diagram = nullptr;

@@ -39,6 +39,19 @@ std::string json_report(const report_context& c) {
   root["undisclosed_dates"] = strings(r.dates);
   root["undisclosed_flows"] = std::move(undisclosed);
   root["strict"] = r.strict;
+  bj::array contradictions;
+  for (const auto& cl : c.claims.claims)
+    for (const auto& other_id : cl.contradicts) {
+      const auto* other = c.claims.find(other_id);
+      if (!other || other_id < cl.id) continue;
+      contradictions.push_back(bj::object{{"a", cl.id},
+                                          {"a_seed", cl.seed},
+                                          {"a_quote", cl.quote},
+                                          {"b", other->id},
+                                          {"b_seed", other->seed},
+                                          {"b_quote", other->quote}});
+    }
+  root["contradictions"] = std::move(contradictions);
   bj::array wire;
   for (const auto& w : r.wire) wire.push_back(wire_json(w));
   root["declared_against_observed"] = std::move(wire);
@@ -58,7 +71,7 @@ std::string json_report(const report_context& c) {
     bj::object o{
         {"id", cl.id},           {"seed", cl.seed},         {"quote", cl.quote},
         {"meaning", cl.meaning}, {"status", status_of(cl)}, {"scenarios", strings(cl.scenarios)}};
-    if (!cl.contradicts.empty()) o["contradicts"] = cl.contradicts;
+    if (!cl.contradicts.empty()) o["contradicts"] = strings(cl.contradicts);
     if (!cl.version.empty()) o["version"] = cl.version;
     if (!cl.until.empty()) o["until"] = cl.until;
     o["in_force"] = r.as_of.empty() || cl.in_force(r.as_of);

@@ -10,7 +10,7 @@ std::string markdown_report(const report_context& c) {
   out << "# Claims audit\n\n"
       << "Catalogue `" << c.catalogue_path << "`, seeds in `" << c.seeds_path
       << "`: " << c.claims.claims.size() << " statements, " << count_status(c.claims, "checked")
-      << " checked, " << count_status(c.claims, "not_modelled") << " not modelled yet, "
+      << " checked, " << count_status(c.claims, "not_modelled") << " not modelled, "
       << count_status(c.claims, "out_of_scope") << " out of scope. " << r.runs
       << " scenario runs over " << r.profiles.size() << " behaviour profile(s).\n\n"
       << "**Result: " << (r.passed() ? "every verdict is what its profile should give" : "FAILED")
@@ -91,6 +91,21 @@ std::string markdown_report(const report_context& c) {
     }
     out << "\n";
   }
+  // Where the documents disagree: each pair once, with both quotes.
+  bool any_contradiction = false;
+  for (const auto& cl : c.claims.claims)
+    for (const auto& other_id : cl.contradicts) {
+      const auto* other = c.claims.find(other_id);
+      if (!other || other_id < cl.id) continue;
+      if (!any_contradiction)
+        out << "## Contradictions\n\nWhere the documents disagree; both sides are catalogued, "
+               "and the behaviour profile decides which holds.\n\n";
+      any_contradiction = true;
+      out << "- [" << cl.id << "](#" << cl.id << ") (`" << cl.seed << "`): \"" << cl.quote
+          << "\"\n  against [" << other->id << "](#" << other->id << ") (`" << other->seed
+          << "`): \"" << other->quote << "\"\n";
+    }
+  if (any_contradiction) out << "\n";
   out << "## Matrix\n\n✓ holds, ✗ violated, ? indeterminate; **bold** where the verdict is not "
          "the one the profile should give.\n\n| claim |";
   for (const auto& p : r.profiles) out << " " << p << " |";
@@ -116,12 +131,12 @@ std::string markdown_report(const report_context& c) {
     out << "<a id=\"" << cl.id << "\"></a>\n\n### " << cl.id << "\n\n"
         << "> " << cl.quote << "\n\n— `" << cl.seed << "`\n\n";
     if (!cl.not_modelled.empty()) {
-      out << "Not modelled yet: " << cl.not_modelled << "\n\n";
+      out << "Not modelled: " << cl.not_modelled << "\n\n";
       continue;
     }
     out << cl.meaning << "\n\n";
-    if (!cl.contradicts.empty())
-      out << "Contradicts [" << cl.contradicts << "](#" << cl.contradicts
+    for (const auto& other : cl.contradicts)
+      out << "Contradicts [" << other << "](#" << other
           << "): both are kept; the behaviour profile decides which holds.\n\n";
     out << "Check: steps tagged `" << cl.id << "`";
     for (const auto& f : cl.flows) out << "; `" << f.describe() << "`";

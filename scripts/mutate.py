@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Mutation testing of linksim's audit: does the audit notice when the services are wrong?
+
+Plants one source-level mutant at a time in the three services (src/idp, src/threads_sim,
+src/ads), as the mutation-testing tools of other languages do (Mull, PIT, Stryker): a negated
+condition, a swapped comparison or logical operator, a flipped boolean, a removed statement.
+Each mutant is built incrementally in a copy of the tree, then judged:
+
+  killed      `linksim audit --profile documented` fails, or `linksim fuzz` finds a broken
+              invariant, or the build's own scenario library fails (`linksim run scenarios`);
+  survived    the evidence of some scenario changed (its root differs from the original's),
+              yet nothing failed: a behaviour the audit does not check;
+  equivalent  every scenario's evidence root is the original's: no run can tell the mutant
+              from the original, so no check could;
+  stillborn   it does not compile (not counted).
+
+The score is killed / (killed + survived). The sample is drawn with a fixed seed, so the same
+command on the same tree plants the same mutants.
+
+  scripts/mutate.py [--mutants N] [--seed S] [--fuzz-seeds N] [--work DIR] [--json FILE]
+                    [--only PATH_SUBSTRING]
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ["src/idp", "src/threads_sim", "src/ads"]
+
+# --- Mutation operators: each gives the mutated line, or None where it does not apply. ---
+
+
+def balanced_condition(line, start):
+    """The end of the parenthesised condition that opens at `start` (the '('), or -1."""
+    depth = 0
+    for i in range(start, len(line)):
+        if line[i] == "(":
+            depth += 1
+        elif line[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def negate_if(line):
+    m = re.search(r"\b(if|while) \(", line)
+    if not m or "constexpr" in line:
+        return []
+    open_at = m.end() - 1
+    close = balanced_condition(line, open_at)
+    if close < 0:
+        return []
+    cond = line[open_at + 1 : close]
+    if ";" in cond:  # if (auto x = ...; x): an init-statement
+        return []
+    return [line[: open_at + 1] + "!(" + cond + ")" + line[close:]]
+
+
+SWAPS = [(" == ", " != "), (" != ", " == "), (" < ", " <= "), (" <= ", " < "), (" > ", " >= "),
+         (" >= ", " > "), (" && ", " || "), (" || ", " && ")]
+
+
+def swap_operator(line):
+    out = []
+    code = line.split("//")[0]
+    if "<<" in code or "template" in code or "#include" in code:
+        return out
+    for a, b in SWAPS:
+        start = 0
+        while True:
+            i = code.find(a, start)
+            if i < 0:
+                break
+            out.append(line[:i] + b + line[i + len(a) :])
+            start = i + len(a)
+    return out
+
+
+def flip_bool(line):
+    code = line.split("//")[0]
+    out = []
+    for a, b in (("true", "false"), ("false", "true")):
+        for m in re.finditer(r"\b" + a + r"\b", code):
+            out.append(line[: m.start()] + b + line[m.end() :])
+    return out
+
+
+STATEMENT = re.compile(r"^(\s*)([A-Za-z_][\w:.>\-\[\]]*(\.|->)[\w]+\(.*\);)\s*$")
+
+
+def remove_statement(line):
+    """A one-line call made for its effect (no declaration, no return, no assignment)."""
+    m = STATEMENT.match(line)
+    if not m or line.strip().startswith(("return", "throw")) or " = " in line:
+        return []
+    stmt = m.group(2)
+    if stmt.count("(") != stmt.count(")"):
+        return []
+    return [m.group(1) + "(void)0;  // mutant: removed " + stmt.replace("*/", "* /")]
+
+
+OPERATORS = {"negate_condition": negate_if, "swap_operator": swap_operator,
+             "flip_boolean": flip_bool, "remove_statement": remove_statement}
+
+
+def candidates(only):
+    out = []
+    for d in SERVICES:
+        for path in sorted((ROOT / d).rglob("*.cpp")):
+            rel = path.relative_to(ROOT).as_posix()
+            if only and only not in rel:
+                continue
+            if "/storage/schema" in rel:  # SQL text, not logic
+                continue
+            lines = path.read_text().splitlines(keepends=True)
+            for n, line in enumerate(lines):
+                s = line.strip()
+                if not s or s.startswith(("//", "#", "*")) or '"' in s and "R\"" in s:
+                    continue
+                for op, f in OPERATORS.items():
+                    for mutated in f(line.rstrip("\n")):
+                        if mutated != line.rstrip("\n"):
+                            out.append({"file": rel, "line": n + 1, "operator": op,
+                                        "original": line.rstrip("\n"), "mutated": mutated})
+    return out
+
+
+# --- Building and judging ---
+
+
+def run(cmd, cwd, timeout=None):
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def roots(linksim, tree):
+    """Each scenario's evidence root under its own profile and seed: what a run can observe."""
+    r = run([linksim, "run", str(tree / "scenarios")], tree, timeout=120)
+    found = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"^(PASS|FAIL) (\S+)\s+([0-9a-f]{64})", line)
+        if m:
+            found[m.group(2)] = m.group(3)
+    return found, r.returncode
+
+
+def judge(linksim, tree, baseline, fuzz_seeds, scratch):
+    try:
+        return judge_runs(linksim, tree, baseline, fuzz_seeds, scratch)
+    except subprocess.TimeoutExpired as e:
+        return "killed", "hangs (" + " ".join(e.cmd[1:3]) + " timed out)"
+
+
+def judge_runs(linksim, tree, baseline, fuzz_seeds, scratch):
+    found, run_rc = roots(linksim, tree)
+    audit = run([linksim, "audit", "--profile", "documented", "--out", str(scratch / "audit"),
+                 "--claims", str(tree / "scenarios" / "claims.yaml")], tree, timeout=300)
+    fuzz = run([linksim, "fuzz", "--seeds", str(fuzz_seeds)], tree, timeout=300)
+    if audit.returncode != 0 or fuzz.returncode != 0 or run_rc != 0:
+        why = []
+        if run_rc != 0:
+            why.append("scenario library")
+        if audit.returncode != 0:
+            why.append("audit")
+        if fuzz.returncode != 0:
+            why.append("fuzz")
+        return "killed", ", ".join(why)
+    changed = sorted(k for k in set(found) | set(baseline) if found.get(k) != baseline.get(k))
+    if changed:
+        return "survived", "evidence changed in " + ", ".join(changed[:4]) + (
+            " and %d more" % (len(changed) - 4) if len(changed) > 4 else "")
+    return "equivalent", "every scenario's evidence root is the original's"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mutants", type=int, default=80, help="how many to plant (default 80)")
+    ap.add_argument("--seed", type=int, default=1, help="the sample's seed (default 1)")
+    ap.add_argument("--fuzz-seeds", type=int, default=200, help="seeds linksim fuzz tries (200)")
+    ap.add_argument("--work", type=Path, help="where the copy and its build live (kept)")
+    ap.add_argument("--json", type=Path, help="write every mutant's result here")
+    ap.add_argument("--only", default="", help="only files whose path contains this")
+    ap.add_argument("--list", action="store_true", help="print the sample and stop")
+    a = ap.parse_args()
+    if a.mutants < 1:
+        sys.exit("mutate.py: --mutants must be at least 1")
+
+    pool = candidates(a.only)
+    if not pool:
+        sys.exit("mutate.py: no mutation site in " + ", ".join(SERVICES))
+    rng = random.Random(a.seed)
+    sample = rng.sample(pool, min(a.mutants, len(pool)))
+    sample.sort(key=lambda m: (m["file"], m["line"], m["operator"], m["mutated"]))
+    print(f"{len(pool)} mutation sites in {', '.join(SERVICES)}; planting {len(sample)}",
+          flush=True)
+    if a.list:
+        for m in sample:
+            print(f"{m['file']}:{m['line']} {m['operator']}: {m['mutated'].strip()}")
+        return 0
+
+    work = a.work or Path(tempfile.mkdtemp(prefix="linksim-mutants-"))
+    tree = work / "tree"
+    build = work / "build"
+    if not tree.exists():
+        shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns("build", ".git", "node_modules",
+                                                                  "linksim-audit"))
+    if not (build / "build.ninja").exists():
+        r = run(["cmake", "-S", str(tree), "-B", str(build), "-G", "Ninja",
+                 "-DCMAKE_BUILD_TYPE=Debug", "-DLINKSIM_BUILD_TESTS=OFF",
+                 "-DLINKSIM_BUILD_LOAD_TOOLS=OFF"], tree)
+        if r.returncode != 0:
+            sys.exit("mutate.py: cmake failed:\n" + r.stdout + r.stderr)
+    print("building the original ...", flush=True)
+    r = run(["ninja", "-C", str(build), "linksim"], tree)
+    if r.returncode != 0:
+        sys.exit("mutate.py: the original does not build:\n" + r.stdout[-3000:])
+    linksim = str(build / "src" / "cli" / "linksim")
+    baseline, rc = roots(linksim, tree)
+    if rc != 0 or not baseline:
+        sys.exit("mutate.py: the original's scenario library does not pass")
+    scratch = work / "scratch"
+    scratch.mkdir(exist_ok=True)
+    status, why = judge(linksim, tree, baseline, a.fuzz_seeds, scratch)
+    if status != "equivalent":
+        sys.exit(f"mutate.py: the original itself is judged {status} ({why})")
+
+    results = []
+    t0 = time.time()
+    for i, m in enumerate(sample, 1):
+        path = tree / m["file"]
+        original = path.read_text()
+        lines = original.splitlines(keepends=True)
+        lines[m["line"] - 1] = m["mutated"] + "\n"
+        path.write_text("".join(lines))
+        try:
+            b = run(["ninja", "-C", str(build), "linksim"], tree)
+            if b.returncode != 0:
+                status, why = "stillborn", "does not compile"
+            else:
+                status, why = judge(linksim, tree, baseline, a.fuzz_seeds, scratch)
+        finally:
+            path.write_text(original)
+            os.utime(path)  # rebuilt from the original next time
+        results.append(dict(m, status=status, why=why))
+        print(f"[{i}/{len(sample)}] {status:10} {m['file']}:{m['line']} {m['operator']}: {why}",
+              flush=True)
+    run(["ninja", "-C", str(build), "linksim"], tree)  # the original again
+
+    count = {k: sum(1 for r in results if r["status"] == k)
+             for k in ("killed", "survived", "equivalent", "stillborn")}
+    scored = count["killed"] + count["survived"]
+    score = 100.0 * count["killed"] / scored if scored else 100.0
+    print(f"\n{count['killed']} killed, {count['survived']} survived, {count['equivalent']} "
+          f"equivalent, {count['stillborn']} stillborn in {time.time() - t0:.0f} s: "
+          f"score {score:.1f} % of {scored} non-equivalent mutants")
+    for r in results:
+        if r["status"] == "survived":
+            print(f"  survived {r['file']}:{r['line']} {r['operator']}: "
+                  f"{r['mutated'].strip()}  ({r['why']})")
+    if a.json:
+        a.json.write_text(json.dumps({"seed": a.seed, "sites": len(pool), "counts": count,
+                                      "score": score, "mutants": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
