@@ -1,6 +1,7 @@
 // The scenario actions (see actions.hpp): for each, its arguments, checks and execution.
 #include "actions.hpp"
 
+#include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/sim/world.hpp"
 
@@ -33,6 +34,23 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
     p.fail(at["method"], "method is GET, POST, PATCH, PUT or DELETE");
   s.args["method"] = m;
   if (!s.args["path"].starts_with("/")) p.fail(at["path"], "path starts with /");
+  if (s.args.contains("header")) {
+    const auto& h = s.args["header"];
+    const auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0 || h.find_first_of(" \t", 0) < colon ||
+        h.find_first_of("\r\n") != std::string::npos)
+      p.fail(at["header"], "a header is 'Name: value' on one line");
+  }
+  if (s.args.contains("sign")) {
+    const auto& k = s.args["sign"];
+    if (k != "app-secret" && !(k.starts_with("key:") && k.size() > 4))
+      p.fail(at["sign"],
+             "sign is app-secret (the dependent service's client secret, as the provider signs) "
+             "or key:TEXT (any other key)");
+  }
+  if (s.args.contains("from") &&
+      (s.args["from"].empty() || s.args["from"] == "operator" || s.args["from"] == "auditor"))
+    p.fail(at["from"], "from names the sending party, other than the operator or the auditor");
   // {id:ACCOUNT} and {post:LABEL} in the path or body stand for ids known at run time.
   for (const char* k : {"path", "body"}) {
     const std::string& t = s.args[k];
@@ -79,11 +97,37 @@ answer like(action_context& c, const step& s) {
                    arg(s, "gpc") == "true");
 }
 
+// Any request, as any party: a browser's (with a person's session), or an attacker's with
+// headers of its choosing and a body signed with the right key or a wrong one.
 answer request(action_context& c, const step& s) {
-  const std::string bearer = s.args.contains("as") ? c.session_of(arg(s, "as")) : std::string();
-  return c.send(c.world().browser_transport(), arg(s, "method"),
-                origin(arg(s, "system")) + c.with_ids(arg(s, "path")), c.with_ids(arg(s, "body")),
-                bearer);
+  http::request r;
+  r.method = arg(s, "method");
+  r.target = origin(arg(s, "system")) + c.with_ids(arg(s, "path"));
+  r.body = c.with_ids(arg(s, "body"));
+  if (!r.body.empty()) r.headers.set("Content-Type", "application/json");
+  if (s.args.contains("as")) r.headers.set("Authorization", "Bearer " + c.session_of(arg(s, "as")));
+  if (s.args.contains("sign")) {
+    const std::string k = arg(s, "sign");
+    const std::string key = k == "app-secret" ? c.world().client_secret() : k.substr(4);
+    r.headers.set("X-Hub-Signature-256", "sha256=" + to_hex(hmac_sha256(key, r.body)));
+  }
+  if (s.args.contains("header")) {
+    const std::string h = arg(s, "header");
+    const auto colon = h.find(':');
+    std::string value = h.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    r.headers.set(h.substr(0, colon), value);
+  }
+  auto& t = s.args.contains("from") ? c.world().net().endpoint(arg(s, "from"))
+                                    : c.world().browser_transport();
+  auto res = t.send(std::move(r));
+  if (!res) {
+    http::response failed;
+    failed.status = 0;
+    failed.body = res.error().message();
+    return failed;
+  }
+  return *res;
 }
 
 std::vector<action_def> make_actions() {
@@ -217,10 +261,10 @@ std::vector<action_def> make_actions() {
        }},
       {"request",
        action::request,
-       "any HTTP request to a service, as a browser",
+       "any HTTP request to a service, as a browser or another party",
        {},
        {"system", "path"},
-       {"method", "as", "body"},
+       {"method", "as", "body", "header", "sign", "from"},
        {},
        false,
        check_request,

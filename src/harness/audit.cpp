@@ -217,10 +217,12 @@ struct run_record {
   sealed_log sealed;
 };
 
-// A party that exchanges personal data about people: a service or a partner. The person at a
-// browser, the operator and the auditor are the story around them.
+// A party that exchanges personal data about people: one of the services or a partner. The
+// person at a browser, the operator, the auditor and anyone else a scenario sends as (an
+// attacker) are the story around them.
 bool is_party(std::string_view system) {
-  return system != "user" && system != "operator" && system != evidence::state_read_from;
+  return system == "idp" || system == "threads" || system == "ads" ||
+         system.starts_with("partner:");
 }
 
 bool between_parties(const evidence::flow& f) {

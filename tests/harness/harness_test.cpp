@@ -224,6 +224,40 @@ steps:
         << bad;
 }
 
+// A scenario can send what an attacker would: a body signed with a wrong key is refused, the
+// same body signed with the provider's key (the dependent service's client secret) is applied.
+TEST(ScenarioRun, RequestsCarryHeadersAndSignaturesOfTheScenariosChoosing) {
+  const std::string text = R"(name: signed
+steps:
+  - create: alice
+  - sign_up: alice
+  - request:
+      system: threads
+      method: POST
+      path: /webhooks/instagram
+      from: attacker
+      sign: SIGN
+      body: '{"object":"user","entry":[{"id":"{id:alice}","time":1767225600,"changes":[{"field":"username","value":{"username":"mallory","version":99}}]}]}'
+    expect: {status: STATUS}
+  - expect:
+      profile: {account: alice, username: NAME}
+)";
+  const auto with = [&](const char* sign, const char* status, const char* name) {
+    std::string t = text;
+    t.replace(t.find("SIGN"), 4, sign);
+    t.replace(t.find("STATUS"), 6, status);
+    t.replace(t.find("NAME"), 4, name);
+    return run_scenario(parse_scenario(t, "t.yaml"));
+  };
+  const auto wrong = with("\"key:not the secret\"", "401", "alice");
+  EXPECT_TRUE(wrong.passed) << (wrong.failure ? wrong.failure->actual : wrong.error);
+  const auto right = with("app-secret", "200", "mallory");
+  EXPECT_TRUE(right.passed) << (right.failure ? right.failure->actual : right.error);
+  EXPECT_THROW(
+      parse_scenario(std::string(text).replace(text.find("SIGN"), 4, "sometimes"), "t.yaml"),
+      scenario_error);
+}
+
 // What a check compared is evidence: each state read is an entry, with the values read and the
 // answer's digest, and the check's outcome cites it, a failed one too. Flow rules and counts
 // leave the reads out.
