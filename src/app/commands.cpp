@@ -6,6 +6,7 @@
 #include "linksim/app/ads_host.hpp"
 #include "linksim/app/idp_host.hpp"
 #include "linksim/app/threads_host.hpp"
+#include "linksim/app/wire_tap.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/log.hpp"
@@ -141,6 +142,9 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
       signer, evidence::durability{.every_append = o.evidence_sync, .sign_writes = true});
   const auto verifier = evidence::note_verifier::parse(signer.verifier_key());
   const std::string admin_token = admin_token_for(o, *random);
+  // Every request one service makes of another goes through the tap, which logs what it
+  // carried as observed flows beside what the services declare.
+  wire_tap tap(evidence, clock, random->token(32));
 
   // The tokens the company's systems use with each other; new at every start, since each side
   // learns them here.
@@ -156,8 +160,9 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   io.password = o.password;
   io.threads = o.idp_threads;
   io.webhook_batch = o.webhook_batch;
-  idp_host idp(io, clock, *random, evidence);
+  idp_host idp(io, clock, *random, evidence, &tap.transport_for("idp", io.client_timeout));
   const std::string base = idp.base_url();
+  tap.name(base, "idp");
 
   std::optional<demo_setup> demo;
   if (o.demo) {
@@ -176,7 +181,8 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   ao.internal_token = ads_at_idp;
   ao.systems = {{"threads", threads_at_ads}, {"idp", idp_at_ads}};
   ao.rules = sim::ads_rules_of(*rules);
-  ads_host ads(ao, clock, evidence);
+  ads_host ads(ao, clock, evidence, &tap.transport_for("ads", ao.client_timeout));
+  tap.name(ads.base_url(), "ads");
   ads.start();
 
   // The dependent service: an OAuth client of the provider, subscribed to its webhooks.
@@ -212,7 +218,9 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
                                            .data_deletion_url = url + "/ig/data-deletion"});
         if (!c) throw std::runtime_error("cannot register the service: " + c.error().message());
         return client_credentials{c->id, c->secret};
-      });
+      },
+      &tap.transport_for("threads", to.client_timeout));
+  tap.name(threads.base_url(), "threads");
   threads.start();
   const std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
   if (auto sub = provider.subscribe(threads.client().id, threads.base_url() + "/webhooks/instagram",

@@ -118,14 +118,28 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
   });
   EXPECT_EQ(status, 0);
   EXPECT_TRUE(checked);
-  EXPECT_NE(out.str().find("evidence log signed at 1 entries"), std::string::npos) << out.str();
+  // Two entries: the webhook subscription's handshake, which the tap between the services
+  // observed, and the token response the provider declared.
+  EXPECT_NE(out.str().find("evidence log signed at 2 entries"), std::string::npos) << out.str();
   const printed p(out.str());
   ASSERT_TRUE(p.evidence_key.starts_with("linksim-evidence+")) << out.str();
   ASSERT_TRUE(p.fingerprint.starts_with("SHA256:")) << out.str();
 
   std::ostringstream report;
   EXPECT_EQ(verify_with(dir, p.evidence_key, report), 0) << report.str();
-  EXPECT_NE(report.str().find("entries: 1"), std::string::npos);
+  EXPECT_NE(report.str().find("entries: 2"), std::string::npos);
+  {
+    // The handshake as the tap saw it: from the provider to the service, its verify token
+    // hashed, not written down.
+    store::database db(app::evidence_db(dir.path()));
+    auto q = db.prepare("SELECT entry FROM entries ORDER BY idx LIMIT 1");
+    ASSERT_TRUE(q.step());
+    const std::string e = q.get_text(0);
+    EXPECT_NE(e.find(R"("from":"idp","to":"threads")"), std::string::npos) << e;
+    EXPECT_NE(e.find(R"("channel":"webhook")"), std::string::npos) << e;
+    EXPECT_NE(e.find(R"("observed":true)"), std::string::npos) << e;
+    EXPECT_NE(e.find("hmac:"), std::string::npos) << e;
+  }
   EXPECT_NE(report.str().find(p.fingerprint), std::string::npos) << report.str();
   // Without a key the auditor chose, nothing is verified; the key beside the log is a warning.
   std::ostringstream keyless, beside;
@@ -141,14 +155,14 @@ TEST(Serve, PrintsWorkingUrlsAndTheDemoLetsAPersonLogIn) {
   EXPECT_TRUE(std::filesystem::exists(app::evidence_key_file(dir.path())));
 
   {
-    // Someone rewrites the only entry behind the triggers' back.
+    // Someone rewrites the provider's entry behind the triggers' back.
     store::database db(app::evidence_db(dir.path()));
     db.exec("DROP TRIGGER entries_append_only_update");
     db.exec("UPDATE entries SET entry = replace(entry, 'demo-client', 'advertiser')");
   }
   std::ostringstream tampered;
   EXPECT_EQ(verify_with(dir, p.evidence_key, tampered), 1);
-  EXPECT_NE(tampered.str().find("FAIL: entry 0"), std::string::npos) << tampered.str();
+  EXPECT_NE(tampered.str().find("FAIL: entry 1"), std::string::npos) << tampered.str();
   // Restarting on it does not sign the tampered entry: the service does not start.
   std::ostringstream again;
   EXPECT_THROW(app::serve(o, again, [] {}), evidence::untrusted_log);
@@ -282,7 +296,8 @@ TEST(Serve, RestartKeepsAccountsAndTheEvidenceKey) {
   std::ostringstream report;
   // The key the first run printed verifies what both runs signed: the key was kept.
   EXPECT_EQ(verify_with(dir, evidence_key, report), 0) << report.str();
-  EXPECT_NE(report.str().find("checkpoints: 1"), std::string::npos) << report.str();
+  // Each start logged the subscription's handshake, observed between the services.
+  EXPECT_NE(report.str().find("entries: 2"), std::string::npos) << report.str();
 }
 
 // --webhook-batch: changes that fall due together travel in one request. alice's new username
