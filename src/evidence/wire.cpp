@@ -403,6 +403,17 @@ void emit(std::vector<flow>& out, flow f, const std::vector<std::string>& purpos
 
 }  // namespace
 
+std::vector<std::string> observable_categories() {
+  std::set<std::string> all{std::string(credentials), std::string(password),
+                            std::string(service_key), std::string(unique_id),
+                            "user.contact.email",     "user.account.settings"};
+  for (const auto& f : fields)
+    if (!f.category.empty()) all.insert(std::string(f.category));
+  for (const auto& e : endpoints)
+    if (!e.bearer.empty()) all.insert(std::string(e.bearer));
+  return {all.begin(), all.end()};
+}
+
 std::string party_name(std::string_view system) {
   return system == "browser" ? std::string("user") : std::string(system);
 }

@@ -1,6 +1,7 @@
 // The claims catalogue: reading claims.yaml, and checking it against the seeds and scenarios.
 #include "linksim/harness/claims.hpp"
 
+#include "linksim/evidence/wire.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
 #include "yaml_reader.hpp"
 
@@ -412,6 +413,21 @@ std::vector<std::string> catalogue_problems(const catalogue& c,
              seeds[cl.seed].find(cl.through, seeds[cl.seed].find(cl.quote)) == std::string::npos)
       problems.push_back(at + "the passage's end (through) is not in " + cl.seed +
                          " verbatim after the quote: \"" + cl.through.substr(0, 80) + "\"");
+    // A category no observed flow can carry makes a rule that can never match: a typo, or a
+    // kind of data the classifier does not know (evidence/wire.cpp).
+    const auto observable = evidence::observable_categories();
+    const auto unobservable = [&](const std::string& k) {
+      return !k.empty() &&
+             std::none_of(observable.begin(), observable.end(),
+                          [&](const std::string& o) { return evidence::covers(k, o); });
+    };
+    for (const auto* rules : {&cl.flows, &cl.discloses})
+      for (const auto& r : *rules)
+        for (const auto* k : {&r.category, &r.except})
+          if (unobservable(*k))
+            problems.push_back(r.where.str() + ": claim " + cl.id + ": category '" + *k +
+                               "' is not one an observed flow can carry, so this pattern can "
+                               "never match (docs/evidence.md lists them)");
     for (const auto& s : cl.scenarios)
       if (!names.contains(s))
         problems.push_back(at + "names scenario " + s + ", which is not loaded");

@@ -94,6 +94,21 @@ TEST(Catalogue, AQuoteNotInTheSeedIsAProblem) {
   EXPECT_NE(problems[1].find("To create a Threads profile"), std::string::npos) << problems[1];
 }
 
+// A rule on a category no observed flow carries could never fail: a typo is caught before any
+// run.
+TEST(Catalogue, ARuleOnACategoryNothingCarriesIsAProblem) {
+  auto cat = load_catalogue(library / "claims.yaml");
+  auto it = std::find_if(cat.claims.begin(), cat.claims.end(),
+                         [](const claim& c) { return !c.flows.empty(); });
+  ASSERT_NE(it, cat.claims.end());
+  it->flows.front().category = "user.acount.username";
+  const auto problems = catalogue_problems(cat, library / "seeds", load_library());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("'user.acount.username' is not one an observed flow can carry"),
+            std::string::npos)
+      << problems[0];
+}
+
 // Every sentence of every seed is catalogued: checked, not modelled or out of scope. Drop any
 // one entry and its sentences show up, with the seed's file and line.
 TEST(Catalogue, EverySentenceOfEverySeedIsCatalogued) {

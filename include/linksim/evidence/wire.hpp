@@ -29,6 +29,9 @@ struct wire_message {
   bool answered = true;  // the answer reached the sender
 };
 
+// Every data category an observed flow can carry: a rule on any other can never match.
+std::vector<std::string> observable_categories();
+
 // The name an observed flow gives a party: a browser is the person using it ("user").
 std::string party_name(std::string_view system);
 
