@@ -6,8 +6,10 @@ src/ads), as the mutation-testing tools of other languages do (Mull, PIT, Stryke
 condition, a swapped comparison or logical operator, a flipped boolean, a removed statement.
 Each mutant is built incrementally in a copy of the tree, then judged:
 
-  killed      `linksim audit --profile documented` fails, or `linksim fuzz` finds a broken
-              invariant, or the build's own scenario library fails (`linksim run scenarios`);
+  killed      `linksim audit --profile documented` fails or reports a kind of undisclosed flow
+              or of declared-against-observed mismatch the original does not have, or
+              `linksim fuzz` finds a broken invariant, or the scenario library fails
+              (`linksim run scenarios`);
   survived    the evidence of some scenario changed (its root differs from the original's),
               yet nothing failed: a behaviour the audit does not check;
   equivalent  every scenario's evidence root is the original's: no run can tell the mutant
@@ -153,20 +155,44 @@ def roots(linksim, tree):
     return found, r.returncode
 
 
-def judge(linksim, tree, baseline, fuzz_seeds, scratch):
+FINDING_KEYS = ("as_of", "kind", "from", "to", "channel", "purpose", "category", "categories",
+                "profile", "scenario")
+
+
+def findings(scratch):
+    """The kinds of flow finding the audit reported: undisclosed flows and mismatches."""
     try:
-        return judge_runs(linksim, tree, baseline, fuzz_seeds, scratch)
+        report = json.loads((scratch / "audit" / "report.json").read_text())
+    except (OSError, ValueError):
+        return None
+    out = set()
+    for key in ("undisclosed_flows", "declared_against_observed"):
+        for f in report.get(key, []):
+            out.add(key + " " + json.dumps({k: f.get(k) for k in FINDING_KEYS}, sort_keys=True))
+    return out
+
+
+def judge(linksim, tree, baseline, fuzz_seeds, scratch, reported=None):
+    try:
+        return judge_runs(linksim, tree, baseline, fuzz_seeds, scratch, reported)
     except subprocess.TimeoutExpired as e:
         return "killed", "hangs (" + " ".join(e.cmd[1:3]) + " timed out)"
 
 
-def judge_runs(linksim, tree, baseline, fuzz_seeds, scratch):
+def judge_runs(linksim, tree, baseline, fuzz_seeds, scratch, reported):
     found, run_rc = roots(linksim, tree)
     audit = run([linksim, "audit", "--profile", "documented", "--out", str(scratch / "audit"),
                  "--claims", str(tree / "scenarios" / "claims.yaml")], tree, timeout=300)
     fuzz = run([linksim, "fuzz", "--seeds", str(fuzz_seeds)], tree, timeout=300)
-    if audit.returncode != 0 or fuzz.returncode != 0 or run_rc != 0:
+    new = None
+    if reported is not None and audit.returncode == 0:
+        now = findings(scratch)
+        new = sorted(now - reported) if now is not None else ["no report"]
+    if audit.returncode != 0 or fuzz.returncode != 0 or run_rc != 0 or new:
         why = []
+        if new:
+            why.append("audit reports " + new[0].split(" ")[0].replace("_", " ") +
+                       (" and %d more" % (len(new) - 1) if len(new) > 1 else ""))
         if run_rc != 0:
             why.append("scenario library")
         if audit.returncode != 0:
@@ -232,6 +258,7 @@ def main():
     status, why = judge(linksim, tree, baseline, a.fuzz_seeds, scratch)
     if status != "equivalent":
         sys.exit(f"mutate.py: the original itself is judged {status} ({why})")
+    reported = findings(scratch)
 
     results = []
     t0 = time.time()
@@ -246,7 +273,7 @@ def main():
             if b.returncode != 0:
                 status, why = "stillborn", "does not compile"
             else:
-                status, why = judge(linksim, tree, baseline, a.fuzz_seeds, scratch)
+                status, why = judge(linksim, tree, baseline, a.fuzz_seeds, scratch, reported)
         finally:
             path.write_text(original)
             os.utime(path)  # rebuilt from the original next time

@@ -169,7 +169,9 @@ constexpr std::array fields{
     field_class{"code_verifier", credentials, true},
     field_class{"token", credentials, true},
     field_class{"session", credentials, true},
-    field_class{"signed_request", credentials, true},
+    // Meta's signed envelope of a callback: it carries the account's id (kept hashed: it is
+    // signed).
+    field_class{"signed_request", unique_id, true},
     field_class{"client_secret", service_key, true},
     field_class{"api_key", service_key, true},
     field_class{"verify_token", service_key, true},

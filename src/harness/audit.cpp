@@ -265,8 +265,15 @@ std::vector<wire_mismatch> declared_against_observed(const run_result& r) {
     const auto& o = *observed[i];
     for (const auto& k : o.categories) {
       if (!is_personal(k)) continue;
+      // Where the sender declared flows on the observed message's own channel, those must
+      // cover it; otherwise any flow declared between the two parties may (a service declaring
+      // an import rather than the /me answer that carried it).
+      const bool on_channel = std::any_of(declared.begin(), declared.end(), [&](const auto* d) {
+        return d->from == o.from && d->to == o.to && d->channel == o.channel;
+      });
       const bool covered = std::any_of(declared.begin(), declared.end(), [&](const auto* d) {
-        return d->from == o.from && d->to == o.to && declares(*d, k);
+        return d->from == o.from && d->to == o.to && (!on_channel || d->channel == o.channel) &&
+               declares(*d, k);
       });
       if (!covered) add("undeclared", o, k, observed_leaf[i]);
     }
