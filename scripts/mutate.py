@@ -12,12 +12,16 @@ Each mutant is built incrementally in a copy of the tree, then judged:
               (`linksim run scenarios`);
   survived    the evidence of some scenario changed (its root differs from the original's),
               yet nothing failed: a behaviour the audit does not check;
-  equivalent  every scenario's evidence root is the original's: no run can tell the mutant
-              from the original, so no check could;
+  unexercised every scenario's evidence root is the original's: no run tells the mutant from
+              the original. Either it is equivalent (it cannot change behaviour) or it
+              changes something no scenario exercises (a request none sends): each needs a
+              reader's judgement, which docs/claims.md records;
   stillborn   it does not compile (not counted).
 
-The score is killed / (killed + survived). The sample is drawn with a fixed seed, so the same
-command on the same tree plants the same mutants.
+The score is killed / (killed + survived) over the mutants some run exercised, and
+killed / (killed + survived + unexercised) counting every unexercised one as a miss. The
+sample is drawn with a fixed seed, so the same command on the same tree plants the same
+mutants.
 
   scripts/mutate.py [--mutants N] [--seed S] [--fuzz-seeds N] [--work DIR] [--json FILE]
                     [--only PATH_SUBSTRING]
@@ -204,7 +208,7 @@ def judge_runs(linksim, tree, baseline, fuzz_seeds, scratch, reported):
     if changed:
         return "survived", "evidence changed in " + ", ".join(changed[:4]) + (
             " and %d more" % (len(changed) - 4) if len(changed) > 4 else "")
-    return "equivalent", "every scenario's evidence root is the original's"
+    return "unexercised", "every scenario's evidence root is the original's"
 
 
 def main():
@@ -256,7 +260,7 @@ def main():
     scratch = work / "scratch"
     scratch.mkdir(exist_ok=True)
     status, why = judge(linksim, tree, baseline, a.fuzz_seeds, scratch)
-    if status != "equivalent":
+    if status != "unexercised":
         sys.exit(f"mutate.py: the original itself is judged {status} ({why})")
     reported = findings(scratch)
 
@@ -283,19 +287,23 @@ def main():
     run(["ninja", "-C", str(build), "linksim"], tree)  # the original again
 
     count = {k: sum(1 for r in results if r["status"] == k)
-             for k in ("killed", "survived", "equivalent", "stillborn")}
+             for k in ("killed", "survived", "unexercised", "stillborn")}
     scored = count["killed"] + count["survived"]
     score = 100.0 * count["killed"] / scored if scored else 100.0
-    print(f"\n{count['killed']} killed, {count['survived']} survived, {count['equivalent']} "
-          f"equivalent, {count['stillborn']} stillborn in {time.time() - t0:.0f} s: "
-          f"score {score:.1f} % of {scored} non-equivalent mutants")
+    all_live = scored + count["unexercised"]
+    floor = 100.0 * count["killed"] / all_live if all_live else 100.0
+    print(f"\n{count['killed']} killed, {count['survived']} survived, {count['unexercised']} "
+          f"unexercised, {count['stillborn']} stillborn in {time.time() - t0:.0f} s: "
+          f"{score:.1f} % of the {scored} exercised mutants killed, {floor:.1f} % of all "
+          f"{all_live}")
     for r in results:
-        if r["status"] == "survived":
-            print(f"  survived {r['file']}:{r['line']} {r['operator']}: "
+        if r["status"] in ("survived", "unexercised"):
+            print(f"  {r['status']} {r['file']}:{r['line']} {r['operator']}: "
                   f"{r['mutated'].strip()}  ({r['why']})")
     if a.json:
         a.json.write_text(json.dumps({"seed": a.seed, "sites": len(pool), "counts": count,
-                                      "score": score, "mutants": results}, indent=1))
+                                      "score": score, "floor": floor, "mutants": results},
+                                     indent=1))
     return 0
 
 
