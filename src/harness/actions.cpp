@@ -120,14 +120,7 @@ answer request(action_context& c, const step& s) {
   }
   auto& t = s.args.contains("from") ? c.world().net().endpoint(arg(s, "from"))
                                     : c.world().browser_transport();
-  auto res = t.send(std::move(r));
-  if (!res) {
-    http::response failed;
-    failed.status = 0;
-    failed.body = res.error().message();
-    return failed;
-  }
-  return *res;
+  return answer_of(t.send(std::move(r)));
 }
 
 std::vector<action_def> make_actions() {

@@ -106,7 +106,9 @@ struct action_def {
 // What the actions, the expectations and the runner share.
 std::string origin(const std::string& system);  // of idp, threads or ads in the simulation
 std::string idp_path(const action_context& c, const std::string& account);  // on the admin API
-std::string body_excerpt(const std::string& body);     // up to 300 bytes on one line
+std::string body_excerpt(const std::string& body);  // up to 300 bytes on one line
+// A transport's result as an answer: a transport error is status 0 with the error as its body.
+http::response answer_of(result<http::response> res);
 std::string json_error_code(const std::string& body);  // error.code of a JSON error, or empty
 std::string str_field(const boost::json::object& o, std::string_view k);
 std::int64_t int_field(const boost::json::object& o, std::string_view k);

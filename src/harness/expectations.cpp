@@ -15,6 +15,14 @@ namespace linksim::harness::detail {
 
 namespace bj = boost::json;
 
+http::response answer_of(result<http::response> res) {
+  if (res) return std::move(*res);
+  http::response failed;
+  failed.status = 0;
+  failed.body = res.error().message();
+  return failed;
+}
+
 std::string body_excerpt(const std::string& body) {
   std::string s = body.substr(0, 300);
   for (char& c : s)

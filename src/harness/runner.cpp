@@ -226,14 +226,7 @@ class runner final : public detail::action_context {
       r.headers.set("Content-Type", "application/json");
     }
     if (!bearer.empty()) r.headers.set("Authorization", "Bearer " + bearer);
-    auto res = t.send(std::move(r));
-    if (!res) {
-      http::response failed;
-      failed.status = 0;
-      failed.body = res.error().message();
-      return failed;
-    }
-    return *res;
+    return detail::answer_of(t.send(std::move(r)));
   }
   http::response admin(const std::string& system, const std::string& method,
                        const std::string& path, const std::string& body = {}) override {
