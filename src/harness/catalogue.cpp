@@ -393,6 +393,7 @@ std::vector<std::string> catalogue_problems(const catalogue& c,
           problems.push_back(st.where.str() + ": tagged with unknown claim '" + id + "'");
         ++tagged[id];
       }
+  const auto observable = evidence::observable_categories();
   for (const auto& cl : c.claims) {
     const std::string at = cl.where.str() + ": claim " + cl.id + ": ";
     if (!seeds.contains(cl.seed)) {
@@ -415,7 +416,6 @@ std::vector<std::string> catalogue_problems(const catalogue& c,
                          " verbatim after the quote: \"" + cl.through.substr(0, 80) + "\"");
     // A category no observed flow can carry makes a rule that can never match: a typo, or a
     // kind of data the classifier does not know (evidence/wire.cpp).
-    const auto observable = evidence::observable_categories();
     const auto unobservable = [&](const std::string& k) {
       return !k.empty() &&
              std::none_of(observable.begin(), observable.end(),
