@@ -203,12 +203,15 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
         << w.category << " x" << w.count << " (" << w.profile << ", " << w.scenario << ", leaf "
         << w.leaf << ")\n";
   for (const auto& v : result.vacuous)
-    out << "VACUOUS " << v.claim << " (" << v.where << "): " << v.what
-        << ": no run carries any flow between these parties on this channel\n";
+    out << "VACUOUS " << v.claim << " (" << v.where << "): " << v.what << ": " << v.why << "\n";
   if (!result.checks.empty()) {
-    std::size_t falsified = 0;
-    for (const auto& ch : result.checks) falsified += !ch.falsified_by.empty();
-    out << "checks falsified by some profile: " << falsified << "/" << result.checks.size() << "\n";
+    std::size_t falsified = 0, by_profile = 0;
+    for (const auto& ch : result.checks) {
+      falsified += ch.falsified();
+      by_profile += !ch.falsified_by.empty();
+    }
+    out << "checks falsified: " << falsified << "/" << result.checks.size() << " (" << by_profile
+        << " by a fault profile, " << falsified - by_profile << " by a synthetic trace alone)\n";
   }
   const auto& ms = result.mutations;
   if (!ms.caught.empty() || !ms.missed.empty()) {

@@ -2,6 +2,7 @@
 // threads, and judges each claim from the runs' findings and flows.
 #include "linksim/harness/claims.hpp"
 
+#include "linksim/evidence/wire.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
 
 #include <algorithm>
@@ -182,7 +183,7 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
               {},   stop_reason, {},     {}};
     if (it != r.checks.end()) {
       f.result = it->passed ? verdict::holds : verdict::violated;
-      f.what = it->what;
+      f.what = it->passed ? it->what : name_of_inv + ": " + it->what;
       f.leaves = it->leaves;
       f.at = plus(it->at);
       f.actual.clear();
@@ -296,38 +297,168 @@ std::vector<wire_mismatch> declared_against_observed(const run_result& r) {
 
 namespace {
 
+// The most specific category a flow could carry that `rule` forbids: one the wire can carry,
+// under the rule's category and outside its exception; the rule's own category otherwise.
+std::string forbidden_category(const flow_rule& rule) {
+  static const auto observable = evidence::observable_categories();
+  std::string best;
+  for (const auto& k : observable)
+    if (evidence::covers(rule.category, k) &&
+        (rule.except.empty() || !evidence::covers(rule.except, k)) && k.size() > best.size())
+      best = k;
+  return best.empty() ? rule.category : best;
+}
+
+// A trace that should break `rule`, made from a documented run `r`, and what was changed. For a
+// require rule: the run with the data the rule requires taken out of every message that carried
+// it (those messages left out, when the rule names no category). For a forbid rule: the run
+// with one observed message more, carrying what the rule forbids, modelled on a message
+// between the same parties where the run has one. The trace is judged as a run is.
+std::pair<run_result, std::string> synthetic_trace(const flow_rule& rule, const run_result& r,
+                                                   const std::string& scenario) {
+  run_result t;
+  t.error = r.error;
+  t.failure = r.failure;
+  t.stopped_at = r.stopped_at;
+  t.checks = r.checks;
+  t.aliases = r.aliases;
+  t.start = r.start;
+  t.flows = r.flows;
+  const std::string run = "the documented run of " + scenario;
+  if (rule.type == flow_rule::kind::require) {
+    std::size_t changed = 0;
+    std::vector<evidence::flow> kept;
+    for (auto& f : t.flows) {
+      if (!rule.matches(f)) {
+        kept.push_back(std::move(f));
+        continue;
+      }
+      ++changed;
+      if (rule.category.empty() && rule.except.empty()) continue;
+      std::erase_if(f.categories, [&](const std::string& k) {
+        return evidence::covers(rule.category, k) &&
+               (rule.except.empty() || !evidence::covers(rule.except, k));
+      });
+      kept.push_back(std::move(f));
+    }
+    t.flows = std::move(kept);
+    const std::string what = rule.category.empty()
+                                 ? "without the " + std::to_string(changed) + " matching flow(s)"
+                                 : "with " + rule.category + " taken out of the " +
+                                       std::to_string(changed) + " flow(s) that carried it";
+    return {std::move(t), run + " " + what};
+  }
+  const auto observed_between = [&](const evidence::flow& f, bool same_channel, bool same_to) {
+    return f.observed && !evidence::is_state_read(f) &&
+           (rule.from.empty() || f.from == rule.from) &&
+           (!same_to || rule.to.empty() || f.to == rule.to) &&
+           (!same_channel || rule.channel.empty() || f.channel == rule.channel);
+  };
+  const evidence::flow* model = nullptr;
+  for (const auto& [channel, to] : {std::pair{true, true}, {false, true}, {false, false}}) {
+    for (const auto& f : r.flows)
+      if (!model && observed_between(f, channel, to)) model = &f;
+  }
+  evidence::flow f;
+  if (model) {
+    f = *model;
+  } else {
+    f.observed = true;
+    f.time = r.flows.empty() ? r.start : r.flows.back().time;
+    f.from = "threads";
+    f.to = "ads";
+  }
+  if (!rule.from.empty()) f.from = rule.from;
+  if (!rule.to.empty()) f.to = rule.to;
+  if (f.from == f.to) f.to = f.from == "ads" ? "partner:synthetic" : "ads";
+  if (!rule.channel.empty()) f.channel = rule.channel;
+  if (!rule.purpose.empty()) f.purpose = rule.purpose;
+  const std::string k = forbidden_category(rule);
+  if (!k.empty() && std::find(f.categories.begin(), f.categories.end(), k) == f.categories.end())
+    f.categories.push_back(k);
+  f.note = "synthetic";
+  std::string what = run + " with one observed flow more: " + f.from + " -> " + f.to + " on " +
+                     (f.channel.empty() ? "no channel" : f.channel);
+  if (!f.purpose.empty()) what += " for " + f.purpose;
+  if (!k.empty()) what += " carrying " + k;
+  t.flows.push_back(std::move(f));
+  return {std::move(t), what};
+}
+
 // Each check of each judged claim: the profiles under which it fails while it holds under
-// `documented`.
-void score_checks(const catalogue& c, const std::vector<std::string>& profiles, audit_result& out) {
+// `documented`, and for each flow rule a synthetic trace that breaks it. A rule no trace
+// breaks is vacuous.
+void score_checks(const catalogue& c, const std::vector<scenario>& scenarios,
+                  const std::map<std::pair<std::string, std::string>, run_record>& runs,
+                  const std::vector<std::string>& profiles, audit_result& out) {
   if (std::find(profiles.begin(), profiles.end(), "documented") == profiles.end()) return;
   for (const auto& cl : c.claims) {
     const auto* base = out.find(cl.id, "documented");
     if (!base || !cl.checked()) continue;
     std::map<std::string, check_score> by_where;  // a step or rule, by its place and text
     std::vector<std::string> order;
-    std::set<std::string> broken_as_documented;
-    for (const auto& f : base->findings) {
-      const std::string key = f.where + "|" + f.what;
-      if (f.result == verdict::violated) broken_as_documented.insert(key);
-    }
     for (const auto& profile : profiles) {
       const auto* v = out.find(cl.id, profile);
       if (!v) continue;
       for (const auto& f : v->findings) {
         if (f.kind == "run") continue;
-        // A step's failure names the expectation that failed; key by the step's text alone.
-        const std::string what = f.kind == "step" ? f.what.substr(0, f.what.find(':')) : f.what;
-        const std::string key = f.kind + "|" + (f.kind == "step" ? std::string() : f.where) + "|" +
-                                f.scenario + "|" + what;
+        // A step's failure names the expectation that failed; key by the step's text alone. A
+        // rule or an invariant is one check, whichever runs judge it.
+        std::string what = f.what.substr(0, f.what.find(f.kind == "step" ? ':' : '\n'));
+        if (f.kind == "invariant") what = "invariant " + what.substr(0, what.find_first_of(" :"));
+        const std::string key = f.kind + "|" + (f.kind == "flows" ? f.where : std::string()) + "|" +
+                                (f.kind == "step" ? f.scenario : std::string()) + "|" + what;
         auto [it, fresh] = by_where.try_emplace(key);
         if (fresh) {
-          it->second = {cl.id, f.kind == "step" ? f.scenario + " " + what : f.where, what, {}};
+          const std::string place = f.kind == "step"        ? f.scenario + " " + what
+                                    : f.kind == "invariant" ? what
+                                                            : f.where;
+          it->second = {cl.id, place, what, {}, {}};
           order.push_back(key);
         }
         if (profile == "documented" || f.result != verdict::violated) continue;
         auto& by = it->second.falsified_by;
         if (std::find(by.begin(), by.end(), profile) == by.end()) by.push_back(profile);
       }
+    }
+    for (const auto& rule : cl.flows) {
+      const std::string where = rule.where.str();
+      const std::string key = "flows|" + where + "||" + rule.describe();
+      auto [it, fresh] = by_where.try_emplace(key);
+      if (fresh) {
+        it->second = {cl.id, where, rule.describe(), {}, {}};
+        order.push_back(key);
+      }
+      // The claim's own scenarios; for a forbid rule, which holds in every run, then the others.
+      auto order_of_runs = scenarios_of(cl, scenarios);
+      if (rule.type == flow_rule::kind::forbid)
+        for (const auto& s : scenarios) order_of_runs.push_back(&s);
+      for (const auto* s : order_of_runs) {
+        const auto run = runs.find({s->file, "documented"});
+        if (run == runs.end() || !run->second.result.error.empty()) continue;
+        const auto& documented_run = run->second.result;
+        const bool already = std::any_of(documented_run.flows.begin(), documented_run.flows.end(),
+                                         [&](const evidence::flow& f) { return rule.matches(f); });
+        if (already == (rule.type == flow_rule::kind::forbid)) {
+          it->second.synthetic = "the documented run of " + file_name(s->file) + " itself";
+          break;
+        }
+        auto [trace, what] = synthetic_trace(rule, documented_run, file_name(s->file));
+        claim alone = cl;
+        alone.flows = {rule};
+        const auto judged = judge_run(alone, *s, trace, true);
+        const bool broken = std::any_of(judged.begin(), judged.end(), [&](const finding& f) {
+          return f.kind == "flows" && f.where == where && f.result == verdict::violated;
+        });
+        if (broken) {
+          it->second.synthetic = std::move(what);
+          break;
+        }
+      }
+      if (it->second.synthetic.empty())
+        out.vacuous.push_back({cl.id, where, rule.describe(),
+                               "no synthetic trace breaks it (taking out what it requires, or "
+                               "adding one flow it forbids)"});
     }
     for (const auto& key : order) out.checks.push_back(std::move(by_where[key]));
   }
@@ -353,7 +484,9 @@ void find_vacuous(const catalogue& c,
           possible = possible || ends(f, rule.from, rule.to) || ends(f, rule.to, rule.from);
         if (possible) break;
       }
-      if (!possible) out.vacuous.push_back({cl.id, rule.where.str(), rule.describe()});
+      if (!possible)
+        out.vacuous.push_back({cl.id, rule.where.str(), rule.describe(),
+                               "no run carries any flow between these parties on this channel"});
     }
   }
 }
@@ -558,7 +691,7 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
       w.evidence = rec.sealed.file;
       out.wire.push_back(std::move(w));
     }
-  score_checks(c, o.profiles, out);
+  score_checks(c, scenarios, runs, o.profiles, out);
   find_vacuous(c, runs, out);
   out.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

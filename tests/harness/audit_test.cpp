@@ -704,6 +704,46 @@ TEST(Audit, ARuleNoRunCanBreakIsVacuousAndFailsTheAudit) {
   EXPECT_TRUE(good.passed());
 }
 
+// Every flow rule is put to a synthetic trace: the documented run without what a require rule
+// needs, or with one flow a forbid rule forbids. A rule whose exception swallows what it
+// forbids survives every such trace: it is vacuous and the audit fails.
+TEST(Audit, EveryFlowRuleIsFalsifiedByASyntheticTraceOrCalledVacuous) {
+  const auto s =
+      parse_scenario("name: t\nsteps:\n  - create: alice\n  - sign_up: alice\n", "t.yaml");
+  const char* text = R"(claims:
+  - id: imports
+    seed: s
+    quote: q
+    meaning: m
+    scenarios: [t.yaml]
+    check:
+      flows:
+        - {require: {from: idp, to: threads, channel: graph.me, category: user.account.username}}
+        - {forbid: {from: threads, to: idp, category: user, except: EXCEPT}}
+)";
+  std::string sound(text);
+  sound.replace(sound.find("EXCEPT"), 6, "user.authorization");
+  const auto good = audit(parse_catalogue(sound, "claims.yaml"), {s}, {{"documented"}}, no_seal);
+  ASSERT_EQ(good.checks.size(), 2u);
+  EXPECT_NE(good.checks[0].synthetic.find("with user.account.username taken out of the"),
+            std::string::npos)
+      << good.checks[0].synthetic;
+  EXPECT_NE(good.checks[1].synthetic.find("one observed flow more: threads -> idp"),
+            std::string::npos)
+      << good.checks[1].synthetic;
+  EXPECT_TRUE(good.checks[0].falsified() && good.checks[1].falsified());
+  EXPECT_TRUE(good.vacuous.empty());
+  EXPECT_TRUE(good.passed());
+
+  std::string swallowed(text);
+  swallowed.replace(swallowed.find("EXCEPT"), 6, "user");
+  const auto bad = audit(parse_catalogue(swallowed, "claims.yaml"), {s}, {{"documented"}}, no_seal);
+  ASSERT_EQ(bad.vacuous.size(), 1u);
+  EXPECT_NE(bad.vacuous[0].why.find("no synthetic trace breaks it"), std::string::npos);
+  EXPECT_FALSE(bad.checks[1].falsified());
+  EXPECT_FALSE(bad.passed());
+}
+
 // Strict: what no statement discloses fails the audit; by default it is listed only.
 TEST(Audit, StrictFailsOnUndisclosedFlows) {
   auto cat = load_catalogue(library / "claims.yaml");

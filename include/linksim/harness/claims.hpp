@@ -202,19 +202,25 @@ struct wire_mismatch {
 // for the caller to fill.
 std::vector<wire_mismatch> declared_against_observed(const run_result& r);
 
-// A check and the profiles that make it fail while `documented` holds: a check no profile
+// A check and what makes it fail while `documented` holds: the fault profiles, and for a flow
+// rule a synthetic trace (the documented run with the flow it requires taken out, or one
+// observed flow it forbids put in) judged as the audit judges a run. A check nothing
 // falsifies is one the audit cannot show to work.
 struct check_score {
   std::string claim;
   std::string where;  // file:line:column of the step or rule
   std::string what;
   std::vector<std::string> falsified_by;
+  std::string synthetic;  // the trace that falsifies a flow rule; empty when none does
+  bool falsified() const { return !falsified_by.empty() || !synthetic.empty(); }
 };
 
 // A flow rule that cannot fail in this model: no run of any profile ever carries a flow
-// between its parties on its channel, whatever the categories.
+// between its parties on its channel, whatever the categories, or no trace can break it (an
+// `except` that covers what it forbids).
 struct vacuous_rule {
   std::string claim, where, what;
+  std::string why;  // "no run carries any flow between these parties on this channel", ...
 };
 
 struct mutation_score {

@@ -57,14 +57,16 @@ std::string json_report(const report_context& c) {
   root["declared_against_observed"] = std::move(wire);
   bj::array vacuous;
   for (const auto& v : r.vacuous)
-    vacuous.push_back(bj::object{{"claim", v.claim}, {"where", v.where}, {"rule", v.what}});
+    vacuous.push_back(
+        bj::object{{"claim", v.claim}, {"where", v.where}, {"rule", v.what}, {"why", v.why}});
   root["vacuous_rules"] = std::move(vacuous);
   bj::array checks;
   for (const auto& ch : r.checks)
     checks.push_back(bj::object{{"claim", ch.claim},
                                 {"where", ch.where},
                                 {"what", ch.what},
-                                {"falsified_by", strings(ch.falsified_by)}});
+                                {"falsified_by", strings(ch.falsified_by)},
+                                {"synthetic", ch.synthetic}});
   root["checks"] = std::move(checks);
   bj::array claims;
   for (const auto& cl : c.claims.claims) {

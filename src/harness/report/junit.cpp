@@ -79,8 +79,7 @@ std::string junit_report(const report_context& c) {
               w.profile + ", " + w.scenario + ")",
           wire_text(w), r.strict);
     for (const auto& v : r.vacuous)
-      add("vacuous rule of " + v.claim + " at " + v.where,
-          v.what + ": no run carries any flow between these parties on this channel", true);
+      add("vacuous rule of " + v.claim + " at " + v.where, v.what + ": " + v.why, true);
     tests += t;
     failures += f;
     suites << "  <testsuite name=\"linksim audit: flows\" tests=\"" << t << "\" failures=\"" << f

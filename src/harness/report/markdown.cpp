@@ -74,19 +74,26 @@ std::string markdown_report(const report_context& c) {
   for (const auto& w : r.wire) out << "- " << wire_text(w) << " (`" << w.evidence << "`)\n";
   if (!r.wire.empty()) out << "\n";
   for (const auto& v : r.vacuous)
-    out << "**Vacuous rule** of `" << v.claim << "` (" << v.where << "): " << v.what
-        << ": no run carries any flow between these parties on this channel.\n\n";
+    out << "**Vacuous rule** of `" << v.claim << "` (" << v.where << "): " << v.what << ": "
+        << v.why << ".\n\n";
   if (!r.checks.empty()) {
-    std::size_t falsified = 0;
-    for (const auto& ch : r.checks) falsified += !ch.falsified_by.empty();
+    std::size_t falsified = 0, by_profile = 0;
+    for (const auto& ch : r.checks) {
+      falsified += ch.falsified();
+      by_profile += !ch.falsified_by.empty();
+    }
     out << "## Checks and what falsifies them\n\n"
-        << falsified << " of " << r.checks.size()
-        << " checks fail under some profile while they hold as documented.\n\n| claim | check "
-           "| falsified by |\n|---|---|---|\n";
+        << falsified << " of " << r.checks.size() << " checks fail on something while they hold as "
+        << "documented: " << by_profile << " under a fault profile, " << falsified - by_profile
+        << " on a synthetic trace alone (a flow rule judged on a documented run with what it "
+           "requires taken out, or one flow it forbids put in).\n\n| claim | check | falsified "
+           "by |\n|---|---|---|\n";
     for (const auto& ch : r.checks) {
       out << "| `" << ch.claim << "` | " << ch.where << ": " << ch.what << " |";
       for (const auto& p : ch.falsified_by) out << " `" << p << "`";
-      if (ch.falsified_by.empty()) out << " none";
+      if (!ch.synthetic.empty())
+        out << (ch.falsified_by.empty() ? " " : "; ") << "synthetic trace: " << ch.synthetic;
+      if (!ch.falsified()) out << " none";
       out << " |\n";
     }
     out << "\n";
