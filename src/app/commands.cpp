@@ -156,6 +156,7 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   io.internal_tokens = {{"threads", threads_at_idp}, {"ads", ads_at_idp}};
   io.bind = o.bind;
   io.port = o.idp_port;
+  io.rules = sim::idp_rules_of(*rules);
   io.admin_token = admin_token;
   io.password = o.password;
   io.threads = o.idp_threads;

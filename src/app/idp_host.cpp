@@ -42,6 +42,7 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
   cfg.issuer = i.server->base_url();
   cfg.password = i.options.password;
   cfg.webhook_batch = i.options.webhook_batch;
+  cfg.rules = i.options.rules;
   i.db = own_database(i.options.database);
   i.svc = std::make_unique<idp::service>(*i.db, clock, random, recorder, *transport, cfg);
   i.routes = idp::make_handler(*i.svc, {i.options.admin_token, i.options.internal_tokens});

@@ -99,10 +99,14 @@ result<std::string> domain::authorization::approve(std::string_view request_id,
                                                    std::string_view session,
                                                    std::int64_t account_id) {
   const auto accounts = session_accounts(session);
-  const auto chosen = std::find_if(accounts.begin(), accounts.end(),
-                                   [&](const account& a) { return a.id == account_id; });
+  auto chosen = std::find_if(accounts.begin(), accounts.end(),
+                             [&](const account& a) { return a.id == account_id; });
   if (chosen == accounts.end()) return make_error_code(error::session_account_unknown);
-  if (chosen->status != account_status::active) return make_error_code(errc::account_inactive);
+  // Without a choice, the app gets the account the browser logged in first.
+  if (!ctx_.cfg.rules.offer_account_choice) chosen = accounts.begin();
+  if (chosen->status != account_status::active && ctx_.cfg.rules.refuse_inactive_accounts)
+    return make_error_code(errc::account_inactive);
+  const std::int64_t chosen_id = chosen->id;
 
   std::lock_guard lock(ctx_.mutex);
   const auto now = ctx_.time.now();
@@ -119,7 +123,7 @@ result<std::string> domain::authorization::approve(std::string_view request_id,
   }
   const std::string code = ctx_.random.token(32);
   ctx_.codes.emplace(sha256(code),
-                     issued_code{r.request.client_id, account_id, join(r.request.scopes, " "),
+                     issued_code{r.request.client_id, chosen_id, join(r.request.scopes, " "),
                                  redirect_uri, r.code_challenge, now, now + ctx_.cfg.code_ttl});
   http::params p{{"code", code}};
   if (!state.empty()) p.emplace_back("state", state);
@@ -205,7 +209,7 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
     failure = error::pkce_verifier_malformed;
   else if (!constant_time_equal(base64url_encode(sha256(verifier)), k.code_challenge))
     failure = error::pkce_verifier_mismatch;
-  else if (status != "active")
+  else if (status != "active" && ctx_.cfg.rules.refuse_inactive_accounts)
     failure = errc::account_inactive;
   if (failure) return failure;  // the entry stays, spent, until it expires
 

@@ -27,7 +27,8 @@ result<account> domain::authorization::authenticate_user(std::string_view userna
       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
   const bool ok = verify_password(password, hash.empty() ? dummy : hash);
   if (!ok || id == 0) return make_error_code(error::login_failed);
-  if (status != "active") return make_error_code(errc::account_inactive);
+  if (status != "active" && ctx_.cfg.rules.refuse_inactive_accounts)
+    return make_error_code(errc::account_inactive);
   return accounts_.get(id);
 }
 

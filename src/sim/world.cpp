@@ -23,6 +23,11 @@ ads::platform_rules ads_rules_of(const threads_sim::behaviour& b) {
           .refuse_sale = b.refuse_sale,
           .erase_ads_on_deletion = b.erase_ads_on_deletion};
 }
+idp::login_rules idp_rules_of(const threads_sim::behaviour& b) {
+  return {.refuse_inactive_accounts = b.refuse_inactive_accounts,
+          .offer_account_choice = b.offer_account_choice};
+}
+
 namespace {
 constexpr const char* verify_token = "sim-verify";
 constexpr char category_separator = '\x1f';  // not part of any dotted key
@@ -177,6 +182,7 @@ world::world(world_options o)
   cfg.password = {2, 1, 1};  // the least scrypt allows: the simulation's passwords protect nothing
   cfg.webhook_batch = opts_.webhook_batch;
   cfg.webhook_batch_window = opts_.webhook_batch_window;
+  cfg.rules = idp_rules_of(*threads_sim::find_behaviour(opts_.profile));
   idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
                                         net_.endpoint("idp"), cfg);
   attach("idp", idp_origin,

@@ -59,7 +59,8 @@ result<std::string> domain::callbacks::data_deletion(std::string_view signed_req
   {
     std::lock_guard lock(ctx_.mutex);
     auto work = ctx_.repos.begin();
-    const auto profiles = ctx_.profiles_locked(*account, counts::without);
+    auto profiles = ctx_.profiles_locked(*account, counts::without);
+    if (!ctx_.cfg.rules.close_on_account_deletion) profiles.clear();  // answered, not done
     // Each profile goes, and the ad platform is told to erase what it was told about it, as
     // when the person deletes the profile.
     for (const auto& p : profiles) {

@@ -15,6 +15,8 @@ const char* message_of(error e) {
       return "the username mirrors the Instagram username and cannot be changed here";
     case error::picture_read_only:
       return "the profile picture mirrors the Instagram picture and cannot be changed here";
+    case error::name_read_only:
+      return "the display name mirrors the Instagram name and cannot be changed here";
     case error::not_signed_in:
       return "sign in first";
     case error::login_state_invalid:

@@ -256,7 +256,9 @@ result<webhook_outcome> domain::mirror_updates::receive_webhook(std::string_view
           ++out.ignored;
           outcome += tag + "ignored (" + std::string(why) + "); ";
         };
-        if (c.field == "account_deletion") {
+        if (c.field == "account_deletion" && !r.close_on_account_deletion) {
+          ignored("the profile stays open");
+        } else if (c.field == "account_deletion") {
           // Final whatever its version: the profile is closed and its sign-ins end.
           ctx_.repos.profiles().close(p.id);
           ctx_.repos.sessions().remove_of(p.id);

@@ -133,6 +133,7 @@ result<profile> domain::profiles::edit(std::int64_t profile_id, const profile_ed
     categories.emplace_back("user.content.self_image");
   }
   if (edit.display_name && *edit.display_name != p->display_name) {
+    if (!r.name_editable) return make_error_code(error::name_read_only);
     if (edit.display_name->size() > 64) return make_error_code(errc::bad_field);
     ctx_.repos.profiles().set_display_name(profile_id, *edit.display_name);
     categories.emplace_back("user.name");

@@ -8,6 +8,7 @@
 #include "linksim/common/http.hpp"
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/flow.hpp"
+#include "linksim/idp/login_rules.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -34,6 +35,7 @@ struct idp_host_options {
   milliseconds client_timeout{5000};    // for outbound webhook calls, when none is given
   std::size_t threads = 2;              // request threads (the provider is thread-safe)
   std::size_t webhook_batch = 1;        // changes per webhook request (idp::config)
+  idp::login_rules rules;               // the behaviour profile's (sim::idp_rules_of)
 };
 
 class idp_host {

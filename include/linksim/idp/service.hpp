@@ -13,6 +13,7 @@
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/flow.hpp"
 #include "linksim/idp/error.hpp"
+#include "linksim/idp/login_rules.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -183,7 +184,8 @@ struct delivery {
 struct config {
   std::string issuer = "http://127.0.0.1";  // the base URL; `iss` in authorization responses
   std::string system_name = "idp";          // this service's name in the evidence log
-  milliseconds code_ttl = 1h;               // Meta: authorization codes live one hour
+  login_rules rules;
+  milliseconds code_ttl = 1h;  // Meta: authorization codes live one hour
   milliseconds authorization_request_ttl = 15min;
   milliseconds short_token_ttl = 1h;
   milliseconds long_token_ttl = 60 * 24h;  // Meta: long-lived tokens last 60 days

@@ -28,9 +28,11 @@ struct behaviour {
   field_rule picture = field_rule::mirror;
   field_rule bio = field_rule::copy_once;   // bio and display name
   bool username_editable = false;           // only meaningful for `mirror`
+  bool name_editable = true;                // the display name can be set on the service
   bool one_profile_per_account = true;      // UNIQUE(ig_user_id)
   bool apply_username_changes = true;       // webhooks and polls rename the profile
   bool delete_content_with_profile = true;  // posts, likes and follows go with it
+  bool close_on_account_deletion = true;    // the provider's deletion closes every profile
   bool verify_webhook_signatures = true;    // X-Hub-Signature-256 before parsing
   bool order_by_version = true;             // an older change never overwrites a newer
   // Cross-product data use (the ad platform, src/ads; seeds 001 and 002).
@@ -39,6 +41,9 @@ struct behaviour {
   bool aggregate_reports = true;      // partners see counts per campaign, never an account id
   bool refuse_sale = true;            // no configuration can exchange personal data for payment
   bool erase_ads_on_deletion = true;  // a deleted profile's activity leaves the ad platform
+  // The provider's login (src/idp, idp::login_rules; seed 003).
+  bool refuse_inactive_accounts = true;  // restricted, suspended and banned accounts cannot link
+  bool offer_account_choice = true;      // the person picks which logged-in account links
 };
 
 // Every shipped profile, `documented` first.

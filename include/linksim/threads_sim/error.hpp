@@ -12,6 +12,7 @@ enum class error {
   already_linked = 1,
   username_read_only,
   picture_read_only,
+  name_read_only,
   not_signed_in,
   login_state_invalid,
   issuer_mismatch,
