@@ -86,6 +86,10 @@ std::vector<behaviour> make_all() {
                       "Keeps a deleted profile's activity on the ad platform, which goes on "
                       "targeting ads with it.",
                       [](behaviour& b) { b.erase_ads_on_deletion = false; }));
+  all.push_back(fault("fault.profile_not_imported",
+                      "Links the account but leaves out the name, bio and followers that the "
+                      "confirmation page lists.",
+                      [](behaviour& b) { b.import_profile = false; }));
   all.push_back(fault("fault.name_read_only",
                       "Locks the display name to Instagram's: an edit of the name is refused.",
                       [](behaviour& b) { b.name_editable = false; }));
@@ -94,8 +98,8 @@ std::vector<behaviour> make_all() {
                       "keeps the profile open.",
                       [](behaviour& b) { b.close_on_account_deletion = false; }));
   all.push_back(fault("fault.inactive_accounts_linked",
-                      "The provider lets a restricted, suspended or banned account log in and "
-                      "link to the service.",
+                      "Lets a restricted, suspended or banned account log in at the provider and "
+                      "link a profile on the service.",
                       [](behaviour& b) { b.refuse_inactive_accounts = false; }));
   all.push_back(fault("fault.no_account_choice",
                       "The provider links the account the browser logged in first, whichever "

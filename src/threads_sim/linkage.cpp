@@ -78,7 +78,8 @@ result<callback_result> domain::linkage::complete_login(std::string_view browser
   std::string raw;
   auto ig = provider_.fetch_me(t->access, true, &raw);
   if (!ig) return ig.error();
-  if (ig->status != "active") return make_error_code(errc::account_inactive);
+  if (ig->status != "active" && ctx_.cfg.rules.refuse_inactive_accounts)
+    return make_error_code(errc::account_inactive);
 
   std::lock_guard lock(ctx_.mutex);
   auto work = ctx_.repos.begin();
@@ -155,7 +156,13 @@ result<std::pair<profile, std::string>> domain::linkage::link_profile(std::strin
   auto lr = get_link_request_locked(id, browser_key);
   if (!lr) return lr.error();
   const link_tokens t = ctx_.repos.sign_ins().link_request_tokens(id);
-  const auto& ig = lr->ig;
+  idp_profile ig = lr->ig;
+  if (!ctx_.cfg.rules.import_profile) {
+    // The confirmation page listed them; the profile starts without them.
+    ig.name.clear();
+    ig.biography.clear();
+    ig.followers.clear();
+  }
   if (ctx_.cfg.rules.one_profile_per_account &&
       !ctx_.profiles_locked(ig.id, counts::without).empty())
     return make_error_code(error::already_linked);

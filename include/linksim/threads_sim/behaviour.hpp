@@ -26,9 +26,10 @@ struct behaviour {
   std::string description;
   field_rule username = field_rule::mirror;
   field_rule picture = field_rule::mirror;
-  field_rule bio = field_rule::copy_once;   // bio and display name
-  bool username_editable = false;           // only meaningful for `mirror`
-  bool name_editable = true;                // the display name can be set on the service
+  field_rule bio = field_rule::copy_once;  // bio and display name
+  bool username_editable = false;          // only meaningful for `mirror`
+  bool name_editable = true;               // the display name can be set on the service
+  bool import_profile = true;  // sign-up copies the name, bio and followers who have profiles
   bool one_profile_per_account = true;      // UNIQUE(ig_user_id)
   bool apply_username_changes = true;       // webhooks and polls rename the profile
   bool delete_content_with_profile = true;  // posts, likes and follows go with it
@@ -41,7 +42,7 @@ struct behaviour {
   bool aggregate_reports = true;      // partners see counts per campaign, never an account id
   bool refuse_sale = true;            // no configuration can exchange personal data for payment
   bool erase_ads_on_deletion = true;  // a deleted profile's activity leaves the ad platform
-  // The provider's login (src/idp, idp::login_rules; seed 003).
+  // The provider's login (src/idp, idp::login_rules; seed 003); the service checks the first too.
   bool refuse_inactive_accounts = true;  // restricted, suspended and banned accounts cannot link
   bool offer_account_choice = true;      // the person picks which logged-in account links
 };
