@@ -90,6 +90,10 @@ std::vector<behaviour> make_all() {
                       "Links the account but leaves out the name, bio and followers that the "
                       "confirmation page lists.",
                       [](behaviour& b) { b.import_profile = false; }));
+  all.push_back(fault("fault.soft_deletion",
+                      "Deleting a profile only closes it: the row stays with the account id, and "
+                      "the account cannot link again.",
+                      [](behaviour& b) { b.erase_profile_on_deletion = false; }));
   all.push_back(fault("fault.name_read_only",
                       "Locks the display name to Instagram's: an edit of the name is refused.",
                       [](behaviour& b) { b.name_editable = false; }));

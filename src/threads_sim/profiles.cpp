@@ -155,6 +155,13 @@ result<profile> domain::profiles::edit(std::int64_t profile_id, const profile_ed
 // --- Deletion ---
 
 void domain::profiles::remove_locked(std::int64_t profile_id) {
+  if (!ctx_.cfg.rules.erase_profile_on_deletion) {
+    // Closed, not erased: the row stays with the account id, and its sign-ins end.
+    ctx_.repos.profiles().close(profile_id);
+    ctx_.repos.sessions().remove_of(profile_id);
+    ctx_.repos.links().remove(profile_id);
+    return;
+  }
   // Activity not yet told is the profile's data too, and goes with it; the deletion notice
   // written after this tells the ad platform to erase what it was told already.
   ctx_.repos.profiles().remove(profile_id, ctx_.cfg.rules.delete_content_with_profile);

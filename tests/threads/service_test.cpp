@@ -221,6 +221,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.erase_ads_on_deletion != documented.erase_ads_on_deletion;
     n += b.name_editable != documented.name_editable;
     n += b.import_profile != documented.import_profile;
+    n += b.erase_profile_on_deletion != documented.erase_profile_on_deletion;
     n += b.close_on_account_deletion != documented.close_on_account_deletion;
     n += b.refuse_inactive_accounts != documented.refuse_inactive_accounts;
     n += b.offer_account_choice != documented.offer_account_choice;
@@ -232,7 +233,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 17);
+  EXPECT_EQ(faults, 18);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ struct behaviour {
   bool apply_username_changes = true;       // webhooks and polls rename the profile
   bool delete_content_with_profile = true;  // posts, likes and follows go with it
   bool close_on_account_deletion = true;    // the provider's deletion closes every profile
+  bool erase_profile_on_deletion = true;    // a deleted profile's row goes, freeing the account
   bool verify_webhook_signatures = true;    // X-Hub-Signature-256 before parsing
   bool order_by_version = true;             // an older change never overwrites a newer
   // Cross-product data use (the ad platform, src/ads; seeds 001 and 002).
