@@ -40,7 +40,8 @@ result<campaign_counts> partners::report(std::string_view partner_key,
   if (c == cfg.campaigns.end()) return make_error_code(errc::not_found);
   const std::string what = "report on " + c->id;
   // An advertiser sees its own campaigns; a measurement company measures any.
-  if (!allows(*p, purpose_reporting) || (p->kind == "advertiser" && c->advertiser != p->id)) {
+  if (cfg.rules.keep_partner_contracts &&
+      (!allows(*p, purpose_reporting) || (p->kind == "advertiser" && c->advertiser != p->id))) {
     const auto ec = make_error_code(error::outside_contract);
     refuse(*p, purpose_reporting, what, ec);
     return ec;
@@ -54,7 +55,7 @@ result<campaign_counts> partners::report(std::string_view partner_key,
     out.reach = counts.reach;
     if (!cfg.rules.aggregate_reports) out.viewers = ctx_.repos.impressions().viewers(c->id);
   }
-  out.suppressed = out.reach < cfg.min_group_size;
+  out.suppressed = cfg.rules.suppress_small_groups && out.reach < cfg.min_group_size;
   if (out.suppressed) {
     out.impressions = 0;
     out.reach = 0;
@@ -84,7 +85,7 @@ result<std::vector<std::int64_t>> partners::audience(std::string_view partner_ke
   const partner* p = partner_of(partner_key);
   if (!p) return make_error_code(error::partner_unauthorized);
   const std::string what = "per-person audience of " + std::string(campaign_id);
-  if (!allows(*p, purpose_third_party_ads)) {
+  if (ctx_.cfg.rules.keep_partner_contracts && !allows(*p, purpose_third_party_ads)) {
     const auto ec = make_error_code(error::outside_contract);
     refuse(*p, purpose_third_party_ads, what, ec);
     return ec;

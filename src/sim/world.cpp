@@ -21,7 +21,9 @@ ads::platform_rules ads_rules_of(const threads_sim::behaviour& b) {
   return {.honour_ad_settings = b.honour_ad_settings,
           .aggregate_reports = b.aggregate_reports,
           .refuse_sale = b.refuse_sale,
-          .erase_ads_on_deletion = b.erase_ads_on_deletion};
+          .erase_ads_on_deletion = b.erase_ads_on_deletion,
+          .keep_partner_contracts = b.keep_partner_contracts,
+          .suppress_small_groups = b.suppress_small_groups};
 }
 idp::login_rules idp_rules_of(const threads_sim::behaviour& b) {
   return {.refuse_inactive_accounts = b.refuse_inactive_accounts,

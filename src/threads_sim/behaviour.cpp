@@ -90,6 +90,17 @@ std::vector<behaviour> make_all() {
                       "Links the account but leaves out the name, bio and followers that the "
                       "confirmation page lists.",
                       [](behaviour& b) { b.import_profile = false; }));
+  all.push_back(fault("fault.partner_contracts_ignored",
+                      "Answers any known partner's request, whatever its contract allows: "
+                      "other advertisers' reports and per-person audiences.",
+                      [](behaviour& b) { b.keep_partner_contracts = false; }));
+  all.push_back(fault("fault.small_groups_reported",
+                      "Reports a campaign's counts to partners however few people saw it.",
+                      [](behaviour& b) { b.suppress_small_groups = false; }));
+  all.push_back(fault("fault.import_not_atomic",
+                      "Commits the new profile before importing its follows, tokens and session: "
+                      "a crash in between leaves a half-made profile.",
+                      [](behaviour& b) { b.atomic_import = false; }));
   all.push_back(fault("fault.soft_deletion",
                       "Deleting a profile only closes it: the row stays with the account id, and "
                       "the account cannot link again.",

@@ -187,6 +187,11 @@ result<std::pair<profile, std::string>> domain::linkage::link_profile(std::strin
       candidate = username + std::to_string(n);
     ctx_.repos.profiles().set_username(p.id, candidate);
   }
+  if (!ctx_.cfg.rules.atomic_import) {
+    // The profile is kept before the rest is imported: a crash from here leaves it half made.
+    work->commit();
+    work = ctx_.repos.begin();
+  }
   std::int64_t imported = 0;
   for (auto f : ig.followers) imported += ctx_.repos.content().import_follower(p.id, f, now);
   provider_.store_tokens(p.id, t);

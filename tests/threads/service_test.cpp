@@ -221,7 +221,10 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.erase_ads_on_deletion != documented.erase_ads_on_deletion;
     n += b.name_editable != documented.name_editable;
     n += b.import_profile != documented.import_profile;
+    n += b.atomic_import != documented.atomic_import;
     n += b.erase_profile_on_deletion != documented.erase_profile_on_deletion;
+    n += b.keep_partner_contracts != documented.keep_partner_contracts;
+    n += b.suppress_small_groups != documented.suppress_small_groups;
     n += b.close_on_account_deletion != documented.close_on_account_deletion;
     n += b.refuse_inactive_accounts != documented.refuse_inactive_accounts;
     n += b.offer_account_choice != documented.offer_account_choice;
@@ -233,7 +236,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 18);
+  EXPECT_EQ(faults, 21);
 }
 
 }  // namespace

@@ -61,10 +61,12 @@ struct partner {
 // The company's rules the platform keeps (seeds 001 and 002), as the behaviour profile sets them
 // (sim::ads_rules_of): each is one a fault profile breaks.
 struct platform_rules {
-  bool honour_ad_settings = true;     // no advertising use once the account's ads are off
-  bool aggregate_reports = true;      // partners see counts per campaign, never an account id
-  bool refuse_sale = true;            // no configuration exchanges personal data for payment
-  bool erase_ads_on_deletion = true;  // a deleted profile's activity leaves the platform
+  bool honour_ad_settings = true;      // no advertising use once the account's ads are off
+  bool aggregate_reports = true;       // partners see counts per campaign, never an account id
+  bool refuse_sale = true;             // no configuration exchanges personal data for payment
+  bool erase_ads_on_deletion = true;   // a deleted profile's activity leaves the platform
+  bool keep_partner_contracts = true;  // a partner gets only what its contract's purposes allow
+  bool suppress_small_groups = true;   // counts of fewer viewers than min_group_size are withheld
 };
 
 struct config {
