@@ -90,6 +90,10 @@ std::vector<behaviour> make_all() {
                       "Links the account but leaves out the name, bio and followers that the "
                       "confirmation page lists.",
                       [](behaviour& b) { b.import_profile = false; }));
+  all.push_back(fault("fault.ads_notices_not_retried",
+                      "Sends each notice to the ad platform once: one sent while it is down, a "
+                      "deletion among them, is lost.",
+                      [](behaviour& b) { b.retry_ads_notices = false; }));
   all.push_back(fault("fault.partner_contracts_ignored",
                       "Answers any known partner's request, whatever its contract allows: "
                       "other advertisers' reports and per-person audiences.",
@@ -105,6 +109,10 @@ std::vector<behaviour> make_all() {
                       "Deleting a profile only closes it: the row stays with the account id, and "
                       "the account cannot link again.",
                       [](behaviour& b) { b.erase_profile_on_deletion = false; }));
+  all.push_back(fault("fault.confirmation_silent",
+                      "The Link Account page asks for the link without listing what Instagram "
+                      "shares.",
+                      [](behaviour& b) { b.list_shared_data = false; }));
   all.push_back(fault("fault.name_read_only",
                       "Locks the display name to Instagram's: an edit of the name is refused.",
                       [](behaviour& b) { b.name_editable = false; }));

@@ -230,7 +230,8 @@ void domain::cross_product::settle_notice(std::int64_t id, std::int64_t was_due,
     queue_.erase({was_due, id});
     return;
   }
-  const bool dead = static_cast<std::size_t>(attempts) > std::size(notice_retry_schedule);
+  const bool dead = static_cast<std::size_t>(attempts) > std::size(notice_retry_schedule) ||
+                    !ctx_.cfg.rules.retry_ads_notices;
   const std::int64_t next =
       dead ? 0
            : unix_millis(ctx_.time.now() +

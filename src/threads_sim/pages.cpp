@@ -87,16 +87,16 @@ std::string confirm(const behaviour& rules, const link_request& lr, std::string_
   std::string b = "<h1>Link your Instagram account</h1>\n";
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>\n";
   b += "<p>" + avatar(ig.picture_url) + " <strong>@" + escape(ig.username) + "</strong> " +
-       escape(ig.name) +
-       "</p>\n"
-       "<p>Instagram will share with this service:</p><ul>"
-       "<li>Your public profile information: username @" +
-       escape(ig.username) +
-       ", name, bio and profile picture</li>"
-       "<li>Your followers: " +
-       std::to_string(lr.followers_with_profiles) +
-       " of your Instagram followers already have a profile here and will follow you</li></ul>\n"
-       "<p class=\"muted\">";
+       escape(ig.name) + "</p>\n";
+  if (rules.list_shared_data)
+    b += "<p>Instagram will share with this service:</p><ul>"
+         "<li>Your public profile information: username @" +
+         escape(ig.username) +
+         ", name, bio and profile picture</li>"
+         "<li>Your followers: " +
+         std::to_string(lr.followers_with_profiles) +
+         " of your Instagram followers already have a profile here and will follow you</li></ul>\n";
+  b += "<p class=\"muted\">";
   if (rules.username == field_rule::mirror)
     b += "Your username here will always be your Instagram username. ";
   if (rules.picture == field_rule::mirror) b += "Your picture follows your Instagram picture. ";

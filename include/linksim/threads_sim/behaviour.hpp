@@ -29,8 +29,9 @@ struct behaviour {
   field_rule bio = field_rule::copy_once;  // bio and display name
   bool username_editable = false;          // only meaningful for `mirror`
   bool name_editable = true;               // the display name can be set on the service
-  bool import_profile = true;  // sign-up copies the name, bio and followers who have profiles
-  bool atomic_import = true;   // the profile, its follows, tokens and session: one transaction
+  bool import_profile = true;    // sign-up copies the name, bio and followers who have profiles
+  bool list_shared_data = true;  // the Link Account page lists what the provider shares
+  bool atomic_import = true;     // the profile, its follows, tokens and session: one transaction
   bool one_profile_per_account = true;      // UNIQUE(ig_user_id)
   bool apply_username_changes = true;       // webhooks and polls rename the profile
   bool delete_content_with_profile = true;  // posts, likes and follows go with it
@@ -39,11 +40,12 @@ struct behaviour {
   bool verify_webhook_signatures = true;    // X-Hub-Signature-256 before parsing
   bool order_by_version = true;             // an older change never overwrites a newer
   // Cross-product data use (the ad platform, src/ads; seeds 001 and 002).
-  bool honour_ad_settings = true;      // no advertising flows once the account's ads are off
-  bool honour_gpc = true;              // Sec-GPC: 1 opts the profile out of ad sharing
-  bool aggregate_reports = true;       // partners see counts per campaign, never an account id
-  bool refuse_sale = true;             // no configuration can exchange personal data for payment
-  bool erase_ads_on_deletion = true;   // a deleted profile's activity leaves the ad platform
+  bool honour_ad_settings = true;     // no advertising flows once the account's ads are off
+  bool honour_gpc = true;             // Sec-GPC: 1 opts the profile out of ad sharing
+  bool aggregate_reports = true;      // partners see counts per campaign, never an account id
+  bool refuse_sale = true;            // no configuration can exchange personal data for payment
+  bool erase_ads_on_deletion = true;  // a deleted profile's activity leaves the ad platform
+  bool retry_ads_notices = true;  // a notice the ad platform missed is sent again until it lands
   bool keep_partner_contracts = true;  // a partner gets only what its contract allows
   bool suppress_small_groups = true;   // reports withhold the counts of very few viewers
   // The provider's login (src/idp, idp::login_rules; seed 003); the service checks the first too.
