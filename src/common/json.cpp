@@ -32,6 +32,21 @@ result<std::optional<std::string>> get_string(const boost::json::object& o, std:
   return std::optional<std::string>{std::string(v->as_string())};
 }
 
+std::optional<std::string> unknown_field(const boost::json::object& o,
+                                         std::span<const std::string_view> known) {
+  for (const auto& kv : o) {
+    if (std::find(known.begin(), known.end(), kv.key()) != known.end()) continue;
+    std::string m = "unknown field '" + std::string(kv.key()) + "' (known:";
+    const char* sep = " ";
+    for (auto k : known) {
+      m += sep + std::string(k);
+      sep = ", ";
+    }
+    return m + ")";
+  }
+  return std::nullopt;
+}
+
 result<std::optional<std::int64_t>> get_int(const boost::json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   if (!v || v->is_null()) return std::optional<std::int64_t>{};

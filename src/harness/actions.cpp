@@ -84,8 +84,8 @@ answer post(action_context& c, const step& s) {
                      arg(s, "gpc") == "true");
   if (r.status == 201 && s.args.contains("label"))
     if (auto o = json::parse_object(r.body)) {
-      const auto* v = o->if_contains("id");
-      c.posted(arg(s, "label"), v && v->is_int64() ? v->as_int64() : 0);
+      const auto id = json::get_int(*o, "id");
+      c.posted(arg(s, "label"), id && *id ? **id : 0);
     }
   return r;
 }

@@ -22,6 +22,11 @@ const char* message_of(error e) {
       return "code_challenge_method must be S256";
     case error::invalid_client:
       return "client authentication failed";
+    case error::client_auth_conflict:
+      return "the client authenticated twice, with HTTP Basic and with client_secret in the body: "
+             "use one method (RFC 6749 section 2.3)";
+    case error::client_id_conflict:
+      return "client_id in the body is not the client of the HTTP Basic credentials";
     case error::unsupported_grant_type:
       return "unsupported grant_type";
     case error::code_not_found:

@@ -81,6 +81,20 @@ TEST(AdPlatform, BadRequestsGetJsonErrors) {
   r = f.call("threads", "POST", "/v1/activity", sim::world::threads_ads_token,
              R"({"subject":"5","kind":"post","purposes":[]})");
   EXPECT_EQ(r.status, 400);
+  // A field the endpoint does not read is refused and named.
+  for (const auto& [path, body] :
+       {std::pair{"/v1/activity", R"({"subject":"5","kind":"post","surplus":1})"},
+        {"/v1/opt-outs", R"({"subject":"5","source":"user","surplus":1})"},
+        {"/v1/deletions", R"({"subject":"5","surplus":1})"},
+        {"/v1/ai/transcripts", R"({"subject":"5","transcript":"t","surplus":1})"}}) {
+    r = f.call("threads", "POST", path, sim::world::threads_ads_token, body);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_NE(r.body.find("unknown field 'surplus'"), std::string::npos) << path << " " << r.body;
+  }
+  r = f.call("partner:x", "POST", "/v1/partners/purchases", "partner-acme",
+             R"({"campaign":"espresso","price_cents":5,"surplus":1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("unknown field 'surplus'"), std::string::npos) << r.body;
   r = f.call("threads", "GET", "/v1/activity", sim::world::threads_ads_token);
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.headers.get("Allow"), "POST");

@@ -12,7 +12,7 @@ using testing::idp_fixture;
 
 TEST(ErrorMapping, EveryProviderErrorAndEverySharedOneHasAStatus) {
   for (int e = static_cast<int>(error::unknown_client);
-       e <= static_cast<int>(error::subscription_handshake_failed); ++e) {
+       e <= static_cast<int>(error::client_id_conflict); ++e) {
     const auto ec = make_error_code(static_cast<error>(e));
     EXPECT_EQ(ec.category().name(), std::string("linksim.idp"));
     const auto info = describe(ec);
@@ -76,6 +76,34 @@ TEST(AdminApi, CreatesRenamesAndReportsClearErrors) {
   EXPECT_EQ(r.headers.get("Allow"), "GET, PATCH, DELETE");
 }
 
+// Every JSON body carries only the fields its endpoint reads: a surplus one is refused and named.
+TEST(AdminApi, EveryJsonBodyRefusesAFieldItDoesNotRead) {
+  idp_fixture f;
+  const auto app = f.make_client();
+  auto r = f.admin("POST", "/admin/accounts", R"({"username":"alice","password":"password1"})");
+  ASSERT_EQ(r.status, 201);
+  const std::string id(body_json(r).at("id").as_string());
+  for (
+      const auto& [method, path, body] :
+      {std::tuple{std::string("POST"), std::string("/admin/accounts"),
+                  std::string(R"({"username":"bob","password":"password1","surplus":1})")},
+       {"PATCH", "/admin/accounts/" + id, R"({"biography":"x","surplus":1})"},
+       {"PUT", "/admin/accounts/" + id + "/ad-settings",
+        R"({"personalized_ads":false,"surplus":1})"},
+       {"POST", "/admin/accounts/" + id + "/follows", R"({"target_id":"1","surplus":1})"},
+       {"POST", "/admin/accounts/" + id + "/deauthorize",
+        R"({"client_id":")" + app.id + R"(","surplus":1})"},
+       {"POST", "/admin/clients",
+        R"({"name":"x","redirect_uris":["https://x.test/cb"],"token_endpoint_auth_method":"none"})"},
+       {"POST", "/admin/clients/" + app.id + "/subscriptions",
+        R"({"callback_url":"https://x.test/hook","verify_token":"v","surplus":1})"}}) {
+    r = f.admin(method, path, body);
+    EXPECT_EQ(r.status, 400) << method << " " << path << " " << r.body;
+    EXPECT_NE(r.body.find("unknown field '"), std::string::npos) << path << " " << r.body;
+  }
+  EXPECT_EQ(f.admin("GET", "/admin/accounts?username=bob").status, 404);
+}
+
 TEST(AdminApi, UploadsPicturesAndServesThem) {
   idp_fixture f;
   const auto a = f.make_account("alice");
@@ -132,10 +160,20 @@ TEST(Routes, TokenEndpointNeedsAFormAndKnownGrant) {
                               {"client_secret", app.secret}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body_json(r).at("error"), "invalid_request");
-  // Basic and form credentials together are ambiguous (RFC 6749 §2.3.1).
+  // Basic and form credentials together are ambiguous (RFC 6749 §2.3): the answer says which.
+  const std::string basic = "Basic " + base64_encode(as_bytes(app.id + ":" + app.secret));
   r = f.form("/oauth/token", {{"grant_type", "authorization_code"}, {"client_secret", app.secret}},
-             {{"Authorization", "Basic " + base64_encode(as_bytes(app.id + ":" + app.secret))}});
+             {{"Authorization", basic}});
+  EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body_json(r).at("error"), "invalid_request");
+  EXPECT_NE(
+      std::string(body_json(r).at("error_description").as_string()).find("authenticated twice"),
+      std::string::npos);
+  r = f.form("/oauth/token", {{"grant_type", "authorization_code"}, {"client_id", "someone-else"}},
+             {{"Authorization", basic}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(std::string(body_json(r).at("error_description").as_string()).find("client_id"),
+            std::string::npos);
   r = f.form("/oauth/token", {{"grant_type", "authorization_code"}},
              {{"Authorization", "Basic " + base64_encode(as_bytes(app.id + ":wrong"))}});
   EXPECT_EQ(r.status, 401);

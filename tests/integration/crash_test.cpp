@@ -138,7 +138,7 @@ TEST(Crash, KilledAtRandomUnderRenamesItLosesNothingAcknowledged) {
     ASSERT_EQ(profiles.status, 200) << profiles.body;
     const auto data = json_of(profiles).at("data").as_array();
     ASSERT_EQ(data.size(), 1u) << profiles.body;
-    const std::string profile = std::to_string(data[0].at("id").as_int64());
+    const std::string profile(data[0].at("id").as_string());
     const auto polled =
         send_request(c, "POST", serve.threads + "/admin/profiles/" + profile + "/reconcile", {}, {},
                      {{"Authorization", "Bearer " + admin}});

@@ -153,6 +153,29 @@ bool username_is_read_only(const std::string& profile) {
   return r.status == 403 && w.username_of(alice) == "alice";
 }
 
+// Every JSON body carries only the fields its endpoint reads: a surplus one is refused, named,
+// and nothing is changed.
+TEST(Linkage, EveryJsonBodyRefusesAFieldItDoesNotRead) {
+  linked_world w("documented");
+  const auto alice = w.account("alice");
+  browser b;
+  const auto session = w.join(b, "alice");
+  for (const auto& [method, path, body] :
+       {std::tuple{"PATCH", "/api/me", R"({"bio":"new bio","surplus":1})"},
+        {"POST", "/api/posts", R"({"text":"hello","surplus":1})"},
+        {"POST", "/api/follows", R"({"username":"alice","surplus":1})"},
+        {"POST", "/api/assistant", R"({"message":"hi","surplus":1})"}}) {
+    auto r = w.call(method, path, body, session);
+    EXPECT_EQ(r.status, 400) << path << " " << r.body;
+    const auto err = json_of(r).at("error");
+    EXPECT_EQ(err.at("code"), "invalid_request") << path;
+    EXPECT_NE(std::string(err.at("detail").as_string()).find("unknown field 'surplus'"),
+              std::string::npos)
+        << path << " " << r.body;
+  }
+  EXPECT_NE(str(w.profile_of(alice), "bio"), "new bio");
+}
+
 TEST(Linkage, UsernameIsAReadOnlyMirror) {
   EXPECT_TRUE(username_is_read_only("documented"));
   EXPECT_FALSE(username_is_read_only("fault.username_editable"));
@@ -275,7 +298,7 @@ bool deletion_removes_content(const std::string& profile) {
   const auto bs = w.join(bb, "bob");
   auto post = w.call("POST", "/api/posts", R"({"text":"a post by alice"})", as);
   EXPECT_EQ(post.status, 201);
-  const auto post_id = std::to_string(json_of(post).at("id").as_int64());
+  const std::string post_id(json_of(post).at("id").as_string());
   EXPECT_EQ(w.call("POST", "/api/posts/" + post_id + "/like", "", bs).status, 200);
   EXPECT_EQ(w.call("POST", "/api/follows", R"({"username":"alice"})", bs).status, 200);
   EXPECT_EQ(w.call("POST", "/api/follows", R"({"username":"bob"})", as).status, 200);
@@ -319,7 +342,7 @@ TEST(Linkage, ProviderDeletionClosesTheProfileThenTheDeletionCallbackErasesIt) {
   const auto session = w.join(b, "alice");
   auto post = w.call("POST", "/api/posts", R"({"text":"still here?"})", session);
   ASSERT_EQ(post.status, 201);
-  const auto post_id = std::to_string(json_of(post).at("id").as_int64());
+  const std::string post_id(json_of(post).at("id").as_string());
   auto gone = w.provider().delete_account(alice);
   ASSERT_TRUE(gone);
   // The account_deletion webhook closes the profile at once: reads and sign-ins answer 410.

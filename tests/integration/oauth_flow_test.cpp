@@ -53,7 +53,7 @@ TEST_F(OAuthFlow, FullCodeFlowWithPkceReadsTheProfile) {
   const auto t = json_of(r);
   EXPECT_EQ(t.at("token_type"), "bearer");
   EXPECT_EQ(t.at("expires_in"), 3600);
-  EXPECT_EQ(std::to_string(t.at("user_id").as_int64()), alice);
+  EXPECT_EQ(t.at("user_id").as_string(), alice);  // ids are strings, as /me gives them
   EXPECT_EQ(t.at("scope"), "user_profile user_followers");
 
   const std::string at(t.at("access_token").as_string());
@@ -85,7 +85,8 @@ TEST_F(OAuthFlow, MetaShapedEndpointsExchangeAndExtend) {
                                             {"code_verifier", verifier}});
   ASSERT_EQ(r.status, 200) << r.body;
   const auto t = json_of(r);
-  EXPECT_EQ(t.size(), 2u);  // {"access_token","user_id"}, as Threads documents
+  EXPECT_EQ(t.size(), 2u);                  // {"access_token","user_id"}, as Threads documents
+  EXPECT_TRUE(t.at("user_id").is_int64());  // a number there: Meta's documented shape
   const std::string short_lived(t.at("access_token").as_string());
   r = idp.request("GET", "/access_token?grant_type=ig_exchange_token&client_secret=" + app.secret +
                              "&access_token=" + short_lived);
@@ -320,7 +321,7 @@ TEST_F(OAuthFlow, TwoAccountsInOneBrowserCanChooseWhichToUse) {
                                                 {"decision", "allow"}});
   ASSERT_EQ(r.status, 302);
   auto t = idp.redeem(app, query_value(std::string(r.headers.get("Location")), "code"), verifier);
-  EXPECT_EQ(std::to_string(json_of(t).at("user_id").as_int64()), alice);
+  EXPECT_EQ(json_of(t).at("user_id").as_string(), alice);
   (void)bob;
 }
 

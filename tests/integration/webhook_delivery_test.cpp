@@ -164,7 +164,7 @@ TEST_F(Webhooks, GoneStopsDeliveries) {
   EXPECT_EQ(idp.admin("GET", "/admin/deliveries?state=bogus").status, 400);
   // Replaying the oldest says the receiver is back: both go, in order.
   hook.answer_with({200, 200});
-  const std::string oldest = std::to_string(held.back().at("id").as_int64());
+  const std::string oldest(held.back().at("id").as_string());
   EXPECT_EQ(idp.admin("POST", "/admin/deliveries/" + oldest + "/replay").status, 200);
   EXPECT_EQ(dispatch(), 2);
   const auto posts = hook.posts();

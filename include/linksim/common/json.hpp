@@ -9,7 +9,9 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,6 +42,15 @@ bool is_object(std::string_view text);
 // Optional typed fields: nullopt when absent; errc::bad_field when present with another type.
 result<std::optional<std::string>> get_string(const boost::json::object& o, std::string_view key);
 result<std::optional<std::int64_t>> get_int(const boost::json::object& o, std::string_view key);
+
+// Every JSON body of every service carries only the fields its endpoint reads: the message
+// naming the first key of `o` not in `known` ("unknown field 'x' (known: a, b)"), or nullopt.
+std::optional<std::string> unknown_field(const boost::json::object& o,
+                                         std::span<const std::string_view> known);
+inline std::optional<std::string> unknown_field(const boost::json::object& o,
+                                                std::initializer_list<std::string_view> known) {
+  return unknown_field(o, std::span<const std::string_view>(known.begin(), known.size()));
+}
 
 std::string serialize(const boost::json::value& v);
 

@@ -36,6 +36,8 @@ enum class error {
   login_failed,
   session_account_unknown,
   subscription_handshake_failed,
+  client_auth_conflict,  // HTTP Basic and client_secret in the body
+  client_id_conflict,    // a body client_id other than the Basic one
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -117,6 +117,8 @@ class partner_routes {
     if (auto q = http::parse_form(req.query()); !q) return json_error(q.error());
     auto o = json::parse_object(req.body);
     if (!o) return json_error(o.error());
+    if (auto unknown = json::unknown_field(*o, {"campaign", "price_cents"}))
+      return json_error(make_error_code(errc::bad_field), *unknown);
     auto campaign = json::get_string(*o, "campaign");
     auto price = json::get_int(*o, "price_cents");
     if (!campaign || !price) return json_error(make_error_code(errc::bad_field));
@@ -146,11 +148,16 @@ class company_routes {
     bj::object body;
   };
   // The calling system, and the subject of a POST's body.
-  result<call> caller(const request& req, std::string* detail) {
+  result<call> caller(const request& req, std::span<const std::string_view> known,
+                      std::string* detail) {
     call c{s_.system_of(bearer(req)), 0, {}};
     if (c.system.empty()) return make_error_code(errc::admin_unauthorized);
     auto o = json::parse_object(req.body);
     if (!o) return o.error();
+    if (auto unknown = json::unknown_field(*o, known)) {
+      *detail = std::move(*unknown);
+      return make_error_code(errc::bad_field);
+    }
     const auto subject = subject_of(*o);
     if (!subject) {
       *detail = "subject";
@@ -248,19 +255,22 @@ http::handler make_handler(service& s, const route_options& options) {
   auto company = std::make_shared<company_routes>(s);
   r->on("GET", "/v1/sponsored",
         [company](const request& req, const route_match&) { return company->sponsored(req); });
+  // Each body: the subject and the fields its endpoint reads.
   auto post = [&](std::string_view pattern,
-                  response (company_routes::*f)(const company_routes::call&)) {
-    r->on("POST", pattern, [company, f](const request& req, const route_match&) {
+                  response (company_routes::*f)(const company_routes::call&),
+                  std::vector<std::string_view> fields) {
+    r->on("POST", pattern, [company, f, fields](const request& req, const route_match&) {
       std::string detail;
-      auto c = company->caller(req, &detail);
+      auto c = company->caller(req, fields, &detail);
       if (!c) return json_error(c.error(), detail);
       return ((*company).*f)(*c);
     });
   };
-  post("/v1/activity", &company_routes::activity_in);
-  post("/v1/opt-outs", &company_routes::opt_out);
-  post("/v1/deletions", &company_routes::deletion);
-  post("/v1/ai/transcripts", &company_routes::transcript);
+  post("/v1/activity", &company_routes::activity_in,
+       {"subject", "kind", "text", "device", "purposes"});
+  post("/v1/opt-outs", &company_routes::opt_out, {"subject", "source"});
+  post("/v1/deletions", &company_routes::deletion, {"subject"});
+  post("/v1/ai/transcripts", &company_routes::transcript, {"subject", "transcript"});
   // What the platform holds about an account, for scenarios and tests.
   r->guard_prefix("/admin",
                   http::bearer_guard(options.admin_token,

@@ -159,7 +159,7 @@ inline bj::object client_json(const client& c) {
 }
 
 inline bj::object delivery_json(const delivery& d) {
-  return {{"id", d.id},
+  return {{"id", std::to_string(d.id)},
           {"event_id", d.event_id},
           {"client_id", d.client_id},
           {"kind", d.kind},

@@ -139,7 +139,7 @@ class oauth_routes {
                       form_secret = param(form, "client_secret");
     if (auth.starts_with("Basic ")) {
       *used_basic = true;
-      if (!form_secret.empty()) return make_error_code(errc::bad_field);
+      if (!form_secret.empty()) return make_error_code(error::client_auth_conflict);
       auto raw = base64_decode(auth.substr(6));
       if (!raw) return make_error_code(error::invalid_client);
       const std::string_view pair = as_chars(*raw);
@@ -150,6 +150,8 @@ class oauth_routes {
       auto secret = http::parse_form("x=" + std::string(pair.substr(colon + 1)));
       if (!id || !secret || id->empty() || secret->empty())
         return make_error_code(error::invalid_client);
+      if (!form_id.empty() && form_id != id->front().second)
+        return make_error_code(error::client_id_conflict);
       return s_.authenticate_client(id->front().second, secret->front().second);
     }
     if (form_id.empty()) return make_error_code(error::invalid_client);
@@ -199,7 +201,7 @@ class oauth_routes {
                      {"token_type", "bearer"},
                      {"expires_in", t->expires_in},
                      {"scope", token_scope(*t)},
-                     {"user_id", t->user_id}},
+                     {"user_id", std::to_string(t->user_id)}},
                     memory.storage()};
     if (!t->refresh_token.empty()) body["refresh_token"] = t->refresh_token;
     response r = no_store(json::response(200, body));

@@ -13,6 +13,8 @@ error_info describe(const boost::system::error_code& ec) {
       case error::authorization_request_unknown:
       case error::session_account_unknown:
       case error::subscription_handshake_failed:
+      case error::client_auth_conflict:
+      case error::client_id_conflict:
         return {400, "invalid_request"};
       case error::unsupported_response_type:
         return {400, "unsupported_response_type"};

@@ -73,6 +73,8 @@ class api_routes {
   response assistant(const request& req, const caller& c) {
     auto o = json::parse_object(req.body);
     if (!o) return json_error(o.error());
+    if (auto unknown = json::unknown_field(*o, {"message"}))
+      return json_error(make_error_code(errc::bad_field), *unknown);
     auto msg = json::get_string(*o, "message");
     if (!msg) return json_error(msg.error());
     auto answer = s_.ask_assistant(c.me.id, msg->value_or(""));
@@ -92,6 +94,8 @@ class api_routes {
   response edit_me(const request& req, const caller& c) {
     auto o = json::parse_object(req.body);
     if (!o) return json_error(o.error());
+    if (auto unknown = json::unknown_field(*o, {"username", "name", "bio", "profile_picture_url"}))
+      return json_error(make_error_code(errc::bad_field), *unknown);
     profile_edit e;
     for (const auto& [key, field] : {std::pair{"username", &e.username},
                                      {"name", &e.display_name},
@@ -109,6 +113,8 @@ class api_routes {
   response new_post(const request& req, const caller& c) {
     auto o = json::parse_object(req.body);
     if (!o) return json_error(o.error());
+    if (auto unknown = json::unknown_field(*o, {"text"}))
+      return json_error(make_error_code(errc::bad_field), *unknown);
     auto text = json::get_string(*o, "text");
     if (!text) return json_error(text.error());
     auto p = s_.create_post(c.me.id, text->value_or(""), c.ctx);
@@ -126,6 +132,8 @@ class api_routes {
   response follow(const request& req, const caller& c) {
     auto o = json::parse_object(req.body);
     if (!o) return json_error(o.error());
+    if (auto unknown = json::unknown_field(*o, {"username"}))
+      return json_error(make_error_code(errc::bad_field), *unknown);
     auto u = json::get_string(*o, "username");
     if (!u) return json_error(u.error());
     if (!*u) return json_error(make_error_code(errc::missing_field));

@@ -42,9 +42,10 @@ inline std::string fix_for(const boost::system::error_code& ec) {
   return {};
 }
 
-inline response json_error(const boost::system::error_code& ec) {
+inline response json_error(const boost::system::error_code& ec, std::string_view detail = {}) {
   const auto info = describe(ec);
   bj::object err{{"code", info.code}, {"message", ec.message()}};
+  if (!detail.empty()) err["detail"] = detail;
   if (auto fix = fix_for(ec); !fix.empty()) err["fix"] = fix;
   return json::response(info.status, bj::object{{"error", std::move(err)}});
 }
@@ -73,7 +74,7 @@ inline std::string param(const http::params& p, std::string_view name) {
 }
 
 inline bj::object public_json(const profile& p) {
-  return {{"id", p.id},
+  return {{"id", std::to_string(p.id)},
           {"ig_user_id", std::to_string(p.ig_user_id)},
           {"username", p.username},
           {"name", p.display_name},
@@ -99,9 +100,9 @@ inline bj::object admin_json(const profile& p) {
 }
 
 inline bj::object post_json(const post& p) {
-  return {{"id", p.id},         {"profile_id", p.profile_id},
-          {"author", p.author}, {"text", p.text},
-          {"likes", p.likes},   {"created_at", unix_millis(p.created_at)}};
+  return {{"id", std::to_string(p.id)}, {"profile_id", std::to_string(p.profile_id)},
+          {"author", p.author},         {"text", p.text},
+          {"likes", p.likes},           {"created_at", unix_millis(p.created_at)}};
 }
 
 // What the request says beyond its body (see request_context). A GPC signal counts on any
