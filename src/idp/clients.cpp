@@ -18,10 +18,27 @@ result<client> domain::clients::register_client(const client_registration& r) {
     if (!url->empty() && !boost::urls::parse_absolute_uri(*url))
       return make_error_code(errc::callback_url_invalid);
   }
+  const auto& method = r.token_endpoint_auth_method;
+  if (method != "client_secret_basic" && method != "client_secret_post" && method != "none")
+    return make_error_code(error::auth_method_unsupported);
+  if (method == "none" && (!r.deauthorize_url.empty() || !r.data_deletion_url.empty()))
+    return make_error_code(error::public_client_no_webhooks);
+  for (const auto& origin : r.allowed_origins) {
+    // An origin is a scheme, a host and an optional port: nothing else (RFC 6454).
+    auto u = boost::urls::parse_absolute_uri(origin);
+    if (!u || (u->scheme() != "http" && u->scheme() != "https") || !u->has_authority() ||
+        !u->encoded_path().empty() || u->has_query() || u->has_fragment() || u->has_userinfo())
+      return make_error_code(error::origin_invalid);
+  }
   client c;
   // Numeric ids like Meta's app ids.
   c.id = std::to_string(1000000000000000 + ctx_.random.uniform(9000000000000000));
-  c.secret = to_hex(std::span<const std::uint8_t>(sha256(ctx_.random.token(32))).subspan(0, 16));
+  const std::string secret =
+      to_hex(std::span<const std::uint8_t>(sha256(ctx_.random.token(32))).subspan(0, 16));
+  // A public client cannot keep a secret: it gets none, and nothing is signed for it.
+  if (method != "none") c.secret = secret;
+  c.token_endpoint_auth_method = method;
+  c.allowed_origins = r.allowed_origins;
   std::vector<std::uint8_t> key(32);
   ctx_.random.fill(key);
   c.webhook_secret = "whsec_" + base64_encode(key);
@@ -54,8 +71,18 @@ result<const client*> domain::clients::find_locked(std::string_view id) {
 
 result<client> domain::clients::authenticate(std::string_view id, std::string_view secret) {
   auto c = get(id);
-  if (!c || !constant_time_equal(c->secret, secret)) return make_error_code(error::invalid_client);
+  if (!c) return make_error_code(error::invalid_client);
+  // A public client is named, not authenticated; one that sends a secret is confused or forged.
+  if (c->is_public()) return secret.empty() ? c : make_error_code(error::invalid_client);
+  if (secret.empty() || !constant_time_equal(c->secret, secret))
+    return make_error_code(error::invalid_client);
   return c;
+}
+
+bool domain::clients::origin_allowed(std::string_view origin) {
+  if (origin.empty()) return false;
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.repos.clients().origin_registered(origin);
 }
 
 }  // namespace linksim::idp

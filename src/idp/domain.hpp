@@ -95,6 +95,8 @@ class clients {
   result<client> register_client(const client_registration& r);
   result<client> get(std::string_view id);
   result<client> authenticate(std::string_view id, std::string_view secret);
+  // Whether some client registered this browser origin (a CORS preflight names no client).
+  bool origin_allowed(std::string_view origin);
   result<const client*> find_locked(std::string_view id);  // with the context's mutex held
 
  private:

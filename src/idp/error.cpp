@@ -25,6 +25,14 @@ const char* message_of(error e) {
     case error::client_auth_conflict:
       return "the client authenticated twice, with HTTP Basic and with client_secret in the body: "
              "use one method (RFC 6749 section 2.3)";
+    case error::auth_method_unsupported:
+      return "token_endpoint_auth_method is client_secret_basic, client_secret_post or none";
+    case error::origin_invalid:
+      return "an allowed origin is a scheme, a host and an optional port, such as "
+             "https://app.example";
+    case error::public_client_no_webhooks:
+      return "a public client has no secret to sign webhooks and callbacks with: they are for "
+             "confidential clients";
     case error::client_id_conflict:
       return "client_id in the body is not the client of the HTTP Basic credentials";
     case error::unsupported_grant_type:

@@ -254,7 +254,8 @@ result<token_response> domain::tokens::exchange_long_lived(std::string_view clie
   auto work = ctx_.repos.begin();
   auto t = live_access_token(ctx_.repos.grants(), access_token, now);
   if (!t) return t.error();
-  if (!constant_time_equal(t->client_secret, client_secret))
+  // A public client has no secret to exchange with: its tokens stay short-lived.
+  if (t->client_secret.empty() || !constant_time_equal(t->client_secret, client_secret))
     return make_error_code(error::invalid_client);
   if (t->lifetime != "short") return make_error_code(error::token_wrong_kind);
   auto tokens = issue(t->grant_id, false, ctx_.cfg.long_token_ttl, "long");

@@ -147,6 +147,9 @@ std::string service::error_redirect(const authorize_request& req,
 result<client> service::authenticate_client(std::string_view id, std::string_view secret) {
   return parts_->clients.authenticate(id, secret);
 }
+bool service::origin_allowed(std::string_view origin) {
+  return parts_->clients.origin_allowed(origin);
+}
 result<token_response> service::exchange_code(const client& c, std::string_view code,
                                               std::string_view redirect_uri,
                                               std::string_view code_verifier, bool with_refresh) {

@@ -58,6 +58,7 @@ result<subscription> domain::outbox::subscribe(std::string_view client_id, std::
                                                std::vector<std::string> fields) {
   auto c = clients_.get(client_id);
   if (!c) return make_error_code(errc::not_found);
+  if (c->is_public()) return make_error_code(error::public_client_no_webhooks);
   if (!is_http_url(callback_url)) return make_error_code(errc::callback_url_invalid);
   if (fields.empty()) fields.assign(std::begin(webhook_fields), std::end(webhook_fields));
   for (const auto& f : fields) {

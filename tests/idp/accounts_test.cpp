@@ -224,6 +224,10 @@ constexpr std::string_view accounts_before_version_11 =
     "ALTER TABLE accounts DROP COLUMN follows_count; ";
 // Version 14 dropped the pending deliveries' index (they are queued in memory): older databases
 // have it.
+// Version 15 added the clients' authentication method and allowed origins.
+constexpr std::string_view clients_before_version_15 =
+    "ALTER TABLE clients DROP COLUMN auth_method; ALTER TABLE clients DROP COLUMN "
+    "allowed_origins; ";
 constexpr std::string_view deliveries_before_version_14 =
     "CREATE INDEX deliveries_pending ON deliveries (next_attempt_at) WHERE state = 'pending'; ";
 constexpr std::string_view deliveries_before_version_10 =
@@ -238,8 +242,8 @@ TEST(Migrations, ADatabaseAtTheFirstVersion4GetsItsAdSettings) {
     provider_on p(dir / "idp.db");
     id = p.idp.create_account({"alice", "password-alice", "Alice", ""})->id;
     // Back to that database: as version 4 left it, but without the table.
-    p.db.exec(std::string(deliveries_before_version_14) + std::string(accounts_before_version_11) +
-              std::string(deliveries_before_version_10) +
+    p.db.exec(std::string(clients_before_version_15) + std::string(deliveries_before_version_14) +
+              std::string(accounts_before_version_11) + std::string(deliveries_before_version_10) +
               "DROP TABLE ad_settings; CREATE INDEX tokens_grant ON tokens (grant_id); "
               "DROP INDEX deliveries_pending; "
               "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at); "
@@ -276,8 +280,9 @@ TEST(Migrations, Version9KeepsDeliveriesAndTokensAndTheirRules) {
     p.db.exec(
         "INSERT INTO tokens (hash, grant_id, kind, lifetime, issued_at, expires_at) VALUES "
         "(x'01', 7, 'access', 'long', 1, 2), (x'02', 7, 'refresh', 'refresh', 1, 3)");
-    p.db.exec(std::string(deliveries_before_version_14) + std::string(accounts_before_version_11) +
-              std::string(deliveries_before_version_10) + "PRAGMA user_version=8");
+    p.db.exec(std::string(clients_before_version_15) + std::string(deliveries_before_version_14) +
+              std::string(accounts_before_version_11) + std::string(deliveries_before_version_10) +
+              "PRAGMA user_version=8");
   }
   provider_on p(dir / "idp.db");
   auto rows = p.db.prepare(
@@ -318,8 +323,9 @@ TEST(Migrations, Version10MovesEachChangeIntoItsDeliveriesAndNumbersOn) {
         "INSERT INTO subscriptions (client_id, callback_url, verify_token, fields, active) "
         "VALUES ('app', 'https://app.example/hook', 'vt', 'username', 1); "
         "INSERT INTO grants (id, client_id, account_id, scope, created_at) VALUES (7, 'app', " +
-        account + ", 'user_profile', 0); " + std::string(deliveries_before_version_14) +
-        std::string(accounts_before_version_11) + std::string(deliveries_before_version_10) +
+        account + ", 'user_profile', 0); " + std::string(clients_before_version_15) +
+        std::string(deliveries_before_version_14) + std::string(accounts_before_version_11) +
+        std::string(deliveries_before_version_10) +
         "INSERT INTO events (id, account_id, field, value, version, created_at) VALUES "
         "(3, " +
         account +
@@ -368,8 +374,8 @@ TEST(Migrations, Version11CountsTheFollowsOfEveryAccount) {
     ASSERT_TRUE(p.idp.follow(ids[0], ids[1]));
     ASSERT_TRUE(p.idp.follow(ids[3], ids[1]));
     ASSERT_TRUE(p.idp.delete_account(ids[3]));
-    p.db.exec(std::string(deliveries_before_version_14) + std::string(accounts_before_version_11) +
-              "PRAGMA user_version=10");
+    p.db.exec(std::string(clients_before_version_15) + std::string(deliveries_before_version_14) +
+              std::string(accounts_before_version_11) + "PRAGMA user_version=10");
   }
   provider_on p(dir / "idp.db");
   const auto alice = p.idp.get_account(ids[0]), bob = p.idp.get_account(ids[1]);

@@ -83,20 +83,19 @@ TEST(AdminApi, EveryJsonBodyRefusesAFieldItDoesNotRead) {
   auto r = f.admin("POST", "/admin/accounts", R"({"username":"alice","password":"password1"})");
   ASSERT_EQ(r.status, 201);
   const std::string id(body_json(r).at("id").as_string());
-  for (
-      const auto& [method, path, body] :
-      {std::tuple{std::string("POST"), std::string("/admin/accounts"),
-                  std::string(R"({"username":"bob","password":"password1","surplus":1})")},
-       {"PATCH", "/admin/accounts/" + id, R"({"biography":"x","surplus":1})"},
-       {"PUT", "/admin/accounts/" + id + "/ad-settings",
-        R"({"personalized_ads":false,"surplus":1})"},
-       {"POST", "/admin/accounts/" + id + "/follows", R"({"target_id":"1","surplus":1})"},
-       {"POST", "/admin/accounts/" + id + "/deauthorize",
-        R"({"client_id":")" + app.id + R"(","surplus":1})"},
-       {"POST", "/admin/clients",
-        R"({"name":"x","redirect_uris":["https://x.test/cb"],"token_endpoint_auth_method":"none"})"},
-       {"POST", "/admin/clients/" + app.id + "/subscriptions",
-        R"({"callback_url":"https://x.test/hook","verify_token":"v","surplus":1})"}}) {
+  for (const auto& [method, path, body] :
+       {std::tuple{std::string("POST"), std::string("/admin/accounts"),
+                   std::string(R"({"username":"bob","password":"password1","surplus":1})")},
+        {"PATCH", "/admin/accounts/" + id, R"({"biography":"x","surplus":1})"},
+        {"PUT", "/admin/accounts/" + id + "/ad-settings",
+         R"({"personalized_ads":false,"surplus":1})"},
+        {"POST", "/admin/accounts/" + id + "/follows", R"({"target_id":"1","surplus":1})"},
+        {"POST", "/admin/accounts/" + id + "/deauthorize",
+         R"({"client_id":")" + app.id + R"(","surplus":1})"},
+        {"POST", "/admin/clients",
+         R"({"name":"x","redirect_uris":["https://x.test/cb"],"surplus":1})"},
+        {"POST", "/admin/clients/" + app.id + "/subscriptions",
+         R"({"callback_url":"https://x.test/hook","verify_token":"v","surplus":1})"}}) {
     r = f.admin(method, path, body);
     EXPECT_EQ(r.status, 400) << method << " " << path << " " << r.body;
     EXPECT_NE(r.body.find("unknown field '"), std::string::npos) << path << " " << r.body;
@@ -131,7 +130,7 @@ TEST(Routes, UnknownPathsAndMethodsGetJsonErrors) {
   EXPECT_EQ(body_json(r).at("error").at("code"), "not_found");
   r = f.call("GET", "/oauth/token");
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.headers.get("Allow"), "POST");
+  EXPECT_EQ(r.headers.get("Allow"), "POST, OPTIONS");  // OPTIONS: the CORS preflight
 }
 
 TEST(Routes, MetadataDescribesTheServer) {

@@ -325,5 +325,90 @@ TEST_F(OAuthFlow, TwoAccountsInOneBrowserCanChooseWhichToUse) {
   (void)bob;
 }
 
+// A public client (a single-page app) registers without a secret, redeems its code with PKCE
+// alone, and its page may read the token answer across origins; a confidential client without
+// its secret, a public one with a made-up secret and an unregistered origin get nothing.
+TEST_F(OAuthFlow, APublicClientRedeemsWithPkceAloneFromItsOrigin) {
+  const std::string spa = "https://spa.example";
+  auto r = idp.admin("POST", "/admin/clients",
+                     R"({"name":"SPA","redirect_uris":["https://spa.example/cb"],)"
+                     R"("token_endpoint_auth_method":"none","allowed_origins":[")" +
+                         spa + R"("]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto reg = json_of(r);
+  EXPECT_EQ(reg.at("token_endpoint_auth_method"), "none");
+  EXPECT_FALSE(reg.contains("client_secret"));
+  EXPECT_FALSE(reg.contains("webhook_secret"));
+  const idp_server::app_client pub{std::string(reg.at("client_id").as_string()), "",
+                                   "https://spa.example/cb", ""};
+  // The preflight: allowed for the registered origin only.
+  r = idp.request("OPTIONS", "/oauth/token", "", "",
+                  {{"Origin", spa}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), spa);
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Methods"), "POST");
+  r = idp.request("OPTIONS", "/oauth/token", "", "", {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), "");
+
+  const auto redeem = [&](const std::string& code, const std::string& origin,
+                          const std::string& secret) {
+    http::params p{{"grant_type", "authorization_code"},
+                   {"client_id", pub.id},
+                   {"redirect_uri", pub.redirect},
+                   {"code", code},
+                   {"code_verifier", verifier}};
+    if (!secret.empty()) p.emplace_back("client_secret", secret);
+    return idp.form("/oauth/token", p, {{"Origin", origin}});
+  };
+  const auto code_of = [&] { return query_value(idp.sign_in(b, pub, "alice", verifier), "code"); };
+  // A made-up secret is refused: a public client has none.
+  expect_error(redeem(code_of(), spa, "guess"), 401, "invalid_client");
+  r = redeem(code_of(), spa, "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r).at("user_id").as_string(), alice);
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), spa);
+  // Another origin gets the answer over HTTP, but no header that lets its page read it.
+  r = redeem(code_of(), "https://evil.example", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), "");
+  // PKCE is what proves a public client: a wrong verifier fails as for any client.
+  r = idp.form("/oauth/token", {{"grant_type", "authorization_code"},
+                                {"client_id", pub.id},
+                                {"redirect_uri", pub.redirect},
+                                {"code", code_of()},
+                                {"code_verifier", std::string(43, 'z')}});
+  expect_error(r, 400, "invalid_grant");
+  // A confidential client without its secret is refused, as before.
+  r = idp.form("/oauth/token", {{"grant_type", "authorization_code"},
+                                {"client_id", app.id},
+                                {"redirect_uri", app.redirect},
+                                {"code", code()},
+                                {"code_verifier", verifier}});
+  expect_error(r, 401, "invalid_client");
+  // Webhooks need a secret to be signed with.
+  r = idp.admin("POST", "/admin/clients/" + pub.id + "/subscriptions",
+                R"({"callback_url":"https://spa.example/hook","verify_token":"v"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  // The metadata says so, and any page may read it.
+  r = idp.request("GET", "/.well-known/oauth-authorization-server", "", "", {{"Origin", spa}});
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), "*");
+  bool none = false;
+  for (const auto& m : json_of(r).at("token_endpoint_auth_methods_supported").as_array())
+    none = none || m == "none";
+  EXPECT_TRUE(none);
+  // Registration checks what it is given.
+  EXPECT_EQ(idp.admin("POST", "/admin/clients",
+                      R"({"redirect_uris":["https://a.example/cb"],)"
+                      R"("token_endpoint_auth_method":"private_key_jwt"})")
+                .status,
+            400);
+  EXPECT_EQ(idp.admin("POST", "/admin/clients",
+                      R"({"redirect_uris":["https://a.example/cb"],)"
+                      R"("allowed_origins":["https://a.example/path"]})")
+                .status,
+            400);
+}
+
 }  // namespace
 }  // namespace linksim

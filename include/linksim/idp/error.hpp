@@ -38,6 +38,9 @@ enum class error {
   subscription_handshake_failed,
   client_auth_conflict,  // HTTP Basic and client_secret in the body
   client_id_conflict,    // a body client_id other than the Basic one
+  auth_method_unsupported,
+  origin_invalid,
+  public_client_no_webhooks,
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -76,6 +76,8 @@ class client_repository {
   virtual ~client_repository() = default;
   virtual void add(const client& c) = 0;
   virtual std::optional<client> find(std::string_view id) = 0;
+  // Whether any client lists `origin` among its allowed origins.
+  virtual bool origin_registered(std::string_view origin) = 0;
 
   // Stores (or replaces) the client's subscription, active.
   virtual void subscribe(const subscription& s) = 0;

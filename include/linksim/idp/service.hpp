@@ -89,17 +89,25 @@ struct client_registration {
   std::vector<std::string> redirect_uris;  // matched exactly
   std::string deauthorize_url;             // optional: Meta's deauthorize callback
   std::string data_deletion_url;           // optional: Meta's data-deletion callback
+  // RFC 7591 §2: client_secret_basic (the default), client_secret_post, or none: a public
+  // client (a single-page or native app) that has no secret and proves itself by PKCE alone.
+  std::string token_endpoint_auth_method = "client_secret_basic";
+  // Browser origins ("https://app.example") that may call the token endpoint across origins.
+  std::vector<std::string> allowed_origins;
 };
 
 struct client {
   std::string id;
-  std::string secret;  // the app secret: it also signs webhooks (X-Hub-Signature-256)
+  std::string secret;  // the app secret: it also signs webhooks; empty for a public client
   std::string name;
   std::string system;
   std::vector<std::string> redirect_uris;
   std::string webhook_secret;  // "whsec_..." for the Standard Webhooks signature
   std::string deauthorize_url;
   std::string data_deletion_url;
+  std::string token_endpoint_auth_method = "client_secret_basic";
+  std::vector<std::string> allowed_origins;
+  bool is_public() const { return token_endpoint_auth_method == "none"; }
 };
 
 // The webhook fields a client can subscribe to. Meta documents no field for an Instagram
@@ -294,6 +302,8 @@ class service {
   // --- The token endpoints ---
   // idp::error::invalid_client.
   result<client> authenticate_client(std::string_view id, std::string_view secret);
+  // Whether some client registered `origin` (for a CORS preflight, which names no client).
+  bool origin_allowed(std::string_view origin);
   // RFC 6749 §4.1.3 with RFC 7636 §4.6. Reuse revokes the tokens issued from the code.
   // `with_refresh` issues a refresh token (the standard endpoint) or not (Meta's).
   result<token_response> exchange_code(const client& c, std::string_view code,

@@ -179,16 +179,27 @@ class admin_routes {
     auto body = json::parse_object(req.body);
     if (!body) return admin_error(body.error());
     if (auto unknown = json::unknown_field(
-            *body, {"name", "system", "redirect_uris", "deauthorize_url", "data_deletion_url"}))
+            *body, {"name", "system", "redirect_uris", "deauthorize_url", "data_deletion_url",
+                    "token_endpoint_auth_method", "allowed_origins"}))
       return admin_error(make_error_code(errc::bad_field), *unknown);
     client_registration r;
     for (auto [key, out] : {std::pair{"name", &r.name},
                             {"system", &r.system},
                             {"deauthorize_url", &r.deauthorize_url},
-                            {"data_deletion_url", &r.data_deletion_url}}) {
+                            {"data_deletion_url", &r.data_deletion_url},
+                            {"token_endpoint_auth_method", &r.token_endpoint_auth_method}}) {
       auto v = json::get_string(*body, key);
       if (!v) return admin_error(v.error(), std::string(key) + " must be a string");
       if (*v) *out = **v;
+    }
+    if (const auto* origins = body->if_contains("allowed_origins")) {
+      if (!origins->is_array())
+        return admin_error(make_error_code(errc::bad_field), "allowed_origins: an array");
+      for (const auto& o : origins->as_array()) {
+        if (!o.is_string())
+          return admin_error(make_error_code(errc::bad_field), "allowed_origins: strings");
+        r.allowed_origins.emplace_back(o.as_string());
+      }
     }
     const auto* uris = body->if_contains("redirect_uris");
     if (!uris || !uris->is_array() || uris->as_array().empty())

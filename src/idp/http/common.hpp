@@ -146,16 +146,44 @@ inline bj::object account_json(const account& a) {
 }
 
 inline bj::object client_json(const client& c) {
-  bj::array uris;
+  bj::array uris, origins;
   for (const auto& u : c.redirect_uris) uris.emplace_back(u);
-  return {{"client_id", c.id},
-          {"client_secret", c.secret},
-          {"name", c.name},
-          {"system", c.system},
-          {"redirect_uris", std::move(uris)},
-          {"webhook_secret", c.webhook_secret},
-          {"deauthorize_url", c.deauthorize_url},
-          {"data_deletion_url", c.data_deletion_url}};
+  for (const auto& o : c.allowed_origins) origins.emplace_back(o);
+  bj::object out{{"client_id", c.id},
+                 {"token_endpoint_auth_method", c.token_endpoint_auth_method},
+                 {"name", c.name},
+                 {"system", c.system},
+                 {"redirect_uris", std::move(uris)},
+                 {"allowed_origins", std::move(origins)},
+                 {"deauthorize_url", c.deauthorize_url},
+                 {"data_deletion_url", c.data_deletion_url}};
+  // A public client has no secret; nothing is signed for it.
+  if (!c.is_public()) {
+    out["client_secret"] = c.secret;
+    out["webhook_secret"] = c.webhook_secret;
+  }
+  return out;
+}
+
+// CORS (Fetch standard): lets a page of `origin` read the answer.
+inline response allow_origin(response r, std::string_view origin) {
+  r.headers.set("Access-Control-Allow-Origin", std::string(origin));
+  r.headers.add("Vary", "Origin");
+  return r;
+}
+
+// The answer to a CORS preflight for POST with a form body: allowed for `origin`, or not.
+inline response preflight(std::string_view origin, bool allowed) {
+  if (!allowed)
+    return json::response(403,
+                          bj::object{{"error", "invalid_request"},
+                                     {"error_description", "no client registered this origin"}});
+  response r;
+  r.status = 204;
+  r.headers.set("Access-Control-Allow-Methods", "POST");
+  r.headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization");
+  r.headers.set("Access-Control-Max-Age", "600");
+  return allow_origin(std::move(r), origin);
 }
 
 inline bj::object delivery_json(const delivery& d) {

@@ -172,8 +172,46 @@ class oauth_routes {
                    "essential.service.authentication", "oauth.token", body);
   }
 
+  // The browser origin of a request when the client it names registered it: the answer may be
+  // read by that page.
+  std::string cors_origin(const request& req, const http::params* form) {
+    const std::string origin(req.headers.get("Origin"));
+    if (origin.empty()) return {};
+    std::string id = form ? param(*form, "client_id") : std::string();
+    if (id.empty()) {
+      // A Basic client: its id before the colon.
+      const auto auth = req.headers.get("Authorization");
+      if (auth.starts_with("Basic "))
+        if (auto raw = base64_decode(auth.substr(6))) {
+          const std::string_view pair = as_chars(*raw);
+          if (auto id_form = http::parse_form("x=" + std::string(pair.substr(0, pair.find(':')))))
+            if (!id_form->empty()) id = id_form->front().second;
+        }
+    }
+    auto c = s_.get_client(id);
+    if (!c) return {};
+    const auto& allowed = c->allowed_origins;
+    return std::find(allowed.begin(), allowed.end(), origin) != allowed.end() ? origin
+                                                                              : std::string();
+  }
+
+  response with_cors(const request& req, const http::params* form, response r) {
+    const auto origin = cors_origin(req, form);
+    return origin.empty() ? r : allow_origin(std::move(r), origin);
+  }
+
+  response token_preflight(const request& req) {
+    const auto origin = req.headers.get("Origin");
+    return preflight(origin, s_.origin_allowed(origin));
+  }
+
   response token(const request& req) {
     auto form = token_form(req);
+    auto r = token_answer(req, form);
+    return with_cors(req, form ? &*form : nullptr, std::move(r));
+  }
+
+  response token_answer(const request& req, const result<http::params>& form) {
     if (!form)
       return oauth_error(is(form.error(), errc::unsupported_media_type)
                              ? make_error_code(errc::bad_form)
@@ -251,6 +289,11 @@ class oauth_routes {
 
   response revoke(const request& req) {
     auto form = token_form(req);
+    auto r = revoke_answer(form, req);
+    return with_cors(req, form ? &*form : nullptr, std::move(r));
+  }
+
+  response revoke_answer(const result<http::params>& form, const request& req) {
     if (!form) return oauth_error(form.error());
     bool basic = false;
     auto c = client_auth(req, *form, &basic);
@@ -282,6 +325,11 @@ class oauth_routes {
 
   response metadata() {
     const std::string& iss = s_.settings().issuer;
+    // A public document: any page may read it.
+    return allow_origin(metadata_document(iss), "*");
+  }
+
+  response metadata_document(const std::string& iss) {
     return json::response(
         200, bj::object{{"issuer", iss},
                         {"authorization_endpoint", iss + "/oauth/authorize"},
@@ -292,7 +340,7 @@ class oauth_routes {
                         {"grant_types_supported", bj::array{"authorization_code", "refresh_token"}},
                         {"code_challenge_methods_supported", bj::array{"S256"}},
                         {"token_endpoint_auth_methods_supported",
-                         bj::array{"client_secret_basic", "client_secret_post"}},
+                         bj::array{"client_secret_basic", "client_secret_post", "none"}},
                         {"revocation_endpoint_auth_methods_supported",
                          bj::array{"client_secret_basic", "client_secret_post"}},
                         {"introspection_endpoint_auth_methods_supported",
@@ -324,9 +372,17 @@ void add_oauth_routes(http::router& r, service& s) {
   on("GET", "/access_token", &oauth_routes::meta_long_lived);
   on("GET", "/refresh_access_token", &oauth_routes::meta_refresh);
   on("POST", "/oauth/revoke", &oauth_routes::revoke);
+  on("OPTIONS", "/oauth/token", &oauth_routes::token_preflight);
+  on("OPTIONS", "/oauth/revoke", &oauth_routes::token_preflight);
   on("POST", "/oauth/introspect", &oauth_routes::introspect);
   r.on("GET", "/.well-known/oauth-authorization-server",
        [self](const request&, const route_match&) { return self->metadata(); });
+  r.on("OPTIONS", "/.well-known/oauth-authorization-server",
+       [](const request& req, const route_match&) {
+         response p = preflight(req.headers.get("Origin"), true);
+         p.headers.set("Access-Control-Allow-Methods", "GET");
+         return allow_origin(std::move(p), "*");
+       });
 }
 
 }  // namespace linksim::idp::web

@@ -15,6 +15,11 @@ error_info describe(const boost::system::error_code& ec) {
       case error::subscription_handshake_failed:
       case error::client_auth_conflict:
       case error::client_id_conflict:
+      case error::public_client_no_webhooks:
+        return {400, "invalid_request"};
+      case error::auth_method_unsupported:
+      case error::origin_invalid:
+        return {400, "invalid_client_metadata"};  // RFC 7591 §3.2.2
         return {400, "invalid_request"};
       case error::unsupported_response_type:
         return {400, "unsupported_response_type"};

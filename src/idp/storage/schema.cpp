@@ -324,6 +324,12 @@ CREATE INDEX grants_account ON grants (account_id, client_id, revoked_at);
 -- partial index that ordered them cost every change and every settlement an index write.
 DROP INDEX deliveries_pending;
 )sql"},
+    {15, R"sql(
+-- Public clients (RFC 7591 token_endpoint_auth_method "none", no secret) and the browser origins
+-- a client may call the token endpoint from (CORS).
+ALTER TABLE clients ADD COLUMN auth_method TEXT NOT NULL DEFAULT 'client_secret_basic';
+ALTER TABLE clients ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';
+)sql"},
 };
 
 }  // namespace

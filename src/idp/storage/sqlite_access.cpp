@@ -19,30 +19,53 @@ class sqlite_clients final : public client_repository {
   explicit sqlite_clients(store::database& db) : db_(db) {}
 
   void add(const client& c) override {
-    boost::json::array uris;
-    for (const auto& u : c.redirect_uris) uris.emplace_back(u);
     db_.prepare(
            "INSERT INTO clients (id, secret, name, system, redirect_uris, webhook_secret, "
-           "deauthorize_url, data_deletion_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind_all(c.id, c.secret, c.name, c.system, json::serialize(uris), c.webhook_secret,
-                  c.deauthorize_url, c.data_deletion_url)
+           "deauthorize_url, data_deletion_url, auth_method, allowed_origins) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_all(c.id, c.secret, c.name, c.system, list(c.redirect_uris), c.webhook_secret,
+                  c.deauthorize_url, c.data_deletion_url, c.token_endpoint_auth_method,
+                  list(c.allowed_origins))
         .run();
   }
 
   std::optional<client> find(std::string_view id) override {
     auto& q = db_.cached(
         "SELECT id, secret, name, system, redirect_uris, webhook_secret, deauthorize_url, "
-        "data_deletion_url FROM clients WHERE id = ?");
+        "data_deletion_url, auth_method, allowed_origins FROM clients WHERE id = ?");
     q.bind(1, id);
     if (!q.step()) return std::nullopt;
     client c{q.get_text(0), q.get_text(1), q.get_text(2), q.get_text(3), {},
-             q.get_text(5), q.get_text(6), q.get_text(7)};
-    auto uris = json::parse_object(R"({"u":)" + q.get_text(4) + "}");
+             q.get_text(5), q.get_text(6), q.get_text(7), q.get_text(8), {}};
+    c.redirect_uris = unlist(q.get_text(4));
+    c.allowed_origins = unlist(q.get_text(9));
     q.reset();
-    if (uris) {
-      for (const auto& u : uris->at("u").as_array()) c.redirect_uris.emplace_back(u.as_string());
-    }
     return c;
+  }
+
+  bool origin_registered(std::string_view origin) override {
+    auto& q = db_.cached(
+        "SELECT 1 FROM clients, json_each(clients.allowed_origins) WHERE json_each.value = ? "
+        "LIMIT 1");
+    q.bind(1, origin);
+    const bool found = q.step();
+    q.reset();
+    return found;
+  }
+
+  // A list of strings as a JSON array in one column.
+  static std::string list(const std::vector<std::string>& v) {
+    boost::json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return json::serialize(a);
+  }
+  static std::vector<std::string> unlist(const std::string& text) {
+    std::vector<std::string> out;
+    auto o = json::parse_object(R"({"u":)" + text + "}");
+    if (o && o->at("u").is_array())
+      for (const auto& u : o->at("u").as_array())
+        if (u.is_string()) out.emplace_back(u.as_string());
+    return out;
   }
 
   void subscribe(const subscription& s) override {
