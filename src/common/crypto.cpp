@@ -147,6 +147,15 @@ digest sha256(std::span<const std::uint8_t> data) {
   return sha256_concat({data});
 }
 
+std::array<std::uint8_t, 64> sha512(std::span<const std::uint8_t> data) {
+  std::array<std::uint8_t, 64> out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha512(), nullptr) != 1 ||
+      len != out.size())
+    openssl_failed("SHA-512");
+  return out;
+}
+
 digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data) {
   thread_local hmac_contexts contexts;
   EVP_MAC_CTX* ctx = contexts.for_key(key);

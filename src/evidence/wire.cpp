@@ -50,6 +50,7 @@ constexpr std::array endpoints{
     endpoint{"idp", "POST", "/oauth/revoke", "oauth.revoke", authentication, credentials, false},
     endpoint{"idp", "POST", "/oauth/introspect", "oauth.introspect", authentication, credentials,
              false},
+    endpoint{"idp", "", "/oauth/userinfo", "oidc.userinfo", essential, credentials, false},
     endpoint{"idp", "", "/oauth/*", "oauth.authorize", authentication, credentials, false},
     endpoint{"idp", "GET", "/me", "graph.me", essential, credentials, true},
     endpoint{"idp", "GET", "/pictures/{sha}", "graph.picture", essential, credentials, false},
@@ -121,6 +122,9 @@ struct field_class {
 };
 constexpr std::array fields{
     field_class{"user_id", unique_id},
+    // OpenID Connect's claims (userinfo; an ID token is carried hashed, as a token).
+    field_class{"sub", unique_id},
+    field_class{"preferred_username", "user.account.username"},
     field_class{"ig_user_id", unique_id},
     field_class{"subject", unique_id},
     field_class{"account_id", unique_id},

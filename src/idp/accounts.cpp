@@ -12,7 +12,8 @@ namespace linksim::idp {
 namespace detail {
 
 bool known_scope(std::string_view s) {
-  return s == scope_profile || s == scope_followers;
+  return s == scope_profile || s == scope_followers || s == oidc::scope_openid ||
+         s == oidc::scope_profile;
 }
 
 }  // namespace detail

@@ -5,6 +5,7 @@
 
 #include "internal.hpp"
 
+#include "linksim/idp/oidc.hpp"
 #include "linksim/idp/repositories.hpp"
 
 #include <cstring>
@@ -41,7 +42,9 @@ struct issued_code {
   std::string code_challenge;
   time_point consented_at;
   time_point expires_at;
-  bool spent = false;  // a failed redemption used it up; kept until it expires
+  bool spent = false;           // a failed redemption used it up; kept until it expires
+  std::string nonce;            // OpenID Connect: from the authorization request
+  time_point authenticated_at;  // when the browser's session logged in to the account
 };
 
 // What every part shares: the lock that serialises storage and the caches, the configuration,
@@ -71,6 +74,13 @@ struct context {
   };
   std::unordered_map<digest, cached_session, digest_hash> session_cache;
   std::unordered_map<digest, issued_code, digest_hash> codes;
+  // The ID-token key, made at its first use (a run that never uses OpenID Connect draws nothing
+  // from the randomness for it).
+  std::optional<oidc::signing_key> oidc_key;
+  const oidc::signing_key& oidc_key_locked() {
+    if (!oidc_key) oidc_key = oidc::signing_key::generate(random);
+    return *oidc_key;
+  }
 
   // Emptied node by node: clear() also zeroes the whole bucket array, which for a table that
   // once grew to thousands of entries cost a memset of tens of KiB on every account change,
@@ -194,6 +204,7 @@ class authorization {
     pending_authorization request;
     std::string code_challenge;
     time_point expires_at;
+    std::string nonce;
   };
   static constexpr std::size_t max_pending = 100'000;
 
@@ -220,11 +231,15 @@ class tokens {
   introspection introspect(const client& c, std::string_view token);
   result<token_grant> check_access_token(std::string_view token);
   result<void> deauthorize(std::int64_t account_id, std::string_view client_id);
+  std::string jwks();
 
  private:
   result<token_response> issue(std::int64_t grant_id, bool with_refresh, milliseconds access_ttl,
                                std::string_view lifetime);
   void revoke_grant(std::int64_t grant_id);
+  static bool has_scope(std::string_view scopes, std::string_view scope);
+  std::string id_token(const client& c, const issued_code& k, std::string_view access_token,
+                       time_point now);
 
   context& ctx_;
   clients& clients_;

@@ -1,6 +1,7 @@
 // OAuth 2.0 authorization code with PKCE, Meta's token exchanges, revocation and introspection.
 #include "domain.hpp"
 
+#include "linksim/common/json.hpp"
 #include "linksim/idp/repositories.hpp"
 
 #include <algorithm>
@@ -74,8 +75,8 @@ result<pending_authorization> domain::authorization::begin(const authorize_reque
     next_sweep_ = now + std::chrono::minutes(1);
     if (pending_.size() >= max_pending) return make_error_code(errc::upstream_unavailable);
   }
-  pending_.emplace(
-      p.id, stored_authorization{p, req.code_challenge, now + ctx_.cfg.authorization_request_ttl});
+  pending_.emplace(p.id, stored_authorization{p, req.code_challenge,
+                                              now + ctx_.cfg.authorization_request_ttl, req.nonce});
   return p;
 }
 
@@ -122,9 +123,12 @@ result<std::string> domain::authorization::approve(std::string_view request_id,
     if (ctx_.codes.size() >= max_pending) return make_error_code(errc::upstream_unavailable);
   }
   const std::string code = ctx_.random.token(32);
-  ctx_.codes.emplace(sha256(code),
-                     issued_code{r.request.client_id, chosen_id, join(r.request.scopes, " "),
-                                 redirect_uri, r.code_challenge, now, now + ctx_.cfg.code_ttl});
+  issued_code k{r.request.client_id, chosen_id, join(r.request.scopes, " "), redirect_uri,
+                r.code_challenge,    now,       now + ctx_.cfg.code_ttl};
+  k.nonce = r.nonce;
+  const auto logged_in = ctx_.repos.sessions().logged_in_at(sha256(session), chosen_id);
+  k.authenticated_at = logged_in ? from_unix_millis(*logged_in) : now;
+  ctx_.codes.emplace(sha256(code), std::move(k));
   http::params p{{"code", code}};
   if (!state.empty()) p.emplace_back("state", state);
   p.emplace_back("iss", ctx_.cfg.issuer);  // RFC 9207
@@ -220,9 +224,45 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
   ctx_.repos.grants().add_redeemed_code(hash, grant_id, k.redirect_uri, k.code_challenge,
                                         unix_millis(k.expires_at), unix_millis(now));
   auto tokens = issue(grant_id, with_refresh, ctx_.cfg.short_token_ttl, "short");
+  if (tokens && has_scope(k.scope, oidc::scope_openid))
+    tokens->id_token = id_token(c, k, tokens->access_token, now);
   work->commit();
   ctx_.codes.erase(it);  // storage answers for it from now on
   return tokens;
+}
+
+std::string domain::tokens::jwks() {
+  std::lock_guard lock(ctx_.mutex);
+  return json::serialize(
+      boost::json::object{{"keys", boost::json::array{oidc::jwk(ctx_.oidc_key_locked())}}});
+}
+
+bool domain::tokens::has_scope(std::string_view scopes, std::string_view scope) {
+  const auto list = split_list(scopes, " ,");
+  return std::find(list.begin(), list.end(), scope) != list.end();
+}
+
+// OIDC Core §2 and §3.1.3.6. `sub` is the account id, which never changes; preferred_username
+// changes with every rename, so a client must key its users on `sub`.
+std::string domain::tokens::id_token(const client& c, const issued_code& k,
+                                     std::string_view access_token, time_point now) {
+  const auto iat = unix_seconds(now);
+  boost::json::object claims{{"iss", ctx_.cfg.issuer},
+                             {"sub", std::to_string(k.account_id)},
+                             {"aud", c.id},
+                             {"iat", iat},
+                             {"exp", iat + ctx_.cfg.id_token_ttl.count() / 1000},
+                             {"auth_time", unix_seconds(k.authenticated_at)},
+                             {"at_hash", oidc::at_hash(access_token)}};
+  if (!k.nonce.empty()) claims["nonce"] = k.nonce;
+  if (has_scope(k.scope, oidc::scope_profile) || has_scope(k.scope, detail::scope_profile)) {
+    if (auto a = accounts_.load_locked(k.account_id)) {
+      claims["preferred_username"] = a->username;
+      if (!a->display_name.empty()) claims["name"] = a->display_name;
+      if (!a->picture_url.empty()) claims["picture"] = a->picture_url;
+    }
+  }
+  return oidc::sign_jwt(ctx_.oidc_key_locked(), claims);
 }
 
 result<token_response> domain::tokens::refresh(const client& c, std::string_view refresh_token) {

@@ -171,6 +171,9 @@ void service::revoke(const client& c, std::string_view token) {
 introspection service::introspect(const client& c, std::string_view token) {
   return parts_->tokens.introspect(c, token);
 }
+std::string service::jwks() {
+  return parts_->tokens.jwks();
+}
 result<token_grant> service::check_access_token(std::string_view token) {
   return parts_->tokens.check_access_token(token);
 }

@@ -98,6 +98,30 @@ TEST(Wire, AnAnswerCarriesOnlyTheFieldsThatHoldAValue) {
             (std::vector<std::string>{"user.account.username", "user.unique_id"}));
 }
 
+// OpenID Connect: userinfo's claims are the account's id and username; an ID token in a token
+// answer is hidden as a token.
+TEST(Wire, OpenIdConnectClaimsAndIdTokensAreClassified) {
+  http::request req;
+  req.target = "http://idp.sim/oauth/userinfo";
+  req.headers.set("Authorization", "Bearer user-access-token-0123456789abc");
+  http::response res;
+  res.headers.set("Content-Type", "application/json");
+  res.body = R"({"sub":"42","preferred_username":"bob"})";
+  const wire_classifier c("k");
+  auto flows = c.flows_of(message("threads", "idp", req, &res));
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[1].channel, "oidc.userinfo");
+  EXPECT_TRUE(has(flows[1], "user.unique_id"));
+  EXPECT_TRUE(has(flows[1], "user.account.username"));
+  const std::string id_token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlc2lnbmF0dXJl";
+  http::request token = json_post("http://idp.sim/oauth/token", "{}");
+  res.body = R"({"access_token":"at-0123456789abcdefghijklmn","id_token":")" + id_token + R"("})";
+  flows = c.flows_of(message("threads", "idp", token, &res));
+  ASSERT_FALSE(flows.empty());
+  EXPECT_TRUE(has(flows.back(), "user.authorization.credentials"));
+  EXPECT_EQ(flows.back().note.find(id_token), std::string::npos);
+}
+
 TEST(Wire, AWebhookChangeIsClassifiedByItsField) {
   const auto req = json_post(
       "http://threads.sim/webhooks/instagram",

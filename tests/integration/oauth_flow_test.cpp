@@ -3,6 +3,8 @@
 // and the error code.
 #include "support.hpp"
 
+#include "linksim/idp/oidc.hpp"
+
 #include <gtest/gtest.h>
 
 namespace linksim {
@@ -408,6 +410,77 @@ TEST_F(OAuthFlow, APublicClientRedeemsWithPkceAloneFromItsOrigin) {
                       R"("allowed_origins":["https://a.example/path"]})")
                 .status,
             400);
+}
+
+// OpenID Connect: discovery, an ID token signed with a key of the JWK Set, nonce, at_hash and
+// auth_time, userinfo, and a `sub` that stays when the username changes.
+TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
+  auto r = idp.request("GET", "/.well-known/openid-configuration");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto discovery = json_of(r);
+  EXPECT_EQ(discovery.at("issuer").as_string(), idp.base);
+  EXPECT_EQ(discovery.at("userinfo_endpoint").as_string(), idp.base + "/oauth/userinfo");
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), "*");
+  const std::string jwks_uri(discovery.at("jwks_uri").as_string());
+  ASSERT_TRUE(jwks_uri.starts_with(idp.base));
+  r = idp.request("GET", jwks_uri.substr(idp.base.size()));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto jwks = json_of(r);
+  ASSERT_EQ(jwks.at("keys").as_array().size(), 1u);
+  EXPECT_EQ(jwks.at("keys").as_array()[0].at("kty"), "OKP");
+
+  const auto sign_in = [&](const std::string& scope, const std::string& nonce) {
+    const std::string url = idp.authorize_url(app, challenge_for(verifier), scope) +
+                            (nonce.empty() ? "" : "&nonce=" + nonce);
+    const auto code = query_value(idp.sign_in_at(b, url, "alice"), "code");
+    auto t = idp.redeem(app, code, verifier);
+    EXPECT_EQ(t.status, 200) << t.body;
+    return json_of(t);
+  };
+  auto t = sign_in("openid profile", "n-0S6_WzA2Mj");
+  ASSERT_TRUE(t.contains("id_token")) << t;
+  const std::string id_token(t.at("id_token").as_string());
+  const std::string access(t.at("access_token").as_string());
+  auto claims = idp::oidc::verify_jwt(id_token, jwks);
+  ASSERT_TRUE(claims) << id_token;
+  EXPECT_EQ(claims->at("iss").as_string(), idp.base);
+  EXPECT_EQ(claims->at("aud").as_string(), app.id);
+  EXPECT_EQ(claims->at("sub").as_string(), alice);
+  EXPECT_EQ(claims->at("nonce").as_string(), "n-0S6_WzA2Mj");
+  EXPECT_EQ(claims->at("at_hash").as_string(), idp::oidc::at_hash(access));
+  EXPECT_GT(claims->at("exp").as_int64(), claims->at("iat").as_int64());
+  EXPECT_LE(claims->at("auth_time").as_int64(), claims->at("iat").as_int64());
+  EXPECT_EQ(claims->at("preferred_username").as_string(), "alice");
+  EXPECT_EQ(claims->at("name").as_string(), "alice N");
+  // Any change to the token breaks its signature; a key outside the set verifies nothing.
+  std::string tampered = id_token;
+  tampered[tampered.find('.') + 5] ^= 1;
+  EXPECT_FALSE(idp::oidc::verify_jwt(tampered, jwks));
+  EXPECT_FALSE(
+      idp::oidc::verify_jwt(id_token, boost::json::object{{"keys", boost::json::array{}}}));
+
+  // userinfo answers the same claims to the access token.
+  r = idp.request("GET", "/oauth/userinfo", "", "", {{"Authorization", "Bearer " + access}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r).at("sub").as_string(), alice);
+  EXPECT_EQ(json_of(r).at("preferred_username").as_string(), "alice");
+  // A token without the openid scope gets no ID token and no userinfo.
+  t = sign_in("user_profile", "");
+  EXPECT_FALSE(t.contains("id_token"));
+  r = idp.request("GET", "/oauth/userinfo", "", "",
+                  {{"Authorization", "Bearer " + std::string(t.at("access_token").as_string())}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(json_of(r).at("error"), "insufficient_scope");
+  EXPECT_NE(r.headers.get("WWW-Authenticate").find("insufficient_scope"), std::string::npos);
+
+  // A rename changes preferred_username, never sub: a client keys its users on sub.
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.new"})").status,
+            200);
+  t = sign_in("openid profile", "second");
+  claims = idp::oidc::verify_jwt(std::string(t.at("id_token").as_string()), jwks);
+  ASSERT_TRUE(claims);
+  EXPECT_EQ(claims->at("sub").as_string(), alice);
+  EXPECT_EQ(claims->at("preferred_username").as_string(), "alice.new");
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ inline digest sha256(std::string_view s) {
 // SHA-256 of the concatenation of `parts`, without copying them together.
 digest sha256_concat(std::initializer_list<std::span<const std::uint8_t>> parts);
 digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8_t> data);
+std::array<std::uint8_t, 64> sha512(std::span<const std::uint8_t> data);
 inline digest hmac_sha256(std::string_view key, std::string_view data) {
   return hmac_sha256(as_bytes(key), as_bytes(data));
 }

@@ -130,6 +130,7 @@ struct authorize_request {
   std::string state;
   std::string code_challenge;
   std::string code_challenge_method;
+  std::string nonce;  // OpenID Connect: echoed in the ID token
 };
 
 // A validated authorization request waiting for the user's login and consent.
@@ -148,6 +149,7 @@ struct token_response {
   std::int64_t expires_in = 0;
   std::vector<std::string> scopes;
   std::int64_t user_id = 0;
+  std::string id_token;  // OpenID Connect, when the grant has the openid scope
 };
 
 struct introspection {
@@ -196,6 +198,7 @@ struct config {
   milliseconds code_ttl = 1h;  // Meta: authorization codes live one hour
   milliseconds authorization_request_ttl = 15min;
   milliseconds short_token_ttl = 1h;
+  milliseconds id_token_ttl = 10min;       // an ID token is read once, at the sign-in
   milliseconds long_token_ttl = 60 * 24h;  // Meta: long-lived tokens last 60 days
   milliseconds long_token_min_refresh_age = 24h;
   milliseconds refresh_token_ttl = 90 * 24h;
@@ -323,6 +326,8 @@ class service {
   // Checks a bearer token for the profile API and reads its account in the same query.
   // idp::error::token_invalid, token_expired (also for a deleted account: its grants are revoked).
   result<token_grant> check_access_token(std::string_view token);
+  // OpenID Connect: the keys that sign ID tokens, as a JWK Set ({"keys":[...]}, RFC 7517 §5).
+  std::string jwks();
 
   // --- Webhooks ---
   // Sends the deliveries due now (at most one batch) and returns how many were sent.

@@ -8,6 +8,7 @@
 #include "linksim/common/html.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/http/router.hpp"
+#include "linksim/idp/oidc.hpp"
 #include "linksim/idp/routes.hpp"
 #include "linksim/idp/service.hpp"
 

@@ -45,7 +45,8 @@ class oauth_routes {
                         param(*q, "scope"),
                         param(*q, "state"),
                         param(*q, "code_challenge"),
-                        param(*q, "code_challenge_method")};
+                        param(*q, "code_challenge_method"),
+                        param(*q, "nonce")};
     auto p = s_.begin_authorization(a);
     if (!p) {
       // RFC 6749 §4.1.2.1: with an unknown client or redirect URI, never redirect.
@@ -242,6 +243,7 @@ class oauth_routes {
                      {"user_id", std::to_string(t->user_id)}},
                     memory.storage()};
     if (!t->refresh_token.empty()) body["refresh_token"] = t->refresh_token;
+    if (!t->id_token.empty()) body["id_token"] = t->id_token;
     response r = no_store(json::response(200, body));
     record_token(*c, *t, r.body);
     return r;
@@ -329,6 +331,83 @@ class oauth_routes {
     return allow_origin(metadata_document(iss), "*");
   }
 
+  // OpenID Connect Discovery 1.0 §3.
+  response openid_configuration() {
+    const std::string& iss = s_.settings().issuer;
+    return allow_origin(
+        json::response(
+            200,
+            bj::object{{"issuer", iss},
+                       {"authorization_endpoint", iss + "/oauth/authorize"},
+                       {"token_endpoint", iss + "/oauth/token"},
+                       {"userinfo_endpoint", iss + "/oauth/userinfo"},
+                       {"jwks_uri", iss + "/.well-known/jwks.json"},
+                       {"revocation_endpoint", iss + "/oauth/revoke"},
+                       {"introspection_endpoint", iss + "/oauth/introspect"},
+                       {"response_types_supported", bj::array{"code"}},
+                       {"grant_types_supported", bj::array{"authorization_code", "refresh_token"}},
+                       {"subject_types_supported", bj::array{"public"}},
+                       {"id_token_signing_alg_values_supported", bj::array{oidc::algorithm}},
+                       {"scopes_supported",
+                        bj::array{"openid", "profile", "user_profile", "user_followers"}},
+                       {"claims_supported",
+                        bj::array{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce",
+                                  "at_hash", "preferred_username", "name", "picture"}},
+                       {"code_challenge_methods_supported", bj::array{"S256"}},
+                       {"token_endpoint_auth_methods_supported",
+                        bj::array{"client_secret_basic", "client_secret_post", "none"}},
+                       {"authorization_response_iss_parameter_supported", true}}),
+        "*");
+  }
+
+  response jwks() {
+    response r;
+    r.headers.set("Content-Type", "application/json");
+    r.body = s_.jwks();
+    r.headers.set("Cache-Control", "public, max-age=300");
+    return allow_origin(std::move(r), "*");
+  }
+
+  // OIDC Core §5.3: the claims about the account, for a token with the openid scope.
+  response userinfo(const request& req) {
+    const auto auth = req.headers.get("Authorization");
+    auto bearer_error = [](const boost::system::error_code& ec) {
+      const auto info = describe(ec);
+      response r = json::response(
+          info.status,
+          bj::object{{"error", info.code}, {"error_description", clean(ec.message())}});
+      r.headers.set("WWW-Authenticate",
+                    "Bearer error=\"" + std::string(info.code) + "\"");  // RFC 6750 §3
+      return no_store(std::move(r));
+    };
+    if (!auth.starts_with("Bearer ")) return bearer_error(make_error_code(error::token_invalid));
+    auto g = s_.check_access_token(auth.substr(7));
+    if (!g) return bearer_error(g.error());
+    const auto has = [&](std::string_view s) {
+      return std::find(g->scopes.begin(), g->scopes.end(), s) != g->scopes.end();
+    };
+    if (!has(oidc::scope_openid)) return bearer_error(make_error_code(error::insufficient_scope));
+    const auto& a = g->subject;
+    bj::object body{{"sub", std::to_string(a.id)}};
+    std::vector<std::string> categories{"user.unique_id"};
+    if (has(oidc::scope_profile) || has(detail::scope_profile)) {
+      body["preferred_username"] = a.username;
+      categories.emplace_back("user.account.username");
+      if (!a.display_name.empty()) {
+        body["name"] = a.display_name;
+        categories.emplace_back("user.name");
+      }
+      if (!a.picture_url.empty()) {
+        body["picture"] = a.picture_url;
+        categories.emplace_back("user.content.self_image");
+      }
+    }
+    response r = no_store(json::response(200, body));
+    s_.record_flow(g->client_system, a.id, categories, "essential.service", "oidc.userinfo",
+                   r.body);
+    return r;
+  }
+
   response metadata_document(const std::string& iss) {
     return json::response(
         200, bj::object{{"issuer", iss},
@@ -345,7 +424,8 @@ class oauth_routes {
                          bj::array{"client_secret_basic", "client_secret_post"}},
                         {"introspection_endpoint_auth_methods_supported",
                          bj::array{"client_secret_basic", "client_secret_post"}},
-                        {"scopes_supported", bj::array{"user_profile", "user_followers"}},
+                        {"scopes_supported",
+                         bj::array{"user_profile", "user_followers", "openid", "profile"}},
                         {"authorization_response_iss_parameter_supported", true}});
   }
 
@@ -377,6 +457,12 @@ void add_oauth_routes(http::router& r, service& s) {
   on("POST", "/oauth/introspect", &oauth_routes::introspect);
   r.on("GET", "/.well-known/oauth-authorization-server",
        [self](const request&, const route_match&) { return self->metadata(); });
+  r.on("GET", "/.well-known/openid-configuration",
+       [self](const request&, const route_match&) { return self->openid_configuration(); });
+  r.on("GET", "/.well-known/jwks.json",
+       [self](const request&, const route_match&) { return self->jwks(); });
+  on("GET", "/oauth/userinfo", &oauth_routes::userinfo);
+  on("POST", "/oauth/userinfo", &oauth_routes::userinfo);
   r.on("OPTIONS", "/.well-known/oauth-authorization-server",
        [](const request& req, const route_match&) {
          response p = preflight(req.headers.get("Origin"), true);

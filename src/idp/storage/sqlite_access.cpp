@@ -174,6 +174,16 @@ class sqlite_sessions final : public session_repository {
     return out;
   }
 
+  std::optional<std::int64_t> logged_in_at(const digest& hash, std::int64_t account_id) override {
+    auto& q =
+        db_.cached("SELECT added_at FROM session_accounts WHERE session = ? AND account_id = ?");
+    q.bind_all(bytes(hash), account_id);
+    std::optional<std::int64_t> out;
+    if (q.step()) out = q.get_int(0);
+    q.reset();
+    return out;
+  }
+
   void remove_account(std::int64_t account_id) override {
     db_.cached("DELETE FROM session_accounts WHERE account_id = ?").bind(1, account_id).run();
   }
