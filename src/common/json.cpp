@@ -6,15 +6,34 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
 namespace linksim::json {
 
+bool finite_numbers(const boost::json::value& v) {
+  // Parsing bounds the depth (Boost.JSON's default of 32), so the recursion is bounded too.
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& x : v.get_array())
+        if (!finite_numbers(x)) return false;
+      return true;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (!finite_numbers(kv.value())) return false;
+      return true;
+    default:
+      return true;
+  }
+}
+
 result<boost::json::object> parse_object(std::string_view text, boost::json::storage_ptr sp) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec, std::move(sp));
-  if (ec || !v.is_object()) return make_error_code(errc::bad_json);
+  if (ec || !v.is_object() || !finite_numbers(v)) return make_error_code(errc::bad_json);
   return std::move(v.as_object());
 }
 
@@ -22,7 +41,7 @@ bool is_object(std::string_view text) {
   scratch memory;
   boost::system::error_code ec;
   const boost::json::value v = boost::json::parse(text, ec, memory.storage());
-  return !ec && v.is_object();
+  return !ec && v.is_object() && finite_numbers(v);
 }
 
 result<std::optional<std::string>> get_string(const boost::json::object& o, std::string_view key) {

@@ -321,7 +321,7 @@ class reader {
         body.front() == '[') {
       boost::system::error_code ec;
       bj::value v = bj::parse(body, ec);
-      if (!ec) {
+      if (!ec && json::finite_numbers(v)) {
         value("", v);
         into["body"] = std::move(v);
         return;

@@ -33,7 +33,12 @@ class scratch {
   boost::json::monotonic_resource memory_{buffer_, sizeof buffer_};
 };
 
-// Parses `text` as a JSON object: errc::bad_json otherwise. The object lives in `sp`'s memory.
+// Whether every number in `v` is finite. Boost.JSON reads a number beyond the range of a double
+// (1e400) as infinity and writes it back as `Infinity`, which is not JSON: such input is refused.
+bool finite_numbers(const boost::json::value& v);
+
+// Parses `text` as a JSON object: errc::bad_json otherwise (a number out of a double's range
+// included). The object lives in `sp`'s memory.
 result<boost::json::object> parse_object(std::string_view text, boost::json::storage_ptr sp = {});
 
 // Whether `text` is one JSON object: parsed into scratch memory, nothing kept.
