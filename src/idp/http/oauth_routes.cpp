@@ -328,36 +328,22 @@ class oauth_routes {
   response metadata() {
     const std::string& iss = s_.settings().issuer;
     // A public document: any page may read it.
-    return allow_origin(metadata_document(iss), "*");
+    return allow_origin(json::response(200, metadata_fields(iss)), "*");
   }
 
-  // OpenID Connect Discovery 1.0 §3.
+  // OpenID Connect Discovery 1.0 §3: the RFC 8414 metadata and what OpenID Connect adds.
   response openid_configuration() {
     const std::string& iss = s_.settings().issuer;
-    return allow_origin(
-        json::response(
-            200,
-            bj::object{{"issuer", iss},
-                       {"authorization_endpoint", iss + "/oauth/authorize"},
-                       {"token_endpoint", iss + "/oauth/token"},
-                       {"userinfo_endpoint", iss + "/oauth/userinfo"},
-                       {"jwks_uri", iss + "/.well-known/jwks.json"},
-                       {"revocation_endpoint", iss + "/oauth/revoke"},
-                       {"introspection_endpoint", iss + "/oauth/introspect"},
-                       {"response_types_supported", bj::array{"code"}},
-                       {"grant_types_supported", bj::array{"authorization_code", "refresh_token"}},
-                       {"subject_types_supported", bj::array{"public"}},
-                       {"id_token_signing_alg_values_supported", bj::array{oidc::algorithm}},
-                       {"scopes_supported",
-                        bj::array{"openid", "profile", "user_profile", "user_followers"}},
-                       {"claims_supported",
-                        bj::array{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce",
-                                  "at_hash", "preferred_username", "name", "picture"}},
-                       {"code_challenge_methods_supported", bj::array{"S256"}},
-                       {"token_endpoint_auth_methods_supported",
-                        bj::array{"client_secret_basic", "client_secret_post", "none"}},
-                       {"authorization_response_iss_parameter_supported", true}}),
-        "*");
+    bj::object o = metadata_fields(iss);
+    o["userinfo_endpoint"] = iss + "/oauth/userinfo";
+    o["jwks_uri"] = iss + "/.well-known/jwks.json";
+    o["subject_types_supported"] = bj::array{"public"};
+    o["id_token_signing_alg_values_supported"] = bj::array{oidc::algorithm};
+    o["claims_supported"] = bj::array{"iss",   "sub",     "aud",
+                                      "exp",   "iat",     "auth_time",
+                                      "nonce", "at_hash", "preferred_username",
+                                      "name",  "picture"};
+    return allow_origin(json::response(200, o), "*");
   }
 
   response jwks() {
@@ -408,25 +394,25 @@ class oauth_routes {
     return r;
   }
 
-  response metadata_document(const std::string& iss) {
-    return json::response(
-        200, bj::object{{"issuer", iss},
-                        {"authorization_endpoint", iss + "/oauth/authorize"},
-                        {"token_endpoint", iss + "/oauth/token"},
-                        {"revocation_endpoint", iss + "/oauth/revoke"},
-                        {"introspection_endpoint", iss + "/oauth/introspect"},
-                        {"response_types_supported", bj::array{"code"}},
-                        {"grant_types_supported", bj::array{"authorization_code", "refresh_token"}},
-                        {"code_challenge_methods_supported", bj::array{"S256"}},
-                        {"token_endpoint_auth_methods_supported",
-                         bj::array{"client_secret_basic", "client_secret_post", "none"}},
-                        {"revocation_endpoint_auth_methods_supported",
-                         bj::array{"client_secret_basic", "client_secret_post"}},
-                        {"introspection_endpoint_auth_methods_supported",
-                         bj::array{"client_secret_basic", "client_secret_post"}},
-                        {"scopes_supported",
-                         bj::array{"user_profile", "user_followers", "openid", "profile"}},
-                        {"authorization_response_iss_parameter_supported", true}});
+  // RFC 8414 §2.
+  static bj::object metadata_fields(const std::string& iss) {
+    return bj::object{
+        {"issuer", iss},
+        {"authorization_endpoint", iss + "/oauth/authorize"},
+        {"token_endpoint", iss + "/oauth/token"},
+        {"revocation_endpoint", iss + "/oauth/revoke"},
+        {"introspection_endpoint", iss + "/oauth/introspect"},
+        {"response_types_supported", bj::array{"code"}},
+        {"grant_types_supported", bj::array{"authorization_code", "refresh_token"}},
+        {"code_challenge_methods_supported", bj::array{"S256"}},
+        {"token_endpoint_auth_methods_supported",
+         bj::array{"client_secret_basic", "client_secret_post", "none"}},
+        {"revocation_endpoint_auth_methods_supported",
+         bj::array{"client_secret_basic", "client_secret_post"}},
+        {"introspection_endpoint_auth_methods_supported",
+         bj::array{"client_secret_basic", "client_secret_post"}},
+        {"scopes_supported", bj::array{"user_profile", "user_followers", "openid", "profile"}},
+        {"authorization_response_iss_parameter_supported", true}};
   }
 
  private:
