@@ -388,6 +388,20 @@ TEST_F(OAuthFlow, APublicClientRedeemsWithPkceAloneFromItsOrigin) {
                                 {"code", code()},
                                 {"code_verifier", verifier}});
   expect_error(r, 401, "invalid_client");
+  // userinfo, from the same page: the preflight and the answer let it read the claims.
+  r = idp.request("OPTIONS", "/oauth/userinfo", "", "", {{"Origin", spa}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Methods"), "GET, POST");
+  r = redeem(query_value(idp.sign_in(b, pub, "alice", verifier, "openid profile"), "code"), spa,
+             "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string bearer = "Bearer " + std::string(json_of(r).at("access_token").as_string());
+  r = idp.request("GET", "/oauth/userinfo", "", "", {{"Authorization", bearer}, {"Origin", spa}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), spa);
+  r = idp.request("GET", "/oauth/userinfo", "", "",
+                  {{"Authorization", bearer}, {"Origin", "https://evil.example"}});
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), "");
   // Webhooks need a secret to be signed with.
   r = idp.admin("POST", "/admin/clients/" + pub.id + "/subscriptions",
                 R"({"callback_url":"https://spa.example/hook","verify_token":"v"})");

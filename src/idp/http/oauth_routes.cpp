@@ -206,6 +206,12 @@ class oauth_routes {
     return preflight(origin, s_.origin_allowed(origin));
   }
 
+  response userinfo_preflight(const request& req) {
+    response r = token_preflight(req);
+    if (r.status == 204) r.headers.set("Access-Control-Allow-Methods", "GET, POST");
+    return r;
+  }
+
   response token(const request& req) {
     auto form = token_form(req);
     auto r = token_answer(req, form);
@@ -391,6 +397,13 @@ class oauth_routes {
     response r = no_store(json::response(200, body));
     s_.record_flow(g->client_system, a.id, categories, "essential.service", "oidc.userinfo",
                    r.body);
+    // The page of an origin the token's client registered may read it.
+    const std::string origin(req.headers.get("Origin"));
+    if (auto c = s_.get_client(g->client_id);
+        c && !origin.empty() &&
+        std::find(c->allowed_origins.begin(), c->allowed_origins.end(), origin) !=
+            c->allowed_origins.end())
+      return allow_origin(std::move(r), origin);
     return r;
   }
 
@@ -449,6 +462,7 @@ void add_oauth_routes(http::router& r, service& s) {
        [self](const request&, const route_match&) { return self->jwks(); });
   on("GET", "/oauth/userinfo", &oauth_routes::userinfo);
   on("POST", "/oauth/userinfo", &oauth_routes::userinfo);
+  on("OPTIONS", "/oauth/userinfo", &oauth_routes::userinfo_preflight);
   r.on("OPTIONS", "/.well-known/oauth-authorization-server",
        [](const request& req, const route_match&) {
          response p = preflight(req.headers.get("Origin"), true);
