@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_map>
+#include <vector>
 
 namespace linksim::idp::domain {
 
@@ -74,12 +75,19 @@ struct context {
   };
   std::unordered_map<digest, cached_session, digest_hash> session_cache;
   std::unordered_map<digest, issued_code, digest_hash> codes;
-  // The ID-token key, made at its first use (a run that never uses OpenID Connect draws nothing
-  // from the randomness for it).
-  std::optional<oidc::signing_key> oidc_key;
+  // The ID-token keys, newest last: the first is made at its first use (a run that never uses
+  // OpenID Connect draws nothing from the randomness for it). A rotation adds a key and keeps
+  // the one before, so that tokens it signed still verify; older ones leave the set.
+  std::vector<oidc::signing_key> oidc_keys;
   const oidc::signing_key& oidc_key_locked() {
-    if (!oidc_key) oidc_key = oidc::signing_key::generate(random);
-    return *oidc_key;
+    if (oidc_keys.empty()) oidc_keys.push_back(oidc::signing_key::generate(random));
+    return oidc_keys.back();
+  }
+  const oidc::signing_key& rotate_oidc_key_locked() {
+    oidc_key_locked();
+    oidc_keys.push_back(oidc::signing_key::generate(random));
+    if (oidc_keys.size() > 2) oidc_keys.erase(oidc_keys.begin());
+    return oidc_keys.back();
   }
 
   // Emptied node by node: clear() also zeroes the whole bucket array, which for a table that
@@ -232,6 +240,7 @@ class tokens {
   result<token_grant> check_access_token(std::string_view token);
   result<void> deauthorize(std::int64_t account_id, std::string_view client_id);
   std::string jwks();
+  std::string rotate_key();  // the new key's kid
 
  private:
   result<token_response> issue(std::int64_t grant_id, bool with_refresh, milliseconds access_ttl,

@@ -233,8 +233,16 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
 
 std::string domain::tokens::jwks() {
   std::lock_guard lock(ctx_.mutex);
-  return json::serialize(
-      boost::json::object{{"keys", boost::json::array{oidc::jwk(ctx_.oidc_key_locked())}}});
+  ctx_.oidc_key_locked();
+  boost::json::array keys;
+  for (auto it = ctx_.oidc_keys.rbegin(); it != ctx_.oidc_keys.rend(); ++it)
+    keys.push_back(oidc::jwk(*it));  // the signing key first
+  return json::serialize(boost::json::object{{"keys", std::move(keys)}});
+}
+
+std::string domain::tokens::rotate_key() {
+  std::lock_guard lock(ctx_.mutex);
+  return ctx_.rotate_oidc_key_locked().kid;
 }
 
 bool domain::tokens::has_scope(std::string_view scopes, std::string_view scope) {

@@ -174,6 +174,9 @@ introspection service::introspect(const client& c, std::string_view token) {
 std::string service::jwks() {
   return parts_->tokens.jwks();
 }
+std::string service::rotate_signing_key() {
+  return parts_->tokens.rotate_key();
+}
 result<token_grant> service::check_access_token(std::string_view token) {
   return parts_->tokens.check_access_token(token);
 }

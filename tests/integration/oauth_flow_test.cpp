@@ -495,6 +495,29 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   ASSERT_TRUE(claims);
   EXPECT_EQ(claims->at("sub").as_string(), alice);
   EXPECT_EQ(claims->at("preferred_username").as_string(), "alice.new");
+
+  // Key rotation: new tokens carry the new key's kid; the set keeps the previous key, so a token
+  // signed before still verifies, until the next rotation retires that key.
+  const auto fetch_jwks = [&] { return json_of(idp.request("GET", "/.well-known/jwks.json")); };
+  r = idp.admin("POST", "/admin/keys/rotate");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string new_kid(json_of(r).at("kid").as_string());
+  auto rotated = fetch_jwks();
+  ASSERT_EQ(rotated.at("keys").as_array().size(), 2u);
+  EXPECT_EQ(rotated.at("keys").as_array()[0].at("kid").as_string(), new_kid);
+  EXPECT_TRUE(idp::oidc::verify_jwt(id_token, rotated));
+  t = sign_in("openid", "third");
+  const std::string after(t.at("id_token").as_string());
+  const auto header = base64url_decode(after.substr(0, after.find('.')));
+  ASSERT_TRUE(header);
+  EXPECT_NE(std::string(as_chars(*header)).find(new_kid), std::string::npos);
+  EXPECT_TRUE(idp::oidc::verify_jwt(after, rotated));
+  EXPECT_FALSE(idp::oidc::verify_jwt(after, jwks));  // the old set does not know the new key
+  ASSERT_EQ(idp.admin("POST", "/admin/keys/rotate").status, 200);
+  rotated = fetch_jwks();
+  EXPECT_EQ(rotated.at("keys").as_array().size(), 2u);
+  EXPECT_FALSE(idp::oidc::verify_jwt(id_token, rotated));  // its key has left the set
+  EXPECT_TRUE(idp::oidc::verify_jwt(after, rotated));
 }
 
 }  // namespace

@@ -328,6 +328,9 @@ class service {
   result<token_grant> check_access_token(std::string_view token);
   // OpenID Connect: the keys that sign ID tokens, as a JWK Set ({"keys":[...]}, RFC 7517 §5).
   std::string jwks();
+  // Signs ID tokens with a new key from now on; the JWK Set keeps the previous one. Returns the
+  // new key's kid.
+  std::string rotate_signing_key();
 
   // --- Webhooks ---
   // Sends the deliveries due now (at most one batch) and returns how many were sent.

@@ -290,6 +290,9 @@ void add_admin_routes(http::router& r, service& s, const route_options& o) {
   account("POST", "/admin/accounts/{id}/deauthorize",
           [](a& x, auto& req, auto&, std::int64_t id) { return x.deauthorize(req, id); });
   plain("POST", "/admin/clients", [](a& x, auto& req, auto&) { return x.register_client(req); });
+  plain("POST", "/admin/keys/rotate", [](a& x, auto&, auto&) {
+    return json::response(200, bj::object{{"kid", x.s_.rotate_signing_key()}});
+  });
   plain("GET", "/admin/clients/{client}",
         [](a& x, auto&, auto& m) { return x.get_client(m["client"]); });
   plain("POST", "/admin/clients/{client}/subscriptions",
