@@ -370,6 +370,11 @@ TEST_F(OAuthFlow, APublicClientRedeemsWithPkceAloneFromItsOrigin) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json_of(r).at("user_id").as_string(), alice);
   EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), spa);
+  // Introspection needs an authenticated caller (RFC 7662 §2.1): a public client is not one.
+  expect_error(idp.form("/oauth/introspect",
+                        {{"token", std::string(json_of(r).at("access_token").as_string())},
+                         {"client_id", pub.id}}),
+               401, "invalid_client");
   // Another origin gets the answer over HTTP, but no header that lets its page read it.
   r = redeem(code_of(), "https://evil.example", "");
   ASSERT_EQ(r.status, 200) << r.body;

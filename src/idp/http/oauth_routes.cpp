@@ -317,6 +317,8 @@ class oauth_routes {
     bool basic = false;
     auto c = client_auth(req, *form, &basic);
     if (!c) return oauth_error(c.error());
+    // RFC 7662 §2.1: the caller must be authenticated; a public client has nothing to do it with.
+    if (c->is_public()) return oauth_error(make_error_code(error::invalid_client));
     const auto i = s_.introspect(*c, param(*form, "token"));
     // RFC 7662 §2.2: an inactive token says nothing more.
     if (!i.active) return no_store(json::response(200, bj::object{{"active", false}}));
