@@ -258,7 +258,7 @@ http::handler make_handler(service& s, const route_options& options) {
   // Each body: the subject and the fields its endpoint reads.
   auto post = [&](std::string_view pattern,
                   response (company_routes::*f)(const company_routes::call&),
-                  std::vector<std::string_view> fields) {
+                  const std::vector<std::string_view>& fields) {
     r->on("POST", pattern, [company, f, fields](const request& req, const route_match&) {
       std::string detail;
       auto c = company->caller(req, fields, &detail);
