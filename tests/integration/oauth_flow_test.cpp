@@ -415,7 +415,8 @@ TEST_F(OAuthFlow, APublicClientRedeemsWithPkceAloneFromItsOrigin) {
   r = idp.request("GET", "/.well-known/oauth-authorization-server", "", "", {{"Origin", spa}});
   EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), "*");
   bool none = false;
-  for (const auto& m : json_of(r).at("token_endpoint_auth_methods_supported").as_array())
+  const auto metadata = json_of(r);
+  for (const auto& m : metadata.at("token_endpoint_auth_methods_supported").as_array())
     none = none || m == "none";
   EXPECT_TRUE(none);
   // Registration checks what it is given.
