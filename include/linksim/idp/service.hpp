@@ -15,6 +15,7 @@
 #include "linksim/idp/error.hpp"
 #include "linksim/idp/login_rules.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -108,6 +109,10 @@ struct client {
   std::string token_endpoint_auth_method = "client_secret_basic";
   std::vector<std::string> allowed_origins;
   bool is_public() const { return token_endpoint_auth_method == "none"; }
+  bool allows_origin(std::string_view origin) const {
+    return std::find(allowed_origins.begin(), allowed_origins.end(), origin) !=
+           allowed_origins.end();
+  }
 };
 
 // The webhook fields a client can subscribe to. Meta documents no field for an Instagram

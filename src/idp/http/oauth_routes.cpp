@@ -190,10 +190,7 @@ class oauth_routes {
         }
     }
     auto c = s_.get_client(id);
-    if (!c) return {};
-    const auto& allowed = c->allowed_origins;
-    return std::find(allowed.begin(), allowed.end(), origin) != allowed.end() ? origin
-                                                                              : std::string();
+    return c && c->allows_origin(origin) ? origin : std::string();
   }
 
   response with_cors(const request& req, const http::params* form, response r) {
@@ -401,10 +398,7 @@ class oauth_routes {
                    r.body);
     // The page of an origin the token's client registered may read it.
     const std::string origin(req.headers.get("Origin"));
-    if (auto c = s_.get_client(g->client_id);
-        c && !origin.empty() &&
-        std::find(c->allowed_origins.begin(), c->allowed_origins.end(), origin) !=
-            c->allowed_origins.end())
+    if (auto c = s_.get_client(g->client_id); c && !origin.empty() && c->allows_origin(origin))
       return allow_origin(std::move(r), origin);
     return r;
   }
