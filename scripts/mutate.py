@@ -3,7 +3,8 @@
 
 Plants one source-level mutant at a time in the three services (src/idp, src/threads_sim,
 src/ads), as the mutation-testing tools of other languages do (Mull, PIT, Stryker): a negated
-condition, a swapped comparison or logical operator, a flipped boolean, a removed statement.
+condition, a swapped comparison or logical operator, a flipped boolean, a removed statement (never
+inside a string literal: that changes a message, not the logic).
 Each mutant is built incrementally in a copy of the tree, then judged:
 
   killed      `linksim audit --profile documented` fails or reports a kind of undisclosed flow
@@ -72,6 +73,22 @@ def negate_if(line):
     return [line[: open_at + 1] + "!(" + cond + ")" + line[close:]]
 
 
+def in_string(line, i):
+    """Whether position i of the line is inside a string or character literal: a mutant there
+    changes a message, not the logic."""
+    quote = None
+    j = 0
+    while j < i:
+        c = line[j]
+        if quote and c == "\\":
+            j += 2
+            continue
+        if c in "\"'" and (quote is None or quote == c):
+            quote = None if quote else c
+        j += 1
+    return quote is not None
+
+
 SWAPS = [(" == ", " != "), (" != ", " == "), (" < ", " <= "), (" <= ", " < "), (" > ", " >= "),
          (" >= ", " > "), (" && ", " || "), (" || ", " && ")]
 
@@ -87,7 +104,8 @@ def swap_operator(line):
             i = code.find(a, start)
             if i < 0:
                 break
-            out.append(line[:i] + b + line[i + len(a) :])
+            if not in_string(line, i):
+                out.append(line[:i] + b + line[i + len(a) :])
             start = i + len(a)
     return out
 
@@ -97,7 +115,8 @@ def flip_bool(line):
     out = []
     for a, b in (("true", "false"), ("false", "true")):
         for m in re.finditer(r"\b" + a + r"\b", code):
-            out.append(line[: m.start()] + b + line[m.end() :])
+            if not in_string(line, m.start()):
+                out.append(line[: m.start()] + b + line[m.end() :])
     return out
 
 
@@ -240,9 +259,11 @@ def main():
     work = a.work or Path(tempfile.mkdtemp(prefix="linksim-mutants-"))
     tree = work / "tree"
     build = work / "build"
-    if not tree.exists():
-        shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns("build", ".git", "node_modules",
-                                                                  "linksim-audit"))
+    # The copy follows the tree on every run; copy2 keeps each file's time, so an unchanged file
+    # is not rebuilt.
+    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns("build", ".git", "node_modules",
+                                                              "linksim-audit"),
+                    dirs_exist_ok=True)
     if not (build / "build.ninja").exists():
         r = run(["cmake", "-S", str(tree), "-B", str(build), "-G", "Ninja",
                  "-DCMAKE_BUILD_TYPE=Debug", "-DLINKSIM_BUILD_TESTS=OFF",

@@ -435,7 +435,11 @@ std::vector<flow> wire_classifier::flows_of(const wire_message& m) const {
   if (!m.request) return out;
   const auto& req = *m.request;
   std::string_view target = req.target;
-  if (const auto scheme = target.find("://"); scheme != std::string_view::npos) {
+  // An absolute target's path starts after its authority; a "://" in an origin-form target's
+  // query (an unencoded redirect_uri) is not a scheme.
+  if (const auto scheme = target.find("://"); !target.starts_with('/') &&
+                                              scheme != std::string_view::npos &&
+                                              scheme < target.find_first_of("/?")) {
     const auto slash = target.find('/', scheme + 3);
     target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
   }

@@ -3,6 +3,7 @@
 
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
+#include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
 
 #include <boost/json.hpp>
@@ -47,6 +48,14 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
       p.fail(at["sign"],
              "sign is app-secret (the dependent service's client secret, as the provider signs) "
              "or key:TEXT (any other key)");
+  }
+  if (s.args.contains("browser")) {
+    for (const char* k : {"as", "header", "sign", "from"})
+      if (s.args.contains(k))
+        p.fail(at[k], std::string("a request from a browser sends its cookies and form alone: ") +
+                          k + " goes with a request without browser");
+    if (s.args.contains("body") && !http::parse_form(s.args["body"]))
+      p.fail(at["body"], "a browser's body is a form: name=value&name=value");
   }
   if (s.args.contains("from") &&
       (s.args["from"].empty() || s.args["from"] == "operator" || s.args["from"] == "auditor"))
@@ -100,6 +109,12 @@ answer like(action_context& c, const step& s) {
 // Any request, as any party: a browser's (with a person's session), or an attacker's with
 // headers of its choosing and a body signed with the right key or a wrong one.
 answer request(action_context& c, const step& s) {
+  if (s.args.contains("browser")) {
+    // A person's browser, with the cookies its earlier steps left; a POST body is its form.
+    const std::string url = origin(arg(s, "system")) + c.with_ids(arg(s, "path"));
+    auto form = http::parse_form(c.with_ids(arg(s, "body")));
+    return c.browser(arg(s, "browser")).send(arg(s, "method"), url, form ? *form : http::params{});
+  }
   http::request r;
   r.method = arg(s, "method");
   r.target = origin(arg(s, "system")) + c.with_ids(arg(s, "path"));
@@ -257,7 +272,7 @@ std::vector<action_def> make_actions() {
        "any HTTP request to a service, as a browser or another party",
        {},
        {"system", "path"},
-       {"method", "as", "body", "header", "sign", "from"},
+       {"method", "as", "body", "header", "sign", "from", "browser"},
        {},
        false,
        check_request,

@@ -21,8 +21,9 @@ namespace boost::json {
 class object;
 }
 namespace linksim::sim {
+class browser;
 class world;
-}
+}  // namespace linksim::sim
 
 namespace linksim::harness::detail {
 
@@ -61,13 +62,15 @@ class action_context {
   virtual void created(const std::string& account, std::int64_t id) = 0;
   virtual void posted(const std::string& label, std::int64_t id) = 0;
   virtual std::optional<std::int64_t> post_id(const std::string& label) const = 0;
-  // {id:ACCOUNT} and {post:LABEL} in `text` replaced with the ids known now.
+  // {id:ACCOUNT}, {post:LABEL} and {client_id} in `text` replaced with the ids known now.
   virtual std::string with_ids(const std::string& text) const = 0;
   virtual std::string current_username(const std::string& account) = 0;
   // Logs a read of `system`'s state about `account` (an evidence::is_state_read entry): the
   // answer's digest, and in `values` what the check compares. The step's finding cites it.
   virtual void state_read(const std::string& system, const std::string& account,
                           const std::string& values, const std::string& answer) = 0;
+  // The browser a scenario names (`browser:`), made at its first mention; it keeps its cookies.
+  virtual sim::browser& browser(const std::string& name) = 0;
   // The whole sign-up through the browser, with its own checks of the step's expectation.
   virtual void sign_up(const step& st, const std::string& account, const std::string& browser,
                        const std::string& entry) = 0;

@@ -34,6 +34,8 @@ std::string json_error_code(const std::string& body) {
   auto o = json::parse_object(body);
   if (!o) return {};
   const auto* e = o->if_contains("error");
+  // OAuth's errors are {"error":"invalid_client"} (RFC 6749 section 5.2); the APIs' nest a code.
+  if (e && e->is_string()) return std::string(e->as_string());
   if (!e || !e->is_object()) return {};
   const auto* c = e->as_object().if_contains("code");
   return c && c->is_string() ? std::string(c->as_string()) : std::string();
@@ -52,7 +54,7 @@ std::int64_t int_field(const bj::object& o, std::string_view k) {
 void check_http(action_context& c, const step& st, const http::response& r,
                 const std::string& stopped_at) {
   const auto& e = st.http;
-  const bool expected_anything = e.status || e.error || e.step || e.contains;
+  const bool expected_anything = e.status || e.error || e.step || e.contains || e.header;
   if (!expected_anything) {
     // Without an expectation an action must succeed.
     const bool ok = st.kind == action::sign_up ? (r.status == 303 || r.status == 302)
@@ -74,6 +76,16 @@ void check_http(action_context& c, const step& st, const http::response& r,
     c.fail(st.where, "sign-up stopped at", *e.step, stopped_at.empty() ? "(none)" : stopped_at);
   if (e.contains && r.body.find(*e.contains) == std::string::npos)
     c.fail(st.where, "body contains", *e.contains, body_excerpt(r.body));
+  if (e.header) {
+    const auto colon = e.header->find(':');
+    const std::string name = e.header->substr(0, colon);
+    std::string piece = e.header->substr(colon + 1);
+    piece.erase(0, piece.find_first_not_of(' '));
+    const std::string_view value = r.headers.get(name);
+    if (value.find(piece) == std::string_view::npos)
+      c.fail(st.where, "header " + name + " holds", piece,
+             value.empty() ? "(no " + name + " header)" : std::string(value));
+  }
 }
 
 namespace {

@@ -283,7 +283,8 @@ class runner final : public detail::action_context {
     return it == post_ids_.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
   }
 
-  // Replaces {id:ACCOUNT} with the provider id and {post:LABEL} with the post's id.
+  // Replaces {id:ACCOUNT} with the provider id, {post:LABEL} with the post's id and {client_id}
+  // with the dependent service's client id at the provider.
   std::string with_ids(const std::string& t) const override {
     std::string out;
     for (std::size_t i = 0; i < t.size();) {
@@ -293,6 +294,8 @@ class runner final : public detail::action_context {
         out += std::to_string(ids_.at(ref.substr(3)));
       } else if (ref.starts_with("post:") && post_ids_.contains(ref.substr(5))) {
         out += std::to_string(post_ids_.at(ref.substr(5)));
+      } else if (ref == "client_id") {
+        out += world_->client_id();
       } else {
         out += t[i++];
         continue;
@@ -308,6 +311,14 @@ class runner final : public detail::action_context {
     world_->net().add_fault(std::move(rule));
   }
 
+  sim::browser& browser(const std::string& name) override {
+    auto& slot = browsers_[name];
+    if (!slot)
+      slot = std::make_unique<sim::browser>(world_->browser_transport(), sim::world::idp_origin,
+                                            sim::world::threads_origin);
+    return *slot;
+  }
+
   void sign_up(const step& st, const std::string& account, const std::string& browser_name,
                const std::string& entry) override {
     // The person types the username the account has now; the password never changes.
@@ -319,11 +330,7 @@ class runner final : public detail::action_context {
                                              sim::world::threads_origin);
       b = fresh.get();
     } else {
-      auto& slot = browsers_[browser_name];
-      if (!slot)
-        slot = std::make_unique<sim::browser>(world_->browser_transport(), sim::world::idp_origin,
-                                              sim::world::threads_origin);
-      b = slot.get();
+      b = &browser(browser_name);
     }
     const auto r = b->sign_up(username, password_of(account), id_of(account), entry);
     if (!r.session.empty() && (r.status == 303 || r.status == 302)) sessions_[account] = r.session;

@@ -314,12 +314,18 @@ class parser : detail::yaml_reader, public detail::action_checker {
   }
 
   void parse_http_expectation(const YAML::Node& n, expect_http& e) const {
-    if (!n.IsMap()) fail(n, "expect is a mapping (status, error, step, contains)");
-    check_keys(n, {"status", "error", "step", "contains"});
+    if (!n.IsMap()) fail(n, "expect is a mapping (status, error, step, contains, header)");
+    check_keys(n, {"status", "error", "step", "contains", "header"});
     if (auto x = n["status"]) e.status = static_cast<int>(integer(x, 0, 599));
     if (auto x = n["error"]) e.error = scalar(x);
     if (auto x = n["step"]) e.step = scalar(x);
     if (auto x = n["contains"]) e.contains = scalar(x);
+    if (auto x = n["header"]) {
+      e.header = scalar(x);
+      const auto colon = e.header->find(':');
+      if (colon == std::string::npos || colon == 0 || e.header->find_first_of(" \t") < colon)
+        fail(x, "header is 'Name: piece of its value'");
+    }
   }
 
   template <typename F>

@@ -76,6 +76,8 @@ struct expect_http {
   std::optional<std::string> error;
   std::optional<std::string> step;
   std::optional<std::string> contains;
+  // "Name: piece": the answer has header Name and its value holds piece (a redirect's Location).
+  std::optional<std::string> header;
 };
 
 // The dependent service's state for one provider account.

@@ -173,6 +173,7 @@ class world {
   // A test seam: the dependent service's client secret at the provider, which signs its
   // webhooks and signed_requests, so that tests and fuzz targets can sign what they send.
   const std::string& client_secret() const { return client_secret_; }
+  const std::string& client_id() const { return client_id_; }
 
   // A provider account whose password is "pw-<username>". Throws on a refused username.
   std::int64_t create_account(const std::string& username);
