@@ -203,6 +203,12 @@ class authorization {
   result<std::string> approve(std::string_view request_id, std::string_view session,
                               std::int64_t account_id);
   result<std::string> deny(std::string_view request_id);
+  // After a valid request: the login page, the consent page, or for prompt=none the client
+  // at once, with a code (a standing grant covers the scopes) or login_required /
+  // consent_required.
+  authorization_next next(const pending_authorization& p, std::string_view session);
+  // Ends a pending request with an error for the client (RFC 6749 section 4.1.2.1).
+  result<std::string> refuse(std::string_view request_id, const boost::system::error_code& ec);
   std::string error_redirect(const authorize_request& req, const boost::system::error_code& ec);
 
  private:

@@ -33,6 +33,14 @@ const char* message_of(error e) {
     case error::public_client_no_webhooks:
       return "a public client has no secret to sign webhooks and callbacks with: they are for "
              "confidential clients";
+    case error::prompt_invalid:
+      return "prompt is none alone, or any of login, consent and select_account";
+    case error::max_age_invalid:
+      return "max_age is a whole number of seconds";
+    case error::login_required:
+      return "prompt=none, and the user must log in";
+    case error::consent_required:
+      return "prompt=none, and the user has not granted these scopes to this client";
     case error::client_id_conflict:
       return "client_id in the body is not the client of the HTTP Basic credentials";
     case error::unsupported_grant_type:

@@ -28,6 +28,8 @@ std::string oauth_error_name(const boost::system::error_code& ec) {
   if (is(ec, error::unsupported_response_type)) return "unsupported_response_type";
   if (is(ec, error::invalid_scope)) return "invalid_scope";
   if (is(ec, errc::access_denied)) return "access_denied";
+  if (is(ec, error::login_required)) return "login_required";
+  if (is(ec, error::consent_required)) return "consent_required";
   return "invalid_request";
 }
 
@@ -66,6 +68,21 @@ result<pending_authorization> domain::authorization::begin(const authorize_reque
 
   pending_authorization p{ctx_.random.token(16), c->id,  c->name,
                           req.redirect_uri,      scopes, req.state};
+  // OpenID Connect Core 3.1.2.1: prompt is a space-separated set; "none" stands alone.
+  const auto prompts = split_list(req.prompt, " ");
+  for (const auto& v : prompts) {
+    if (v != "none" && v != "login" && v != "consent" && v != "select_account")
+      return make_error_code(error::prompt_invalid);
+    if (v == "none" && prompts.size() > 1) return make_error_code(error::prompt_invalid);
+    p.prompt_none = p.prompt_none || v == "none";
+    p.prompt_login = p.prompt_login || v == "login";
+  }
+  if (!req.max_age.empty()) {
+    if (req.max_age.size() > 9 || !std::all_of(req.max_age.begin(), req.max_age.end(),
+                                               [](char x) { return x >= '0' && x <= '9'; }))
+      return make_error_code(error::max_age_invalid);
+    p.max_age = std::stoll(req.max_age);
+  }
   std::lock_guard lock(ctx_.mutex);
   const auto now = ctx_.time.now();
   if (now >= next_sweep_ || pending_.size() >= max_pending) {
@@ -134,6 +151,62 @@ result<std::string> domain::authorization::approve(std::string_view request_id,
   p.emplace_back("iss", ctx_.cfg.issuer);  // RFC 9207
   // Meta appends "#_" to the redirect; it is not part of the code.
   return with_query(redirect_uri, p) + "#_";
+}
+
+authorization_next domain::authorization::next(const pending_authorization& p,
+                                               std::string_view session) {
+  using page = authorization_next::page;
+  const auto accounts = session_accounts(session);
+  // The login the browser made last, and whether it is recent enough for max_age.
+  std::optional<std::int64_t> last_login;
+  const account* last = nullptr;
+  if (!accounts.empty()) {
+    std::lock_guard lock(ctx_.mutex);
+    for (const auto& a : accounts) {
+      const auto at = ctx_.repos.sessions().logged_in_at(sha256(session), a.id);
+      if (at && (!last_login || *at >= *last_login)) {
+        last_login = at;
+        last = &a;
+      }
+    }
+  }
+  bool fresh = last && !p.prompt_login;
+  if (fresh && p.max_age) fresh = unix_millis(ctx_.time.now()) - *last_login <= *p.max_age * 1000;
+  if (!p.prompt_none) return {fresh ? page::consent : page::login, {}};
+
+  auto fail = [&](error e) {
+    auto to = refuse(p.id, make_error_code(e));
+    return authorization_next{page::client, to ? *to : std::string()};
+  };
+  if (!fresh) return fail(error::login_required);
+  // Without a page, the account last logged in answers, if it granted this client every scope
+  // asked for before (and the grant stands).
+  bool covered = false;
+  {
+    std::lock_guard lock(ctx_.mutex);
+    for (auto g : ctx_.repos.grants().live_grants(last->id, p.client_id)) {
+      const auto granted = split_list(ctx_.repos.grants().grant_subject(g).second, " ,");
+      covered = covered || std::all_of(p.scopes.begin(), p.scopes.end(), [&](const auto& s) {
+                  return std::find(granted.begin(), granted.end(), s) != granted.end();
+                });
+    }
+  }
+  if (!covered) return fail(error::consent_required);
+  auto to = approve(p.id, session, last->id);
+  if (!to) return fail(error::consent_required);
+  return {page::client, *to};
+}
+
+result<std::string> domain::authorization::refuse(std::string_view request_id,
+                                                  const boost::system::error_code& ec) {
+  std::lock_guard lock(ctx_.mutex);
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) return make_error_code(error::authorization_request_unknown);
+  authorize_request r;
+  r.redirect_uri = it->second.request.redirect_uri;
+  r.state = it->second.request.state;
+  pending_.erase(it);
+  return error_redirect(r, ec);
 }
 
 result<std::string> domain::authorization::deny(std::string_view request_id) {

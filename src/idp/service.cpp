@@ -137,6 +137,10 @@ result<std::string> service::approve(std::string_view request_id, std::string_vi
 result<std::string> service::deny(std::string_view request_id) {
   return parts_->authorization.deny(request_id);
 }
+authorization_next service::next_after_authorization(const pending_authorization& p,
+                                                     std::string_view session) {
+  return parts_->authorization.next(p, session);
+}
 std::string service::error_redirect(const authorize_request& req,
                                     const boost::system::error_code& ec) {
   return parts_->authorization.error_redirect(req, ec);

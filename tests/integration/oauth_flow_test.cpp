@@ -526,5 +526,60 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   EXPECT_TRUE(idp::oidc::verify_jwt(after, rotated));
 }
 
+TEST_F(OAuthFlow, PromptAndMaxAgeDecideWhetherTheBrowserLogsInAgain) {
+  const std::string scope = "openid user_profile";
+  const auto authorize = [&](const std::string& extra, const std::string& sc) {
+    auto r = b.get(idp.authorize_url(app, challenge_for(verifier), sc) + extra);
+    EXPECT_EQ(r.status, 302) << r.body;
+    return std::string(r.headers.get("Location"));
+  };
+  const auto at = [&](const std::string& extra) { return authorize(extra, scope); };
+  const auto auth_time = [&](const std::string& location) {
+    auto t = idp.redeem(app, query_value(location, "code"), verifier);
+    EXPECT_EQ(t.status, 200) << t.body;
+    const auto jwks = json_of(idp.request("GET", "/.well-known/jwks.json"));
+    auto claims = idp::oidc::verify_jwt(std::string(json_of(t).at("id_token").as_string()), jwks);
+    EXPECT_TRUE(claims);
+    return claims ? claims->at("auth_time").as_int64() : 0;
+  };
+
+  // Not logged in: prompt=none answers at once, to the client, with the state.
+  std::string loc = at("&prompt=none");
+  EXPECT_TRUE(loc.starts_with(app.redirect + "?")) << loc;
+  EXPECT_EQ(query_value(loc, "error"), "login_required");
+  EXPECT_EQ(query_value(loc, "state"), "st-1");
+  EXPECT_EQ(query_value(loc, "iss"), idp.base);
+  // Values OpenID Connect Core 3.1.2.1 does not allow go back as invalid_request.
+  for (const char* bad : {"&prompt=none%20login", "&prompt=sometimes", "&max_age=-1",
+                          "&max_age=soon", "&max_age=99999999999"})
+    EXPECT_EQ(query_value(at(bad), "error"), "invalid_request") << bad;
+
+  // Logged in, but no grant yet (a grant is made when a code is redeemed): consent_required.
+  const std::string first =
+      idp.sign_in_at(b, idp.authorize_url(app, challenge_for(verifier), scope), "alice");
+  EXPECT_EQ(query_value(at("&prompt=none"), "error"), "consent_required");
+  const auto first_login = auth_time(first);
+  EXPECT_GT(first_login, 0);
+
+  // With the grant standing, prompt=none gives a code without a page; a wider scope does not.
+  loc = at("&prompt=none");
+  ASSERT_TRUE(loc.starts_with(app.redirect + "?code=")) << loc;
+  EXPECT_EQ(auth_time(loc), first_login);
+  EXPECT_EQ(query_value(authorize("&prompt=none", scope + " user_followers"), "error"),
+            "consent_required");
+
+  // max_age: ten minutes after the login, a minute is too old and an hour is not.
+  idp.clock.advance(10min);
+  EXPECT_TRUE(at("&max_age=60").starts_with("/oauth/login?request=")) << at("&max_age=60");
+  EXPECT_TRUE(at("&max_age=3600").starts_with("/oauth/consent?request="));
+  EXPECT_EQ(query_value(at("&prompt=none&max_age=60"), "error"), "login_required");
+  // prompt=login asks for the password again, and the new login is the ID token's auth_time.
+  EXPECT_TRUE(at("&prompt=login").starts_with("/oauth/login?request="));
+  const std::string again = idp.sign_in_at(
+      b, idp.authorize_url(app, challenge_for(verifier), scope) + "&prompt=login", "alice");
+  EXPECT_EQ(auth_time(again), first_login + 600);
+  EXPECT_TRUE(at("&max_age=60").starts_with("/oauth/consent?request="));
+}
+
 }  // namespace
 }  // namespace linksim

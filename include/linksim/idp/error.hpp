@@ -41,6 +41,10 @@ enum class error {
   auth_method_unsupported,
   origin_invalid,
   public_client_no_webhooks,
+  prompt_invalid,  // OpenID Connect Core 3.1.2.1
+  max_age_invalid,
+  login_required,    // prompt=none, and the browser must log in
+  consent_required,  // prompt=none, and the account never granted these scopes
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -107,7 +107,8 @@ class session_repository {
   virtual std::pair<std::vector<account>, std::int64_t> accounts(const digest& hash,
                                                                  std::int64_t now_ms) = 0;
   virtual void remove_account(std::int64_t account_id) = 0;
-  // When the session logged in to the account (unix milliseconds), if it did.
+  // When the session last logged in to the account (unix milliseconds), if it did: a login
+  // again (prompt=login, max_age) moves it.
   virtual std::optional<std::int64_t> logged_in_at(const digest& hash, std::int64_t account_id) = 0;
 };
 

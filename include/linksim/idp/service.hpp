@@ -135,7 +135,9 @@ struct authorize_request {
   std::string state;
   std::string code_challenge;
   std::string code_challenge_method;
-  std::string nonce;  // OpenID Connect: echoed in the ID token
+  std::string nonce;    // OpenID Connect: echoed in the ID token
+  std::string prompt;   // OpenID Connect: none, or any of login, consent, select_account
+  std::string max_age;  // OpenID Connect: seconds since the login that may pass, as given
 };
 
 // A validated authorization request waiting for the user's login and consent.
@@ -146,6 +148,15 @@ struct pending_authorization {
   std::string redirect_uri;
   std::vector<std::string> scopes;
   std::string state;
+  bool prompt_none = false;             // answer at once, without a page
+  bool prompt_login = false;            // the browser logs in again
+  std::optional<std::int64_t> max_age;  // seconds
+};
+
+// Where the browser goes once its authorization request is valid.
+struct authorization_next {
+  enum class page { login, consent, client } to = page::login;
+  std::string redirect;  // for `client`: the redirect URI with a code or an error
 };
 
 struct token_response {
@@ -304,6 +315,8 @@ class service {
                               std::int64_t account_id);
   // The redirect URL carrying error=access_denied.
   result<std::string> deny(std::string_view request_id);
+  authorization_next next_after_authorization(const pending_authorization& p,
+                                              std::string_view session);
   // The redirect URL for an error found at the authorization endpoint (RFC 6749 §4.1.2.1).
   std::string error_redirect(const authorize_request& req, const boost::system::error_code& ec);
 

@@ -46,7 +46,9 @@ class oauth_routes {
                         param(*q, "state"),
                         param(*q, "code_challenge"),
                         param(*q, "code_challenge_method"),
-                        param(*q, "nonce")};
+                        param(*q, "nonce"),
+                        param(*q, "prompt"),
+                        param(*q, "max_age")};
     auto p = s_.begin_authorization(a);
     if (!p) {
       // RFC 6749 §4.1.2.1: with an unknown client or redirect URI, never redirect.
@@ -54,11 +56,11 @@ class oauth_routes {
         return html(400, pages::error("This link cannot be used", p.error().message()));
       return redirect(302, s_.error_redirect(a, p.error()));
     }
-    const bool logged_in = !s_.session_accounts(req.cookie("idp_session")).empty();
-    const bool force_login = param(*q, "prompt") == "login";
-    return redirect(302,
-                    std::string(logged_in && !force_login ? "/oauth/consent" : "/oauth/login") +
-                        "?request=" + http::percent_encode(p->id));
+    const auto next = s_.next_after_authorization(*p, req.cookie("idp_session"));
+    using page = authorization_next::page;
+    if (next.to == page::client) return redirect(302, next.redirect);
+    return redirect(302, std::string(next.to == page::consent ? "/oauth/consent" : "/oauth/login") +
+                             "?request=" + http::percent_encode(p->id));
   }
 
   response login_page(const request& req) {

@@ -20,7 +20,13 @@ error_info describe(const boost::system::error_code& ec) {
       case error::auth_method_unsupported:
       case error::origin_invalid:
         return {400, "invalid_client_metadata"};  // RFC 7591 §3.2.2
+      case error::prompt_invalid:
+      case error::max_age_invalid:
         return {400, "invalid_request"};
+      case error::login_required:
+        return {400, "login_required"};
+      case error::consent_required:
+        return {400, "consent_required"};
       case error::unsupported_response_type:
         return {400, "unsupported_response_type"};
       case error::invalid_scope:

@@ -146,8 +146,8 @@ class sqlite_sessions final : public session_repository {
 
   void add_account(const digest& hash, std::int64_t account_id, std::int64_t at_ms) override {
     db_.cached(
-           "INSERT OR IGNORE INTO session_accounts (session, account_id, added_at) "
-           "VALUES (?, ?, ?)")
+           "INSERT INTO session_accounts (session, account_id, added_at) VALUES (?, ?, ?) "
+           "ON CONFLICT (session, account_id) DO UPDATE SET added_at = excluded.added_at")
         .bind_all(bytes(hash), account_id, at_ms)
         .run();
   }
