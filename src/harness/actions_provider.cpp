@@ -183,6 +183,20 @@ std::vector<action_def> provider_actions() {
        [](c& x, const step& s) -> answer {
          return x.admin("idp", "DELETE", idp_path(x, arg(s, "account")));
        }},
+      {"remove_app",
+       action::remove_app,
+       "removes the dependent service from the account's apps on the provider: its grants are "
+       "revoked and the deauthorize callback follows",
+       "account",
+       account,
+       {},
+       {},
+       false,
+       nullptr,
+       [](c& x, const step& s) -> answer {
+         return x.admin("idp", "POST", idp_path(x, arg(s, "account")) + "/deauthorize",
+                        json_str("client_id", x.world().client_id()));
+       }},
       {"follow",
        action::follow,
        "the account follows another on the provider",

@@ -127,8 +127,8 @@ void check_profile(action_context& c, const expect_profile& e) {
       read += "; " + std::to_string(data->as_array().size()) + " profiles";
       if (!data->as_array().empty() && data->as_array().back().is_object())
         read += "; newest: " + values_of(data->as_array().back().as_object(),
-                                         {"username", "name", "bio", "ig_deleted", "posts_count",
-                                          "followers_count"});
+                                         {"username", "name", "bio", "ig_deleted", "needs_login",
+                                          "posts_count", "followers_count"});
     }
     c.state_read("threads", e.account, read, r.body);
   }
@@ -138,8 +138,8 @@ void check_profile(action_context& c, const expect_profile& e) {
   if (e.profiles && static_cast<int>(list.size()) != *e.profiles)
     c.fail(e.where, who + ": number of profiles", std::to_string(*e.profiles),
            std::to_string(list.size()));
-  const bool wants_fields =
-      e.username || e.name || e.bio || e.mirrors || e.closed || e.posts || e.followers;
+  const bool wants_fields = e.username || e.name || e.bio || e.mirrors || e.closed || e.posts ||
+                            e.followers || e.needs_login;
   if (wants_fields && list.empty()) c.fail(e.where, who, "a profile", "none");
   const bj::object empty;
   const auto& p = list.empty() ? empty : list.back().as_object();  // the newest
@@ -150,12 +150,14 @@ void check_profile(action_context& c, const expect_profile& e) {
   field("username", e.username, "username");
   field("name", e.name, "name");
   field("bio", e.bio, "bio");
-  if (e.closed) {
-    const auto* d = p.if_contains("ig_deleted");
-    const bool closed = d && d->is_bool() && d->as_bool();
-    if (closed != *e.closed)
-      c.fail(e.where, who + ": closed", *e.closed ? "true" : "false", closed ? "true" : "false");
-  }
+  auto flag = [&](const char* what, const std::optional<bool>& want, const char* key) {
+    const auto* d = p.if_contains(key);
+    const bool is = d && d->is_bool() && d->as_bool();
+    if (want && is != *want)
+      c.fail(e.where, who + ": " + what, *want ? "true" : "false", is ? "true" : "false");
+  };
+  flag("closed", e.closed, "ig_deleted");
+  flag("needs_login", e.needs_login, "needs_login");
   if (e.posts && int_field(p, "posts_count") != *e.posts)
     c.fail(e.where, who + ": posts", std::to_string(*e.posts),
            std::to_string(int_field(p, "posts_count")));
@@ -215,6 +217,20 @@ void check_account(action_context& c, const expect_account& e) {
   field("name", e.name, "name");
   field("bio", e.bio, "biography");
   field("status", e.status, "status");
+  if (e.apps) {
+    auto a = c.admin("idp", "GET", idp_path(c, e.account) + "/apps");
+    const auto read = json::parse_object(a.body);
+    const auto* data = read ? read->if_contains("data") : nullptr;
+    const std::size_t n = data && data->is_array() ? data->as_array().size() : 0;
+    c.state_read("idp", e.account,
+                 who + " apps: HTTP " + std::to_string(a.status) + "; apps=" + std::to_string(n),
+                 a.body);
+    if (a.status != 200 || !data || !data->is_array())
+      c.fail(e.where, who + ": apps", "the admin API to answer", c.answer(a));
+    if (n != static_cast<std::size_t>(*e.apps))
+      c.fail(e.where, who + ": apps with a standing grant", std::to_string(*e.apps),
+             std::to_string(n));
+  }
 }
 
 std::string sql_name(std::string_view name) {

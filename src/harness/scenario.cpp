@@ -351,7 +351,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
   expect_profile profile(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "a profile expectation is a mapping with 'account'");
     check_keys(n, {"account", "profiles", "username", "name", "bio", "mirrors", "closed",
-                   "public_status", "posts", "followers"});
+                   "public_status", "posts", "followers", "needs_login"});
     expect_profile e;
     e.where = where(n);
     if (!n["account"]) fail(n, "missing key 'account'");
@@ -362,6 +362,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["bio"]) e.bio = scalar(x);
     if (auto x = n["mirrors"]) e.mirrors = boolean(x);
     if (auto x = n["closed"]) e.closed = boolean(x);
+    if (auto x = n["needs_login"]) e.needs_login = boolean(x);
     if (auto x = n["public_status"]) e.public_status = static_cast<int>(integer(x, 100, 599));
     if (auto x = n["posts"]) e.posts = static_cast<int>(integer(x, 0, 1'000'000));
     if (auto x = n["followers"]) e.followers = static_cast<int>(integer(x, 0, 1'000'000));
@@ -370,7 +371,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
 
   expect_account account(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "an account expectation is a mapping with 'account'");
-    check_keys(n, {"account", "username", "name", "bio", "status"});
+    check_keys(n, {"account", "username", "name", "bio", "status", "apps"});
     expect_account e;
     e.where = where(n);
     if (!n["account"]) fail(n, "missing key 'account'");
@@ -379,6 +380,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["name"]) e.name = scalar(x);
     if (auto x = n["bio"]) e.bio = scalar(x);
     if (auto x = n["status"]) e.status = scalar(x);
+    if (auto x = n["apps"]) e.apps = static_cast<int>(integer(x, 0, 1000));
     return e;
   }
 

@@ -27,6 +27,8 @@ std::string_view to_string(action a) {
       return "set_status";
     case action::delete_account:
       return "delete_account";
+    case action::remove_app:
+      return "remove_app";
     case action::follow:
       return "follow";
     case action::unfollow:

@@ -245,6 +245,7 @@ class tokens {
   introspection introspect(const client& c, std::string_view token);
   result<token_grant> check_access_token(std::string_view token);
   result<void> deauthorize(std::int64_t account_id, std::string_view client_id);
+  result<std::vector<std::pair<std::string, std::string>>> apps_of(std::int64_t account_id);
   std::string jwks();
   std::string rotate_key();  // the new key's kid
 

@@ -458,6 +458,13 @@ result<token_grant> domain::tokens::check_access_token(std::string_view token) {
   return g;
 }
 
+result<std::vector<std::pair<std::string, std::string>>> domain::tokens::apps_of(
+    std::int64_t account_id) {
+  std::lock_guard lock(ctx_.mutex);
+  if (auto a = accounts_.load_locked(account_id); !a) return a.error();
+  return ctx_.repos.grants().apps_of(account_id);
+}
+
 result<void> domain::tokens::deauthorize(std::int64_t account_id, std::string_view client_id) {
   auto c = clients_.get(client_id);
   if (!c) return make_error_code(errc::not_found);

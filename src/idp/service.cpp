@@ -95,6 +95,9 @@ result<ad_settings> service::set_ad_settings(std::int64_t id, bool personalized_
 result<void> service::deauthorize(std::int64_t account_id, std::string_view client_id) {
   return parts_->tokens.deauthorize(account_id, client_id);
 }
+result<std::vector<std::pair<std::string, std::string>>> service::apps_of(std::int64_t account_id) {
+  return parts_->tokens.apps_of(account_id);
+}
 
 // --- Clients and webhook subscriptions ---
 

@@ -42,6 +42,7 @@ enum class action {
   set_picture,
   set_status,  // suspend, restrict, ban, reinstate
   delete_account,
+  remove_app,
   follow,
   unfollow,
   // On the dependent service, as its user (pages, or the JSON API with the user's session)
@@ -90,6 +91,7 @@ struct expect_profile {
   std::optional<std::string> bio;
   std::optional<bool> mirrors;       // username and picture equal the provider's now
   std::optional<bool> closed;        // the provider account is gone and the profile with it
+  std::optional<bool> needs_login;   // the link lost its tokens: the person must log in again
   std::optional<int> public_status;  // GET /api/profiles/<username given here or mirrored>
   std::optional<int> posts;
   std::optional<int> followers;
@@ -115,6 +117,8 @@ struct expect_account {
   std::optional<std::string> name;
   std::optional<std::string> bio;
   std::optional<std::string> status;
+  // How many apps hold a standing grant of the account (the dependent service, once linked).
+  std::optional<int> apps;
 };
 
 // Recorded flows matching every given field; categories match by prefix (a subtree).

@@ -152,6 +152,9 @@ class grant_repository {
   virtual std::vector<std::int64_t> live_grants(std::int64_t account_id,
                                                 std::string_view client_id) = 0;
 
+  // Every client holding a grant of the account that is not revoked, with the grant's scope.
+  virtual std::vector<std::pair<std::string, std::string>> apps_of(std::int64_t account_id) = 0;
+
   // A code redeemed: its grant and that grant's client.
   virtual std::optional<std::pair<std::int64_t, std::string>> redeemed_code(const digest& hash) = 0;
   virtual void add_redeemed_code(const digest& hash, std::int64_t grant_id,

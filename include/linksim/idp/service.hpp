@@ -285,6 +285,9 @@ class service {
   result<ad_settings> set_ad_settings(std::int64_t id, bool personalized_ads);
   // The user removes the app: revokes its grants and calls its deauthorize URL.
   result<void> deauthorize(std::int64_t account_id, std::string_view client_id);
+  // The apps the account has authorized and not removed (Instagram's "Apps and websites"):
+  // each client with a standing grant, and the grant's scope. errc::not_found.
+  result<std::vector<std::pair<std::string, std::string>>> apps_of(std::int64_t account_id);
 
   // --- Clients and webhook subscriptions ---
   // errc::missing_field (no redirect URI), callback_url_invalid.

@@ -287,6 +287,14 @@ void add_admin_routes(http::router& r, service& s, const route_options& o) {
           [](a& x, auto&, auto& m, std::int64_t id) { return x.unfollow(id, m["target"]); });
   account("GET", "/admin/accounts/{id}/followers",
           [](a& x, auto&, auto&, std::int64_t id) { return x.followers(id); });
+  account("GET", "/admin/accounts/{id}/apps", [](a& x, auto&, auto&, std::int64_t id) {
+    auto apps = x.s_.apps_of(id);
+    if (!apps) return admin_error(apps.error());
+    bj::array data;
+    for (const auto& [client, scope] : *apps)
+      data.push_back(bj::object{{"client_id", client}, {"scope", scope}});
+    return json::response(200, bj::object{{"data", std::move(data)}});
+  });
   account("POST", "/admin/accounts/{id}/deauthorize",
           [](a& x, auto& req, auto&, std::int64_t id) { return x.deauthorize(req, id); });
   plain("POST", "/admin/clients", [](a& x, auto& req, auto&) { return x.register_client(req); });

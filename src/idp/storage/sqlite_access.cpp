@@ -301,6 +301,16 @@ class sqlite_grants final : public grant_repository {
     return grants;
   }
 
+  std::vector<std::pair<std::string, std::string>> apps_of(std::int64_t account_id) override {
+    auto q = db_.prepare(
+        "SELECT client_id, scope FROM grants WHERE account_id = ? AND revoked_at IS NULL "
+        "ORDER BY client_id, id");
+    q.bind_all(account_id);
+    std::vector<std::pair<std::string, std::string>> out;
+    while (q.step()) out.emplace_back(q.get_text(0), q.get_text(1));
+    return out;
+  }
+
   std::optional<std::pair<std::int64_t, std::string>> redeemed_code(const digest& hash) override {
     auto& q = db_.cached(
         "SELECT k.grant_id, g.client_id FROM codes k "
