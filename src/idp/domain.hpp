@@ -75,19 +75,25 @@ struct context {
   };
   std::unordered_map<digest, cached_session, digest_hash> session_cache;
   std::unordered_map<digest, issued_code, digest_hash> codes;
-  // The ID-token keys, newest last: the first is made at its first use (a run that never uses
-  // OpenID Connect draws nothing from the randomness for it). A rotation adds a key and keeps
-  // the one before, so that tokens it signed still verify; older ones leave the set.
+  // The ID-token keys, oldest first: the key before (tokens it signed still verify), the key
+  // that signs, and the next key, published before it signs so that a relying party holding a
+  // cached key set already knows it after a rotation (openid-client fetches the set again at
+  // most once a minute). They are made at the first use (a run that never uses OpenID Connect
+  // draws nothing from the randomness for them). A rotation makes the next key sign, adds a
+  // new next key, and retires the oldest.
   std::vector<oidc::signing_key> oidc_keys;
   const oidc::signing_key& oidc_key_locked() {
-    if (oidc_keys.empty()) oidc_keys.push_back(oidc::signing_key::generate(random));
-    return oidc_keys.back();
+    if (oidc_keys.empty()) {
+      oidc_keys.push_back(oidc::signing_key::generate(random));
+      oidc_keys.push_back(oidc::signing_key::generate(random));
+    }
+    return oidc_keys[oidc_keys.size() - 2];
   }
   const oidc::signing_key& rotate_oidc_key_locked() {
     oidc_key_locked();
     oidc_keys.push_back(oidc::signing_key::generate(random));
-    if (oidc_keys.size() > 2) oidc_keys.erase(oidc_keys.begin());
-    return oidc_keys.back();
+    if (oidc_keys.size() > 3) oidc_keys.erase(oidc_keys.begin());
+    return oidc_keys[oidc_keys.size() - 2];
   }
 
   // Emptied node by node: clear() also zeroes the whole bucket array, which for a table that

@@ -307,9 +307,10 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
 std::string domain::tokens::jwks() {
   std::lock_guard lock(ctx_.mutex);
   ctx_.oidc_key_locked();
-  boost::json::array keys;
-  for (auto it = ctx_.oidc_keys.rbegin(); it != ctx_.oidc_keys.rend(); ++it)
-    keys.push_back(oidc::jwk(*it));  // the signing key first
+  // The signing key first, then the next one, then the one before.
+  const auto& all = ctx_.oidc_keys;
+  boost::json::array keys{oidc::jwk(all[all.size() - 2]), oidc::jwk(all.back())};
+  if (all.size() == 3) keys.push_back(oidc::jwk(all.front()));
   return json::serialize(boost::json::object{{"keys", std::move(keys)}});
 }
 

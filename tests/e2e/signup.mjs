@@ -5,11 +5,8 @@
 //
 //   node tests/e2e/signup.mjs path/to/linksim      (CHROMIUM=/path/to/chromium to override)
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { adminCall, start } from './serve.mjs';
 
 const binary = process.argv[2] || process.env.LINKSIM_BINARY;
 if (!binary) {
@@ -17,55 +14,15 @@ if (!binary) {
   process.exit(2);
 }
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-const admin = 'e2e-admin-token';
-const dir = mkdtempSync(join(tmpdir(), 'linksim-e2e-'));
-const deadline = setTimeout(() => fail(new Error('timed out after 60 s')), 60_000);
+const run = start(binary, ['--reconcile-interval', '2']);
 
-let server;
 let browser;
-
-async function cleanup() {
-  clearTimeout(deadline);
-  if (browser) await browser.close().catch(() => {});
-  if (server && server.exitCode === null) server.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-}
-
-async function fail(err) {
-  console.error(`FAIL: ${err.stack || err}`);
-  await cleanup();
-  process.exit(1);
-}
-
-// Starts `linksim serve` on free ports and reads the base URLs it prints.
-function serve() {
-  return new Promise((resolve, reject) => {
-    server = spawn(binary, ['serve', '--data-dir', dir, '--admin-token', admin,
-                            '--reconcile-interval', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const idp = /^idp: (\S+)/m.exec(out);
-      const threads = /^threads: (\S+)/m.exec(out);
-      if (idp && threads && out.includes('Press Ctrl-C')) resolve({ idp: idp[1], threads: threads[1] });
-    });
-    server.on('exit', (code) => reject(new Error(`linksim serve exited with ${code}:\n${out}`)));
-  });
-}
-
-async function adminCall(base, method, path, body) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = await res.json();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+run.onStop(async () => {
+  if (browser) await browser.close();
+});
 
 async function main() {
-  const { idp, threads } = await serve();
+  const { idp, threads } = await run.urls;
   console.log(`idp ${idp}, threads ${threads}`);
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   const page = await browser.newPage();
@@ -110,8 +67,8 @@ async function main() {
   assert.equal((await page.goto(`${threads}/@alice`)).status(), 404);
   console.log('mirrored: /@alice.renamed shows the profile, /@alice is gone');
 
-  await cleanup();
+  await run.stop();
   console.log('PASS');
 }
 
-main().catch(fail);
+main().catch(run.fail);

@@ -446,7 +446,7 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   r = idp.request("GET", jwks_uri.substr(idp.base.size()));
   ASSERT_EQ(r.status, 200) << r.body;
   const auto jwks = json_of(r);
-  ASSERT_EQ(jwks.at("keys").as_array().size(), 1u);
+  ASSERT_EQ(jwks.at("keys").as_array().size(), 2u);  // the signing key and the next one
   EXPECT_EQ(jwks.at("keys").as_array()[0].at("kty"), "OKP");
 
   const auto sign_in = [&](const std::string& scope, const std::string& nonce) {
@@ -502,14 +502,17 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   EXPECT_EQ(claims->at("sub").as_string(), alice);
   EXPECT_EQ(claims->at("preferred_username").as_string(), "alice.new");
 
-  // Key rotation: new tokens carry the new key's kid; the set keeps the previous key, so a token
-  // signed before still verifies, until the next rotation retires that key.
+  // Key rotation: the next key, published before, signs from now on, so the key set a relying
+  // party fetched before the rotation verifies the new tokens; the set keeps the key before, so
+  // a token signed before still verifies, until the next rotation retires that key.
   const auto fetch_jwks = [&] { return json_of(idp.request("GET", "/.well-known/jwks.json")); };
+  const std::string published_next(jwks.at("keys").as_array()[1].at("kid").as_string());
   r = idp.admin("POST", "/admin/keys/rotate");
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string new_kid(json_of(r).at("kid").as_string());
+  EXPECT_EQ(new_kid, published_next);
   auto rotated = fetch_jwks();
-  ASSERT_EQ(rotated.at("keys").as_array().size(), 2u);
+  ASSERT_EQ(rotated.at("keys").as_array().size(), 3u);
   EXPECT_EQ(rotated.at("keys").as_array()[0].at("kid").as_string(), new_kid);
   EXPECT_TRUE(idp::oidc::verify_jwt(id_token, rotated));
   t = sign_in("openid", "third");
@@ -518,12 +521,17 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   ASSERT_TRUE(header);
   EXPECT_NE(std::string(as_chars(*header)).find(new_kid), std::string::npos);
   EXPECT_TRUE(idp::oidc::verify_jwt(after, rotated));
-  EXPECT_FALSE(idp::oidc::verify_jwt(after, jwks));  // the old set does not know the new key
+  EXPECT_TRUE(idp::oidc::verify_jwt(after, jwks));  // the set cached before knew the key
   ASSERT_EQ(idp.admin("POST", "/admin/keys/rotate").status, 200);
   rotated = fetch_jwks();
-  EXPECT_EQ(rotated.at("keys").as_array().size(), 2u);
+  EXPECT_EQ(rotated.at("keys").as_array().size(), 3u);
   EXPECT_FALSE(idp::oidc::verify_jwt(id_token, rotated));  // its key has left the set
   EXPECT_TRUE(idp::oidc::verify_jwt(after, rotated));
+  // Two rotations on, the set fetched at the start no longer knows the signing key.
+  t = sign_in("openid", "fourth");
+  const std::string latest(t.at("id_token").as_string());
+  EXPECT_TRUE(idp::oidc::verify_jwt(latest, rotated));
+  EXPECT_FALSE(idp::oidc::verify_jwt(latest, jwks));
 }
 
 TEST_F(OAuthFlow, PromptAndMaxAgeDecideWhetherTheBrowserLogsInAgain) {

@@ -1,0 +1,152 @@
+// OpenID Connect against `linksim serve`, judged by the client libraries people use rather than
+// by linksim's own code: openid-client finds the provider by its default discovery
+// (/.well-known/openid-configuration), runs the code flow with PKCE, state and nonce, and
+// verifies the ID token (EdDSA signature against the JWKS, iss, aud, exp, iat, nonce, at_hash)
+// and the userinfo answer's sub; jose verifies the same ID token on its own, refuses it when
+// altered, and follows a key rotation. A rename keeps `sub` and changes `preferred_username`.
+// The person's part (login and consent pages) is played with plain HTTP requests. Bounded: the
+// whole run stops within 60 s.
+//
+//   node tests/e2e/oidc.mjs path/to/linksim
+import { Issuer, generators } from 'openid-client';
+import * as jose from 'jose';
+import assert from 'node:assert/strict';
+import { adminCall, start } from './serve.mjs';
+
+const binary = process.argv[2] || process.env.LINKSIM_BINARY;
+if (!binary) {
+  console.error('usage: node oidc.mjs PATH_TO_LINKSIM');
+  process.exit(2);
+}
+const run = start(binary);
+const redirect = 'http://127.0.0.1:9/callback';  // never called: the person's part stops at it
+
+// A browser's cookies, and requests that do not follow redirects.
+const jar = new Map();
+async function go(url, form) {
+  const headers = { Cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') };
+  const init = { headers, redirect: 'manual' };
+  if (form) {
+    init.method = 'POST';
+    headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    init.body = new URLSearchParams(form).toString();
+  }
+  const res = await fetch(url, init);
+  for (const c of res.headers.getSetCookie()) {
+    const kv = c.split(';')[0];
+    jar.set(kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1));
+  }
+  return res;
+}
+
+// The person at the provider: the login page, then consent. Returns where the provider sends
+// the browser back to the client.
+async function person(idp, url, username, password) {
+  let res = await go(url);
+  assert.equal(res.status, 302, await res.text());
+  let next = new URL(res.headers.get('location'), idp);
+  assert.equal(next.pathname, '/oauth/login');
+  const request = next.searchParams.get('request');
+  assert.equal((await go(next)).status, 200);
+  res = await go(`${idp}/oauth/login`, { request, csrf: jar.get('idp_csrf'), username, password });
+  assert.equal(res.status, 303, await res.text());
+  next = new URL(res.headers.get('location'), idp);
+  assert.equal(next.pathname, '/oauth/consent');
+  assert.equal((await go(next)).status, 200);
+  res = await go(`${idp}/oauth/consent`, {
+    request,
+    csrf: jar.get('idp_csrf'),
+    account_id: next.searchParams.get('account'),
+    decision: 'allow',
+  });
+  assert.equal(res.status, 302, await res.text());
+  return res.headers.get('location');
+}
+
+async function main() {
+  const { idp } = await run.urls;
+  const app = await adminCall(idp, 'POST', '/admin/clients', {
+    name: 'OpenID Connect relying party',
+    system: 'rp',
+    redirect_uris: [redirect],
+  });
+
+  // openid-client's default discovery.
+  const issuer = await Issuer.discover(idp);
+  assert.equal(issuer.issuer, idp);
+  assert.ok(issuer.metadata.id_token_signing_alg_values_supported.includes('EdDSA'));
+  const client = new issuer.Client({
+    client_id: app.client_id,
+    client_secret: app.client_secret,
+    redirect_uris: [redirect],
+    response_types: ['code'],
+    id_token_signed_response_alg: 'EdDSA',
+  });
+
+  const signIn = async (username, extra = {}) => {
+    const code_verifier = generators.codeVerifier();
+    const state = generators.state();
+    const nonce = generators.nonce();
+    const url = client.authorizationUrl({
+      scope: 'openid profile',
+      code_challenge: generators.codeChallenge(code_verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      ...extra,
+    });
+    const back = await person(idp, url, username, 'linksim-demo');
+    // Checks state and iss (RFC 9207), redeems the code, and verifies the ID token.
+    const tokens = await client.callback(redirect, client.callbackParams(back),
+                                         { code_verifier, state, nonce });
+    return { tokens, nonce };
+  };
+
+  const { tokens, nonce } = await signIn('alice');
+  const claims = tokens.claims();
+  assert.equal(claims.iss, idp);
+  assert.equal(claims.aud, app.client_id);
+  assert.equal(claims.nonce, nonce);
+  assert.equal(claims.preferred_username, 'alice');
+  assert.ok(claims.at_hash && claims.auth_time <= claims.iat);
+  const info = await client.userinfo(tokens.access_token);
+  assert.equal(info.sub, claims.sub);
+  assert.equal(info.preferred_username, 'alice');
+  console.log(`openid-client: discovery, code flow and ID token verified; sub ${claims.sub}`);
+
+  // jose, on its own, against the published key set.
+  const jwks = jose.createRemoteJWKSet(new URL(issuer.metadata.jwks_uri));
+  const verify = (token) =>
+    jose.jwtVerify(token, jwks, { issuer: idp, audience: app.client_id, algorithms: ['EdDSA'] });
+  const { payload, protectedHeader } = await verify(tokens.id_token);
+  assert.equal(protectedHeader.alg, 'EdDSA');
+  assert.ok(protectedHeader.kid);
+  assert.equal(payload.sub, claims.sub);
+  const [h, p, s] = tokens.id_token.split('.');
+  const forged = jose.base64url.encode(JSON.stringify({ ...payload, sub: '1' }));
+  await assert.rejects(verify(`${h}.${forged}.${s}`), jose.errors.JWSSignatureVerificationFailed);
+  await assert.rejects(
+    jose.jwtVerify(tokens.id_token, jwks, { issuer: idp, audience: 'another-client' }),
+    jose.errors.JWTClaimValidationFailed);
+  console.log('jose: the ID token verifies, an altered one does not');
+
+  // A new signing key: the token signed before still verifies, new ones carry the new kid.
+  const rotated = await adminCall(idp, 'POST', '/admin/keys/rotate');
+  assert.notEqual(rotated.kid, protectedHeader.kid);
+  await verify(tokens.id_token);
+
+  // A rename: the same sub, a new preferred_username. prompt=login asks for the password again.
+  const account = await adminCall(idp, 'GET', '/admin/accounts?username=alice');
+  await adminCall(idp, 'PATCH', `/admin/accounts/${account.id}`, { username: 'alice.renamed' });
+  const again = await signIn('alice.renamed', { prompt: 'login' });
+  const after = await verify(again.tokens.id_token);
+  assert.equal(after.protectedHeader.kid, rotated.kid);
+  assert.equal(after.payload.sub, claims.sub);
+  assert.equal(after.payload.preferred_username, 'alice.renamed');
+  console.log('rename: sub stays, preferred_username follows; the rotated key verifies');
+
+  await run.stop();
+  console.log('PASS');
+}
+
+main().catch(run.fail);
