@@ -23,8 +23,9 @@ ads_host::ads_host(ads_host_options options, const clock& clock, evidence::recor
   auto& i = *impl_;
   i.options = std::move(options);
   transport = transport_or_own(transport, i.own_client, i.options.client_timeout);
-  i.server = bind_server(i.options.bind, i.options.port, "ads",
-                         [p = impl_.get()](const http::request& req) { return p->routes(req); });
+  i.server = bind_server(
+      i.options.bind, i.options.port, "ads",
+      [p = impl_.get()](const http::request& req) { return p->routes(req); }, i.options.observe);
   i.db = own_database(i.options.database);
   ads::config cfg;
   cfg.idp_url = i.options.idp_url;

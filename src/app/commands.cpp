@@ -142,8 +142,9 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
       signer, evidence::durability{.every_append = o.evidence_sync, .sign_writes = true});
   const auto verifier = evidence::note_verifier::parse(signer.verifier_key());
   const std::string admin_token = admin_token_for(o, *random);
-  // Every request one service makes of another goes through the tap, which logs what it
-  // carried as observed flows beside what the services declare.
+  // Every request one service makes of another goes through the tap, and every request a
+  // service's server answers is shown to it: it logs what each message carried as observed
+  // flows beside what the services declare, once per message.
   wire_tap tap(evidence, clock, random->token(32));
 
   // The tokens the company's systems use with each other; new at every start, since each side
@@ -161,6 +162,7 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   io.password = o.password;
   io.threads = o.idp_threads;
   io.webhook_batch = o.webhook_batch;
+  io.observe = tap.inbound_for("idp");
   idp_host idp(io, clock, *random, evidence, &tap.transport_for("idp", io.client_timeout));
   const std::string base = idp.base_url();
   tap.name(base, "idp");
@@ -182,6 +184,7 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   ao.internal_token = ads_at_idp;
   ao.systems = {{"threads", threads_at_ads}, {"idp", idp_at_ads}};
   ao.rules = sim::ads_rules_of(*rules);
+  ao.observe = tap.inbound_for("ads");
   ads_host ads(ao, clock, evidence, &tap.transport_for("ads", ao.client_timeout));
   tap.name(ads.base_url(), "ads");
   ads.start();
@@ -199,6 +202,7 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   to.internal_token = threads_at_idp;
   to.ads_url = ads.base_url();
   to.ads_token = threads_at_ads;
+  to.observe = tap.inbound_for("threads");
   auto& provider = idp.service();
   threads_host threads(
       to, clock, *random, evidence,

@@ -20,10 +20,18 @@ inline http::transport* transport_or_own(http::transport* given, std::unique_ptr
   return own.get();
 }
 
-// A server named `name` (its Server header and log prefix), bound to bind:port.
+// A server named `name` (its Server header and log prefix), bound to bind:port. `observe`, when
+// given, is told of every request and its answer, outside the service's handler.
 inline std::unique_ptr<net::server> bind_server(const std::string& bind, std::uint16_t port,
                                                 std::string name, http::handler handler,
+                                                const http::observer& observe,
                                                 std::size_t threads = 1) {
+  if (observe)
+    handler = [inner = std::move(handler), observe](const http::request& req) {
+      http::response r = inner(req);
+      observe(req, r);
+      return r;
+    };
   net::server_options so;
   so.address = bind;
   so.port = port;

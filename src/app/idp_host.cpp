@@ -37,7 +37,7 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
         }
         return p->routes(req);
       },
-      i.options.threads);
+      i.options.observe, i.options.threads);
   idp::config cfg;
   cfg.issuer = i.server->base_url();
   cfg.password = i.options.password;

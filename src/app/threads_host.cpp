@@ -29,8 +29,9 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
   auto& i = *impl_;
   i.options = std::move(options);
   transport = transport_or_own(transport, i.own_client, i.options.client_timeout);
-  i.server = bind_server(i.options.bind, i.options.port, "threads",
-                         [p = impl_.get()](const http::request& req) { return p->routes(req); });
+  i.server = bind_server(
+      i.options.bind, i.options.port, "threads",
+      [p = impl_.get()](const http::request& req) { return p->routes(req); }, i.options.observe);
   i.db = own_database(i.options.database);
   const std::string base = i.server->base_url();
   std::optional<client_credentials> previous;

@@ -1,6 +1,7 @@
 // The recording transport of `linksim serve`.
 #include "linksim/app/wire_tap.hpp"
 
+#include "linksim/common/crypto.hpp"
 #include "linksim/net/server.hpp"
 
 namespace linksim::app {
@@ -12,7 +13,12 @@ class wire_tap::tapped final : public http::transport {
 
   result<http::response> send(http::request req) override {
     const time_point at = tap_.clock_.now();
-    auto res = client_.send(req);
+    // The copy on the wire carries the mark; the logged request is the one the service made.
+    http::request marked = req;
+    const std::string mark = tap_.issue_mark();
+    marked.headers.set(mark_header, mark);
+    auto res = client_.send(std::move(marked));
+    tap_.retire_mark(mark);
     evidence::wire_message m;
     m.time = at;
     m.from = system_;
@@ -33,7 +39,42 @@ class wire_tap::tapped final : public http::transport {
 };
 
 wire_tap::wire_tap(evidence::recorder& log, const clock& clock, std::string key)
-    : log_(log), clock_(clock), classifier_(std::move(key)) {}
+    : log_(log),
+      clock_(clock),
+      classifier_(key),
+      mark_key_(to_hex(sha256("linksim wire mark\n" + key))) {}
+
+std::string wire_tap::issue_mark() const {
+  std::lock_guard lock(mutex_);
+  std::string mark = to_hex(hmac_sha256(mark_key_, std::to_string(++marks_))).substr(0, 32);
+  in_flight_.insert(mark);
+  return mark;
+}
+
+void wire_tap::retire_mark(const std::string& mark) const {
+  std::lock_guard lock(mutex_);
+  in_flight_.erase(mark);
+}
+
+http::observer wire_tap::inbound_for(const std::string& system) {
+  return [this, system](const http::request& req, const http::response& res) {
+    const std::string_view mark = req.headers.get(mark_header);
+    {
+      std::lock_guard lock(mutex_);
+      if (!mark.empty() && in_flight_.contains(std::string(mark)))
+        return;  // a tapped transport's request: logged by the sender's side
+    }
+    evidence::wire_message m;
+    m.time = clock_.now();
+    m.from = "user";
+    m.to = system;
+    m.request = &req;
+    m.response = &res;
+    m.reached = true;
+    m.answered = true;
+    observe(m);
+  };
+}
 
 wire_tap::~wire_tap() = default;
 

@@ -31,6 +31,8 @@ struct ads_host_options {
   std::vector<std::pair<std::string, std::string>> systems;
   ads::platform_rules rules;  // `documented`'s by default
   milliseconds client_timeout{5000};
+  // Sees every request the server answers, with its answer (linksim serve's wire tap).
+  http::observer observe;
 };
 
 class ads_host {

@@ -33,9 +33,11 @@ struct idp_host_options {
   password_cost password;
   milliseconds dispatch_interval{200};  // how often the dispatcher looks for due deliveries
   milliseconds client_timeout{5000};    // for outbound webhook calls, when none is given
-  std::size_t threads = 2;              // request threads (the provider is thread-safe)
-  std::size_t webhook_batch = 1;        // changes per webhook request (idp::config)
-  idp::login_rules rules;               // the behaviour profile's (sim::idp_rules_of)
+  // Sees every request the server answers, with its answer (linksim serve's wire tap).
+  http::observer observe;
+  std::size_t threads = 2;        // request threads (the provider is thread-safe)
+  std::size_t webhook_batch = 1;  // changes per webhook request (idp::config)
+  idp::login_rules rules;         // the behaviour profile's (sim::idp_rules_of)
 };
 
 class idp_host {

@@ -41,6 +41,8 @@ struct threads_host_options {
   milliseconds reconcile_interval = std::chrono::minutes(5);
   milliseconds reconcile_tick{1000};  // how often the reconciler looks for due profiles
   milliseconds client_timeout{5000};
+  // Sees every request the server answers, with its answer (linksim serve's wire tap).
+  http::observer observe;
 };
 
 // Registers the service at the provider, given its base URL and the credentials it used last

@@ -1,7 +1,11 @@
-// What `linksim serve` observes of the traffic between its services: each service sends to the
-// others through a transport the host gives it, and that transport writes every message into
-// the evidence log as observed flows (evidence/wire.hpp), read off the bytes outside the
-// services' code. Their own declared flows go on beside.
+// What `linksim serve` observes of the traffic between its parties, outside the services' code:
+// each service sends to the others through a transport the host gives it, and each service's
+// server tells the tap of every request it answers. Every message becomes observed flows in the
+// evidence log (evidence/wire.hpp), read off the bytes; the services' own declared flows go on
+// beside. A request one service sends another is logged once, by the sender's transport: it
+// carries a one-time mark the tap issued, which the receiving server's observer recognises. Any
+// other request a server answers (a browser's, a relying party's, an outsider's) is logged as
+// coming from the party `user`.
 #pragma once
 
 #include "linksim/common/clock.hpp"
@@ -12,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +36,9 @@ class wire_tap {
   // The transport `system` sends through: real HTTP, every message logged. Owned by the tap.
   http::transport& transport_for(const std::string& system, milliseconds timeout);
 
+  // The observer for `system`'s server (its host's `observe` option).
+  http::observer inbound_for(const std::string& system);
+
   // The party an absolute URL's origin belongs to, or the origin itself.
   std::string party_of(std::string_view url) const;
   void observe(const evidence::wire_message& m) const;
@@ -43,6 +51,13 @@ class wire_tap {
   mutable std::mutex mutex_;
   std::map<std::string, std::string> parties_;  // origin -> system
   std::vector<std::unique_ptr<tapped>> transports_;
+  // The marks of the requests the tapped transports have in flight, and what makes the next.
+  std::string issue_mark() const;
+  void retire_mark(const std::string& mark) const;
+  static constexpr const char* mark_header = "X-Linksim-Wire";
+  std::string mark_key_;
+  mutable std::set<std::string> in_flight_;
+  mutable std::uint64_t marks_ = 0;
 };
 
 }  // namespace linksim::app

@@ -50,6 +50,8 @@ struct response {
 };
 
 using handler = std::function<response(const request&)>;
+// Told of each request a server answered, and the answer.
+using observer = std::function<void(const request&, const response&)>;
 
 // Where a handler reports what went wrong on its side (a storage failure behind a 503), one
 // line at a time. A server writes the lines to stderr; the simulation keeps them with the run.
