@@ -38,7 +38,7 @@ class wire_tap::tapped final : public http::transport {
   net::client client_;
 };
 
-wire_tap::wire_tap(evidence::recorder& log, const clock& clock, std::string key)
+wire_tap::wire_tap(evidence::recorder& log, const clock& clock, const std::string& key)
     : log_(log),
       clock_(clock),
       classifier_(key),

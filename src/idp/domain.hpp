@@ -128,11 +128,45 @@ class clients {
   std::unordered_map<std::string, client, string_hash, std::equal_to<>> cache_;
 };
 
+// Shared Signals (OpenID SSF 1.0) as a transmitter: receivers' streams, and the Security Event
+// Tokens (RFC 8417) made for them in the unit of work of each change, beside its webhook
+// deliveries (the same transactional outbox), kept until a poll (RFC 8936) acknowledges them.
+class shared_signals {
+ public:
+  explicit shared_signals(context& ctx) : ctx_(ctx) {}
+  result<ssf_stream> create(const client& c, const ssf_stream_request& r);
+  std::vector<ssf_stream> streams(const client& c);
+  result<ssf_stream> get(const client& c, std::string_view id);
+  // `replace`: what the request leaves out takes its default (PUT); else it stays (PATCH).
+  result<ssf_stream> update(const client& c, std::string_view id, const ssf_stream_request& r,
+                            bool replace);
+  result<void> remove(const client& c, std::string_view id);
+  result<ssf_stream> set_status(const client& c, std::string_view id, std::string_view status,
+                                std::string_view reason);
+  // Adds or removes an account: only one that granted the receiver access may be named.
+  result<void> subject(const client& c, std::string_view id, std::int64_t account_id, bool add);
+  result<void> verify(const client& c, std::string_view id, std::string_view state);
+  result<ssf_poll_answer> poll(const client& c, std::string_view id, const ssf_poll_request& r);
+  std::int64_t waiting(std::string_view stream_id);  // SETs pending or held
+
+  // With the context's mutex held, inside the unit of work of the change.
+  void on_change(const account& a, std::string_view field);
+  void on_app_removed(std::int64_t account_id, std::string_view client_id);
+
+ private:
+  result<ssf_stream> owned_locked(const client& c, std::string_view id);
+  result<void> check_locked(ssf_stream& s, const ssf_stream_request& r, bool replace);
+  void emit_locked(const ssf_stream& s, std::optional<std::int64_t> account_id,
+                   std::string_view type, boost::json::object event, boost::json::object sub_id);
+
+  context& ctx_;
+};
+
 // The transactional outbox: subscriptions, the changes and callbacks queued in the same unit of
 // work as what caused them, and their at-least-once delivery.
 class outbox {
  public:
-  outbox(context& ctx, clients& clients);
+  outbox(context& ctx, clients& clients, shared_signals& signals);
   result<subscription> subscribe(std::string_view client_id, std::string callback_url,
                                  std::string verify_token, std::vector<std::string> fields);
   result<subscription> get_subscription(std::string_view client_id);
@@ -140,6 +174,8 @@ class outbox {
   void enqueue_change(const account& a, std::string_view field, std::string_view value_json);
   void enqueue_callback(std::int64_t account_id, std::string_view client_id, std::string_view kind,
                         std::string_view url);
+  // The person removed the app: its deauthorize callback, and a session-revoked SET.
+  void enqueue_app_removed(std::int64_t account_id, const client& c);
   std::size_t dispatch_due();
   std::optional<time_point> next_due();
   std::vector<delivery> deliveries(std::optional<delivery_state> state, std::size_t limit);
@@ -160,6 +196,7 @@ class outbox {
 
   context& ctx_;
   clients& clients_;
+  shared_signals& signals_;
   std::int64_t last_event_id_ = 0;  // the number of the last change put in the outbox
   // The pending deliveries in the order they fall due: (next_attempt_at in unix milliseconds,
   // id). Every pending row has its entry, from its insert or settlement on, and the whole set is

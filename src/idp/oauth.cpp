@@ -478,8 +478,7 @@ result<void> domain::tokens::deauthorize(std::int64_t account_id, std::string_vi
   const auto grants = ctx_.repos.grants().live_grants(account_id, client_id);
   if (grants.empty()) return make_error_code(errc::not_found);
   for (auto g : grants) revoke_grant(g);
-  if (!c->deauthorize_url.empty())
-    outbox_.enqueue_callback(account_id, c->id, "deauthorize", c->deauthorize_url);
+  outbox_.enqueue_app_removed(account_id, *c);
   work->commit();
   return {};
 }

@@ -15,8 +15,9 @@ signing_key signing_key::generate(random_source& random) {
   return k;
 }
 
-std::string sign_jwt(const signing_key& k, const boost::json::object& claims) {
-  const boost::json::object header{{"alg", algorithm}, {"typ", "JWT"}, {"kid", k.kid}};
+std::string sign_jwt(const signing_key& k, const boost::json::object& claims,
+                     std::string_view typ) {
+  const boost::json::object header{{"alg", algorithm}, {"typ", typ}, {"kid", k.kid}};
   const std::string input =
       base64url_encode(json::serialize(header)) + "." + base64url_encode(json::serialize(claims));
   const auto signature = k.key.sign(as_bytes(input));

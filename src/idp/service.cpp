@@ -13,7 +13,8 @@ void domain::context::record_flow_hashed(std::string_view to_system, std::int64_
                    std::move(payload_digest), std::move(note)});
 }
 
-domain::outbox::outbox(context& ctx, clients& clients) : ctx_(ctx), clients_(clients) {
+domain::outbox::outbox(context& ctx, clients& clients, shared_signals& signals)
+    : ctx_(ctx), clients_(clients), signals_(signals) {
   // Changes are numbered on from the last one stored, and the pending deliveries are queued in
   // the order they fall due (one scan of the outbox at start).
   last_event_id_ = ctx_.repos.outbox().last_event_id();
@@ -25,12 +26,14 @@ struct service::parts {
         evidence::recorder& recorder, http::transport& transport, const config& cfg)
       : ctx{repos, clock, random, recorder, transport, cfg, {}, {}, {}, {}},
         clients(ctx),
-        outbox(ctx, clients),
+        signals(ctx),
+        outbox(ctx, clients, signals),
         accounts(ctx, outbox),
         authorization(ctx, clients, accounts),
         tokens(ctx, clients, accounts, outbox) {}
   domain::context ctx;
   domain::clients clients;
+  domain::shared_signals signals;
   domain::outbox outbox;
   domain::accounts accounts;
   domain::authorization authorization;
@@ -97,6 +100,40 @@ result<void> service::deauthorize(std::int64_t account_id, std::string_view clie
 }
 result<std::vector<std::pair<std::string, std::string>>> service::apps_of(std::int64_t account_id) {
   return parts_->tokens.apps_of(account_id);
+}
+
+// --- Shared Signals ---
+
+result<ssf_stream> service::ssf_create(const client& c, const ssf_stream_request& r) {
+  return parts_->signals.create(c, r);
+}
+std::vector<ssf_stream> service::ssf_streams(const client& c) {
+  return parts_->signals.streams(c);
+}
+result<ssf_stream> service::ssf_stream_of(const client& c, std::string_view id) {
+  return parts_->signals.get(c, id);
+}
+result<ssf_stream> service::ssf_update(const client& c, std::string_view id,
+                                       const ssf_stream_request& r, bool replace) {
+  return parts_->signals.update(c, id, r, replace);
+}
+result<void> service::ssf_delete(const client& c, std::string_view id) {
+  return parts_->signals.remove(c, id);
+}
+result<ssf_stream> service::ssf_set_status(const client& c, std::string_view id,
+                                           std::string_view status, std::string_view reason) {
+  return parts_->signals.set_status(c, id, status, reason);
+}
+result<void> service::ssf_subject(const client& c, std::string_view id, std::int64_t account_id,
+                                  bool add) {
+  return parts_->signals.subject(c, id, account_id, add);
+}
+result<void> service::ssf_verify(const client& c, std::string_view id, std::string_view state) {
+  return parts_->signals.verify(c, id, state);
+}
+result<ssf_poll_answer> service::ssf_poll(const client& c, std::string_view id,
+                                          const ssf_poll_request& r) {
+  return parts_->signals.poll(c, id, r);
 }
 
 // --- Clients and webhook subscriptions ---

@@ -122,12 +122,20 @@ void domain::outbox::enqueue_change(const account& a, std::string_view field,
                                                     due, now, value_json);
     if (active) queue_.emplace(due, id);
   }
+  // The same change as Security Event Tokens, for the receivers that asked for its event type.
+  signals_.on_change(a, field);
 }
 
 void domain::outbox::enqueue_callback(std::int64_t account_id, std::string_view client_id,
                                       std::string_view kind, std::string_view url) {
   const auto now = unix_millis(ctx_.time.now());
   queue_.emplace(now, ctx_.repos.outbox().add_callback(account_id, client_id, kind, url, now));
+}
+
+void domain::outbox::enqueue_app_removed(std::int64_t account_id, const client& c) {
+  if (!c.deauthorize_url.empty())
+    enqueue_callback(account_id, c.id, "deauthorize", c.deauthorize_url);
+  signals_.on_app_removed(account_id, c.id);
 }
 
 std::string domain::outbox::signed_request(const client& c, std::int64_t account_id,

@@ -224,8 +224,10 @@ constexpr std::string_view accounts_before_version_11 =
     "ALTER TABLE accounts DROP COLUMN follows_count; ";
 // Version 14 dropped the pending deliveries' index (they are queued in memory): older databases
 // have it.
-// Version 15 added the clients' authentication method and allowed origins.
+// Version 16 added the Shared Signals streams, subjects and events; version 15 the clients'
+// authentication method and allowed origins.
 constexpr std::string_view clients_before_version_15 =
+    "DROP TABLE ssf_events; DROP TABLE ssf_subjects; DROP TABLE ssf_streams; "
     "ALTER TABLE clients DROP COLUMN auth_method; ALTER TABLE clients DROP COLUMN "
     "allowed_origins; ";
 constexpr std::string_view deliveries_before_version_14 =

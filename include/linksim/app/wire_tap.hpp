@@ -25,7 +25,7 @@ namespace linksim::app {
 class wire_tap {
  public:
   // `key` keys the hash that replaces secrets in the log.
-  wire_tap(evidence::recorder& log, const clock& clock, std::string key);
+  wire_tap(evidence::recorder& log, const clock& clock, const std::string& key);
   ~wire_tap();
   wire_tap(const wire_tap&) = delete;
   wire_tap& operator=(const wire_tap&) = delete;

@@ -23,8 +23,10 @@ struct signing_key {
   static signing_key generate(random_source& random);
 };
 
-// header.payload.signature, with {"alg":"EdDSA","typ":"JWT","kid":...}.
-std::string sign_jwt(const signing_key& k, const boost::json::object& claims);
+// header.payload.signature, with {"alg":"EdDSA","typ":typ,"kid":...}; a Security Event Token
+// is typed "secevent+jwt" (RFC 8417 section 2.3).
+std::string sign_jwt(const signing_key& k, const boost::json::object& claims,
+                     std::string_view typ = "JWT");
 
 // The key as a JWK: {"kty":"OKP","crv":"Ed25519","x","kid","use":"sig","alg":"EdDSA"}.
 boost::json::object jwk(const signing_key& k);

@@ -216,6 +216,42 @@ class outbox_repository {
   virtual void replay(std::int64_t id, std::int64_t now) = 0;
 };
 
+// Shared Signals (OpenID SSF 1.0): the streams receivers (clients) configured, the accounts
+// each leaves out, and the Security Event Tokens waiting for them.
+class ssf_repository {
+ public:
+  virtual ~ssf_repository() = default;
+  virtual void add_stream(const ssf_stream& s) = 0;
+  virtual void update_stream(const ssf_stream& s) = 0;
+  virtual std::optional<ssf_stream> find_stream(std::string_view id) = 0;
+  virtual std::vector<ssf_stream> streams_of(std::string_view client_id) = 0;
+  virtual void remove_stream(std::string_view id) = 0;  // with its subjects and SETs
+  // The streams not disabled whose subjects include the account: of a client holding a grant
+  // of it (standing, or revoked at `revoked_at` or later), unless the stream removed it.
+  virtual std::vector<ssf_stream> streams_about(std::int64_t account_id,
+                                                std::int64_t revoked_since) = 0;
+  virtual void set_subject(std::string_view stream_id, std::int64_t account_id, bool included) = 0;
+  // A SET for the stream: `pending`, or `held` while the stream is paused.
+  virtual void add_event(std::string_view jti, std::string_view stream_id,
+                         std::optional<std::int64_t> account_id, std::string_view event_type,
+                         std::string_view set, std::string_view state, std::int64_t now) = 0;
+  struct waiting_set {
+    std::string jti;
+    std::string set;
+    std::string event_type;
+    std::optional<std::int64_t> account_id;
+  };
+  // The stream's pending SETs, oldest first, at most `limit`.
+  virtual std::vector<waiting_set> pending_events(std::string_view stream_id,
+                                                  std::size_t limit) = 0;
+  virtual std::int64_t count_events(std::string_view stream_id, std::string_view state) = 0;
+  // A pending SET acknowledged (`delivered`) or refused by the receiver (`dead`, with its
+  // error); whether it was pending in that stream.
+  virtual bool settle_event(std::string_view stream_id, std::string_view jti,
+                            std::string_view state, std::string_view note, std::int64_t at) = 0;
+  virtual void release_held(std::string_view stream_id) = 0;  // held SETs pending again
+};
+
 class repositories {
  public:
   virtual ~repositories() = default;
@@ -225,6 +261,7 @@ class repositories {
   virtual session_repository& sessions() = 0;
   virtual grant_repository& grants() = 0;
   virtual outbox_repository& outbox() = 0;
+  virtual ssf_repository& ssf() = 0;
 };
 
 // The SQLite repositories over `db`, migrated to the current schema. `db` must outlive them.

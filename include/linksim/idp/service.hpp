@@ -159,6 +159,65 @@ struct authorization_next {
   std::string redirect;  // for `client`: the redirect URI with a code or an error
 };
 
+// Shared Signals (OpenID SSF 1.0, with the RISC and CAEP event types): what a receiver asks of
+// a stream, and what a poll (RFC 8936) gives and takes.
+namespace ssf {
+inline constexpr std::string_view poll_method = "urn:ietf:rfc:8936";
+inline constexpr std::string_view push_method = "urn:ietf:rfc:8935";
+inline constexpr std::string_view identifier_changed =
+    "https://schemas.openid.net/secevent/risc/event-type/identifier-changed";
+inline constexpr std::string_view account_purged =
+    "https://schemas.openid.net/secevent/risc/event-type/account-purged";
+inline constexpr std::string_view account_disabled =
+    "https://schemas.openid.net/secevent/risc/event-type/account-disabled";
+inline constexpr std::string_view account_enabled =
+    "https://schemas.openid.net/secevent/risc/event-type/account-enabled";
+inline constexpr std::string_view session_revoked =
+    "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+inline constexpr std::string_view verification =
+    "https://schemas.openid.net/secevent/ssf/event-type/verification";
+// The event types a stream may request, in the order the configuration lists them.
+inline constexpr std::string_view events_supported[] = {identifier_changed, account_purged,
+                                                        account_disabled,   account_enabled,
+                                                        session_revoked,    verification};
+}  // namespace ssf
+
+// A receiver's stream.
+struct ssf_stream {
+  std::string id;
+  std::string client_id;  // the receiver, the SETs' audience
+  std::string method;     // ssf::poll_method or ssf::push_method
+  std::string endpoint_url;
+  std::string authorization_header;  // push: sent with each SET
+  std::vector<std::string> events_requested;
+  std::string status = "enabled";  // enabled, paused (SETs held), disabled (none made)
+  std::string reason;
+  std::string description;
+  std::int64_t created_at = 0;
+};
+
+// A stream's configuration as a receiver sends it; what is not given stays as it was (or, on
+// creation, takes its default).
+struct ssf_stream_request {
+  std::optional<std::string> method;
+  std::optional<std::string> endpoint_url;
+  std::optional<std::string> authorization_header;
+  std::optional<std::vector<std::string>> events_requested;
+  std::optional<std::string> description;
+};
+
+struct ssf_poll_request {
+  std::vector<std::string> ack;                             // jtis received and processed
+  std::vector<std::pair<std::string, std::string>> errors;  // jti, error code (setErrs)
+  std::size_t max_events = 100;
+  bool return_immediately = true;
+};
+
+struct ssf_poll_answer {
+  std::vector<std::pair<std::string, std::string>> sets;  // jti, SET
+  bool more_available = false;
+};
+
 struct token_response {
   std::string access_token;
   std::string refresh_token;  // empty where the grant issues none
@@ -288,6 +347,19 @@ class service {
   // The apps the account has authorized and not removed (Instagram's "Apps and websites"):
   // each client with a standing grant, and the grant's scope. errc::not_found.
   result<std::vector<std::pair<std::string, std::string>>> apps_of(std::int64_t account_id);
+
+  // --- Shared Signals (OpenID SSF 1.0), as a transmitter; the client is the receiver ---
+  result<ssf_stream> ssf_create(const client& c, const ssf_stream_request& r);
+  std::vector<ssf_stream> ssf_streams(const client& c);
+  result<ssf_stream> ssf_stream_of(const client& c, std::string_view id);  // errc::not_found
+  result<ssf_stream> ssf_update(const client& c, std::string_view id, const ssf_stream_request& r,
+                                bool replace);
+  result<void> ssf_delete(const client& c, std::string_view id);
+  result<ssf_stream> ssf_set_status(const client& c, std::string_view id, std::string_view status,
+                                    std::string_view reason);
+  result<void> ssf_subject(const client& c, std::string_view id, std::int64_t account_id, bool add);
+  result<void> ssf_verify(const client& c, std::string_view id, std::string_view state);
+  result<ssf_poll_answer> ssf_poll(const client& c, std::string_view id, const ssf_poll_request& r);
 
   // --- Clients and webhook subscriptions ---
   // errc::missing_field (no redirect URI), callback_url_invalid.

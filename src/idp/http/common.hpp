@@ -211,7 +211,26 @@ inline bj::object ad_settings_json(const ad_settings& a) {
 }
 
 // The route groups; each registers its routes on the provider's router.
+// HTTP Basic client credentials (RFC 6749 §2.3.1: the id and secret form-encoded, then joined).
+// std::nullopt without a Basic header; invalid_client when it does not decode.
+inline std::optional<result<std::pair<std::string, std::string>>> basic_credentials(
+    const request& req) {
+  const auto auth = req.headers.get("Authorization");
+  if (!auth.starts_with("Basic ")) return std::nullopt;
+  auto raw = base64_decode(auth.substr(6));
+  if (!raw) return make_error_code(error::invalid_client);
+  const std::string_view pair = as_chars(*raw);
+  const auto colon = pair.find(':');
+  if (colon == std::string_view::npos) return make_error_code(error::invalid_client);
+  auto id = http::parse_form("x=" + std::string(pair.substr(0, colon)));
+  auto secret = http::parse_form("x=" + std::string(pair.substr(colon + 1)));
+  if (!id || !secret || id->empty() || secret->empty())
+    return make_error_code(error::invalid_client);
+  return std::make_pair(id->front().second, secret->front().second);
+}
+
 void add_oauth_routes(http::router& r, service& s);
+void add_ssf_routes(http::router& r, service& s);
 void add_graph_routes(http::router& r, service& s, const route_options& o);
 void add_admin_routes(http::router& r, service& s, const route_options& o);
 

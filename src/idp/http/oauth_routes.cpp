@@ -137,25 +137,15 @@ class oauth_routes {
 
   // Client authentication by HTTP Basic (RFC 6749 §2.3.1) or by form fields; not both.
   result<client> client_auth(const request& req, const http::params& form, bool* used_basic) {
-    const auto auth = req.headers.get("Authorization");
     const std::string form_id = param(form, "client_id"),
                       form_secret = param(form, "client_secret");
-    if (auth.starts_with("Basic ")) {
+    if (auto basic = basic_credentials(req)) {
       *used_basic = true;
       if (!form_secret.empty()) return make_error_code(error::client_auth_conflict);
-      auto raw = base64_decode(auth.substr(6));
-      if (!raw) return make_error_code(error::invalid_client);
-      const std::string_view pair = as_chars(*raw);
-      const auto colon = pair.find(':');
-      if (colon == std::string_view::npos) return make_error_code(error::invalid_client);
-      // The id and secret are form-encoded before being joined (RFC 6749 §2.3.1).
-      auto id = http::parse_form("x=" + std::string(pair.substr(0, colon)));
-      auto secret = http::parse_form("x=" + std::string(pair.substr(colon + 1)));
-      if (!id || !secret || id->empty() || secret->empty())
-        return make_error_code(error::invalid_client);
-      if (!form_id.empty() && form_id != id->front().second)
-        return make_error_code(error::client_id_conflict);
-      return s_.authenticate_client(id->front().second, secret->front().second);
+      if (!*basic) return basic->error();
+      const auto& [id, secret] = **basic;
+      if (!form_id.empty() && form_id != id) return make_error_code(error::client_id_conflict);
+      return s_.authenticate_client(id, secret);
     }
     if (form_id.empty()) return make_error_code(error::invalid_client);
     return s_.authenticate_client(form_id, form_secret);

@@ -78,6 +78,7 @@ http::handler make_handler(service& s, const route_options& options) {
   web::add_oauth_routes(*r, s);
   web::add_graph_routes(*r, s, options);
   web::add_admin_routes(*r, s, options);
+  web::add_ssf_routes(*r, s);
   return [r](const http::request& req) { return (*r)(req); };
 }
 

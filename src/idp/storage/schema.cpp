@@ -330,6 +330,42 @@ DROP INDEX deliveries_pending;
 ALTER TABLE clients ADD COLUMN auth_method TEXT NOT NULL DEFAULT 'client_secret_basic';
 ALTER TABLE clients ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';
 )sql"},
+    {16, R"sql(
+-- Shared Signals (OpenID SSF 1.0): receivers' streams, the accounts a stream left out, and the
+-- Security Event Tokens (RFC 8417) made for each stream in the transaction of their change.
+CREATE TABLE ssf_streams (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL REFERENCES clients (id),
+  method TEXT NOT NULL,
+  endpoint_url TEXT NOT NULL,
+  authorization_header TEXT NOT NULL DEFAULT '',
+  events_requested TEXT NOT NULL,  -- event type URIs, space-separated
+  status TEXT NOT NULL CHECK (status IN ('enabled', 'paused', 'disabled')),
+  reason TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ssf_streams_client ON ssf_streams (client_id);
+CREATE TABLE ssf_subjects (
+  stream_id TEXT NOT NULL REFERENCES ssf_streams (id) ON DELETE CASCADE,
+  account_id INTEGER NOT NULL,
+  included INTEGER NOT NULL,
+  PRIMARY KEY (stream_id, account_id)
+) WITHOUT ROWID;
+CREATE TABLE ssf_events (
+  id INTEGER PRIMARY KEY,
+  jti TEXT NOT NULL UNIQUE,
+  stream_id TEXT NOT NULL REFERENCES ssf_streams (id) ON DELETE CASCADE,
+  account_id INTEGER,
+  event_type TEXT NOT NULL,
+  set_jwt TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'held', 'delivered', 'dead')),
+  note TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  settled_at INTEGER
+);
+CREATE INDEX ssf_events_waiting ON ssf_events (stream_id, state, id);
+)sql"},
 };
 
 }  // namespace

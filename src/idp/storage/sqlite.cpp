@@ -16,7 +16,8 @@ class sqlite_store final : public repositories {
         clients_(make_sqlite_clients(db)),
         sessions_(make_sqlite_sessions(db)),
         grants_(make_sqlite_grants(db)),
-        outbox_(make_sqlite_outbox(db)) {
+        outbox_(make_sqlite_outbox(db)),
+        ssf_(make_sqlite_ssf(db)) {
     store::migrate(db_, schema::migrations());
   }
   store::work_scope begin() override { return store::begin_work(db_); }
@@ -25,6 +26,7 @@ class sqlite_store final : public repositories {
   session_repository& sessions() override { return *sessions_; }
   grant_repository& grants() override { return *grants_; }
   outbox_repository& outbox() override { return *outbox_; }
+  ssf_repository& ssf() override { return *ssf_; }
 
  private:
   store::database& db_;
@@ -33,6 +35,7 @@ class sqlite_store final : public repositories {
   std::unique_ptr<session_repository> sessions_;
   std::unique_ptr<grant_repository> grants_;
   std::unique_ptr<outbox_repository> outbox_;
+  std::unique_ptr<ssf_repository> ssf_;
 };
 
 }  // namespace

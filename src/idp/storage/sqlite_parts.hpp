@@ -13,5 +13,6 @@ std::unique_ptr<client_repository> make_sqlite_clients(store::database& db);
 std::unique_ptr<session_repository> make_sqlite_sessions(store::database& db);
 std::unique_ptr<grant_repository> make_sqlite_grants(store::database& db);
 std::unique_ptr<outbox_repository> make_sqlite_outbox(store::database& db);
+std::unique_ptr<ssf_repository> make_sqlite_ssf(store::database& db);
 
 }  // namespace linksim::idp

@@ -1,0 +1,229 @@
+// The provider as a Shared Signals transmitter over real sockets: the configuration document,
+// stream management with client authentication, SETs made in the transaction of each change
+// and verified against the JWK Set, poll delivery with acknowledgements (RFC 8936), paused
+// streams, subjects and verification.
+#include "support.hpp"
+
+#include "linksim/idp/oidc.hpp"
+#include "linksim/idp/service.hpp"
+
+#include <gtest/gtest.h>
+
+namespace linksim {
+namespace {
+
+using namespace testing;
+
+const std::string verifier = std::string(43, 's') + "-._~";
+
+struct Ssf : ::testing::Test {
+  idp_server idp;
+  idp_server::app_client app = idp.client();
+  std::string alice = idp.account("alice");
+  browser b;
+
+  Ssf() {
+    // alice authorizes the app: its streams hear of her from then on.
+    auto r = idp.redeem(app, query_value(idp.sign_in(b, app, "alice", verifier), "code"), verifier);
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+
+  std::vector<http::header_field> auth(const idp_server::app_client& as) {
+    return {{"Authorization", "Basic " + base64_encode(as_bytes(as.id + ":" + as.secret))}};
+  }
+  http::response call(const std::string& method, const std::string& path,
+                      const std::string& body = {}) {
+    return idp.request(method, path, body, body.empty() ? "" : "application/json", auth(app));
+  }
+  std::string create(const std::string& events) {
+    auto r =
+        call("POST", "/ssf/streams",
+             R"({"delivery":{"method":"urn:ietf:rfc:8936"},"events_requested":[)" + events + "]}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(json_of(r).at("stream_id").as_string());
+  }
+  // Polls; each SET verified against the published keys. Returns jti -> claims.
+  std::map<std::string, boost::json::object> poll(const std::string& stream,
+                                                  const std::string& body = "{}",
+                                                  bool* more = nullptr) {
+    auto r = call("POST", "/ssf/poll/" + stream, body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const auto o = json_of(r);
+    if (more) *more = o.at("moreAvailable").as_bool();
+    const auto jwks = json_of(idp.request("GET", "/.well-known/jwks.json"));
+    std::map<std::string, boost::json::object> out;
+    for (const auto& [jti, set] : o.at("sets").as_object()) {
+      const std::string token(set.as_string());
+      auto claims = idp::oidc::verify_jwt(token, jwks);
+      EXPECT_TRUE(claims) << token;
+      if (!claims) continue;
+      const auto header = base64url_decode(token.substr(0, token.find('.')));
+      EXPECT_NE(std::string(as_chars(*header)).find(R"("typ":"secevent+jwt")"), std::string::npos);
+      EXPECT_EQ(claims->at("jti").as_string(), jti);
+      EXPECT_EQ(claims->at("iss").as_string(), idp.base);
+      EXPECT_EQ(claims->at("aud").as_string(), app.id);
+      out.emplace(std::string(jti), *claims);
+    }
+    return out;
+  }
+  static std::string type_of(const boost::json::object& claims) {
+    const auto& events = claims.at("events").as_object();
+    return events.empty() ? "" : std::string(events.begin()->key());
+  }
+};
+
+const std::string all_events =
+    R"("https://schemas.openid.net/secevent/risc/event-type/identifier-changed",)"
+    R"("https://schemas.openid.net/secevent/risc/event-type/account-purged",)"
+    R"("https://schemas.openid.net/secevent/risc/event-type/account-disabled",)"
+    R"("https://schemas.openid.net/secevent/risc/event-type/account-enabled",)"
+    R"("https://schemas.openid.net/secevent/caep/event-type/session-revoked")";
+
+TEST_F(Ssf, TheConfigurationNamesTheEndpointsAndPollDelivery) {
+  auto r = idp.request("GET", "/.well-known/ssf-configuration");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto c = json_of(r);
+  EXPECT_EQ(c.at("issuer").as_string(), idp.base);
+  EXPECT_EQ(c.at("spec_version").as_string(), "1_0");
+  EXPECT_EQ(c.at("jwks_uri").as_string(), idp.base + "/.well-known/jwks.json");
+  EXPECT_EQ(c.at("configuration_endpoint").as_string(), idp.base + "/ssf/streams");
+  EXPECT_EQ(c.at("delivery_methods_supported").as_array().size(), 1u);
+  EXPECT_EQ(c.at("delivery_methods_supported").as_array()[0].as_string(), "urn:ietf:rfc:8936");
+}
+
+TEST_F(Ssf, StreamsBelongToTheReceiverThatAuthenticated) {
+  // No credentials, a wrong secret: 401.
+  EXPECT_EQ(idp.request("GET", "/ssf/streams").status, 401);
+  auto wrong = app;
+  wrong.secret = "not-the-secret";
+  EXPECT_EQ(idp.request("GET", "/ssf/streams", "", "", auth(wrong)).status, 401);
+  const std::string stream = create(all_events);
+  auto r = call("GET", "/ssf/streams?stream_id=" + stream);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto s = json_of(r);
+  EXPECT_EQ(s.at("aud").as_string(), app.id);
+  EXPECT_EQ(s.at("delivery").at("endpoint_url").as_string(), idp.base + "/ssf/poll/" + stream);
+  EXPECT_EQ(s.at("events_delivered").as_array().size(), 5u);
+  // Another receiver sees no such stream, and cannot poll it.
+  const auto other = idp.client("http://127.0.0.1:9/other");
+  EXPECT_EQ(idp.request("GET", "/ssf/streams?stream_id=" + stream, "", "", auth(other)).status,
+            404);
+  EXPECT_EQ(
+      idp.request("POST", "/ssf/poll/" + stream, "{}", "application/json", auth(other)).status,
+      404);
+  // Bodies: an unknown field is named; push delivery is not offered.
+  r = call("POST", "/ssf/streams", R"({"delivery":{"method":"urn:ietf:rfc:8936"},"colour":1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("colour"), std::string::npos) << r.body;
+  r = call("POST", "/ssf/streams",
+           R"({"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"http://rp.example/e"}})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  // Deleted, it is gone.
+  EXPECT_EQ(call("DELETE", "/ssf/streams?stream_id=" + stream).status, 204);
+  EXPECT_EQ(call("GET", "/ssf/streams?stream_id=" + stream).status, 404);
+}
+
+TEST_F(Ssf, ChangesBecomeSignedEventsUntilAcknowledged) {
+  const std::string stream = create(all_events);
+  // Verification: the stream itself is the subject.
+  ASSERT_EQ(
+      call("POST", "/ssf/verify", R"({"stream_id":")" + stream + R"(","state":"s-1"})").status,
+      204);
+  auto sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  auto [jti, v] = *sets.begin();
+  EXPECT_EQ(type_of(v), "https://schemas.openid.net/secevent/ssf/event-type/verification");
+  EXPECT_EQ(v.at("sub_id").at("id").as_string(), stream);
+  EXPECT_EQ(v.at("events").as_object().begin()->value().at("state").as_string(), "s-1");
+  // Not acknowledged, it comes again; acknowledged, never.
+  EXPECT_EQ(poll(stream).count(jti), 1u);
+  EXPECT_TRUE(poll(stream, R"({"ack":[")" + jti + R"("]})").empty());
+  EXPECT_TRUE(poll(stream).empty());
+
+  // A rename: identifier-changed, about alice as iss and sub, with the new username.
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.new"})").status,
+            200);
+  sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  const auto& renamed = sets.begin()->second;
+  EXPECT_EQ(type_of(renamed),
+            "https://schemas.openid.net/secevent/risc/event-type/identifier-changed");
+  EXPECT_EQ(renamed.at("sub_id").at("format").as_string(), "iss_sub");
+  EXPECT_EQ(renamed.at("sub_id").at("sub").as_string(), alice);
+  EXPECT_EQ(renamed.at("events").as_object().begin()->value().at("new-value").as_string(),
+            "alice.new");
+  // A name change has no standard event: nothing more.
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"name":"Alice"})").status, 200);
+  EXPECT_EQ(poll(stream, R"({"ack":[")" + sets.begin()->first + R"("]})").size(), 0u);
+
+  // Paused, the stream keeps what happens; enabled again, it hands it over.
+  ASSERT_EQ(
+      call("POST", "/ssf/status", R"({"stream_id":")" + stream + R"(","status":"paused"})").status,
+      200);
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"status":"suspended"})").status,
+            200);
+  EXPECT_TRUE(poll(stream).empty());
+  ASSERT_EQ(
+      call("POST", "/ssf/status", R"({"stream_id":")" + stream + R"(","status":"enabled"})").status,
+      200);
+  sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  EXPECT_EQ(type_of(sets.begin()->second),
+            "https://schemas.openid.net/secevent/risc/event-type/account-disabled");
+  poll(stream, R"({"ack":[")" + sets.begin()->first + R"("]})");
+
+  // maxEvents, and moreAvailable while some wait.
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"status":"active"})").status, 200);
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.3"})").status,
+            200);
+  bool more = false;
+  EXPECT_EQ(poll(stream, R"({"maxEvents":1})", &more).size(), 1u);
+  EXPECT_TRUE(more);
+  sets = poll(stream, R"({"maxEvents":5})", &more);
+  EXPECT_EQ(sets.size(), 2u);
+  EXPECT_FALSE(more);
+  std::string acks;
+  for (const auto& [j, c] : sets) acks += (acks.empty() ? "\"" : ",\"") + j + "\"";
+  EXPECT_TRUE(poll(stream, R"({"ack":[)" + acks + "]}").empty());
+
+  // The account deleted: account-purged, told while the grant still stood.
+  ASSERT_EQ(idp.admin("DELETE", "/admin/accounts/" + alice).status, 200);
+  sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  EXPECT_EQ(type_of(sets.begin()->second),
+            "https://schemas.openid.net/secevent/risc/event-type/account-purged");
+}
+
+TEST_F(Ssf, SubjectsAreTheAccountsThatGrantedTheReceiverAccess) {
+  const std::string stream = create(all_events);
+  const std::string bob = idp.account("bob");  // never authorized the app
+  const auto subject = [&](const std::string& op, const std::string& id) {
+    return call("POST", "/ssf/subjects/" + op,
+                R"({"stream_id":")" + stream + R"(","subject":{"format":"iss_sub","iss":")" +
+                    idp.base + R"(","sub":")" + id + R"("}})");
+  };
+  EXPECT_EQ(subject("add", bob).status, 404);
+  // alice is a subject by default; removed, her changes make no SET for this stream.
+  EXPECT_EQ(subject("remove", alice).status, 204);
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.b"})").status,
+            200);
+  EXPECT_TRUE(poll(stream).empty());
+  EXPECT_EQ(subject("add", alice).status, 200);
+  // The person removes the app: the session-revoked event still reaches the stream.
+  ASSERT_EQ(idp.admin("POST", "/admin/accounts/" + alice + "/deauthorize",
+                      R"({"client_id":")" + app.id + R"("})")
+                .status,
+            200);
+  auto sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  EXPECT_EQ(type_of(sets.begin()->second),
+            "https://schemas.openid.net/secevent/caep/event-type/session-revoked");
+  // From then on the receiver hears nothing of her.
+  poll(stream, R"({"ack":[")" + sets.begin()->first + R"("]})");
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.c"})").status,
+            200);
+  EXPECT_TRUE(poll(stream).empty());
+}
+
+}  // namespace
+}  // namespace linksim
