@@ -3,7 +3,8 @@
 // (/.well-known/openid-configuration), runs the code flow with PKCE, state and nonce, and
 // verifies the ID token (EdDSA signature against the JWKS, iss, aud, exp, iat, nonce, at_hash)
 // and the userinfo answer's sub; jose verifies the same ID token on its own, refuses it when
-// altered, and follows a key rotation. A rename keeps `sub` and changes `preferred_username`.
+// altered, and follows a key rotation. A rename keeps `sub` and changes `preferred_username`, and
+// reaches a Shared Signals poll stream as an identifier-changed SET that jose verifies too.
 // The person's part (login and consent pages) is played with plain HTTP requests. Bounded: the
 // whole run stops within 60 s.
 //
@@ -135,9 +136,43 @@ async function main() {
   assert.notEqual(rotated.kid, protectedHeader.kid);
   await verify(tokens.id_token);
 
+  // Shared Signals: a poll stream for identifier changes, found through the SSF configuration.
+  const ssf = await (await fetch(`${idp}/.well-known/ssf-configuration`)).json();
+  assert.equal(ssf.issuer, idp);
+  const basic = `Basic ${Buffer.from(`${app.client_id}:${app.client_secret}`).toString('base64')}`;
+  const ssfCall = async (url, body) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { Authorization: basic, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.ok(res.ok, `${url}: ${res.status} ${await res.clone().text()}`);
+    return res.status === 204 ? {} : res.json();
+  };
+  const changed = 'https://schemas.openid.net/secevent/risc/event-type/identifier-changed';
+  const stream = await ssfCall(ssf.configuration_endpoint, {
+    delivery: { method: 'urn:ietf:rfc:8936' },
+    events_requested: [changed],
+  });
+
   // A rename: the same sub, a new preferred_username. prompt=login asks for the password again.
   const account = await adminCall(idp, 'GET', '/admin/accounts?username=alice');
   await adminCall(idp, 'PATCH', `/admin/accounts/${account.id}`, { username: 'alice.renamed' });
+
+  // The rename as a SET, verified by jose against the same key set.
+  const polled = await ssfCall(stream.delivery.endpoint_url, {});
+  const [[jti, set]] = Object.entries(polled.sets);
+  const event = await jose.jwtVerify(set, jwks, {
+    issuer: idp,
+    audience: app.client_id,
+    typ: 'secevent+jwt',
+    algorithms: ['EdDSA'],
+  });
+  assert.equal(event.payload.jti, jti);
+  assert.deepEqual(event.payload.sub_id, { format: 'iss_sub', iss: idp, sub: claims.sub });
+  assert.equal(event.payload.events[changed]['new-value'], 'alice.renamed');
+  assert.deepEqual((await ssfCall(stream.delivery.endpoint_url, { ack: [jti] })).sets, {});
+  console.log('jose: the identifier-changed SET verifies; acknowledged, it is not sent again');
   const again = await signIn('alice.renamed', { prompt: 'login' });
   const after = await verify(again.tokens.id_token);
   assert.equal(after.protectedHeader.kid, rotated.kid);
