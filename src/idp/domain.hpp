@@ -82,6 +82,8 @@ struct context {
   // draws nothing from the randomness for them). A rotation makes the next key sign, adds a
   // new next key, and retires the oldest.
   std::vector<oidc::signing_key> oidc_keys;
+  // The delay before attempt `attempts` + 1 of a delivery: the retry schedule, with jitter.
+  milliseconds retry_delay(std::int64_t attempts);
   const oidc::signing_key& oidc_key_locked() {
     if (oidc_keys.empty()) {
       oidc_keys.push_back(oidc::signing_key::generate(random));
@@ -133,7 +135,7 @@ class clients {
 // deliveries (the same transactional outbox), kept until a poll (RFC 8936) acknowledges them.
 class shared_signals {
  public:
-  explicit shared_signals(context& ctx) : ctx_(ctx) {}
+  explicit shared_signals(context& ctx);
   result<ssf_stream> create(const client& c, const ssf_stream_request& r);
   std::vector<ssf_stream> streams(const client& c);
   result<ssf_stream> get(const client& c, std::string_view id);
@@ -148,6 +150,10 @@ class shared_signals {
   result<void> verify(const client& c, std::string_view id, std::string_view state);
   result<ssf_poll_answer> poll(const client& c, std::string_view id, const ssf_poll_request& r);
   std::int64_t waiting(std::string_view stream_id);  // SETs pending or held
+  // Push delivery (RFC 8935): sends the SETs due to push streams, retried and given up on as
+  // the webhooks are. Called by the outbox's dispatch, without the mutex held.
+  std::size_t dispatch_due();
+  std::optional<std::int64_t> next_due_locked() const;  // unix milliseconds
 
   // With the context's mutex held, inside the unit of work of the change.
   void on_change(const account& a, std::string_view field);
@@ -160,6 +166,7 @@ class shared_signals {
                    std::string_view type, boost::json::object event, boost::json::object sub_id);
 
   context& ctx_;
+  std::set<std::pair<std::int64_t, std::int64_t>> push_queue_;  // (due, SET id), mutex held
 };
 
 // The transactional outbox: subscriptions, the changes and callbacks queued in the same unit of
@@ -191,7 +198,6 @@ class outbox {
   // Enables the client's subscription and makes its held (`disabled`) webhook deliveries due
   // now, in the order of their changes, sent to `new_url` when given. Inside a unit of work.
   void release_held_webhooks(std::string_view client_id, std::optional<std::string_view> new_url);
-  milliseconds retry_delay(std::int64_t attempts);
   std::string signed_request(const client& c, std::int64_t account_id, bool with_expiry);
 
   context& ctx_;

@@ -35,15 +35,37 @@ std::string_view field_of(std::string_view type) {
 
 }  // namespace
 
+domain::shared_signals::shared_signals(context& ctx) : ctx_(ctx) {
+  // The push SETs still pending at start, in the order they fall due.
+  for (const auto& due : ctx_.repos.ssf().pending_pushes()) push_queue_.insert(due);
+}
+
 result<void> domain::shared_signals::check_locked(ssf_stream& s, const ssf_stream_request& r,
                                                   bool replace) {
   if (r.method || replace) s.method = r.method.value_or(std::string(ssf::poll_method));
-  // Push delivery (RFC 8935) is not offered: a receiver polls.
-  if (s.method != ssf::poll_method) return make_error_code(errc::bad_field);
-  if (r.endpoint_url && !r.endpoint_url->empty() && *r.endpoint_url != s.endpoint_url)
-    return make_error_code(errc::bad_field);  // the transmitter names a poll endpoint
-  if (r.authorization_header && !r.authorization_header->empty())
-    return make_error_code(errc::bad_field);  // nothing is pushed
+  const std::string poll_url = ctx_.cfg.issuer + "/ssf/poll/" + s.id;
+  if (s.method == ssf::poll_method) {
+    // The transmitter names a poll stream's endpoint; nothing is pushed with a header.
+    if (r.endpoint_url && !r.endpoint_url->empty() && *r.endpoint_url != poll_url)
+      return make_error_code(errc::bad_field);
+    if (r.authorization_header && !r.authorization_header->empty())
+      return make_error_code(errc::bad_field);
+    s.endpoint_url = poll_url;
+    s.authorization_header.clear();
+  } else if (s.method == ssf::push_method) {
+    // The receiver's endpoint (RFC 8935), and the Authorization header it wants sent with
+    // each SET.
+    if (r.endpoint_url || replace) s.endpoint_url = r.endpoint_url.value_or("");
+    if (r.authorization_header || replace)
+      s.authorization_header = r.authorization_header.value_or("");
+    if (s.endpoint_url.size() > 2048 || !is_http_url(s.endpoint_url))
+      return make_error_code(errc::bad_field);
+    if (s.authorization_header.size() > 1024 ||
+        s.authorization_header.find_first_of("\r\n") != std::string::npos)
+      return make_error_code(errc::bad_field);
+  } else {
+    return make_error_code(errc::bad_field);
+  }
   if (r.events_requested || replace) {
     s.events_requested = r.events_requested.value_or(std::vector<std::string>{});
     for (const auto& e : s.events_requested)
@@ -61,7 +83,6 @@ result<ssf_stream> domain::shared_signals::create(const client& c, const ssf_str
   std::lock_guard lock(ctx_.mutex);
   if (ctx_.repos.ssf().streams_of(c.id).size() >= 16) return make_error_code(errc::bad_field);
   s.id = ctx_.random.token(16);
-  s.endpoint_url = ctx_.cfg.issuer + "/ssf/poll/" + s.id;
   s.created_at = unix_millis(ctx_.time.now());
   if (auto ok = check_locked(s, r, true); !ok) return ok.error();
   auto work = ctx_.repos.begin();
@@ -120,7 +141,10 @@ result<ssf_stream> domain::shared_signals::set_status(const client& c, std::stri
   if (!s) return s.error();
   auto work = ctx_.repos.begin();
   // A paused stream keeps what happened meanwhile; enabled again, the receiver gets it.
-  if (status == "enabled" && s->status == "paused") ctx_.repos.ssf().release_held(id);
+  const auto now = unix_millis(ctx_.time.now());
+  if (status == "enabled" && s->status == "paused")
+    for (auto set : ctx_.repos.ssf().release_held(id, now))
+      if (s->method == ssf::push_method) push_queue_.emplace(now, set);
   s->status = std::string(status);
   s->reason = std::string(reason);
   ctx_.repos.ssf().update_stream(*s);
@@ -175,8 +199,11 @@ void domain::shared_signals::emit_locked(const ssf_stream& s,
                                    {"iat", unix_seconds(now)},    {"aud", s.client_id},
                                    {"sub_id", std::move(sub_id)}, {"events", std::move(events)}};
   const std::string set = oidc::sign_jwt(ctx_.oidc_key_locked(), claims, "secevent+jwt");
-  ctx_.repos.ssf().add_event(jti, s.id, account_id, type, set,
-                             s.status == "paused" ? "held" : "pending", unix_millis(now));
+  const bool held = s.status == "paused";
+  const auto id = ctx_.repos.ssf().add_event(jti, s.id, account_id, type, set,
+                                             held ? "held" : "pending", unix_millis(now));
+  // Queued before the commit: an entry the commit does not keep is dropped when met.
+  if (!held && s.method == ssf::push_method) push_queue_.emplace(unix_millis(now), id);
 }
 
 void domain::shared_signals::on_change(const account& a, std::string_view field) {
@@ -221,6 +248,7 @@ result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::strin
   std::lock_guard lock(ctx_.mutex);
   auto s = owned_locked(c, id);
   if (!s) return s.error();
+  if (s->method != ssf::poll_method) return make_error_code(errc::bad_field);
   const auto now = unix_millis(ctx_.time.now());
   auto work = ctx_.repos.begin();
   // RFC 8936 section 2.4: acknowledged SETs are not sent again; an unknown jti is ignored.
@@ -246,6 +274,84 @@ std::int64_t domain::shared_signals::waiting(std::string_view stream_id) {
   std::lock_guard lock(ctx_.mutex);
   return ctx_.repos.ssf().count_events(stream_id, "pending") +
          ctx_.repos.ssf().count_events(stream_id, "held");
+}
+
+std::optional<std::int64_t> domain::shared_signals::next_due_locked() const {
+  if (push_queue_.empty()) return std::nullopt;
+  return push_queue_.begin()->first;
+}
+
+std::size_t domain::shared_signals::dispatch_due() {
+  using push_set = ssf_repository::push_set;
+  std::vector<push_set> due;
+  {
+    std::lock_guard lock(ctx_.mutex);
+    const auto now = unix_millis(ctx_.time.now());
+    for (auto it = push_queue_.begin();
+         it != push_queue_.end() && it->first <= now && due.size() < ctx_.cfg.dispatch_batch;) {
+      auto p = ctx_.repos.ssf().due_push(it->second, it->first);
+      it = push_queue_.erase(it);  // taken, or no longer pending at that time
+      if (p) due.push_back(std::move(*p));
+    }
+  }
+  if (due.empty()) return 0;
+  // RFC 8935 section 2: one SET per request, sent without holding the lock.
+  struct outcome {
+    std::string state, note;
+    int status = 0;
+    std::int64_t attempts = 0;
+    time_point next;
+  };
+  std::vector<outcome> outcomes;
+  for (const auto& p : due) {
+    http::request req;
+    req.method = "POST";
+    req.target = p.endpoint_url;
+    req.headers.set("Content-Type", "application/secevent+jwt");
+    req.headers.set("Accept", "application/json");
+    if (!p.authorization_header.empty()) req.headers.set("Authorization", p.authorization_header);
+    req.body = p.set;
+    auto res = ctx_.transport.send(std::move(req));
+    std::lock_guard lock(ctx_.mutex);
+    outcome o;
+    o.attempts = p.attempts + 1;
+    const auto at = ctx_.time.now();
+    o.next = at;
+    if (res) {
+      o.status = res->status;
+      o.note = res->body.substr(0, 200);
+      if (p.account_id && !field_of(p.event_type).empty())
+        ctx_.record_flow_hashed(ctx_.repos.clients().find(p.client_id).value_or(client{}).system,
+                                *p.account_id, categories_of_field(field_of(p.event_type)),
+                                "essential.service", "ssf.push", to_hex(sha256(p.set)),
+                                p.event_type);
+    } else {
+      o.note = res.error().message();
+    }
+    if (o.status >= 200 && o.status < 300) {
+      o.state = "delivered";
+    } else if (o.status == 400) {
+      o.state = "dead";  // the receiver read it and refused it (RFC 8935 section 2.4): no retry
+    } else {
+      o.next = at + ctx_.retry_delay(o.attempts);
+      const bool out_of_tries =
+          static_cast<std::size_t>(o.attempts) >= ctx_.cfg.retry_schedule.size() ||
+          o.next > from_unix_millis(p.created_at) + ctx_.cfg.retry_window;
+      o.state = out_of_tries ? "dead" : "pending";
+    }
+    outcomes.push_back(std::move(o));
+  }
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  const auto at = unix_millis(ctx_.time.now());
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    const auto& o = outcomes[i];
+    ctx_.repos.ssf().settle_push(due[i].id, o.state, o.attempts, unix_millis(o.next), o.status,
+                                 o.note, at);
+    if (o.state == "pending") push_queue_.emplace(unix_millis(o.next), due[i].id);
+  }
+  work->commit();
+  return due.size();
 }
 
 }  // namespace linksim::idp

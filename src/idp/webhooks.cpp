@@ -253,12 +253,12 @@ std::vector<domain::outbox::request_batch> domain::outbox::group_deliveries(
   return out;
 }
 
-milliseconds domain::outbox::retry_delay(std::int64_t attempts) {
-  const auto& s = ctx_.cfg.retry_schedule;
+milliseconds domain::context::retry_delay(std::int64_t attempts) {
+  const auto& s = cfg.retry_schedule;
   const auto base = s.at(static_cast<std::size_t>(std::min<std::int64_t>(attempts, s.size() - 1)));
   // Jitter spreads retries so that receivers recovering from an outage are not stampeded.
-  const double u = static_cast<double>(ctx_.random.uniform(1'000'001)) / 1'000'000.0;
-  const double factor = 1.0 + ctx_.cfg.retry_jitter * (2.0 * u - 1.0);
+  const double u = static_cast<double>(random.uniform(1'000'001)) / 1'000'000.0;
+  const double factor = 1.0 + cfg.retry_jitter * (2.0 * u - 1.0);
   return milliseconds{static_cast<std::int64_t>(std::llround(base.count() * factor))};
 }
 
@@ -318,7 +318,7 @@ domain::outbox::settlement domain::outbox::settle(const request_batch& b,
     // One delay for the whole request, so that its changes are retried together.
     std::int64_t most = 0;
     for (const auto& o : b.parts) most = std::max(most, o.attempts + 1);
-    out.next = out.at + std::max(retry_delay(most), retry_after);
+    out.next = out.at + std::max(ctx_.retry_delay(most), retry_after);
   }
   for (const auto& o : b.parts) {
     settlement::row r{.id = o.id, .attempts = o.attempts + 1, .was_due = o.due_at};
@@ -389,17 +389,22 @@ std::size_t domain::outbox::dispatch_due() {
     std::lock_guard lock(ctx_.mutex);
     round.push_back(settle(b, res));
   }
-  std::lock_guard lock(ctx_.mutex);
-  store_settlements(round);
-  return sent;
+  {
+    std::lock_guard lock(ctx_.mutex);
+    store_settlements(round);
+  }
+  // The SETs due to push streams go out with the same round.
+  return sent + signals_.dispatch_due();
 }
 
 std::optional<time_point> domain::outbox::next_due() {
   // The queue's first entry. After a rolled-back change or a 410 it can be one whose row is no
   // longer pending: the dispatch at that time then sends nothing and drops it.
   std::lock_guard lock(ctx_.mutex);
-  if (queue_.empty()) return std::nullopt;
-  return from_unix_millis(queue_.begin()->first);
+  std::optional<std::int64_t> next = signals_.next_due_locked();
+  if (!queue_.empty() && (!next || queue_.begin()->first < *next)) next = queue_.begin()->first;
+  if (!next) return std::nullopt;
+  return from_unix_millis(*next);
 }
 
 }  // namespace linksim::idp

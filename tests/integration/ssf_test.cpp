@@ -1,13 +1,16 @@
 // The provider as a Shared Signals transmitter over real sockets: the configuration document,
 // stream management with client authentication, SETs made in the transaction of each change
-// and verified against the JWK Set, poll delivery with acknowledgements (RFC 8936), paused
-// streams, subjects and verification.
+// and verified against the JWK Set, poll delivery with acknowledgements (RFC 8936), push
+// delivery with retries (RFC 8935), paused streams, subjects and verification.
 #include "support.hpp"
 
 #include "linksim/idp/oidc.hpp"
 #include "linksim/idp/service.hpp"
+#include "linksim/net/server.hpp"
 
 #include <gtest/gtest.h>
+
+#include <mutex>
 
 namespace linksim {
 namespace {
@@ -79,7 +82,7 @@ const std::string all_events =
     R"("https://schemas.openid.net/secevent/risc/event-type/account-enabled",)"
     R"("https://schemas.openid.net/secevent/caep/event-type/session-revoked")";
 
-TEST_F(Ssf, TheConfigurationNamesTheEndpointsAndPollDelivery) {
+TEST_F(Ssf, TheConfigurationNamesTheEndpointsAndBothDeliveries) {
   auto r = idp.request("GET", "/.well-known/ssf-configuration");
   ASSERT_EQ(r.status, 200) << r.body;
   const auto c = json_of(r);
@@ -87,8 +90,10 @@ TEST_F(Ssf, TheConfigurationNamesTheEndpointsAndPollDelivery) {
   EXPECT_EQ(c.at("spec_version").as_string(), "1_0");
   EXPECT_EQ(c.at("jwks_uri").as_string(), idp.base + "/.well-known/jwks.json");
   EXPECT_EQ(c.at("configuration_endpoint").as_string(), idp.base + "/ssf/streams");
-  EXPECT_EQ(c.at("delivery_methods_supported").as_array().size(), 1u);
-  EXPECT_EQ(c.at("delivery_methods_supported").as_array()[0].as_string(), "urn:ietf:rfc:8936");
+  const auto& methods = c.at("delivery_methods_supported").as_array();
+  ASSERT_EQ(methods.size(), 2u);
+  EXPECT_EQ(methods[0].as_string(), "urn:ietf:rfc:8936");  // poll
+  EXPECT_EQ(methods[1].as_string(), "urn:ietf:rfc:8935");  // push
 }
 
 TEST_F(Ssf, StreamsBelongToTheReceiverThatAuthenticated) {
@@ -115,9 +120,11 @@ TEST_F(Ssf, StreamsBelongToTheReceiverThatAuthenticated) {
   r = call("POST", "/ssf/streams", R"({"delivery":{"method":"urn:ietf:rfc:8936"},"colour":1})");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("colour"), std::string::npos) << r.body;
+  r = call("POST", "/ssf/streams", R"({"delivery":{"method":"urn:ietf:rfc:8935"}})");
+  EXPECT_EQ(r.status, 400) << r.body;  // a push stream needs the receiver's endpoint
   r = call("POST", "/ssf/streams",
-           R"({"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"http://rp.example/e"}})");
-  EXPECT_EQ(r.status, 400) << r.body;
+           R"({"delivery":{"method":"urn:ietf:rfc:8936","endpoint_url":"http://rp.example/e"}})");
+  EXPECT_EQ(r.status, 400) << r.body;  // a poll stream's endpoint is the transmitter's
   // Deleted, it is gone.
   EXPECT_EQ(call("DELETE", "/ssf/streams?stream_id=" + stream).status, 204);
   EXPECT_EQ(call("GET", "/ssf/streams?stream_id=" + stream).status, 404);
@@ -223,6 +230,96 @@ TEST_F(Ssf, SubjectsAreTheAccountsThatGrantedTheReceiverAccess) {
   ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.c"})").status,
             200);
   EXPECT_TRUE(poll(stream).empty());
+}
+
+// A push receiver (RFC 8935) on its own socket: keeps each SET it is sent and answers with the
+// scripted statuses, then 202.
+class set_receiver {
+ public:
+  set_receiver() { server_.start(); }
+  std::string url() const { return server_.base_url() + "/events"; }
+  void answer_with(std::vector<int> statuses) {
+    std::lock_guard l(m_);
+    statuses_ = std::move(statuses);
+  }
+  std::vector<http::request> received() {
+    std::lock_guard l(m_);
+    return received_;
+  }
+
+ private:
+  http::response handle(const http::request& req) {
+    std::lock_guard l(m_);
+    received_.push_back(req);
+    http::response r;
+    r.status = 202;
+    if (!statuses_.empty()) {
+      r.status = statuses_.front();
+      statuses_.erase(statuses_.begin());
+    }
+    if (r.status == 400) r.body = R"({"err":"invalid_audience","description":"not ours"})";
+    return r;
+  }
+  std::mutex m_;
+  std::vector<int> statuses_;
+  std::vector<http::request> received_;
+  net::server server_{{}, [this](const http::request& r) { return handle(r); }};
+};
+
+TEST_F(Ssf, PushDeliversEachSetWithItsHeaderAndRetriesLikeAWebhook) {
+  set_receiver rx;
+  auto r = call("POST", "/ssf/streams",
+                R"({"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":")" + rx.url() +
+                    R"(","authorization_header":"Bearer rx-token"},"events_requested":[)" +
+                    all_events + "]}");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto s = json_of(r);
+  const std::string stream(s.at("stream_id").as_string());
+  EXPECT_EQ(s.at("delivery").at("endpoint_url").as_string(), rx.url());
+  EXPECT_FALSE(s.at("delivery").as_object().contains("authorization_header"));
+  const auto dispatch = [&] {
+    return json_of(idp.admin("POST", "/admin/webhooks/dispatch")).at("attempted").as_int64();
+  };
+  const auto jwks = json_of(idp.request("GET", "/.well-known/jwks.json"));
+
+  // A rename: one POST of one SET, typed, with the receiver's Authorization header.
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.p"})").status,
+            200);
+  EXPECT_EQ(dispatch(), 1);
+  auto got = rx.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].headers.get("Content-Type"), "application/secevent+jwt");
+  EXPECT_EQ(got[0].headers.get("Authorization"), "Bearer rx-token");
+  auto claims = idp::oidc::verify_jwt(got[0].body, jwks);
+  ASSERT_TRUE(claims) << got[0].body;
+  EXPECT_EQ(type_of(*claims),
+            "https://schemas.openid.net/secevent/risc/event-type/identifier-changed");
+  EXPECT_EQ(dispatch(), 0);  // delivered: not sent again
+  // A push stream is not polled.
+  EXPECT_EQ(call("POST", "/ssf/poll/" + stream, "{}").status, 400);
+
+  // 503: retried after the schedule's delay, then delivered once the receiver answers 202.
+  rx.answer_with({503});
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.q"})").status,
+            200);
+  EXPECT_EQ(dispatch(), 1);
+  EXPECT_EQ(dispatch(), 0);  // not due yet
+  idp.clock.advance(6s);
+  EXPECT_EQ(dispatch(), 1);
+  got = rx.received();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].body, got[2].body);  // the same SET, the same jti
+  idp.clock.advance(1h);
+  EXPECT_EQ(dispatch(), 0);
+
+  // 400: the receiver read it and refused it; never sent again.
+  rx.answer_with({400});
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.r"})").status,
+            200);
+  EXPECT_EQ(dispatch(), 1);
+  idp.clock.advance(2h);
+  EXPECT_EQ(dispatch(), 0);
+  EXPECT_EQ(rx.received().size(), 4u);
 }
 
 }  // namespace

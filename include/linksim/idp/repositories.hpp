@@ -232,9 +232,10 @@ class ssf_repository {
                                                 std::int64_t revoked_since) = 0;
   virtual void set_subject(std::string_view stream_id, std::int64_t account_id, bool included) = 0;
   // A SET for the stream: `pending`, or `held` while the stream is paused.
-  virtual void add_event(std::string_view jti, std::string_view stream_id,
-                         std::optional<std::int64_t> account_id, std::string_view event_type,
-                         std::string_view set, std::string_view state, std::int64_t now) = 0;
+  virtual std::int64_t add_event(std::string_view jti, std::string_view stream_id,
+                                 std::optional<std::int64_t> account_id,
+                                 std::string_view event_type, std::string_view set,
+                                 std::string_view state, std::int64_t now) = 0;
   struct waiting_set {
     std::string jti;
     std::string set;
@@ -249,7 +250,23 @@ class ssf_repository {
   // error); whether it was pending in that stream.
   virtual bool settle_event(std::string_view stream_id, std::string_view jti,
                             std::string_view state, std::string_view note, std::int64_t at) = 0;
-  virtual void release_held(std::string_view stream_id) = 0;  // held SETs pending again
+  // Held SETs pending again, due at `now`: their ids.
+  virtual std::vector<std::int64_t> release_held(std::string_view stream_id, std::int64_t now) = 0;
+
+  // Push delivery (RFC 8935).
+  struct push_set {
+    std::int64_t id = 0;
+    std::string jti, stream_id, client_id, endpoint_url, authorization_header, set, event_type;
+    std::optional<std::int64_t> account_id;
+    std::int64_t attempts = 0, next_attempt_at = 0, created_at = 0;
+  };
+  // Every pending SET of an enabled push stream: (when it falls due, id).
+  virtual std::vector<std::pair<std::int64_t, std::int64_t>> pending_pushes() = 0;
+  // The SET, when it is still pending in an enabled push stream and due at `due`.
+  virtual std::optional<push_set> due_push(std::int64_t id, std::int64_t due) = 0;
+  virtual void settle_push(std::int64_t id, std::string_view state, std::int64_t attempts,
+                           std::int64_t next, int status, std::string_view note,
+                           std::int64_t at) = 0;
 };
 
 class repositories {

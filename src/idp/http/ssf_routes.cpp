@@ -23,7 +23,7 @@ class ssf_routes {
 
   response configuration() {
     const std::string iss = s_.settings().issuer;
-    bj::array methods{ssf::poll_method};
+    bj::array methods{ssf::poll_method, ssf::push_method};
     return allow_origin(
         json::response(200, bj::object{{"spec_version", "1_0"},
                                        {"issuer", iss},
@@ -112,9 +112,10 @@ class ssf_routes {
     std::vector<std::string_view> known(std::begin(stream_fields), std::end(stream_fields));
     if (!with_id) known.erase(known.begin());
     if (auto unknown = json::unknown_field(o, known)) return *unknown;
-    return "delivery is {method, endpoint_url}: method urn:ietf:rfc:8936 (poll; push is not "
-           "offered) and no endpoint_url or authorization_header of the receiver's; "
-           "events_requested is a list of event type URIs";
+    return "delivery is {method, endpoint_url, authorization_header}: method "
+           "urn:ietf:rfc:8936 (poll, at the endpoint the transmitter names) or urn:ietf:rfc:8935 "
+           "(push, to the receiver's http(s) endpoint_url, with an optional authorization_header "
+           "of one line); events_requested is a list of event type URIs";
   }
 
   response streams(const request& req) {

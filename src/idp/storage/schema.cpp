@@ -366,6 +366,12 @@ CREATE TABLE ssf_events (
 );
 CREATE INDEX ssf_events_waiting ON ssf_events (stream_id, state, id);
 )sql"},
+    {17, R"sql(
+-- Push delivery (RFC 8935): each SET of a push stream is retried like a webhook.
+ALTER TABLE ssf_events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ssf_events ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ssf_events ADD COLUMN last_status INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

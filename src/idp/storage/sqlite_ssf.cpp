@@ -99,14 +99,15 @@ class sqlite_ssf final : public ssf_repository {
         .run();
   }
 
-  void add_event(std::string_view jti, std::string_view stream_id,
-                 std::optional<std::int64_t> account_id, std::string_view event_type,
-                 std::string_view set, std::string_view state, std::int64_t now) override {
+  std::int64_t add_event(std::string_view jti, std::string_view stream_id,
+                         std::optional<std::int64_t> account_id, std::string_view event_type,
+                         std::string_view set, std::string_view state, std::int64_t now) override {
     db_.cached(
            "INSERT INTO ssf_events (jti, stream_id, account_id, event_type, set_jwt, state, "
-           "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .bind_all(jti, stream_id, account_id, event_type, set, state, now)
+           "created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_all(jti, stream_id, account_id, event_type, set, state, now, now)
         .run();
+    return db_.last_insert_rowid();
   }
 
   std::vector<waiting_set> pending_events(std::string_view stream_id, std::size_t limit) override {
@@ -137,10 +138,50 @@ class sqlite_ssf final : public ssf_repository {
     return db_.changes() > 0;
   }
 
-  void release_held(std::string_view stream_id) override {
-    db_.cached("UPDATE ssf_events SET state = 'pending' WHERE stream_id = ? AND state = 'held'")
-        .bind_all(stream_id)
+  std::vector<std::pair<std::int64_t, std::int64_t>> pending_pushes() override {
+    auto q = db_.prepare(
+        "SELECT e.next_attempt_at, e.id FROM ssf_events e JOIN ssf_streams s ON s.id = "
+        "e.stream_id WHERE e.state = 'pending' AND s.method = 'urn:ietf:rfc:8935' AND s.status = "
+        "'enabled'");
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    while (q.step()) out.emplace_back(q.get_int(0), q.get_int(1));
+    return out;
+  }
+
+  std::optional<push_set> due_push(std::int64_t id, std::int64_t due) override {
+    auto& q = db_.cached(
+        "SELECT e.id, e.jti, e.stream_id, s.client_id, s.endpoint_url, s.authorization_header, "
+        "e.set_jwt, e.event_type, e.account_id, e.attempts, e.next_attempt_at, e.created_at FROM "
+        "ssf_events e JOIN ssf_streams s ON s.id = e.stream_id WHERE e.id = ? AND e.state = "
+        "'pending' AND e.next_attempt_at = ? AND s.method = 'urn:ietf:rfc:8935' AND s.status = "
+        "'enabled'");
+    q.bind_all(id, due);
+    std::optional<push_set> out;
+    if (q.step())
+      out = push_set{q.get_int(0),     q.get_text(1), q.get_text(2), q.get_text(3),
+                     q.get_text(4),    q.get_text(5), q.get_text(6), q.get_text(7),
+                     q.get_opt_int(8), q.get_int(9),  q.get_int(10), q.get_int(11)};
+    q.reset();
+    return out;
+  }
+
+  void settle_push(std::int64_t id, std::string_view state, std::int64_t attempts,
+                   std::int64_t next, int status, std::string_view note, std::int64_t at) override {
+    db_.cached(
+           "UPDATE ssf_events SET state = ?, attempts = ?, next_attempt_at = ?, last_status = ?, "
+           "note = ?, settled_at = ? WHERE id = ?")
+        .bind_all(state, attempts, next, status, note, at, id)
         .run();
+  }
+
+  std::vector<std::int64_t> release_held(std::string_view stream_id, std::int64_t now) override {
+    auto& q = db_.cached(
+        "UPDATE ssf_events SET state = 'pending', next_attempt_at = ? WHERE stream_id = ? AND "
+        "state = 'held' RETURNING id");
+    q.bind_all(now, stream_id);
+    std::vector<std::int64_t> out;
+    while (q.step()) out.push_back(q.get_int(0));
+    return out;
   }
 
  private:
