@@ -167,6 +167,9 @@ class shared_signals {
 
   context& ctx_;
   std::set<std::pair<std::int64_t, std::int64_t>> push_queue_;  // (due, SET id), mutex held
+  // Whether any stream exists: without one, a change costs no query (mutex held). Set when a
+  // stream is made; only a restart clears it after the last is deleted.
+  bool any_stream_ = false;
 };
 
 // The transactional outbox: subscriptions, the changes and callbacks queued in the same unit of

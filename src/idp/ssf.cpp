@@ -38,6 +38,7 @@ std::string_view field_of(std::string_view type) {
 domain::shared_signals::shared_signals(context& ctx) : ctx_(ctx) {
   // The push SETs still pending at start, in the order they fall due.
   for (const auto& due : ctx_.repos.ssf().pending_pushes()) push_queue_.insert(due);
+  any_stream_ = ctx_.repos.ssf().any_stream();
 }
 
 result<void> domain::shared_signals::check_locked(ssf_stream& s, const ssf_stream_request& r,
@@ -88,6 +89,7 @@ result<ssf_stream> domain::shared_signals::create(const client& c, const ssf_str
   auto work = ctx_.repos.begin();
   ctx_.repos.ssf().add_stream(s);
   work->commit();
+  any_stream_ = true;
   return s;
 }
 
@@ -207,6 +209,7 @@ void domain::shared_signals::emit_locked(const ssf_stream& s,
 }
 
 void domain::shared_signals::on_change(const account& a, std::string_view field) {
+  if (!any_stream_) return;
   std::string_view type;
   boost::json::object event;
   if (field == "username") {
@@ -228,6 +231,7 @@ void domain::shared_signals::on_change(const account& a, std::string_view field)
 }
 
 void domain::shared_signals::on_app_removed(std::int64_t account_id, std::string_view client_id) {
+  if (!any_stream_) return;
   // The grant was revoked in this unit of work: a stream of its client still hears of it.
   const auto now = ctx_.time.now();
   const boost::json::object sub_id{

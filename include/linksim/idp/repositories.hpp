@@ -225,6 +225,7 @@ class ssf_repository {
   virtual void update_stream(const ssf_stream& s) = 0;
   virtual std::optional<ssf_stream> find_stream(std::string_view id) = 0;
   virtual std::vector<ssf_stream> streams_of(std::string_view client_id) = 0;
+  virtual bool any_stream() = 0;
   virtual void remove_stream(std::string_view id) = 0;  // with its subjects and SETs
   // The streams not disabled whose subjects include the account: of a client holding a grant
   // of it (standing, or revoked at `revoked_at` or later), unless the stream removed it.

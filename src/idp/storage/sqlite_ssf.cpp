@@ -71,6 +71,11 @@ class sqlite_ssf final : public ssf_repository {
     return out;
   }
 
+  bool any_stream() override {
+    auto q = db_.prepare("SELECT EXISTS (SELECT 1 FROM ssf_streams)");
+    return q.step() && q.get_int(0) != 0;
+  }
+
   void remove_stream(std::string_view id) override {
     db_.cached("DELETE FROM ssf_streams WHERE id = ?").bind_all(id).run();
   }
