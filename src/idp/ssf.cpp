@@ -15,11 +15,6 @@
 namespace linksim::idp {
 namespace {
 
-bool supported(std::string_view type) {
-  return std::find(std::begin(ssf::events_supported), std::end(ssf::events_supported), type) !=
-         std::end(ssf::events_supported);
-}
-
 bool is_http_url(std::string_view url) {
   auto u = boost::urls::parse_absolute_uri(url);
   return u && (u->scheme() == "http" || u->scheme() == "https") && !u->host().empty();
