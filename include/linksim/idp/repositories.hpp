@@ -228,7 +228,7 @@ class ssf_repository {
   virtual bool any_stream() = 0;
   virtual void remove_stream(std::string_view id) = 0;  // with its subjects and SETs
   // The streams not disabled whose subjects include the account: of a client holding a grant
-  // of it (standing, or revoked at `revoked_at` or later), unless the stream removed it.
+  // of it (standing, or revoked at `revoked_since` or later), unless the stream removed it.
   virtual std::vector<ssf_stream> streams_about(std::int64_t account_id,
                                                 std::int64_t revoked_since) = 0;
   virtual void set_subject(std::string_view stream_id, std::int64_t account_id, bool included) = 0;
