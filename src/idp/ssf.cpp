@@ -38,7 +38,12 @@ domain::shared_signals::shared_signals(context& ctx) : ctx_(ctx) {
 
 result<void> domain::shared_signals::check_locked(ssf_stream& s, const ssf_stream_request& r,
                                                   bool replace) {
-  if (r.method || replace) s.method = r.method.value_or(std::string(ssf::poll_method));
+  // The delivery method is fixed when the stream is made: SETs already waiting were stored
+  // for it (a poll stream's wait for a poll, a push stream's are queued to be sent).
+  const std::string method = r.method.value_or(std::string(ssf::poll_method));
+  if (!s.method.empty() && (r.method || replace) && method != s.method)
+    return make_error_code(errc::bad_field);
+  if (s.method.empty()) s.method = method;
   const std::string poll_url = ctx_.cfg.issuer + "/ssf/poll/" + s.id;
   if (s.method == ssf::poll_method) {
     // The transmitter names a poll stream's endpoint; nothing is pushed with a header.
@@ -65,7 +70,8 @@ result<void> domain::shared_signals::check_locked(ssf_stream& s, const ssf_strea
   if (r.events_requested || replace) {
     s.events_requested = r.events_requested.value_or(std::vector<std::string>{});
     for (const auto& e : s.events_requested)
-      if (e.empty() || e.size() > 256) return make_error_code(errc::bad_field);
+      if (e.empty() || e.size() > 256 || e.find_first_of(" \t\r\n") != std::string::npos)
+        return make_error_code(errc::bad_field);
     if (s.events_requested.size() > 32) return make_error_code(errc::bad_field);
   }
   if (r.description || replace) s.description = r.description.value_or("");

@@ -125,6 +125,19 @@ TEST_F(Ssf, StreamsBelongToTheReceiverThatAuthenticated) {
   r = call("POST", "/ssf/streams",
            R"({"delivery":{"method":"urn:ietf:rfc:8936","endpoint_url":"http://rp.example/e"}})");
   EXPECT_EQ(r.status, 400) << r.body;  // a poll stream's endpoint is the transmitter's
+  // The delivery method is fixed when the stream is made; the description may change.
+  r = call(
+      "PATCH", "/ssf/streams",
+      R"({"stream_id":")" + stream +
+          R"(","delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"http://rp.example/e"}})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = call("PATCH", "/ssf/streams", R"({"stream_id":")" + stream + R"(","description":"mine"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r).at("description").as_string(), "mine");
+  EXPECT_EQ(json_of(r).at("delivery").at("method").as_string(), "urn:ietf:rfc:8936");
+  // An event type is a URI: one with a space is refused.
+  r = call("POST", "/ssf/streams", R"({"events_requested":["a b"]})");
+  EXPECT_EQ(r.status, 400) << r.body;
   // Deleted, it is gone.
   EXPECT_EQ(call("DELETE", "/ssf/streams?stream_id=" + stream).status, 204);
   EXPECT_EQ(call("GET", "/ssf/streams?stream_id=" + stream).status, 404);

@@ -115,7 +115,8 @@ class ssf_routes {
     return "delivery is {method, endpoint_url, authorization_header}: method "
            "urn:ietf:rfc:8936 (poll, at the endpoint the transmitter names) or urn:ietf:rfc:8935 "
            "(push, to the receiver's http(s) endpoint_url, with an optional authorization_header "
-           "of one line); events_requested is a list of event type URIs";
+           "of one line), fixed when the stream is made; events_requested is a list of event "
+           "type URIs";
   }
 
   response streams(const request& req) {
