@@ -161,9 +161,10 @@ authorization_next domain::authorization::next(const pending_authorization& p,
   std::optional<std::int64_t> last_login;
   const account* last = nullptr;
   if (!accounts.empty()) {
+    const digest key = sha256(session);
     std::lock_guard lock(ctx_.mutex);
     for (const auto& a : accounts) {
-      const auto at = ctx_.repos.sessions().logged_in_at(sha256(session), a.id);
+      const auto at = ctx_.repos.sessions().logged_in_at(key, a.id);
       if (at && (!last_login || *at >= *last_login)) {
         last_login = at;
         last = &a;

@@ -7,18 +7,12 @@
 #include "linksim/idp/repositories.hpp"
 
 #include <boost/json/object.hpp>
-#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <limits>
 
 namespace linksim::idp {
 namespace {
-
-bool is_http_url(std::string_view url) {
-  auto u = boost::urls::parse_absolute_uri(url);
-  return u && (u->scheme() == "http" || u->scheme() == "https") && !u->host().empty();
-}
 
 // The field whose webhook carries the same change: what a SET tells, as data categories.
 std::string_view field_of(std::string_view type) {
@@ -59,7 +53,7 @@ result<void> domain::shared_signals::check_locked(ssf_stream& s, const ssf_strea
     if (r.endpoint_url || replace) s.endpoint_url = r.endpoint_url.value_or("");
     if (r.authorization_header || replace)
       s.authorization_header = r.authorization_header.value_or("");
-    if (s.endpoint_url.size() > 2048 || !is_http_url(s.endpoint_url))
+    if (s.endpoint_url.size() > 2048 || !detail::is_http_url(s.endpoint_url))
       return make_error_code(errc::bad_field);
     if (s.authorization_header.size() > 1024 ||
         s.authorization_header.find_first_of("\r\n") != std::string::npos)
@@ -273,12 +267,6 @@ result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::strin
       ctx_.repos.ssf().count_events(id, "pending") > static_cast<std::int64_t>(waiting.size());
   work->commit();
   return out;
-}
-
-std::int64_t domain::shared_signals::waiting(std::string_view stream_id) {
-  std::lock_guard lock(ctx_.mutex);
-  return ctx_.repos.ssf().count_events(stream_id, "pending") +
-         ctx_.repos.ssf().count_events(stream_id, "held");
 }
 
 std::optional<std::int64_t> domain::shared_signals::next_due_locked() const {

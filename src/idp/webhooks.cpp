@@ -22,14 +22,10 @@ struct domain::outbox::request_batch {
   bool webhook() const { return parts.front().kind == "webhook"; }
 };
 
-namespace {
-
-bool is_http_url(std::string_view url) {
+bool detail::is_http_url(std::string_view url) {
   auto u = boost::urls::parse_absolute_uri(url);
   return u && (u->scheme() == "http" || u->scheme() == "https") && !u->host().empty();
 }
-
-}  // namespace
 
 std::string_view to_string(delivery_state s) {
   switch (s) {
@@ -59,7 +55,7 @@ result<subscription> domain::outbox::subscribe(std::string_view client_id, std::
   auto c = clients_.get(client_id);
   if (!c) return make_error_code(errc::not_found);
   if (c->is_public()) return make_error_code(error::public_client_no_webhooks);
-  if (!is_http_url(callback_url)) return make_error_code(errc::callback_url_invalid);
+  if (!detail::is_http_url(callback_url)) return make_error_code(errc::callback_url_invalid);
   if (fields.empty()) fields.assign(std::begin(webhook_fields), std::end(webhook_fields));
   for (const auto& f : fields) {
     if (std::find(std::begin(webhook_fields), std::end(webhook_fields), f) ==

@@ -4,6 +4,8 @@
 // token endpoint.
 #include "common.hpp"
 
+#include <span>
+
 namespace linksim::idp::web {
 namespace {
 
@@ -74,11 +76,14 @@ class ssf_routes {
     return o;
   }
 
+  // The fields a stream's body may hold: all but stream_id when it is created.
+  static std::span<const std::string_view> known_fields(bool with_id) {
+    return std::span<const std::string_view>(stream_fields).subspan(with_id ? 0 : 1);
+  }
+
   // A stream's configuration from a request body (SSF 1.0 section 8.1.1).
   static result<ssf_stream_request> stream_request(const bj::object& o, bool with_id) {
-    std::vector<std::string_view> known(std::begin(stream_fields), std::end(stream_fields));
-    if (!with_id) known.erase(known.begin());
-    if (auto unknown = json::unknown_field(o, known))
+    if (json::unknown_field(o, known_fields(with_id)))
       return make_error_code(errc::bad_field);  // named by the caller
     ssf_stream_request r;
     if (const auto* d = o.if_contains("delivery")) {
@@ -109,9 +114,7 @@ class ssf_routes {
   }
 
   static std::string why(const bj::object& o, bool with_id) {
-    std::vector<std::string_view> known(std::begin(stream_fields), std::end(stream_fields));
-    if (!with_id) known.erase(known.begin());
-    if (auto unknown = json::unknown_field(o, known)) return *unknown;
+    if (auto unknown = json::unknown_field(o, known_fields(with_id))) return *unknown;
     return "delivery is {method, endpoint_url, authorization_header}: method "
            "urn:ietf:rfc:8936 (poll, at the endpoint the transmitter names) or urn:ietf:rfc:8935 "
            "(push, to the receiver's http(s) endpoint_url, with an optional authorization_header "
