@@ -11,6 +11,7 @@
 #include "linksim/common/error.hpp"
 #include "linksim/common/http.hpp"
 #include "linksim/common/random.hpp"
+#include "linksim/common/ssf.hpp"
 #include "linksim/evidence/flow.hpp"
 #include "linksim/idp/error.hpp"
 #include "linksim/idp/login_rules.hpp"
@@ -160,27 +161,7 @@ struct authorization_next {
 };
 
 // Shared Signals (OpenID SSF 1.0, with the RISC and CAEP event types): what a receiver asks of
-// a stream, and what a poll (RFC 8936) gives and takes.
-namespace ssf {
-inline constexpr std::string_view poll_method = "urn:ietf:rfc:8936";
-inline constexpr std::string_view push_method = "urn:ietf:rfc:8935";
-inline constexpr std::string_view identifier_changed =
-    "https://schemas.openid.net/secevent/risc/event-type/identifier-changed";
-inline constexpr std::string_view account_purged =
-    "https://schemas.openid.net/secevent/risc/event-type/account-purged";
-inline constexpr std::string_view account_disabled =
-    "https://schemas.openid.net/secevent/risc/event-type/account-disabled";
-inline constexpr std::string_view account_enabled =
-    "https://schemas.openid.net/secevent/risc/event-type/account-enabled";
-inline constexpr std::string_view session_revoked =
-    "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
-inline constexpr std::string_view verification =
-    "https://schemas.openid.net/secevent/ssf/event-type/verification";
-// The event types a stream may request, in the order the configuration lists them.
-inline constexpr std::string_view events_supported[] = {identifier_changed, account_purged,
-                                                        account_disabled,   account_enabled,
-                                                        session_revoked,    verification};
-}  // namespace ssf
+// a stream, and what a poll (RFC 8936) gives and takes. The event types are common/ssf.hpp's.
 
 // A receiver's stream.
 struct ssf_stream {

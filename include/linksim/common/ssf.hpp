@@ -1,0 +1,27 @@
+// OpenID Shared Signals Framework 1.0: the delivery methods (RFC 8935 push, RFC 8936 poll) and the
+// event types the provider transmits and the dependent service receives.
+#pragma once
+
+#include <string_view>
+
+namespace linksim::ssf {
+
+inline constexpr std::string_view poll_method = "urn:ietf:rfc:8936";
+inline constexpr std::string_view push_method = "urn:ietf:rfc:8935";
+inline constexpr std::string_view identifier_changed =
+    "https://schemas.openid.net/secevent/risc/event-type/identifier-changed";
+inline constexpr std::string_view account_purged =
+    "https://schemas.openid.net/secevent/risc/event-type/account-purged";
+inline constexpr std::string_view account_disabled =
+    "https://schemas.openid.net/secevent/risc/event-type/account-disabled";
+inline constexpr std::string_view account_enabled =
+    "https://schemas.openid.net/secevent/risc/event-type/account-enabled";
+inline constexpr std::string_view session_revoked =
+    "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+inline constexpr std::string_view verification =
+    "https://schemas.openid.net/secevent/ssf/event-type/verification";
+// The event types a stream may request, in the order the configuration lists them.
+inline constexpr std::string_view events_supported[] = {identifier_changed, account_purged,
+                                                        account_disabled,   account_enabled,
+                                                        session_revoked,    verification};
+}  // namespace linksim::ssf
