@@ -83,6 +83,7 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
   ao.since = o.since;
   ao.jobs = o.jobs;
   ao.strict = o.strict;
+  ao.changes = o.changes;
 
   const fs::path evidence_dir = o.out / "evidence";
   fs::create_directories(evidence_dir);

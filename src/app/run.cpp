@@ -131,11 +131,21 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
   }
 
   int failed = 0;
+  std::size_t skipped = 0;
   double wall = 0;
   for (const auto& s : scenarios) {
+    if (!s.told_over(o.changes)) {
+      ++skipped;
+      std::string over;
+      for (auto c : s.changes) over += (over.empty() ? "" : ", ") + std::string(to_string(c));
+      out << "SKIP " << s.name << "  (" << s.file << ": told over " << over << ", not "
+          << to_string(o.changes) << ")\n";
+      continue;
+    }
     harness::run_options ro;
     ro.seed = o.seed;
     ro.profile = o.profile;
+    ro.changes = o.changes;
     std::unique_ptr<loopback_exposure> loopback;
     if (o.real_http) {
       loopback = std::make_unique<loopback_exposure>();
@@ -162,8 +172,9 @@ int run(const run_options& o, std::ostream& out, std::ostream& err) {
   }
   char total[32];
   std::snprintf(total, sizeof total, "%.0f ms", wall);
-  out << scenarios.size() - static_cast<std::size_t>(failed) << " passed, " << failed
-      << " failed, in " << total << (o.real_http ? " (over loopback HTTP)" : "") << "\n";
+  out << scenarios.size() - skipped - static_cast<std::size_t>(failed) << " passed, " << failed
+      << " failed" << (skipped ? ", " + std::to_string(skipped) + " skipped" : std::string())
+      << ", in " << total << (o.real_http ? " (over loopback HTTP)" : "") << "\n";
   return failed == 0 ? 0 : 1;
 }
 

@@ -162,6 +162,13 @@ int run_command(int argc, char** argv) {
           ->add_option("--profile", run_profile,
                        "Behaviour profile for every scenario (overrides theirs)")
           ->check(CLI::IsMember(profiles));
+  std::string run_changes = "webhook";
+  run_cmd
+      ->add_option("--changes", run_changes,
+                   "How account changes reach the dependent service: the provider's webhooks, or "
+                   "its Shared Signals stream pushed or polled")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"webhook", "ssf-push", "ssf-poll"}));
   bool real_http = false;
   bool trace = false;
   run_cmd->add_flag("--trace", trace, "Print every flow of a failing scenario");
@@ -220,6 +227,13 @@ int run_command(int argc, char** argv) {
   audit_cmd->add_flag("--strict", audit.strict,
                       "Fail on undisclosed flows and on flows observed but not declared (or "
                       "declared but not observed), besides unexpected verdicts");
+  std::string audit_changes = "webhook";
+  audit_cmd
+      ->add_option("--changes", audit_changes,
+                   "How account changes reach the dependent service in every run (scenarios "
+                   "told over other channels only are not run)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"webhook", "ssf-push", "ssf-poll"}));
   audit_cmd->add_option("--out", audit_out, "Folder for the reports and the evidence logs")
       ->capture_default_str();
   audit.jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -273,6 +287,7 @@ int run_command(int argc, char** argv) {
       for (const auto& p : run_paths) ro.paths.emplace_back(p);
       if (*run_seed_opt) ro.seed = run_seed;
       if (*run_profile_opt) ro.profile = run_profile;
+      ro.changes = *linksim::threads_sim::channel_from(run_changes);
       ro.real_http = real_http;
       ro.trace = trace;
       ro.limits = run_limits.get();
@@ -285,6 +300,7 @@ int run_command(int argc, char** argv) {
     }
     if (*audit_cmd) {
       audit.catalogue = audit_catalogue;
+      audit.changes = *linksim::threads_sim::channel_from(audit_changes);
       audit.out = audit_out;
       audit.seeds = audit_seeds;
       for (const auto& p : audit_scenarios) audit.scenarios.emplace_back(p);

@@ -53,7 +53,8 @@ result<parts> split(std::string_view jwt) {
   auto header = json::parse_object(as_chars(*header_bytes));
   auto claims = json::parse_object(as_chars(*payload_bytes));
   if (!header || !claims) return bad;
-  return parts{{std::move(*header), std::move(*claims)}, jwt.substr(0, dot2), std::move(*signature)};
+  return parts{
+      {std::move(*header), std::move(*claims)}, jwt.substr(0, dot2), std::move(*signature)};
 }
 
 }  // namespace

@@ -2,8 +2,11 @@
 // message carried.
 #include "linksim/evidence/wire.hpp"
 
+#include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
+#include "linksim/common/jose.hpp"
 #include "linksim/common/json.hpp"
+#include "linksim/common/ssf.hpp"
 
 #include <boost/json.hpp>
 
@@ -58,8 +61,12 @@ constexpr std::array endpoints{
              "marketing.advertising", service_key, true},
     endpoint{"idp", "", "/admin/*", "admin", "", service_key, true},
     endpoint{"idp", "", "/.well-known/*", "metadata", "", "", false},
+    // Shared Signals: a poll's answer carries SETs; the rest manages the receiver's stream.
+    endpoint{"idp", "POST", "/ssf/poll/{id}", "ssf", essential, service_key, false},
+    endpoint{"idp", "", "/ssf/*", "ssf.manage", "", service_key, false},
     // The dependent service.
     endpoint{"threads", "", "/webhooks/instagram", "webhook", essential, "", true},
+    endpoint{"threads", "POST", "/ssf/events", "ssf", essential, "", false},
     endpoint{"threads", "POST", "/ig/deauthorize", "callback.receive.deauthorize", essential, "",
              true},
     endpoint{"threads", "POST", "/ig/data-deletion", "callback.receive.data_deletion", essential,
@@ -153,6 +160,12 @@ constexpr std::array fields{
     field_class{"reach", "user.behavior", false, "partner.report"},
     field_class{"viewers", unique_id, false, "partner.report"},
     field_class{"accounts", unique_id, false, "partner.audience"},
+    // A Security Event Token's claims (RFC 8417): its envelope names no one but its subject.
+    field_class{"new-value", "user.account.username", false, "ssf"},
+    field_class{"jti", "", false, "ssf"},
+    field_class{"iss", "", false, "ssf"},
+    field_class{"aud", "", false, "ssf"},
+    field_class{"id", "", false, "ssf"},  // an opaque subject: the stream itself
     field_class{"transcript", "user.content.private"},
     field_class{"device", "user.device.device_id"},
     field_class{"device_id", "user.device.device_id"},
@@ -265,6 +278,12 @@ class reader {
       for (auto& [k, inner] : o) {
         // An error answer says what went wrong, not anything about a person.
         if (k == "error" || k == "error_description") continue;
+        // A poll's answer (RFC 8936): {"sets": {jti: SET}}.
+        if (k == "sets" && at_ && at_->channel == "ssf" && inner.is_object()) {
+          for (auto& [jti, one] : inner.as_object())
+            if (one.is_string()) one = set(one.as_string());
+          continue;
+        }
         value(k, inner, k == "value" ? std::string_view(field) : "");
       }
       if (const auto* f = field_of(key, at_); f && !f->category.empty() && has_value(v))
@@ -315,8 +334,30 @@ class reader {
     }
   }
 
+  // A Security Event Token, read (never trusted: the receiver checks its signature) into its
+  // claims. Each event type says what changed, as the webhook field carrying the same change.
+  bj::value set(std::string_view jwt) {
+    auto read = jose::read_unverified(jwt);
+    if (!read) {
+      if (looks_like_token(jwt)) out_.categories.insert(std::string(credentials));
+      return bj::value(keys_.keyed(jwt));
+    }
+    bj::value claims(std::move(read->claims));
+    value("", claims);
+    if (const auto* events = claims.as_object().if_contains("events");
+        events && events->is_object())
+      for (const auto& e : events->as_object())
+        for (const auto& c : categories_of_field(ssf::webhook_field_of(e.key())))
+          out_.categories.insert(c);
+    return claims;
+  }
+
   void body(std::string_view content_type, const std::string& body, bj::object& into) {
     if (body.empty()) return;
+    if (content_type.starts_with("application/secevent+jwt")) {
+      into["set"] = set(body);
+      return;
+    }
     if (content_type.starts_with("application/json") || body.front() == '{' ||
         body.front() == '[') {
       boost::system::error_code ec;

@@ -522,7 +522,8 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
   };
   std::vector<job> jobs;
   for (const auto& profile : o.profiles)
-    for (const auto& s : scenarios) jobs.push_back({&profile, &s, {}, {}});
+    for (const auto& s : scenarios)
+      if (s.told_over(o.changes)) jobs.push_back({&profile, &s, {}, {}});
   // Each run is its own world: the workers share nothing but the next job's number.
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
@@ -531,6 +532,7 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
       try {
         run_options ro;
         ro.profile = *j.profile;
+        ro.changes = o.changes;
         ro.audit = true;
         ro.invariants = invariants;
         run_record rec{run_scenario(*j.s, ro), {}};

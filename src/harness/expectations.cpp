@@ -34,8 +34,11 @@ std::string json_error_code(const std::string& body) {
   auto o = json::parse_object(body);
   if (!o) return {};
   const auto* e = o->if_contains("error");
-  // OAuth's errors are {"error":"invalid_client"} (RFC 6749 section 5.2); the APIs' nest a code.
+  // OAuth's errors are {"error":"invalid_client"} (RFC 6749 section 5.2); the APIs' nest a code;
+  // a refused SET's are {"err":"invalid_key"} (RFC 8935 section 2.3).
   if (e && e->is_string()) return std::string(e->as_string());
+  if (const auto* err = o->if_contains("err"); !e && err && err->is_string())
+    return std::string(err->as_string());
   if (!e || !e->is_object()) return {};
   const auto* c = e->as_object().if_contains("code");
   return c && c->is_string() ? std::string(c->as_string()) : std::string();

@@ -72,6 +72,7 @@ class runner final : public detail::action_context {
                            .in_memory = !files,
                            .webhook_batch = s.webhook_batch,
                            .webhook_batch_window = s.webhook_batch_window,
+                           .changes = o.changes,
                            .expose = o.expose});
     start_ = world_->sched().now();
     world_->net().observe([this](const sim::message& m) {
@@ -451,6 +452,9 @@ run_result run_scenario(const scenario& s, const run_options& o) {
 std::string replay_command(const run_result& r, const run_options& o, bool real_http) {
   return "linksim run " + r.file + " --seed " + std::to_string(r.seed) +
          (o.profile ? " --profile " + *o.profile : std::string()) +
+         (o.changes != threads_sim::channel::webhook
+              ? " --changes " + std::string(threads_sim::to_string(o.changes))
+              : std::string()) +
          (real_http ? " --real-http" : "");
 }
 

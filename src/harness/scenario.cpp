@@ -27,7 +27,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
     scenario s;
     s.file = file_;
     check_keys(root, {"name", "description", "profile", "seed", "reconcile_interval",
-                      "webhook_batch", "faults", "steps"});
+                      "webhook_batch", "changes", "faults", "steps"});
     s.name = required_scalar(root, "name");
     if (s.name.empty()) fail(root["name"], "name is empty");
     if (auto d = root["description"]) s.description = scalar(d);
@@ -53,6 +53,19 @@ class parser : detail::yaml_reader, public detail::action_checker {
       if (n < 1 || n > idp::max_webhook_batch)
         fail(size, "webhook_batch size must be from 1 to 1000");
       s.webhook_batch = static_cast<std::size_t>(n);
+    }
+    if (auto c = root["changes"]) {
+      // `changes: [webhook]`: the channels the story holds over.
+      if (!c.IsSequence() || c.size() == 0 || c.size() > 3)
+        fail(c, "changes is a list of webhook, ssf-push and ssf-poll");
+      s.changes.clear();
+      for (const auto& item : c) {
+        const auto name = scalar(item);
+        const auto ch = threads_sim::channel_from(name);
+        if (!ch) fail(item, "unknown channel '" + name + "' (known: webhook, ssf-push, ssf-poll)");
+        if (s.told_over(*ch)) fail(item, "channel '" + name + "' is listed twice");
+        s.changes.push_back(*ch);
+      }
     }
     if (auto f = root["faults"]) {
       if (!f.IsSequence()) fail(f, "faults is a list");

@@ -149,6 +149,7 @@ class shared_signals {
   result<void> subject(const client& c, std::string_view id, std::int64_t account_id, bool add);
   result<void> verify(const client& c, std::string_view id, std::string_view state);
   result<ssf_poll_answer> poll(const client& c, std::string_view id, const ssf_poll_request& r);
+  std::int64_t newest_waiting();
   // Push delivery (RFC 8935): sends the SETs due to push streams, retried and given up on as
   // the webhooks are. Called by the outbox's dispatch, without the mutex held.
   std::size_t dispatch_due();

@@ -12,17 +12,6 @@
 #include <limits>
 
 namespace linksim::idp {
-namespace {
-
-// The field whose webhook carries the same change: what a SET tells, as data categories.
-std::string_view field_of(std::string_view type) {
-  if (type == ssf::identifier_changed) return "username";
-  if (type == ssf::account_disabled || type == ssf::account_enabled) return "account_status";
-  if (type == ssf::account_purged) return "account_deletion";
-  return "";
-}
-
-}  // namespace
 
 domain::shared_signals::shared_signals(context& ctx) : ctx_(ctx) {
   // The push SETs still pending at start, in the order they fall due.
@@ -257,16 +246,21 @@ result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::strin
   const auto waiting = ctx_.repos.ssf().pending_events(id, r.max_events);
   for (const auto& w : waiting) {
     // What the receiver is handed, declared as the webhooks' deliveries are.
-    if (w.account_id && !field_of(w.event_type).empty())
-      ctx_.record_flow_hashed(c.system, *w.account_id, categories_of_field(field_of(w.event_type)),
-                              "essential.service", "ssf.poll", to_hex(sha256(w.set)),
-                              std::string(w.event_type));
+    if (w.account_id && !ssf::webhook_field_of(w.event_type).empty())
+      ctx_.record_flow_hashed(
+          c.system, *w.account_id, categories_of_field(ssf::webhook_field_of(w.event_type)),
+          "essential.service", "ssf.poll", to_hex(sha256(w.set)), std::string(w.event_type));
     out.sets.emplace_back(w.jti, w.set);
   }
   out.more_available =
       ctx_.repos.ssf().count_events(id, "pending") > static_cast<std::int64_t>(waiting.size());
   work->commit();
   return out;
+}
+
+std::int64_t domain::shared_signals::newest_waiting() {
+  std::lock_guard lock(ctx_.mutex);
+  return any_stream_ ? ctx_.repos.ssf().newest_waiting(ssf::poll_method) : 0;
 }
 
 std::optional<std::int64_t> domain::shared_signals::next_due_locked() const {
@@ -313,11 +307,11 @@ std::size_t domain::shared_signals::dispatch_due() {
     if (res) {
       o.status = res->status;
       o.note = res->body.substr(0, 200);
-      if (p.account_id && !field_of(p.event_type).empty())
-        ctx_.record_flow_hashed(ctx_.repos.clients().find(p.client_id).value_or(client{}).system,
-                                *p.account_id, categories_of_field(field_of(p.event_type)),
-                                "essential.service", "ssf.push", to_hex(sha256(p.set)),
-                                p.event_type);
+      if (p.account_id && !ssf::webhook_field_of(p.event_type).empty())
+        ctx_.record_flow_hashed(
+            ctx_.repos.clients().find(p.client_id).value_or(client{}).system, *p.account_id,
+            categories_of_field(ssf::webhook_field_of(p.event_type)), "essential.service",
+            "ssf.push", to_hex(sha256(p.set)), p.event_type);
     } else {
       o.note = res.error().message();
     }

@@ -1,7 +1,9 @@
 // The in-process network and its seeded faults.
 #include "linksim/sim/network.hpp"
 
+#include "linksim/common/jose.hpp"
 #include "linksim/common/json.hpp"
+#include "linksim/common/ssf.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -80,14 +82,31 @@ const network::host* network::route(const std::string& target) const {
 }
 
 namespace {
-// The account and field of each change in a webhook body, for filters that name them. A
-// batched body carries several: a filter matches the request when one of them matches.
-struct webhook_change {
+// The account and field of each change a message carries: a webhook body's entries (a batched
+// one carries several: a filter matches when one of them does), or a SET's events.
+struct carried_change {
   std::string subject;
   std::string field;
 };
-std::vector<webhook_change> read_webhook(const std::string& body) {
-  std::vector<webhook_change> out;
+
+void read_set(std::string_view jwt, std::vector<carried_change>& out) {
+  auto set = jose::read_unverified(jwt);  // sorted, never trusted: the receiver checks it
+  if (!set) return;
+  std::string subject;
+  if (const auto* sub_id = set->claims.if_contains("sub_id"); sub_id && sub_id->is_object())
+    if (const auto* sub = sub_id->as_object().if_contains("sub"); sub && sub->is_string())
+      subject = std::string(sub->as_string());
+  if (const auto* events = set->claims.if_contains("events"); events && events->is_object())
+    for (const auto& e : events->as_object())
+      out.push_back({subject, std::string(ssf::webhook_field_of(e.key()))});
+}
+
+std::vector<carried_change> read_changes(const std::string& body) {
+  std::vector<carried_change> out;
+  if (!body.empty() && body.front() != '{') {
+    read_set(body, out);
+    return out;
+  }
   auto o = json::parse_object(body);
   if (!o) return out;
   const auto* entries = o->if_contains("entry");
@@ -108,6 +127,23 @@ std::vector<webhook_change> read_webhook(const std::string& body) {
   }
   return out;
 }
+
+// The changes of the SETs a poll answer carries ({"sets": {jti: SET}}).
+std::vector<carried_change> read_poll_answer(const std::string& body) {
+  std::vector<carried_change> out;
+  auto o = json::parse_object(body);
+  const auto* sets = o ? o->if_contains("sets") : nullptr;
+  if (!sets || !sets->is_object()) return out;
+  for (const auto& s : sets->as_object())
+    if (s.value().is_string()) read_set(s.value().as_string(), out);
+  return out;
+}
+
+bool names(const message_filter& f, const std::vector<carried_change>& changes) {
+  return std::any_of(changes.begin(), changes.end(), [&](const carried_change& c) {
+    return (f.field.empty() || f.field == c.field) && (f.subject.empty() || f.subject == c.subject);
+  });
+}
 }  // namespace
 
 bool network::matches(const message_filter& f, const std::string& from, const host& to,
@@ -115,14 +151,55 @@ bool network::matches(const message_filter& f, const std::string& from, const ho
   if (!f.from.empty() && f.from != from) return false;
   if (!f.to.empty() && f.to != to.system) return false;
   if (!f.path_prefix.empty() && !path.starts_with(f.path_prefix)) return false;
-  if (!f.field.empty() || !f.subject.empty()) {
-    const auto changes = read_webhook(req.body);
-    return std::any_of(changes.begin(), changes.end(), [&](const webhook_change& c) {
-      return (f.field.empty() || f.field == c.field) &&
-             (f.subject.empty() || f.subject == c.subject);
-    });
-  }
+  if (!f.field.empty() || !f.subject.empty()) return names(f, read_changes(req.body));
   return true;
+}
+
+std::optional<result<http::response>> network::poll_answer_fault(const std::string& receiver,
+                                                                 const host& transmitter,
+                                                                 const http::request& req,
+                                                                 const http::response& answer) {
+  if (answer.status != 200) return std::nullopt;
+  std::optional<std::vector<carried_change>> changes;  // read once, when a filter needs them
+  for (auto& f : faults_) {
+    const auto& m = f.rule.match;
+    if (m.field.empty() && m.subject.empty()) continue;  // only filters that name a change
+    if ((!m.from.empty() && m.from != transmitter.system) || (!m.to.empty() && m.to != receiver))
+      continue;
+    if (!m.path_prefix.empty() && !req.path().starts_with(m.path_prefix)) continue;
+    if (!changes) changes = read_poll_answer(answer.body);
+    if (!names(m, *changes)) continue;
+    ++f.seen;
+    if (f.rule.nth && *f.rule.nth != f.seen) continue;
+    if (f.rule.probability < 1.0) {
+      const double u = static_cast<double>(random_.uniform(1'000'000)) / 1'000'000.0;
+      if (u >= f.rule.probability) continue;
+    }
+    switch (f.rule.kind) {
+      case fault_kind::error_5xx: {
+        ++stats_.failed_5xx;
+        http::response r;
+        r.status = 503;
+        r.headers.set("Content-Type", "application/json");
+        r.body = R"({"error":{"code":"upstream_unavailable","message":"injected fault"}})";
+        return result<http::response>(r);
+      }
+      case fault_kind::duplicate:
+        ++stats_.duplicated;
+        lose_next_ack_.insert(receiver);
+        return std::nullopt;
+      case fault_kind::drop:
+        ++stats_.dropped;
+        return result<http::response>(make_error_code(errc::upstream_unavailable));
+      case fault_kind::delay:
+        ++stats_.delayed;
+        return result<http::response>(make_error_code(errc::upstream_unavailable));
+      case fault_kind::timeout:
+        ++stats_.timed_out;
+        return result<http::response>(make_error_code(errc::upstream_unavailable));
+    }
+  }
+  return std::nullopt;
 }
 
 http::response network::deliver(const host& to, http::request req) {
@@ -215,6 +292,22 @@ result<http::response> network::send(const std::string& from, http::request req)
         return make_error_code(errc::upstream_unavailable);
       }
     }
+  }
+  if (path.starts_with("/ssf/poll/")) {
+    if (lose_next_ack_.erase(from) != 0) {
+      // The acknowledgements a duplicate fault lost: the transmitter sends those SETs again.
+      if (auto body = json::parse_object(req.body)) {
+        body->erase("ack");
+        req.body = json::serialize(*body);
+      }
+    }
+    auto answer = deliver(*to, req);
+    if (auto fault = poll_answer_fault(from, *to, req, answer)) {
+      seen(*fault ? "error_5xx" : "dropped", req, answer);
+      return *fault;
+    }
+    seen("delivered", req, answer);
+    return answer;
   }
   if (!observer_) return deliver(*to, std::move(req));  // the population benchmark's path
   auto answer = deliver(*to, req);

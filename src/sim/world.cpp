@@ -214,10 +214,12 @@ world::world(world_options o)
   client_id_ = c.id;
   client_secret_ = c.secret;
   open_threads();
-  std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
-  auto sub = idp_->subscribe(client_id_, std::string(threads_origin) + "/webhooks/instagram",
-                             verify_token, fields);
-  if (!sub) throw std::runtime_error("simulated subscription failed: " + sub.error().message());
+  if (opts_.changes == threads_sim::channel::webhook) {
+    std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
+    auto sub = idp_->subscribe(client_id_, std::string(threads_origin) + "/webhooks/instagram",
+                               verify_token, fields);
+    if (!sub) throw std::runtime_error("simulated subscription failed: " + sub.error().message());
+  }
 }
 
 world::~world() = default;
@@ -247,6 +249,7 @@ void world::open_threads() {
   cfg.webhook_verify_token = verify_token;
   cfg.reconcile_interval = opts_.reconcile_interval;
   cfg.rules = *threads_sim::find_behaviour(opts_.profile);
+  cfg.changes = opts_.changes;
   cfg.ads_url = ads_origin;
   cfg.ads_token = threads_ads_token;
   cfg.internal_token = threads_idp_token;
@@ -265,6 +268,13 @@ void world::open_threads() {
   });
   reconciler_wake_.reset();
   notifier_wake_.reset();
+  signals_wake_.reset();
+  if (opts_.changes != threads_sim::channel::webhook) {
+    // On every start, as a deployed receiver would: its stream is found again, not made twice.
+    if (auto c = threads_->connect_signals(); !c)
+      throw std::runtime_error("the simulated SSF stream could not be set up: " +
+                               c.error().message());
+  }
   pump();
 }
 
@@ -310,6 +320,17 @@ void world::pump() {
     wake(reconciler_wake_, *r, [this] { return threads_->reconcile_due(); });
   if (auto n = threads_->next_notice_due())
     wake(notifier_wake_, *n, [this] { return threads_->dispatch_notices(); });
+  if (opts_.changes == threads_sim::channel::ssf_poll) {
+    auto poll = [this] {
+      (void)threads_->poll_signals();  // a failure makes it due again later
+      return std::size_t{0};
+    };
+    if (const auto newest = idp_->ssf_newest_waiting(); newest > signalled_) {
+      signalled_ = newest;
+      wake(signals_wake_, sched_.now(), poll);
+    }
+    if (auto t = threads_->next_signals_poll()) wake(signals_wake_, *t, poll);
+  }
 }
 
 void world::run_for(milliseconds d) {

@@ -145,6 +145,24 @@ std::string_view to_string(field_rule r) {
   return "?";
 }
 
+std::string_view to_string(channel c) {
+  switch (c) {
+    case channel::webhook:
+      return "webhook";
+    case channel::ssf_push:
+      return "ssf-push";
+    case channel::ssf_poll:
+      return "ssf-poll";
+  }
+  return "?";
+}
+
+std::optional<channel> channel_from(std::string_view name) {
+  for (auto c : {channel::webhook, channel::ssf_push, channel::ssf_poll})
+    if (to_string(c) == name) return c;
+  return std::nullopt;
+}
+
 std::span<const behaviour> behaviours() {
   static const std::vector<behaviour> all = make_all();
   return all;

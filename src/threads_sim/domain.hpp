@@ -10,6 +10,8 @@
 
 #include "linksim/threads_sim/repositories.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <mutex>
 #include <set>
 
@@ -168,13 +170,43 @@ class reconciliation {
   result<profile> reconcile(std::int64_t profile_id);
   std::size_t reconcile_due();
   std::optional<time_point> next_due();
+  // Reads the profile's account from /me now and applies it; with no lock held.
+  result<void> poll(std::int64_t profile_id);
 
  private:
-  result<void> poll(std::int64_t profile_id);
   context& ctx_;
   provider_client& provider_;
   mirror_updates& mirror_;
   std::mutex sync_mutex_;  // held for a whole poll: one token rotation at a time
+};
+
+// The provider's Shared Signals stream, received (signals.cpp).
+class signals {
+ public:
+  signals(context& ctx, reconciliation& reconcile, mirror_updates& mirror)
+      : ctx_(ctx), reconcile_(reconcile), mirror_(mirror) {}
+  result<void> connect();
+  result<signal_outcome> receive_pushed(std::string_view set, std::string_view authorization);
+  result<std::size_t> poll();
+  std::optional<time_point> next_poll();
+
+ private:
+  // A request to the transmitter with this service's client credentials.
+  result<http::response> call(std::string method, std::string target, std::string body = {});
+  result<boost::json::object> fetch_json(const std::string& url);
+  std::string push_authorization() const;
+  // Signature, typ, iss, aud, iat: the SET's claims, or why it is refused.
+  result<boost::json::object> check(std::string_view set);
+  result<signal_outcome> apply(std::string_view set);
+  context& ctx_;
+  reconciliation& reconcile_;
+  mirror_updates& mirror_;
+  std::mutex mutex_;  // guards what follows: the stream and the key set as last read
+  std::string stream_id_;
+  std::string jwks_uri_;
+  boost::json::object jwks_;
+  std::optional<time_point> jwks_read_at_;
+  time_point next_poll_{};
 };
 
 // Meta's signed_request callbacks: deauthorization and data deletion.

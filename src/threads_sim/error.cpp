@@ -44,6 +44,17 @@ const char* message_of(error e) {
       return "a post holds 1 to 500 characters";
     case error::reauthorization_required:
       return "the identity provider no longer accepts this profile's token: log in again";
+    case error::push_unauthorized:
+      return "the Authorization header is not the one this stream was given";
+    case error::set_invalid:
+      return "not a Security Event Token: a JWS typed secevent+jwt with iss, aud, iat, jti, "
+             "sub_id and events";
+    case error::set_key_invalid:
+      return "the SET is not signed by a key of the transmitter's key set";
+    case error::set_issuer_invalid:
+      return "the SET's iss is not the identity provider";
+    case error::set_audience_invalid:
+      return "the SET's aud is not this service";
   }
   return "unknown linksim.threads error";
 }

@@ -14,6 +14,7 @@ struct service::parts {
         profiles(ctx, ads),
         linkage(ctx, provider, mirror, ads),
         reconciliation(ctx, provider, mirror),
+        signals(ctx, reconciliation, mirror),
         callbacks(ctx, profiles, ads),
         content(ctx, ads) {}
   domain::context ctx;
@@ -23,6 +24,7 @@ struct service::parts {
   domain::profiles profiles;
   domain::linkage linkage;
   domain::reconciliation reconciliation;
+  domain::signals signals;
   domain::callbacks callbacks;
   domain::content content;
 };
@@ -186,6 +188,21 @@ result<std::string> service::data_deletion(std::string_view signed_request) {
 }
 result<std::int64_t> service::deletion_status(std::string_view confirmation_code) {
   return parts_->callbacks.deletion_status(confirmation_code);
+}
+
+// --- Shared Signals ---
+
+result<void> service::connect_signals() {
+  return parts_->signals.connect();
+}
+result<signal_outcome> service::receive_set(std::string_view set, std::string_view authorization) {
+  return parts_->signals.receive_pushed(set, authorization);
+}
+result<std::size_t> service::poll_signals() {
+  return parts_->signals.poll();
+}
+std::optional<time_point> service::next_signals_poll() {
+  return parts_->signals.next_poll();
 }
 
 // --- Reconciliation ---

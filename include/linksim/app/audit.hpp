@@ -20,9 +20,10 @@ struct audit_options {
   std::vector<std::string> profiles;  // empty: documented (or all, with all_profiles)
   bool all_profiles = false;
   std::filesystem::path out = "linksim-audit";  // reports and evidence; rewritten each audit
-  std::string as_of;       // YYYY-MM-DD: only the claims in force that day (harness::audit_options)
-  std::string since;       // YYYY-MM-DD, with as_of: what changed between the two dates
-  bool strict = false;     // undisclosed flows and declared/observed mismatches fail the audit
+  std::string as_of;    // YYYY-MM-DD: only the claims in force that day (harness::audit_options)
+  std::string since;    // YYYY-MM-DD, with as_of: what changed between the two dates
+  bool strict = false;  // undisclosed flows and declared/observed mismatches fail the audit
+  threads_sim::channel changes = threads_sim::channel::webhook;  // harness::audit_options
   std::size_t jobs = 1;    // scenario runs at once (harness::audit_options)
   harness::limits limits;  // on each scenario file
 };

@@ -4,6 +4,7 @@
 #include "linksim/common/http.hpp"
 #include "linksim/harness/fuzz.hpp"
 #include "linksim/harness/scenario.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -20,6 +21,7 @@ struct run_options {
   std::vector<std::filesystem::path> paths;  // files, or folders searched for *.yaml
   std::optional<std::uint64_t> seed;         // overrides each scenario's
   std::optional<std::string> profile;        // overrides each scenario's behaviour profile
+  threads_sim::channel changes = threads_sim::channel::webhook;  // how account changes travel
   bool real_http = false;
   bool trace = false;      // print every flow of a failing scenario, not only the last ones
   harness::limits limits;  // on each scenario file

@@ -24,4 +24,14 @@ inline constexpr std::string_view verification =
 inline constexpr std::string_view events_supported[] = {identifier_changed, account_purged,
                                                         account_disabled,   account_enabled,
                                                         session_revoked,    verification};
+
+// The webhook field that carries the same change as an event type ("" for none): what a SET
+// tells, as the webhooks' data categories and the simulated network's fault filters read it.
+inline std::string_view webhook_field_of(std::string_view type) {
+  if (type == identifier_changed) return "username";
+  if (type == account_disabled || type == account_enabled) return "account_status";
+  if (type == account_purged) return "account_deletion";
+  return "";
+}
+
 }  // namespace linksim::ssf

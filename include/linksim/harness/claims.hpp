@@ -6,6 +6,7 @@
 
 #include "linksim/harness/runner.hpp"
 #include "linksim/harness/scenario.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
 
 #include <filesystem>
 #include <functional>
@@ -163,6 +164,9 @@ struct audit_options {
   std::size_t jobs = 1;
   // Undisclosed flows and declared-against-observed mismatches fail the audit too.
   bool strict = false;
+  // How the provider's account changes reach the dependent service in every run; a scenario
+  // told over other channels only (scenario::changes) is not run.
+  threads_sim::channel changes = threads_sim::channel::webhook;
 };
 
 // Claims coming into and going out of force on a date (or between two, for --since).

@@ -6,6 +6,7 @@
 #include "linksim/evidence/flow.hpp"
 #include "linksim/harness/scenario.hpp"
 #include "linksim/sim/network.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
 
 #include <functional>
 #include <map>
@@ -18,6 +19,8 @@ namespace linksim::harness {
 struct run_options {
   std::optional<std::uint64_t> seed;   // overrides the scenario's
   std::optional<std::string> profile;  // overrides the scenario's behaviour profile
+  // How the provider's account changes reach the dependent service (sim::world_options).
+  threads_sim::channel changes = threads_sim::channel::webhook;
   // Serves each service's handler somewhere else and returns a handler reaching it: set by
   // `linksim run --real-http` to put every message on a loopback socket.
   std::function<http::handler(const std::string& system, http::handler)> expose;

@@ -5,7 +5,9 @@
 
 #include "linksim/common/clock.hpp"
 #include "linksim/sim/network.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -163,6 +165,14 @@ struct scenario {
   milliseconds reconcile_interval = std::chrono::minutes(5);
   std::size_t webhook_batch = 1;  // changes per webhook request, 1 to 1 000
   milliseconds webhook_batch_window{0};
+  // The channels of account changes the story is told over (`changes:`): all three unless it
+  // is about one, such as a webhook batch or an SSF push. A run over another skips it.
+  std::vector<threads_sim::channel> changes{threads_sim::channel::webhook,
+                                            threads_sim::channel::ssf_push,
+                                            threads_sim::channel::ssf_poll};
+  bool told_over(threads_sim::channel c) const {
+    return std::find(changes.begin(), changes.end(), c) != changes.end();
+  }
   std::vector<fault_spec> faults;
   std::vector<step> steps;
 };

@@ -247,6 +247,8 @@ class ssf_repository {
   virtual std::vector<waiting_set> pending_events(std::string_view stream_id,
                                                   std::size_t limit) = 0;
   virtual std::int64_t count_events(std::string_view stream_id, std::string_view state) = 0;
+  // The id of the newest SET waiting on any stream of the delivery method; 0 when none waits.
+  virtual std::int64_t newest_waiting(std::string_view method) = 0;
   // A pending SET acknowledged (`delivered`) or refused by the receiver (`dead`, with its
   // error); whether it was pending in that stream.
   virtual bool settle_event(std::string_view stream_id, std::string_view jti,

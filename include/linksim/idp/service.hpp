@@ -341,6 +341,9 @@ class service {
   result<void> ssf_subject(const client& c, std::string_view id, std::int64_t account_id, bool add);
   result<void> ssf_verify(const client& c, std::string_view id, std::string_view state);
   result<ssf_poll_answer> ssf_poll(const client& c, std::string_view id, const ssf_poll_request& r);
+  // The id of the newest SET waiting to be polled on any stream; 0 when none waits. The
+  // simulation answers a receiver's held poll (RFC 8936 long polling) when it grows.
+  std::int64_t ssf_newest_waiting();
 
   // --- Clients and webhook subscriptions ---
   // errc::missing_field (no redirect URI), callback_url_invalid.

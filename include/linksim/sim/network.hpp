@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,14 @@ struct message_filter {
   std::string from;         // sending system, e.g. "idp"
   std::string to;           // receiving system, e.g. "threads"
   std::string path_prefix;  // e.g. "/webhooks/instagram"
-  std::string field;        // for webhooks: the change's field, e.g. "username"
-  std::string subject;      // for webhooks: the provider account id in the entry
+  // For account changes: the change's webhook field (e.g. "username") and the provider account
+  // it is about. They read a webhook's entries, a pushed SET, and the SETs of a poll answer: a
+  // fault from idp to threads that names them applies to the answer carrying such a SET (RFC
+  // 8936), which is lost (drop, delay, timeout: the SET stays unacknowledged and comes again),
+  // refused (error_5xx), or delivered with the next poll's acknowledgements lost (duplicate:
+  // the SET comes again).
+  std::string field;
+  std::string subject;
 };
 
 struct fault_rule {
@@ -118,6 +125,12 @@ class network {
   bool matches(const message_filter& f, const std::string& from, const host& to,
                const http::request& req, std::string_view path) const;
   http::response deliver(const host& to, http::request req);
+  // A poll answer's fate under the faults that name a SET it carries (see message_filter);
+  // nullopt when none applies.
+  std::optional<result<http::response>> poll_answer_fault(const std::string& receiver,
+                                                          const host& transmitter,
+                                                          const http::request& req,
+                                                          const http::response& answer);
 
   scheduler& sched_;
   random_source& random_;
@@ -128,6 +141,7 @@ class network {
   network_stats stats_;
   std::function<void(const message&)> observer_;
   std::uint64_t next_seq_ = 0;
+  std::set<std::string> lose_next_ack_;  // senders whose next poll's acknowledgements are lost
 };
 
 }  // namespace linksim::sim

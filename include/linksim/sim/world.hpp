@@ -9,6 +9,7 @@
 #include "linksim/evidence/flow.hpp"
 #include "linksim/sim/network.hpp"
 #include "linksim/sim/scheduler.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
 
 #include <deque>
 #include <filesystem>
@@ -134,6 +135,11 @@ struct world_options {
   // Changes per webhook request (idp::config::webhook_batch): 1, or up to 1 000 as Meta may.
   std::size_t webhook_batch = 1;
   milliseconds webhook_batch_window{0};  // idp::config::webhook_batch_window
+  // How account changes reach the dependent service: the provider's webhooks, or its Shared
+  // Signals stream, pushed or polled. A polled stream is polled as RFC 8936's long polling
+  // would: at once when a SET is waiting (the held request's answer), and on the service's
+  // interval.
+  threads_sim::channel changes = threads_sim::channel::webhook;
   // How the services are reached. Unset: in process. Set, each service's handler is passed to
   // it and what it returns is attached to the network instead: `linksim run --real-http` serves
   // the handler on a loopback socket and returns a handler that forwards to that socket.
@@ -237,6 +243,8 @@ class world {
   std::optional<time_point> dispatcher_wake_;
   std::optional<time_point> reconciler_wake_;
   std::optional<time_point> notifier_wake_;
+  std::optional<time_point> signals_wake_;
+  std::int64_t signalled_ = 0;  // the newest polled SET the service was woken for
   bool crash_armed_ = false;
   std::vector<service_line> service_log_;
   std::size_t service_lines_dropped_ = 0;

@@ -53,6 +53,13 @@ struct behaviour {
   bool offer_account_choice = true;      // the person picks which logged-in account links
 };
 
+// How the provider's account changes reach the service: Meta-style signed webhooks, or an OpenID
+// Shared Signals stream whose Security Event Tokens the provider pushes (RFC 8935) or the service
+// polls for (RFC 8936). Reconciliation polling runs under every channel.
+enum class channel { webhook, ssf_push, ssf_poll };
+std::string_view to_string(channel c);
+std::optional<channel> channel_from(std::string_view name);  // webhook, ssf-push, ssf-poll
+
 // Every shipped profile, `documented` first.
 std::span<const behaviour> behaviours();
 std::optional<behaviour> find_behaviour(std::string_view name);

@@ -26,6 +26,11 @@ enum class error {
   already_liked,
   text_invalid,
   reauthorization_required,
+  push_unauthorized,     // a pushed SET without the stream's Authorization header
+  set_invalid,           // not a Security Event Token this service can read
+  set_key_invalid,       // not signed by a key of the transmitter's key set
+  set_issuer_invalid,    // iss is not the provider
+  set_audience_invalid,  // aud is not this service's client id
 };
 
 const boost::system::error_category& error_category() noexcept;

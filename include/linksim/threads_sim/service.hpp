@@ -45,6 +45,8 @@ struct config {
   milliseconds link_ttl = 15min;   // a confirmation page waiting for "Link Account"
   milliseconds session_ttl = 30 * 24h;
   behaviour rules;  // default: `documented`
+  channel changes = channel::webhook;
+  milliseconds signals_poll_interval = 1min;  // ssf_poll: how often the stream is polled
   // The company's ad platform (src/ads): unset, no activity leaves the service.
   std::string ads_url;
   std::string ads_token;       // this service's token for the ad platform
@@ -164,6 +166,12 @@ struct webhook_outcome {
   std::size_t duplicates = 0;
   std::size_t stale = 0;    // older than what the profile already has
   std::size_t ignored = 0;  // not mirrored under this profile, or no profile for the account
+};
+
+// What one Security Event Token did, for the push answer and the tests.
+struct signal_outcome {
+  std::string event;    // the event type URI
+  std::string outcome;  // "applied", "duplicate", "re-read", "ignored (why)", ...
 };
 
 namespace mirror {
@@ -298,6 +306,25 @@ class service {
   result<std::string> data_deletion(std::string_view signed_request);
   // How many profiles a data-deletion request removed. errc::not_found.
   result<std::int64_t> deletion_status(std::string_view confirmation_code);
+
+  // --- Shared Signals from the provider (config::changes ssf_push or ssf_poll) ---
+  // Reads the transmitter's configuration and key set, and finds this service's stream there or
+  // creates it: pushing to base_url + "/ssf/events" with an Authorization header only the two
+  // sides know, or polled. errc::upstream_unavailable, upstream_bad_response.
+  result<void> connect_signals();
+  // A pushed SET (RFC 8935), with the request's Authorization header. The SET is checked before
+  // anything is done: its signature against the transmitter's key set (fetched again once for a
+  // key it does not know, as after a rotation), typ, iss, aud and iat; a jti seen before is a
+  // duplicate. An identifier or status change carries no version, so the profile is read again
+  // from /me, which has one. threads_sim::error::push_unauthorized, set_invalid, set_key_invalid,
+  // set_issuer_invalid, set_audience_invalid.
+  result<signal_outcome> receive_set(std::string_view set, std::string_view authorization);
+  // Polls the stream (RFC 8936) until it holds nothing more, acknowledging each SET once it is
+  // applied and reporting the refused ones as errors; returns how many SETs came.
+  // errc::upstream_unavailable, upstream_bad_response.
+  result<std::size_t> poll_signals();
+  // When poll_signals is next due (ssf_poll only).
+  std::optional<time_point> next_signals_poll();
 
   // --- Reconciliation ---
   // Polls the provider for profiles whose last sync is older than the interval (at most one

@@ -133,6 +133,16 @@ class sqlite_ssf final : public ssf_repository {
     return n;
   }
 
+  std::int64_t newest_waiting(std::string_view method) override {
+    auto& q = db_.cached(
+        "SELECT coalesce(max(e.id), 0) FROM ssf_events e JOIN ssf_streams s ON s.id = "
+        "e.stream_id WHERE e.state = 'pending' AND s.method = ?");
+    q.bind_all(method);
+    const std::int64_t n = q.step() ? q.get_int(0) : 0;
+    q.reset();
+    return n;
+  }
+
   bool settle_event(std::string_view stream_id, std::string_view jti, std::string_view state,
                     std::string_view note, std::int64_t at) override {
     db_.cached(

@@ -1,5 +1,5 @@
-// What the provider calls: the webhook subscription handshake and receiver, and Meta's
-// deauthorize, data-deletion and deletion-status callbacks.
+// What the provider calls: the webhook subscription handshake and receiver, the Shared Signals
+// push endpoint, and Meta's deauthorize, data-deletion and deletion-status callbacks.
 #include "common.hpp"
 
 namespace linksim::threads_sim::web {
@@ -29,6 +29,26 @@ class meta_routes {
                                            {"stale", out->stale},
                                            {"ignored", out->ignored}},
                                           memory.storage()});
+  }
+
+  // RFC 8935: one SET per request; 202 when it is taken, 400 with {"err","description"} when it
+  // is refused (the transmitter does not send it again), 401 without the stream's header.
+  response signal(const request& req) {
+    const auto type = req.headers.get("Content-Type");
+    if (type.substr(0, type.find(';')) != "application/secevent+jwt")
+      return json_error(make_error_code(errc::unsupported_media_type),
+                        "a SET is sent as application/secevent+jwt");
+    auto out = s_.receive_set(req.body, req.headers.get("Authorization"));
+    if (!out) {
+      const auto info = describe(out.error());
+      response r = json::response(
+          info.status, bj::object{{"err", info.code}, {"description", out.error().message()}});
+      if (info.status == 401) r.headers.set("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    response r;
+    r.status = 202;
+    return r;
   }
 
   result<std::string> signed_request_of(const request& req) {
@@ -79,6 +99,7 @@ void add_meta_routes(http::router& r, service& s) {
   };
   on("GET", "/webhooks/instagram", &meta_routes::handshake);
   on("POST", "/webhooks/instagram", &meta_routes::webhook);
+  on("POST", "/ssf/events", &meta_routes::signal);
   on("POST", "/ig/deauthorize", &meta_routes::deauthorize);
   on("POST", "/ig/data-deletion", &meta_routes::data_deletion);
   on("GET", "/ig/deletion-status", &meta_routes::deletion_status);

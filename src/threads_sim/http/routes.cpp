@@ -21,6 +21,17 @@ error_info describe(const boost::system::error_code& ec) {
         return {401, "signature_invalid"};
       case error::reauthorization_required:
         return {401, "reauthorization_required"};
+      // RFC 8935 section 2.3's error codes.
+      case error::push_unauthorized:
+        return {401, "authentication_failed"};
+      case error::set_invalid:
+        return {400, "invalid_request"};
+      case error::set_key_invalid:
+        return {400, "invalid_key"};
+      case error::set_issuer_invalid:
+        return {400, "invalid_issuer"};
+      case error::set_audience_invalid:
+        return {400, "invalid_audience"};
       case error::username_read_only:
         return {403, "username_read_only"};
       case error::picture_read_only:
