@@ -166,6 +166,9 @@ constexpr std::array fields{
     field_class{"iss", "", false, "ssf"},
     field_class{"aud", "", false, "ssf"},
     field_class{"id", "", false, "ssf"},  // an opaque subject: the stream itself
+    // A key set's public keys, and a stream's id: no one's secret.
+    field_class{"x", "", false, "metadata"},
+    field_class{"stream_id", "", false, "ssf.manage"},
     field_class{"transcript", "user.content.private"},
     field_class{"device", "user.device.device_id"},
     field_class{"device_id", "user.device.device_id"},

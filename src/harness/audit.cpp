@@ -563,7 +563,7 @@ audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
       claim_verdict v;
       v.claim = cl.id;
       v.profile = profile;
-      v.expected = cl.expected_under(profile);
+      v.expected = cl.expected_under(profile, o.changes);
       if (!cl.not_modelled.empty()) {
         v.result = verdict::indeterminate;
         v.reason = "not modelled: " + cl.not_modelled;

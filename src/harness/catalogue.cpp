@@ -64,8 +64,11 @@ bool flow_rule::matches(const evidence::flow& f) const {
          });
 }
 
-verdict claim::expected_under(const std::string& profile) const {
+verdict claim::expected_under(const std::string& profile, threads_sim::channel changes) const {
   if (!not_modelled.empty()) return verdict::indeterminate;
+  if (auto over = expect_over.find(std::string(threads_sim::to_string(changes)));
+      over != expect_over.end())
+    if (auto v = over->second.find(profile); v != over->second.end()) return v->second;
   auto it = expect.find(profile);
   if (it == expect.end()) it = expect.find("otherwise");
   return it == expect.end() ? verdict::holds : it->second;
@@ -131,7 +134,8 @@ class catalogue_parser : detail::yaml_reader {
   claim parse_claim(const YAML::Node& n) {
     if (!n.IsMap()) fail(n, "a claim is a mapping with id, seed, quote and its check");
     check_keys(n, {"id", "seed", "quote", "meaning", "check", "scenarios", "expect", "contradicts",
-                   "out_of_scope", "not_modelled", "version", "until", "discloses", "through"});
+                   "out_of_scope", "not_modelled", "version", "until", "discloses", "through",
+                   "expect_over"});
     claim c;
     c.where = where(n);
     for (const char* k : {"id", "seed", "quote"})
@@ -197,8 +201,26 @@ class catalogue_parser : detail::yaml_reader {
         c.expect[profile] = *v;
       }
     }
+    if (auto over = n["expect_over"]) {
+      check_keys_any(over);
+      for (const auto& ch : over) {
+        const std::string name = ch.first.Scalar();
+        if (!threads_sim::channel_from(name))
+          fail(ch.first, "unknown channel '" + name + "' (known: webhook, ssf-push, ssf-poll)");
+        check_keys_any(ch.second);
+        for (const auto& kv : ch.second) {
+          const std::string profile = kv.first.Scalar();
+          if (!threads_sim::find_behaviour(profile))
+            fail(kv.first, "unknown behaviour profile '" + profile + "'");
+          const auto v = parse_verdict(scalar(kv.second));
+          if (!v) fail(kv.second, "a verdict is holds, violated or indeterminate");
+          c.expect_over[name][profile] = *v;
+        }
+      }
+    }
     if (c.checked() && c.meaning.empty()) fail(n, "a checked claim says what it means ('meaning')");
-    if (!c.checked() && (!c.flows.empty() || !c.invariants.empty() || !c.expect.empty()))
+    if (!c.checked() &&
+        (!c.flows.empty() || !c.invariants.empty() || !c.expect.empty() || !c.expect_over.empty()))
       fail(n, "a claim that is not checked has no check and no expected verdicts");
     return c;
   }

@@ -158,6 +158,12 @@ TEST(Catalogue, ParseErrorsNameTheLine) {
        "unknown behaviour profile 'nope'"},
       {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, expect: {howto: fine}}\n", 2,
        "holds, violated or indeterminate"},
+      {"claims:\n  - id: a\n    seed: s\n    quote: q\n    meaning: m\n"
+       "    expect_over: {ssf-pull: {howto: holds}}\n",
+       6, "unknown channel 'ssf-pull'"},
+      {"claims:\n  - id: a\n    seed: s\n    quote: q\n    meaning: m\n"
+       "    expect_over:\n      ssf-poll: {nope: holds}\n",
+       7, "unknown behaviour profile 'nope'"},
       {"claims:\n  - {id: a, seed: s, quote: q, meaning: m, contradicts: b}\n"
        "  - {id: b, seed: s, quote: q, meaning: m}\n",
        2, "does not name 'a' back"},
@@ -249,6 +255,37 @@ TEST(Audit, EveryProfileGivesTheExpectedVerdictsAndEveryFaultIsCaught) {
   for (const auto& f : v->findings)
     cited = cited || (f.result == verdict::violated && !f.leaves.empty() && !f.expected.empty());
   EXPECT_TRUE(cited) << v->reason;
+}
+
+// Over the provider's Shared Signals stream, pushed or polled, every profile gives the verdicts
+// it gives over webhooks, but where the catalogue says a channel differs (expect_over), and
+// every fault profile is still caught.
+TEST(Audit, OverSharedSignalsTheVerdictsAreTheWebhooksOnes) {
+  const auto cat = load_catalogue(library / "claims.yaml");
+  const auto scenarios = load_library();
+  for (const auto c : {threads_sim::channel::ssf_push, threads_sim::channel::ssf_poll}) {
+    SCOPED_TRACE(std::string(threads_sim::to_string(c)));
+    audit_options o{all_profiles()};
+    o.jobs = 2;
+    o.changes = c;
+    const auto result = audit(cat, scenarios, o, no_seal);
+    for (const auto& m : result.mismatches) ADD_FAILURE() << m;
+    EXPECT_TRUE(result.mutations.missed.empty());
+    EXPECT_TRUE(result.passed());
+    // Fewer runs: the stories about the webhook channel itself are not told over SSF.
+    EXPECT_LT(result.runs, all_profiles().size() * scenarios.size());
+    const auto* within = cat.find("004.within-minutes");
+    ASSERT_NE(within, nullptr);
+    EXPECT_EQ(result.find("004.within-minutes", "fault.old_overwrites_new")->result,
+              within->expected_under("fault.old_overwrites_new", c));
+  }
+  // The one difference the catalogue records: polling hands SETs over in order.
+  EXPECT_EQ(cat.find("004.within-minutes")
+                ->expected_under("fault.old_overwrites_new", threads_sim::channel::ssf_poll),
+            verdict::holds);
+  EXPECT_EQ(cat.find("004.within-minutes")
+                ->expected_under("fault.old_overwrites_new", threads_sim::channel::ssf_push),
+            verdict::violated);
 }
 
 // Runs spread over threads give the audit one thread gives: every verdict with its reason, its

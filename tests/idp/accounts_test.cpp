@@ -227,7 +227,8 @@ constexpr std::string_view accounts_before_version_11 =
 // Version 16 added the Shared Signals streams, subjects and events; version 15 the clients'
 // authentication method and allowed origins.
 constexpr std::string_view clients_before_version_15 =
-    "DROP TABLE ssf_events; DROP TABLE ssf_subjects; DROP TABLE ssf_streams; "
+    "ALTER TABLE session_accounts DROP COLUMN logged_in_at; ALTER TABLE session_accounts DROP "
+    "COLUMN place; DROP TABLE ssf_events; DROP TABLE ssf_subjects; DROP TABLE ssf_streams; "
     "ALTER TABLE clients DROP COLUMN auth_method; ALTER TABLE clients DROP COLUMN "
     "allowed_origins; ";
 constexpr std::string_view deliveries_before_version_14 =

@@ -49,7 +49,11 @@ struct claim {
   std::vector<std::string> scenarios;  // file names, relative to the catalogue's folder
   // The verdict each profile should give; profiles not named should give `holds`.
   std::map<std::string, verdict> expect;  // "otherwise": every profile not named
-  std::vector<std::string> contradicts;   // the claims this one contradicts (all kept, mutual)
+  // Where a channel of account changes gives another verdict (`expect_over: {ssf-poll:
+  // {profile: verdict}}`): a fault that shows only when changes arrive out of order cannot show
+  // over a channel that keeps them in order.
+  std::map<std::string, std::map<std::string, verdict>> expect_over;
+  std::vector<std::string> contradicts;  // the claims this one contradicts (all kept, mutual)
   // Not checked, with the reason: legal analysis or marketing (out of scope), or behaviour the
   // model does not have yet (not modelled: its verdict is indeterminate everywhere).
   std::string out_of_scope;
@@ -69,7 +73,8 @@ struct claim {
   // observed flow that no claim in force on a date discloses.
   std::vector<flow_rule> discloses;
   bool checked() const { return out_of_scope.empty() && not_modelled.empty(); }
-  verdict expected_under(const std::string& profile) const;
+  verdict expected_under(const std::string& profile,
+                         threads_sim::channel changes = threads_sim::channel::webhook) const;
 };
 
 struct catalogue {

@@ -102,8 +102,8 @@ class session_repository {
   virtual bool valid(const digest& hash, std::int64_t now_ms) = 0;
   virtual void add(const digest& hash, std::int64_t expires_ms) = 0;
   virtual void add_account(const digest& hash, std::int64_t account_id, std::int64_t at_ms) = 0;
-  // The accounts that are not deleted of a session that has not expired, oldest first (id,
-  // username, display name and status only), with the session's expiry.
+  // The accounts that are not deleted of a session that has not expired, in the order they
+  // joined it (id, username, display name and status only), with the session's expiry.
   virtual std::pair<std::vector<account>, std::int64_t> accounts(const digest& hash,
                                                                  std::int64_t now_ms) = 0;
   virtual void remove_account(std::int64_t account_id) = 0;

@@ -372,6 +372,14 @@ ALTER TABLE ssf_events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ssf_events ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE ssf_events ADD COLUMN last_status INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {18, R"sql(
+-- When each account of a session last logged in (auth_time, max_age), beside when it first
+-- joined the session, and in which place (the order of the accounts a browser holds, the same
+-- when two join in one millisecond).
+ALTER TABLE session_accounts ADD COLUMN logged_in_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE session_accounts ADD COLUMN place INTEGER NOT NULL DEFAULT 0;
+UPDATE session_accounts SET logged_in_at = added_at;
+)sql"},
 };
 
 }  // namespace

@@ -146,8 +146,10 @@ class sqlite_sessions final : public session_repository {
 
   void add_account(const digest& hash, std::int64_t account_id, std::int64_t at_ms) override {
     db_.cached(
-           "INSERT INTO session_accounts (session, account_id, added_at) VALUES (?, ?, ?) "
-           "ON CONFLICT (session, account_id) DO UPDATE SET added_at = excluded.added_at")
+           "INSERT INTO session_accounts (session, account_id, added_at, logged_in_at, place) "
+           "VALUES (?1, ?2, ?3, ?3, (SELECT coalesce(max(place), 0) + 1 FROM session_accounts "
+           "WHERE session = ?1)) ON CONFLICT (session, account_id) DO UPDATE SET logged_in_at = "
+           "excluded.logged_in_at")
         .bind_all(bytes(hash), account_id, at_ms)
         .run();
   }
@@ -159,7 +161,7 @@ class sqlite_sessions final : public session_repository {
         "SELECT a.id, a.username, a.display_name, a.status, s.expires_at FROM session_accounts "
         "sa JOIN sessions s ON s.hash = sa.session JOIN accounts a ON a.id = sa.account_id "
         "WHERE s.hash = ? AND s.expires_at > ? AND a.status != 'deleted' "
-        "ORDER BY sa.added_at, sa.account_id");
+        "ORDER BY sa.added_at, sa.place, sa.account_id");
     q.bind_all(bytes(hash), now_ms);
     std::pair<std::vector<account>, std::int64_t> out{{}, 0};
     while (q.step()) {
@@ -175,8 +177,8 @@ class sqlite_sessions final : public session_repository {
   }
 
   std::optional<std::int64_t> logged_in_at(const digest& hash, std::int64_t account_id) override {
-    auto& q =
-        db_.cached("SELECT added_at FROM session_accounts WHERE session = ? AND account_id = ?");
+    auto& q = db_.cached(
+        "SELECT logged_in_at FROM session_accounts WHERE session = ? AND account_id = ?");
     q.bind_all(bytes(hash), account_id);
     std::optional<std::int64_t> out;
     if (q.step()) out = q.get_int(0);
