@@ -242,9 +242,16 @@ int explain(const explain_options& o, std::ostream& out, std::ostream& err) {
     err << e.what() << "\n";
     return 2;
   }
-  const auto x = harness::explain(
-      s, harness::explain_options{
-             .seed = o.seed, .profile = o.profile, .include_checks = o.include_checks});
+  const auto changes = o.changes.value_or(s.changes.front());
+  if (!s.told_over(changes)) {
+    err << "linksim explain: " << o.scenario.string() << " is not told over "
+        << threads_sim::to_string(changes) << " (its changes: key)\n";
+    return 2;
+  }
+  const auto x = harness::explain(s, harness::explain_options{.seed = o.seed,
+                                                              .profile = o.profile,
+                                                              .include_checks = o.include_checks,
+                                                              .changes = changes});
   if (o.mermaid_only) {
     out << x.mermaid;
     return 0;

@@ -257,6 +257,13 @@ int run_command(int argc, char** argv) {
   explain_cmd->add_flag("--mermaid", explain.mermaid_only, "Print only the diagram source");
   explain_cmd->add_flag("--with-checks", explain.include_checks,
                         "Also draw the reads the scenario's expectations make");
+  std::string explain_changes;
+  auto* explain_changes_opt =
+      explain_cmd
+          ->add_option("--changes", explain_changes,
+                       "How account changes reach the dependent service: webhooks, or Shared "
+                       "Signals pushed or polled (default: the first the scenario is told over)")
+          ->check(CLI::IsMember({"webhook", "ssf-push", "ssf-poll"}));
   limit_flags explain_limits;
   explain_limits.add_to(explain_cmd);
 
@@ -312,6 +319,8 @@ int run_command(int argc, char** argv) {
       if (*explain_seed_opt) explain.seed = explain_seed;
       if (*explain_profile_opt) explain.profile = explain_profile;
       explain.limits = explain_limits.get();
+      if (*explain_changes_opt)
+        explain.changes = *linksim::threads_sim::channel_from(explain_changes);
       return linksim::app::explain(explain, std::cout, std::cerr);
     }
     if (*verify_cmd) {

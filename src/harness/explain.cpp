@@ -1,6 +1,7 @@
 // Drawing and narrating a scenario from the messages the simulated network carried.
 #include "linksim/harness/explain.hpp"
 
+#include "linksim/common/jose.hpp"
 #include "linksim/common/json.hpp"
 
 #include <boost/json.hpp>
@@ -93,6 +94,29 @@ std::string path_only(std::string_view target) {
   return std::string(target.substr(0, q));
 }
 
+// The event types of the SETs a message carries (a pushed SET, or a poll's answer), short names.
+std::string events_of(const std::string& text) {
+  std::string out;
+  auto add = [&](std::string_view jwt) {
+    auto set = jose::read_unverified(jwt);
+    if (!set) return;
+    const auto* events = set->claims.if_contains("events");
+    if (!events || !events->is_object()) return;
+    for (const auto& e : events->as_object()) {
+      const std::string_view type = e.key();
+      out += (out.empty() ? "`" : ", `") + std::string(type.substr(type.rfind('/') + 1)) + "`";
+    }
+  };
+  if (auto o = json::parse_object(text)) {
+    if (const auto* sets = o->if_contains("sets"); sets && sets->is_object())
+      for (const auto& s : sets->as_object())
+        if (s.value().is_string()) add(s.value().as_string());
+  } else {
+    add(text);
+  }
+  return out;
+}
+
 std::string field_of_webhook(const std::string& body) {
   auto o = json::parse_object(body);
   if (!o) return {};
@@ -133,6 +157,14 @@ std::string why(const sim::message& m) {
              "raw bytes before parsing and applies the change once";
     }
     if (path == "/webhooks/instagram") return "the subscription handshake (`hub.challenge`)";
+    if (path == "/ssf/events") {
+      const auto events = events_of(m.request.body);
+      return "a Security Event Token pushed by the provider" +
+             (events.empty() ? std::string() : " (" + events + ")") +
+             " with the Authorization header its stream was given; the service checks the "
+             "signature against the provider's key set, then `iss`, `aud` and `iat`, applies it "
+             "once by `jti`, and reads `/me` again: a SET carries no version";
+    }
     if (path.starts_with("/api/me") && meth == "PATCH")
       return "the person edits their profile on the service (mirrored fields are refused)";
     if (path.starts_with("/api/me") && meth == "DELETE")
@@ -176,6 +208,19 @@ std::string why(const sim::message& m) {
     if (path.starts_with("/admin") && meth == "DELETE")
       return "the scenario deletes the account (or a follow) on the provider";
     if (path.starts_with("/admin")) return "the scenario reads the provider's state to check it";
+    if (path.starts_with("/ssf/poll/")) {
+      const auto events = m.response ? events_of(m.response->body) : std::string();
+      return "the service polls its Shared Signals stream (RFC 8936), acknowledging the SETs it "
+             "applied" +
+             (events.empty() ? std::string(": nothing is waiting")
+                             : "; the answer carries " + events);
+    }
+    if (path.starts_with("/ssf/"))
+      return "the service finds or makes its Shared Signals stream, with its client credentials";
+    if (path == "/.well-known/ssf-configuration")
+      return "the service reads the transmitter's configuration (SSF 1.0)";
+    if (path == "/.well-known/jwks.json")
+      return "the service reads the key set SETs are signed with";
     if (path.starts_with("/pictures"))
       return "the service downloads the profile picture it mirrors";
     return "a request to the provider";
@@ -227,6 +272,7 @@ explanation explain(const scenario& s, const explain_options& o) {
   run_options ro;
   ro.seed = o.seed;
   ro.profile = o.profile;
+  ro.changes = o.changes;
   ro.keep_messages = true;
   ro.audit = true;  // keep the flows for the walkthrough
   out.run = run_scenario(s, ro);

@@ -657,6 +657,23 @@ TEST(Explain, DrawsNumberedArrowsWithSecretsRedacted) {
   EXPECT_LT(token, answer);
 }
 
+// The same story drawn over Shared Signals: the rename's SET pushed to the service, or carried
+// in the answer to its poll, with what the service checks.
+TEST(Explain, DrawsTheStoryOverSharedSignals) {
+  const auto s = load_scenario(library / "rename_by_webhook.yaml");
+  const auto push = explain(s, {.changes = threads_sim::channel::ssf_push});
+  EXPECT_TRUE(push.run.passed);
+  EXPECT_NE(push.mermaid.find("I->>T: POST /ssf/events"), std::string::npos) << push.mermaid;
+  EXPECT_EQ(push.mermaid.find("/webhooks/instagram"), std::string::npos);
+  EXPECT_NE(push.walkthrough.find("pushed by the provider (`identifier-changed`)"),
+            std::string::npos);
+  const auto poll = explain(s, {.changes = threads_sim::channel::ssf_poll});
+  EXPECT_TRUE(poll.run.passed);
+  EXPECT_EQ(poll.mermaid.find("/ssf/events"), std::string::npos);
+  EXPECT_NE(poll.walkthrough.find("the answer carries `identifier-changed`"), std::string::npos)
+      << poll.walkthrough;
+}
+
 TEST(Explain, RedactsSecretQueryValuesOnly) {
   EXPECT_EQ(redact_target("/callback?code=abc&state=xyz&iss=http%3A%2F%2Fidp"),
             "/callback?code=…&state=…&iss=http%3A%2F%2Fidp");

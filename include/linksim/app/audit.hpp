@@ -41,7 +41,10 @@ struct explain_options {
   std::optional<std::string> profile;
   bool mermaid_only = false;    // print only the diagram source
   bool include_checks = false;  // also draw the reads the expectations make
-  harness::limits limits;       // on the scenario file
+  // How account changes travel (harness::explain_options); unset: the first channel the
+  // scenario is told over.
+  std::optional<threads_sim::channel> changes;
+  harness::limits limits;  // on the scenario file
 };
 
 // Prints a Markdown walkthrough with the Mermaid diagram of the scenario's HTTP exchanges.

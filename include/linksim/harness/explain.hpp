@@ -20,6 +20,8 @@ struct explain_options {
   std::optional<std::uint64_t> seed;
   std::optional<std::string> profile;
   bool include_checks = false;  // also draw the reads the scenario's expectations make
+  // How the provider's account changes travel: webhooks, or Shared Signals pushed or polled.
+  threads_sim::channel changes = threads_sim::channel::webhook;
 };
 
 explanation explain(const scenario& s, const explain_options& o = {});
