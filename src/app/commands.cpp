@@ -199,6 +199,7 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   to.verify_token = random->token(16);
   to.rules = *rules;
   to.reconcile_interval = o.reconcile_interval;
+  to.changes = o.changes;
   to.internal_token = threads_at_idp;
   to.ads_url = ads.base_url();
   to.ads_token = threads_at_ads;
@@ -227,15 +228,19 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
       &tap.transport_for("threads", to.client_timeout));
   tap.name(threads.base_url(), "threads");
   threads.start();
-  const std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
-  if (auto sub = provider.subscribe(threads.client().id, threads.base_url() + "/webhooks/instagram",
-                                    to.verify_token, fields);
-      !sub)
-    throw std::runtime_error("webhook subscription failed: " + sub.error().message());
+  if (o.changes == threads_sim::channel::webhook) {
+    const std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
+    if (auto sub =
+            provider.subscribe(threads.client().id, threads.base_url() + "/webhooks/instagram",
+                               to.verify_token, fields);
+        !sub)
+      throw std::runtime_error("webhook subscription failed: " + sub.error().message());
+  }
 
   out << "linksim: data in " << o.data_dir.string() << "\n";
   out << "idp: " << base << "\n";
-  out << "threads: " << threads.base_url() << "  (behaviour profile " << rules->name << ")\n";
+  out << "threads: " << threads.base_url() << "  (behaviour profile " << rules->name
+      << "; account changes by " << threads_sim::to_string(o.changes) << ")\n";
   out << "ads: " << ads.base_url() << "  (the company's ad platform; see docs/ads.md)\n";
   out << "admin token: " << admin_token << "  (Authorization: Bearer ...; see docs/idp_api.md)\n";
   if (demo) {

@@ -20,6 +20,7 @@ struct threads_host::impl {
 
   std::unique_ptr<periodic_worker> reconciler;
   std::unique_ptr<periodic_worker> notifier;  // retries notices to the ad platform
+  std::unique_ptr<periodic_worker> signals;   // polls the Shared Signals stream (ssf-poll)
 };
 
 threads_host::threads_host(threads_host_options options, const clock& clock, random_source& random,
@@ -47,6 +48,7 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
   cfg.client_secret = i.client.secret;
   cfg.webhook_verify_token = i.options.verify_token;
   cfg.reconcile_interval = i.options.reconcile_interval;
+  cfg.changes = i.options.changes;
   cfg.internal_token = i.options.internal_token;
   cfg.ads_url = i.options.ads_url;
   cfg.ads_token = i.options.ads_token;
@@ -59,6 +61,12 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
   i.notifier = std::make_unique<periodic_worker>(
       "threads: ad platform notices", i.options.reconcile_tick,
       [svc = i.svc.get()] { return svc->dispatch_notices() > 0; });
+  i.signals = std::make_unique<periodic_worker>(
+      "threads: signals", i.options.reconcile_tick, [svc = i.svc.get(), &clock] {
+        const auto due = svc->next_signals_poll();
+        if (due && *due <= clock.now()) (void)svc->poll_signals();  // a failure is due again
+        return false;
+      });
 }
 
 threads_host::~threads_host() {
@@ -67,14 +75,21 @@ threads_host::~threads_host() {
 
 void threads_host::start() {
   impl_->server->start();
+  if (impl_->options.changes != threads_sim::channel::webhook) {
+    // The provider pushes to the server just started, so the stream is set up after it.
+    if (auto c = impl_->svc->connect_signals(); !c)
+      throw std::runtime_error("cannot set up the Shared Signals stream: " + c.error().message());
+  }
   impl_->reconciler->start();
   impl_->notifier->start();
+  if (impl_->options.changes == threads_sim::channel::ssf_poll) impl_->signals->start();
 }
 
 void threads_host::stop() {
   impl_->server->stop();
   impl_->reconciler->stop();
   impl_->notifier->stop();
+  impl_->signals->stop();
 }
 
 std::string threads_host::base_url() const {

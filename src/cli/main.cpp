@@ -14,6 +14,12 @@
 
 namespace {
 
+// --changes: how the provider's account changes reach the dependent service.
+CLI::Option* add_changes_option(CLI::App* cmd, std::string& into, const std::string& help) {
+  return cmd->add_option("--changes", into, help)
+      ->check(CLI::IsMember({"webhook", "ssf-push", "ssf-poll"}));
+}
+
 // The flags that raise the limits on scenario files (harness::limits, docs/scenarios.md).
 struct limit_flags {
   linksim::harness::limits limits;
@@ -89,6 +95,11 @@ int run_command(int argc, char** argv) {
                    "Changes per webhook request: 1, or up to 1000 as Meta may batch them")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  std::string serve_changes = "webhook";
+  add_changes_option(serve_cmd, serve_changes,
+                     "How account changes reach the dependent service: the provider's webhooks, "
+                     "or its Shared Signals stream pushed or polled")
+      ->capture_default_str();
   bool no_demo = false;
   serve_cmd->add_flag("--no-demo", no_demo, "Do not create demo accounts and the demo client");
   serve_cmd->add_flag("--evidence-sync", serve.evidence_sync,
@@ -163,12 +174,11 @@ int run_command(int argc, char** argv) {
                        "Behaviour profile for every scenario (overrides theirs)")
           ->check(CLI::IsMember(profiles));
   std::string run_changes = "webhook";
-  run_cmd
-      ->add_option("--changes", run_changes,
-                   "How account changes reach the dependent service: the provider's webhooks, or "
-                   "its Shared Signals stream pushed or polled")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"webhook", "ssf-push", "ssf-poll"}));
+  add_changes_option(run_cmd, run_changes,
+                     "How account changes reach the dependent service: the provider's webhooks, "
+                     "or its Shared Signals stream pushed or polled (a scenario told over others "
+                     "only is skipped)")
+      ->capture_default_str();
   bool real_http = false;
   bool trace = false;
   run_cmd->add_flag("--trace", trace, "Print every flow of a failing scenario");
@@ -228,12 +238,10 @@ int run_command(int argc, char** argv) {
                       "Fail on undisclosed flows and on flows observed but not declared (or "
                       "declared but not observed), besides unexpected verdicts");
   std::string audit_changes = "webhook";
-  audit_cmd
-      ->add_option("--changes", audit_changes,
-                   "How account changes reach the dependent service in every run (scenarios "
-                   "told over other channels only are not run)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"webhook", "ssf-push", "ssf-poll"}));
+  add_changes_option(audit_cmd, audit_changes,
+                     "How account changes reach the dependent service in every run (scenarios "
+                     "told over other channels only are not run)")
+      ->capture_default_str();
   audit_cmd->add_option("--out", audit_out, "Folder for the reports and the evidence logs")
       ->capture_default_str();
   audit.jobs = std::max(1u, std::thread::hardware_concurrency());
@@ -258,12 +266,10 @@ int run_command(int argc, char** argv) {
   explain_cmd->add_flag("--with-checks", explain.include_checks,
                         "Also draw the reads the scenario's expectations make");
   std::string explain_changes;
-  auto* explain_changes_opt =
-      explain_cmd
-          ->add_option("--changes", explain_changes,
-                       "How account changes reach the dependent service: webhooks, or Shared "
-                       "Signals pushed or polled (default: the first the scenario is told over)")
-          ->check(CLI::IsMember({"webhook", "ssf-push", "ssf-poll"}));
+  auto* explain_changes_opt = add_changes_option(
+      explain_cmd, explain_changes,
+      "How account changes reach the dependent service: webhooks, or Shared Signals pushed or "
+      "polled (default: the first the scenario is told over)");
   limit_flags explain_limits;
   explain_limits.add_to(explain_cmd);
 
@@ -284,6 +290,7 @@ int run_command(int argc, char** argv) {
     if (*serve_cmd) {
       serve.data_dir = data_dir;
       serve.demo = !no_demo;
+      serve.changes = *linksim::threads_sim::channel_from(serve_changes);
       serve.reconcile_interval =
           std::chrono::milliseconds(static_cast<std::int64_t>(reconcile_seconds * 1000));
       if (*seed_opt) serve.seed = seed;

@@ -201,7 +201,8 @@ class signals {
   context& ctx_;
   reconciliation& reconcile_;
   mirror_updates& mirror_;
-  std::mutex mutex_;  // guards what follows: the stream and the key set as last read
+  std::mutex poll_mutex_;  // held for a whole poll: one at a time, so one acknowledges
+  std::mutex mutex_;       // guards what follows: the stream and the key set as last read
   std::string stream_id_;
   std::string jwks_uri_;
   boost::json::object jwks_;

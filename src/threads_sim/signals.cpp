@@ -291,6 +291,7 @@ result<signal_outcome> domain::signals::receive_pushed(std::string_view set,
 }
 
 result<std::size_t> domain::signals::poll() {
+  std::lock_guard one_at_a_time(poll_mutex_);
   std::string stream;
   {
     std::lock_guard lock(mutex_);

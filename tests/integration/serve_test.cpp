@@ -368,6 +368,56 @@ TEST(Serve, WebhookBatchCarriesChangesDueTogetherInOneRequest) {
   }
 }
 
+// Over real HTTP, the dependent service sets up its Shared Signals stream at start, and a rename
+// reaches the profile by a pushed SET, or by polling the stream.
+TEST(Serve, ARenameReachesTheProfileOverSharedSignals) {
+  for (const auto c : {threads_sim::channel::ssf_push, threads_sim::channel::ssf_poll}) {
+    SCOPED_TRACE(std::string(threads_sim::to_string(c)));
+    temp_dir dir;
+    app::serve_options o = options_in(dir);
+    o.changes = c;
+    std::ostringstream out;
+    bool checked = false;
+    const int status = app::serve(o, out, [&] {
+      const printed p(out.str());
+      EXPECT_NE(out.str().find(std::string("account changes by ") +
+                               std::string(threads_sim::to_string(c))),
+                std::string::npos);
+      const std::string account = sign_up_alice(p.idp, p.threads);
+      ASSERT_FALSE(account.empty());
+      net::client client;
+      auto admin_call = [&](const char* method, const std::string& target,
+                            const std::string& json = {}) {
+        return send_request(client, method, target, json, json.empty() ? "" : "application/json",
+                            {{"Authorization", "Bearer " + p.admin}});
+      };
+      ASSERT_EQ(admin_call("PATCH", p.idp + "/admin/accounts/" + account,
+                           R"({"username":"alice_signal"})")
+                    .status,
+                200);
+      if (c == threads_sim::channel::ssf_push) {
+        // A dispatch asked for now pushes the SET and waits for the answer.
+        ASSERT_EQ(admin_call("POST", p.idp + "/admin/webhooks/dispatch").status, 200);
+        // No webhook was sent: the stream replaces the subscription.
+        const auto sent = admin_call("GET", p.idp + "/admin/deliveries?state=delivered");
+        for (const auto& d : json_of(sent).at("deliveries").as_array())
+          EXPECT_NE(d.at("kind").as_string(), "webhook") << sent.body;
+      } else {
+        const auto polled = admin_call("POST", p.threads + "/admin/ssf/poll");
+        ASSERT_EQ(polled.status, 200) << polled.body;
+        // The service's own poller may have taken it first: a poll waits for one in flight.
+        EXPECT_LE(json_of(polled).at("received").as_int64(), 1);
+      }
+      const auto page =
+          send_request(client, "GET", p.threads + "/api/profiles/alice_signal", "", "", {});
+      EXPECT_EQ(page.status, 200) << page.body;
+      checked = true;
+    });
+    EXPECT_EQ(status, 0);
+    EXPECT_TRUE(checked);
+  }
+}
+
 int run(const std::string& args) {
   const int rc =
       std::system((std::string(LINKSIM_BINARY) + " " + args + " >/dev/null 2>&1").c_str());

@@ -4,6 +4,7 @@
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/checkpoint.hpp"
+#include "linksim/threads_sim/behaviour.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -31,6 +32,9 @@ struct serve_options {
   bool evidence_sync = false;     // write each evidence entry before answering (slower)
   std::size_t idp_threads = 2;    // the provider's request threads
   std::size_t webhook_batch = 1;  // changes per webhook request (Meta batches up to 1 000)
+  // How the provider's account changes reach the dependent service: its webhooks, or its
+  // Shared Signals stream, pushed or polled.
+  threads_sim::channel changes = threads_sim::channel::webhook;
 };
 
 // Runs the services until `stop_requested` returns true (by default: until SIGINT/SIGTERM).

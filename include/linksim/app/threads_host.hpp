@@ -39,6 +39,9 @@ struct threads_host_options {
   std::string ads_token;         // its token there
   threads_sim::behaviour rules;  // empty name: `documented`
   milliseconds reconcile_interval = std::chrono::minutes(5);
+  // How the provider's account changes arrive: webhooks, or its Shared Signals stream, which
+  // start() finds or makes (a polled one is polled on the reconciler's tick when due).
+  threads_sim::channel changes = threads_sim::channel::webhook;
   milliseconds reconcile_tick{1000};  // how often the reconciler looks for due profiles
   milliseconds client_timeout{5000};
   // Sees every request the server answers, with its answer (linksim serve's wire tap).

@@ -36,6 +36,17 @@ class admin_routes {
     return json::response(200, admin_json(*p));
   }
 
+  // Polls the Shared Signals stream now (a service that polls it); answers how many SETs came.
+  response poll_signals() {
+    if (s_.settings().changes != channel::ssf_poll)
+      return json_error(make_error_code(errc::bad_field),
+                        "this service does not poll a Shared Signals stream (its changes come as " +
+                            std::string(to_string(s_.settings().changes)) + ")");
+    auto n = s_.poll_signals();
+    if (!n) return json_error(n.error());
+    return json::response(200, bj::object{{"received", *n}});
+  }
+
   response reconcile_due() {
     return json::response(200, bj::object{{"polled", s_.reconcile_due()}});
   }
@@ -92,6 +103,7 @@ void add_admin_routes(http::router& r, service& s, const route_options& o) {
   on("POST", "/admin/profiles/{id}/reconcile",
      [](a& x, auto&, auto& m) { return x.reconcile(m["id"]); });
   on("POST", "/admin/reconcile", [](a& x, auto&, auto&) { return x.reconcile_due(); });
+  on("POST", "/admin/ssf/poll", [](a& x, auto&, auto&) { return x.poll_signals(); });
   on("GET", "/admin/ads-notices", [](a& x, auto& req, auto&) { return x.ads_notices(req); });
   on("POST", "/admin/ads-notices/{id}/replay",
      [](a& x, auto&, auto& m) { return x.replay_notice(m["id"]); });
