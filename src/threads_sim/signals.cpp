@@ -157,16 +157,21 @@ result<bj::object> domain::signals::check(std::string_view set) {
     may_refresh = !jwks_read_at_ || ctx_.time.now() >= *jwks_read_at_ + key_set_refresh;
   }
   auto verified = jose::verify(set, keys);
-  if (!verified && is(verified.error(), errc::not_found) && may_refresh && !uri.empty()) {
-    // A kid the cached set does not hold: the transmitter may have rotated. Read the set again,
-    // at most once a minute, so a stream of forged kids cannot make every SET cost a fetch.
-    if (auto fresh = fetch_json(uri)) {
-      verified = jose::verify(set, *fresh);
-      std::lock_guard lock(mutex_);
-      jwks_ = std::move(*fresh);
-      jwks_read_at_ = ctx_.time.now();
-    }
+  if (!verified && is(verified.error(), errc::not_found) && !uri.empty()) {
+    // A kid the cached set does not hold: the transmitter may have rotated. The set is read
+    // again at most once a minute, so a stream of unknown kids cannot make every SET cost a
+    // fetch; until then, and while the set cannot be read, the SET is left for later (a push
+    // is answered 503 and retried, a polled one is not acknowledged), never refused for good.
+    if (!may_refresh) return make_error_code(errc::upstream_unavailable);
+    auto fresh = fetch_json(uri);
+    if (!fresh) return make_error_code(errc::upstream_unavailable);
+    verified = jose::verify(set, *fresh);
+    std::lock_guard lock(mutex_);
+    jwks_ = std::move(*fresh);
+    jwks_read_at_ = ctx_.time.now();
   }
+  // Only a key set read within the minute that lacks the kid, or a signature that does not
+  // hold, refuses the SET.
   if (!verified) return make_error_code(error::set_key_invalid);
   const auto& header = verified->header;
   auto& claims = verified->claims;
@@ -332,6 +337,8 @@ result<std::size_t> domain::signals::poll() {
                                      : result<signal_outcome>(make_error_code(error::set_invalid));
       if (applied) {
         ack.emplace_back(jti);
+      } else if (is(applied.error(), errc::upstream_unavailable)) {
+        continue;  // neither acknowledged nor refused: it comes again with a later poll
       } else {
         errors[jti] = bj::object{{"err", set_error_code(applied.error())},
                                  {"description", applied.error().message()}};
