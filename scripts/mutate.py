@@ -10,10 +10,11 @@ Each mutant is built incrementally in a copy of the tree, then judged:
   killed      `linksim audit --profile documented` fails or reports a kind of undisclosed flow
               or of declared-against-observed mismatch the original does not have, or
               `linksim fuzz` finds a broken invariant, or the scenario library fails
-              (`linksim run scenarios`);
-  survived    the evidence of some scenario changed (its root differs from the original's),
-              yet nothing failed: a behaviour the audit does not check;
-  unexercised every scenario's evidence root is the original's: no run tells the mutant from
+              (`linksim run scenarios`); the library and the audit run over each channel of
+              account changes (`--changes webhook`, `ssf-push`, `ssf-poll`);
+  survived    the evidence of some scenario over some channel changed (its root differs from
+              the original's), yet nothing failed: a behaviour the audit does not check;
+  unexercised every run's evidence root is the original's: no run tells the mutant from
               the original. Either it is equivalent (it cannot change behaviour) or it
               changes something no scenario exercises (a request none sends): each needs a
               reader's judgement, which docs/claims.md records;
@@ -42,6 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ["src/idp", "src/threads_sim", "src/ads"]
+CHANNELS = ["webhook", "ssf-push", "ssf-poll"]  # how account changes reach the service
 
 # --- Mutation operators: each gives the mutated line, or None where it does not apply. ---
 
@@ -168,14 +170,18 @@ def run(cmd, cwd, timeout=None):
 
 
 def roots(linksim, tree):
-    """Each scenario's evidence root under its own profile and seed: what a run can observe."""
-    r = run([linksim, "run", str(tree / "scenarios")], tree, timeout=120)
-    found = {}
-    for line in r.stdout.splitlines():
-        m = re.match(r"^(PASS|FAIL) (\S+)\s+([0-9a-f]{64})", line)
-        if m:
-            found[m.group(2)] = m.group(3)
-    return found, r.returncode
+    """Each scenario's evidence root under its own profile and seed, over each channel it is
+    told over: what a run can observe."""
+    found, rc = {}, 0
+    for channel in CHANNELS:
+        r = run([linksim, "run", str(tree / "scenarios"), "--changes", channel], tree,
+                timeout=120)
+        rc = rc or r.returncode
+        for line in r.stdout.splitlines():
+            m = re.match(r"^(PASS|FAIL) (\S+)\s+([0-9a-f]{64})", line)
+            if m:
+                found[m.group(2) + " over " + channel] = m.group(3)
+    return found, rc
 
 
 FINDING_KEYS = ("as_of", "kind", "from", "to", "channel", "purpose", "category", "categories",
@@ -183,15 +189,17 @@ FINDING_KEYS = ("as_of", "kind", "from", "to", "channel", "purpose", "category",
 
 
 def findings(scratch):
-    """The kinds of flow finding the audit reported: undisclosed flows and mismatches."""
-    try:
-        report = json.loads((scratch / "audit" / "report.json").read_text())
-    except (OSError, ValueError):
-        return None
+    """The kinds of flow finding the audits reported: undisclosed flows and mismatches."""
     out = set()
-    for key in ("undisclosed_flows", "declared_against_observed"):
-        for f in report.get(key, []):
-            out.add(key + " " + json.dumps({k: f.get(k) for k in FINDING_KEYS}, sort_keys=True))
+    for channel in CHANNELS:
+        try:
+            report = json.loads((scratch / ("audit-" + channel) / "report.json").read_text())
+        except (OSError, ValueError):
+            return None
+        for key in ("undisclosed_flows", "declared_against_observed"):
+            for f in report.get(key, []):
+                out.add(key + " " + json.dumps({k: f.get(k) for k in FINDING_KEYS},
+                                               sort_keys=True) + " over " + channel)
     return out
 
 
@@ -204,21 +212,25 @@ def judge(linksim, tree, baseline, fuzz_seeds, scratch, reported=None):
 
 def judge_runs(linksim, tree, baseline, fuzz_seeds, scratch, reported):
     found, run_rc = roots(linksim, tree)
-    audit = run([linksim, "audit", "--profile", "documented", "--out", str(scratch / "audit"),
-                 "--claims", str(tree / "scenarios" / "claims.yaml")], tree, timeout=300)
+    audit_rc = 0
+    for channel in CHANNELS:
+        audit = run([linksim, "audit", "--profile", "documented", "--changes", channel,
+                     "--out", str(scratch / ("audit-" + channel)),
+                     "--claims", str(tree / "scenarios" / "claims.yaml")], tree, timeout=300)
+        audit_rc = audit_rc or audit.returncode
     fuzz = run([linksim, "fuzz", "--seeds", str(fuzz_seeds)], tree, timeout=300)
     new = None
-    if reported is not None and audit.returncode == 0:
+    if reported is not None and audit_rc == 0:
         now = findings(scratch)
         new = sorted(now - reported) if now is not None else ["no report"]
-    if audit.returncode != 0 or fuzz.returncode != 0 or run_rc != 0 or new:
+    if audit_rc != 0 or fuzz.returncode != 0 or run_rc != 0 or new:
         why = []
         if new:
             why.append("audit reports " + new[0].split(" ")[0].replace("_", " ") +
                        (" and %d more" % (len(new) - 1) if len(new) > 1 else ""))
         if run_rc != 0:
             why.append("scenario library")
-        if audit.returncode != 0:
+        if audit_rc != 0:
             why.append("audit")
         if fuzz.returncode != 0:
             why.append("fuzz")
