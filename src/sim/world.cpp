@@ -271,10 +271,13 @@ void world::open_threads() {
   signals_wake_.reset();
   if (opts_.changes != threads_sim::channel::webhook) {
     // On every start, as a deployed receiver would: its stream is found again, not made twice.
-    if (auto c = threads_->connect_signals(); !c)
+    // A restart while the provider is down sets it up later (the first SET or poll does).
+    auto c = threads_->connect_signals();
+    if (!c && !threads_started_)
       throw std::runtime_error("the simulated SSF stream could not be set up: " +
                                c.error().message());
   }
+  threads_started_ = true;
   pump();
 }
 

@@ -150,14 +150,20 @@ result<bj::object> domain::signals::check(std::string_view set) {
   bj::object keys;
   std::string uri;
   bool may_refresh = false;
-  {
+  const auto read_keys = [&] {
     std::lock_guard lock(mutex_);
     keys = jwks_;
     uri = jwks_uri_;
     may_refresh = !jwks_read_at_ || ctx_.time.now() >= *jwks_read_at_ + key_set_refresh;
+  };
+  read_keys();
+  if (uri.empty()) {
+    // Not set up yet (the provider could not be reached at start): until it is, a SET waits.
+    if (!connect()) return make_error_code(errc::upstream_unavailable);
+    read_keys();
   }
   auto verified = jose::verify(set, keys);
-  if (!verified && is(verified.error(), errc::not_found) && !uri.empty()) {
+  if (!verified && is(verified.error(), errc::not_found)) {
     // A kid the cached set does not hold: the transmitter may have rotated. The set is read
     // again at most once a minute, so a stream of unknown kids cannot make every SET cost a
     // fetch; until then, and while the set cannot be read, the SET is left for later (a push

@@ -22,7 +22,9 @@ class keyed_transport final : public http::transport {
   keyed_transport(provider_transport& inner, idp::service& idp) : inner_(inner), idp_(idp) {}
   jose::signing_key test_key;
   int key_set_reads = 0;
+  bool down = false;  // the provider cannot be reached
   result<http::response> send(http::request req) override {
+    if (down) return make_error_code(errc::upstream_unavailable);
     if (req.target == "http://idp.test/.well-known/jwks.json") {
       ++key_set_reads;
       bj::array keys;
@@ -55,7 +57,7 @@ struct receiver {
     w.threads = std::make_unique<threads_sim::service>(w.db, w.provider.clock, w.provider.random,
                                                        w.provider.recorder, keys, cfg);
     auto connected = w.threads->connect_signals();
-    EXPECT_TRUE(connected) << connected.error().message();
+    EXPECT_EQ(bool(connected), !keys.down);
   }
 
   // A SET about `account` with the claims a transmitter would give it, changed by `edit`.
@@ -188,6 +190,25 @@ TEST(Signals, AnUnknownKeyFetchesTheKeySetAgainAtMostOnceAMinute) {
   EXPECT_TRUE(
       is(r.w.threads->receive_set(strange, auth).error(), threads_sim::error::set_key_invalid));
   EXPECT_EQ(r.keys.key_set_reads, at_start + 2);
+}
+
+// A service that started while the provider was down sets its stream up with the first SET: until
+// then a pushed SET is left for the transmitter to send again (503), never refused for good.
+TEST(Signals, AServiceStartedWhileTheProviderWasDownSetsUpLater) {
+  receiver r;
+  const auto p = sign_up(r.w, "alice");
+  const std::string auth = r.authorization();
+  r.keys.down = true;
+  r.open(threads_sim::channel::ssf_push);  // a restart that cannot reach the provider
+  const auto s = r.set(p.ig_user_id, ssf::session_revoked);
+  EXPECT_TRUE(is(r.w.threads->receive_set(s, auth).error(), errc::upstream_unavailable));
+  EXPECT_FALSE(r.w.threads->get_profile(p.id)->needs_login);
+  r.keys.down = false;
+  auto again = r.w.threads->receive_set(s, auth);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(again->outcome, "stored tokens forgotten");
+  EXPECT_TRUE(r.w.threads->get_profile(p.id)->needs_login);
+  EXPECT_EQ(r.w.provider.idp.ssf_streams(r.w.client).size(), 1u);  // found again, not made twice
 }
 
 TEST(Signals, APolledStreamIsAcknowledgedAndARestartFindsItAgain) {

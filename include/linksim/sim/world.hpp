@@ -245,6 +245,7 @@ class world {
   std::optional<time_point> notifier_wake_;
   std::optional<time_point> signals_wake_;
   std::int64_t signalled_ = 0;  // the newest polled SET the service was woken for
+  bool threads_started_ = false;
   bool crash_armed_ = false;
   std::vector<service_line> service_log_;
   std::size_t service_lines_dropped_ = 0;
