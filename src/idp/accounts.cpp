@@ -171,6 +171,24 @@ result<account> domain::accounts::update_profile(std::int64_t id, const profile_
   return a;  // as stored: every column written above was also set on `a`
 }
 
+result<void> domain::accounts::change_password(std::int64_t id, std::string_view password) {
+  // The bound is the work a hostile body could ask of the slow hash.
+  if (password.size() < 8 || password.size() > 1024) return make_error_code(errc::bad_field);
+  const std::string hash = hash_password(password, ctx_.random, ctx_.cfg.password);
+  std::lock_guard lock(ctx_.mutex);
+  auto work = ctx_.repos.begin();
+  auto before = load_locked(id);
+  if (!before) return before.error();
+  if (before->status == account_status::deleted) return make_error_code(errc::account_deleted);
+  ctx_.repos.accounts().set_password_hash(id, hash);
+  // Every browser logged in to it logs in again; the apps' grants stand, and a receiver of its
+  // Shared Signals decides what the change means to it.
+  ctx_.repos.sessions().remove_account(id);
+  outbox_.enqueue_credential_change(id);
+  work->commit();
+  return {};
+}
+
 result<account> domain::accounts::set_picture(std::int64_t id, const picture& p) {
   static constexpr std::string_view allowed[] = {"image/png", "image/jpeg", "image/gif",
                                                  "image/webp"};

@@ -158,6 +158,7 @@ class shared_signals {
   // With the context's mutex held, inside the unit of work of the change.
   void on_change(const account& a, std::string_view field);
   void on_app_removed(std::int64_t account_id, std::string_view client_id);
+  void on_credential_change(std::int64_t account_id);
 
  private:
   result<ssf_stream> owned_locked(const client& c, std::string_view id);
@@ -186,6 +187,8 @@ class outbox {
                         std::string_view url);
   // The person removed the app: its deauthorize callback, and a session-revoked SET.
   void enqueue_app_removed(std::int64_t account_id, const client& c);
+  // The account's password changed: a credential-change SET (no webhook tells of it).
+  void enqueue_credential_change(std::int64_t account_id);
   std::size_t dispatch_due();
   std::optional<time_point> next_due();
   std::vector<delivery> deliveries(std::optional<delivery_state> state, std::size_t limit);
@@ -227,6 +230,7 @@ class accounts {
   result<account> find(std::string_view username);
   result<account> update_profile(std::int64_t id, const profile_change& change);
   result<account> set_picture(std::int64_t id, const picture& p);
+  result<void> change_password(std::int64_t id, std::string_view password);
   result<picture> get_picture(std::string_view sha256_hex);
   result<account> remove(std::int64_t id);
   result<void> follow(std::int64_t follower, std::int64_t followee);

@@ -71,6 +71,9 @@ result<account> service::find_account(std::string_view username) {
 result<account> service::update_profile(std::int64_t id, const profile_change& change) {
   return parts_->accounts.update_profile(id, change);
 }
+result<void> service::change_password(std::int64_t id, std::string_view password) {
+  return parts_->accounts.change_password(id, password);
+}
 result<account> service::set_picture(std::int64_t id, const picture& p) {
   return parts_->accounts.set_picture(id, p);
 }

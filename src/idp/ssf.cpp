@@ -229,6 +229,21 @@ void domain::shared_signals::on_app_removed(std::int64_t account_id, std::string
                   sub_id);
 }
 
+void domain::shared_signals::on_credential_change(std::int64_t account_id) {
+  if (!any_stream_) return;
+  const auto now = ctx_.time.now();
+  const boost::json::object sub_id{
+      {"format", "iss_sub"}, {"iss", ctx_.cfg.issuer}, {"sub", std::to_string(account_id)}};
+  // CAEP 1.0 section 3.3: the password was replaced, by its owner or the operator.
+  for (const auto& s :
+       ctx_.repos.ssf().streams_about(account_id, std::numeric_limits<std::int64_t>::max()))
+    emit_locked(s, account_id, ssf::credential_change,
+                {{"credential_type", "password"},
+                 {"change_type", "update"},
+                 {"event_timestamp", unix_seconds(now)}},
+                sub_id);
+}
+
 result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::string_view id,
                                                      const ssf_poll_request& r) {
   if (r.max_events > 1000 || r.ack.size() > 1000 || r.errors.size() > 1000)

@@ -134,6 +134,10 @@ void domain::outbox::enqueue_app_removed(std::int64_t account_id, const client& 
   signals_.on_app_removed(account_id, c.id);
 }
 
+void domain::outbox::enqueue_credential_change(std::int64_t account_id) {
+  signals_.on_credential_change(account_id);
+}
+
 std::string domain::outbox::signed_request(const client& c, std::int64_t account_id,
                                            bool with_expiry) {
   const auto now = unix_seconds(ctx_.time.now());

@@ -214,6 +214,46 @@ TEST_F(Ssf, ChangesBecomeSignedEventsUntilAcknowledged) {
             "https://schemas.openid.net/secevent/risc/event-type/account-purged");
 }
 
+// A new password ends the account's logins on the provider, and a receiver that asked for CAEP's
+// credential-change hears of it.
+TEST_F(Ssf, APasswordChangeIsACredentialChangeEvent) {
+  const std::string stream =
+      create(R"("https://schemas.openid.net/secevent/caep/event-type/credential-change")");
+  // Refused bodies change nothing.
+  EXPECT_EQ(
+      idp.admin("PUT", "/admin/accounts/" + alice + "/password", R"({"password":"short"})").status,
+      400);
+  EXPECT_EQ(idp.admin("PUT", "/admin/accounts/" + alice + "/password",
+                      R"({"password":"long enough","colour":1})")
+                .status,
+            400);
+  EXPECT_EQ(idp.admin("PUT", "/admin/accounts/1/password", R"({"password":"long enough"})").status,
+            404);
+  EXPECT_TRUE(poll(stream).empty());
+  EXPECT_TRUE(idp.host.service().authenticate_user("alice", "pw-alice-123"));
+
+  auto r = idp.admin("PUT", "/admin/accounts/" + alice + "/password",
+                     R"({"password":"a new password"})");
+  ASSERT_EQ(r.status, 204) << r.body;
+  auto sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  const auto& claims = sets.begin()->second;
+  EXPECT_EQ(type_of(claims),
+            "https://schemas.openid.net/secevent/caep/event-type/credential-change");
+  const auto& event = claims.at("events").as_object().begin()->value().as_object();
+  EXPECT_EQ(event.at("credential_type").as_string(), "password");
+  EXPECT_EQ(event.at("change_type").as_string(), "update");
+  EXPECT_EQ(claims.at("sub_id").at("sub").as_string(), alice);
+  // The old password no longer logs in, the new one does, and the browser that was logged in
+  // must log in again.
+  EXPECT_FALSE(idp.host.service().authenticate_user("alice", "pw-alice-123"));
+  EXPECT_TRUE(idp.host.service().authenticate_user("alice", "a new password"));
+  auto again = b.get(idp.authorize_url(app, challenge_for(verifier)));
+  EXPECT_EQ(again.status, 302);
+  EXPECT_TRUE(std::string(again.headers.get("Location")).starts_with("/oauth/login"))
+      << again.headers.get("Location");
+}
+
 TEST_F(Ssf, SubjectsAreTheAccountsThatGrantedTheReceiverAccess) {
   const std::string stream = create(all_events);
   const std::string bob = idp.account("bob");  // never authorized the app

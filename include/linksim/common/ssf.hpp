@@ -18,12 +18,14 @@ inline constexpr std::string_view account_enabled =
     "https://schemas.openid.net/secevent/risc/event-type/account-enabled";
 inline constexpr std::string_view session_revoked =
     "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+inline constexpr std::string_view credential_change =
+    "https://schemas.openid.net/secevent/caep/event-type/credential-change";
 inline constexpr std::string_view verification =
     "https://schemas.openid.net/secevent/ssf/event-type/verification";
 // The event types a stream may request, in the order the configuration lists them.
-inline constexpr std::string_view events_supported[] = {identifier_changed, account_purged,
-                                                        account_disabled,   account_enabled,
-                                                        session_revoked,    verification};
+inline constexpr std::string_view events_supported[] = {
+    identifier_changed, account_purged,    account_disabled, account_enabled,
+    session_revoked,    credential_change, verification};
 
 // The webhook field that carries the same change as an event type ("" for none): what a SET
 // tells, as the webhooks' data categories and the simulated network's fault filters read it.

@@ -42,6 +42,7 @@ class account_repository {
   virtual void write(std::int64_t id, account_column column, std::string_view value,
                      std::int64_t version) = 0;
   virtual void set_picture(std::int64_t id, std::string_view sha256_hex, std::int64_t version) = 0;
+  virtual void set_password_hash(std::int64_t id, std::string_view password_hash) = 0;
   // Marks the account deleted at `version`; the accounts on the other side of its follows stop
   // counting it.
   virtual void mark_deleted(std::int64_t id, std::int64_t version) = 0;

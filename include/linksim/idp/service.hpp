@@ -309,6 +309,9 @@ class service {
   result<account> find_account(std::string_view username);  // case-insensitive
   // errc::not_found, account_deleted, username_invalid, username_taken, bad_field.
   result<account> update_profile(std::int64_t id, const profile_change& change);
+  // A new password (8 to 1024 bytes): the account's logins elsewhere end, and receivers of its
+  // Shared Signals hear a CAEP credential-change. errc::not_found, account_deleted, bad_field.
+  result<void> change_password(std::int64_t id, std::string_view password);
   // errc::not_found, account_deleted, unsupported_media_type.
   result<account> set_picture(std::int64_t id, const picture& p);
   result<picture> get_picture(std::string_view sha256_hex);

@@ -163,6 +163,21 @@ class admin_routes {
     return with_account(s_.update_profile(id, c), 200);
   }
 
+  // {"password": "..."}: 204.
+  response change_password(const request& req, std::int64_t id) {
+    auto body = json::parse_object(req.body);
+    if (!body) return admin_error(body.error());
+    if (auto unknown = json::unknown_field(*body, {"password"}))
+      return admin_error(make_error_code(errc::bad_field), *unknown);
+    auto p = json::get_string(*body, "password");
+    if (!p) return admin_error(p.error(), "password must be a string");
+    if (!*p) return admin_error(make_error_code(errc::missing_field), "password");
+    if ((*p)->size() < 8 || (*p)->size() > 1024)
+      return admin_error(make_error_code(errc::bad_field), "password holds 8 to 1024 bytes");
+    if (auto done = s_.change_password(id, **p); !done) return admin_error(done.error());
+    return response{204, {}, {}};
+  }
+
   response follow(const request& req, std::int64_t id) {
     auto body = json::parse_object(req.body);
     if (!body) return admin_error(body.error());
@@ -273,6 +288,8 @@ void add_admin_routes(http::router& r, service& s, const route_options& o) {
   account("DELETE", "/admin/accounts/{id}", [](a& x, auto&, auto&, std::int64_t id) {
     return x.with_account(x.s_.delete_account(id), 200);
   });
+  account("PUT", "/admin/accounts/{id}/password",
+          [](a& x, auto& req, auto&, std::int64_t id) { return x.change_password(req, id); });
   account("PUT", "/admin/accounts/{id}/picture", [](a& x, auto& req, auto&, std::int64_t id) {
     return x.with_account(
         x.s_.set_picture(id, {std::string(req.headers.get("Content-Type")), req.body}), 200);

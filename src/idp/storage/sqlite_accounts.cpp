@@ -93,6 +93,12 @@ class sqlite_accounts final : public account_repository {
         .run();
   }
 
+  void set_password_hash(std::int64_t id, std::string_view password_hash) override {
+    db_.cached("UPDATE accounts SET password_hash = ? WHERE id = ?")
+        .bind_all(password_hash, id)
+        .run();
+  }
+
   void mark_deleted(std::int64_t id, std::int64_t version) override {
     db_.cached("UPDATE accounts SET status = 'deleted', version = ? WHERE id = ?")
         .bind_all(version, id)
