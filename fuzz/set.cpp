@@ -31,9 +31,9 @@ class transmitter final : public http::transport {
                                                      {"jwks_uri", base + "/jwks"},
                                                      {"configuration_endpoint", base + "/ssf"}});
     if (t == base + "/jwks")
-      return json::response(200, boost::json::object{{"keys", boost::json::array{jose::jwk(key_)}}});
-    if (t == base + "/ssf" && req.method == "GET")
-      return json::response(200, boost::json::array{});
+      return json::response(200,
+                            boost::json::object{{"keys", boost::json::array{jose::jwk(key_)}}});
+    if (t == base + "/ssf" && req.method == "GET") return json::response(200, boost::json::array{});
     if (t == base + "/ssf") return json::response(201, boost::json::object{{"stream_id", "s1"}});
     return make_error_code(errc::upstream_unavailable);
   }
