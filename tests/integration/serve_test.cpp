@@ -400,7 +400,8 @@ TEST(Serve, ARenameReachesTheProfileOverSharedSignals) {
         ASSERT_EQ(admin_call("POST", p.idp + "/admin/webhooks/dispatch").status, 200);
         // No webhook was sent: the stream replaces the subscription.
         const auto sent = admin_call("GET", p.idp + "/admin/deliveries?state=delivered");
-        for (const auto& d : json_of(sent).at("deliveries").as_array())
+        const auto listed = json_of(sent);
+        for (const auto& d : listed.at("deliveries").as_array())
           EXPECT_NE(d.at("kind").as_string(), "webhook") << sent.body;
       } else {
         const auto polled = admin_call("POST", p.threads + "/admin/ssf/poll");
