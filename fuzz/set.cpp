@@ -34,9 +34,19 @@ class transmitter final : public http::transport {
       return json::response(200,
                             boost::json::object{{"keys", boost::json::array{jose::jwk(key_)}}});
     if (t == base + "/ssf" && req.method == "GET") return json::response(200, boost::json::array{});
-    if (t == base + "/ssf") return json::response(201, boost::json::object{{"stream_id", "s1"}});
+    if (t == base + "/ssf") {
+      // The header the service gives its stream: what the transmitter sends with each SET.
+      if (auto o = json::parse_object(req.body))
+        if (const auto* d = o->if_contains("delivery"); d && d->is_object())
+          if (const auto* h = d->as_object().if_contains("authorization_header");
+              h && h->is_string())
+            authorization = std::string(h->as_string());
+      return json::response(201, boost::json::object{{"stream_id", "s1"}});
+    }
     return make_error_code(errc::upstream_unavailable);
   }
+
+  std::string authorization;
 
  private:
   const jose::signing_key& key_;
@@ -50,7 +60,6 @@ struct receiver {
   transmitter to_idp{key};
   store::database db{":memory:"};
   std::unique_ptr<threads_sim::service> svc;
-  std::string authorization;
 
   receiver() {
     threads_sim::config c;
@@ -60,9 +69,7 @@ struct receiver {
     c.client_secret = "secret";
     c.changes = threads_sim::channel::ssf_push;
     svc = std::make_unique<threads_sim::service>(db, clock, random, recorder, to_idp, c);
-    if (!svc->connect_signals()) abort();
-    // The header the stream was given, as the transmitter would send it.
-    authorization = "Bearer " + to_hex(hmac_sha256(c.client_secret, "ssf-push " + c.base_url));
+    if (!svc->connect_signals() || to_idp.authorization.empty()) abort();
   }
 };
 
@@ -73,10 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text = fuzz::as_text(data, size);
   // Without the stream's header nothing is read.
   if (r.svc->receive_set(text, "")) abort();
-  (void)r.svc->receive_set(text, r.authorization);
+  (void)r.svc->receive_set(text, r.to_idp.authorization);
   if (auto claims = json::parse_object(text)) {
     const std::string set = jose::sign_jwt(r.key, *claims, "secevent+jwt");
-    (void)r.svc->receive_set(set, r.authorization);
+    (void)r.svc->receive_set(set, r.to_idp.authorization);
   }
   const evidence::wire_classifier wire("k");
   http::request push;

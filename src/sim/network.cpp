@@ -155,6 +155,22 @@ bool network::matches(const message_filter& f, const std::string& from, const ho
   return true;
 }
 
+bool network::strikes(armed_fault& f) {
+  ++f.seen;
+  if (f.rule.nth && *f.rule.nth != f.seen) return false;
+  if (f.rule.probability >= 1.0) return true;
+  const double u = static_cast<double>(random_.uniform(1'000'000)) / 1'000'000.0;
+  return u < f.rule.probability;
+}
+
+http::response network::injected_503() {
+  http::response r;
+  r.status = 503;
+  r.headers.set("Content-Type", "application/json");
+  r.body = R"({"error":{"code":"upstream_unavailable","message":"injected fault"}})";
+  return r;
+}
+
 std::optional<result<http::response>> network::poll_answer_fault(const std::string& receiver,
                                                                  const host& transmitter,
                                                                  const http::request& req,
@@ -169,19 +185,11 @@ std::optional<result<http::response>> network::poll_answer_fault(const std::stri
     if (!m.path_prefix.empty() && !req.path().starts_with(m.path_prefix)) continue;
     if (!changes) changes = read_poll_answer(answer.body);
     if (!names(m, *changes)) continue;
-    ++f.seen;
-    if (f.rule.nth && *f.rule.nth != f.seen) continue;
-    if (f.rule.probability < 1.0) {
-      const double u = static_cast<double>(random_.uniform(1'000'000)) / 1'000'000.0;
-      if (u >= f.rule.probability) continue;
-    }
+    if (!strikes(f)) continue;
     switch (f.rule.kind) {
       case fault_kind::error_5xx: {
         ++stats_.failed_5xx;
-        http::response r;
-        r.status = 503;
-        r.headers.set("Content-Type", "application/json");
-        r.body = R"({"error":{"code":"upstream_unavailable","message":"injected fault"}})";
+        const http::response r = injected_503();
         return result<http::response>(r);
       }
       case fault_kind::duplicate:
@@ -235,12 +243,7 @@ result<http::response> network::send(const std::string& from, http::request req)
 
   for (auto& f : faults_) {
     if (!matches(f.rule.match, from, *to, req, path)) continue;
-    ++f.seen;
-    if (f.rule.nth && *f.rule.nth != f.seen) continue;
-    if (f.rule.probability < 1.0) {
-      const double u = static_cast<double>(random_.uniform(1'000'000)) / 1'000'000.0;
-      if (u >= f.rule.probability) continue;
-    }
+    if (!strikes(f)) continue;
     switch (f.rule.kind) {
       case fault_kind::drop:
         ++stats_.dropped;
@@ -248,10 +251,7 @@ result<http::response> network::send(const std::string& from, http::request req)
         return make_error_code(errc::upstream_unavailable);
       case fault_kind::error_5xx: {
         ++stats_.failed_5xx;
-        http::response r;
-        r.status = 503;
-        r.headers.set("Content-Type", "application/json");
-        r.body = R"({"error":{"code":"upstream_unavailable","message":"injected fault"}})";
+        const http::response r = injected_503();
         seen("error_5xx", req, r);
         return r;
       }

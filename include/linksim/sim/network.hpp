@@ -125,6 +125,10 @@ class network {
   bool matches(const message_filter& f, const std::string& from, const host& to,
                const http::request& req, std::string_view path) const;
   http::response deliver(const host& to, http::request req);
+  // A message the fault's filter matched: counted, then struck if it is the rule's nth and the
+  // seeded draw says so.
+  bool strikes(armed_fault& f);
+  static http::response injected_503();
   // A poll answer's fate under the faults that name a SET it carries (see message_filter);
   // nullopt when none applies.
   std::optional<result<http::response>> poll_answer_fault(const std::string& receiver,
