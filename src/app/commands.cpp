@@ -266,9 +266,12 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   else
     net::wait_for_termination_signal();
 
+  // The provider first: stopping answers the long poll the dependent service keeps open, so
+  // that service's poller is free to stop at once. What the provider could not deliver stays
+  // in its outbox.
+  idp.stop();
   threads.stop();
   ads.stop();
-  idp.stop();
   evidence.checkpoint();
   out << "linksim: stopped; evidence log signed at " << evidence.size() << " entries" << std::endl;
   return 0;

@@ -29,6 +29,17 @@ inline std::unique_ptr<net::server> bind_server(const std::string& bind, std::ui
   if (observe)
     handler = [inner = std::move(handler), observe](const http::request& req) {
       http::response r = inner(req);
+      if (r.later) {
+        // A held request is seen with the answer it finally gets.
+        auto d = std::make_shared<http::deferred>(*r.later);
+        d->ready = [ready = std::move(d->ready), req, observe](bool last) {
+          auto answer = ready(last);
+          if (answer && !answer->later) observe(req, *answer);
+          return answer;
+        };
+        r.later = std::move(d);
+        return r;
+      }
       observe(req, r);
       return r;
     };

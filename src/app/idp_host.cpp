@@ -42,6 +42,7 @@ idp_host::idp_host(idp_host_options options, const clock& clock, random_source& 
   cfg.issuer = i.server->base_url();
   cfg.password = i.options.password;
   cfg.webhook_batch = i.options.webhook_batch;
+  cfg.ssf_poll_hold = i.options.ssf_poll_hold;
   cfg.rules = i.options.rules;
   i.db = own_database(i.options.database);
   i.svc = std::make_unique<idp::service>(*i.db, clock, random, recorder, *transport, cfg);
@@ -71,6 +72,9 @@ std::string idp_host::base_url() const {
 }
 std::uint16_t idp_host::port() const {
   return impl_->server->port();
+}
+std::size_t idp_host::requests_held() const {
+  return impl_->server->requests_held();
 }
 idp::service& idp_host::service() {
   return *impl_->svc;

@@ -61,12 +61,15 @@ threads_host::threads_host(threads_host_options options, const clock& clock, ran
   i.notifier = std::make_unique<periodic_worker>(
       "threads: ad platform notices", i.options.reconcile_tick,
       [svc = i.svc.get()] { return svc->dispatch_notices() > 0; });
-  i.signals = std::make_unique<periodic_worker>(
-      "threads: signals", i.options.reconcile_tick, [svc = i.svc.get(), &clock] {
-        const auto due = svc->next_signals_poll();
-        if (due && *due <= clock.now()) (void)svc->poll_signals();  // a failure is due again
-        return false;
-      });
+  i.signals =
+      std::make_unique<periodic_worker>("threads: signals", i.options.reconcile_tick,
+                                        [svc = i.svc.get(), &clock, wait = i.options.long_poll] {
+                                          const auto due = svc->next_signals_poll();
+                                          if (!due || *due > clock.now()) return false;
+                                          // A failure is due again after the retry time; a long
+                                          // poll is followed by the next.
+                                          return svc->poll_signals(wait).has_value() && wait;
+                                        });
 }
 
 threads_host::~threads_host() {

@@ -8,6 +8,7 @@
 #include "linksim/idp/oidc.hpp"
 #include "linksim/idp/repositories.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -150,6 +151,7 @@ class shared_signals {
   result<void> verify(const client& c, std::string_view id, std::string_view state);
   result<ssf_poll_answer> poll(const client& c, std::string_view id, const ssf_poll_request& r);
   std::int64_t newest_waiting();
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // Push delivery (RFC 8935): sends the SETs due to push streams, retried and given up on as
   // the webhooks are. Called by the outbox's dispatch, without the mutex held.
   std::size_t dispatch_due();
@@ -171,6 +173,7 @@ class shared_signals {
   // Whether any stream exists: without one, a change costs no query (mutex held). Set when a
   // stream is made; only a restart clears it after the last is deleted.
   bool any_stream_ = false;
+  std::atomic<std::uint64_t> generation_{0};  // see service::ssf_generation
 };
 
 // The transactional outbox: subscriptions, the changes and callbacks queued in the same unit of

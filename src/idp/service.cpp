@@ -141,6 +141,9 @@ result<ssf_poll_answer> service::ssf_poll(const client& c, std::string_view id,
 std::int64_t service::ssf_newest_waiting() {
   return parts_->signals.newest_waiting();
 }
+std::uint64_t service::ssf_generation() const {
+  return parts_->signals.generation();
+}
 
 // --- Clients and webhook subscriptions ---
 

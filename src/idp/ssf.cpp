@@ -129,8 +129,10 @@ result<ssf_stream> domain::shared_signals::set_status(const client& c, std::stri
   // A paused stream keeps what happened meanwhile; enabled again, the receiver gets it.
   const auto now = unix_millis(ctx_.time.now());
   if (status == "enabled" && s->status == "paused")
-    for (auto set : ctx_.repos.ssf().release_held(id, now))
+    for (auto set : ctx_.repos.ssf().release_held(id, now)) {
       if (s->method == ssf::push_method) push_queue_.emplace(now, set);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
   s->status = std::string(status);
   s->reason = std::string(reason);
   ctx_.repos.ssf().update_stream(*s);
@@ -190,6 +192,7 @@ void domain::shared_signals::emit_locked(const ssf_stream& s,
                                              held ? "held" : "pending", unix_millis(now));
   // Queued before the commit: an entry the commit does not keep is dropped when met.
   if (!held && s.method == ssf::push_method) push_queue_.emplace(unix_millis(now), id);
+  if (!held) generation_.fetch_add(1, std::memory_order_release);
 }
 
 void domain::shared_signals::on_change(const account& a, std::string_view field) {

@@ -73,6 +73,7 @@ struct server::impl {
   tcp::endpoint bound;  // kept: the acceptor forgets it once closed
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> holding{0};  // requests held for a deferred answer
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};
 
@@ -272,6 +273,7 @@ struct server::impl {
         log(std::string("handler: ") + x.what());
         plain = internal_error();
       }
+      if (plain.later) plain = co_await held(std::move(plain.later));
       bhttp::response<bhttp::string_body> res;
       try {
         res = to_beast(std::move(plain), version, options.name);
@@ -292,6 +294,38 @@ struct server::impl {
         std::lock_guard lock(connections_mutex);
         if (self.shed) break;
       }
+    }
+  }
+
+  // A request whose answer comes later (a long poll): asked again every tick on this
+  // connection's strand, without holding an io thread, until it answers or its hold is over.
+  // Stopping the server ends every hold at its next tick.
+  asio::awaitable<http::response> held(std::shared_ptr<http::deferred> d) {
+    constexpr auto tick = std::chrono::milliseconds(100);
+    ++holding;
+    struct release {
+      std::atomic<std::size_t>& n;
+      ~release() { --n; }
+    } counted{holding};
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto deadline = std::chrono::steady_clock::now() + d->hold;
+    for (;;) {
+      const bool last = stopping || std::chrono::steady_clock::now() >= deadline;
+      std::optional<http::response> answer;
+      try {
+        if (d->ready) answer = d->ready(last);
+      } catch (const std::exception& x) {
+        log(std::string("held request: ") + x.what());
+        answer = internal_error();
+      }
+      if (answer && !answer->later) co_return std::move(*answer);
+      if (last) {
+        log("held request: no answer at the end of its hold");
+        co_return internal_error();
+      }
+      timer.expires_after(std::min<std::chrono::steady_clock::duration>(
+          tick, deadline - std::chrono::steady_clock::now()));
+      co_await timer.async_wait(use_tuple);
     }
   }
 
@@ -327,6 +361,10 @@ server::~server() {
 
 std::uint16_t server::port() const {
   return impl_->bound.port();
+}
+
+std::size_t server::requests_held() const {
+  return impl_->holding.load();
 }
 
 std::string server::base_url() const {

@@ -187,7 +187,7 @@ class signals {
       : ctx_(ctx), reconcile_(reconcile), mirror_(mirror) {}
   result<void> connect();
   result<signal_outcome> receive_pushed(std::string_view set, std::string_view authorization);
-  result<std::size_t> poll();
+  result<std::size_t> poll(bool wait);
   std::optional<time_point> next_poll();
 
  private:
@@ -201,7 +201,7 @@ class signals {
   context& ctx_;
   reconciliation& reconcile_;
   mirror_updates& mirror_;
-  std::mutex poll_mutex_;  // held for a whole poll: one at a time, so one acknowledges
+  std::mutex poll_mutex_;  // held while a poll applies and acknowledges: one at a time
   std::mutex mutex_;       // guards what follows: the stream and the key set as last read
   std::string stream_id_;
   std::string jwks_uri_;

@@ -198,8 +198,8 @@ result<void> service::connect_signals() {
 result<signal_outcome> service::receive_set(std::string_view set, std::string_view authorization) {
   return parts_->signals.receive_pushed(set, authorization);
 }
-result<std::size_t> service::poll_signals() {
-  return parts_->signals.poll();
+result<std::size_t> service::poll_signals(bool wait) {
+  return parts_->signals.poll(wait);
 }
 std::optional<time_point> service::next_signals_poll() {
   return parts_->signals.next_poll();

@@ -301,14 +301,14 @@ result<signal_outcome> domain::signals::receive_pushed(std::string_view set,
   return apply(set);
 }
 
-result<std::size_t> domain::signals::poll() {
-  std::lock_guard one_at_a_time(poll_mutex_);
+result<std::size_t> domain::signals::poll(bool wait) {
   std::string stream;
   {
     std::lock_guard lock(mutex_);
     stream = stream_id_;
   }
   if (stream.empty()) {
+    std::lock_guard one_at_a_time(poll_mutex_);
     if (auto c = connect(); !c) {
       std::lock_guard lock(mutex_);
       next_poll_ = ctx_.time.now() + ctx_.cfg.reconcile_retry;
@@ -318,25 +318,47 @@ result<std::size_t> domain::signals::poll() {
     stream = stream_id_;
   }
   const std::string url = ctx_.cfg.idp_url + "/ssf/poll/" + stream;
-  std::size_t received = 0;
-  bj::array ack;
-  bj::object errors;
   auto failed = [&](errc e) -> result<std::size_t> {
     std::lock_guard lock(mutex_);
     next_poll_ = ctx_.time.now() + ctx_.cfg.reconcile_retry;
     return make_error_code(e);
   };
+  auto fetch = [&](bj::object body) -> std::optional<bj::object> {
+    body["maxEvents"] = poll_batch;
+    auto res = call("POST", url, json::serialize(body));
+    if (!res || res->status >= 500) return std::nullopt;
+    auto o = res->status == 200 ? json::parse_object(res->body) : json::parse_object("");
+    if (!o || !object_at(*o, "sets")) return bj::object{};
+    return std::move(*o);
+  };
+  // A long poll waits at the provider without the lock below, so a poll asked for meanwhile
+  // (POST /admin/ssf/poll) is not held up behind it. It carries no acknowledgement; a SET that
+  // both polls receive is applied once (its jti is a receipt).
+  std::optional<bj::object> first;
+  if (wait) {
+    first = fetch({{"returnImmediately", false}});
+    if (!first) return failed(errc::upstream_unavailable);
+    if (first->empty()) return failed(errc::upstream_bad_response);
+  }
+  std::lock_guard one_at_a_time(poll_mutex_);
+  std::size_t received = 0;
+  bj::array ack;
+  bj::object errors;
   for (std::size_t round = 0; round < max_poll_rounds; ++round) {
-    bj::object body{{"maxEvents", poll_batch}, {"returnImmediately", true}};
-    if (!ack.empty()) body["ack"] = std::move(ack);
-    if (!errors.empty()) body["setErrs"] = std::move(errors);
+    std::optional<bj::object> o;
+    if (round == 0 && first) {
+      o = std::move(first);
+    } else {
+      bj::object body{{"returnImmediately", true}};
+      if (!ack.empty()) body["ack"] = std::move(ack);
+      if (!errors.empty()) body["setErrs"] = std::move(errors);
+      o = fetch(std::move(body));
+      if (!o) return failed(errc::upstream_unavailable);
+      if (o->empty()) return failed(errc::upstream_bad_response);
+    }
     ack = {};
     errors = {};
-    auto res = call("POST", url, json::serialize(body));
-    if (!res || res->status >= 500) return failed(errc::upstream_unavailable);
-    auto o = res->status == 200 ? json::parse_object(res->body) : json::parse_object("");
-    const auto* sets = o ? object_at(*o, "sets") : nullptr;
-    if (!sets) return failed(errc::upstream_bad_response);
+    const auto* sets = object_at(*o, "sets");
     for (const auto& [jti, set] : *sets) {
       ++received;
       auto applied = set.is_string() ? apply(set.as_string())
@@ -356,7 +378,7 @@ result<std::size_t> domain::signals::poll() {
     if (sets->empty() && !more_available) break;
   }
   std::lock_guard lock(mutex_);
-  next_poll_ = ctx_.time.now() + ctx_.cfg.signals_poll_interval;
+  next_poll_ = ctx_.time.now() + (wait ? milliseconds{0} : ctx_.cfg.signals_poll_interval);
   return received;
 }
 

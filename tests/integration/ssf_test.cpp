@@ -10,7 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <mutex>
+#include <thread>
 
 namespace linksim {
 namespace {
@@ -25,7 +27,7 @@ struct Ssf : ::testing::Test {
   std::string alice = idp.account("alice");
   browser b;
 
-  Ssf() {
+  explicit Ssf(milliseconds poll_hold = 4s) : idp(1h, poll_hold) {
     // alice authorizes the app: its streams hear of her from then on.
     auto r = idp.redeem(app, query_value(idp.sign_in(b, app, "alice", verifier), "code"), verifier);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -45,17 +47,21 @@ struct Ssf : ::testing::Test {
     EXPECT_EQ(r.status, 201) << r.body;
     return std::string(json_of(r).at("stream_id").as_string());
   }
-  // Polls; each SET verified against the published keys. Returns jti -> claims.
+  // Polls, at once unless `body` says otherwise; each SET verified against the published keys.
+  // Returns jti -> claims.
   std::map<std::string, boost::json::object> poll(const std::string& stream,
                                                   const std::string& body = "{}",
                                                   bool* more = nullptr) {
-    auto r = call("POST", "/ssf/poll/" + stream, body);
+    auto o = json::parse_object(body);
+    EXPECT_TRUE(o) << body;
+    if (o && !o->contains("returnImmediately")) (*o)["returnImmediately"] = true;
+    auto r = call("POST", "/ssf/poll/" + stream, o ? json::serialize(*o) : body);
     EXPECT_EQ(r.status, 200) << r.body;
-    const auto o = json_of(r);
-    if (more) *more = o.at("moreAvailable").as_bool();
+    const auto answer = json_of(r);
+    if (more) *more = answer.at("moreAvailable").as_bool();
     const auto jwks = json_of(idp.request("GET", "/.well-known/jwks.json"));
     std::map<std::string, boost::json::object> out;
-    for (const auto& [jti, set] : o.at("sets").as_object()) {
+    for (const auto& [jti, set] : answer.at("sets").as_object()) {
       const std::string token(set.as_string());
       auto claims = idp::oidc::verify_jwt(token, jwks);
       EXPECT_TRUE(claims) << token;
@@ -212,6 +218,62 @@ TEST_F(Ssf, ChangesBecomeSignedEventsUntilAcknowledged) {
   ASSERT_EQ(sets.size(), 1u);
   EXPECT_EQ(type_of(sets.begin()->second),
             "https://schemas.openid.net/secevent/risc/event-type/account-purged");
+}
+
+struct SsfLongHold : Ssf {
+  SsfLongHold() : Ssf(60s) {}
+};
+
+// RFC 8936 long polling: with nothing waiting, the request is held, and a change answers it
+// then, not when the minute's hold is over.
+TEST_F(SsfLongHold, ALongPollIsAnsweredWhenASetIsQueued) {
+  const std::string stream = create(all_events);
+  auto held = std::async(std::launch::async, [&] {
+    return call("POST", "/ssf/poll/" + stream, R"({"returnImmediately":false})");
+  });
+  // Nothing is queued, so the provider holds the request.
+  for (const auto until = std::chrono::steady_clock::now() + 30s;
+       idp.host.requests_held() == 0 && std::chrono::steady_clock::now() < until;)
+    std::this_thread::yield();
+  ASSERT_EQ(idp.host.requests_held(), 1u);
+  ASSERT_EQ(held.wait_for(0s), std::future_status::timeout);
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.held"})").status,
+            200);
+  ASSERT_EQ(held.wait_for(30s), std::future_status::ready);
+  const auto r = held.get();
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto answer = json_of(r);
+  ASSERT_EQ(answer.at("sets").as_object().size(), 1u) << r.body;
+  const auto claims =
+      idp::oidc::verify_jwt(answer.at("sets").as_object().begin()->value().as_string(),
+                            json_of(idp.request("GET", "/.well-known/jwks.json")));
+  ASSERT_TRUE(claims);
+  EXPECT_EQ(type_of(*claims),
+            "https://schemas.openid.net/secevent/risc/event-type/identifier-changed");
+  EXPECT_EQ(idp.host.requests_held(), 0u);
+}
+
+struct SsfShortHold : Ssf {
+  SsfShortHold() : Ssf(200ms) {}
+};
+
+// A long poll that nothing answers ends with its hold, empty; acknowledgements it carried are
+// settled at once; a short poll is never held; and `returnImmediately` must be a boolean.
+TEST_F(SsfShortHold, ALongPollEndsEmptyWithItsHold) {
+  const std::string stream = create(all_events);
+  ASSERT_EQ(
+      call("POST", "/ssf/verify", R"({"stream_id":")" + stream + R"(","state":"s-1"})").status,
+      204);
+  const auto sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  // The default is a long poll (RFC 8936 section 2.4).
+  auto r = call("POST", "/ssf/poll/" + stream, R"({"ack":[")" + sets.begin()->first + R"("]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json_of(r).at("sets").as_object().empty()) << r.body;
+  EXPECT_FALSE(json_of(r).at("moreAvailable").as_bool());
+  EXPECT_TRUE(poll(stream).empty());  // the acknowledgement held
+  EXPECT_EQ(idp.host.requests_held(), 0u);
+  EXPECT_EQ(call("POST", "/ssf/poll/" + stream, R"({"returnImmediately":"no"})").status, 400);
 }
 
 // A new password ends the account's logins on the provider, and a receiver that asked for CAEP's

@@ -92,14 +92,16 @@ struct idp_server {
   std::string base;
   net::client http{milliseconds{5000}};
 
-  explicit idp_server(milliseconds dispatch_interval = 1h)
-      : host(options(dir, dispatch_interval), clock, random, evidence) {
+  explicit idp_server(milliseconds dispatch_interval = 1h, milliseconds poll_hold = 4s)
+      : host(options(dir, dispatch_interval, poll_hold), clock, random, evidence) {
     host.start();
     base = host.base_url();
   }
 
-  static app::idp_host_options options(const temp_dir& d, milliseconds interval) {
+  static app::idp_host_options options(const temp_dir& d, milliseconds interval,
+                                       milliseconds poll_hold = 4s) {
     app::idp_host_options o;
+    o.ssf_poll_hold = poll_hold;
     o.database = d / "idp.db";
     o.admin_token = "admin-token";
     o.password = {1u << 10, 8, 1};

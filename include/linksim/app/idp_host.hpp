@@ -35,9 +35,10 @@ struct idp_host_options {
   milliseconds client_timeout{5000};    // for outbound webhook calls, when none is given
   // Sees every request the server answers, with its answer (linksim serve's wire tap).
   http::observer observe;
-  std::size_t threads = 2;        // request threads (the provider is thread-safe)
-  std::size_t webhook_batch = 1;  // changes per webhook request (idp::config)
-  idp::login_rules rules;         // the behaviour profile's (sim::idp_rules_of)
+  std::size_t threads = 2;           // request threads (the provider is thread-safe)
+  std::size_t webhook_batch = 1;     // changes per webhook request (idp::config)
+  milliseconds ssf_poll_hold{4000};  // idp::config::ssf_poll_hold
+  idp::login_rules rules;            // the behaviour profile's (sim::idp_rules_of)
 };
 
 class idp_host {
@@ -52,6 +53,7 @@ class idp_host {
   void stop();   // graceful; idempotent
   std::string base_url() const;
   std::uint16_t port() const;
+  std::size_t requests_held() const;  // long polls waiting (net::server::requests_held)
   idp::service& service();
   // Extra routes served beside the provider's (the demo pages), tried first; call before
   // start(). A front handler that answers 404 lets the provider's routes answer instead.

@@ -42,7 +42,11 @@ struct threads_host_options {
   // How the provider's account changes arrive: webhooks, or its Shared Signals stream, which
   // start() finds or makes (a polled one is polled on the reconciler's tick when due).
   threads_sim::channel changes = threads_sim::channel::webhook;
+  // A polled stream is long polled (RFC 8936): one request always waits at the provider, which
+  // answers it as soon as a SET is queued. Else it is polled every signals interval.
+  bool long_poll = true;
   milliseconds reconcile_tick{1000};  // how often the reconciler looks for due profiles
+  // Longer than the provider's poll hold (idp::config::ssf_poll_hold).
   milliseconds client_timeout{5000};
   // Sees every request the server answers, with its answer (linksim serve's wire tap).
   http::observer observe;

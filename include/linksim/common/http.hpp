@@ -5,9 +5,11 @@
 
 #include "linksim/common/error.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,11 +45,28 @@ struct request {
   std::string cookie(std::string_view name) const;
 };
 
+struct deferred;
+
 struct response {
   int status = 200;
   http::headers headers;
   std::string body;
+  // Set when the answer is not ready yet (a long poll): the server holds the request and asks
+  // `later` for the answer. Status, headers and body are then unused.
+  std::shared_ptr<deferred> later;
 };
+
+// An answer given later (RFC 8936 section 2.4, a poll that waits for events). A server calls
+// `ready(false)` now and then until it gives an answer or `hold` has passed (or the server is
+// stopping), then `ready(true)`, which must answer. Each call is quick and thread-safe.
+struct deferred {
+  std::chrono::milliseconds hold{0};
+  std::function<std::optional<response>(bool last)> ready;
+};
+
+// The answer now: a deferred response asked for its last word at once. Where nothing can wait
+// (the simulated network, tests that call a handler), a long poll answers as a short one.
+response settle(response r);
 
 using handler = std::function<response(const request&)>;
 // Told of each request a server answered, and the answer.

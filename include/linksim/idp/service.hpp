@@ -276,6 +276,10 @@ struct config {
   // one window go out together. 0: each change is due when made (it still shares a request
   // with whatever else is due at that moment).
   milliseconds webhook_batch_window{0};
+  // How long a poll with `returnImmediately: false` waits for a SET before it is answered with
+  // none (RFC 8936 section 2.4 leaves the time to the transmitter). Receivers' HTTP timeouts
+  // must be longer.
+  milliseconds ssf_poll_hold = 4s;
 };
 
 inline constexpr std::size_t max_webhook_batch = 1000;
@@ -347,6 +351,9 @@ class service {
   // The id of the newest SET waiting to be polled on any stream; 0 when none waits. The
   // simulation answers a receiver's held poll (RFC 8936 long polling) when it grows.
   std::int64_t ssf_newest_waiting();
+  // Grows whenever a SET is queued or released for delivery: a held poll looks again only then.
+  // Lock-free.
+  std::uint64_t ssf_generation() const;
 
   // --- Clients and webhook subscriptions ---
   // errc::missing_field (no redirect URI), callback_url_invalid.

@@ -47,6 +47,8 @@ class server {
 
   std::uint16_t port() const;
   std::string base_url() const;  // "http://127.0.0.1:PORT"
+  // Requests held for an answer that comes later (http::deferred), now.
+  std::size_t requests_held() const;
   void start();
   // Stops accepting, lets requests in progress finish and be answered, closes idle
   // connections, then joins the thread. Idempotent.

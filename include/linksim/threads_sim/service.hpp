@@ -321,8 +321,10 @@ class service {
   result<signal_outcome> receive_set(std::string_view set, std::string_view authorization);
   // Polls the stream (RFC 8936) until it holds nothing more, acknowledging each SET once it is
   // applied and reporting the refused ones as errors; returns how many SETs came.
-  // errc::upstream_unavailable, upstream_bad_response.
-  result<std::size_t> poll_signals();
+  // errc::upstream_unavailable, upstream_bad_response. With `wait`, the first request is a long
+  // poll (`returnImmediately: false`): the transmitter answers when a SET is queued or its hold
+  // is over, and the next poll is due at once.
+  result<std::size_t> poll_signals(bool wait = false);
   // When poll_signals is next due (ssf_poll only).
   std::optional<time_point> next_signals_poll();
 

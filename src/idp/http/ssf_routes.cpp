@@ -4,6 +4,8 @@
 // token endpoint.
 #include "common.hpp"
 
+#include "linksim/store/error.hpp"
+
 #include <span>
 
 namespace linksim::idp::web {
@@ -241,8 +243,11 @@ class ssf_routes {
   }
 
   // RFC 8936 section 2.4: {"maxEvents", "returnImmediately", "ack": [jti], "setErrs": {jti:
-  // {"err", "description"}}} answered {"sets": {jti: SET}, "moreAvailable"}.
-  response poll(const request& req, const std::string& stream_id) {
+  // {"err", "description"}}} answered {"sets": {jti: SET}, "moreAvailable"}. With
+  // `returnImmediately: false` and nothing waiting, the request is held until a SET is queued
+  // for the stream or the hold (config::ssf_poll_hold) is over; `self` keeps the routes alive.
+  response poll(const request& req, const std::string& stream_id,
+                const std::shared_ptr<ssf_routes>& self) {
     auto c = receiver(req);
     if (!c) return refused(c.error());
     auto body = json::parse_object(req.body.empty() ? std::string_view("{}") : req.body);
@@ -255,6 +260,8 @@ class ssf_routes {
     if (!max || (*max && (**max < 0 || **max > 1000)))
       return refused(make_error_code(errc::bad_field), "maxEvents is 0 to 1000");
     if (*max) p.max_events = static_cast<std::size_t>(**max);
+    // RFC 8936: returnImmediately defaults to false.
+    p.return_immediately = false;
     if (const auto* ri = body->if_contains("returnImmediately")) {
       if (!ri->is_bool()) return refused(make_error_code(errc::bad_field), "returnImmediately");
       p.return_immediately = ri->as_bool();
@@ -275,12 +282,38 @@ class ssf_routes {
         p.errors.emplace_back(std::string(jti), std::string(err->as_string()));
       }
     }
+    const auto seen = s_.ssf_generation();
     auto a = s_.ssf_poll(*c, stream_id, p);
     if (!a) return refused(a.error(), "no stream of this receiver has that id");
+    if (!a->sets.empty() || p.return_immediately || s_.settings().ssf_poll_hold.count() <= 0)
+      return answer(*a);
+    // Acknowledgements are settled: the later looks carry none.
+    auto d = std::make_shared<http::deferred>();
+    d->hold = s_.settings().ssf_poll_hold;
+    d->ready = [self, receiver = *c, stream_id, max = p.max_events,
+                seen = seen](bool last) mutable -> std::optional<response> {
+      const auto now = self->s_.ssf_generation();
+      if (!last && now == seen) return std::nullopt;  // nothing queued since the last look
+      seen = now;
+      try {
+        auto again = self->s_.ssf_poll(receiver, stream_id, {.max_events = max});
+        if (!again) return refused(again.error(), "no stream of this receiver has that id");
+        if (again->sets.empty() && !last) return std::nullopt;
+        return answer(*again);
+      } catch (const store::error&) {
+        return json::storage_unavailable();
+      }
+    };
+    response held;
+    held.later = std::move(d);
+    return held;
+  }
+
+  static response answer(const ssf_poll_answer& a) {
     bj::object sets;
-    for (const auto& [jti, set] : a->sets) sets[jti] = set;
+    for (const auto& [jti, set] : a.sets) sets[jti] = set;
     return no_store(json::response(
-        200, bj::object{{"sets", std::move(sets)}, {"moreAvailable", a->more_available}}));
+        200, bj::object{{"sets", std::move(sets)}, {"moreAvailable", a.more_available}}));
   }
 
  private:
@@ -306,7 +339,7 @@ void add_ssf_routes(http::router& r, service& s) {
   r.on("POST", "/ssf/verify",
        [self](const request& req, const route_match&) { return self->verify(req); });
   r.on("POST", "/ssf/poll/{stream}", [self](const request& req, const route_match& m) {
-    return self->poll(req, std::string(m["stream"]));
+    return self->poll(req, std::string(m["stream"]), self);
   });
 }
 
