@@ -221,7 +221,9 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
                                            .system = "threads",
                                            .redirect_uris = {redirect},
                                            .deauthorize_url = url + "/ig/deauthorize",
-                                           .data_deletion_url = url + "/ig/data-deletion"});
+                                           .data_deletion_url = url + "/ig/data-deletion",
+                                           // It reads no ID token.
+                                           .id_token_signed_response_alg = "EdDSA"});
         if (!c) throw std::runtime_error("cannot register the service: " + c.error().message());
         return client_credentials{c->id, c->secret};
       },

@@ -21,6 +21,9 @@ result<client> domain::clients::register_client(const client_registration& r) {
   const auto& method = r.token_endpoint_auth_method;
   if (method != "client_secret_basic" && method != "client_secret_post" && method != "none")
     return make_error_code(error::auth_method_unsupported);
+  if (r.id_token_signed_response_alg != oidc::rs256 &&
+      r.id_token_signed_response_alg != oidc::algorithm)
+    return make_error_code(error::id_token_alg_unsupported);
   if (method == "none" && (!r.deauthorize_url.empty() || !r.data_deletion_url.empty()))
     return make_error_code(error::public_client_no_webhooks);
   for (const auto& origin : r.allowed_origins) {
@@ -39,6 +42,7 @@ result<client> domain::clients::register_client(const client_registration& r) {
   if (method != "none") c.secret = secret;
   c.token_endpoint_auth_method = method;
   c.allowed_origins = r.allowed_origins;
+  c.id_token_signed_response_alg = r.id_token_signed_response_alg;
   std::vector<std::uint8_t> key(32);
   ctx_.random.fill(key);
   c.webhook_secret = "whsec_" + base64_encode(key);

@@ -83,20 +83,35 @@ struct context {
   // draws nothing from the randomness for them). A rotation makes the next key sign, adds a
   // new next key, and retires the oldest.
   std::vector<oidc::signing_key> oidc_keys;
+  // The RS256 keys for the clients that ask for it, kept the same way. An RSA key takes about a
+  // tenth of a second to make, so they are made only when wanted: at the first RS256 token, or
+  // at the first read of the key set once such a client is registered (a relying party that
+  // reads the set before its first sign-in finds the key there).
+  std::vector<oidc::signing_key> rsa_keys;
   // The delay before attempt `attempts` + 1 of a delivery: the retry schedule, with jitter.
   milliseconds retry_delay(std::int64_t attempts);
-  const oidc::signing_key& oidc_key_locked() {
-    if (oidc_keys.empty()) {
-      oidc_keys.push_back(oidc::signing_key::generate(random));
-      oidc_keys.push_back(oidc::signing_key::generate(random));
+  // The key that signs with `alg` (EdDSA, or RS256).
+  const oidc::signing_key& oidc_key_locked(std::string_view alg = oidc::algorithm) {
+    const bool rsa = alg == oidc::rs256;
+    auto& keys = rsa ? rsa_keys : oidc_keys;
+    if (keys.empty()) {
+      keys.push_back(make_key(rsa));
+      keys.push_back(make_key(rsa));
+    }
+    return keys[keys.size() - 2];
+  }
+  // Rotates the EdDSA keys, and the RS256 keys if made; returns the EdDSA key that now signs.
+  const oidc::signing_key& rotate_oidc_key_locked() {
+    oidc_key_locked();
+    for (auto* keys : {&oidc_keys, &rsa_keys}) {
+      if (keys->empty()) continue;
+      keys->push_back(make_key(keys == &rsa_keys));
+      if (keys->size() > 3) keys->erase(keys->begin());
     }
     return oidc_keys[oidc_keys.size() - 2];
   }
-  const oidc::signing_key& rotate_oidc_key_locked() {
-    oidc_key_locked();
-    oidc_keys.push_back(oidc::signing_key::generate(random));
-    if (oidc_keys.size() > 3) oidc_keys.erase(oidc_keys.begin());
-    return oidc_keys[oidc_keys.size() - 2];
+  oidc::signing_key make_key(bool rsa) {
+    return rsa ? oidc::signing_key::generate_rsa(random) : oidc::signing_key::generate(random);
   }
 
   // Emptied node by node: clear() also zeroes the whole bucket array, which for a table that

@@ -27,6 +27,8 @@ const char* message_of(error e) {
              "use one method (RFC 6749 section 2.3)";
     case error::auth_method_unsupported:
       return "token_endpoint_auth_method is client_secret_basic, client_secret_post or none";
+    case error::id_token_alg_unsupported:
+      return "id_token_signed_response_alg is RS256 (the default) or EdDSA";
     case error::origin_invalid:
       return "an allowed origin is a scheme, a host and an optional port, such as "
              "https://app.example";

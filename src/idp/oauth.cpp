@@ -308,10 +308,16 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
 std::string domain::tokens::jwks() {
   std::lock_guard lock(ctx_.mutex);
   ctx_.oidc_key_locked();
-  // The signing key first, then the next one, then the one before.
-  const auto& all = ctx_.oidc_keys;
-  boost::json::array keys{oidc::jwk(all[all.size() - 2]), oidc::jwk(all.back())};
-  if (all.size() == 3) keys.push_back(oidc::jwk(all.front()));
+  if (ctx_.rsa_keys.empty() && ctx_.repos.clients().id_token_alg_registered(oidc::rs256))
+    ctx_.oidc_key_locked(oidc::rs256);
+  // For each algorithm: the signing key first, then the next one, then the one before.
+  boost::json::array keys;
+  for (const auto* all : {&ctx_.oidc_keys, &ctx_.rsa_keys}) {
+    if (all->empty()) continue;
+    keys.push_back(oidc::jwk((*all)[all->size() - 2]));
+    keys.push_back(oidc::jwk(all->back()));
+    if (all->size() == 3) keys.push_back(oidc::jwk(all->front()));
+  }
   return json::serialize(boost::json::object{{"keys", std::move(keys)}});
 }
 
@@ -330,13 +336,14 @@ bool domain::tokens::has_scope(std::string_view scopes, std::string_view scope) 
 std::string domain::tokens::id_token(const client& c, const issued_code& k,
                                      std::string_view access_token, time_point now) {
   const auto iat = unix_seconds(now);
-  boost::json::object claims{{"iss", ctx_.cfg.issuer},
-                             {"sub", std::to_string(k.account_id)},
-                             {"aud", c.id},
-                             {"iat", iat},
-                             {"exp", iat + ctx_.cfg.id_token_ttl.count() / 1000},
-                             {"auth_time", unix_seconds(k.authenticated_at)},
-                             {"at_hash", oidc::at_hash(access_token)}};
+  boost::json::object claims{
+      {"iss", ctx_.cfg.issuer},
+      {"sub", std::to_string(k.account_id)},
+      {"aud", c.id},
+      {"iat", iat},
+      {"exp", iat + ctx_.cfg.id_token_ttl.count() / 1000},
+      {"auth_time", unix_seconds(k.authenticated_at)},
+      {"at_hash", oidc::at_hash(access_token, c.id_token_signed_response_alg)}};
   if (!k.nonce.empty()) claims["nonce"] = k.nonce;
   if (has_scope(k.scope, oidc::scope_profile) || has_scope(k.scope, detail::scope_profile)) {
     if (auto a = accounts_.load_locked(k.account_id)) {
@@ -345,7 +352,7 @@ std::string domain::tokens::id_token(const client& c, const issued_code& k,
       if (!a->picture_url.empty()) claims["picture"] = a->picture_url;
     }
   }
-  return oidc::sign_jwt(ctx_.oidc_key_locked(), claims);
+  return oidc::sign_jwt(ctx_.oidc_key_locked(c.id_token_signed_response_alg), claims);
 }
 
 result<token_response> domain::tokens::refresh(const client& c, std::string_view refresh_token) {

@@ -204,13 +204,16 @@ world::world(world_options o)
   acfg.rules = ads_rules_of(*threads_sim::find_behaviour(opts_.profile));
   ads_ = std::make_unique<ads::service>(*ads_db_, sched_.time(), log_, net_.endpoint("ads"), acfg);
   attach("ads", ads_origin, ads::make_handler(*ads_, {admin_token, service_sink()}));
-  auto c = idp_->register_client(
-                   {.name = "Threads-style service",
-                    .system = "threads",
-                    .redirect_uris = {std::string(threads_origin) + "/callback"},
-                    .deauthorize_url = std::string(threads_origin) + "/ig/deauthorize",
-                    .data_deletion_url = std::string(threads_origin) + "/ig/data-deletion"})
-               .value();
+  auto c =
+      idp_->register_client({.name = "Threads-style service",
+                             .system = "threads",
+                             .redirect_uris = {std::string(threads_origin) + "/callback"},
+                             .deauthorize_url = std::string(threads_origin) + "/ig/deauthorize",
+                             .data_deletion_url = std::string(threads_origin) + "/ig/data-deletion",
+                             // It reads no ID token; an RS256 client would make the provider an RSA
+                             // key whenever a run reads the key set.
+                             .id_token_signed_response_alg = "EdDSA"})
+          .value();
   client_id_ = c.id;
   client_secret_ = c.secret;
   open_threads();

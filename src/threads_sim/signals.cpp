@@ -15,6 +15,7 @@
 #include <boost/json/parse.hpp>
 
 #include <charconv>
+#include <utility>
 
 namespace linksim::threads_sim {
 namespace bj = boost::json;
@@ -346,8 +347,8 @@ result<std::size_t> domain::signals::poll(bool wait) {
   bj::object errors;
   for (std::size_t round = 0; round < max_poll_rounds; ++round) {
     std::optional<bj::object> o;
-    if (round == 0 && first) {
-      o = std::move(first);
+    if (first) {
+      o = std::exchange(first, std::nullopt);
     } else {
       bj::object body{{"returnImmediately", true}};
       if (!ack.empty()) body["ack"] = std::move(ack);

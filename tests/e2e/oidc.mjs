@@ -3,7 +3,8 @@
 // (/.well-known/openid-configuration), runs the code flow with PKCE, state and nonce, and
 // verifies the ID token (EdDSA signature against the JWKS, iss, aud, exp, iat, nonce, at_hash)
 // and the userinfo answer's sub; jose verifies the same ID token on its own, refuses it when
-// altered, and follows a key rotation. A rename keeps `sub` and changes `preferred_username`, and
+// altered, and follows a key rotation. A second client, registered and configured with nobody
+// naming an algorithm, gets RS256 ID tokens that both libraries verify. A rename keeps `sub` and changes `preferred_username`, and
 // reaches a Shared Signals poll stream as an identifier-changed SET that jose verifies too.
 // The person's part (login and consent pages) is played with plain HTTP requests. Bounded: the
 // whole run stops within 60 s.
@@ -70,6 +71,7 @@ async function main() {
     name: 'OpenID Connect relying party',
     system: 'rp',
     redirect_uris: [redirect],
+    id_token_signed_response_alg: 'EdDSA',
   });
 
   // openid-client's default discovery.
@@ -84,11 +86,11 @@ async function main() {
     id_token_signed_response_alg: 'EdDSA',
   });
 
-  const signIn = async (username, extra = {}) => {
+  const signIn = async (username, extra = {}, rp = client) => {
     const code_verifier = generators.codeVerifier();
     const state = generators.state();
     const nonce = generators.nonce();
-    const url = client.authorizationUrl({
+    const url = rp.authorizationUrl({
       scope: 'openid profile',
       code_challenge: generators.codeChallenge(code_verifier),
       code_challenge_method: 'S256',
@@ -98,7 +100,7 @@ async function main() {
     });
     const back = await person(idp, url, username, 'linksim-demo');
     // Checks state and iss (RFC 9207), redeems the code, and verifies the ID token.
-    const tokens = await client.callback(redirect, client.callbackParams(back),
+    const tokens = await rp.callback(redirect, rp.callbackParams(back),
                                          { code_verifier, state, nonce });
     return { tokens, nonce };
   };
@@ -171,7 +173,8 @@ async function main() {
   assert.equal(event.payload.jti, jti);
   assert.deepEqual(event.payload.sub_id, { format: 'iss_sub', iss: idp, sub: claims.sub });
   assert.equal(event.payload.events[changed]['new-value'], 'alice.renamed');
-  assert.deepEqual((await ssfCall(stream.delivery.endpoint_url, { ack: [jti] })).sets, {});
+  const acked = await ssfCall(stream.delivery.endpoint_url, { ack: [jti], returnImmediately: true });
+  assert.deepEqual(acked.sets, {});
   console.log('jose: the identifier-changed SET verifies; acknowledged, it is not sent again');
   const again = await signIn('alice.renamed', { prompt: 'login' });
   const after = await verify(again.tokens.id_token);
@@ -179,6 +182,35 @@ async function main() {
   assert.equal(after.payload.sub, claims.sub);
   assert.equal(after.payload.preferred_username, 'alice.renamed');
   console.log('rename: sub stays, preferred_username follows; the rotated key verifies');
+
+  // RS256: OpenID Connect Registration's default and openid-client's, with no one naming it.
+  const rsApp = await adminCall(idp, 'POST', '/admin/clients', {
+    name: 'RS256 relying party',
+    system: 'rp-rs256',
+    redirect_uris: [redirect],
+  });
+  assert.equal(rsApp.id_token_signed_response_alg, 'RS256');
+  const rsClient = new issuer.Client({
+    client_id: rsApp.client_id,
+    client_secret: rsApp.client_secret,
+    redirect_uris: [redirect],
+    response_types: ['code'],
+  });
+  const rs = await signIn('alice.renamed', { prompt: 'login' }, rsClient);
+  assert.equal(rs.tokens.claims().sub, claims.sub);
+  const rsVerified = await jose.jwtVerify(rs.tokens.id_token, jwks, {
+    issuer: idp,
+    audience: rsApp.client_id,
+    algorithms: ['RS256'],
+  });
+  assert.equal(rsVerified.protectedHeader.alg, 'RS256');
+  assert.equal(rsVerified.payload.nonce, rs.nonce);
+  const [rh, , rsig] = rs.tokens.id_token.split('.');
+  const rsForged = jose.base64url.encode(JSON.stringify({ ...rsVerified.payload, sub: '1' }));
+  await assert.rejects(
+    jose.jwtVerify(`${rh}.${rsForged}.${rsig}`, jwks, { algorithms: ['RS256'] }),
+    jose.errors.JWSSignatureVerificationFailed);
+  console.log('openid-client and jose: an RS256 ID token verifies, an altered one does not');
 
   await run.stop();
   console.log('PASS');

@@ -224,9 +224,11 @@ constexpr std::string_view accounts_before_version_11 =
     "ALTER TABLE accounts DROP COLUMN follows_count; ";
 // Version 14 dropped the pending deliveries' index (they are queued in memory): older databases
 // have it.
-// Version 16 added the Shared Signals streams, subjects and events; version 15 the clients'
-// authentication method and allowed origins.
+// Version 19 added the clients' ID token algorithm, version 18 the session accounts' login
+// times, version 16 the Shared Signals streams, subjects and events, and version 15 the
+// clients' authentication method and allowed origins.
 constexpr std::string_view clients_before_version_15 =
+    "ALTER TABLE clients DROP COLUMN id_token_alg; "
     "ALTER TABLE session_accounts DROP COLUMN logged_in_at; ALTER TABLE session_accounts DROP "
     "COLUMN place; DROP TABLE ssf_events; DROP TABLE ssf_subjects; DROP TABLE ssf_streams; "
     "ALTER TABLE clients DROP COLUMN auth_method; ALTER TABLE clients DROP COLUMN "
@@ -298,6 +300,10 @@ TEST(Migrations, Version9KeepsDeliveriesAndTokensAndTheirRules) {
   EXPECT_EQ(rows.get_text(1), "01:long,02:refresh");
   EXPECT_EQ(rows.get_int(2), 0);  // made again by version 9, dropped by 14 (queued in memory)
   rows.reset();
+  // A client from before version 19 keeps the EdDSA ID tokens it had.
+  const auto app = p.idp.get_client("app");
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->id_token_signed_response_alg, "EdDSA");
   for (const char* bad :
        {"UPDATE deliveries SET state = 'lost'", "UPDATE deliveries SET kind = 'email'",
         "UPDATE tokens SET lifetime = 'forever'"}) {

@@ -430,11 +430,35 @@ TEST_F(OAuthFlow, APublicClientRedeemsWithPkceAloneFromItsOrigin) {
                       R"("allowed_origins":["https://a.example/path"]})")
                 .status,
             400);
+  // HS256 would sign with the client secret; "none" signs nothing.
+  for (const char* alg : {"HS256", "none", "rs256"}) {
+    r = idp.admin("POST", "/admin/clients",
+                  std::string(R"({"redirect_uris":["https://a.example/cb"],)") +
+                      R"("id_token_signed_response_alg":")" + alg + R"("})");
+    EXPECT_EQ(r.status, 400) << alg;
+    EXPECT_EQ(json_of(r).at("error").at("code"), "invalid_client_metadata") << r.body;
+  }
 }
 
 // OpenID Connect: discovery, an ID token signed with a key of the JWK Set, nonce, at_hash and
-// auth_time, userinfo, and a `sub` that stays when the username changes.
-TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
+// auth_time, userinfo, and a `sub` that stays when the username changes; for a client that asks
+// for EdDSA, and for one that takes RS256, OpenID Connect Registration's default.
+struct OpenIdConnect : OAuthFlow, ::testing::WithParamInterface<std::string> {};
+
+// The kids of the set's keys for `alg`, in the set's order: the signing key, the next one, then
+// the one before.
+std::vector<std::string> kids_for(const boost::json::object& jwks, std::string_view alg) {
+  std::vector<std::string> out;
+  for (const auto& k : jwks.at("keys").as_array())
+    if (k.at("alg").as_string() == alg) out.emplace_back(k.at("kid").as_string());
+  return out;
+}
+
+TEST_P(OpenIdConnect, IssuesAnIdTokenTheJwksVerifies) {
+  const std::string alg = GetParam();
+  const auto rp = alg == "RS256" ? idp.client()
+                                 : idp.client("http://127.0.0.1:9/cb",
+                                              R"("id_token_signed_response_alg":"EdDSA")");
   auto r = idp.request("GET", "/.well-known/openid-configuration");
   ASSERT_EQ(r.status, 200) << r.body;
   const auto discovery = json_of(r);
@@ -445,15 +469,20 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   ASSERT_TRUE(jwks_uri.starts_with(idp.base));
   r = idp.request("GET", jwks_uri.substr(idp.base.size()));
   ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(discovery.at("id_token_signing_alg_values_supported"),
+            (boost::json::array{"RS256", "EdDSA"}));
   const auto jwks = json_of(r);
-  ASSERT_EQ(jwks.at("keys").as_array().size(), 2u);  // the signing key and the next one
-  EXPECT_EQ(jwks.at("keys").as_array()[0].at("kty"), "OKP");
+  // Each algorithm's signing key and next one (an RS256 client is registered: the fixture's).
+  ASSERT_EQ(jwks.at("keys").as_array().size(), 4u) << jwks;
+  ASSERT_EQ(kids_for(jwks, alg).size(), 2u);
+  for (const auto& k : jwks.at("keys").as_array())
+    EXPECT_EQ(k.at("kty"), k.at("alg") == "RS256" ? "RSA" : "OKP");
 
   const auto sign_in = [&](const std::string& scope, const std::string& nonce) {
-    const std::string url = idp.authorize_url(app, challenge_for(verifier), scope) +
+    const std::string url = idp.authorize_url(rp, challenge_for(verifier), scope) +
                             (nonce.empty() ? "" : "&nonce=" + nonce);
     const auto code = query_value(idp.sign_in_at(b, url, "alice"), "code");
-    auto t = idp.redeem(app, code, verifier);
+    auto t = idp.redeem(rp, code, verifier);
     EXPECT_EQ(t.status, 200) << t.body;
     return json_of(t);
   };
@@ -463,11 +492,14 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   const std::string access(t.at("access_token").as_string());
   auto claims = idp::oidc::verify_jwt(id_token, jwks);
   ASSERT_TRUE(claims) << id_token;
+  const auto token_header = base64url_decode(id_token.substr(0, id_token.find('.')));
+  ASSERT_TRUE(token_header);
+  EXPECT_EQ(json::parse_object(as_chars(*token_header))->at("alg").as_string(), alg);
   EXPECT_EQ(claims->at("iss").as_string(), idp.base);
-  EXPECT_EQ(claims->at("aud").as_string(), app.id);
+  EXPECT_EQ(claims->at("aud").as_string(), rp.id);
   EXPECT_EQ(claims->at("sub").as_string(), alice);
   EXPECT_EQ(claims->at("nonce").as_string(), "n-0S6_WzA2Mj");
-  EXPECT_EQ(claims->at("at_hash").as_string(), idp::oidc::at_hash(access));
+  EXPECT_EQ(claims->at("at_hash").as_string(), idp::oidc::at_hash(access, alg));
   EXPECT_GT(claims->at("exp").as_int64(), claims->at("iat").as_int64());
   EXPECT_LE(claims->at("auth_time").as_int64(), claims->at("iat").as_int64());
   EXPECT_EQ(claims->at("preferred_username").as_string(), "alice");
@@ -506,14 +538,14 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   // party fetched before the rotation verifies the new tokens; the set keeps the key before, so
   // a token signed before still verifies, until the next rotation retires that key.
   const auto fetch_jwks = [&] { return json_of(idp.request("GET", "/.well-known/jwks.json")); };
-  const std::string published_next(jwks.at("keys").as_array()[1].at("kid").as_string());
+  const std::string published_next = kids_for(jwks, alg)[1];
   r = idp.admin("POST", "/admin/keys/rotate");
   ASSERT_EQ(r.status, 200) << r.body;
-  const std::string new_kid(json_of(r).at("kid").as_string());
-  EXPECT_EQ(new_kid, published_next);
+  if (alg == "EdDSA") EXPECT_EQ(json_of(r).at("kid").as_string(), published_next);
+  const std::string new_kid = published_next;
   auto rotated = fetch_jwks();
-  ASSERT_EQ(rotated.at("keys").as_array().size(), 3u);
-  EXPECT_EQ(rotated.at("keys").as_array()[0].at("kid").as_string(), new_kid);
+  ASSERT_EQ(rotated.at("keys").as_array().size(), 6u);
+  EXPECT_EQ(kids_for(rotated, alg).front(), new_kid);
   EXPECT_TRUE(idp::oidc::verify_jwt(id_token, rotated));
   t = sign_in("openid", "third");
   const std::string after(t.at("id_token").as_string());
@@ -524,7 +556,7 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   EXPECT_TRUE(idp::oidc::verify_jwt(after, jwks));  // the set cached before knew the key
   ASSERT_EQ(idp.admin("POST", "/admin/keys/rotate").status, 200);
   rotated = fetch_jwks();
-  EXPECT_EQ(rotated.at("keys").as_array().size(), 3u);
+  EXPECT_EQ(rotated.at("keys").as_array().size(), 6u);
   EXPECT_FALSE(idp::oidc::verify_jwt(id_token, rotated));  // its key has left the set
   EXPECT_TRUE(idp::oidc::verify_jwt(after, rotated));
   // Two rotations on, the set fetched at the start no longer knows the signing key.
@@ -533,6 +565,8 @@ TEST_F(OAuthFlow, OpenIdConnectIssuesAnIdTokenTheJwksVerifies) {
   EXPECT_TRUE(idp::oidc::verify_jwt(latest, rotated));
   EXPECT_FALSE(idp::oidc::verify_jwt(latest, jwks));
 }
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, OpenIdConnect, ::testing::Values("EdDSA", "RS256"));
 
 TEST_F(OAuthFlow, PromptAndMaxAgeDecideWhetherTheBrowserLogsInAgain) {
   const std::string scope = "openid user_profile";

@@ -139,10 +139,12 @@ struct idp_server {
   struct app_client {
     std::string id, secret, redirect, webhook_secret;
   };
-  app_client client(const std::string& redirect = "http://127.0.0.1:9/cb") {
-    auto r =
-        admin("POST", "/admin/clients",
-              R"({"name":"Test App","system":"threads","redirect_uris":[")" + redirect + R"("]})");
+  // `more`: further registration members, as JSON object members ("name":value,...).
+  app_client client(const std::string& redirect = "http://127.0.0.1:9/cb",
+                    const std::string& more = {}) {
+    auto r = admin("POST", "/admin/clients",
+                   R"({"name":"Test App","system":"threads","redirect_uris":[")" + redirect +
+                       R"("])" + (more.empty() ? "" : "," + more) + "}");
     EXPECT_EQ(r.status, 201) << r.body;
     auto o = json_of(r);
     return {std::string(o.at("client_id").as_string()),

@@ -69,6 +69,24 @@ struct ed25519_key {
 bool ed25519_verify(std::span<const std::uint8_t, 32> public_key,
                     std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature);
 
+// RSA (RFC 8017) for RS256: RSASSA-PKCS1-v1_5 with SHA-256. Public values big-endian.
+struct rsa_key {
+  std::vector<std::uint8_t> n;  // the modulus
+  std::vector<std::uint8_t> e;  // the public exponent (65537)
+  // A key whose primes are drawn from `random`: the same stream gives the same key (a seeded
+  // simulation stays reproducible). `bits` 2048 to 4096; 2048 takes about a tenth of a second.
+  static rsa_key generate(random_source& random, int bits = 2048);
+  // Thread-safe.
+  std::vector<std::uint8_t> sign_sha256(std::span<const std::uint8_t> message) const;
+
+  std::shared_ptr<const void> prepared;  // OpenSSL's key (EVP_PKEY), shared by copies
+};
+// False for a bad signature, and for a modulus outside 2048 to 4096 bits or an exponent over
+// 32 bits (the work a key from elsewhere may ask for is bounded).
+bool rsa_sha256_verify(std::span<const std::uint8_t> n, std::span<const std::uint8_t> e,
+                       std::span<const std::uint8_t> message,
+                       std::span<const std::uint8_t> signature);
+
 // scrypt (RFC 7914). The default costs ~16 MiB and tens of milliseconds per hash; tests lower it.
 struct password_cost {
   std::uint64_t n = 1u << 14;

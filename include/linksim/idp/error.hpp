@@ -39,6 +39,7 @@ enum class error {
   client_auth_conflict,  // HTTP Basic and client_secret in the body
   client_id_conflict,    // a body client_id other than the Basic one
   auth_method_unsupported,
+  id_token_alg_unsupported,
   origin_invalid,
   public_client_no_webhooks,
   prompt_invalid,  // OpenID Connect Core 3.1.2.1

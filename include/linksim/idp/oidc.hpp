@@ -12,6 +12,7 @@ namespace linksim::idp::oidc {
 inline constexpr std::string_view scope_openid = "openid";
 inline constexpr std::string_view scope_profile = "profile";
 using jose::algorithm;
+using jose::rs256;
 
 // The JOSE primitives are common/jose.hpp's: a receiver of the provider's tokens checks them too.
 using jose::jwk;
@@ -19,8 +20,8 @@ using jose::sign_jwt;
 using jose::signing_key;
 using jose::verify_jwt;
 
-// OIDC Core §3.1.3.6: the left half of the hash of the access token, base64url. For EdDSA over
-// Ed25519 the hash is SHA-512.
-std::string at_hash(std::string_view access_token);
+// OIDC Core §3.1.3.6: the left half of the hash of the access token, base64url, with the hash
+// of the ID token's alg: SHA-256 for RS256, SHA-512 for EdDSA over Ed25519.
+std::string at_hash(std::string_view access_token, std::string_view alg = algorithm);
 
 }  // namespace linksim::idp::oidc

@@ -79,6 +79,8 @@ class client_repository {
   virtual std::optional<client> find(std::string_view id) = 0;
   // Whether any client lists `origin` among its allowed origins.
   virtual bool origin_registered(std::string_view origin) = 0;
+  // Whether any client has its ID tokens signed with `alg`.
+  virtual bool id_token_alg_registered(std::string_view alg) = 0;
 
   // Stores (or replaces) the client's subscription, active.
   virtual void subscribe(const subscription& s) = 0;

@@ -96,6 +96,9 @@ struct client_registration {
   std::string token_endpoint_auth_method = "client_secret_basic";
   // Browser origins ("https://app.example") that may call the token endpoint across origins.
   std::vector<std::string> allowed_origins;
+  // OpenID Connect Dynamic Client Registration 1.0 section 2: how its ID tokens are signed,
+  // RS256 (the default there) or EdDSA.
+  std::string id_token_signed_response_alg = "RS256";
 };
 
 struct client {
@@ -109,6 +112,7 @@ struct client {
   std::string data_deletion_url;
   std::string token_endpoint_auth_method = "client_secret_basic";
   std::vector<std::string> allowed_origins;
+  std::string id_token_signed_response_alg = "RS256";
   bool is_public() const { return token_endpoint_auth_method == "none"; }
   bool allows_origin(std::string_view origin) const {
     return std::find(allowed_origins.begin(), allowed_origins.end(), origin) !=

@@ -193,16 +193,18 @@ class admin_routes {
   response register_client(const request& req) {
     auto body = json::parse_object(req.body);
     if (!body) return admin_error(body.error());
-    if (auto unknown = json::unknown_field(
-            *body, {"name", "system", "redirect_uris", "deauthorize_url", "data_deletion_url",
-                    "token_endpoint_auth_method", "allowed_origins"}))
+    if (auto unknown =
+            json::unknown_field(*body, {"name", "system", "redirect_uris", "deauthorize_url",
+                                        "data_deletion_url", "token_endpoint_auth_method",
+                                        "allowed_origins", "id_token_signed_response_alg"}))
       return admin_error(make_error_code(errc::bad_field), *unknown);
     client_registration r;
     for (auto [key, out] : {std::pair{"name", &r.name},
                             {"system", &r.system},
                             {"deauthorize_url", &r.deauthorize_url},
                             {"data_deletion_url", &r.data_deletion_url},
-                            {"token_endpoint_auth_method", &r.token_endpoint_auth_method}}) {
+                            {"token_endpoint_auth_method", &r.token_endpoint_auth_method},
+                            {"id_token_signed_response_alg", &r.id_token_signed_response_alg}}) {
       auto v = json::get_string(*body, key);
       if (!v) return admin_error(v.error(), std::string(key) + " must be a string");
       if (*v) *out = **v;

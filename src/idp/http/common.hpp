@@ -156,6 +156,7 @@ inline bj::object client_json(const client& c) {
                  {"system", c.system},
                  {"redirect_uris", std::move(uris)},
                  {"allowed_origins", std::move(origins)},
+                 {"id_token_signed_response_alg", c.id_token_signed_response_alg},
                  {"deauthorize_url", c.deauthorize_url},
                  {"data_deletion_url", c.data_deletion_url}};
   // A public client has no secret; nothing is signed for it.

@@ -335,7 +335,7 @@ class oauth_routes {
     o["userinfo_endpoint"] = iss + "/oauth/userinfo";
     o["jwks_uri"] = iss + "/.well-known/jwks.json";
     o["subject_types_supported"] = bj::array{"public"};
-    o["id_token_signing_alg_values_supported"] = bj::array{oidc::algorithm};
+    o["id_token_signing_alg_values_supported"] = bj::array{oidc::rs256, oidc::algorithm};
     o["claims_supported"] = bj::array{"iss",   "sub",     "aud",
                                       "exp",   "iat",     "auth_time",
                                       "nonce", "at_hash", "preferred_username",

@@ -18,6 +18,7 @@ error_info describe(const boost::system::error_code& ec) {
       case error::public_client_no_webhooks:
         return {400, "invalid_request"};
       case error::auth_method_unsupported:
+      case error::id_token_alg_unsupported:
       case error::origin_invalid:
         return {400, "invalid_client_metadata"};  // RFC 7591 §3.2.2
       case error::prompt_invalid:

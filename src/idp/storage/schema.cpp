@@ -380,6 +380,11 @@ ALTER TABLE session_accounts ADD COLUMN logged_in_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE session_accounts ADD COLUMN place INTEGER NOT NULL DEFAULT 0;
 UPDATE session_accounts SET logged_in_at = added_at;
 )sql"},
+    {19, R"sql(
+-- How each client's ID tokens are signed (OpenID Connect Registration's
+-- id_token_signed_response_alg). Clients registered before had EdDSA, the only one then.
+ALTER TABLE clients ADD COLUMN id_token_alg TEXT NOT NULL DEFAULT 'EdDSA';
+)sql"},
 };
 
 }  // namespace

@@ -21,24 +21,25 @@ class sqlite_clients final : public client_repository {
   void add(const client& c) override {
     db_.prepare(
            "INSERT INTO clients (id, secret, name, system, redirect_uris, webhook_secret, "
-           "deauthorize_url, data_deletion_url, auth_method, allowed_origins) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+           "deauthorize_url, data_deletion_url, auth_method, allowed_origins, id_token_alg) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind_all(c.id, c.secret, c.name, c.system, list(c.redirect_uris), c.webhook_secret,
                   c.deauthorize_url, c.data_deletion_url, c.token_endpoint_auth_method,
-                  list(c.allowed_origins))
+                  list(c.allowed_origins), c.id_token_signed_response_alg)
         .run();
   }
 
   std::optional<client> find(std::string_view id) override {
     auto& q = db_.cached(
         "SELECT id, secret, name, system, redirect_uris, webhook_secret, deauthorize_url, "
-        "data_deletion_url, auth_method, allowed_origins FROM clients WHERE id = ?");
+        "data_deletion_url, auth_method, allowed_origins, id_token_alg FROM clients WHERE id = ?");
     q.bind(1, id);
     if (!q.step()) return std::nullopt;
     client c{q.get_text(0), q.get_text(1), q.get_text(2), q.get_text(3), {},
              q.get_text(5), q.get_text(6), q.get_text(7), q.get_text(8), {}};
     c.redirect_uris = unlist(q.get_text(4));
     c.allowed_origins = unlist(q.get_text(9));
+    c.id_token_signed_response_alg = q.get_text(10);
     q.reset();
     return c;
   }
@@ -48,6 +49,14 @@ class sqlite_clients final : public client_repository {
         "SELECT 1 FROM clients, json_each(clients.allowed_origins) WHERE json_each.value = ? "
         "LIMIT 1");
     q.bind(1, origin);
+    const bool found = q.step();
+    q.reset();
+    return found;
+  }
+
+  bool id_token_alg_registered(std::string_view alg) override {
+    auto& q = db_.cached("SELECT 1 FROM clients WHERE id_token_alg = ? LIMIT 1");
+    q.bind(1, alg);
     const bool found = q.step();
     q.reset();
     return found;
