@@ -124,6 +124,7 @@ std::vector<finding> judge_run(const claim& c, const scenario& s, const run_resu
   for (std::size_t i = 0; i < s.steps.size(); ++i) {
     const auto& st = s.steps[i];
     if (std::find(st.claims.begin(), st.claims.end(), c.id) == st.claims.end()) continue;
+    if (!runs_over(st.over, r.changes)) continue;  // not told over this run's channel
     const auto it = std::find_if(r.checks.begin(), r.checks.end(), [&](const check_outcome& o) {
       return o.step == i && o.invariant.empty();
     });

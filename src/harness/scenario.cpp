@@ -54,19 +54,9 @@ class parser : detail::yaml_reader, public detail::action_checker {
         fail(size, "webhook_batch size must be from 1 to 1000");
       s.webhook_batch = static_cast<std::size_t>(n);
     }
-    if (auto c = root["changes"]) {
-      // `changes: [webhook]`: the channels the story holds over.
-      if (!c.IsSequence() || c.size() == 0 || c.size() > 3)
-        fail(c, "changes is a list of webhook, ssf-push and ssf-poll");
-      s.changes.clear();
-      for (const auto& item : c) {
-        const auto name = scalar(item);
-        const auto ch = threads_sim::channel_from(name);
-        if (!ch) fail(item, "unknown channel '" + name + "' (known: webhook, ssf-push, ssf-poll)");
-        if (s.told_over(*ch)) fail(item, "channel '" + name + "' is listed twice");
-        s.changes.push_back(*ch);
-      }
-    }
+    // `changes: [webhook]`: the channels the story holds over.
+    if (auto c = root["changes"]) s.changes = channel_list(c, "changes");
+    told_over_ = s.changes;
     if (auto f = root["faults"]) {
       if (!f.IsSequence()) fail(f, "faults is a list");
       for (const auto& item : f) faults_.push_back(fault(item));
@@ -173,12 +163,31 @@ class parser : detail::yaml_reader, public detail::action_checker {
     return s;
   }
 
+  // A list of webhook, ssf-push and ssf-poll, each once; for `over`, each one the scenario is
+  // told over (else the step or fault would never be used).
+  channels channel_list(const YAML::Node& c, const std::string& key) const {
+    if (!c.IsSequence() || c.size() == 0 || c.size() > 3)
+      fail(c, key + " is a list of webhook, ssf-push and ssf-poll");
+    channels out;
+    for (const auto& item : c) {
+      const auto name = scalar(item);
+      const auto ch = threads_sim::channel_from(name);
+      if (!ch) fail(item, "unknown channel '" + name + "' (known: webhook, ssf-push, ssf-poll)");
+      if (runs_over(out, *ch) && !out.empty()) fail(item, "channel '" + name + "' is listed twice");
+      if (key == "over" && !runs_over(told_over_, *ch))
+        fail(item, "the scenario is not told over '" + name + "' (see its 'changes')");
+      out.push_back(*ch);
+    }
+    return out;
+  }
+
   fault_spec fault(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "a fault is a mapping with kind and what it matches");
     check_keys(n, {"kind", "from", "to", "path", "field", "account", "probability", "nth", "delay",
-                   "jitter"});
+                   "jitter", "over"});
     fault_spec f;
     f.where = where(n);
+    if (auto x = n["over"]) f.over = channel_list(x, "over");
     const auto kind_node = n["kind"];
     if (!kind_node) fail(n, "missing key 'kind' (drop, duplicate, delay, error_5xx, timeout)");
     const auto k = sim::parse_fault_kind(scalar(kind_node));
@@ -205,11 +214,15 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (n["for_each"]) return parse_for_each(n, out);
     // yaml-cpp's Node::operator= writes through to the node assigned to: keep copies in
     // optionals, which construct instead.
-    std::optional<YAML::Node> action_key, action_node, expect_holder, claims_holder;
+    std::optional<YAML::Node> action_key, action_node, expect_holder, claims_holder, over_holder;
     for (const auto& kv : n) {
       const std::string k = kv.first.Scalar();
       if (k == "expect") {
         expect_holder.emplace(kv.second);
+        continue;
+      }
+      if (k == "over") {
+        over_holder.emplace(kv.second);
         continue;
       }
       if (k == "claims") {
@@ -224,6 +237,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
     step s;
     s.where = where(n);
     if (claims_holder) s.claims = claim_ids(*claims_holder);
+    if (over_holder) s.over = channel_list(*over_holder, "over");
     if (!action_key) {
       if (!expect_holder)
         fail(n, claims_holder ? "'claims' needs an action or an expect" : "empty step");
@@ -512,6 +526,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
   std::set<std::string> created_;
   std::set<std::string> posts_;
   std::vector<fault_spec> faults_;
+  channels told_over_;  // the scenario's `changes`, for checking `over`
 };
 
 }  // namespace

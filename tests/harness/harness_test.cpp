@@ -47,6 +47,15 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
       {"name: x\nchanges: [webhook, sse]\nsteps:\n  - create: a\n", 2, "unknown channel 'sse'"},
       {"name: x\nchanges: [webhook, webhook]\nsteps:\n  - create: a\n", 2, "listed twice"},
       {"name: x\nchanges: []\nsteps:\n  - create: a\n", 2, "changes is a list"},
+      {"name: x\nchanges: [webhook]\nsteps:\n  - create: a\n  - over: [ssf-poll]\n    advance: "
+       "1s\n",
+       5, "not told over 'ssf-poll'"},
+      {"name: x\nsteps:\n  - create: a\n  - over: [ssf-poll, ssf-poll]\n    advance: 1s\n", 4,
+       "listed twice"},
+      {"name: x\nsteps:\n  - create: a\n  - over: ssf-poll\n    advance: 1s\n", 4,
+       "over is a list"},
+      {"name: x\nfaults:\n  - {kind: drop, over: [sse]}\nsteps:\n  - create: a\n", 3,
+       "unknown channel 'sse'"},
       {"name: x\nseed: -3\nsteps:\n  - create: a\n", 2, "non-negative whole number"},
       {"name: x\nsteps:\n  - create: a\n    expect: {staus: 200}\n", 4, "unknown key 'staus'"},
       {"name: x\nfaults:\n  - {kind: lose}\nsteps:\n  - create: a\n", 3, "unknown fault kind"},
@@ -311,6 +320,37 @@ steps:
   flow_rule any;
   any.type = flow_rule::kind::require;
   EXPECT_FALSE(any.matches(read));
+}
+
+// A step or fault with `over` is part of the story only over those channels.
+TEST(ScenarioRun, OverLimitsAStepOrAFaultToItsChannels) {
+  const auto s = parse_scenario(R"(name: over
+faults:
+  - {kind: drop, from: idp, to: threads, field: username, account: a, over: [ssf-push]}
+steps:
+  - create: a
+  - sign_up: a
+  - rename: {account: a, to: a.new}
+  - over: [ssf-poll]
+    expect:
+      profile: {account: a, username: not-a-name}
+  - expect:
+      profile: {account: a, username: a.new}
+)",
+                                "over.yaml");
+  const auto webhook = run_scenario(s, {.changes = threads_sim::channel::webhook});
+  EXPECT_TRUE(webhook.passed) << webhook.error;
+  EXPECT_EQ(webhook.steps_run, 4u);
+  // Over ssf-poll the step it names runs, and fails.
+  const auto poll = run_scenario(s, {.changes = threads_sim::channel::ssf_poll});
+  ASSERT_FALSE(poll.passed);
+  ASSERT_TRUE(poll.failure);
+  EXPECT_EQ(poll.failure->where.line, 10);
+  // Over ssf-push the fault loses every rename: the last step fails.
+  const auto push = run_scenario(s, {.changes = threads_sim::channel::ssf_push});
+  ASSERT_FALSE(push.passed);
+  ASSERT_TRUE(push.failure);
+  EXPECT_EQ(push.failure->where.line, 12);
 }
 
 TEST(ScenarioRun, AnActionThatFailsUnexpectedlyFailsTheStep) {

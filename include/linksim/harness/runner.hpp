@@ -68,6 +68,7 @@ struct run_result {
   std::string file;
   std::string profile;
   std::uint64_t seed = 0;
+  threads_sim::channel changes = threads_sim::channel::webhook;  // run_options::changes
   bool passed = false;
   std::string root;  // hex SHA-256 of the evidence tree after the run
   std::size_t entries = 0;

@@ -134,10 +134,19 @@ struct expect_flows {
   bool observed = false;
 };
 
+// `over: [...]` on a step or a fault: the channels of account changes it holds over; empty,
+// every channel. A run over another channel leaves it out (a webhook batch's timing, a SET's
+// own notes), so one story can be told over each channel with what differs said where it does.
+using channels = std::vector<threads_sim::channel>;
+inline bool runs_over(const channels& over, threads_sim::channel c) {
+  return over.empty() || std::find(over.begin(), over.end(), c) != over.end();
+}
+
 struct fault_spec {
   location where;
   sim::fault_rule rule;
   std::string account;  // the rule's subject, resolved when the account exists
+  channels over;
 };
 
 struct step {
@@ -154,6 +163,7 @@ struct step {
   // The claims (ids in scenarios/claims.yaml) whose check this step's expectations are: the
   // audit turns their outcome into the claims' verdicts.
   std::vector<std::string> claims;
+  channels over;
 };
 
 struct scenario {
