@@ -49,8 +49,13 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
              "sign is app-secret (the dependent service's client secret, as the provider signs) "
              "or key:TEXT (any other key)");
   }
+  if (s.args.contains("auth") && s.args["auth"] != "client")
+    p.fail(at["auth"],
+           "auth is client: HTTP Basic with the dependent service's client id and secret");
+  if (s.args.contains("auth") && s.args.contains("as"))
+    p.fail(at["auth"], "a request authenticates once: auth or as");
   if (s.args.contains("browser")) {
-    for (const char* k : {"as", "header", "sign", "from"})
+    for (const char* k : {"as", "header", "sign", "from", "auth"})
       if (s.args.contains(k))
         p.fail(at[k], std::string("a request from a browser sends its cookies and form alone: ") +
                           k + " goes with a request without browser");
@@ -121,6 +126,9 @@ answer request(action_context& c, const step& s) {
   r.body = c.with_ids(arg(s, "body"));
   if (!r.body.empty()) r.headers.set("Content-Type", "application/json");
   if (s.args.contains("as")) r.headers.set("Authorization", "Bearer " + c.session_of(arg(s, "as")));
+  if (s.args.contains("auth"))  // the dependent service as the provider's client (SSF, RFC 6749)
+    r.headers.set("Authorization", "Basic " + base64_encode(as_bytes(c.world().client_id() + ":" +
+                                                                     c.world().client_secret())));
   if (s.args.contains("sign")) {
     const std::string k = arg(s, "sign");
     const std::string key = k == "app-secret" ? c.world().client_secret() : k.substr(4);
@@ -272,7 +280,7 @@ std::vector<action_def> make_actions() {
        "any HTTP request to a service, as a browser or another party",
        {},
        {"system", "path"},
-       {"method", "as", "body", "header", "sign", "from", "browser"},
+       {"method", "as", "auth", "body", "header", "sign", "from", "browser"},
        {},
        false,
        check_request,

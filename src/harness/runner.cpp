@@ -8,6 +8,7 @@
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/evidence/wire.hpp"
+#include "linksim/idp/service.hpp"
 #include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
 #include "linksim/threads_sim/service.hpp"
@@ -289,8 +290,9 @@ class runner final : public detail::action_context {
     return it == post_ids_.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
   }
 
-  // Replaces {id:ACCOUNT} with the provider id, {post:LABEL} with the post's id and {client_id}
-  // with the dependent service's client id at the provider.
+  // Replaces {id:ACCOUNT} with the provider id, {post:LABEL} with the post's id, {client_id}
+  // with the dependent service's client id at the provider and {stream_id} with its Shared
+  // Signals stream there (empty while it has none).
   std::string with_ids(const std::string& t) const override {
     std::string out;
     for (std::size_t i = 0; i < t.size();) {
@@ -302,6 +304,11 @@ class runner final : public detail::action_context {
         out += std::to_string(post_ids_.at(ref.substr(5)));
       } else if (ref == "client_id") {
         out += world_->client_id();
+      } else if (ref == "stream_id") {
+        if (auto c = world_->idp().get_client(world_->client_id())) {
+          const auto streams = world_->idp().ssf_streams(*c);
+          if (!streams.empty()) out += streams.front().id;
+        }
       } else {
         out += t[i++];
         continue;

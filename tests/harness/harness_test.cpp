@@ -56,6 +56,8 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
        "over is a list"},
       {"name: x\nfaults:\n  - {kind: drop, over: [sse]}\nsteps:\n  - create: a\n", 3,
        "unknown channel 'sse'"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /ssf/streams, auth: me}\n", 3,
+       "auth is client"},
       {"name: x\nseed: -3\nsteps:\n  - create: a\n", 2, "non-negative whole number"},
       {"name: x\nsteps:\n  - create: a\n    expect: {staus: 200}\n", 4, "unknown key 'staus'"},
       {"name: x\nfaults:\n  - {kind: lose}\nsteps:\n  - create: a\n", 3, "unknown fault kind"},
