@@ -124,6 +124,10 @@ std::vector<behaviour> make_all() {
                       "Lets a restricted, suspended or banned account log in at the provider and "
                       "link a profile on the service.",
                       [](behaviour& b) { b.refuse_inactive_accounts = false; }));
+  all.push_back(fault("fault.open_feed",
+                      "Answers the feed to a caller without a linked profile's session (a page "
+                      "with no posts, nobody being signed in) instead of refusing it.",
+                      [](behaviour& b) { b.require_link = false; }));
   all.push_back(fault("fault.no_account_choice",
                       "The provider links the account the browser logged in first, whichever "
                       "account the person chose.",

@@ -230,6 +230,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.close_on_account_deletion != documented.close_on_account_deletion;
     n += b.refuse_inactive_accounts != documented.refuse_inactive_accounts;
     n += b.offer_account_choice != documented.offer_account_choice;
+    n += b.require_link != documented.require_link;
     return n;
   };
   int faults = 0;
@@ -238,7 +239,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 23);
+  EXPECT_EQ(faults, 24);
 }
 
 }  // namespace

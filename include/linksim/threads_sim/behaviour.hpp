@@ -31,6 +31,7 @@ struct behaviour {
   bool name_editable = true;               // the display name can be set on the service
   bool import_profile = true;    // sign-up copies the name, bio and followers who have profiles
   bool list_shared_data = true;  // the Link Account page lists what the provider shares
+  bool require_link = true;      // the API answers only a linked profile's session (seed 003)
   bool atomic_import = true;     // the profile, its follows, tokens and session: one transaction
   bool one_profile_per_account = true;      // UNIQUE(ig_user_id)
   bool apply_username_changes = true;       // webhooks and polls rename the profile
