@@ -2,6 +2,7 @@
 #include "linksim/common/crypto.hpp"
 
 #include "linksim/common/random.hpp"
+#include "openssl_handles.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -20,18 +21,8 @@
 namespace linksim {
 namespace {
 
-[[noreturn]] void openssl_failed(const char* what) {
-  throw std::runtime_error(std::string("OpenSSL failed: ") + what);
-}
-
-struct pkey_deleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct md_ctx_deleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
+using openssl::md_ctx_ptr;
+using openssl::pkey_ptr;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -47,13 +38,13 @@ const EVP_MD* sha256_md() {
     EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     ~fetched() { EVP_MD_free(md); }
   } f;
-  if (!f.md) openssl_failed("EVP_MD_fetch SHA256");
+  if (!f.md) openssl::failed("EVP_MD_fetch SHA256");
   return f.md;
 }
 
 EVP_MD_CTX* thread_md_ctx() {
   thread_local md_ctx_ptr ctx(EVP_MD_CTX_new());
-  if (!ctx) openssl_failed("EVP_MD_CTX_new");
+  if (!ctx) openssl::failed("EVP_MD_CTX_new");
   return ctx.get();
 }
 
@@ -94,11 +85,11 @@ class hmac_contexts {
 
   // A context ready for update, holding `key`.
   EVP_MAC_CTX* for_key(std::span<const std::uint8_t> key) {
-    if (!base_) openssl_failed("HMAC-SHA256 context");
+    if (!base_) openssl::failed("HMAC-SHA256 context");
     for (auto& k : keyed_) {
       if (k.ctx && k.key.size() == key.size() &&
           std::equal(key.begin(), key.end(), k.key.begin())) {
-        if (EVP_MAC_init(k.ctx, nullptr, 0, nullptr) != 1) openssl_failed("HMAC-SHA256 init");
+        if (EVP_MAC_init(k.ctx, nullptr, 0, nullptr) != 1) openssl::failed("HMAC-SHA256 init");
         return k.ctx;
       }
     }
@@ -107,12 +98,12 @@ class hmac_contexts {
     if (!k.key.empty()) OPENSSL_cleanse(k.key.data(), k.key.size());
     k.key.assign(key.begin(), key.end());
     if (!k.ctx) k.ctx = EVP_MAC_CTX_dup(base_);
-    if (!k.ctx) openssl_failed("HMAC-SHA256 context");
+    if (!k.ctx) openssl::failed("HMAC-SHA256 context");
     // A null key would mean "the key this context holds": an empty key is a valid pointer.
     static const std::uint8_t empty = 0;
     if (EVP_MAC_init(k.ctx, key.empty() ? &empty : key.data(), key.size(), nullptr) != 1) {
       k.key.clear();  // holds no key now
-      openssl_failed("HMAC-SHA256 init");
+      openssl::failed("HMAC-SHA256 init");
     }
     return k.ctx;
   }
@@ -131,14 +122,14 @@ class hmac_contexts {
 
 digest sha256_concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
   EVP_MD_CTX* ctx = thread_md_ctx();
-  if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1) openssl_failed("SHA-256 init");
+  if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1) openssl::failed("SHA-256 init");
   for (auto part : parts) {
-    if (EVP_DigestUpdate(ctx, part.data(), part.size()) != 1) openssl_failed("SHA-256 update");
+    if (EVP_DigestUpdate(ctx, part.data(), part.size()) != 1) openssl::failed("SHA-256 update");
   }
   digest out;
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size()) {
-    openssl_failed("SHA-256 final");
+    openssl::failed("SHA-256 final");
   }
   return out;
 }
@@ -152,7 +143,7 @@ std::array<std::uint8_t, 64> sha512(std::span<const std::uint8_t> data) {
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha512(), nullptr) != 1 ||
       len != out.size())
-    openssl_failed("SHA-512");
+    openssl::failed("SHA-512");
   return out;
 }
 
@@ -163,7 +154,7 @@ digest hmac_sha256(std::span<const std::uint8_t> key, std::span<const std::uint8
   std::size_t len = 0;
   if (EVP_MAC_update(ctx, data.data(), data.size()) != 1 ||
       EVP_MAC_final(ctx, out.data(), &len, out.size()) != 1 || len != out.size()) {
-    openssl_failed("HMAC-SHA256");
+    openssl::failed("HMAC-SHA256");
   }
   return out;
 }
@@ -198,7 +189,7 @@ std::optional<std::vector<std::uint8_t>> from_hex(std::string_view hex) {
 
 std::string base64_encode(std::span<const std::uint8_t> data) {
   std::string out(4 * ((data.size() + 2) / 3), '\0');
-  if (data.size() > INT_MAX) openssl_failed("EVP_EncodeBlock: input too large");
+  if (data.size() > INT_MAX) openssl::failed("EVP_EncodeBlock: input too large");
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
                                 static_cast<int>(data.size()));
   out.resize(static_cast<std::size_t>(n));
@@ -259,13 +250,13 @@ ed25519_key ed25519_key::generate(random_source& random) {
 
 ed25519_key ed25519_key::from_seed(std::span<const std::uint8_t, 32> seed) {
   pkey_ptr key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
-  if (!key) openssl_failed("EVP_PKEY_new_raw_private_key");
+  if (!key) openssl::failed("EVP_PKEY_new_raw_private_key");
   ed25519_key out;
   std::copy(seed.begin(), seed.end(), out.seed.begin());
   std::size_t len = out.public_key.size();
   if (EVP_PKEY_get_raw_public_key(key.get(), out.public_key.data(), &len) != 1 ||
       len != out.public_key.size()) {
-    openssl_failed("EVP_PKEY_get_raw_public_key");
+    openssl::failed("EVP_PKEY_get_raw_public_key");
   }
   out.prepared = std::shared_ptr<const void>(key.release(), [](const void* k) {
     EVP_PKEY_free(static_cast<EVP_PKEY*>(const_cast<void*>(k)));
@@ -287,13 +278,13 @@ std::array<std::uint8_t, 64> ed25519_key::sign(std::span<const std::uint8_t> mes
     key = made.get();
   }
   md_ctx_ptr ctx(EVP_MD_CTX_new());
-  if (!key || !ctx) openssl_failed("Ed25519 key");
+  if (!key || !ctx) openssl::failed("Ed25519 key");
   std::array<std::uint8_t, 64> sig;
   std::size_t len = sig.size();
   if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1 ||
       EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
       len != sig.size()) {
-    openssl_failed("EVP_DigestSign");
+    openssl::failed("EVP_DigestSign");
   }
   return sig;
 }
@@ -357,7 +348,7 @@ std::string hash_password(std::string_view password, random_source& random, pass
   std::array<std::uint8_t, 16> salt;
   random.fill(salt);
   auto key = scrypt(password, salt, cost);
-  if (!key) openssl_failed("EVP_PBE_scrypt");
+  if (!key) openssl::failed("EVP_PBE_scrypt");
   return "scrypt$" + std::to_string(cost.n) + "$" + std::to_string(cost.r) + "$" +
          std::to_string(cost.p) + "$" + base64url_encode(salt) + "$" + base64url_encode(*key);
 }

@@ -4,11 +4,9 @@
 // gives the same key.
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/random.hpp"
+#include "openssl_handles.hpp"
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
 
 #include <memory>
 #include <stdexcept>
@@ -17,36 +15,14 @@
 namespace linksim {
 namespace {
 
-struct bn_deleter {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-struct bn_ctx_deleter {
-  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
-};
-struct pkey_deleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct pkey_ctx_deleter {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct md_ctx_deleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct param_bld_deleter {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct params_deleter {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-using bn_ptr = std::unique_ptr<BIGNUM, bn_deleter>;
-using bn_ctx_ptr = std::unique_ptr<BN_CTX, bn_ctx_deleter>;
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter>;
-using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
-
-[[noreturn]] void failed(const char* what) {
-  throw std::runtime_error(std::string("OpenSSL: ") + what + " failed");
-}
+using openssl::bn_ctx_ptr;
+using openssl::bn_ptr;
+using openssl::failed;
+using openssl::md_ctx_ptr;
+using openssl::param_bld_ptr;
+using openssl::params_ptr;
+using openssl::pkey_ctx_ptr;
+using openssl::pkey_ptr;
 
 bn_ptr fresh() {
   bn_ptr b(BN_secure_new());
@@ -98,7 +74,7 @@ std::shared_ptr<const void> share(EVP_PKEY* k) {
 
 // An RSA key from its parameters; `selection` EVP_PKEY_KEYPAIR or EVP_PKEY_PUBLIC_KEY.
 pkey_ptr from_params(OSSL_PARAM_BLD* bld, int selection) {
-  std::unique_ptr<OSSL_PARAM, params_deleter> params(OSSL_PARAM_BLD_to_param(bld));
+  params_ptr params(OSSL_PARAM_BLD_to_param(bld));
   pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   EVP_PKEY* key = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
@@ -132,7 +108,7 @@ rsa_key rsa_key::generate(random_source& random, int bits) {
       !BN_mod(dq.get(), d.get(), q1.get(), ctx.get()) ||
       !BN_mod_inverse(qinv.get(), q.get(), p.get(), ctx.get()))
     failed("RSA key arithmetic");
-  std::unique_ptr<OSSL_PARAM_BLD, param_bld_deleter> bld(OSSL_PARAM_BLD_new());
+  param_bld_ptr bld(OSSL_PARAM_BLD_new());
   if (!bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_D, d.get()) ||
@@ -174,7 +150,7 @@ bool rsa_sha256_verify(std::span<const std::uint8_t> n, std::span<const std::uin
     return false;
   bn_ptr bn_n(BN_bin2bn(n.data(), static_cast<int>(n.size()), nullptr));
   bn_ptr bn_e(BN_bin2bn(e.data(), static_cast<int>(e.size()), nullptr));
-  std::unique_ptr<OSSL_PARAM_BLD, param_bld_deleter> bld(OSSL_PARAM_BLD_new());
+  param_bld_ptr bld(OSSL_PARAM_BLD_new());
   if (!bn_n || !bn_e || !BN_is_odd(bn_e.get()) || BN_is_one(bn_e.get()) || !bld ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()))
