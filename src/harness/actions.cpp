@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <regex>
 
 namespace linksim::harness::detail {
 
@@ -27,6 +28,32 @@ namespace bj = boost::json;
 using answer = std::optional<http::response>;
 
 // --- Checks ---
+
+// `text` with each {REF} taken out: what a form's syntax is checked on before the values known
+// at run time are in.
+std::string without_refs(std::string text) {
+  for (auto open = text.find('{'); open != std::string::npos; open = text.find('{', open)) {
+    const auto close = text.find('}', open);
+    if (close == std::string::npos) break;
+    text.erase(open, close - open + 1);
+  }
+  return text;
+}
+
+// "access, refresh": the names a request step's `keep` gives, in the order of the groups.
+std::vector<std::string> kept_names(const std::string& keep) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at <= keep.size();) {
+    auto comma = keep.find(',', at);
+    if (comma == std::string::npos) comma = keep.size();
+    std::string name = keep.substr(at, comma - at);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    out.push_back(std::move(name));
+    at = comma + 1;
+  }
+  return out;
+}
 
 void check_request(action_checker& p, const argument_nodes& at, step& s) {
   (void)p.system(at["system"]);
@@ -49,9 +76,15 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
              "sign is app-secret (the dependent service's client secret, as the provider signs) "
              "or key:TEXT (any other key)");
   }
-  if (s.args.contains("auth") && s.args["auth"] != "client")
+  if (s.args.contains("auth") && s.args["auth"] != "client" && s.args["auth"] != "admin")
     p.fail(at["auth"],
-           "auth is client: HTTP Basic with the dependent service's client id and secret");
+           "auth is client (HTTP Basic with the dependent service's client id and secret) or "
+           "admin (the operator's token for the system's admin API)");
+  if (s.args.contains("auth") && s.args["auth"] == "admin")
+    for (const char* k : {"header", "sign", "from"})
+      if (s.args.contains(k))
+        p.fail(at[k], std::string("auth: admin sends the operator's JSON request alone: ") + k +
+                          " goes with another request");
   if (s.args.contains("auth") && s.args.contains("as"))
     p.fail(at["auth"], "a request authenticates once: auth or as");
   if (s.args.contains("browser")) {
@@ -59,15 +92,39 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
       if (s.args.contains(k))
         p.fail(at[k], std::string("a request from a browser sends its cookies and form alone: ") +
                           k + " goes with a request without browser");
-    if (s.args.contains("body") && !http::parse_form(s.args["body"]))
+    if (s.args.contains("body") && !http::parse_form(without_refs(s.args["body"])))
       p.fail(at["body"], "a browser's body is a form: name=value&name=value");
   }
   if (s.args.contains("from") &&
       (s.args["from"].empty() || s.args["from"] == "operator" || s.args["from"] == "auditor"))
     p.fail(at["from"], "from names the sending party, other than the operator or the auditor");
-  // {id:ACCOUNT} and {post:LABEL} in the path or body stand for ids known at run time.
-  for (const char* k : {"path", "body"}) {
-    const std::string& t = s.args[k];
+  if (s.args.contains("keep") != s.args.contains("pattern"))
+    p.fail(at[s.args.contains("keep") ? "keep" : "pattern"],
+           "keep names a value and pattern says where it is in the answer: the two go together");
+  std::vector<std::string> names;
+  if (s.args.contains("keep")) {
+    names = kept_names(s.args["keep"]);
+    for (const auto& name : names)
+      if (name.empty() || name.size() > 64 ||
+          name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+        p.fail(at["keep"],
+               "keep names values, each of lowercase letters, digits and _ (at most 64), "
+               "separated by commas");
+    try {
+      const std::regex re(s.args["pattern"]);
+      if (re.mark_count() < names.size())
+        p.fail(at["pattern"], "pattern needs a group, (...), for each name keep gives: " +
+                                  std::to_string(names.size()) + " names, " +
+                                  std::to_string(re.mark_count()) + " groups");
+    } catch (const std::regex_error& e) {
+      p.fail(at["pattern"], std::string("pattern is not a regular expression: ") + e.what());
+    }
+  }
+  // {id:ACCOUNT}, {post:LABEL} and {kept:NAME} in the path, body or header stand for values
+  // known at run time.
+  for (const char* k : {"path", "body", "header"}) {
+    if (!s.args.contains(k)) continue;  // operator[] would add an empty header to the request
+    const std::string& t = s.args.at(k);
     for (auto open = t.find('{'); open != std::string::npos; open = t.find('{', open + 1)) {
       const auto close = t.find('}', open);
       if (close == std::string::npos) break;
@@ -78,12 +135,20 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
       } else if (ref.starts_with("post:")) {
         if (!p.posts().contains(ref.substr(5)))
           p.fail(at[k], "{" + ref + "}: no earlier post has label '" + ref.substr(5) + "'");
+      } else if (ref.starts_with("kept:")) {
+        if (!p.kept().contains(ref.substr(5)))
+          p.fail(at[k], "{" + ref + "}: no earlier request keeps '" + ref.substr(5) + "'");
       }
     }
   }
+  for (auto& name : names) p.kept().insert(std::move(name));
 }
 
 // --- Execution ---
+
+// What `pattern` searches: at most this much of an answer, so a large page costs a bounded
+// search.
+constexpr std::size_t keep_search_limit = 256 * 1024;
 
 answer edit(action_context& c, const step& s) {
   bj::object body;
@@ -120,6 +185,9 @@ answer request(action_context& c, const step& s) {
     auto form = http::parse_form(c.with_ids(arg(s, "body")));
     return c.browser(arg(s, "browser")).send(arg(s, "method"), url, form ? *form : http::params{});
   }
+  if (arg(s, "auth") == "admin")  // as the operator, on the system's admin API
+    return c.admin(arg(s, "system"), arg(s, "method"), c.with_ids(arg(s, "path")),
+                   c.with_ids(arg(s, "body")));
   http::request r;
   r.method = arg(s, "method");
   r.target = origin(arg(s, "system")) + c.with_ids(arg(s, "path"));
@@ -139,12 +207,36 @@ answer request(action_context& c, const step& s) {
     const auto colon = h.find(':');
     std::string value = h.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
-    r.headers.set(h.substr(0, colon), value);
+    r.headers.set(h.substr(0, colon), c.with_ids(value));
   }
   auto& t = s.args.contains("from") ? c.world().net().endpoint(arg(s, "from"))
                                     : c.world().browser_transport();
   return answer_of(t.send(std::move(r)));
 }
+
+}  // namespace
+
+void keep_from(action_context& c, const step& s, const http::response& r) {
+  std::string text;
+  for (const auto& f : r.headers.fields) text += f.name + ": " + f.value + "\n";
+  text += "\n";
+  text += r.body;
+  if (text.size() > keep_search_limit) text.resize(keep_search_limit);
+  std::smatch m;
+  const std::regex re(arg(s, "pattern"));
+  const auto names = kept_names(arg(s, "keep"));
+  if (!std::regex_search(text, m, re))
+    c.fail(s.where, "keep " + arg(s, "keep"), "an answer that matches " + arg(s, "pattern"),
+           c.answer(r));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!m[i + 1].matched)
+      c.fail(s.where, "keep " + names[i], "group " + std::to_string(i + 1) + " of the match",
+             "a match without it: " + m[0].str().substr(0, 200));
+    c.keep(names[i], m[i + 1].str());
+  }
+}
+
+namespace {
 
 std::vector<action_def> make_actions() {
   using p = action_checker;
@@ -280,7 +372,7 @@ std::vector<action_def> make_actions() {
        "any HTTP request to a service, as a browser or another party",
        {},
        {"system", "path"},
-       {"method", "as", "auth", "body", "header", "sign", "from", "browser"},
+       {"method", "as", "auth", "body", "header", "sign", "from", "browser", "keep", "pattern"},
        {},
        false,
        check_request,

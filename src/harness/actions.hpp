@@ -38,6 +38,7 @@ class action_checker {
   virtual std::string system(const YAML::Node& n) const = 0;
   virtual std::set<std::string>& created() = 0;  // accounts created by earlier steps
   virtual std::set<std::string>& posts() = 0;    // labels of earlier posts
+  virtual std::set<std::string>& kept() = 0;     // names of values earlier requests kept
 };
 
 // What an action may ask of the runner while the step runs.
@@ -62,7 +63,10 @@ class action_context {
   virtual void created(const std::string& account, std::int64_t id) = 0;
   virtual void posted(const std::string& label, std::int64_t id) = 0;
   virtual std::optional<std::int64_t> post_id(const std::string& label) const = 0;
-  // {id:ACCOUNT}, {post:LABEL} and {client_id} in `text` replaced with the ids known now.
+  // A value a request step kept from its answer (`keep:`), for {kept:NAME} in later steps.
+  virtual void keep(const std::string& name, std::string value) = 0;
+  // {id:ACCOUNT}, {post:LABEL}, {kept:NAME}, {client_id} and {stream_id} in `text` replaced
+  // with the values known now.
   virtual std::string with_ids(const std::string& text) const = 0;
   virtual std::string current_username(const std::string& account) = 0;
   // Logs a read of `system`'s state about `account` (an evidence::is_state_read entry): the
@@ -107,6 +111,11 @@ struct action_def {
 };
 
 // What the actions, the expectations and the runner share.
+
+// A request step's `keep: NAME` with `pattern: REGEX`: the first group of the pattern's first
+// match in the answer (its header fields as "Name: value" lines, then its body) is kept as
+// NAME; no match fails the step.
+void keep_from(action_context& c, const step& s, const http::response& r);
 std::string origin(const std::string& system);  // of idp, threads or ads in the simulation
 std::string idp_path(const action_context& c, const std::string& account);  // on the admin API
 std::string body_excerpt(const std::string& body);  // up to 300 bytes on one line

@@ -77,12 +77,17 @@ void check_http(action_context& c, const step& st, const http::response& r,
   }
   if (e.step && stopped_at != *e.step)
     c.fail(st.where, "sign-up stopped at", *e.step, stopped_at.empty() ? "(none)" : stopped_at);
-  if (e.contains && r.body.find(*e.contains) == std::string::npos)
-    c.fail(st.where, "body contains", *e.contains, body_excerpt(r.body));
+  // The text expected may name values known at run time ({id:ACCOUNT}, {kept:NAME}, ...).
+  if (e.contains) {
+    const std::string text = c.with_ids(*e.contains);
+    if (r.body.find(text) == std::string::npos)
+      c.fail(st.where, "body contains", text, body_excerpt(r.body));
+  }
   if (e.header) {
-    const auto colon = e.header->find(':');
-    const std::string name = e.header->substr(0, colon);
-    std::string piece = e.header->substr(colon + 1);
+    const std::string header = c.with_ids(*e.header);
+    const auto colon = header.find(':');
+    const std::string name = header.substr(0, colon);
+    std::string piece = header.substr(colon + 1);
     piece.erase(0, piece.find_first_not_of(' '));
     const std::string_view value = r.headers.get(name);
     if (value.find(piece) == std::string_view::npos)

@@ -272,7 +272,10 @@ class runner final : public detail::action_context {
   void perform(const step& st) {
     if (st.kind == action::fault) return arm(*st.fault);
     if (st.kind == action::expect) return;
-    if (auto r = detail::definition_of(st.kind).perform(*this, st)) check_http(st, *r, {});
+    if (auto r = detail::definition_of(st.kind).perform(*this, st)) {
+      check_http(st, *r, {});
+      if (st.args.contains("keep")) detail::keep_from(*this, st, *r);
+    }
   }
 
   // --- What the actions ask (detail::action_context) ---
@@ -285,14 +288,16 @@ class runner final : public detail::action_context {
       if (f.account == account && runs_over(f.over, o_.changes)) arm(f);
   }
   void posted(const std::string& label, std::int64_t id) override { post_ids_[label] = id; }
+  void keep(const std::string& name, std::string value) override { kept_[name] = std::move(value); }
   std::optional<std::int64_t> post_id(const std::string& label) const override {
     const auto it = post_ids_.find(label);
     return it == post_ids_.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
   }
 
-  // Replaces {id:ACCOUNT} with the provider id, {post:LABEL} with the post's id, {client_id}
-  // with the dependent service's client id at the provider and {stream_id} with its Shared
-  // Signals stream there (empty while it has none).
+  // Replaces {id:ACCOUNT} with the provider id, {post:LABEL} with the post's id, {kept:NAME}
+  // with the value a request kept, {client_id} and {client_secret} with the dependent service's
+  // client credentials at the provider and {stream_id} with its Shared Signals stream there
+  // (empty while it has none).
   std::string with_ids(const std::string& t) const override {
     std::string out;
     for (std::size_t i = 0; i < t.size();) {
@@ -302,8 +307,12 @@ class runner final : public detail::action_context {
         out += std::to_string(ids_.at(ref.substr(3)));
       } else if (ref.starts_with("post:") && post_ids_.contains(ref.substr(5))) {
         out += std::to_string(post_ids_.at(ref.substr(5)));
+      } else if (ref.starts_with("kept:") && kept_.contains(ref.substr(5))) {
+        out += kept_.at(ref.substr(5));
       } else if (ref == "client_id") {
         out += world_->client_id();
+      } else if (ref == "client_secret") {
+        out += world_->client_secret();
       } else if (ref == "stream_id") {
         if (auto c = world_->idp().get_client(world_->client_id())) {
           const auto streams = world_->idp().ssf_streams(*c);
@@ -434,6 +443,7 @@ class runner final : public detail::action_context {
   std::map<std::string, std::string> sessions_;
   std::map<std::string, std::unique_ptr<sim::browser>> browsers_;
   std::map<std::string, std::int64_t> post_ids_;
+  std::map<std::string, std::string> kept_;
 };
 
 }  // namespace

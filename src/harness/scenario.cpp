@@ -83,6 +83,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
   }
   std::set<std::string>& created() override { return created_; }
   std::set<std::string>& posts() override { return posts_; }
+  std::set<std::string>& kept() override { return kept_; }
 
   // A scalar with ${var} replaced from the for_each row being expanded.
   std::string scalar(const YAML::Node& n) const {
@@ -525,6 +526,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
   std::map<std::string, std::string> vars_;
   std::set<std::string> created_;
   std::set<std::string> posts_;
+  std::set<std::string> kept_;
   std::vector<fault_spec> faults_;
   channels told_over_;  // the scenario's `changes`, for checking `over`
 };

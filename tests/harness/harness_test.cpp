@@ -58,6 +58,23 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
        "unknown channel 'sse'"},
       {"name: x\nsteps:\n  - request: {system: idp, path: /ssf/streams, auth: me}\n", 3,
        "auth is client"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /admin/clients, auth: admin, from: x}\n",
+       3, "auth: admin sends the operator's JSON request alone"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: code}\n", 3,
+       "the two go together"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: code, pattern: 'code=\\w+'}\n",
+       3, "pattern needs a group"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: 'a, b', pattern: 'a=(\\w+)'}\n",
+       3, "2 names, 1 groups"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: Code, pattern: '(x)'}\n", 3,
+       "lowercase letters"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: c, pattern: '(x'}\n", 3,
+       "not a regular expression"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: \"/x?c={kept:c}\"}\n", 3,
+       "no earlier request keeps 'c'"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: \"/x?c={kept:c}\", keep: c, pattern: "
+       "'(x)'}\n",
+       3, "no earlier request keeps 'c'"},
       {"name: x\nseed: -3\nsteps:\n  - create: a\n", 2, "non-negative whole number"},
       {"name: x\nsteps:\n  - create: a\n    expect: {staus: 200}\n", 4, "unknown key 'staus'"},
       {"name: x\nfaults:\n  - {kind: lose}\nsteps:\n  - create: a\n", 3, "unknown fault kind"},
@@ -272,6 +289,42 @@ steps:
       scenario_error);
 }
 
+// A request keeps what its answer gives (a code, a CSRF token) for the requests after it, as a
+// client does; a pattern the answer does not match fails the step.
+TEST(ScenarioRun, ARequestKeepsAValueOfItsAnswerForTheNext) {
+  const std::string text = R"yaml(name: kept
+steps:
+  - create: alice
+  - sign_up: {account: alice, browser: b}
+  - request:
+      system: idp
+      browser: b
+      path: "/oauth/authorize?client_id={client_id}&redirect_uri=http%3A%2F%2Fthreads.sim%2Fcallback&response_type=code&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+      keep: request
+      pattern: 'PATTERN'
+    expect: {status: 302}
+  - request: {system: idp, browser: b, path: "/oauth/consent?request={kept:request}", keep: csrf, pattern: 'name="csrf" value="([^"]+)"'}
+    expect: {status: 200, contains: 'value="{kept:request}"'}
+)yaml";
+  const auto with = [&](const char* pattern) {
+    std::string t = text;
+    t.replace(t.find("PATTERN"), 7, pattern);
+    return run_scenario(parse_scenario(t, "t.yaml"));
+  };
+  const auto kept = with(R"(request=([^&\s]+))");
+  EXPECT_TRUE(kept.passed) << (kept.failure ? kept.failure->actual : kept.error);
+  // Kept wrong (the page's path in place of the request's id), the consent page is refused.
+  const auto wrong = with("Location: (/oauth/consent)");
+  ASSERT_FALSE(wrong.passed);
+  ASSERT_TRUE(wrong.failure);
+  EXPECT_EQ(wrong.failure->index, 3u);
+  const auto missing = with("nowhere=(\\w+)");
+  ASSERT_FALSE(missing.passed);
+  ASSERT_TRUE(missing.failure);
+  EXPECT_EQ(missing.failure->index, 2u);
+  EXPECT_NE(missing.failure->what.find("keep request"), std::string::npos) << missing.failure->what;
+}
+
 // What a check compared is evidence: each state read is an entry, with the values read and the
 // answer's digest, and the check's outcome cites it, a failed one too. Flow rules and counts
 // leave the reads out.
@@ -460,8 +513,9 @@ TEST(ScenarioLibrary, EveryFaultProfileIsCaughtByAScenario) {
 }
 
 TEST(ScenarioLibrary, RealHttpGivesTheSameRootsAsTheSimulation) {
-  for (const char* name : {"crash_mid_import.yaml", "username_swap.yaml", "forged_webhook.yaml",
-                           "idp_outage_during_sign_up.yaml"}) {
+  for (const char* name :
+       {"crash_mid_import.yaml", "username_swap.yaml", "forged_webhook.yaml",
+        "idp_outage_during_sign_up.yaml", "token_flows_by_hand.yaml", "the_services_pages.yaml"}) {
     SCOPED_TRACE(name);
     const auto s = load_scenario(library / name);
     const auto sim = run_scenario(s);
@@ -469,7 +523,11 @@ TEST(ScenarioLibrary, RealHttpGivesTheSameRootsAsTheSimulation) {
     const auto real = run_scenario(s, {.expose = [&](const std::string& system, http::handler h) {
                                      return loopback.expose(system, std::move(h));
                                    }});
-    EXPECT_TRUE(real.passed) << (real.failure ? real.failure->what : real.error);
+    EXPECT_TRUE(real.passed) << (real.failure
+                                     ? real.failure->where.str() + " " + real.failure->what +
+                                           ": expected " + real.failure->expected + ", got " +
+                                           real.failure->actual
+                                     : real.error);
     EXPECT_EQ(sim.root, real.root);
   }
 }
