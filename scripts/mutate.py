@@ -165,6 +165,40 @@ def candidates(only):
 # --- Building and judging ---
 
 
+IGNORED = {"build", ".git", "node_modules", "linksim-audit"}
+
+
+def follow(src, dst):
+    """Makes `dst` a copy of the tree at `src`: a file whose bytes differ is written anew (so
+    its time is now and the build redoes it, whatever time the tree's copy has), an unchanged
+    file is left alone (not rebuilt), and a file the tree no longer has is removed (a scenario
+    deleted from the tree must not run in the copy)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for entry in os.scandir(src):
+        if entry.name in IGNORED:
+            continue
+        wanted.add(entry.name)
+        target = dst / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if target.exists() and not target.is_dir():
+                target.unlink()
+            follow(Path(entry.path), target)
+        elif entry.is_file(follow_symlinks=False):
+            data = Path(entry.path).read_bytes()
+            if target.is_dir():
+                shutil.rmtree(target)
+            if not target.exists() or target.read_bytes() != data:
+                target.write_bytes(data)
+            shutil.copymode(entry.path, target)
+    for entry in os.scandir(dst):
+        if entry.name not in wanted and entry.name not in IGNORED:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+
+
 def run(cmd, cwd, timeout=None):
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
@@ -271,11 +305,7 @@ def main():
     work = a.work or Path(tempfile.mkdtemp(prefix="linksim-mutants-"))
     tree = work / "tree"
     build = work / "build"
-    # The copy follows the tree on every run; copy2 keeps each file's time, so an unchanged file
-    # is not rebuilt.
-    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns("build", ".git", "node_modules",
-                                                              "linksim-audit"),
-                    dirs_exist_ok=True)
+    follow(ROOT, tree)
     if not (build / "build.ninja").exists():
         r = run(["cmake", "-S", str(tree), "-B", str(build), "-G", "Ninja",
                  "-DCMAKE_BUILD_TYPE=Debug", "-DLINKSIM_BUILD_TESTS=OFF",
