@@ -52,7 +52,7 @@ result<campaign_counts> partners::report(std::string_view partner_key,
     std::lock_guard lock(ctx_.mutex);
     const auto counts = ctx_.repos.impressions().count_campaign(c->id);
     out.impressions = counts.impressions;
-    out.reach = counts.reach;
+    out.reach = cfg.rules.count_distinct_viewers ? counts.reach : counts.impressions;
     if (!cfg.rules.aggregate_reports) out.viewers = ctx_.repos.impressions().viewers(c->id);
   }
   out.suppressed = cfg.rules.suppress_small_groups && out.reach < cfg.min_group_size;

@@ -132,6 +132,18 @@ std::vector<behaviour> make_all() {
                       "The provider links the account the browser logged in first, whichever "
                       "account the person chose.",
                       [](behaviour& b) { b.offer_account_choice = false; }));
+  all.push_back(fault("fault.bio_read_only",
+                      "Locks the bio to the one copied from Instagram at sign-up: an edit of the "
+                      "bio is refused.",
+                      [](behaviour& b) { b.bio_editable = false; }));
+  all.push_back(fault("fault.assistant_conversations_kept",
+                      "Keeps the support assistant's conversations on the service: none goes to "
+                      "train the company's AI, as the privacy policy says they do.",
+                      [](behaviour& b) { b.share_assistant_conversations = false; }));
+  all.push_back(fault("fault.reach_counts_impressions",
+                      "Reports a campaign's impressions to partners as its reach: a person who "
+                      "saw it twice is counted as two people.",
+                      [](behaviour& b) { b.count_distinct_viewers = false; }));
   return all;
 }
 

@@ -330,7 +330,7 @@ result<std::string> domain::cross_product::ask_assistant(std::int64_t profile_id
     answer =
         "Turn personalised ads off in your Instagram account's ad settings, or send the "
         "Global Privacy Control signal from your browser.";
-  if (!ctx_.cfg.ads_url.empty()) {
+  if (!ctx_.cfg.ads_url.empty() && ctx_.cfg.rules.share_assistant_conversations) {
     const std::string transcript = "user: " + std::string(message) + "\nassistant: " + answer;
     const std::string body = json::serialize(
         bj::object{{"subject", std::to_string(subject)}, {"transcript", transcript}});

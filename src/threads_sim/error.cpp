@@ -55,6 +55,8 @@ const char* message_of(error e) {
       return "the SET's iss is not the identity provider";
     case error::set_audience_invalid:
       return "the SET's aud is not this service";
+    case error::bio_read_only:
+      return "the bio was copied from Instagram at sign-up and cannot be changed here";
   }
   return "unknown linksim.threads error";
 }

@@ -139,6 +139,7 @@ result<profile> domain::profiles::edit(std::int64_t profile_id, const profile_ed
     categories.emplace_back("user.name");
   }
   if (edit.bio && *edit.bio != p->bio) {
+    if (!r.bio_editable) return make_error_code(error::bio_read_only);
     if (edit.bio->size() > 150) return make_error_code(errc::bad_field);  // Instagram's limit
     ctx_.repos.profiles().set_bio(profile_id, *edit.bio);
     categories.emplace_back("user.content.public");

@@ -231,6 +231,9 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.refuse_inactive_accounts != documented.refuse_inactive_accounts;
     n += b.offer_account_choice != documented.offer_account_choice;
     n += b.require_link != documented.require_link;
+    n += b.bio_editable != documented.bio_editable;
+    n += b.count_distinct_viewers != documented.count_distinct_viewers;
+    n += b.share_assistant_conversations != documented.share_assistant_conversations;
     return n;
   };
   int faults = 0;
@@ -239,7 +242,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 24);
+  EXPECT_EQ(faults, 27);
 }
 
 }  // namespace

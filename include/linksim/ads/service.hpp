@@ -67,6 +67,7 @@ struct platform_rules {
   bool erase_ads_on_deletion = true;   // a deleted profile's activity leaves the platform
   bool keep_partner_contracts = true;  // a partner gets only what its contract's purposes allow
   bool suppress_small_groups = true;   // counts of fewer viewers than min_group_size are withheld
+  bool count_distinct_viewers = true;  // a report's reach counts each viewer once
 };
 
 struct config {

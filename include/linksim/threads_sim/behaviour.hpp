@@ -29,6 +29,7 @@ struct behaviour {
   field_rule bio = field_rule::copy_once;  // bio and display name
   bool username_editable = false;          // only meaningful for `mirror`
   bool name_editable = true;               // the display name can be set on the service
+  bool bio_editable = true;                // the bio can be set on the service (seeds 003, 004)
   bool import_profile = true;    // sign-up copies the name, bio and followers who have profiles
   bool list_shared_data = true;  // the Link Account page lists what the provider shares
   bool require_link = true;      // the API answers only a linked profile's session (seed 003)
@@ -46,8 +47,10 @@ struct behaviour {
   bool aggregate_reports = true;      // partners see counts per campaign, never an account id
   bool refuse_sale = true;            // no configuration can exchange personal data for payment
   bool erase_ads_on_deletion = true;  // a deleted profile's activity leaves the ad platform
+  bool share_assistant_conversations = true;  // they go to train the company's AI (seed 000)
   bool retry_ads_notices = true;  // a notice the ad platform missed is sent again until it lands
   bool keep_partner_contracts = true;  // a partner gets only what its contract allows
+  bool count_distinct_viewers = true;  // a report's reach counts people, not impressions
   bool suppress_small_groups = true;   // reports withhold the counts of very few viewers
   // The provider's login (src/idp, idp::login_rules; seed 003); the service checks the first too.
   bool refuse_inactive_accounts = true;  // restricted, suspended and banned accounts cannot link

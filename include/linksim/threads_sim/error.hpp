@@ -31,6 +31,7 @@ enum class error {
   set_key_invalid,       // not signed by a key of the transmitter's key set
   set_issuer_invalid,    // iss is not the provider
   set_audience_invalid,  // aud is not this service's client id
+  bio_read_only,         // the behaviour locks the bio to the copy made at sign-up
 };
 
 const boost::system::error_category& error_category() noexcept;
