@@ -306,6 +306,10 @@ class reader {
       if (out_.subject.empty()) out_.subject = id_text(v);
       return;
     }
+    if (key == "id_token" && v.is_string()) {
+      v = id_token(v.get_string());
+      return;
+    }
     if (const auto* f = field_of(key, at_)) {
       // An empty value carries nothing: a profile without a name shares no name.
       if (v.is_null() || (v.is_string() && v.get_string().empty()) ||
@@ -339,6 +343,17 @@ class reader {
 
   // A Security Event Token, read (never trusted: the receiver checks its signature) into its
   // claims. Each event type says what changed, as the webhook field carrying the same change.
+  // An OpenID Connect ID token: a credential, kept keyed-hashed, whose claims (signed, not
+  // secret) say who the account is: classified as the fields they are, and shown.
+  bj::value id_token(std::string_view jwt) {
+    out_.categories.insert(std::string(credentials));
+    auto read = jose::read_unverified(jwt);
+    if (!read) return bj::value(keys_.keyed(jwt));
+    bj::value claims(std::move(read->claims));
+    value("", claims);
+    return bj::object{{"jwt", keys_.keyed(jwt)}, {"claims", std::move(claims)}};
+  }
+
   bj::value set(std::string_view jwt) {
     auto read = jose::read_unverified(jwt);
     if (!read) {

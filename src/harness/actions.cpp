@@ -58,8 +58,8 @@ std::vector<std::string> kept_names(const std::string& keep) {
 void check_request(action_checker& p, const argument_nodes& at, step& s) {
   (void)p.system(at["system"]);
   const std::string m = s.args.contains("method") ? s.args["method"] : "GET";
-  if (m != "GET" && m != "POST" && m != "PATCH" && m != "PUT" && m != "DELETE")
-    p.fail(at["method"], "method is GET, POST, PATCH, PUT or DELETE");
+  if (m != "GET" && m != "POST" && m != "PATCH" && m != "PUT" && m != "DELETE" && m != "OPTIONS")
+    p.fail(at["method"], "method is GET, POST, PATCH, PUT, DELETE or OPTIONS");
   s.args["method"] = m;
   if (!s.args["path"].starts_with("/")) p.fail(at["path"], "path starts with /");
   if (s.args.contains("header")) {
@@ -80,15 +80,18 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
     p.fail(at["auth"],
            "auth is client (HTTP Basic with the dependent service's client id and secret) or "
            "admin (the operator's token for the system's admin API)");
+  if (s.args.contains("origin") &&
+      !std::regex_match(s.args["origin"], std::regex("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")))
+    p.fail(at["origin"], "origin is a scheme and host, as a browser sends it: http://app.example");
   if (s.args.contains("auth") && s.args["auth"] == "admin")
-    for (const char* k : {"header", "sign", "from"})
+    for (const char* k : {"header", "sign", "from", "origin"})
       if (s.args.contains(k))
         p.fail(at[k], std::string("auth: admin sends the operator's JSON request alone: ") + k +
                           " goes with another request");
   if (s.args.contains("auth") && s.args.contains("as"))
     p.fail(at["auth"], "a request authenticates once: auth or as");
   if (s.args.contains("browser")) {
-    for (const char* k : {"as", "header", "sign", "from", "auth"})
+    for (const char* k : {"as", "header", "sign", "from", "auth", "origin"})
       if (s.args.contains(k))
         p.fail(at[k], std::string("a request from a browser sends its cookies and form alone: ") +
                           k + " goes with a request without browser");
@@ -197,6 +200,8 @@ answer request(action_context& c, const step& s) {
   if (s.args.contains("auth"))  // the dependent service as the provider's client (SSF, RFC 6749)
     r.headers.set("Authorization", "Basic " + base64_encode(as_bytes(c.world().client_id() + ":" +
                                                                      c.world().client_secret())));
+  if (s.args.contains("origin"))  // a web page's script, as its browser marks the request
+    r.headers.set("Origin", arg(s, "origin"));
   if (s.args.contains("sign")) {
     const std::string k = arg(s, "sign");
     const std::string key = k == "app-secret" ? c.world().client_secret() : k.substr(4);
@@ -372,7 +377,8 @@ std::vector<action_def> make_actions() {
        "any HTTP request to a service, as a browser or another party",
        {},
        {"system", "path"},
-       {"method", "as", "auth", "body", "header", "sign", "from", "browser", "keep", "pattern"},
+       {"method", "as", "auth", "body", "header", "origin", "sign", "from", "browser", "keep",
+        "pattern"},
        {},
        false,
        check_request,

@@ -330,6 +330,7 @@ class tokens {
   static bool has_scope(std::string_view scopes, std::string_view scope);
   std::string id_token(const client& c, const issued_code& k, std::string_view access_token,
                        time_point now);
+  std::vector<std::string> id_token_categories(const issued_code& k);
 
   context& ctx_;
   clients& clients_;

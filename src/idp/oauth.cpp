@@ -298,8 +298,10 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
   ctx_.repos.grants().add_redeemed_code(hash, grant_id, k.redirect_uri, k.code_challenge,
                                         unix_millis(k.expires_at), unix_millis(now));
   auto tokens = issue(grant_id, with_refresh, ctx_.cfg.short_token_ttl, "short");
-  if (tokens && has_scope(k.scope, oidc::scope_openid))
+  if (tokens && has_scope(k.scope, oidc::scope_openid)) {
     tokens->id_token = id_token(c, k, tokens->access_token, now);
+    tokens->id_token_categories = id_token_categories(k);
+  }
   work->commit();
   ctx_.codes.erase(it);  // storage answers for it from now on
   return tokens;
@@ -353,6 +355,21 @@ std::string domain::tokens::id_token(const client& c, const issued_code& k,
     }
   }
   return oidc::sign_jwt(ctx_.oidc_key_locked(c.id_token_signed_response_alg), claims);
+}
+
+// What an ID token tells the client, declared apart from the claims id_token() writes (so the
+// audit compares the two): the subject always; with a profile scope the username, and the name
+// and picture the account has.
+std::vector<std::string> domain::tokens::id_token_categories(const issued_code& k) {
+  std::vector<std::string> out{"user.unique_id"};
+  if (!has_scope(k.scope, oidc::scope_profile) && !has_scope(k.scope, detail::scope_profile))
+    return out;
+  const auto a = accounts_.load_locked(k.account_id);
+  if (!a) return out;
+  out.emplace_back("user.account.username");
+  if (!a->display_name.empty()) out.emplace_back("user.name");
+  if (!a->picture_url.empty()) out.emplace_back("user.content.self_image");
+  return out;
 }
 
 result<token_response> domain::tokens::refresh(const client& c, std::string_view refresh_token) {

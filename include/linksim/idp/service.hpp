@@ -210,6 +210,8 @@ struct token_response {
   std::vector<std::string> scopes;
   std::int64_t user_id = 0;
   std::string id_token;  // OpenID Connect, when the grant has the openid scope
+  // What the ID token tells the client about the account (data categories), as declared.
+  std::vector<std::string> id_token_categories;
 };
 
 struct introspection {

@@ -161,8 +161,12 @@ class oauth_routes {
   }
 
   void record_token(const client& c, const token_response& t, const std::string& body) {
-    s_.record_flow(c.system, t.user_id, {"user.unique_id", "user.authorization.credentials"},
-                   "essential.service.authentication", "oauth.token", body);
+    std::vector<std::string> categories{"user.unique_id", "user.authorization.credentials"};
+    for (const auto& more : t.id_token_categories)
+      if (std::find(categories.begin(), categories.end(), more) == categories.end())
+        categories.push_back(more);
+    s_.record_flow(c.system, t.user_id, categories, "essential.service.authentication",
+                   "oauth.token", body);
   }
 
   // The browser origin of a request when the client it names registered it: the answer may be
