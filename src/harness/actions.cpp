@@ -8,7 +8,12 @@
 
 #include <boost/json.hpp>
 
+#include <regex.h>
+
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <optional>
 #include <regex>
 
 namespace linksim::harness::detail {
@@ -39,6 +44,104 @@ std::string without_refs(std::string text) {
   }
   return text;
 }
+
+// A request step's `pattern`: a POSIX extended regular expression, as glibc reads one (with
+// \s and \w). glibc matches without recursion (std::regex recurses once per character and
+// overflows the stack on a long answer), and the work a pattern can demand is bounded before it
+// runs: at most 256 bytes, no backreference and no repeated group that repeats inside (the two
+// forms whose matching time explodes), and at most keep_search_limit bytes of answer searched.
+class keep_pattern {
+ public:
+  explicit keep_pattern(const std::string& text) {
+    if (text.size() > 256) {
+      problem_ = "pattern holds at most 256 bytes";
+      return;
+    }
+    if (auto p = shape_problem(text)) {
+      problem_ = *p;
+      return;
+    }
+    if (const int rc = regcomp(&re_, text.c_str(), REG_EXTENDED); rc != 0) {
+      std::array<char, 256> why{};
+      regerror(rc, &re_, why.data(), why.size());
+      problem_ = std::string("pattern is not a regular expression: ") + why.data();
+      return;
+    }
+    compiled_ = true;
+  }
+  keep_pattern(const keep_pattern&) = delete;
+  keep_pattern& operator=(const keep_pattern&) = delete;
+  ~keep_pattern() {
+    if (compiled_) regfree(&re_);
+  }
+
+  const std::string& problem() const { return problem_; }
+  std::size_t groups() const { return compiled_ ? re_.re_nsub : 0; }
+
+  // The first match's groups 1..n (nullopt for a group that took no part), or nullopt.
+  std::optional<std::vector<std::optional<std::string>>> search(const std::string& text,
+                                                                std::size_t n) const {
+    std::vector<regmatch_t> m(n + 1);
+    m[0].rm_so = 0;
+    m[0].rm_eo = static_cast<regoff_t>(text.size());
+    if (!compiled_ || regexec(&re_, text.c_str(), m.size(), m.data(), REG_STARTEND) != 0)
+      return std::nullopt;
+    std::vector<std::optional<std::string>> out;
+    for (std::size_t i = 1; i <= n; ++i)
+      out.push_back(m[i].rm_so < 0 ? std::nullopt
+                                   : std::optional<std::string>(text.substr(
+                                         static_cast<std::size_t>(m[i].rm_so),
+                                         static_cast<std::size_t>(m[i].rm_eo - m[i].rm_so))));
+    return out;
+  }
+
+ private:
+  static std::optional<std::string> shape_problem(const std::string& t) {
+    std::vector<bool> repeats;  // per open group: whether something inside it repeats
+    bool last_group_repeats = false;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const char c = t[i];
+      const bool after_group = last_group_repeats;
+      last_group_repeats = false;
+      if (c == '\\') {
+        if (i + 1 < t.size() && t[i + 1] >= '1' && t[i + 1] <= '9')
+          return "pattern has a backreference (\\" + std::string(1, t[i + 1]) +
+                 "), whose matching time has no bound";
+        ++i;
+      } else if (c == '[') {
+        // A bracket expression: "]" right after "[" or "[^" belongs to it.
+        std::size_t j = i + 1;
+        if (j < t.size() && t[j] == '^') ++j;
+        if (j < t.size() && t[j] == ']') ++j;
+        while (j < t.size() && t[j] != ']') {
+          // A class, [:space:], inside it ends with its own ":]".
+          if (t.compare(j, 2, "[:") == 0) j = std::min(t.find(":]", j + 2), t.size() - 1) + 1;
+          ++j;
+        }
+        i = j;
+      } else if (c == '(') {
+        repeats.push_back(false);
+      } else if (c == ')') {
+        if (repeats.empty()) continue;  // regcomp says what is wrong
+        last_group_repeats = repeats.back();
+        repeats.pop_back();
+        if (last_group_repeats && !repeats.empty()) repeats.back() = true;
+      } else if (c == '*' || c == '+' || c == '?' || c == '{') {
+        if (after_group)
+          return std::string(
+              "pattern repeats a group that repeats inside, as (a+)+: its "
+              "matching time has no bound");
+        if (!repeats.empty()) repeats.back() = true;
+        if (c == '{') i = std::min(t.find('}', i), t.size());
+      }
+    }
+    return std::nullopt;
+  }
+
+  regex_t re_{};
+  bool compiled_ = false;
+  std::string problem_;
+};
 
 // "access, refresh": the names a request step's `keep` gives, in the order of the groups.
 std::vector<std::string> kept_names(const std::string& keep) {
@@ -113,15 +216,12 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
         p.fail(at["keep"],
                "keep names values, each of lowercase letters, digits and _ (at most 64), "
                "separated by commas");
-    try {
-      const std::regex re(s.args["pattern"]);
-      if (re.mark_count() < names.size())
-        p.fail(at["pattern"], "pattern needs a group, (...), for each name keep gives: " +
-                                  std::to_string(names.size()) + " names, " +
-                                  std::to_string(re.mark_count()) + " groups");
-    } catch (const std::regex_error& e) {
-      p.fail(at["pattern"], std::string("pattern is not a regular expression: ") + e.what());
-    }
+    const keep_pattern re(s.args["pattern"]);
+    if (!re.problem().empty()) p.fail(at["pattern"], re.problem());
+    if (re.groups() < names.size())
+      p.fail(at["pattern"], "pattern needs a group, (...), for each name keep gives: " +
+                                std::to_string(names.size()) + " names, " +
+                                std::to_string(re.groups()) + " groups");
   }
   // {id:ACCOUNT}, {post:LABEL} and {kept:NAME} in the path, body or header stand for values
   // known at run time.
@@ -151,7 +251,7 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
 
 // What `pattern` searches: at most this much of an answer, so a large page costs a bounded
 // search.
-constexpr std::size_t keep_search_limit = 256 * 1024;
+constexpr std::size_t keep_search_limit = std::size_t{64} * 1024;
 
 answer edit(action_context& c, const step& s) {
   bj::object body;
@@ -227,17 +327,17 @@ void keep_from(action_context& c, const step& s, const http::response& r) {
   text += "\n";
   text += r.body;
   if (text.size() > keep_search_limit) text.resize(keep_search_limit);
-  std::smatch m;
-  const std::regex re(arg(s, "pattern"));
+  const keep_pattern re(arg(s, "pattern"));  // checked when the file was read
   const auto names = kept_names(arg(s, "keep"));
-  if (!std::regex_search(text, m, re))
+  const auto found = re.search(text, names.size());
+  if (!found)
     c.fail(s.where, "keep " + arg(s, "keep"), "an answer that matches " + arg(s, "pattern"),
            c.answer(r));
   for (std::size_t i = 0; i < names.size(); ++i) {
-    if (!m[i + 1].matched)
+    if (!(*found)[i])
       c.fail(s.where, "keep " + names[i], "group " + std::to_string(i + 1) + " of the match",
-             "a match without it: " + m[0].str().substr(0, 200));
-    c.keep(names[i], m[i + 1].str());
+             "a match that leaves the group out");
+    c.keep(names[i], *(*found)[i]);
   }
 }
 

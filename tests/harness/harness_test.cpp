@@ -74,6 +74,12 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
        "lowercase letters"},
       {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: c, pattern: '(x'}\n", 3,
        "not a regular expression"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: c, pattern: '(x+)+y'}\n", 3,
+       "repeats a group that repeats inside"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: c, pattern: '((a|b)*c)*'}\n", 3,
+       "repeats a group that repeats inside"},
+      {"name: x\nsteps:\n  - request: {system: idp, path: /, keep: c, pattern: '(a)\\1'}\n", 3,
+       "backreference"},
       {"name: x\nsteps:\n  - request: {system: idp, path: \"/x?c={kept:c}\"}\n", 3,
        "no earlier request keeps 'c'"},
       {"name: x\nsteps:\n  - request: {system: idp, path: \"/x?c={kept:c}\", keep: c, pattern: "
@@ -315,7 +321,7 @@ steps:
     t.replace(t.find("PATTERN"), 7, pattern);
     return run_scenario(parse_scenario(t, "t.yaml"));
   };
-  const auto kept = with(R"(request=([^&\s]+))");
+  const auto kept = with(R"(request=([^&[:space:]]+))");
   EXPECT_TRUE(kept.passed) << (kept.failure ? kept.failure->actual : kept.error);
   // Kept wrong (the page's path in place of the request's id), the consent page is refused.
   const auto wrong = with("Location: (/oauth/consent)");
