@@ -13,35 +13,22 @@
 
 namespace linksim::openssl {
 
-struct bn_deleter {
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-struct bn_ctx_deleter {
-  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
-};
-struct pkey_deleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct pkey_ctx_deleter {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct md_ctx_deleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct param_bld_deleter {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct params_deleter {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+// Frees an OpenSSL object with the library's own function for it.
+template <auto Free>
+struct freed_by {
+  template <class T>
+  void operator()(T* p) const {
+    Free(p);
+  }
 };
 
-using bn_ptr = std::unique_ptr<BIGNUM, bn_deleter>;
-using bn_ctx_ptr = std::unique_ptr<BN_CTX, bn_ctx_deleter>;
-using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter>;
-using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
-using param_bld_ptr = std::unique_ptr<OSSL_PARAM_BLD, param_bld_deleter>;
-using params_ptr = std::unique_ptr<OSSL_PARAM, params_deleter>;
+using bn_ptr = std::unique_ptr<BIGNUM, freed_by<BN_clear_free>>;
+using bn_ctx_ptr = std::unique_ptr<BN_CTX, freed_by<BN_CTX_free>>;
+using pkey_ptr = std::unique_ptr<EVP_PKEY, freed_by<EVP_PKEY_free>>;
+using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, freed_by<EVP_PKEY_CTX_free>>;
+using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, freed_by<EVP_MD_CTX_free>>;
+using param_bld_ptr = std::unique_ptr<OSSL_PARAM_BLD, freed_by<OSSL_PARAM_BLD_free>>;
+using params_ptr = std::unique_ptr<OSSL_PARAM, freed_by<OSSL_PARAM_free>>;
 
 // Throws: an OpenSSL call that fails here is a broken installation or exhausted memory, never
 // bad input (callers check input before they reach OpenSSL).

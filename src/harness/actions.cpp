@@ -3,6 +3,7 @@
 
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
+#include "linksim/common/text.hpp"
 #include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
 
@@ -145,17 +146,7 @@ class keep_pattern {
 
 // "access, refresh": the names a request step's `keep` gives, in the order of the groups.
 std::vector<std::string> kept_names(const std::string& keep) {
-  std::vector<std::string> out;
-  for (std::size_t at = 0; at <= keep.size();) {
-    auto comma = keep.find(',', at);
-    if (comma == std::string::npos) comma = keep.size();
-    std::string name = keep.substr(at, comma - at);
-    name.erase(0, name.find_first_not_of(' '));
-    name.erase(name.find_last_not_of(' ') + 1);
-    out.push_back(std::move(name));
-    at = comma + 1;
-  }
-  return out;
+  return split_list(keep, ", ");
 }
 
 void check_request(action_checker& p, const argument_nodes& at, step& s) {
@@ -210,6 +201,7 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
   std::vector<std::string> names;
   if (s.args.contains("keep")) {
     names = kept_names(s.args["keep"]);
+    if (names.empty()) p.fail(at["keep"], "keep names at least one value");
     for (const auto& name : names)
       if (name.empty() || name.size() > 64 ||
           name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
