@@ -20,12 +20,14 @@ const std::vector<std::string>& categories_of_field(std::string_view field) {
       username{"user.unique_id", "user.account.username"}, name{"user.unique_id", "user.name"},
       biography{"user.unique_id", "user.content.public"},
       picture{"user.unique_id", "user.content.self_image"},
-      status{"user.unique_id", "user.account"};
+      status{"user.unique_id", "user.account"},
+      ad_settings{"user.unique_id", "user.account.settings"};
   if (field == "username") return username;
   if (field == "name") return name;
   if (field == "biography") return biography;
   if (field == "profile_picture") return picture;
   if (field == "account_status") return status;
+  if (field == "ad_settings") return ad_settings;
   return id;
 }
 

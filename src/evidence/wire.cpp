@@ -365,8 +365,7 @@ class reader {
     if (const auto* events = claims.as_object().if_contains("events");
         events && events->is_object())
       for (const auto& e : events->as_object())
-        for (const auto& c : categories_of_field(ssf::webhook_field_of(e.key())))
-          out_.categories.insert(c);
+        for (const auto& c : categories_of_field(ssf::field_of(e.key()))) out_.categories.insert(c);
     return claims;
   }
 

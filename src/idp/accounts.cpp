@@ -290,7 +290,14 @@ result<ad_settings> domain::accounts::set_ad_settings(std::int64_t id, bool pers
   if (!a) return a.error();
   if (a->status == account_status::deleted) return make_error_code(errc::account_deleted);
   const auto now = ctx_.time.now();
+  const bool before =
+      ctx_.repos.accounts().find_ad_settings(id).value_or(ad_settings{}).personalized_ads;
+  auto work = ctx_.repos.begin();
   ctx_.repos.accounts().set_ad_settings(id, personalized_ads, now);
+  // Told to the receivers that asked, in the same unit of work; setting the same value again
+  // tells nothing.
+  if (before != personalized_ads) outbox_.enqueue_ad_setting(id, personalized_ads);
+  work->commit();
   return ad_settings{personalized_ads, now};
 }
 

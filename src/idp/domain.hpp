@@ -176,6 +176,7 @@ class shared_signals {
   void on_change(const account& a, std::string_view field);
   void on_app_removed(std::int64_t account_id, std::string_view client_id);
   void on_credential_change(std::int64_t account_id);
+  void on_ad_setting(std::int64_t account_id, bool personalized_ads);
 
  private:
   result<ssf_stream> owned_locked(const client& c, std::string_view id);
@@ -207,6 +208,8 @@ class outbox {
   void enqueue_app_removed(std::int64_t account_id, const client& c);
   // The account's password changed: a credential-change SET (no webhook tells of it).
   void enqueue_credential_change(std::int64_t account_id);
+  // The personalized-ads setting changed: an opt-out or opt-in SET (no webhook tells of it).
+  void enqueue_ad_setting(std::int64_t account_id, bool personalized_ads);
   std::size_t dispatch_due();
   std::optional<time_point> next_due();
   std::vector<delivery> deliveries(std::optional<delivery_state> state, std::size_t limit);

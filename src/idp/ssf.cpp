@@ -247,6 +247,18 @@ void domain::shared_signals::on_credential_change(std::int64_t account_id) {
                 sub_id);
 }
 
+void domain::shared_signals::on_ad_setting(std::int64_t account_id, bool personalized_ads) {
+  if (!any_stream_) return;
+  const auto now = ctx_.time.now();
+  const boost::json::object sub_id{
+      {"format", "iss_sub"}, {"iss", ctx_.cfg.issuer}, {"sub", std::to_string(account_id)}};
+  // The setting's new value is the event type; like CAEP's events, the SET says when it changed.
+  for (const auto& s :
+       ctx_.repos.ssf().streams_about(account_id, std::numeric_limits<std::int64_t>::max()))
+    emit_locked(s, account_id, personalized_ads ? ssf::ads_opt_in : ssf::ads_opt_out,
+                {{"event_timestamp", unix_seconds(now)}}, sub_id);
+}
+
 result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::string_view id,
                                                      const ssf_poll_request& r) {
   if (r.max_events > 1000 || r.ack.size() > 1000 || r.errors.size() > 1000)
@@ -264,10 +276,10 @@ result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::strin
   const auto waiting = ctx_.repos.ssf().pending_events(id, r.max_events);
   for (const auto& w : waiting) {
     // What the receiver is handed, declared as the webhooks' deliveries are.
-    if (w.account_id && !ssf::webhook_field_of(w.event_type).empty())
-      ctx_.record_flow_hashed(
-          c.system, *w.account_id, categories_of_field(ssf::webhook_field_of(w.event_type)),
-          "essential.service", "ssf.poll", to_hex(sha256(w.set)), std::string(w.event_type));
+    if (w.account_id && !ssf::field_of(w.event_type).empty())
+      ctx_.record_flow_hashed(c.system, *w.account_id,
+                              categories_of_field(ssf::field_of(w.event_type)), "essential.service",
+                              "ssf.poll", to_hex(sha256(w.set)), std::string(w.event_type));
     out.sets.emplace_back(w.jti, w.set);
   }
   out.more_available =
@@ -325,11 +337,11 @@ std::size_t domain::shared_signals::dispatch_due() {
     if (res) {
       o.status = res->status;
       o.note = res->body.substr(0, 200);
-      if (p.account_id && !ssf::webhook_field_of(p.event_type).empty())
-        ctx_.record_flow_hashed(
-            ctx_.repos.clients().find(p.client_id).value_or(client{}).system, *p.account_id,
-            categories_of_field(ssf::webhook_field_of(p.event_type)), "essential.service",
-            "ssf.push", to_hex(sha256(p.set)), p.event_type);
+      if (p.account_id && !ssf::field_of(p.event_type).empty())
+        ctx_.record_flow_hashed(ctx_.repos.clients().find(p.client_id).value_or(client{}).system,
+                                *p.account_id, categories_of_field(ssf::field_of(p.event_type)),
+                                "essential.service", "ssf.push", to_hex(sha256(p.set)),
+                                p.event_type);
     } else {
       o.note = res.error().message();
     }

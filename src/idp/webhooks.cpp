@@ -138,6 +138,10 @@ void domain::outbox::enqueue_credential_change(std::int64_t account_id) {
   signals_.on_credential_change(account_id);
 }
 
+void domain::outbox::enqueue_ad_setting(std::int64_t account_id, bool personalized_ads) {
+  signals_.on_ad_setting(account_id, personalized_ads);
+}
+
 std::string domain::outbox::signed_request(const client& c, std::int64_t account_id,
                                            bool with_expiry) {
   const auto now = unix_seconds(ctx_.time.now());

@@ -98,7 +98,7 @@ void read_set(std::string_view jwt, std::vector<carried_change>& out) {
       subject = std::string(sub->as_string());
   if (const auto* events = set->claims.if_contains("events"); events && events->is_object())
     for (const auto& e : events->as_object())
-      out.push_back({subject, std::string(ssf::webhook_field_of(e.key()))});
+      out.push_back({subject, std::string(ssf::field_of(e.key()))});
 }
 
 std::vector<carried_change> read_changes(const std::string& body) {

@@ -272,11 +272,15 @@ result<signal_outcome> domain::signals::apply(std::string_view set) {
         // No version in a SET: /me says what holds now, with its version.
         for (const auto& p : profiles) reread.push_back(p.id);
         outcome = "re-read";
+      } else if (type == ssf::ads_opt_out || type == ssf::ads_opt_in) {
+        // Advertising use asks the provider for the setting each time it decides: a SET that
+        // comes late, or not at all, must not decide it.
+        outcome = "ignored (the setting is asked at each use)";
       } else {
         outcome = "ignored (unknown event)";
       }
       if (out.outcome.empty()) out.outcome = outcome;
-      const auto field = ssf::webhook_field_of(type);
+      const auto field = ssf::field_of(type);
       ctx_.record_hashed(
           ctx_.cfg.idp_system, ctx_.cfg.system_name, account,
           field.empty() ? std::vector<std::string>{"user.unique_id"} : categories_of_field(field),

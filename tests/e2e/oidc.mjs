@@ -176,6 +176,25 @@ async function main() {
   const acked = await ssfCall(stream.delivery.endpoint_url, { ack: [jti], returnImmediately: true });
   assert.deepEqual(acked.sets, {});
   console.log('jose: the identifier-changed SET verifies; acknowledged, it is not sent again');
+
+  // The ad setting, on a stream that asks for linksim's opt-out event: jose verifies it too.
+  const optOut = 'https://linksim.example/secevent/event-type/personalized-ads-opt-out';
+  const adStream = await ssfCall(ssf.configuration_endpoint, {
+    delivery: { method: 'urn:ietf:rfc:8936' },
+    events_requested: [optOut],
+  });
+  await adminCall(idp, 'PUT', `/admin/accounts/${account.id}/ad-settings`, { personalized_ads: false });
+  const adPolled = await ssfCall(adStream.delivery.endpoint_url, { returnImmediately: true });
+  const [[, adSet]] = Object.entries(adPolled.sets);
+  const adEvent = await jose.jwtVerify(adSet, jwks, {
+    issuer: idp,
+    audience: app.client_id,
+    typ: 'secevent+jwt',
+    algorithms: ['EdDSA'],
+  });
+  assert.equal(adEvent.payload.sub_id.sub, claims.sub);
+  assert.equal(typeof adEvent.payload.events[optOut].event_timestamp, 'number');
+  console.log('jose: the personalized-ads opt-out SET verifies');
   const again = await signIn('alice.renamed', { prompt: 'login' });
   const after = await verify(again.tokens.id_token);
   assert.equal(after.protectedHeader.kid, rotated.kid);

@@ -523,9 +523,9 @@ TEST(ScenarioLibrary, EveryFaultProfileIsCaughtByAScenario) {
 }
 
 TEST(ScenarioLibrary, RealHttpGivesTheSameRootsAsTheSimulation) {
-  for (const char* name :
-       {"crash_mid_import.yaml", "username_swap.yaml", "forged_webhook.yaml",
-        "idp_outage_during_sign_up.yaml", "token_flows_by_hand.yaml", "the_services_pages.yaml"}) {
+  for (const char* name : {"crash_mid_import.yaml", "username_swap.yaml", "forged_webhook.yaml",
+                           "idp_outage_during_sign_up.yaml", "token_flows_by_hand.yaml",
+                           "the_services_pages.yaml", "ad_setting_over_shared_signals.yaml"}) {
     SCOPED_TRACE(name);
     const auto s = load_scenario(library / name);
     const auto sim = run_scenario(s);

@@ -316,6 +316,44 @@ TEST_F(Ssf, APasswordChangeIsACredentialChangeEvent) {
       << again.headers.get("Location");
 }
 
+// The personalized-ads setting, turned off and on, reaches a receiver that asked for linksim's
+// opt-out and opt-in events; setting the same value again tells nothing, and a stream that did
+// not ask hears nothing.
+TEST_F(Ssf, TheAdSettingIsAnOptOutOrOptInEvent) {
+  const std::string opt_out =
+      "https://linksim.example/secevent/event-type/personalized-ads-opt-out";
+  const std::string opt_in = "https://linksim.example/secevent/event-type/personalized-ads-opt-in";
+  const std::string stream = create('"' + opt_out + R"(",")" + opt_in + '"');
+  const std::string other = create(all_events);
+  const auto set = [&](const char* on) {
+    return idp.admin("PUT", "/admin/accounts/" + alice + "/ad-settings",
+                     std::string(R"({"personalized_ads":)") + on + "}");
+  };
+  // On is the default: turning it on tells nothing.
+  ASSERT_EQ(set("true").status, 200);
+  EXPECT_TRUE(poll(stream).empty());
+  ASSERT_EQ(set("false").status, 200);
+  ASSERT_EQ(set("false").status, 200);
+  auto sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  const auto& claims = sets.begin()->second;
+  EXPECT_EQ(type_of(claims), opt_out);
+  EXPECT_EQ(claims.at("sub_id").at("sub").as_string(), alice);
+  EXPECT_TRUE(claims.at("events").at(opt_out).at("event_timestamp").is_int64());
+  poll(stream, R"({"ack":[")" + sets.begin()->first + R"("]})");
+  ASSERT_EQ(set("true").status, 200);
+  sets = poll(stream);
+  ASSERT_EQ(sets.size(), 1u);
+  EXPECT_EQ(type_of(sets.begin()->second), opt_in);
+  EXPECT_TRUE(poll(other).empty());
+  // A refused body changes nothing and tells nothing.
+  EXPECT_EQ(
+      idp.admin("PUT", "/admin/accounts/" + alice + "/ad-settings", R"({"personalized_ads":"no"})")
+          .status,
+      400);
+  EXPECT_EQ(poll(stream).size(), 1u);  // the opt-in, not yet acknowledged
+}
+
 TEST_F(Ssf, SubjectsAreTheAccountsThatGrantedTheReceiverAccess) {
   const std::string stream = create(all_events);
   const std::string bob = idp.account("bob");  // never authorized the app

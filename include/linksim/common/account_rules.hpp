@@ -15,7 +15,8 @@ bool valid_username(std::string_view u);
 inline constexpr std::string_view webhook_fields[] = {
     "username", "name", "biography", "profile_picture", "account_status", "account_deletion"};
 
-// The fideslang-style data categories a webhook field carries.
+// The fideslang-style data categories a webhook field carries ("ad_settings": those a Security
+// Event Token about the ad setting carries).
 const std::vector<std::string>& categories_of_field(std::string_view field);
 
 }  // namespace linksim

@@ -20,19 +20,29 @@ inline constexpr std::string_view session_revoked =
     "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
 inline constexpr std::string_view credential_change =
     "https://schemas.openid.net/secevent/caep/event-type/credential-change";
+// The account's personalized-ads setting, turned off and on again: linksim's own event types,
+// not a standard's. RISC's opt-out events (RISC Profile 1.0 section 2.8) are about an account
+// opting out of security-event sharing, so they cannot carry an advertising setting; these
+// live under a reserved example domain (RFC 2606) to say that no registry defines them.
+inline constexpr std::string_view ads_opt_out =
+    "https://linksim.example/secevent/event-type/personalized-ads-opt-out";
+inline constexpr std::string_view ads_opt_in =
+    "https://linksim.example/secevent/event-type/personalized-ads-opt-in";
 inline constexpr std::string_view verification =
     "https://schemas.openid.net/secevent/ssf/event-type/verification";
 // The event types a stream may request, in the order the configuration lists them.
 inline constexpr std::string_view events_supported[] = {
-    identifier_changed, account_purged,    account_disabled, account_enabled,
-    session_revoked,    credential_change, verification};
+    identifier_changed, account_purged, account_disabled, account_enabled, session_revoked,
+    credential_change,  ads_opt_out,    ads_opt_in,       verification};
 
-// The webhook field that carries the same change as an event type ("" for none): what a SET
-// tells, as the webhooks' data categories and the simulated network's fault filters read it.
-inline std::string_view webhook_field_of(std::string_view type) {
+// The account field an event type tells of ("" for none): the webhook field that carries the
+// same change, or the ad setting, which no webhook carries. What a SET tells, as the data
+// categories and the simulated network's fault filters read it.
+inline std::string_view field_of(std::string_view type) {
   if (type == identifier_changed) return "username";
   if (type == account_disabled || type == account_enabled) return "account_status";
   if (type == account_purged) return "account_deletion";
+  if (type == ads_opt_out || type == ads_opt_in) return "ad_settings";
   return "";
 }
 
