@@ -236,6 +236,7 @@ std::string fate_text(const std::string& fate) {
   if (fate == "delayed") return "delayed (injected fault): the sender gave up; it arrives later";
   if (fate == "arrived_late") return "a delayed message arriving late, out of order";
   if (fate == "duplicated") return "delivered a second time (injected fault)";
+  if (fate == "corrupted") return "answered with another body than the handler's (injected fault)";
   return {};
 }
 

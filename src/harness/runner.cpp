@@ -213,8 +213,8 @@ class runner final : public detail::action_context {
     w.request = &m.request;
     w.response = m.response ? &*m.response : nullptr;
     w.reached = m.fate == "delivered" || m.fate == "duplicated" || m.fate == "timeout" ||
-                m.fate == "arrived_late";
-    w.answered = m.fate == "delivered" || m.fate == "error_5xx";
+                m.fate == "arrived_late" || m.fate == "corrupted";
+    w.answered = m.fate == "delivered" || m.fate == "error_5xx" || m.fate == "corrupted";
     auto& log = world_->evidence();
     for (auto& f : wire_.flows_of(w)) log.record(f);
   }
@@ -330,6 +330,7 @@ class runner final : public detail::action_context {
   void arm(const fault_spec& f) {
     sim::fault_rule rule = f.rule;
     if (!f.account.empty()) rule.match.subject = std::to_string(id_of(f.account));
+    if (rule.body) rule.body = with_ids(*rule.body);
     world_->net().add_fault(std::move(rule));
   }
 

@@ -185,16 +185,17 @@ class parser : detail::yaml_reader, public detail::action_checker {
   fault_spec fault(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "a fault is a mapping with kind and what it matches");
     check_keys(n, {"kind", "from", "to", "path", "field", "account", "probability", "nth", "delay",
-                   "jitter", "over"});
+                   "jitter", "body", "over"});
     fault_spec f;
     f.where = where(n);
     if (auto x = n["over"]) f.over = channel_list(x, "over");
     const auto kind_node = n["kind"];
-    if (!kind_node) fail(n, "missing key 'kind' (drop, duplicate, delay, error_5xx, timeout)");
+    if (!kind_node)
+      fail(n, "missing key 'kind' (drop, duplicate, delay, error_5xx, timeout, corrupt)");
     const auto k = sim::parse_fault_kind(scalar(kind_node));
     if (!k)
       fail(kind_node, "unknown fault kind '" + scalar(kind_node) +
-                          "' (known: drop, duplicate, delay, error_5xx, timeout)");
+                          "' (known: drop, duplicate, delay, error_5xx, timeout, corrupt)");
     f.rule.kind = *k;
     if (auto x = n["from"]) f.rule.match.from = system(x);
     if (auto x = n["to"]) f.rule.match.to = system(x);
@@ -207,6 +208,23 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["jitter"]) f.rule.jitter = duration(x);
     if (f.rule.kind == sim::fault_kind::delay && f.rule.delay.count() == 0)
       fail(n, "a delay fault needs 'delay' (how late the message arrives)");
+    if (auto x = n["body"]) {
+      if (f.rule.kind != sim::fault_kind::corrupt)
+        fail(x, "'body' belongs to a corrupt fault (the answer's body instead of its own)");
+      f.rule.body = scalar(x);
+      if (f.rule.body->size() > 64 * 1024) fail(x, "a corrupt fault's body is at most 64 KiB");
+      // {id:ACCOUNT} becomes the account's id when the fault is armed: the account must exist.
+      const std::string& t = *f.rule.body;
+      for (auto open = t.find("{id:"); open != std::string::npos; open = t.find("{id:", open + 1)) {
+        const auto close = t.find('}', open);
+        const std::string name =
+            t.substr(open + 4, close == std::string::npos ? 0 : close - open - 4);
+        if (!created_.contains(name))
+          fail(x,
+               "{id:" + name + "}: no account '" + name +
+                   "' is created before this fault (a fault step names accounts of earlier steps)");
+      }
+    }
     return f;
   }
 

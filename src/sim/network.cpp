@@ -13,7 +13,7 @@ namespace linksim::sim {
 
 std::optional<fault_kind> parse_fault_kind(std::string_view s) {
   for (auto k : {fault_kind::drop, fault_kind::duplicate, fault_kind::delay, fault_kind::error_5xx,
-                 fault_kind::timeout})
+                 fault_kind::timeout, fault_kind::corrupt})
     if (to_string(k) == s) return k;
   return std::nullopt;
 }
@@ -30,6 +30,8 @@ std::string_view to_string(fault_kind k) {
       return "error_5xx";
     case fault_kind::timeout:
       return "timeout";
+    case fault_kind::corrupt:
+      return "corrupt";
   }
   return "?";
 }
@@ -171,10 +173,10 @@ http::response network::injected_503() {
   return r;
 }
 
-std::optional<result<http::response>> network::poll_answer_fault(const std::string& receiver,
-                                                                 const host& transmitter,
-                                                                 const http::request& req,
-                                                                 const http::response& answer) {
+std::optional<network::struck> network::poll_answer_fault(const std::string& receiver,
+                                                          const host& transmitter,
+                                                          const http::request& req,
+                                                          const http::response& answer) {
   if (answer.status != 200) return std::nullopt;
   std::optional<std::vector<carried_change>> changes;  // read once, when a filter needs them
   for (auto& f : faults_) {
@@ -186,28 +188,40 @@ std::optional<result<http::response>> network::poll_answer_fault(const std::stri
     if (!changes) changes = read_poll_answer(answer.body);
     if (!names(m, *changes)) continue;
     if (!strikes(f)) continue;
+    const auto lost = [&] {
+      return struck{"dropped", result<http::response>(make_error_code(errc::upstream_unavailable)),
+                    answer};
+    };
     switch (f.rule.kind) {
-      case fault_kind::error_5xx: {
+      case fault_kind::error_5xx:
         ++stats_.failed_5xx;
-        const http::response r = injected_503();
-        return result<http::response>(r);
-      }
+        return struck{"error_5xx", result<http::response>(injected_503()), answer};
       case fault_kind::duplicate:
         ++stats_.duplicated;
         lose_next_ack_.insert(receiver);
         return std::nullopt;
       case fault_kind::drop:
         ++stats_.dropped;
-        return result<http::response>(make_error_code(errc::upstream_unavailable));
+        return lost();
       case fault_kind::delay:
         ++stats_.delayed;
-        return result<http::response>(make_error_code(errc::upstream_unavailable));
+        return lost();
       case fault_kind::timeout:
         ++stats_.timed_out;
-        return result<http::response>(make_error_code(errc::upstream_unavailable));
+        return lost();
+      case fault_kind::corrupt:
+        return struck{"corrupted", result<http::response>(corrupted(f.rule, answer)), answer};
     }
   }
   return std::nullopt;
+}
+
+http::response network::corrupted(const fault_rule& rule, http::response answer) {
+  ++stats_.corrupted;
+  // A connection closed mid-answer leaves the first half of the body; a rule's body stands for
+  // a peer that answers what it likes.
+  answer.body = rule.body ? *rule.body : answer.body.substr(0, answer.body.size() / 2);
+  return answer;
 }
 
 http::response network::deliver(const host& to, http::request req) {
@@ -263,6 +277,12 @@ result<http::response> network::send(const std::string& from, http::request req)
         seen("timeout", req, lost);
         return make_error_code(errc::upstream_unavailable);
       }
+      case fault_kind::corrupt: {
+        // The observer is shown what the handler sent, as for every fault on the way.
+        auto answer = deliver(*to, req);
+        seen("corrupted", req, answer);
+        return corrupted(f.rule, std::move(answer));
+      }
       case fault_kind::duplicate: {
         ++stats_.duplicated;
         auto first = deliver(*to, req);
@@ -305,8 +325,8 @@ result<http::response> network::send(const std::string& from, http::request req)
     }
     auto answer = deliver(*to, req);
     if (auto fault = poll_answer_fault(from, *to, req, answer)) {
-      seen(*fault ? "error_5xx" : "dropped", req, answer);
-      return *fault;
+      seen(fault->fate, req, fault->shown);
+      return fault->outcome;
     }
     seen("delivered", req, answer);
     return answer;

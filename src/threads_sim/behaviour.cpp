@@ -124,6 +124,10 @@ std::vector<behaviour> make_all() {
                       "Lets a restricted, suspended or banned account log in at the provider and "
                       "link a profile on the service.",
                       [](behaviour& b) { b.refuse_inactive_accounts = false; }));
+  all.push_back(fault("fault.foreign_profile_used",
+                      "Uses the provider's profile answer whichever account it describes, not "
+                      "only the one the grant is for.",
+                      [](behaviour& b) { b.match_profile_to_grant = false; }));
   all.push_back(fault("fault.open_feed",
                       "Answers the feed to a caller without a linked profile's session (a page "
                       "with no posts, nobody being signed in) instead of refusing it.",

@@ -78,6 +78,10 @@ result<callback_result> domain::linkage::complete_login(std::string_view browser
   std::string raw;
   auto ig = provider_.fetch_me(t->access, true, &raw);
   if (!ig) return ig.error();
+  // A profile of another account than the one the grant is for is not used (as OpenID Connect
+  // Core 5.3.2 has a client drop a userinfo answer whose sub is not the ID token's).
+  if (ig->id != t->user_id && ctx_.cfg.rules.match_profile_to_grant)
+    return make_error_code(errc::upstream_bad_response);
   if (ig->status != "active" && ctx_.cfg.rules.refuse_inactive_accounts)
     return make_error_code(errc::account_inactive);
 

@@ -50,6 +50,9 @@ result<void> domain::reconciliation::poll(std::int64_t profile_id) {
   std::string raw;
   auto ig = provider_.fetch_me(t.access, false, &raw);
   if (!ig) return fail(ig.error());
+  // The token is the profile's account's: an answer about another account is not applied.
+  if (ig->id != subject && ctx_.cfg.rules.match_profile_to_grant)
+    return fail(make_error_code(errc::upstream_bad_response));
 
   std::lock_guard lock(ctx_.mutex);
   auto work = ctx_.repos.begin();

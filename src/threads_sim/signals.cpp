@@ -169,13 +169,18 @@ result<bj::object> domain::signals::check(std::string_view set) {
     // again at most once a minute, so a stream of unknown kids cannot make every SET cost a
     // fetch; until then, and while the set cannot be read, the SET is left for later (a push
     // is answered 503 and retried, a polled one is not acknowledged), never refused for good.
+    // A read that fails counts too: a key set that cannot be read is not asked for again with
+    // every SET.
     if (!may_refresh) return make_error_code(errc::upstream_unavailable);
+    {
+      std::lock_guard lock(mutex_);
+      jwks_read_at_ = ctx_.time.now();
+    }
     auto fresh = fetch_json(uri);
     if (!fresh) return make_error_code(errc::upstream_unavailable);
     verified = jose::verify(set, *fresh);
     std::lock_guard lock(mutex_);
     jwks_ = std::move(*fresh);
-    jwks_read_at_ = ctx_.time.now();
   }
   // Only a key set read within the minute that lacks the kid, or a signature that does not
   // hold, refuses the SET.
@@ -349,6 +354,7 @@ result<std::size_t> domain::signals::poll(bool wait) {
   std::size_t received = 0;
   bj::array ack;
   bj::object errors;
+  bool left = false;  // a SET the last round left for later
   for (std::size_t round = 0; round < max_poll_rounds; ++round) {
     std::optional<bj::object> o;
     if (first) {
@@ -363,6 +369,7 @@ result<std::size_t> domain::signals::poll(bool wait) {
     }
     ack = {};
     errors = {};
+    left = false;
     const auto* sets = object_at(*o, "sets");
     for (const auto& [jti, set] : *sets) {
       ++received;
@@ -371,7 +378,7 @@ result<std::size_t> domain::signals::poll(bool wait) {
       if (applied) {
         ack.emplace_back(jti);
       } else if (is(applied.error(), errc::upstream_unavailable)) {
-        continue;  // neither acknowledged nor refused: it comes again with a later poll
+        left = true;  // neither acknowledged nor refused: it comes again with a later poll
       } else {
         errors[jti] = bj::object{{"err", set_error_code(applied.error())},
                                  {"description", applied.error().message()}};
@@ -379,11 +386,16 @@ result<std::size_t> domain::signals::poll(bool wait) {
     }
     const auto* more = o->if_contains("moreAvailable");
     const bool more_available = more && more->is_bool() && more->as_bool();
-    // A last round only to acknowledge what this one brought.
-    if (sets->empty() && !more_available) break;
+    // A last round only to acknowledge what this one brought. A round with nothing to
+    // acknowledge or refuse ends the poll too: asking again at once would bring the same SETs
+    // (say, while the key set cannot be read).
+    if ((sets->empty() && !more_available) || (ack.empty() && errors.empty())) break;
   }
   std::lock_guard lock(mutex_);
-  next_poll_ = ctx_.time.now() + (wait ? milliseconds{0} : ctx_.cfg.signals_poll_interval);
+  // SETs left for later are asked for again after the retry delay, not at once.
+  next_poll_ = ctx_.time.now() + (left   ? ctx_.cfg.reconcile_retry
+                                  : wait ? milliseconds{0}
+                                         : ctx_.cfg.signals_poll_interval);
   return received;
 }
 

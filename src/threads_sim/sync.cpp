@@ -125,6 +125,7 @@ result<link_tokens> domain::provider_client::parse_tokens(const http::response& 
   if (const auto* refresh = o->if_contains("refresh_token"); refresh && refresh->is_string())
     t.refresh = std::string(refresh->as_string());
   t.access_expires_at = now + std::chrono::seconds(expires->as_int64());
+  t.user_id = detail::to_id(o->if_contains("user_id")).value_or(0);
   return t;
 }
 
@@ -142,7 +143,10 @@ result<link_tokens> domain::provider_client::redeem_code(std::string_view code,
                 "oauth.token", code, "authorization code and PKCE verifier redeemed",
                 "essential.service.authentication");
   if (!res || res->status != 200) return token_error(res, error::login_state_invalid);
-  return parse_tokens(*res, ctx_.time.now());
+  auto t = parse_tokens(*res, ctx_.time.now());
+  // The code's answer names the account it was granted for: the profile read next must be its.
+  if (t && t->user_id == 0) return make_error_code(errc::upstream_bad_response);
+  return t;
 }
 
 result<link_tokens> domain::provider_client::refresh_tokens(const std::string& refresh_token) {

@@ -234,6 +234,37 @@ TEST(Simulation, OneMessageCanBeTargeted) {
   EXPECT_EQ(w.threads().profiles_of_account(alice).front().username, "alice2");
 }
 
+// A corrupt fault delivers the request and hands the sender another body: the first half of the
+// handler's answer, or the rule's. The observer is shown the handler's answer.
+TEST(Network, ACorruptFaultHandsTheSenderABrokenAnswer) {
+  temp_dir dir;
+  sim::world w({.seed = 1, .dir = dir.path()});
+  const auto alice = w.create_account("alice");
+  std::vector<sim::message> seen;
+  w.net().observe([&](const sim::message& m) {
+    if (m.fate == "corrupted") seen.push_back(m);
+  });
+  w.net().add_fault({.kind = sim::fault_kind::corrupt,
+                     .match = {.from = "threads", .to = "idp", .path_prefix = "/me"},
+                     .nth = 1});
+  auto r = w.sign_up("alice");
+  EXPECT_EQ(r.status, 502) << r.error;
+  EXPECT_TRUE(w.threads().profiles_of_account(alice).empty());
+  EXPECT_EQ(w.net().stats().corrupted, 1u);
+  ASSERT_EQ(seen.size(), 1u);
+  ASSERT_TRUE(seen[0].response);
+  EXPECT_NE(seen[0].response->body.find("\"username\":\"alice\""), std::string::npos)
+      << seen[0].response->body;
+  // A body of the rule's own: an answer that names no account is no profile either.
+  w.net().add_fault({.kind = sim::fault_kind::corrupt,
+                     .match = {.from = "threads", .to = "idp", .path_prefix = "/me"},
+                     .nth = 1,
+                     .body = R"({"id":"1","version":1})"});
+  EXPECT_EQ(w.sign_up("alice").status, 502);
+  EXPECT_EQ(w.net().stats().corrupted, 2u);
+  EXPECT_EQ(w.sign_up("alice").status, 303);
+}
+
 // Changes made together travel as one request's entries, as Meta may batch them.
 population_run run_batched(std::uint64_t seed, std::size_t batch, int accounts, int rounds) {
   sim::world w({.seed = seed, .in_memory = true, .webhook_batch = batch});

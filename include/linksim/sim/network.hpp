@@ -1,7 +1,7 @@
 // The simulation's network: carries a service's outbound requests to another service's handler
 // in process, on the scheduler's thread, through the same handler code that serves real HTTP.
-// Seeded faults can drop, duplicate, delay, fail or time out any message of a link, of a kind,
-// or one message alone ("the 2nd username webhook for alice"); outages make a system
+// Seeded faults can drop, duplicate, delay, fail, time out or corrupt any message of a link, of a
+// kind, or one message alone ("the 2nd username webhook for alice"); outages make a system
 // unreachable for a time window.
 #pragma once
 
@@ -26,6 +26,8 @@ enum class fault_kind {
   delay,      // the sender gives up (transport error) and it arrives later: a reorder
   error_5xx,  // never reaches the handler; the sender gets 503
   timeout,    // reaches the handler, but the answer is lost: the sender sees a transport error
+  corrupt,    // reaches the handler; its answer arrives with another body (a connection closed
+              // mid-answer, or a broken peer): the rule's, or the first half of its own
 };
 std::optional<fault_kind> parse_fault_kind(std::string_view s);
 std::string_view to_string(fault_kind k);
@@ -52,6 +54,7 @@ struct fault_rule {
   std::optional<std::uint64_t> nth;  // only the nth matching message (1-based)
   milliseconds delay{0};             // for `delay`: how late it arrives
   milliseconds jitter{0};            // ± uniformly
+  std::optional<std::string> body;   // for `corrupt`: the answer's body instead of its own
 };
 
 struct outage {
@@ -70,7 +73,7 @@ struct message {
   http::request request;  // origin-form target
   // What became of it: "delivered", "dropped", "duplicated", "delayed" (the sender gave up),
   // "arrived_late" (a delayed message reaching its handler), "error_5xx", "timeout",
-  // "unreachable".
+  // "corrupted" (the sender got another body than `response`, the handler's), "unreachable".
   std::string fate;
   std::optional<http::response> response;  // the answer the handler gave, if it ran
 };
@@ -83,6 +86,7 @@ struct network_stats {
   std::uint64_t delayed = 0;
   std::uint64_t failed_5xx = 0;
   std::uint64_t timed_out = 0;
+  std::uint64_t corrupted = 0;
   std::uint64_t unreachable = 0;  // outage or unknown host
 };
 
@@ -129,12 +133,18 @@ class network {
   // seeded draw says so.
   bool strikes(armed_fault& f);
   static http::response injected_503();
+  http::response corrupted(const fault_rule& rule, http::response answer);
+  // What a fault on a poll answer made of it: the fate the observer is told, the answer it is
+  // shown (the transmitter's) and the receiver's outcome.
+  struct struck {
+    const char* fate;
+    result<http::response> outcome;
+    std::optional<http::response> shown;
+  };
   // A poll answer's fate under the faults that name a SET it carries (see message_filter);
   // nullopt when none applies.
-  std::optional<result<http::response>> poll_answer_fault(const std::string& receiver,
-                                                          const host& transmitter,
-                                                          const http::request& req,
-                                                          const http::response& answer);
+  std::optional<struck> poll_answer_fault(const std::string& receiver, const host& transmitter,
+                                          const http::request& req, const http::response& answer);
 
   scheduler& sched_;
   random_source& random_;

@@ -41,6 +41,7 @@ struct behaviour {
   bool erase_profile_on_deletion = true;    // a deleted profile's row goes, freeing the account
   bool verify_webhook_signatures = true;    // X-Hub-Signature-256 before parsing
   bool order_by_version = true;             // an older change never overwrites a newer
+  bool match_profile_to_grant = true;       // a /me answer is used only if it is the grant's
   // Cross-product data use (the ad platform, src/ads; seeds 001 and 002).
   bool honour_ad_settings = true;     // no advertising flows once the account's ads are off
   bool honour_gpc = true;             // Sec-GPC: 1 opts the profile out of ad sharing

@@ -186,6 +186,7 @@ struct link_tokens {
   std::string access;
   std::string refresh;
   time_point access_expires_at;
+  std::int64_t user_id = 0;  // the account the grant is for, as the token answer names it
 };
 
 class repositories;
