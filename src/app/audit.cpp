@@ -5,6 +5,7 @@
 #include "linksim/app/commands.hpp"
 #include "linksim/app/run.hpp"
 #include "linksim/evidence/log.hpp"
+#include "linksim/evidence/merkle.hpp"
 #include "linksim/harness/claims.hpp"
 #include "linksim/harness/explain.hpp"
 #include "linksim/harness/report.hpp"
@@ -112,7 +113,16 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
     for (const auto& f : r.flows) log.append(f);
     sealed.checkpoint = log.checkpoint();
     sealed.size = log.size();
-    for (std::uint64_t i = 0; i < sealed.size; ++i) sealed.entries.push_back(log.entry(i));
+    auto entries = std::make_shared<std::vector<std::string>>();
+    auto leaves = std::make_shared<std::vector<digest>>();
+    entries->reserve(sealed.size);
+    leaves->reserve(sealed.size);
+    for (std::uint64_t i = 0; i < sealed.size; ++i) {
+      entries->push_back(log.entry(i));
+      leaves->push_back(evidence::leaf_hash(as_bytes(entries->back())));
+    }
+    sealed.entries = std::move(entries);
+    sealed.leaves = std::move(leaves);
     sealed.root = to_hex(log.root());
     // The sealed log is the run's log: the same entries give the same tree.
     if (!r.root.empty() && sealed.root != r.root)
@@ -131,7 +141,12 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
       "linksim evidence verify --log " + (o.out / "evidence").generic_string() +
           "/PROFILE--SCENARIO.db --key '" + signer.verifier_key() + "'",
       fingerprint};
-  write_file(o.out / "report.json", harness::json_report(ctx));
+  {
+    std::ofstream json(o.out / "report.json", std::ios::binary);
+    harness::json_report(ctx, json);
+    json.close();
+    if (!json) throw std::runtime_error((o.out / "report.json").string() + ": cannot write");
+  }
   write_file(o.out / "junit.xml", harness::junit_report(ctx));
   write_file(o.out / "report.sarif", harness::sarif_report(ctx));
   write_file(o.out / "report.md", harness::markdown_report(ctx));

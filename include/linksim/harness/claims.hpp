@@ -4,6 +4,7 @@
 // should give.
 #pragma once
 
+#include "linksim/common/crypto.hpp"
 #include "linksim/harness/runner.hpp"
 #include "linksim/harness/scenario.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -119,9 +121,11 @@ struct sealed_log {
   std::uint64_t size = 0;  // entries covered by the checkpoint
   std::string root;        // hex SHA-256
   std::string checkpoint;  // the signed note
-  // The entries the checkpoint covers, as logged: a report proves the ones a verdict cites
-  // against the checkpoint, so that each can be checked with the key alone.
-  std::vector<std::string> entries;
+  // The entries the checkpoint covers, as logged, and their leaf hashes (RFC 9162 section
+  // 2.1.1): a report proves the ones a verdict cites against the checkpoint, so that each can be
+  // checked with the key alone. Shared by every verdict that cites the run, not copied.
+  std::shared_ptr<const std::vector<std::string>> entries;
+  std::shared_ptr<const std::vector<digest>> leaves;
 };
 
 // An evidence entry a finding cites, as people read it.

@@ -5,6 +5,7 @@
 
 #include "linksim/harness/claims.hpp"
 
+#include <ostream>
 #include <string>
 
 namespace linksim::harness {
@@ -19,7 +20,8 @@ struct report_context {
   std::string key_fingerprint;  // the verifier key's fingerprint, to compare when pinning it
 };
 
-std::string json_report(const report_context& c);
+// Written as it is built: the claims one at a time.
+void json_report(const report_context& c, std::ostream& out);
 std::string junit_report(const report_context& c);
 std::string sarif_report(const report_context& c);
 std::string markdown_report(const report_context& c);

@@ -8,7 +8,7 @@
 namespace linksim::harness {
 using namespace report_format;
 
-std::string json_report(const report_context& c) {
+void json_report(const report_context& c, std::ostream& out) {
   const auto& r = c.result;
   bj::object root{{"tool", "linksim"},
                   {"format", "linksim-audit/1"},
@@ -68,7 +68,14 @@ std::string json_report(const report_context& c) {
                                 {"falsified_by", strings(ch.falsified_by)},
                                 {"synthetic", ch.synthetic}});
   root["checks"] = std::move(checks);
-  bj::array claims;
+  // The claims, the bulk of the report (each verdict's cited entries with their proofs), are
+  // written one at a time after the rest, so that the whole report is never held at once.
+  std::ostringstream head;
+  pretty(head, root, 0);
+  std::string text = std::move(head).str();
+  text.resize(text.size() - 2);  // the closing "\n}" of the object
+  out << text << ",\n  \"claims\": [";
+  bool first = true;
   for (const auto& cl : c.claims.claims) {
     bj::object o{
         {"id", cl.id},           {"seed", cl.seed},         {"quote", cl.quote},
@@ -105,19 +112,16 @@ std::string json_report(const report_context& c) {
         std::set<std::uint64_t> cited;
         for (const auto& f : v.findings)
           if (f.scenario == scenario) cited.insert(f.leaves.begin(), f.leaves.end());
-        if (!cited.empty() && log.entries.size() == log.size) {
-          std::vector<digest> leaves;
-          leaves.reserve(log.entries.size());
-          for (const auto& entry : log.entries)
-            leaves.push_back(evidence::leaf_hash(as_bytes(entry)));
+        if (!cited.empty() && log.entries && log.leaves && log.entries->size() == log.size &&
+            log.leaves->size() == log.size) {
           bj::array proofs;
           for (const auto leaf : cited) {
-            if (leaf >= leaves.size()) continue;
+            if (leaf >= log.size) continue;
             bj::array path;
-            for (const auto& h : evidence::inclusion_proof(leaves, leaf))
+            for (const auto& h : evidence::inclusion_proof(*log.leaves, leaf))
               path.emplace_back(to_hex(h));
             proofs.push_back(bj::object{
-                {"leaf", leaf}, {"entry", log.entries[leaf]}, {"proof", std::move(path)}});
+                {"leaf", leaf}, {"entry", (*log.entries)[leaf]}, {"proof", std::move(path)}});
           }
           e["cited"] = std::move(proofs);
         }
@@ -127,10 +131,11 @@ std::string json_report(const report_context& c) {
       verdicts[v.profile] = std::move(x);
     }
     o["verdicts"] = std::move(verdicts);
-    claims.push_back(std::move(o));
+    out << (first ? "\n    " : ",\n    ");
+    pretty(out, o, 4);
+    first = false;
   }
-  root["claims"] = std::move(claims);
-  return pretty(root);
+  out << (first ? "]\n}\n" : "\n  ]\n}\n");
 }
 
 }  // namespace linksim::harness
