@@ -275,8 +275,9 @@ result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::strin
   ssf_poll_answer out;
   const auto waiting = ctx_.repos.ssf().pending_events(id, r.max_events);
   for (const auto& w : waiting) {
-    // What the receiver is handed, declared as the webhooks' deliveries are.
-    if (w.account_id && !ssf::field_of(w.event_type).empty())
+    // What the receiver is handed, declared as the webhooks' deliveries are: every SET about an
+    // account names it (its sub_id), whatever else its event tells.
+    if (w.account_id)
       ctx_.record_flow_hashed(c.system, *w.account_id,
                               categories_of_field(ssf::field_of(w.event_type)), "essential.service",
                               "ssf.poll", to_hex(sha256(w.set)), std::string(w.event_type));
@@ -337,7 +338,7 @@ std::size_t domain::shared_signals::dispatch_due() {
     if (res) {
       o.status = res->status;
       o.note = res->body.substr(0, 200);
-      if (p.account_id && !ssf::field_of(p.event_type).empty())
+      if (p.account_id)
         ctx_.record_flow_hashed(ctx_.repos.clients().find(p.client_id).value_or(client{}).system,
                                 *p.account_id, categories_of_field(ssf::field_of(p.event_type)),
                                 "essential.service", "ssf.push", to_hex(sha256(p.set)),
