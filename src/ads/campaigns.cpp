@@ -42,6 +42,7 @@ result<sponsored> campaigns::sponsored_for(std::int64_t subject, std::string_vie
     std::vector<std::int64_t> score(cfg.campaigns.size(), 0);
     ctx_.repos.activity().for_each_advertising(
         subject, [&](std::string_view raw, std::string_view from) {
+          if (!cfg.rules.use_activity_across_products && from != to_system) return;
           const std::string text = lower(raw);
           for (std::size_t i = 0; i < cfg.campaigns.size(); ++i)
             for (const auto& k : cfg.campaigns[i].keywords)

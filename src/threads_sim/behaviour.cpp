@@ -148,6 +148,11 @@ std::vector<behaviour> make_all() {
                       "Reports a campaign's impressions to partners as its reach: a person who "
                       "saw it twice is counted as two people.",
                       [](behaviour& b) { b.count_distinct_viewers = false; }));
+  all.push_back(fault("fault.activity_stays_in_product",
+                      "Chooses a product's sponsored posts from that product's activity alone: "
+                      "Threads activity never informs the ads on Instagram, as the policy says "
+                      "it does.",
+                      [](behaviour& b) { b.use_activity_across_products = false; }));
   return all;
 }
 

@@ -234,6 +234,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.require_link != documented.require_link;
     n += b.bio_editable != documented.bio_editable;
     n += b.count_distinct_viewers != documented.count_distinct_viewers;
+    n += b.use_activity_across_products != documented.use_activity_across_products;
     n += b.share_assistant_conversations != documented.share_assistant_conversations;
     return n;
   };
@@ -243,7 +244,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 28);
+  EXPECT_EQ(faults, 29);
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ struct platform_rules {
   bool keep_partner_contracts = true;  // a partner gets only what its contract's purposes allow
   bool suppress_small_groups = true;   // counts of fewer viewers than min_group_size are withheld
   bool count_distinct_viewers = true;  // a report's reach counts each viewer once
+  bool use_activity_across_products = true;  // one product's activity chooses another's ads
 };
 
 struct config {

@@ -50,9 +50,10 @@ struct behaviour {
   bool erase_ads_on_deletion = true;  // a deleted profile's activity leaves the ad platform
   bool share_assistant_conversations = true;  // they go to train the company's AI (seed 000)
   bool retry_ads_notices = true;  // a notice the ad platform missed is sent again until it lands
-  bool keep_partner_contracts = true;  // a partner gets only what its contract allows
-  bool count_distinct_viewers = true;  // a report's reach counts people, not impressions
-  bool suppress_small_groups = true;   // reports withhold the counts of very few viewers
+  bool keep_partner_contracts = true;        // a partner gets only what its contract allows
+  bool count_distinct_viewers = true;        // a report's reach counts people, not impressions
+  bool use_activity_across_products = true;  // Threads activity chooses ads on Instagram too
+  bool suppress_small_groups = true;         // reports withhold the counts of very few viewers
   // The provider's login (src/idp, idp::login_rules; seed 003); the service checks the first too.
   bool refuse_inactive_accounts = true;  // restricted, suspended and banned accounts cannot link
   bool offer_account_choice = true;      // the person picks which logged-in account links
