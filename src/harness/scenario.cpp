@@ -212,7 +212,8 @@ class parser : detail::yaml_reader, public detail::action_checker {
       if (f.rule.kind != sim::fault_kind::corrupt)
         fail(x, "'body' belongs to a corrupt fault (the answer's body instead of its own)");
       f.rule.body = scalar(x);
-      if (f.rule.body->size() > 64 * 1024) fail(x, "a corrupt fault's body is at most 64 KiB");
+      constexpr std::size_t longest_body = std::size_t{64} * 1024;
+      if (f.rule.body->size() > longest_body) fail(x, "a corrupt fault's body is at most 64 KiB");
       // {id:ACCOUNT} becomes the account's id when the fault is armed: the account must exist.
       const std::string& t = *f.rule.body;
       for (auto open = t.find("{id:"); open != std::string::npos; open = t.find("{id:", open + 1)) {
