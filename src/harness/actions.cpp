@@ -16,6 +16,8 @@
 #include <charconv>
 #include <optional>
 #include <regex>
+#include <string>
+#include <vector>
 
 namespace linksim::harness::detail {
 
@@ -37,6 +39,17 @@ using answer = std::optional<http::response>;
 
 // `text` with each {REF} taken out: what a form's syntax is checked on before the values known
 // at run time are in.
+// A request's header fields: one per line of its `header` argument (a list in the file).
+std::vector<std::string> header_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at <= text.size();) {
+    const auto end = std::min(text.find('\n', at), text.size());
+    out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
 std::string without_refs(std::string text) {
   for (auto open = text.find('{'); open != std::string::npos; open = text.find('{', open)) {
     const auto close = text.find('}', open);
@@ -157,11 +170,12 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
   s.args["method"] = m;
   if (!s.args["path"].starts_with("/")) p.fail(at["path"], "path starts with /");
   if (s.args.contains("header")) {
-    const auto& h = s.args["header"];
-    const auto colon = h.find(':');
-    if (colon == std::string::npos || colon == 0 || h.find_first_of(" \t", 0) < colon ||
-        h.find_first_of("\r\n") != std::string::npos)
-      p.fail(at["header"], "a header is 'Name: value' on one line");
+    for (const auto& h : header_lines(s.args["header"])) {
+      const auto colon = h.find(':');
+      if (colon == std::string::npos || colon == 0 || h.find_first_of(" \t", 0) < colon ||
+          h.find('\r') != std::string::npos)
+        p.fail(at["header"], "a header is 'Name: value' on one line");
+    }
   }
   if (s.args.contains("sign")) {
     const auto& k = s.args["sign"];
@@ -300,11 +314,12 @@ answer request(action_context& c, const step& s) {
     r.headers.set("X-Hub-Signature-256", "sha256=" + to_hex(hmac_sha256(key, r.body)));
   }
   if (s.args.contains("header")) {
-    const std::string h = arg(s, "header");
-    const auto colon = h.find(':');
-    std::string value = h.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    r.headers.set(h.substr(0, colon), c.with_ids(value));
+    for (const auto& h : header_lines(arg(s, "header"))) {
+      const auto colon = h.find(':');
+      std::string value = h.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      r.headers.set(h.substr(0, colon), c.with_ids(value));
+    }
   }
   auto& t = s.args.contains("from") ? c.world().net().endpoint(arg(s, "from"))
                                     : c.world().browser_transport();

@@ -57,7 +57,8 @@ std::int64_t int_field(const bj::object& o, std::string_view k) {
 void check_http(action_context& c, const step& st, const http::response& r,
                 const std::string& stopped_at) {
   const auto& e = st.http;
-  const bool expected_anything = e.status || e.error || e.step || e.contains || e.header;
+  const bool expected_anything =
+      e.status || e.error || e.step || !e.contains.empty() || !e.lacks.empty() || e.header;
   if (!expected_anything) {
     // Without an expectation an action must succeed.
     const bool ok = st.kind == action::sign_up ? (r.status == 303 || r.status == 302)
@@ -78,10 +79,15 @@ void check_http(action_context& c, const step& st, const http::response& r,
   if (e.step && stopped_at != *e.step)
     c.fail(st.where, "sign-up stopped at", *e.step, stopped_at.empty() ? "(none)" : stopped_at);
   // The text expected may name values known at run time ({id:ACCOUNT}, {kept:NAME}, ...).
-  if (e.contains) {
-    const std::string text = c.with_ids(*e.contains);
+  for (const auto& piece : e.contains) {
+    const std::string text = c.with_ids(piece);
     if (r.body.find(text) == std::string::npos)
       c.fail(st.where, "body contains", text, body_excerpt(r.body));
+  }
+  for (const auto& piece : e.lacks) {
+    const std::string text = c.with_ids(piece);
+    if (const auto at = r.body.find(text); at != std::string::npos)
+      c.fail(st.where, "body lacks", text, body_excerpt(r.body.substr(at > 40 ? at - 40 : 0)));
   }
   if (e.header) {
     const std::string header = c.with_ids(*e.header);

@@ -334,6 +334,19 @@ class parser : detail::yaml_reader, public detail::action_checker {
                              list(spec.required) +
                              (spec.optional.empty() ? "" : "; optionally " + list(spec.optional)) +
                              ")");
+        if (k == "header" && kv.second.IsSequence()) {
+          // Several header fields, one per line of the argument.
+          std::string joined;
+          for (const auto& h : kv.second) {
+            const std::string one = scalar(h);
+            if (one.find_first_of("\r\n") != std::string::npos)
+              fail(h, "a header is 'Name: value' on one line");
+            joined += (joined.empty() ? "" : "\n") + one;
+          }
+          if (joined.empty()) fail(kv.second, "header is 'Name: value' or a list of them");
+          s.args[k] = joined;
+          continue;
+        }
         s.args[k] = scalar(kv.second);
       }
     } else {
@@ -360,13 +373,28 @@ class parser : detail::yaml_reader, public detail::action_checker {
     return out;
   }
 
+  // A piece of text or a list of them, none empty (an empty piece is in every body).
+  std::vector<std::string> pieces(const YAML::Node& n, const char* key) const {
+    std::vector<std::string> out;
+    if (n.IsSequence()) {
+      for (const auto& x : n) out.push_back(scalar(x));
+    } else {
+      out.push_back(scalar(n));
+    }
+    if (out.empty()) fail(n, std::string(key) + " is a piece of text or a list of them");
+    for (const auto& p : out)
+      if (p.empty()) fail(n, std::string(key) + " has an empty piece, which every body holds");
+    return out;
+  }
+
   void parse_http_expectation(const YAML::Node& n, expect_http& e) const {
-    if (!n.IsMap()) fail(n, "expect is a mapping (status, error, step, contains, header)");
-    check_keys(n, {"status", "error", "step", "contains", "header"});
+    if (!n.IsMap()) fail(n, "expect is a mapping (status, error, step, contains, lacks, header)");
+    check_keys(n, {"status", "error", "step", "contains", "lacks", "header"});
     if (auto x = n["status"]) e.status = static_cast<int>(integer(x, 0, 599));
     if (auto x = n["error"]) e.error = scalar(x);
     if (auto x = n["step"]) e.step = scalar(x);
-    if (auto x = n["contains"]) e.contains = scalar(x);
+    if (auto x = n["contains"]) e.contains = pieces(x, "contains");
+    if (auto x = n["lacks"]) e.lacks = pieces(x, "lacks");
     if (auto x = n["header"]) {
       e.header = scalar(x);
       const auto colon = e.header->find(':');

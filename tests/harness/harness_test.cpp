@@ -339,6 +339,35 @@ steps:
   EXPECT_NE(missing.failure->what.find("keep request"), std::string::npos) << missing.failure->what;
 }
 
+// `lacks` fails a step whose answer holds the piece, `contains` one whose answer does not; an
+// empty piece, which every body holds, is refused when the file is read.
+TEST(ScenarioRun, AnAnswerCanBeCheckedForWhatItLacks) {
+  const std::string text = R"yaml(name: lacks
+steps:
+  - create: alice
+  - sign_up: alice
+  - request: {system: threads, path: /api/profiles/alice}
+    expect: {status: 200, KEY: 'PIECE'}
+)yaml";
+  const auto with = [&](const char* key, const char* piece) {
+    std::string t = text;
+    t.replace(t.find("KEY"), 3, key);
+    t.replace(t.find("PIECE"), 5, piece);
+    return run_scenario(parse_scenario(t, "t.yaml"));
+  };
+  const auto holds = with("contains", R"("username":"alice")");
+  EXPECT_TRUE(holds.passed) << (holds.failure ? holds.failure->actual : holds.error);
+  const auto lacks = with("lacks", R"("username":"alice")");
+  ASSERT_FALSE(lacks.passed);
+  ASSERT_TRUE(lacks.failure);
+  EXPECT_EQ(lacks.failure->what, "body lacks");
+  const auto absent = with("lacks", R"("password")");
+  EXPECT_TRUE(absent.passed) << (absent.failure ? absent.failure->actual : absent.error);
+  std::string empty = text;
+  empty.replace(empty.find("KEY"), 3, "lacks").replace(empty.find("'PIECE'"), 7, "''");
+  EXPECT_THROW(parse_scenario(empty, "t.yaml"), scenario_error);
+}
+
 // What a check compared is evidence: each state read is an entry, with the values read and the
 // answer's digest, and the check's outcome cites it, a failed one too. Flow rules and counts
 // leave the reads out.

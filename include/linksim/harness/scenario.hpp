@@ -78,7 +78,8 @@ struct expect_http {
   std::optional<int> status;
   std::optional<std::string> error;
   std::optional<std::string> step;
-  std::optional<std::string> contains;
+  std::vector<std::string> contains;  // pieces the body holds
+  std::vector<std::string> lacks;     // pieces the body must not hold
   // "Name: piece": the answer has header Name and its value holds piece (a redirect's Location).
   std::optional<std::string> header;
 };
