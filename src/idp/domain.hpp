@@ -181,6 +181,9 @@ class shared_signals {
  private:
   result<ssf_stream> owned_locked(const client& c, std::string_view id);
   result<void> check_locked(ssf_stream& s, const ssf_stream_request& r, bool replace);
+  // `emit_locked` to every stream the account has a standing grant with, about it (iss_sub).
+  void emit_about_locked(std::int64_t account_id, std::string_view type,
+                         const boost::json::object& event);
   void emit_locked(const ssf_stream& s, std::optional<std::int64_t> account_id,
                    std::string_view type, boost::json::object event, boost::json::object sub_id);
 

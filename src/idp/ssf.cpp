@@ -209,12 +209,18 @@ void domain::shared_signals::on_change(const account& a, std::string_view field)
   } else {
     return;  // no standard event carries a name, a biography or a picture
   }
+  emit_about_locked(a.id, type, event);
+}
+
+void domain::shared_signals::emit_about_locked(std::int64_t account_id, std::string_view type,
+                                               const boost::json::object& event) {
   const boost::json::object sub_id{
-      {"format", "iss_sub"}, {"iss", ctx_.cfg.issuer}, {"sub", std::to_string(a.id)}};
-  // Only a standing grant: a deletion is told before its grants end.
+      {"format", "iss_sub"}, {"iss", ctx_.cfg.issuer}, {"sub", std::to_string(account_id)}};
+  // Every stream of a client the account has a standing grant with: a deletion is told before
+  // its grants end.
   for (const auto& s :
-       ctx_.repos.ssf().streams_about(a.id, std::numeric_limits<std::int64_t>::max()))
-    emit_locked(s, a.id, type, event, sub_id);
+       ctx_.repos.ssf().streams_about(account_id, std::numeric_limits<std::int64_t>::max()))
+    emit_locked(s, account_id, type, event, sub_id);
 }
 
 void domain::shared_signals::on_app_removed(std::int64_t account_id, std::string_view client_id) {
@@ -234,29 +240,18 @@ void domain::shared_signals::on_app_removed(std::int64_t account_id, std::string
 
 void domain::shared_signals::on_credential_change(std::int64_t account_id) {
   if (!any_stream_) return;
-  const auto now = ctx_.time.now();
-  const boost::json::object sub_id{
-      {"format", "iss_sub"}, {"iss", ctx_.cfg.issuer}, {"sub", std::to_string(account_id)}};
   // CAEP 1.0 section 3.3: the password was replaced, by its owner or the operator.
-  for (const auto& s :
-       ctx_.repos.ssf().streams_about(account_id, std::numeric_limits<std::int64_t>::max()))
-    emit_locked(s, account_id, ssf::credential_change,
-                {{"credential_type", "password"},
-                 {"change_type", "update"},
-                 {"event_timestamp", unix_seconds(now)}},
-                sub_id);
+  emit_about_locked(account_id, ssf::credential_change,
+                    {{"credential_type", "password"},
+                     {"change_type", "update"},
+                     {"event_timestamp", unix_seconds(ctx_.time.now())}});
 }
 
 void domain::shared_signals::on_ad_setting(std::int64_t account_id, bool personalized_ads) {
   if (!any_stream_) return;
-  const auto now = ctx_.time.now();
-  const boost::json::object sub_id{
-      {"format", "iss_sub"}, {"iss", ctx_.cfg.issuer}, {"sub", std::to_string(account_id)}};
   // The setting's new value is the event type; like CAEP's events, the SET says when it changed.
-  for (const auto& s :
-       ctx_.repos.ssf().streams_about(account_id, std::numeric_limits<std::int64_t>::max()))
-    emit_locked(s, account_id, personalized_ads ? ssf::ads_opt_in : ssf::ads_opt_out,
-                {{"event_timestamp", unix_seconds(now)}}, sub_id);
+  emit_about_locked(account_id, personalized_ads ? ssf::ads_opt_in : ssf::ads_opt_out,
+                    {{"event_timestamp", unix_seconds(ctx_.time.now())}});
 }
 
 result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::string_view id,
