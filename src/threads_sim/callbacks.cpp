@@ -28,10 +28,11 @@ result<std::int64_t> domain::callbacks::verify_signed_request(std::string_view s
   if (!o) return make_error_code(errc::bad_field);
   const auto* user = o->if_contains("user_id");
   std::int64_t id = 0;
-  if (!user || !user->is_string() ||
-      std::from_chars(user->as_string().data(), user->as_string().data() + user->as_string().size(),
-                      id)
-              .ec != std::errc{})
+  if (!user || !user->is_string()) return make_error_code(errc::bad_field);
+  // The whole id is a number: "17x" names no account.
+  const auto& text = user->as_string();
+  if (const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+      ec != std::errc{} || end != text.data() + text.size())
     return make_error_code(errc::bad_field);
   return id;
 }

@@ -176,7 +176,9 @@ result<std::vector<change>> changes_of(const bj::object& envelope) {
       return make_error_code(errc::bad_json);
     std::int64_t account = 0;
     const auto& s = id->as_string();
-    if (std::from_chars(s.data(), s.data() + s.size(), account).ec != std::errc{})
+    // The whole id is a number: "17x" names no account.
+    if (const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), account);
+        ec != std::errc{} || end != s.data() + s.size())
       return make_error_code(errc::bad_json);
     for (const auto& c : changes->as_array()) {
       const auto* co = c.if_object();

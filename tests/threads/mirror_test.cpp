@@ -203,6 +203,18 @@ TEST(Callbacks, ADataDeletionRequestDeletesTheProfilesAndAnswersAStatus) {
   EXPECT_FALSE(w.threads->deletion_status("no-such-code"));
 }
 
+// A signed user_id that is not wholly a number names no account, even when a number starts it.
+TEST(Callbacks, AUserIdWithTextAfterItsDigitsIsRefused) {
+  world w;
+  const auto alice = sign_up(w, "alice");
+  const auto r =
+      w.threads->data_deletion(signed_request(w, std::to_string(alice.ig_user_id) + "x"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(threads_sim::describe(r.error()).status, 400);
+  EXPECT_EQ(w.threads->profiles_of_account(alice.ig_user_id).size(), 1u);
+  EXPECT_FALSE(w.threads->deauthorize(signed_request(w, " " + std::to_string(alice.ig_user_id))));
+}
+
 TEST(Callbacks, DeauthorizationForgetsTheTokensAndAsksForALogin) {
   world w;
   const auto alice = sign_up(w, "alice");

@@ -140,13 +140,17 @@ inline signed_webhook webhook(const world& w, std::int64_t account, std::string_
   return h;
 }
 
-// Meta's signed_request for `account`, signed with the client secret.
-inline std::string signed_request(const world& w, std::int64_t account) {
-  const std::string payload =
-      base64url_encode(std::string("{\"user_id\":\"") + std::to_string(account) +
-                       "\",\"algorithm\":\"HMAC-SHA256\"}");
+// Meta's signed_request whose user_id is `user_id`, signed with the client secret.
+inline std::string signed_request(const world& w, const std::string& user_id) {
+  const std::string payload = base64url_encode(std::string("{\"user_id\":\"") + user_id +
+                                               "\",\"algorithm\":\"HMAC-SHA256\"}");
   const auto sig = hmac_sha256(w.client.secret, payload);
   return base64url_encode(std::span<const std::uint8_t>(sig.data(), sig.size())) + "." + payload;
+}
+
+// Meta's signed_request for `account`, signed with the client secret.
+inline std::string signed_request(const world& w, std::int64_t account) {
+  return signed_request(w, std::to_string(account));
 }
 
 }  // namespace linksim::testing

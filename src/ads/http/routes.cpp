@@ -81,7 +81,7 @@ class partner_routes {
     auto q = http::parse_form(req.query());
     if (!q) return q.error();
     const std::string* c = http::find_param(*q, "campaign");
-    if (!c) return make_error_code(errc::missing_field);
+    if (!c || c->empty()) return make_error_code(errc::missing_field);
     return *c;
   }
 
@@ -122,7 +122,7 @@ class partner_routes {
     auto campaign = json::get_string(*o, "campaign");
     auto price = json::get_int(*o, "price_cents");
     if (!campaign || !price) return json_error(make_error_code(errc::bad_field));
-    if (!*campaign || !*price || **price <= 0)
+    if (!*campaign || (*campaign)->empty() || !*price || **price <= 0)
       return json_error(make_error_code(errc::missing_field), "campaign and price_cents > 0");
     auto r = s_.buy(bearer(req), **campaign, **price);
     if (!r) return json_error(r.error());
