@@ -29,8 +29,8 @@ result<sponsored> campaigns::sponsored_for(std::int64_t subject, std::string_vie
     erasure_.erase(subject);
     return settings.error();
   }
-  bool allowed = may_personalize && settings && *settings;
-  if (!cfg.rules.honour_ad_settings) allowed = may_personalize;
+  bool allowed = cfg.rules.personalize_ads && may_personalize && settings && *settings;
+  if (!cfg.rules.honour_ad_settings) allowed = cfg.rules.personalize_ads && may_personalize;
 
   std::lock_guard lock(ctx_.mutex);
   auto work = ctx_.repos.begin();

@@ -51,7 +51,7 @@ result<campaign_counts> partners::report(std::string_view partner_key,
   {
     std::lock_guard lock(ctx_.mutex);
     const auto counts = ctx_.repos.impressions().count_campaign(c->id);
-    out.impressions = counts.impressions;
+    out.impressions = cfg.rules.count_every_impression ? counts.impressions : counts.reach;
     out.reach = cfg.rules.count_distinct_viewers ? counts.reach : counts.impressions;
     if (!cfg.rules.aggregate_reports) out.viewers = ctx_.repos.impressions().viewers(c->id);
   }

@@ -25,7 +25,9 @@ ads::platform_rules ads_rules_of(const threads_sim::behaviour& b) {
           .keep_partner_contracts = b.keep_partner_contracts,
           .suppress_small_groups = b.suppress_small_groups,
           .count_distinct_viewers = b.count_distinct_viewers,
-          .use_activity_across_products = b.use_activity_across_products};
+          .use_activity_across_products = b.use_activity_across_products,
+          .count_every_impression = b.count_every_impression,
+          .personalize_ads = b.personalize_ads};
 }
 idp::login_rules idp_rules_of(const threads_sim::behaviour& b) {
   return {.refuse_inactive_accounts = b.refuse_inactive_accounts,

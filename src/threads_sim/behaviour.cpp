@@ -153,6 +153,19 @@ std::vector<behaviour> make_all() {
                       "Threads activity never informs the ads on Instagram, as the policy says "
                       "it does.",
                       [](behaviour& b) { b.use_activity_across_products = false; }));
+  all.push_back(fault("fault.picture_not_imported",
+                      "Copies the username, name and bio at sign-up but not the picture: the "
+                      "profile has none until the picture changes on Instagram or a "
+                      "reconciliation poll brings it.",
+                      [](behaviour& b) { b.import_picture = false; }));
+  all.push_back(fault("fault.impressions_count_viewers",
+                      "Reports a campaign's distinct viewers to partners as its impressions: a "
+                      "person who saw it twice counts once.",
+                      [](behaviour& b) { b.count_every_impression = false; }));
+  all.push_back(fault("fault.ads_not_personalized",
+                      "Never chooses a sponsored post from the person's activity: the campaigns "
+                      "take turns, although the policy says activity chooses the ads.",
+                      [](behaviour& b) { b.personalize_ads = false; }));
   return all;
 }
 

@@ -167,6 +167,10 @@ result<std::pair<profile, std::string>> domain::linkage::link_profile(std::strin
     ig.biography.clear();
     ig.followers.clear();
   }
+  if (!ctx_.cfg.rules.import_picture) {
+    ig.picture_url.clear();
+    ig.picture_sha256.clear();
+  }
   if (ctx_.cfg.rules.one_profile_per_account &&
       !ctx_.profiles_locked(ig.id, counts::without).empty())
     return make_error_code(error::already_linked);

@@ -69,6 +69,8 @@ struct platform_rules {
   bool suppress_small_groups = true;   // counts of fewer viewers than min_group_size are withheld
   bool count_distinct_viewers = true;  // a report's reach counts each viewer once
   bool use_activity_across_products = true;  // one product's activity chooses another's ads
+  bool count_every_impression = true;        // a report's impressions count every showing
+  bool personalize_ads = true;               // sponsored posts are chosen from activity
 };
 
 struct config {

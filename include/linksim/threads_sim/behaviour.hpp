@@ -31,6 +31,7 @@ struct behaviour {
   bool name_editable = true;               // the display name can be set on the service
   bool bio_editable = true;                // the bio can be set on the service (seeds 003, 004)
   bool import_profile = true;    // sign-up copies the name, bio and followers who have profiles
+  bool import_picture = true;    // sign-up copies the picture (mirrored from then on)
   bool list_shared_data = true;  // the Link Account page lists what the provider shares
   bool require_link = true;      // the API answers only a linked profile's session (seed 003)
   bool atomic_import = true;     // the profile, its follows, tokens and session: one transaction
@@ -52,6 +53,8 @@ struct behaviour {
   bool retry_ads_notices = true;  // a notice the ad platform missed is sent again until it lands
   bool keep_partner_contracts = true;        // a partner gets only what its contract allows
   bool count_distinct_viewers = true;        // a report's reach counts people, not impressions
+  bool count_every_impression = true;        // a report's impressions count every showing
+  bool personalize_ads = true;               // sponsored posts are chosen from activity
   bool use_activity_across_products = true;  // Threads activity chooses ads on Instagram too
   bool suppress_small_groups = true;         // reports withhold the counts of very few viewers
   // The provider's login (src/idp, idp::login_rules; seed 003); the service checks the first too.
