@@ -4,6 +4,7 @@
 #include "linksim/harness/runner.hpp"
 
 #include "actions.hpp"
+#include "linksim/harness/protocol.hpp"
 
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
@@ -23,6 +24,7 @@
 #include <memory>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include <unistd.h>
 
@@ -97,6 +99,7 @@ class runner final : public detail::action_context {
         perform(st);
         settle();
         check_state(st);
+        check_protocol(st);
         if (o_.audit && !st.claims.empty()) record(i, st, nullptr);
       } catch (const mismatch& m) {
         if (!out_.failure)
@@ -217,6 +220,17 @@ class runner final : public detail::action_context {
     w.answered = m.fate == "delivered" || m.fate == "error_5xx" || m.fate == "corrupted";
     auto& log = world_->evidence();
     for (auto& f : wire_.flows_of(w)) log.record(f);
+    if (m.response && protocol_problem_.empty())
+      if (auto p = id_token_problem(m.response->body); !p.empty())
+        protocol_problem_ =
+            m.request.method + " " + m.request.target + " (" + m.from + " to " + m.to + "): " + p;
+  }
+
+  // An answer of this step that broke its protocol fails the step (protocol.hpp).
+  void check_protocol(const step& st) {
+    if (protocol_problem_.empty()) return;
+    std::string problem = std::exchange(protocol_problem_, {});
+    fail(st.where, "protocol", "every answer as its standard defines it", std::move(problem));
   }
 
   // --- Requests ---
@@ -445,6 +459,7 @@ class runner final : public detail::action_context {
   std::map<std::string, std::unique_ptr<sim::browser>> browsers_;
   std::map<std::string, std::int64_t> post_ids_;
   std::map<std::string, std::string> kept_;
+  std::string protocol_problem_;  // the first answer since the last step that broke its protocol
 };
 
 }  // namespace

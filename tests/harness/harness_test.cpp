@@ -1,8 +1,10 @@
 // Scenario files: parse errors with their line, the runner's verdicts and reports, determinism,
 // the same roots over loopback sockets, and the library under every behaviour profile.
 #include "linksim/app/run.hpp"
+#include "linksim/common/crypto.hpp"
 #include "linksim/harness/claims.hpp"
 #include "linksim/harness/fuzz.hpp"
+#include "linksim/harness/protocol.hpp"
 #include "linksim/harness/runner.hpp"
 #include "linksim/harness/scenario.hpp"
 #include "linksim/threads_sim/behaviour.hpp"
@@ -337,6 +339,38 @@ steps:
   ASSERT_TRUE(missing.failure);
   EXPECT_EQ(missing.failure->index, 2u);
   EXPECT_NE(missing.failure->what.find("keep request"), std::string::npos) << missing.failure->what;
+}
+
+// An ID token's at_hash binds the access token beside it, under the hash its alg names. The
+// expected values are the published examples of the oidc-token-hash package (RS256, and EdDSA
+// over Ed25519, which OpenID Connect Token Hash Algorithms 1.0 gives SHA-512), not this
+// code's own arithmetic.
+TEST(Protocol, AnIdTokensAtHashMustBindTheAccessTokenBesideIt) {
+  const std::string access =
+      "YmJiZTAwYmYtMzgyOC00NzhkLTkyOTItNjJjNDM3MGYzOWIy9sFhvH8K_x8UIHj1osisS57f5DduL-ar_qw5jl3lthwp"
+      "Mjm283aVMQXDmoqqqydDSqJfbhptzw8rUVwkuQbolw";
+  const std::string rs256 = "x7vk7f6BvQj0jQHYFIk4ag";
+  const std::string eddsa = "EGEAhGYyfuwDaVTifvrWSoD5MSy_5hZPy6I7Vm-7pTQ";
+  const auto answer = [](const std::string& alg, const std::string& at_hash,
+                         const std::string& token) {
+    const std::string jwt = base64url_encode(R"({"alg":")" + alg + R"(","typ":"JWT"})") + "." +
+                            base64url_encode(R"({"sub":"1","at_hash":")" + at_hash + R"("})") +
+                            ".c2lnbmF0dXJl";
+    return R"({"access_token":")" + token + R"(","id_token":")" + jwt + R"("})";
+  };
+  EXPECT_EQ(id_token_problem(answer("RS256", rs256, access)), "");
+  EXPECT_EQ(id_token_problem(answer("EdDSA", eddsa, access)), "");
+  // The other algorithm's hash, another access token, an alg without a known hash.
+  EXPECT_NE(id_token_problem(answer("EdDSA", rs256, access)), "");
+  EXPECT_NE(id_token_problem(answer("RS256", eddsa, access)), "");
+  EXPECT_NE(id_token_problem(answer("RS256", rs256, access + "x")), "");
+  EXPECT_NE(id_token_problem(answer("none", rs256, access)), "");
+  // No ID token, or one without at_hash: nothing to check.
+  EXPECT_EQ(id_token_problem(R"({"access_token":"x"})"), "");
+  EXPECT_EQ(id_token_problem(R"({"access_token":"x","id_token":")" +
+                             base64url_encode(std::string(R"({"alg":"RS256"})")) + "." +
+                             base64url_encode(std::string(R"({"sub":"1"})")) + ".c2ln\"}"),
+            "");
 }
 
 // `lacks` fails a step whose answer holds the piece, `contains` one whose answer does not; an

@@ -1,0 +1,48 @@
+#include "linksim/harness/protocol.hpp"
+
+#include "linksim/common/crypto.hpp"
+#include "linksim/common/jose.hpp"
+#include "linksim/common/json.hpp"
+
+#include <boost/json.hpp>
+
+#include <span>
+
+namespace linksim::harness {
+
+namespace {
+std::string left_half(std::span<const std::uint8_t> h) {
+  return base64url_encode(h.subspan(0, h.size() / 2));
+}
+}  // namespace
+
+std::string id_token_problem(std::string_view body) {
+  if (body.find("\"id_token\"") == std::string_view::npos) return {};
+  auto o = json::parse_object(body);
+  if (!o) return {};
+  const auto* id_token = o->if_contains("id_token");
+  const auto* access = o->if_contains("access_token");
+  if (!id_token || !id_token->is_string()) return {};
+  auto read = jose::read_unverified(id_token->as_string());
+  if (!read) return "an id_token that is not a compact JWS";
+  const auto* at_hash = read->claims.if_contains("at_hash");
+  if (!at_hash) return {};
+  if (!at_hash->is_string()) return "an at_hash that is not a string";
+  if (!access || !access->is_string()) return "an at_hash without an access_token beside it";
+  const std::string_view token = access->as_string();
+  const auto* alg = read->header.if_contains("alg");
+  std::string want;
+  if (alg && alg->is_string() && alg->as_string() == "RS256") {
+    want = left_half(sha256(token));
+  } else if (alg && alg->is_string() && alg->as_string() == "EdDSA") {
+    want = left_half(sha512(as_bytes(token)));
+  } else {
+    return "an ID token signed with an alg whose token hash is not known here";
+  }
+  if (at_hash->as_string() != want)
+    return "at_hash " + std::string(at_hash->as_string()) + ", the " +
+           std::string(alg->as_string()) + " hash of the access token is " + want;
+  return {};
+}
+
+}  // namespace linksim::harness
