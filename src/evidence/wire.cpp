@@ -137,6 +137,7 @@ constexpr std::array fields{
     field_class{"account_id", unique_id},
     field_class{"username", "user.account.username"},
     field_class{"account_status", "user.account"},
+    field_class{"account_type", "user.account"},
     field_class{"new_username", "user.account.username"},
     field_class{"name", "user.name"},
     field_class{"display_name", "user.name"},

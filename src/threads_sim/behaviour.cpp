@@ -158,6 +158,10 @@ std::vector<behaviour> make_all() {
                       "profile has none until the picture changes on Instagram or a "
                       "reconciliation poll brings it.",
                       [](behaviour& b) { b.import_picture = false; }));
+  all.push_back(fault("fault.business_accounts_refused",
+                      "Links personal Instagram accounts only: a business account's sign-up is "
+                      "refused, although the help pages say either kind can sign up.",
+                      [](behaviour& b) { b.link_business_accounts = false; }));
   all.push_back(fault("fault.impressions_count_viewers",
                       "Reports a campaign's distinct viewers to partners as its impressions: a "
                       "person who saw it twice counts once.",

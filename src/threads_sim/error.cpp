@@ -57,6 +57,8 @@ const char* message_of(error e) {
       return "the SET's aud is not this service";
     case error::bio_read_only:
       return "the bio was copied from Instagram at sign-up and cannot be changed here";
+    case error::account_type_refused:
+      return "only a personal Instagram account can sign up here";
   }
   return "unknown linksim.threads error";
 }

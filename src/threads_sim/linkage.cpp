@@ -84,6 +84,8 @@ result<callback_result> domain::linkage::complete_login(std::string_view browser
     return make_error_code(errc::upstream_bad_response);
   if (ig->status != "active" && ctx_.cfg.rules.refuse_inactive_accounts)
     return make_error_code(errc::account_inactive);
+  if (ig->account_type == "business" && !ctx_.cfg.rules.link_business_accounts)
+    return make_error_code(error::account_type_refused);
 
   std::lock_guard lock(ctx_.mutex);
   auto work = ctx_.repos.begin();

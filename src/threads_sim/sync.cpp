@@ -67,6 +67,7 @@ result<idp_profile> parse_me(std::string_view body) {
   p.picture_url = text_of(*o, "profile_picture_url");
   p.picture_sha256 = text_of(*o, "profile_picture_sha256");
   p.status = text_of(*o, "account_status");
+  p.account_type = text_of(*o, "account_type");
   if (p.username.empty() || p.status.empty()) return make_error_code(errc::upstream_bad_response);
   if (const auto* f = o->if_contains("followers"); f && f->is_object()) {
     if (const auto* data = f->as_object().if_contains("data"); data && data->is_array())
@@ -168,7 +169,7 @@ result<idp_profile> domain::provider_client::fetch_me(const std::string& access_
   http::request r;
   r.target = ctx_.cfg.idp_url +
              "/me?fields=id,username,name,biography,profile_picture_url,profile_picture_sha256,"
-             "account_status,version" +
+             "account_status,account_type,version" +
              (with_followers ? ",followers" : "");
   r.headers.set("Authorization", "Bearer " + access_token);
   auto res = ctx_.transport.send(std::move(r));

@@ -199,6 +199,13 @@ TEST(ErrorMapping, EveryServiceErrorHasAStatusAndACode) {
     EXPECT_NE(info.code, "internal_error") << ec.message();
     EXPECT_NE(info.code, "invalid_request") << ec.message();
   }
+  // The refusals a behaviour adds are the person's to read: 403 with their own code.
+  for (const auto e :
+       {threads_sim::error::bio_read_only, threads_sim::error::account_type_refused}) {
+    const auto info = threads_sim::describe(make_error_code(e));
+    EXPECT_EQ(info.status, 403);
+    EXPECT_NE(info.code, "invalid_request");
+  }
 }
 
 TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
@@ -223,6 +230,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.name_editable != documented.name_editable;
     n += b.import_profile != documented.import_profile;
     n += b.import_picture != documented.import_picture;
+    n += b.link_business_accounts != documented.link_business_accounts;
     n += b.count_every_impression != documented.count_every_impression;
     n += b.personalize_ads != documented.personalize_ads;
     n += b.list_shared_data != documented.list_shared_data;
@@ -247,7 +255,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 32);
+  EXPECT_EQ(faults, 33);
 }
 
 }  // namespace

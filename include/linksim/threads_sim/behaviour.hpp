@@ -30,11 +30,12 @@ struct behaviour {
   bool username_editable = false;          // only meaningful for `mirror`
   bool name_editable = true;               // the display name can be set on the service
   bool bio_editable = true;                // the bio can be set on the service (seeds 003, 004)
-  bool import_profile = true;    // sign-up copies the name, bio and followers who have profiles
-  bool import_picture = true;    // sign-up copies the picture (mirrored from then on)
-  bool list_shared_data = true;  // the Link Account page lists what the provider shares
-  bool require_link = true;      // the API answers only a linked profile's session (seed 003)
-  bool atomic_import = true;     // the profile, its follows, tokens and session: one transaction
+  bool import_profile = true;  // sign-up copies the name, bio and followers who have profiles
+  bool import_picture = true;  // sign-up copies the picture (mirrored from then on)
+  bool link_business_accounts = true;  // a business account signs up as a personal one does
+  bool list_shared_data = true;        // the Link Account page lists what the provider shares
+  bool require_link = true;            // the API answers only a linked profile's session (seed 003)
+  bool atomic_import = true;  // the profile, its follows, tokens and session: one transaction
   bool one_profile_per_account = true;      // UNIQUE(ig_user_id)
   bool apply_username_changes = true;       // webhooks and polls rename the profile
   bool delete_content_with_profile = true;  // posts, likes and follows go with it

@@ -32,6 +32,7 @@ enum class error {
   set_issuer_invalid,    // iss is not the provider
   set_audience_invalid,  // aud is not this service's client id
   bio_read_only,         // the behaviour locks the bio to the copy made at sign-up
+  account_type_refused,  // the behaviour links personal accounts only
 };
 
 const boost::system::error_category& error_category() noexcept;

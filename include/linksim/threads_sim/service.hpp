@@ -78,7 +78,8 @@ struct idp_profile {
   std::string biography;
   std::string picture_url;
   std::string picture_sha256;
-  std::string status;  // active, restricted, suspended, banned
+  std::string status;        // active, restricted, suspended, banned
+  std::string account_type;  // personal or business
   std::int64_t version = 0;
   std::vector<std::int64_t> followers;  // provider ids
 };

@@ -40,6 +40,8 @@ error_info describe(const boost::system::error_code& ec) {
         return {403, "name_read_only"};
       case error::bio_read_only:
         return {403, "bio_read_only"};
+      case error::account_type_refused:
+        return {403, "account_type_refused"};
       case error::verify_token_mismatch:
         return {403, "verify_token_mismatch"};
       case error::profile_unavailable:
