@@ -158,6 +158,10 @@ std::vector<behaviour> make_all() {
                       "profile has none until the picture changes on Instagram or a "
                       "reconciliation poll brings it.",
                       [](behaviour& b) { b.import_picture = false; }));
+  all.push_back(fault("fault.username_truncated",
+                      "Keeps at most 20 characters of a mirrored username, where Instagram allows "
+                      "30: a longer one is cut, and the profile's username is not the account's.",
+                      [](behaviour& b) { b.username_length = 20; }));
   all.push_back(fault("fault.business_accounts_refused",
                       "Links personal Instagram accounts only: a business account's sign-up is "
                       "refused, although the help pages say either kind can sign up.",

@@ -78,6 +78,8 @@ class mirror_updates {
  private:
   void set_username(std::int64_t profile_id, std::int64_t ig_user_id, const std::string& username,
                     std::int64_t version);
+  // The part of a mirrored username the behaviour keeps: all of it (up to the provider's 30).
+  std::string kept_username(const std::string& username) const;
   void write_change(const mirror::field& f, const mirror_versions& p,
                     const std::array<std::string, 2>& values, std::int64_t version);
   context& ctx_;

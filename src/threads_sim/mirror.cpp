@@ -115,14 +115,18 @@ void domain::mirror_updates::set_username(std::int64_t profile_id, std::int64_t 
   // profiles, a fault profile) has no other name to take: it waits a whole interval, so the two
   // trade the name at the polling pace instead of taking it from each other forever at once.
   const auto now = ctx_.time.now();
-  ctx_.repos.profiles().take_username(profile_id, ig_user_id, username, version, now,
+  ctx_.repos.profiles().take_username(profile_id, ig_user_id, kept_username(username), version, now,
                                       now + ctx_.cfg.reconcile_interval);
+}
+
+std::string domain::mirror_updates::kept_username(const std::string& username) const {
+  return username.substr(0, ctx_.cfg.rules.username_length);
 }
 
 void domain::mirror_updates::set_username(profile& p, const std::string& username,
                                           std::int64_t version) {
   set_username(p.id, p.ig_user_id, username, version);
-  p.username = username;
+  p.username = kept_username(username);
   p.username_version = version;
 }
 

@@ -6,6 +6,7 @@
 // The profile is the company's: the ad platform follows the same one as the dependent service.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,6 +34,7 @@ struct behaviour {
   bool import_profile = true;  // sign-up copies the name, bio and followers who have profiles
   bool import_picture = true;  // sign-up copies the picture (mirrored from then on)
   bool link_business_accounts = true;  // a business account signs up as a personal one does
+  std::size_t username_length = 30;    // the longest mirrored username kept (the provider's)
   bool list_shared_data = true;        // the Link Account page lists what the provider shares
   bool require_link = true;            // the API answers only a linked profile's session (seed 003)
   bool atomic_import = true;  // the profile, its follows, tokens and session: one transaction
