@@ -37,8 +37,6 @@ using answer = std::optional<http::response>;
 
 // --- Checks ---
 
-// `text` with each {REF} taken out: what a form's syntax is checked on before the values known
-// at run time are in.
 // A request's header fields: one per line of its `header` argument (a list in the file).
 std::vector<std::string> header_lines(const std::string& text) {
   std::vector<std::string> out;
@@ -50,6 +48,8 @@ std::vector<std::string> header_lines(const std::string& text) {
   return out;
 }
 
+// `text` with each {REF} taken out: what a form's syntax is checked on before the values known
+// at run time are in.
 std::string without_refs(std::string text) {
   for (auto open = text.find('{'); open != std::string::npos; open = text.find('{', open)) {
     const auto close = text.find('}', open);

@@ -95,11 +95,12 @@ class runner final : public detail::action_context {
         continue;
       }
       step_reads_.clear();
+      protocol_problem_.clear();  // one of a step whose action failed went with that failure
       try {
         perform(st);
         settle();
-        check_state(st);
         check_protocol(st);
+        check_state(st);
         if (o_.audit && !st.claims.empty()) record(i, st, nullptr);
       } catch (const mismatch& m) {
         if (!out_.failure)
@@ -222,8 +223,9 @@ class runner final : public detail::action_context {
     for (auto& f : wire_.flows_of(w)) log.record(f);
     if (m.response && protocol_problem_.empty())
       if (auto p = id_token_problem(m.response->body); !p.empty())
-        protocol_problem_ =
-            m.request.method + " " + m.request.target + " (" + m.from + " to " + m.to + "): " + p;
+        protocol_problem_ = m.request.method + " " +
+                            m.request.target.substr(0, m.request.target.find('?')) + " (" + m.from +
+                            " to " + m.to + "): " + p;
   }
 
   // An answer of this step that broke its protocol fails the step (protocol.hpp).
@@ -459,7 +461,7 @@ class runner final : public detail::action_context {
   std::map<std::string, std::unique_ptr<sim::browser>> browsers_;
   std::map<std::string, std::int64_t> post_ids_;
   std::map<std::string, std::string> kept_;
-  std::string protocol_problem_;  // the first answer since the last step that broke its protocol
+  std::string protocol_problem_;  // the step's first answer that broke its protocol, if any
 };
 
 }  // namespace
