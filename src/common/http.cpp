@@ -29,7 +29,7 @@ std::optional<error_info> describe_shared(const boost::system::error_code& ec) {
     case errc::self_follow:
       return error_info{400, "self_follow"};
     case errc::admin_unauthorized:
-      return error_info{401, "unauthorized"};
+      return error_info{401, "unauthorized", std::string_view(admin_challenge)};
     case errc::access_denied:
       return error_info{403, "access_denied"};
     case errc::csrf_mismatch:
@@ -213,6 +213,12 @@ const char* reason_phrase(int status) {
     default:
       return "";
   }
+}
+
+response with_challenge(response r, const error_info& info) {
+  if (r.status == 401 && !info.challenge.empty() && !r.headers.has("WWW-Authenticate"))
+    r.headers.set("WWW-Authenticate", std::string(info.challenge));
+  return r;
 }
 
 response redirect(int status, std::string location) {

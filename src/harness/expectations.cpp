@@ -57,8 +57,8 @@ std::int64_t int_field(const bj::object& o, std::string_view k) {
 void check_http(action_context& c, const step& st, const http::response& r,
                 const std::string& stopped_at) {
   const auto& e = st.http;
-  const bool expected_anything =
-      e.status || e.error || e.step || !e.contains.empty() || !e.lacks.empty() || e.header;
+  const bool expected_anything = e.status || e.error || e.step || !e.contains.empty() ||
+                                 !e.lacks.empty() || e.header || !e.lacks_header.empty();
   if (!expected_anything) {
     // Without an expectation an action must succeed.
     const bool ok = st.kind == action::sign_up ? (r.status == 303 || r.status == 302)
@@ -100,6 +100,10 @@ void check_http(action_context& c, const step& st, const http::response& r,
       c.fail(st.where, "header " + name + " holds", piece,
              value.empty() ? "(no " + name + " header)" : std::string(value));
   }
+  for (const auto& name : e.lacks_header)
+    if (r.headers.has(name))
+      c.fail(st.where, "no " + name + " header", "(none)",
+             name + ": " + std::string(r.headers.get(name)));
 }
 
 namespace {

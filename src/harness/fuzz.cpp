@@ -185,7 +185,7 @@ std::string to_yaml(const history& h, const fuzz_options& o) {
           << "      body: '{\"object\":\"user\",\"entry\":[{\"id\":\"{id:" << who
           << "}\",\"time\":1,\"changes\":[{\"field\":\"username\",\"value\":{\"username\":"
              "\"forged"
-          << counter << "\",\"version\":999999}}]}]}'\n    expect: {status: 401}\n";
+          << counter << "\",\"version\":999999}}]}]}'\n    expect: {status: 403}\n";
         break;
       case op_kind::delete_account: {
         if (!m.alive) break;

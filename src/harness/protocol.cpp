@@ -16,6 +16,16 @@ std::string left_half(std::span<const std::uint8_t> h) {
 }
 }  // namespace
 
+std::string http_semantics_problem(const http::response& r) {
+  if (r.status == 401 && r.headers.get("WWW-Authenticate").empty())
+    return "a 401 without WWW-Authenticate (RFC 9110 section 15.5.2 requires a challenge)";
+  if (r.status == 405 && !r.headers.has("Allow"))
+    return "a 405 without Allow (RFC 9110 section 15.5.6)";
+  if ((r.status == 204 || r.status == 304) && !r.body.empty())
+    return "a " + std::to_string(r.status) + " with content (RFC 9110 section 15.3.5, 15.4.5)";
+  return {};
+}
+
 std::string id_token_problem(std::string_view body) {
   if (body.find("\"id_token\"") == std::string_view::npos) return {};
   auto o = json::parse_object(body);

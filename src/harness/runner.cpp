@@ -221,11 +221,16 @@ class runner final : public detail::action_context {
     w.answered = m.fate == "delivered" || m.fate == "error_5xx" || m.fate == "corrupted";
     auto& log = world_->evidence();
     for (auto& f : wire_.flows_of(w)) log.record(f);
-    if (m.response && protocol_problem_.empty())
-      if (auto p = id_token_problem(m.response->body); !p.empty())
+    // Only answers a handler made are the services' to answer for: a fault's are the network's.
+    const bool handlers_answer = m.fate == "delivered" || m.fate == "duplicated";
+    if (m.response && handlers_answer && protocol_problem_.empty()) {
+      std::string p = http_semantics_problem(*m.response);
+      if (p.empty()) p = id_token_problem(m.response->body);
+      if (!p.empty())
         protocol_problem_ = m.request.method + " " +
                             m.request.target.substr(0, m.request.target.find('?')) + " (" + m.from +
                             " to " + m.to + "): " + p;
+    }
   }
 
   // An answer of this step that broke its protocol fails the step (protocol.hpp).

@@ -185,7 +185,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
   fault_spec fault(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "a fault is a mapping with kind and what it matches");
     check_keys(n, {"kind", "from", "to", "path", "field", "account", "probability", "nth", "delay",
-                   "jitter", "body", "over"});
+                   "jitter", "body", "status", "over"});
     fault_spec f;
     f.where = where(n);
     if (auto x = n["over"]) f.over = channel_list(x, "over");
@@ -208,6 +208,11 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["jitter"]) f.rule.jitter = duration(x);
     if (f.rule.kind == sim::fault_kind::delay && f.rule.delay.count() == 0)
       fail(n, "a delay fault needs 'delay' (how late the message arrives)");
+    if (auto x = n["status"]) {
+      if (f.rule.kind != sim::fault_kind::corrupt)
+        fail(x, "'status' belongs to a corrupt fault (the answer's status instead of its own)");
+      f.rule.status = static_cast<int>(integer(x, 100, 599));
+    }
     if (auto x = n["body"]) {
       if (f.rule.kind != sim::fault_kind::corrupt)
         fail(x, "'body' belongs to a corrupt fault (the answer's body instead of its own)");
@@ -388,8 +393,9 @@ class parser : detail::yaml_reader, public detail::action_checker {
   }
 
   void parse_http_expectation(const YAML::Node& n, expect_http& e) const {
-    if (!n.IsMap()) fail(n, "expect is a mapping (status, error, step, contains, lacks, header)");
-    check_keys(n, {"status", "error", "step", "contains", "lacks", "header"});
+    if (!n.IsMap())
+      fail(n, "expect is a mapping (status, error, step, contains, lacks, header, lacks_header)");
+    check_keys(n, {"status", "error", "step", "contains", "lacks", "header", "lacks_header"});
     if (auto x = n["status"]) e.status = static_cast<int>(integer(x, 0, 599));
     if (auto x = n["error"]) e.error = scalar(x);
     if (auto x = n["step"]) e.step = scalar(x);
@@ -400,6 +406,12 @@ class parser : detail::yaml_reader, public detail::action_checker {
       const auto colon = e.header->find(':');
       if (colon == std::string::npos || colon == 0 || e.header->find_first_of(" \t") < colon)
         fail(x, "header is 'Name: piece of its value'");
+    }
+    if (auto x = n["lacks_header"]) {
+      e.lacks_header = pieces(x, "lacks_header");
+      for (const auto& name : e.lacks_header)
+        if (name.find_first_of(": \t") != std::string::npos)
+          fail(x, "lacks_header names a header ('WWW-Authenticate'), without a value");
     }
   }
 

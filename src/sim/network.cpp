@@ -218,9 +218,13 @@ std::optional<network::struck> network::poll_answer_fault(const std::string& rec
 
 http::response network::corrupted(const fault_rule& rule, http::response answer) {
   ++stats_.corrupted;
-  // A connection closed mid-answer leaves the first half of the body; a rule's body stands for
-  // a peer that answers what it likes.
-  answer.body = rule.body ? *rule.body : answer.body.substr(0, answer.body.size() / 2);
+  // A connection closed mid-answer leaves the first half of the body; a rule's body or status
+  // stands for a peer that answers what it likes (a status alone keeps the body whole).
+  if (rule.body)
+    answer.body = *rule.body;
+  else if (!rule.status)
+    answer.body = answer.body.substr(0, answer.body.size() / 2);
+  if (rule.status) answer.status = *rule.status;
   return answer;
 }
 

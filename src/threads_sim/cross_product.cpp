@@ -194,12 +194,13 @@ bool domain::cross_product::send_notice(std::int64_t id) {
     std::string note;
     if (delivered) {
       auto o = json::parse_object(r->body);
-      const std::int64_t erased =
-          o && o->if_contains("erased_activity") && o->at("erased_activity").is_int64()
-              ? o->at("erased_activity").as_int64()
-              : -1;
-      note = "retention: " + std::to_string(erased) +
-             " activity rows erased; impression counts kept without the account id";
+      const auto* erased = o ? o->if_contains("erased_activity") : nullptr;
+      note = erased && erased->is_int64() && erased->as_int64() >= 0
+                 ? "retention: " + std::to_string(erased->as_int64()) + " activity rows erased"
+                 : std::string(
+                       "retention: the platform's answer does not say how many activity "
+                       "rows it erased");
+      note += "; impression counts kept without the account id";
     } else {
       note = r ? "HTTP " + std::to_string(r->status) : "not sent: " + r.error().message();
     }

@@ -92,6 +92,12 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
       {"name: x\nfaults:\n  - {kind: lose}\nsteps:\n  - create: a\n", 3, "unknown fault kind"},
       {"name: x\nfaults:\n  - {kind: drop, body: x}\nsteps:\n  - create: a\n", 3,
        "'body' belongs to a corrupt fault"},
+      {"name: x\nfaults:\n  - {kind: delay, delay: 1m, status: 400}\nsteps:\n  - create: a\n", 3,
+       "'status' belongs to a corrupt fault"},
+      {"name: x\nfaults:\n  - {kind: corrupt, status: 99}\nsteps:\n  - create: a\n", 3,
+       "a whole number from 100 to 599"},
+      {"name: x\nsteps:\n  - create: a\n    expect: {lacks_header: 'Allow: GET'}\n", 4,
+       "lacks_header names a header"},
       {"name: x\nsteps:\n  - create: a\n  - fault: {kind: corrupt, body: '{id:zed}'}\n", 4,
        "no account 'zed' is created before this fault"},
       {"name: x\nfaults:\n  - {kind: drop, account: zed}\nsteps:\n  - create: a\n", 3,
@@ -296,7 +302,7 @@ steps:
     t.replace(t.find("NAME"), 4, name);
     return run_scenario(parse_scenario(t, "t.yaml"));
   };
-  const auto wrong = with("\"key:not the secret\"", "401", "alice");
+  const auto wrong = with("\"key:not the secret\"", "403", "alice");
   EXPECT_TRUE(wrong.passed) << (wrong.failure ? wrong.failure->actual : wrong.error);
   const auto right = with("app-secret", "200", "mallory");
   EXPECT_TRUE(right.passed) << (right.failure ? right.failure->actual : right.error);
@@ -371,6 +377,52 @@ TEST(Protocol, AnIdTokensAtHashMustBindTheAccessTokenBesideIt) {
                              base64url_encode(std::string(R"({"alg":"RS256"})")) + "." +
                              base64url_encode(std::string(R"({"sub":"1"})")) + ".c2ln\"}"),
             "");
+}
+
+// What HTTP semantics require of every answer, whatever the endpoint (RFC 9110).
+TEST(Protocol, EveryAnswerMeetsHttpSemantics) {
+  http::response r;
+  r.status = 401;
+  EXPECT_NE(http_semantics_problem(r), "") << "a 401 names no scheme";
+  r.headers.set("WWW-Authenticate", "Bearer");
+  EXPECT_EQ(http_semantics_problem(r), "");
+  r = {};
+  r.status = 405;
+  EXPECT_NE(http_semantics_problem(r), "") << "a 405 lists no method";
+  r.headers.set("Allow", "GET");
+  EXPECT_EQ(http_semantics_problem(r), "");
+  r = {};
+  r.status = 204;
+  EXPECT_EQ(http_semantics_problem(r), "");
+  r.body = "{}";
+  EXPECT_NE(http_semantics_problem(r), "") << "a 204 has no content";
+  r.status = 200;
+  EXPECT_EQ(http_semantics_problem(r), "");
+}
+
+// `lacks_header` fails a step whose answer carries the header: the provider names HTTP Basic on
+// a refused client however it authenticated, and no answer of a public profile asks for one.
+TEST(ScenarioRun, AnAnswerCanBeCheckedForAHeaderItLacks) {
+  const auto run = [](const std::string& request) {
+    return run_scenario(parse_scenario(
+        "name: no-header\nsteps:\n  - create: alice\n  - sign_up: alice\n" + request, "t.yaml"));
+  };
+  const auto refused = run(R"(  - request:
+      system: idp
+      method: POST
+      path: /oauth/token
+      header: "Content-Type: application/x-www-form-urlencoded"
+      body: "grant_type=refresh_token&refresh_token=x&client_id={client_id}&client_secret=wrong"
+    expect: {status: 401, lacks_header: WWW-Authenticate}
+)");
+  ASSERT_FALSE(refused.passed);
+  ASSERT_TRUE(refused.failure);
+  EXPECT_EQ(refused.failure->what, "no WWW-Authenticate header");
+  EXPECT_NE(refused.failure->actual.find("Basic realm="), std::string::npos);
+  const auto open = run(R"(  - request: {system: threads, path: /api/profiles/alice}
+    expect: {status: 200, lacks_header: [WWW-Authenticate, Set-Cookie]}
+)");
+  EXPECT_TRUE(open.passed) << (open.failure ? open.failure->actual : open.error);
 }
 
 // `lacks` fails a step whose answer holds the piece, `contains` one whose answer does not; an

@@ -386,14 +386,14 @@ bool bad_signatures_refused(const std::string& profile) {
   w.join(b, "alice");
   auto r = w.post_webhook(alice, "username", R"({"username":"forged","version":99})",
                           "not-the-app-secret");
-  const bool refused = r.status == 401 && w.username_of(alice) == "alice";
+  const bool refused = r.status == 403 && w.username_of(alice) == "alice";
   if (refused) {
     EXPECT_EQ(json_of(r).at("error").at("code"), "signature_invalid");
   }
   // A missing header is refused the same way.
   r = w.send("POST", "/webhooks/instagram", R"({"object":"user","entry":[]})", "application/json");
   if (profile == "documented") {
-    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.status, 403);
   }
   return refused;
 }
@@ -583,7 +583,7 @@ TEST(Linkage, MetaDataDeletionCallbackDeletesTheProfile) {
   r = w.send("POST", "/ig/data-deletion",
              http::form_encode({{"signed_request", "AAAA." + payload}}),
              "application/x-www-form-urlencoded");
-  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.status, 403);
 }
 
 }  // namespace

@@ -111,7 +111,7 @@ TEST(Mirror, AWrongSignatureIsRefusedBeforeTheBodyIsRead) {
   auto out = w.threads->receive_webhook("not json at all", "sha256=00");
   ASSERT_FALSE(out);
   EXPECT_TRUE(is(out.error(), threads_sim::error::signature_invalid));
-  EXPECT_EQ(threads_sim::describe(out.error()).status, 401);
+  EXPECT_EQ(threads_sim::describe(out.error()).status, 403);
 }
 
 TEST(Mirror, APollTakesWhatAWebhookWouldHaveBrought) {

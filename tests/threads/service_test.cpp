@@ -187,7 +187,7 @@ TEST(SignedRequest, AForgedOneIsRefusedWithAMessageAboutSignedRequests) {
   ASSERT_FALSE(r);
   EXPECT_TRUE(is(r.error(), threads_sim::error::signed_request_invalid));
   EXPECT_NE(r.error().message().find("signed_request"), std::string::npos);
-  EXPECT_EQ(threads_sim::describe(r.error()).status, 401);
+  EXPECT_EQ(threads_sim::describe(r.error()).status, 403);
 }
 
 TEST(ErrorMapping, EveryServiceErrorHasAStatusAndACode) {

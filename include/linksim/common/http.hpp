@@ -81,11 +81,21 @@ void log_to_stderr(std::string_view line);
 response redirect(int status, std::string location);
 
 // How an error shows over HTTP: the status and the code word. Each service has one function
-// that maps its errors to these (idp::describe, threads_sim::describe).
+// that maps its errors to these (idp::describe, threads_sim::describe). A 401 names the
+// challenge its WWW-Authenticate carries: RFC 9110 section 15.5.2 requires one on every 401.
 struct error_info {
   int status;
   std::string_view code;
+  std::string_view challenge = {};
 };
+
+// The answer with the challenge of `info` in WWW-Authenticate when it is a 401 (`with_challenge`
+// leaves any other answer, and one that names its challenge already, as it is).
+response with_challenge(response r, const error_info& info);
+
+// The challenges of the schemes the services use. A session cookie set by a log-in form has no
+// registered scheme; `Cookie` is the one draft-broyer-http-cookie-auth describes for it.
+inline constexpr std::string_view admin_challenge = "Bearer realm=\"linksim-admin\"";
 
 // How the errors every service shares (linksim::errc) show over HTTP where the services agree:
 // unreadable input 400, not_found 404, the peers' failures 502 and 503, and so on. nullopt for

@@ -3,10 +3,17 @@
 // carried the answer, whatever the scenario expects.
 #pragma once
 
+#include "linksim/common/http.hpp"
+
 #include <string>
 #include <string_view>
 
 namespace linksim::harness {
+
+// What HTTP semantics require of any answer's status line and fields (RFC 9110): a 401 sends
+// WWW-Authenticate with a challenge (section 15.5.2), a 405 sends Allow (section 15.5.6), and
+// a 204 or 304 has no content (sections 15.3.5, 15.4.5). The problem found, or "".
+std::string http_semantics_problem(const http::response& r);
 
 // A token answer's ID token against the access token beside it (OpenID Connect Core 1.0
 // section 3.1.3.8, section 3.3.2.11): its at_hash, when present, is the base64url left half of

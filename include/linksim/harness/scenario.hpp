@@ -82,6 +82,8 @@ struct expect_http {
   std::vector<std::string> lacks;     // pieces the body must not hold
   // "Name: piece": the answer has header Name and its value holds piece (a redirect's Location).
   std::optional<std::string> header;
+  // Header names the answer must not carry (a token answer without WWW-Authenticate).
+  std::vector<std::string> lacks_header;
 };
 
 // The dependent service's state for one provider account.

@@ -55,6 +55,7 @@ struct fault_rule {
   milliseconds delay{0};             // for `delay`: how late it arrives
   milliseconds jitter{0};            // ± uniformly
   std::optional<std::string> body;   // for `corrupt`: the answer's body instead of its own
+  std::optional<int> status;         // for `corrupt`: the answer's status instead of its own
 };
 
 struct outage {

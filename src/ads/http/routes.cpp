@@ -13,14 +13,16 @@
 
 namespace linksim::ads {
 namespace bj = boost::json;
+using http::admin_challenge;
 using http::request;
 using http::response;
+using http::with_challenge;
 
 http::error_info describe(const boost::system::error_code& ec) {
   if (ec.category() == error_category()) {
     switch (static_cast<error>(ec.value())) {
       case error::partner_unauthorized:
-        return {401, "unauthorized"};
+        return {401, "unauthorized", "Bearer realm=\"linksim-ads\""};
       case error::outside_contract:
         return {403, "outside_contract"};
       case error::sale_refused:
@@ -34,7 +36,7 @@ http::error_info describe(const boost::system::error_code& ec) {
       case errc::bad_field:
         return {400, "invalid_request"};
       case errc::admin_unauthorized:
-        return {401, "unauthorized"};
+        return {401, "unauthorized", admin_challenge};
       case errc::not_found:
         return {404, "not_found"};
       case errc::method_not_allowed:
@@ -54,7 +56,7 @@ response json_error(const boost::system::error_code& ec, std::string_view detail
   const auto info = describe(ec);
   bj::object err{{"code", info.code}, {"message", ec.message()}};
   if (!detail.empty()) err["detail"] = detail;
-  return json::response(info.status, bj::object{{"error", std::move(err)}});
+  return with_challenge(json::response(info.status, bj::object{{"error", std::move(err)}}), info);
 }
 
 std::string bearer(const request& req) {

@@ -26,6 +26,7 @@ namespace bj = boost::json;
 using http::request;
 using http::response;
 using http::route_match;
+using http::with_challenge;
 
 inline std::string clean(std::string s) {
   for (char& c : s)
@@ -42,8 +43,10 @@ inline response no_store(response r) {
 // Errors of the standard OAuth endpoints (RFC 6749 §5.2).
 inline response oauth_error(const boost::system::error_code& ec) {
   const auto info = describe(ec);
-  return no_store(json::response(
-      info.status, bj::object{{"error", info.code}, {"error_description", clean(ec.message())}}));
+  return no_store(with_challenge(
+      json::response(info.status,
+                     bj::object{{"error", info.code}, {"error_description", clean(ec.message())}}),
+      info));
 }
 
 // Errors of Meta's OAuth endpoints.
@@ -77,7 +80,7 @@ inline response admin_error(const boost::system::error_code& ec, std::string_vie
   const auto info = describe(ec);
   bj::object err{{"code", info.code}, {"message", ec.message()}};
   if (!detail.empty()) err["detail"] = detail;
-  return json::response(info.status, bj::object{{"error", std::move(err)}});
+  return with_challenge(json::response(info.status, bj::object{{"error", std::move(err)}}), info);
 }
 
 // What is wrong with a display name or bio, for the admin API's detail; nullopt when both fit.

@@ -82,8 +82,10 @@ class oauth_routes {
     const std::string username = param(*form, "username");
     auto a = s_.authenticate_user(username, param(*form, "password"));
     if (!a) {
-      return html(describe(a.error()).status,
-                  pages::login(*p, req.cookie("idp_csrf"), a.error().message(), username));
+      const auto info = describe(a.error());
+      return with_challenge(html(info.status, pages::login(*p, req.cookie("idp_csrf"),
+                                                           a.error().message(), username)),
+                            info);
     }
     const std::string session = s_.open_session(a->id, req.cookie("idp_session"));
     response r = redirect(303, "/oauth/consent?request=" + http::percent_encode(p->id) +
@@ -220,8 +222,7 @@ class oauth_routes {
     auto c = client_auth(req, *form, &basic);
     if (!c) {
       response r = oauth_error(c.error());
-      if (r.status == 401 && basic) r.headers.set("WWW-Authenticate", "Basic realm=\"linksim\"");
-      return r;
+      return r;  // a 401 names HTTP Basic, the scheme a confidential client may use
     }
     const std::string grant = param(*form, "grant_type");
     result<token_response> t = make_error_code(error::unsupported_grant_type);

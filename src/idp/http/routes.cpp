@@ -33,7 +33,7 @@ error_info describe(const boost::system::error_code& ec) {
       case error::invalid_scope:
         return {400, "invalid_scope"};
       case error::invalid_client:
-        return {401, "invalid_client"};
+        return {401, "invalid_client", "Basic realm=\"linksim\""};
       case error::unsupported_grant_type:
         return {400, "unsupported_grant_type"};
       case error::code_not_found:
@@ -51,11 +51,13 @@ error_info describe(const boost::system::error_code& ec) {
         return {400, "invalid_grant"};
       case error::token_invalid:
       case error::token_expired:
-        return {401, "invalid_token"};
+        return {401, "invalid_token", "Bearer realm=\"linksim\", error=\"invalid_token\""};
       case error::insufficient_scope:
         return {403, "insufficient_scope"};
       case error::login_failed:
-        return {401, "login_failed"};
+        return {
+            401, "login_failed",
+            "Cookie realm=\"linksim\", form-action=\"/oauth/login\", cookie-name=\"idp_session\""};
     }
   }
   if (is(ec, errc::account_deleted)) return {410, "account_deleted"};

@@ -25,6 +25,7 @@ namespace bj = boost::json;
 using http::request;
 using http::response;
 using http::route_match;
+using http::with_challenge;
 
 inline constexpr std::string_view already_linked_fix =
     "To link it to a new profile, log in to the existing profile and delete it: Settings > "
@@ -47,7 +48,7 @@ inline response json_error(const boost::system::error_code& ec, std::string_view
   bj::object err{{"code", info.code}, {"message", ec.message()}};
   if (!detail.empty()) err["detail"] = detail;
   if (auto fix = fix_for(ec); !fix.empty()) err["fix"] = fix;
-  return json::response(info.status, bj::object{{"error", std::move(err)}});
+  return with_challenge(json::response(info.status, bj::object{{"error", std::move(err)}}), info);
 }
 
 inline response html(int status, std::string body) {
@@ -63,7 +64,7 @@ inline response error_page(const boost::system::error_code& ec) {
   if (is(ec, error::profile_deleted_upstream)) title = "Profile unavailable";
   if (is(ec, error::profile_unavailable)) title = "Profile unavailable";
   if (is(ec, error::profile_not_found) || is(ec, errc::not_found)) title = "Not found";
-  return html(info.status, pages::message(title, ec.message(), fix_for(ec)));
+  return with_challenge(html(info.status, pages::message(title, ec.message(), fix_for(ec))), info);
 }
 
 using http::redirect;

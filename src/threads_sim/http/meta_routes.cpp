@@ -43,8 +43,7 @@ class meta_routes {
       const auto info = describe(out.error());
       response r = json::response(
           info.status, bj::object{{"err", info.code}, {"description", out.error().message()}});
-      if (info.status == 401) r.headers.set("WWW-Authenticate", "Bearer");
-      return r;
+      return with_challenge(std::move(r), info);
     }
     response r;
     r.status = 202;

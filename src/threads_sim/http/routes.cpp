@@ -3,6 +3,12 @@
 
 namespace linksim::threads_sim {
 
+namespace {
+// The API's session is a cookie the log-in sets (draft-broyer-http-cookie-auth's scheme).
+constexpr std::string_view session_challenge =
+    "Cookie realm=\"threads\", form-action=\"/login\", cookie-name=\"threads_session\"";
+}  // namespace
+
 error_info describe(const boost::system::error_code& ec) {
   if (ec.category() == error_category()) {
     switch (static_cast<error>(ec.value())) {
@@ -15,15 +21,17 @@ error_info describe(const boost::system::error_code& ec) {
       case error::link_request_unknown:
         return {400, "link_request_unknown"};
       case error::not_signed_in:
-        return {401, "not_signed_in"};
+        return {401, "not_signed_in", session_challenge};
       case error::signature_invalid:
       case error::signed_request_invalid:
-        return {401, "signature_invalid"};
+        // The signature is the message's, not an HTTP authentication scheme: no challenge to
+        // name, so the refusal is 403 (RFC 9110 section 15.5.4), never a 401 without one.
+        return {403, "signature_invalid"};
       case error::reauthorization_required:
-        return {401, "reauthorization_required"};
+        return {401, "reauthorization_required", session_challenge};
       // RFC 8935 section 2.3's error codes.
       case error::push_unauthorized:
-        return {401, "authentication_failed"};
+        return {401, "authentication_failed", "Bearer"};
       case error::set_invalid:
         return {400, "invalid_request"};
       case error::set_key_invalid:
