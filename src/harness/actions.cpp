@@ -506,18 +506,22 @@ std::vector<action_def> make_actions() {
        }},
       {"restart",
        action::restart,
-       "restarts the dependent service from its files",
+       "restarts the dependent service or the provider from its files",
        "system",
        {"system"},
        {},
        {},
        true,
        [](p& x, const argument_nodes& at, step& s) {
-         if (s.args["system"] != "threads")
-           x.fail(at["system"], "only the dependent service restarts: 'restart: threads'");
+         if (s.args["system"] != "threads" && s.args["system"] != "idp")
+           x.fail(at["system"],
+                  "'restart: threads' or 'restart: idp' (the ad platform keeps running)");
        },
-       [](c& x, const step&) -> answer {
-         x.world().restart_threads();
+       [](c& x, const step& s) -> answer {
+         if (s.args.at("system") == "idp")
+           x.world().restart_idp();
+         else
+           x.world().restart_threads();
          return std::nullopt;
        }},
       {"outage",

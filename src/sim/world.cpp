@@ -180,21 +180,7 @@ world::world(world_options o)
       net_(sched_, fault_random_) {
   if (!threads_sim::find_behaviour(opts_.profile))
     throw std::invalid_argument("unknown behaviour profile: " + opts_.profile);
-  idp_db_ = std::make_unique<store::database>(
-      opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "idp.db",
-      store::options{.scratch = true, .exclusive = true});
-  idp::config cfg;
-  cfg.issuer = idp_origin;
-  cfg.password = {2, 1, 1};  // the least scrypt allows: the simulation's passwords protect nothing
-  cfg.webhook_batch = opts_.webhook_batch;
-  cfg.webhook_batch_window = opts_.webhook_batch_window;
-  cfg.rules = idp_rules_of(*threads_sim::find_behaviour(opts_.profile));
-  idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
-                                        net_.endpoint("idp"), cfg);
-  attach("idp", idp_origin,
-         idp::make_handler(*idp_, {admin_token,
-                                   {{"threads", threads_idp_token}, {"ads", idp_ads_token}},
-                                   service_sink()}));
+  open_idp();
   // The company's ad platform, on the same behaviour profile.
   ads_db_ = std::make_unique<store::database>(
       opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "ads.db",
@@ -238,6 +224,35 @@ http::log_sink world::service_sink() {
     else
       ++service_lines_dropped_;
   };
+}
+
+void world::open_idp() {
+  idp_.reset();
+  if (!opts_.in_memory || !idp_db_) {
+    idp_db_.reset();
+    idp_db_ = std::make_unique<store::database>(
+        opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "idp.db",
+        store::options{.scratch = true, .exclusive = true});
+  }
+  idp::config cfg;
+  cfg.issuer = idp_origin;
+  cfg.password = {2, 1, 1};  // the least scrypt allows: the simulation's passwords protect nothing
+  cfg.webhook_batch = opts_.webhook_batch;
+  cfg.webhook_batch_window = opts_.webhook_batch_window;
+  cfg.rules = idp_rules_of(*threads_sim::find_behaviour(opts_.profile));
+  idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
+                                        net_.endpoint("idp"), cfg);
+  attach("idp", idp_origin,
+         idp::make_handler(*idp_, {admin_token,
+                                   {{"threads", threads_idp_token}, {"ads", idp_ads_token}},
+                                   service_sink()}));
+  dispatcher_wake_.reset();
+}
+
+void world::restart_idp() {
+  net_.detach("idp");
+  open_idp();
+  pump();
 }
 
 void world::open_threads() {

@@ -92,6 +92,7 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
       {"name: x\nfaults:\n  - {kind: lose}\nsteps:\n  - create: a\n", 3, "unknown fault kind"},
       {"name: x\nfaults:\n  - {kind: drop, body: x}\nsteps:\n  - create: a\n", 3,
        "'body' belongs to a corrupt fault"},
+      {"name: x\nsteps:\n  - restart: ads\n", 3, "'restart: threads' or 'restart: idp'"},
       {"name: x\nfaults:\n  - {kind: delay, delay: 1m, status: 400}\nsteps:\n  - create: a\n", 3,
        "'status' belongs to a corrupt fault"},
       {"name: x\nfaults:\n  - {kind: corrupt, status: 99}\nsteps:\n  - create: a\n", 3,

@@ -200,6 +200,10 @@ class world {
   // The dependent service crashes and restarts on its database: in-flight work is lost,
   // everything committed stays.
   void restart_threads();
+  // The provider crashes and restarts on its database: what it keeps in memory (sign-ins
+  // between authorize and consent, codes not yet redeemed, its signing keys) is gone, what it
+  // committed (accounts, grants, redeemed codes, the outbox of webhooks and SETs) stays.
+  void restart_idp();
   // The dependent service crashes in the middle of the next account import: after the profile,
   // its follows and tokens are written, before the transaction commits. The browser sees the
   // connection fail (502), and the service restarts on its database.
@@ -216,6 +220,7 @@ class world {
   std::size_t service_lines_dropped() const { return service_lines_dropped_; }
 
  private:
+  void open_idp();
   http::log_sink service_sink();
   void open_threads();
   void pump();
