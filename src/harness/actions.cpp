@@ -4,6 +4,7 @@
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/common/text.hpp"
+#include "linksim/idp/service.hpp"
 #include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
 
@@ -179,10 +180,13 @@ void check_request(action_checker& p, const argument_nodes& at, step& s) {
   }
   if (s.args.contains("sign")) {
     const auto& k = s.args["sign"];
-    if (k != "app-secret" && !(k.starts_with("key:") && k.size() > 4))
+    if (k != "app-secret" && k != "provider-set" && !(k.starts_with("key:") && k.size() > 4))
       p.fail(at["sign"],
-             "sign is app-secret (the dependent service's client secret, as the provider signs) "
-             "or key:TEXT (any other key)");
+             "sign is app-secret (the dependent service's client secret, as the provider signs), "
+             "key:TEXT (any other key) or provider-set (the body's claims as a SET the provider "
+             "signs)");
+    if (k == "provider-set" && !json::parse_object(s.args["body"]))
+      p.fail(at["sign"], "sign: provider-set signs the body's claims: a JSON object");
   }
   if (s.args.contains("auth") && s.args["auth"] != "client" && s.args["auth"] != "admin")
     p.fail(at["auth"],
@@ -310,8 +314,15 @@ answer request(action_context& c, const step& s) {
     r.headers.set("Origin", arg(s, "origin"));
   if (s.args.contains("sign")) {
     const std::string k = arg(s, "sign");
-    const std::string key = k == "app-secret" ? c.world().client_secret() : k.substr(4);
-    r.headers.set("X-Hub-Signature-256", "sha256=" + to_hex(hmac_sha256(key, r.body)));
+    if (k == "provider-set") {  // the body's claims, as the transmitter signs a SET
+      auto set = c.world().idp().ssf_sign(r.body);
+      if (!set) return std::nullopt;  // the body was checked to be an object when read
+      r.body = std::move(*set);
+      r.headers.set("Content-Type", "application/secevent+jwt");
+    } else {
+      const std::string key = k == "app-secret" ? c.world().client_secret() : k.substr(4);
+      r.headers.set("X-Hub-Signature-256", "sha256=" + to_hex(hmac_sha256(key, r.body)));
+    }
   }
   if (s.args.contains("header")) {
     for (const auto& h : header_lines(arg(s, "header"))) {

@@ -317,8 +317,9 @@ class runner final : public detail::action_context {
 
   // Replaces {id:ACCOUNT} with the provider id, {post:LABEL} with the post's id, {kept:NAME}
   // with the value a request kept, {client_id} and {client_secret} with the dependent service's
-  // client credentials at the provider and {stream_id} with its Shared Signals stream there
-  // (empty while it has none).
+  // client credentials at the provider, {stream_id} with its Shared Signals stream there and
+  // {stream_authorization} with the Authorization header the stream's pushes carry (empty while
+  // it has none).
   std::string with_ids(const std::string& t) const override {
     std::string out;
     for (std::size_t i = 0; i < t.size();) {
@@ -334,10 +335,11 @@ class runner final : public detail::action_context {
         out += world_->client_id();
       } else if (ref == "client_secret") {
         out += world_->client_secret();
-      } else if (ref == "stream_id") {
+      } else if (ref == "stream_id" || ref == "stream_authorization") {
         if (auto c = world_->idp().get_client(world_->client_id())) {
           const auto streams = world_->idp().ssf_streams(*c);
-          if (!streams.empty()) out += streams.front().id;
+          if (!streams.empty())
+            out += ref == "stream_id" ? streams.front().id : streams.front().authorization_header;
         }
       } else {
         out += t[i++];

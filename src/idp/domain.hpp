@@ -166,6 +166,7 @@ class shared_signals {
   result<void> verify(const client& c, std::string_view id, std::string_view state);
   result<ssf_poll_answer> poll(const client& c, std::string_view id, const ssf_poll_request& r);
   std::int64_t newest_waiting();
+  result<std::string> sign(std::string_view claims);
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // Push delivery (RFC 8935): sends the SETs due to push streams, retried and given up on as
   // the webhooks are. Called by the outbox's dispatch, without the mutex held.

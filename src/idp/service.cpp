@@ -138,6 +138,9 @@ result<ssf_poll_answer> service::ssf_poll(const client& c, std::string_view id,
                                           const ssf_poll_request& r) {
   return parts_->signals.poll(c, id, r);
 }
+result<std::string> service::ssf_sign(std::string_view claims) {
+  return parts_->signals.sign(claims);
+}
 std::int64_t service::ssf_newest_waiting() {
   return parts_->signals.newest_waiting();
 }

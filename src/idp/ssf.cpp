@@ -284,6 +284,13 @@ result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::strin
   return out;
 }
 
+result<std::string> domain::shared_signals::sign(std::string_view claims) {
+  auto o = json::parse_object(claims);
+  if (!o) return make_error_code(errc::bad_json);
+  std::lock_guard lock(ctx_.mutex);
+  return oidc::sign_jwt(ctx_.oidc_key_locked(), *o, "secevent+jwt");
+}
+
 std::int64_t domain::shared_signals::newest_waiting() {
   std::lock_guard lock(ctx_.mutex);
   return any_stream_ ? ctx_.repos.ssf().newest_waiting(ssf::poll_method) : 0;

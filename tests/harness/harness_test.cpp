@@ -93,6 +93,9 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
       {"name: x\nfaults:\n  - {kind: drop, body: x}\nsteps:\n  - create: a\n", 3,
        "'body' belongs to a corrupt fault"},
       {"name: x\nsteps:\n  - restart: ads\n", 3, "'restart: threads' or 'restart: idp'"},
+      {"name: x\nsteps:\n  - request: {system: threads, path: /ssf/events, sign: provider-set, "
+       "body: '[1]'}\n",
+       3, "a JSON object"},
       {"name: x\nfaults:\n  - {kind: delay, delay: 1m, status: 400}\nsteps:\n  - create: a\n", 3,
        "'status' belongs to a corrupt fault"},
       {"name: x\nfaults:\n  - {kind: corrupt, status: 99}\nsteps:\n  - create: a\n", 3,

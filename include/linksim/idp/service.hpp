@@ -357,6 +357,11 @@ class service {
   // The id of the newest SET waiting to be polled on any stream; 0 when none waits. The
   // simulation answers a receiver's held poll (RFC 8936 long polling) when it grows.
   std::int64_t ssf_newest_waiting();
+  // `claims` (a JSON object) as a SET (typ secevent+jwt) signed with the provider's current
+  // key, as the transmitter signs its own; errc::bad_json for anything else. No route reaches
+  // it: it is how a scenario acts as the transmitter itself, to send a receiver SETs the
+  // provider would never make (an empty jti, a subject in another format).
+  result<std::string> ssf_sign(std::string_view claims);
   // Grows whenever a SET is queued or released for delivery: a held poll looks again only then.
   // Lock-free.
   std::uint64_t ssf_generation() const;
