@@ -185,7 +185,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
   fault_spec fault(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "a fault is a mapping with kind and what it matches");
     check_keys(n, {"kind", "from", "to", "path", "field", "account", "probability", "nth", "delay",
-                   "jitter", "body", "status", "over"});
+                   "jitter", "body", "status", "header", "over"});
     fault_spec f;
     f.where = where(n);
     if (auto x = n["over"]) f.over = channel_list(x, "over");
@@ -208,6 +208,18 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["jitter"]) f.rule.jitter = duration(x);
     if (f.rule.kind == sim::fault_kind::delay && f.rule.delay.count() == 0)
       fail(n, "a delay fault needs 'delay' (how late the message arrives)");
+    if (auto x = n["header"]) {
+      if (f.rule.kind != sim::fault_kind::corrupt)
+        fail(x, "'header' belongs to a corrupt fault (a field set on the answer)");
+      for (const auto& h : pieces(x, "header")) {
+        const auto colon = h.find(':');
+        if (colon == std::string::npos || colon == 0 || h.find_first_of(" \t\r\n") < colon)
+          fail(x, "a corrupt fault's header is 'Name: value'");
+        std::string value = h.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(' '));
+        f.rule.headers.push_back({h.substr(0, colon), std::move(value)});
+      }
+    }
     if (auto x = n["status"]) {
       if (f.rule.kind != sim::fault_kind::corrupt)
         fail(x, "'status' belongs to a corrupt fault (the answer's status instead of its own)");

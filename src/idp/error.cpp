@@ -51,6 +51,8 @@ const char* message_of(error e) {
       return "Matching code was not found or was already used";
     case error::code_expired:
       return "the authorization code has expired";
+    case error::code_account_inactive:
+      return "the account the code was granted for is restricted, suspended or banned";
     case error::code_reused:
       return "Matching code was not found or was already used; tokens issued from it are revoked";
     case error::code_client_mismatch:

@@ -288,8 +288,8 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
   else if (!constant_time_equal(base64url_encode(sha256(verifier)), k.code_challenge))
     failure = error::pkce_verifier_mismatch;
   else if (status != "active" && ctx_.cfg.rules.refuse_inactive_accounts)
-    failure = errc::account_inactive;
-  if (failure) return failure;  // the entry stays, spent, until it expires
+    failure = error::code_account_inactive;  // RFC 6749 section 5.2: the grant is invalid
+  if (failure) return failure;               // the entry stays, spent, until it expires
 
   // The grant, the spent code and the tokens: one commit.
   auto work = ctx_.repos.begin();

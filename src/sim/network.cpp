@@ -225,6 +225,7 @@ http::response network::corrupted(const fault_rule& rule, http::response answer)
   else if (!rule.status)
     answer.body = answer.body.substr(0, answer.body.size() / 2);
   if (rule.status) answer.status = *rule.status;
+  for (const auto& h : rule.headers) answer.headers.set(h.name, h.value);
   return answer;
 }
 

@@ -55,10 +55,10 @@ TEST(Login, AnAccountRestrictedBeforeTheCallbackCannotSignUp) {
   };
   std::string key;
   auto r = w.sign_in("alice", key);
-  // The provider refuses the code (403 account_inactive), which the service reports as a bad
-  // answer from its peer; nothing is created either way.
+  // The provider refuses the code (400 invalid_grant, as RFC 6749 section 5.2 has it), which
+  // the service reports as a sign-in to start again; nothing is created.
   ASSERT_FALSE(r);
-  EXPECT_TRUE(is(r.error(), errc::upstream_bad_response)) << r.error().message();
+  EXPECT_TRUE(is(r.error(), threads_sim::error::login_state_invalid)) << r.error().message();
   EXPECT_TRUE(w.threads->profiles_of_account(id).empty());
 }
 

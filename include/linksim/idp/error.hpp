@@ -19,6 +19,7 @@ enum class error {
   unsupported_grant_type,
   code_not_found,
   code_expired,
+  code_account_inactive,  // the account was restricted, suspended or banned after its consent
   code_reused,
   code_client_mismatch,
   redirect_uri_mismatch,

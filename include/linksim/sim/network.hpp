@@ -50,12 +50,13 @@ struct message_filter {
 struct fault_rule {
   fault_kind kind = fault_kind::drop;
   message_filter match;
-  double probability = 1.0;          // drawn from the network's own seeded stream
-  std::optional<std::uint64_t> nth;  // only the nth matching message (1-based)
-  milliseconds delay{0};             // for `delay`: how late it arrives
-  milliseconds jitter{0};            // ± uniformly
-  std::optional<std::string> body;   // for `corrupt`: the answer's body instead of its own
-  std::optional<int> status;         // for `corrupt`: the answer's status instead of its own
+  double probability = 1.0;                 // drawn from the network's own seeded stream
+  std::optional<std::uint64_t> nth;         // only the nth matching message (1-based)
+  milliseconds delay{0};                    // for `delay`: how late it arrives
+  milliseconds jitter{0};                   // ± uniformly
+  std::optional<std::string> body;          // for `corrupt`: the answer's body instead of its own
+  std::optional<int> status;                // for `corrupt`: the answer's status instead of its own
+  std::vector<http::header_field> headers;  // for `corrupt`: fields set on the answer
 };
 
 struct outage {

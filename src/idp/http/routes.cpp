@@ -38,6 +38,7 @@ error_info describe(const boost::system::error_code& ec) {
         return {400, "unsupported_grant_type"};
       case error::code_not_found:
       case error::code_expired:
+      case error::code_account_inactive:
       case error::code_reused:
       case error::code_client_mismatch:
       case error::redirect_uri_mismatch:
