@@ -316,7 +316,8 @@ answer request(action_context& c, const step& s) {
     const std::string k = arg(s, "sign");
     if (k == "provider-set") {  // the body's claims, as the transmitter signs a SET
       auto set = c.world().idp().ssf_sign(r.body);
-      if (!set) return std::nullopt;  // the body was checked to be an object when read
+      if (!set)  // an object when read, the values put in it ({kept:NAME}) can break it
+        c.fail(s.where, "sign: provider-set", "a JSON object of claims", r.body);
       r.body = std::move(*set);
       r.headers.set("Content-Type", "application/secevent+jwt");
     } else {

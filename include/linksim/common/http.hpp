@@ -89,12 +89,11 @@ struct error_info {
   std::string_view challenge = {};
 };
 
-// The answer with the challenge of `info` in WWW-Authenticate when it is a 401 (`with_challenge`
-// leaves any other answer, and one that names its challenge already, as it is).
+// The answer with the challenge of `info` in WWW-Authenticate when it is a 401; any other
+// answer, and a 401 that names its challenge already, is left as it is.
 response with_challenge(response r, const error_info& info);
 
-// The challenges of the schemes the services use. A session cookie set by a log-in form has no
-// registered scheme; `Cookie` is the one draft-broyer-http-cookie-auth describes for it.
+// The challenge of the admin API every service has.
 inline constexpr std::string_view admin_challenge = "Bearer realm=\"linksim-admin\"";
 
 // How the errors every service shares (linksim::errc) show over HTTP where the services agree:

@@ -138,11 +138,10 @@ class oauth_routes {
   // --- Token endpoints ---
 
   // Client authentication by HTTP Basic (RFC 6749 §2.3.1) or by form fields; not both.
-  result<client> client_auth(const request& req, const http::params& form, bool* used_basic) {
+  result<client> client_auth(const request& req, const http::params& form) {
     const std::string form_id = param(form, "client_id"),
                       form_secret = param(form, "client_secret");
     if (auto basic = basic_credentials(req)) {
-      *used_basic = true;
       if (!form_secret.empty()) return make_error_code(error::client_auth_conflict);
       if (!*basic) return basic->error();
       const auto& [id, secret] = **basic;
@@ -218,12 +217,8 @@ class oauth_routes {
       return oauth_error(is(form.error(), errc::unsupported_media_type)
                              ? make_error_code(errc::bad_form)
                              : form.error());
-    bool basic = false;
-    auto c = client_auth(req, *form, &basic);
-    if (!c) {
-      response r = oauth_error(c.error());
-      return r;  // a 401 names HTTP Basic, the scheme a confidential client may use
-    }
+    auto c = client_auth(req, *form);
+    if (!c) return oauth_error(c.error());  // its 401 names HTTP Basic, however the client tried
     const std::string grant = param(*form, "grant_type");
     result<token_response> t = make_error_code(error::unsupported_grant_type);
     if (grant == "authorization_code") {
@@ -297,8 +292,7 @@ class oauth_routes {
 
   response revoke_answer(const result<http::params>& form, const request& req) {
     if (!form) return oauth_error(form.error());
-    bool basic = false;
-    auto c = client_auth(req, *form, &basic);
+    auto c = client_auth(req, *form);
     if (!c) return oauth_error(c.error());
     if (!http::find_param(*form, "token")) return oauth_error(make_error_code(errc::missing_field));
     s_.revoke(*c, param(*form, "token"));
@@ -308,8 +302,7 @@ class oauth_routes {
   response introspect(const request& req) {
     auto form = token_form(req);
     if (!form) return oauth_error(form.error());
-    bool basic = false;
-    auto c = client_auth(req, *form, &basic);
+    auto c = client_auth(req, *form);
     if (!c) return oauth_error(c.error());
     // RFC 7662 §2.1: the caller must be authenticated; a public client has nothing to do it with.
     if (c->is_public()) return oauth_error(make_error_code(error::invalid_client));
