@@ -182,9 +182,7 @@ world::world(world_options o)
     throw std::invalid_argument("unknown behaviour profile: " + opts_.profile);
   open_idp();
   // The company's ad platform, on the same behaviour profile.
-  ads_db_ = std::make_unique<store::database>(
-      opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "ads.db",
-      store::options{.scratch = true, .exclusive = true});
+  open_database(ads_db_, "ads.db");
   ads::config acfg;
   acfg.idp_url = idp_origin;
   acfg.internal_token = idp_ads_token;
@@ -226,14 +224,19 @@ http::log_sink world::service_sink() {
   };
 }
 
+void world::open_database(std::unique_ptr<store::database>& db, const char* file) {
+  // An in-memory database outlives its service's restart; a file is closed before it is opened
+  // again (it is held exclusively).
+  if (opts_.in_memory && db) return;
+  db.reset();
+  db = std::make_unique<store::database>(
+      opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / file,
+      store::options{.scratch = true, .exclusive = true});
+}
+
 void world::open_idp() {
   idp_.reset();
-  if (!opts_.in_memory || !idp_db_) {
-    idp_db_.reset();
-    idp_db_ = std::make_unique<store::database>(
-        opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "idp.db",
-        store::options{.scratch = true, .exclusive = true});
-  }
+  open_database(idp_db_, "idp.db");
   idp::config cfg;
   cfg.issuer = idp_origin;
   cfg.password = {2, 1, 1};  // the least scrypt allows: the simulation's passwords protect nothing
@@ -257,12 +260,7 @@ void world::restart_idp() {
 
 void world::open_threads() {
   threads_.reset();
-  if (!opts_.in_memory || !threads_db_) {
-    threads_db_.reset();
-    threads_db_ = std::make_unique<store::database>(
-        opts_.in_memory ? std::filesystem::path(":memory:") : opts_.dir / "threads.db",
-        store::options{.scratch = true, .exclusive = true});
-  }
+  open_database(threads_db_, "threads.db");
   threads_sim::config cfg;
   cfg.base_url = threads_origin;
   cfg.idp_url = idp_origin;

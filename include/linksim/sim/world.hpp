@@ -220,6 +220,8 @@ class world {
   std::size_t service_lines_dropped() const { return service_lines_dropped_; }
 
  private:
+  // The system's database in opts_.dir (or in memory), opened anew at each start.
+  void open_database(std::unique_ptr<store::database>& db, const char* file);
   void open_idp();
   http::log_sink service_sink();
   void open_threads();
