@@ -20,13 +20,26 @@ Each mutant is built incrementally in a copy of the tree, then judged:
               reader's judgement, which docs/claims.md records;
   stillborn   it does not compile (not counted).
 
+A mutant the first judgement misses (survived or unexercised) is judged again, more widely, as
+PIT runs its slower tests only on the mutants the fast ones leave alive:
+
+  killed wide `linksim audit --all-profiles` over each channel fails, or some claim's verdict
+              under some profile differs from the original's: the mutant sits on a path only
+              another behaviour profile takes (a fault's own rule, say), and the audit of that
+              profile tells it from the original; with --sanitize, also a build of the copy
+              with AddressSanitizer, UndefinedBehaviorSanitizer and libstdc++'s assertions
+              whose scenario library fails (a read through an empty optional that happens to
+              give the right answer).
+
+Both scores are printed: the first judgement's alone, and with the wider one.
+
 The score is killed / (killed + survived) over the mutants some run exercised, and
 killed / (killed + survived + unexercised) counting every unexercised one as a miss. The
 sample is drawn with a fixed seed, so the same command on the same tree plants the same
 mutants.
 
   scripts/mutate.py [--mutants N] [--seed S] [--fuzz-seeds N] [--work DIR] [--json FILE]
-                    [--only PATH_SUBSTRING]
+                    [--only PATH_SUBSTRING] [--narrow] [--sanitize]
 """
 
 import argparse
@@ -141,7 +154,13 @@ OPERATORS = {"negate_condition": negate_if, "swap_operator": swap_operator,
 
 
 def candidates(only):
+    """Every mutation site, in files whose path contains `only`; `only` of the form PATH:LINE
+    keeps that one line's sites (a survivor planted again after a change)."""
     out = []
+    only_line = None
+    if re.fullmatch(r".+:\d+", only):
+        only, only_line = only.rsplit(":", 1)
+        only_line = int(only_line)
     for d in SERVICES:
         for path in sorted((ROOT / d).rglob("*.cpp")):
             rel = path.relative_to(ROOT).as_posix()
@@ -153,6 +172,8 @@ def candidates(only):
             for n, line in enumerate(lines):
                 s = line.strip()
                 if not s or s.startswith(("//", "#", "*")) or '"' in s and "R\"" in s:
+                    continue
+                if only_line is not None and n + 1 != only_line:
                     continue
                 for op, f in OPERATORS.items():
                     for mutated in f(line.rstrip("\n")):
@@ -276,6 +297,83 @@ def judge_runs(linksim, tree, baseline, fuzz_seeds, scratch, reported):
     return "unexercised", "every scenario's evidence root is the original's"
 
 
+def verdicts(report_path):
+    """Every claim's verdict under every profile an audit ran, and the flow findings: what the
+    audit says, as a set that two audits' can be compared by."""
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, ValueError):
+        return None
+    out = {"passed " + str(report.get("passed"))}
+    for claim in report.get("claims", []):
+        for profile, v in claim.get("verdicts", {}).items():
+            out.add(f"{claim['id']} under {profile}: {v.get('verdict')}")
+    for key in ("undisclosed_flows", "declared_against_observed"):
+        for f in report.get(key, []):
+            out.add(key + " " + json.dumps({k: f.get(k) for k in FINDING_KEYS}, sort_keys=True))
+    for name in report.get("mutation_score", {}).get("missed", []):
+        out.add("fault missed " + name)
+    return out
+
+
+def wide(linksim, tree, scratch):
+    """The audit of every profile over each channel: its exit status and verdicts."""
+    rc, said = 0, {}
+    for channel in CHANNELS:
+        out = scratch / ("wide-" + channel)
+        r = run([linksim, "audit", "--all-profiles", "--changes", channel, "--out", str(out),
+                 "--claims", str(tree / "scenarios" / "claims.yaml")], tree, timeout=900)
+        rc = rc or r.returncode
+        said[channel] = verdicts(out / "report.json")
+    return rc, said
+
+
+def judge_wide(linksim, tree, scratch, original, sanitized):
+    """A miss judged again: every profile's audit, and the library under the sanitizers."""
+    try:
+        rc, said = wide(linksim, tree, scratch)
+    except subprocess.TimeoutExpired as e:
+        return "killed", "hangs (" + " ".join(e.cmd[1:3]) + " timed out)"
+    for channel in CHANNELS:
+        now, before = said[channel], original[channel]
+        if now is None:
+            return "killed", "audit of every profile writes no report over " + channel
+        if now != before:
+            diff = sorted(now - before) + sorted(before - now)
+            return "killed", ("audit of every profile " + ("fails" if rc else "differs") +
+                              f" over {channel}: {diff[0]}" +
+                              (f" and {len(diff) - 1} more" if len(diff) > 1 else ""))
+    if rc != 0:
+        return "killed", "audit of every profile fails"
+    if sanitized:
+        build_dir, binary = sanitized
+        b = run(["ninja", "-C", str(build_dir), "linksim"], tree)
+        if b.returncode != 0:
+            return None, "sanitized build does not compile"
+        try:
+            _, src = roots(binary, tree)
+        except subprocess.TimeoutExpired:
+            return "killed", "hangs under the sanitizers"
+        if src != 0:
+            return "killed", "scenario library under the sanitizers"
+    return None, ""
+
+
+def configure(tree, build, extra):
+    if not (build / "build.ninja").exists():
+        r = run(["cmake", "-S", str(tree), "-B", str(build), "-G", "Ninja",
+                 "-DCMAKE_BUILD_TYPE=Debug", "-DLINKSIM_BUILD_TESTS=OFF",
+                 "-DLINKSIM_BUILD_LOAD_TOOLS=OFF"] + extra, tree)
+        if r.returncode != 0:
+            sys.exit("mutate.py: cmake failed:\n" + r.stdout + r.stderr)
+
+
+SANITIZE = ["-DCMAKE_CXX_FLAGS=-O1 -fsanitize=address,undefined -fno-omit-frame-pointer "
+            "-D_GLIBCXX_ASSERTIONS "
+            "-fno-sanitize-recover=undefined",
+            "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined", "-DLINKSIM_MIMALLOC=OFF"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mutants", type=int, default=80, help="how many to plant (default 80)")
@@ -283,8 +381,14 @@ def main():
     ap.add_argument("--fuzz-seeds", type=int, default=200, help="seeds linksim fuzz tries (200)")
     ap.add_argument("--work", type=Path, help="where the copy and its build live (kept)")
     ap.add_argument("--json", type=Path, help="write every mutant's result here")
-    ap.add_argument("--only", default="", help="only files whose path contains this")
+    ap.add_argument("--only", default="",
+                    help="only files whose path contains this, or PATH:LINE for one line")
     ap.add_argument("--list", action="store_true", help="print the sample and stop")
+    ap.add_argument("--narrow", action="store_true",
+                    help="judge each mutant once, without the wider judgement of misses")
+    ap.add_argument("--sanitize", action="store_true",
+                    help="the wider judgement also runs the library built with ASan, UBSan and "
+                         "libstdc++'s assertions")
     a = ap.parse_args()
     if a.mutants < 1:
         sys.exit("mutate.py: --mutants must be at least 1")
@@ -306,12 +410,7 @@ def main():
     tree = work / "tree"
     build = work / "build"
     follow(ROOT, tree)
-    if not (build / "build.ninja").exists():
-        r = run(["cmake", "-S", str(tree), "-B", str(build), "-G", "Ninja",
-                 "-DCMAKE_BUILD_TYPE=Debug", "-DLINKSIM_BUILD_TESTS=OFF",
-                 "-DLINKSIM_BUILD_LOAD_TOOLS=OFF"], tree)
-        if r.returncode != 0:
-            sys.exit("mutate.py: cmake failed:\n" + r.stdout + r.stderr)
+    configure(tree, build, [])
     print("building the original ...", flush=True)
     r = run(["ninja", "-C", str(build), "linksim"], tree)
     if r.returncode != 0:
@@ -326,6 +425,24 @@ def main():
     if status != "unexercised":
         sys.exit(f"mutate.py: the original itself is judged {status} ({why})")
     reported = findings(scratch)
+    said, sanitized = None, None
+    if not a.narrow:
+        print("auditing every profile of the original ...", flush=True)
+        rc, said = wide(linksim, tree, scratch)
+        if rc != 0 or any(v is None for v in said.values()):
+            sys.exit("mutate.py: the original's audit of every profile fails")
+    if a.sanitize and not a.narrow:
+        sbuild = work / "build-sanitize"
+        configure(tree, sbuild, SANITIZE)
+        print("building the original with the sanitizers ...", flush=True)
+        r = run(["ninja", "-C", str(sbuild), "linksim"], tree)
+        if r.returncode != 0:
+            sys.exit("mutate.py: the original does not build with the sanitizers:\n" +
+                     r.stdout[-3000:])
+        sanitized = (sbuild, str(sbuild / "src" / "cli" / "linksim"))
+        _, rc = roots(sanitized[1], tree)
+        if rc != 0:
+            sys.exit("mutate.py: the original's library fails under the sanitizers")
 
     results = []
     t0 = time.time()
@@ -341,13 +458,21 @@ def main():
                 status, why = "stillborn", "does not compile"
             else:
                 status, why = judge(linksim, tree, baseline, a.fuzz_seeds, scratch, reported)
+                first = status
+                if status in ("survived", "unexercised") and said is not None:
+                    wider, wider_why = judge_wide(linksim, tree, scratch, said, sanitized)
+                    if wider:
+                        status, why = "killed", wider_why + " (wide; first " + first + ")"
         finally:
             path.write_text(original)
             os.utime(path)  # rebuilt from the original next time
-        results.append(dict(m, status=status, why=why))
+        results.append(dict(m, status=status, why=why,
+                            first=first if b.returncode == 0 else status))
         print(f"[{i}/{len(sample)}] {status:10} {m['file']}:{m['line']} {m['operator']}: {why}",
               flush=True)
     run(["ninja", "-C", str(build), "linksim"], tree)  # the original again
+    if sanitized:
+        run(["ninja", "-C", str(sanitized[0]), "linksim"], tree)
 
     count = {k: sum(1 for r in results if r["status"] == k)
              for k in ("killed", "survived", "unexercised", "stillborn")}
@@ -359,13 +484,20 @@ def main():
           f"unexercised, {count['stillborn']} stillborn in {time.time() - t0:.0f} s: "
           f"{score:.1f} % of the {scored} exercised mutants killed, {floor:.1f} % of all "
           f"{all_live}")
+    if said is not None:
+        first = sum(1 for r in results if r["first"] == "killed")
+        print(f"the first judgement alone (the documented audit, fuzz, the library) killed "
+              f"{first}: {100.0 * first / all_live if all_live else 100.0:.1f} % of all "
+              f"{all_live}; the audit of every profile"
+              f"{' and the sanitizers' if sanitized else ''} killed {count['killed'] - first} more")
     for r in results:
         if r["status"] in ("survived", "unexercised"):
             print(f"  {r['status']} {r['file']}:{r['line']} {r['operator']}: "
                   f"{r['mutated'].strip()}  ({r['why']})")
     if a.json:
         a.json.write_text(json.dumps({"seed": a.seed, "sites": len(pool), "counts": count,
-                                      "score": score, "floor": floor, "mutants": results},
+                                      "score": score, "floor": floor, "wide": said is not None,
+                                      "sanitize": sanitized is not None, "mutants": results},
                                      indent=1))
     return 0
 
