@@ -339,7 +339,8 @@ def judge_wide(linksim, tree, scratch, original, sanitized):
         if now is None:
             return "killed", "audit of every profile writes no report over " + channel
         if now != before:
-            diff = sorted(now - before) + sorted(before - now)
+            diff = (["now " + x for x in sorted(now - before)] +
+                    ["no longer " + x for x in sorted(before - now)])
             return "killed", ("audit of every profile " + ("fails" if rc else "differs") +
                               f" over {channel}: {diff[0]}" +
                               (f" and {len(diff) - 1} more" if len(diff) > 1 else ""))
