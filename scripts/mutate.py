@@ -243,18 +243,22 @@ FINDING_KEYS = ("as_of", "kind", "from", "to", "channel", "purpose", "category",
                 "profile", "scenario")
 
 
+def flow_findings(report):
+    """The kinds of flow finding a report holds: undisclosed flows and mismatches."""
+    return {key + " " + json.dumps({k: f.get(k) for k in FINDING_KEYS}, sort_keys=True)
+            for key in ("undisclosed_flows", "declared_against_observed")
+            for f in report.get(key, [])}
+
+
 def findings(scratch):
-    """The kinds of flow finding the audits reported: undisclosed flows and mismatches."""
+    """The kinds of flow finding the audits of each channel reported."""
     out = set()
     for channel in CHANNELS:
         try:
             report = json.loads((scratch / ("audit-" + channel) / "report.json").read_text())
         except (OSError, ValueError):
             return None
-        for key in ("undisclosed_flows", "declared_against_observed"):
-            for f in report.get(key, []):
-                out.add(key + " " + json.dumps({k: f.get(k) for k in FINDING_KEYS},
-                                               sort_keys=True) + " over " + channel)
+        out |= {f + " over " + channel for f in flow_findings(report)}
     return out
 
 
@@ -308,9 +312,7 @@ def verdicts(report_path):
     for claim in report.get("claims", []):
         for profile, v in claim.get("verdicts", {}).items():
             out.add(f"{claim['id']} under {profile}: {v.get('verdict')}")
-    for key in ("undisclosed_flows", "declared_against_observed"):
-        for f in report.get(key, []):
-            out.add(key + " " + json.dumps({k: f.get(k) for k in FINDING_KEYS}, sort_keys=True))
+    out |= flow_findings(report)
     for name in report.get("mutation_score", {}).get("missed", []):
         out.add("fault missed " + name)
     return out
@@ -352,10 +354,10 @@ def judge_wide(linksim, tree, scratch, original, sanitized):
         if b.returncode != 0:
             return None, "sanitized build does not compile"
         try:
-            _, src = roots(binary, tree)
+            _, rc = roots(binary, tree)
         except subprocess.TimeoutExpired:
             return "killed", "hangs under the sanitizers"
-        if src != 0:
+        if rc != 0:
             return "killed", "scenario library under the sanitizers"
     return None, ""
 
@@ -459,16 +461,15 @@ def main():
                 status, why = "stillborn", "does not compile"
             else:
                 status, why = judge(linksim, tree, baseline, a.fuzz_seeds, scratch, reported)
-                first = status
-                if status in ("survived", "unexercised") and said is not None:
-                    wider, wider_why = judge_wide(linksim, tree, scratch, said, sanitized)
-                    if wider:
-                        status, why = "killed", wider_why + " (wide; first " + first + ")"
+            first = status
+            if status in ("survived", "unexercised") and said is not None:
+                wider, wider_why = judge_wide(linksim, tree, scratch, said, sanitized)
+                if wider:
+                    status, why = "killed", wider_why + " (wide; first " + first + ")"
         finally:
             path.write_text(original)
             os.utime(path)  # rebuilt from the original next time
-        results.append(dict(m, status=status, why=why,
-                            first=first if b.returncode == 0 else status))
+        results.append(dict(m, status=status, why=why, first=first))
         print(f"[{i}/{len(sample)}] {status:10} {m['file']}:{m['line']} {m['operator']}: {why}",
               flush=True)
     run(["ninja", "-C", str(build), "linksim"], tree)  # the original again
