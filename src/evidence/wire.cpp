@@ -59,6 +59,8 @@ constexpr std::array endpoints{
     endpoint{"idp", "GET", "/pictures/{sha}", "graph.picture", essential, credentials, false},
     endpoint{"idp", "GET", "/internal/accounts/{id}/ad-settings", "settings.read",
              "marketing.advertising", service_key, true},
+    endpoint{"idp", "PATCH", "/internal/accounts/{id}/profile", "profile.sync", essential,
+             service_key, true},
     endpoint{"idp", "", "/admin/*", "admin", "", service_key, true},
     endpoint{"idp", "", "/.well-known/*", "metadata", "", "", false},
     // Shared Signals: a poll's answer carries SETs; the rest manages the receiver's stream.

@@ -3,6 +3,8 @@
 
 #include "linksim/common/json.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <string>
 
 namespace linksim::idp {
@@ -26,6 +28,23 @@ result<bool> read_personalized_ads(http::transport& t, std::string_view idp_url,
   const auto* v = o ? o->if_contains("personalized_ads") : nullptr;
   if (!v || !v->is_bool()) return fail(errc::upstream_bad_response);
   return v->as_bool();
+}
+
+result<int> write_profile(http::transport& t, std::string_view idp_url, std::string_view token,
+                          std::int64_t account, const std::optional<std::string>& name,
+                          const std::optional<std::string>& biography) {
+  boost::json::object body;
+  if (name) body["name"] = *name;
+  if (biography) body["biography"] = *biography;
+  http::request req;
+  req.method = "PATCH";
+  req.target = std::string(idp_url) + "/internal/accounts/" + std::to_string(account) + "/profile";
+  req.headers.set("Authorization", "Bearer " + std::string(token));
+  req.headers.set("Content-Type", "application/json");
+  req.body = json::serialize(body);
+  auto r = t.send(std::move(req));
+  if (!r) return make_error_code(errc::upstream_unavailable);
+  return r->status;
 }
 
 }  // namespace linksim::idp

@@ -140,6 +140,11 @@ std::vector<behaviour> make_all() {
                       "Locks the bio to the one copied from Instagram at sign-up: an edit of the "
                       "bio is refused.",
                       [](behaviour& b) { b.bio_editable = false; }));
+  all.push_back(fault("fault.edits_sent_to_instagram",
+                      "Writes an edit of the name or bio back to the Instagram account, as a "
+                      "cross-product profile sync would: the change on the service changes "
+                      "Instagram too.",
+                      [](behaviour& b) { b.keep_edits_on_service = false; }));
   all.push_back(fault("fault.assistant_conversations_kept",
                       "Keeps the support assistant's conversations on the service: none goes to "
                       "train the company's AI, as the privacy policy says they do.",

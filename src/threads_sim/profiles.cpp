@@ -7,10 +7,13 @@
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
 #include "linksim/common/json.hpp"
+#include "linksim/idp/internal_api.hpp"
 #include "linksim/store/error.hpp"
 #include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/object.hpp>
+
+#include <mutex>
 
 namespace linksim::threads_sim {
 
@@ -109,10 +112,13 @@ result<profile> domain::profiles::public_profile(std::string_view username) {
 
 result<profile> domain::profiles::edit(std::int64_t profile_id, const profile_edit& edit) {
   const auto& r = ctx_.cfg.rules;
-  std::lock_guard lock(ctx_.mutex);
+  std::optional<std::string> sent_name, sent_bio;  // written back to the provider (a fault)
+  std::int64_t subject = 0;
+  std::unique_lock lock(ctx_.mutex);
   auto work = ctx_.repos.begin();
   auto p = ctx_.load_profile(profile_id);
   if (!p) return p.error();
+  subject = p->ig_user_id;
   std::vector<std::string> categories;
   if (edit.username && *edit.username != p->username) {
     if (r.username == field_rule::mirror && !r.username_editable)
@@ -149,7 +155,24 @@ result<profile> domain::profiles::edit(std::int64_t profile_id, const profile_ed
     ctx_.record("user", ctx_.cfg.system_name, p->ig_user_id, categories, "threads.settings",
                 join(categories, ","), "profile " + std::to_string(profile_id));
   }
+  if (!r.keep_edits_on_service) {
+    if (edit.display_name && *edit.display_name != p->display_name) sent_name = edit.display_name;
+    if (edit.bio && *edit.bio != p->bio) sent_bio = edit.bio;
+  }
   work->commit();
+  if (sent_name || sent_bio) {
+    // The edit is kept here whatever the provider answers; the call is made without the lock.
+    lock.unlock();
+    auto res = idp::write_profile(ctx_.transport, ctx_.cfg.idp_url, ctx_.cfg.internal_token,
+                                  subject, sent_name, sent_bio);
+    lock.lock();
+    std::vector<std::string> sent;
+    if (sent_name) sent.emplace_back("user.name");
+    if (sent_bio) sent.emplace_back("user.content.public");
+    ctx_.record(ctx_.cfg.system_name, ctx_.cfg.idp_system, subject, sent, "profile.sync",
+                join(sent, ","),
+                res ? "HTTP " + std::to_string(*res) : "not sent: " + res.error().message());
+  }
   return ctx_.load_profile(profile_id);
 }
 

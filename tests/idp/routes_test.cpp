@@ -103,6 +103,37 @@ TEST(AdminApi, EveryJsonBodyRefusesAFieldItDoesNotRead) {
   EXPECT_EQ(f.admin("GET", "/admin/accounts?username=bob").status, 404);
 }
 
+// The internal profile write, which only a company system holding an internal token may make:
+// it changes the account as an admin PATCH does, and refuses anything else with a JSON error.
+TEST(InternalApi, ProfileWriteNeedsAnInternalTokenAndAKnownField) {
+  idp_fixture f;
+  const auto a = f.make_account("alice");
+  const std::string path = "/internal/accounts/" + std::to_string(a.id) + "/profile";
+  const http::header_field token{"Authorization", "Bearer threads-internal-token"};
+  auto write = [&](const std::string& p, const std::string& body) {
+    return f.call("PATCH", p, body, "application/json", {token});
+  };
+  EXPECT_EQ(f.call("PATCH", path, R"({"biography":"x"})", "application/json").status, 401);
+  EXPECT_EQ(f.call("PATCH", path, R"({"biography":"x"})", "application/json",
+                   {{"Authorization", "Bearer admin-secret"}})
+                .status,
+            401);
+  EXPECT_EQ(write("/internal/accounts/abc/profile", R"({"biography":"x"})").status, 404);
+  EXPECT_EQ(write("/internal/accounts/123/profile", R"({"biography":"x"})").status, 404);
+  for (const char* bad : {"{not json", "{}", R"({"username":"bob"})", R"({"name":7})"}) {
+    auto r = write(path, bad);
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+    EXPECT_EQ(body_json(r).at("error").at("code"), "invalid_request") << bad;
+  }
+  EXPECT_EQ(write(path, R"({"biography":")" + std::string(151, 'b') + R"("})").status, 400);
+  EXPECT_EQ(f.idp.get_account(a.id)->bio, a.bio);
+  auto r = write(path, R"({"biography":"from elsewhere","name":"Alice E"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_json(r).at("biography"), "from elsewhere");
+  EXPECT_EQ(f.idp.get_account(a.id)->bio, "from elsewhere");
+  EXPECT_EQ(f.idp.get_account(a.id)->display_name, "Alice E");
+}
+
 TEST(AdminApi, UploadsPicturesAndServesThem) {
   idp_fixture f;
   const auto a = f.make_account("alice");

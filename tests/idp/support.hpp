@@ -54,7 +54,8 @@ struct idp_fixture {
   memory_recorder recorder;
   scripted_transport transport;
   idp::service idp{db, clock, random, recorder, transport, make_config()};
-  http::handler handler = idp::make_handler(idp, {"admin-secret"});
+  http::handler handler =
+      idp::make_handler(idp, {"admin-secret", {{"threads", "threads-internal-token"}}});
 
   idp_fixture() = default;
   explicit idp_fixture(idp::config c) : idp{db, clock, random, recorder, transport, std::move(c)} {}

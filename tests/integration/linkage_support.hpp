@@ -45,6 +45,7 @@ struct linked_world {
     o.admin_token = "admin-token";
     o.idp_url = idp_url;
     o.verify_token = "verify-me";
+    o.internal_token = "threads-internal-token";
     o.rules = threads_sim::find_behaviour(profile).value();
     o.reconcile_interval = interval;
     o.reconcile_tick = 1h;  // tests poll explicitly

@@ -262,6 +262,31 @@ TEST(Linkage, BioAndNameAreCopiedOnceAndNeverOverwritten) {
   EXPECT_FALSE(bio_copied_once("fault.bio_overwritten"));
 }
 
+// Seed 003: edits of the name and bio on the service leave the provider account as it was, and
+// nothing about them goes from the service to the provider.
+bool edits_stay_on_service(const std::string& profile) {
+  linked_world w(profile);
+  const auto alice = w.account("alice");
+  EXPECT_TRUE(w.provider().update_profile(alice, {.display_name = "Alice IG", .bio = "ig bio"}));
+  browser b;
+  const auto session = w.join(b, "alice");
+  auto r = w.call("PATCH", "/api/me", R"({"bio":"threads bio","name":"Alice T"})", session);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(str(w.profile_of(alice), "bio"), "threads bio");
+  const auto a = w.provider().get_account(alice);
+  bool held = a && a->bio == "ig bio" && a->display_name == "Alice IG";
+  for (const auto& f : flows(w))
+    if (f.from == "threads" && f.to == "idp")
+      for (const auto& c : f.categories)
+        if (c == "user.content.public" || c == "user.name") held = false;
+  return held;
+}
+
+TEST(Linkage, EditsOnTheServiceNeverReachTheProvider) {
+  EXPECT_TRUE(edits_stay_on_service("documented"));
+  EXPECT_FALSE(edits_stay_on_service("fault.edits_sent_to_instagram"));
+}
+
 TEST(Linkage, PictureMirrorsTheProviderAndCannotBeSetOnTheService) {
   linked_world w;
   const auto alice = w.account("alice");

@@ -106,6 +106,7 @@ struct idp_server {
     o.admin_token = "admin-token";
     o.password = {1u << 10, 8, 1};
     o.dispatch_interval = interval;
+    o.internal_tokens = {{"threads", "threads-internal-token"}};
     return o;
   }
 

@@ -245,6 +245,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.offer_account_choice != documented.offer_account_choice;
     n += b.require_link != documented.require_link;
     n += b.bio_editable != documented.bio_editable;
+    n += b.keep_edits_on_service != documented.keep_edits_on_service;
     n += b.count_distinct_viewers != documented.count_distinct_viewers;
     n += b.use_activity_across_products != documented.use_activity_across_products;
     n += b.share_assistant_conversations != documented.share_assistant_conversations;
@@ -256,7 +257,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 34);
+  EXPECT_EQ(faults, 35);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include "linksim/common/http.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace linksim::idp {
@@ -16,5 +18,12 @@ namespace linksim::idp {
 // upstream_bad_response (any other answer).
 result<bool> read_personalized_ads(http::transport& t, std::string_view idp_url,
                                    std::string_view token, std::int64_t account);
+
+// Writes a name or a biography to the account, as a cross-product profile sync does: PATCH
+// <idp_url>/internal/accounts/<id>/profile with the system's token. The provider's answer's
+// status, or upstream_unavailable when it was not reached.
+result<int> write_profile(http::transport& t, std::string_view idp_url, std::string_view token,
+                          std::int64_t account, const std::optional<std::string>& name,
+                          const std::optional<std::string>& biography);
 
 }  // namespace linksim::idp

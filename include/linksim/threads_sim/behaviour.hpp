@@ -31,6 +31,7 @@ struct behaviour {
   bool username_editable = false;          // only meaningful for `mirror`
   bool name_editable = true;               // the display name can be set on the service
   bool bio_editable = true;                // the bio can be set on the service (seeds 003, 004)
+  bool keep_edits_on_service = true;       // edits never go back to the provider (seed 003)
   bool import_profile = true;  // sign-up copies the name, bio and followers who have profiles
   bool import_picture = true;  // sign-up copies the picture (mirrored from then on)
   bool link_business_accounts = true;  // a business account signs up as a personal one does

@@ -107,12 +107,17 @@ class graph_routes {
 
   // Another product of the company reads the account's ad settings before using its data for
   // advertising: a flow of user.account.settings to that system.
-  response internal_ad_settings(const request& req, std::string_view id_text) {
+  // The system an internal token names; null for none or a wrong one.
+  const std::string* internal_system(const request& req) const {
     const auto auth = req.headers.get("Authorization");
-    const std::string* system = nullptr;
-    if (auth.starts_with("Bearer "))
-      for (const auto& [name, token] : o_.internal_tokens)
-        if (!token.empty() && constant_time_equal(auth.substr(7), token)) system = &name;
+    if (!auth.starts_with("Bearer ")) return nullptr;
+    for (const auto& [name, token] : o_.internal_tokens)
+      if (!token.empty() && constant_time_equal(auth.substr(7), token)) return &name;
+    return nullptr;
+  }
+
+  response internal_ad_settings(const request& req, std::string_view id_text) {
+    const std::string* system = internal_system(req);
     if (!system) return admin_error(make_error_code(errc::admin_unauthorized));
     const auto id = parse_id(id_text);
     if (!id) return admin_error(make_error_code(errc::not_found), "account ids are numbers");
@@ -122,6 +127,36 @@ class graph_routes {
     s_.record_flow(*system, *id, {"user.account.settings"}, "essential.service", "settings.read",
                    r.body, a->personalized_ads ? "personalized_ads on" : "personalized_ads off");
     return r;
+  }
+
+  // Another product of the company writes a name or a biography to the account, as a
+  // cross-product profile sync does: {"name": "...", "biography": "..."}. The change reaches
+  // the account's linked clients as any change does. The flow is the sender's to declare.
+  response internal_profile(const request& req, std::string_view id_text) {
+    const std::string* system = internal_system(req);
+    if (!system) return admin_error(make_error_code(errc::admin_unauthorized));
+    const auto id = parse_id(id_text);
+    if (!id) return admin_error(make_error_code(errc::not_found), "account ids are numbers");
+    auto body = json::parse_object(req.body);
+    if (!body) return admin_error(body.error());
+    if (auto unknown = json::unknown_field(*body, {"name", "biography"}))
+      return admin_error(make_error_code(errc::bad_field), *unknown);
+    profile_change c;
+    for (auto [key, out] : {std::pair{"name", &c.display_name}, {"biography", &c.bio}}) {
+      auto v = json::get_string(*body, key);
+      if (!v) return admin_error(v.error(), std::string(key) + " must be a string");
+      if (*v) *out = **v;
+    }
+    if (!c.display_name && !c.bio)
+      return admin_error(make_error_code(errc::missing_field), "name or biography");
+    if (auto problem = profile_text_problem(c.display_name ? &*c.display_name : nullptr,
+                                            c.bio ? &*c.bio : nullptr))
+      return admin_error(make_error_code(errc::bad_field), *problem);
+    auto a = s_.update_profile(*id, c);
+    if (!a) return admin_error(a.error());
+    return json::response(
+        200, bj::object{
+                 {"id", std::to_string(a->id)}, {"name", a->display_name}, {"biography", a->bio}});
   }
 
  private:
@@ -139,6 +174,10 @@ void add_graph_routes(http::router& r, service& s, const route_options& o) {
   r.on("GET", "/internal/accounts/{id}/ad-settings",
        [self](const request& req, const route_match& m) {
          return self->internal_ad_settings(req, m["id"]);
+       });
+  r.on("PATCH", "/internal/accounts/{id}/profile",
+       [self](const request& req, const route_match& m) {
+         return self->internal_profile(req, m["id"]);
        });
 }
 
