@@ -50,6 +50,11 @@ std::vector<behaviour> make_all() {
   all.push_back(fault("fault.two_profiles",
                       "Allows a second profile for an Instagram account that is already linked.",
                       [](behaviour& b) { b.one_profile_per_account = false; }));
+  all.push_back(fault("fault.account_id_not_kept",
+                      "Keeps a new profile under its username alone, not the Instagram account's "
+                      "id: changes, polls and deletions, which name the account by id, never "
+                      "find it, and the account can sign up again.",
+                      [](behaviour& b) { b.keep_account_id = false; }));
   all.push_back(fault("fault.rename_not_propagated",
                       "Ignores username changes from Instagram: the mirror goes stale.",
                       [](behaviour& b) { b.apply_username_changes = false; }));

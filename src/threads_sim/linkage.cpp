@@ -184,9 +184,13 @@ result<std::pair<profile, std::string>> domain::linkage::link_profile(std::strin
     if (ctx_.profile_by_username(username)) return make_error_code(errc::username_taken);
   }
   const auto now = ctx_.time.now();
+  idp_profile row = ig;
+  // Without the account's id the profile is kept under its username alone: nothing that names
+  // the account by id (a change, a poll, a deletion, a second sign-up) finds it again.
+  if (!ctx_.cfg.rules.keep_account_id) row.id = 0;
   profile p;
-  p.id = ctx_.repos.profiles().add(ig, now, now + ctx_.cfg.reconcile_interval);
-  p.ig_user_id = ig.id;
+  p.id = ctx_.repos.profiles().add(row, now, now + ctx_.cfg.reconcile_interval);
+  p.ig_user_id = row.id;
   if (ctx_.cfg.rules.username == field_rule::mirror) {
     mirror_.set_username(p, username, ig.version);
   } else {

@@ -56,8 +56,9 @@ service::service(repositories& repos, const clock& clock, random_source& random,
 void service::start() {
   auto& repos = parts_->ctx.repos;
   // The one-profile rule is the schema's, so no code path can get around it; a fault profile
-  // that breaks the rule runs without it.
-  repos.enforce_one_profile_per_account(cfg_.rules.one_profile_per_account, cfg_.rules.name);
+  // that breaks the rule, or keeps no account id to hold it by, runs without it.
+  repos.enforce_one_profile_per_account(
+      cfg_.rules.one_profile_per_account && cfg_.rules.keep_account_id, cfg_.rules.name);
   // Notices left pending by the last run are sent when due, as if it had never stopped.
   for (const auto& due : repos.notices().pending()) parts_->ads.queue_.insert(due);
 }

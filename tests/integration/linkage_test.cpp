@@ -105,6 +105,24 @@ TEST(Linkage, OneProfilePerInstagramAccount) {
   EXPECT_FALSE(one_profile_per_account("fault.two_profiles"));
 }
 
+// Seed 004: the profile keeps a foreign key to the account's id, so what names the account by id
+// (the admin view, a rename's webhook) finds it.
+bool kept_by_account_id(const std::string& profile) {
+  linked_world w(profile);
+  const auto alice = w.account("alice");
+  browser b;
+  w.join(b, "alice");
+  if (w.profiles_of(alice).size() != 1) return false;
+  EXPECT_TRUE(w.provider().update_profile(alice, {.username = "alice.renamed"}));
+  w.deliver();
+  return w.get("/api/profiles/alice.renamed").status == 200;
+}
+
+TEST(Linkage, TheProfileIsKeptByTheAccountsId) {
+  EXPECT_TRUE(kept_by_account_id("documented"));
+  EXPECT_FALSE(kept_by_account_id("fault.account_id_not_kept"));
+}
+
 TEST(Linkage, LoggingInAgainOpensTheExistingProfileAndSyncsIt) {
   linked_world w;
   const auto alice = w.account("alice");

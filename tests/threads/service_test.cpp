@@ -246,6 +246,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.require_link != documented.require_link;
     n += b.bio_editable != documented.bio_editable;
     n += b.keep_edits_on_service != documented.keep_edits_on_service;
+    n += b.keep_account_id != documented.keep_account_id;
     n += b.count_distinct_viewers != documented.count_distinct_viewers;
     n += b.use_activity_across_products != documented.use_activity_across_products;
     n += b.share_assistant_conversations != documented.share_assistant_conversations;
@@ -257,7 +258,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 35);
+  EXPECT_EQ(faults, 36);
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ struct behaviour {
   bool require_link = true;            // the API answers only a linked profile's session (seed 003)
   bool atomic_import = true;  // the profile, its follows, tokens and session: one transaction
   bool one_profile_per_account = true;      // UNIQUE(ig_user_id)
+  bool keep_account_id = true;              // the profile keeps the provider's id (seed 004)
   bool apply_username_changes = true;       // webhooks and polls rename the profile
   bool delete_content_with_profile = true;  // posts, likes and follows go with it
   bool close_on_account_deletion = true;    // the provider's deletion closes every profile
