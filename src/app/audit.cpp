@@ -237,6 +237,11 @@ int audit(const audit_options& o, std::ostream& out, std::ostream& err) {
       out << "; missed:";
       for (const auto& m : ms.missed) out << " " << short_profile(m);
     }
+    if (!ms.elsewhere.empty()) {
+      out << " (not run over " << threads_sim::to_string(o.changes) << ":";
+      for (const auto& m : ms.elsewhere) out << " " << short_profile(m);
+      out << ")";
+    }
     out << "\n";
   }
   if (!o.as_of.empty() && !ms.missed.empty())

@@ -495,9 +495,17 @@ void find_vacuous(const catalogue& c,
 }  // namespace
 
 audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
-                   const audit_options& o, const sealer& seal) {
+                   const audit_options& options, const sealer& seal) {
   const auto t0 = std::chrono::steady_clock::now();
   audit_result out;
+  // A profile that changes nothing over this run's channel is left out, and named.
+  audit_options o = options;
+  std::erase_if(o.profiles, [&](const std::string& name) {
+    const auto b = threads_sim::find_behaviour(name);
+    if (!b || threads_sim::applies_over(*b, o.changes)) return false;
+    out.mutations.elsewhere.push_back(name);
+    return true;
+  });
   out.profiles = o.profiles;
   out.as_of = o.as_of;
   const auto in_scope = [&](const claim& cl) { return o.as_of.empty() || cl.in_force(o.as_of); };

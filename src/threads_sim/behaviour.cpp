@@ -67,6 +67,14 @@ std::vector<behaviour> make_all() {
   all.push_back(fault("fault.unsigned_webhooks",
                       "Applies webhooks without checking X-Hub-Signature-256.",
                       [](behaviour& b) { b.verify_webhook_signatures = false; }));
+  all.push_back(fault("fault.pushes_unauthenticated",
+                      "Takes any Security Event Token posted to its push endpoint, without the "
+                      "Authorization header its stream was given: anyone who reaches the "
+                      "endpoint is heard (the token's signature is still checked).",
+                      [](behaviour& b) {
+                        b.authenticate_pushes = false;
+                        b.shared_signals_only = true;
+                      }));
   all.push_back(fault("fault.old_overwrites_new",
                       "Applies webhooks in arrival order, ignoring their versions.",
                       [](behaviour& b) { b.order_by_version = false; }));
@@ -217,6 +225,10 @@ std::optional<channel> channel_from(std::string_view name) {
   for (auto c : {channel::webhook, channel::ssf_push, channel::ssf_poll})
     if (to_string(c) == name) return c;
   return std::nullopt;
+}
+
+bool applies_over(const behaviour& b, channel c) {
+  return !b.shared_signals_only || c != channel::webhook;
 }
 
 std::span<const behaviour> behaviours() {

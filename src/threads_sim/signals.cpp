@@ -305,8 +305,9 @@ result<signal_outcome> domain::signals::apply(std::string_view set) {
 
 result<signal_outcome> domain::signals::receive_pushed(std::string_view set,
                                                        std::string_view authorization) {
-  if (ctx_.cfg.changes != channel::ssf_push ||
-      !constant_time_equal(authorization, push_authorization()))
+  if (ctx_.cfg.rules.authenticate_pushes &&
+      (ctx_.cfg.changes != channel::ssf_push ||
+       !constant_time_equal(authorization, push_authorization())))
     return make_error_code(error::push_unauthorized);
   return apply(set);
 }

@@ -247,6 +247,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.bio_editable != documented.bio_editable;
     n += b.keep_edits_on_service != documented.keep_edits_on_service;
     n += b.keep_account_id != documented.keep_account_id;
+    n += b.authenticate_pushes != documented.authenticate_pushes;
     n += b.count_distinct_viewers != documented.count_distinct_viewers;
     n += b.use_activity_across_products != documented.use_activity_across_products;
     n += b.share_assistant_conversations != documented.share_assistant_conversations;
@@ -258,7 +259,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 36);
+  EXPECT_EQ(faults, 37);
 }
 
 }  // namespace

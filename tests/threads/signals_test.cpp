@@ -42,10 +42,13 @@ class keyed_transport final : public http::transport {
 };
 
 struct receiver {
-  explicit receiver(threads_sim::channel c = threads_sim::channel::ssf_push) {
+  explicit receiver(threads_sim::channel c = threads_sim::channel::ssf_push,
+                    std::string profile = "documented")
+      : rules(threads_sim::find_behaviour(profile).value()) {
     keys.test_key = jose::signing_key::generate(w.provider.random);
     open(c);
   }
+  threads_sim::behaviour rules;
   void open(threads_sim::channel c) {
     w.threads.reset();
     threads_sim::config cfg;
@@ -54,6 +57,7 @@ struct receiver {
     cfg.client_id = w.client.id;
     cfg.client_secret = w.client.secret;
     cfg.changes = c;
+    cfg.rules = rules;
     w.threads = std::make_unique<threads_sim::service>(w.db, w.provider.clock, w.provider.random,
                                                        w.provider.recorder, keys, cfg);
     auto connected = w.threads->connect_signals();
@@ -111,6 +115,23 @@ TEST(Signals, ARenameSetIsCheckedThenAppliedOnceByReadingTheAccountAgain) {
   EXPECT_TRUE(is(r.w.threads->receive_set(s, "").error(), threads_sim::error::push_unauthorized));
   EXPECT_TRUE(is(r.w.threads->receive_set(s, "Bearer guess").error(),
                  threads_sim::error::push_unauthorized));
+}
+
+// RFC 8935 section 2: a pushed SET is taken only with the Authorization header its stream was
+// given, however well it is signed.
+bool a_push_needs_the_streams_header(const std::string& profile) {
+  receiver r(threads_sim::channel::ssf_push, profile);
+  const auto p = sign_up(r.w, "alice");
+  EXPECT_TRUE(r.w.provider.idp.update_profile(p.ig_user_id, {.username = "alice.new"}));
+  const auto s = r.set(p.ig_user_id, ssf::identifier_changed);
+  const auto got = r.w.threads->receive_set(s, "Bearer guess");
+  const bool refused = !got && is(got.error(), threads_sim::error::push_unauthorized);
+  return refused && r.w.threads->get_profile(p.id)->username == "alice";
+}
+
+TEST(Signals, APushWithoutTheStreamsHeaderIsRefused) {
+  EXPECT_TRUE(a_push_needs_the_streams_header("documented"));
+  EXPECT_FALSE(a_push_needs_the_streams_header("fault.pushes_unauthenticated"));
 }
 
 TEST(Signals, EveryClaimAndTheSignatureAreCheckedBeforeAnything) {

@@ -240,6 +240,7 @@ struct mutation_score {
   std::vector<std::string>
       caught;  // fault profiles with a claim violated that holds under documented
   std::vector<std::string> missed;
+  std::vector<std::string> elsewhere;  // not run: they change nothing over the audit's channel
   double percent() const;
 };
 
@@ -265,11 +266,12 @@ struct audit_result {
 
 // Runs every scenario the checked claims need under every profile (audit mode), seals each
 // run's evidence with `seal` (which writes it where an auditor can verify it), and gives every
-// claim its verdict per profile. With o.jobs > 1, `seal` is called from several threads at once.
+// claim its verdict per profile. With options.jobs > 1, `seal` is called from several threads at
+// once.
 // An exception from a run or a seal stops the audit: the first, in run order, is rethrown.
 using sealer =
     std::function<sealed_log(const scenario&, const std::string& profile, const run_result&)>;
 audit_result audit(const catalogue& c, const std::vector<scenario>& scenarios,
-                   const audit_options& o, const sealer& seal);
+                   const audit_options& options, const sealer& seal);
 
 }  // namespace linksim::harness

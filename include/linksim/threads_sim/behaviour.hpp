@@ -46,8 +46,9 @@ struct behaviour {
   bool close_on_account_deletion = true;    // the provider's deletion closes every profile
   bool erase_profile_on_deletion = true;    // a deleted profile's row goes, freeing the account
   bool verify_webhook_signatures = true;    // X-Hub-Signature-256 before parsing
-  bool order_by_version = true;             // an older change never overwrites a newer
-  bool match_profile_to_grant = true;       // a /me answer is used only if it is the grant's
+  bool authenticate_pushes = true;  // a pushed SET needs its stream's header (RFC 8935 section 2)
+  bool order_by_version = true;     // an older change never overwrites a newer
+  bool match_profile_to_grant = true;  // a /me answer is used only if it is the grant's
   // Cross-product data use (the ad platform, src/ads; seeds 001 and 002).
   bool honour_ad_settings = true;     // no advertising flows once the account's ads are off
   bool honour_gpc = true;             // Sec-GPC: 1 opts the profile out of ad sharing
@@ -65,6 +66,8 @@ struct behaviour {
   // The provider's login (src/idp, idp::login_rules; seed 003); the service checks the first too.
   bool refuse_inactive_accounts = true;  // restricted, suspended and banned accounts cannot link
   bool offer_account_choice = true;      // the person picks which logged-in account links
+  // Not a rule: a profile whose one change is in the Shared Signals receiver runs only there.
+  bool shared_signals_only = false;
 };
 
 // How the provider's account changes reach the service: Meta-style signed webhooks, or an OpenID
@@ -73,6 +76,10 @@ struct behaviour {
 enum class channel { webhook, ssf_push, ssf_poll };
 std::string_view to_string(channel c);
 std::optional<channel> channel_from(std::string_view name);  // webhook, ssf-push, ssf-poll
+
+// Whether the profile means anything over `c`: a fault of the Shared Signals receiver changes
+// nothing over webhooks, so it is neither run nor scored there.
+bool applies_over(const behaviour& b, channel c);
 
 // Every shipped profile, `documented` first.
 std::span<const behaviour> behaviours();

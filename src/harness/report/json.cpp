@@ -22,7 +22,8 @@ void json_report(const report_context& c, std::ostream& out) {
                   {"verify", c.verify_hint}};
   root["mutation_score"] = bj::object{{"percent", r.mutations.percent()},
                                       {"caught", strings(r.mutations.caught)},
-                                      {"missed", strings(r.mutations.missed)}};
+                                      {"missed", strings(r.mutations.missed)},
+                                      {"elsewhere", strings(r.mutations.elsewhere)}};
   root["mismatches"] = strings(r.mismatches);
   root["as_of"] = r.as_of.empty() ? bj::value(nullptr) : bj::value(r.as_of);
   const auto change_json = [](const policy_change& pc) {
