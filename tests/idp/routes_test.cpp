@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace linksim::idp {
 namespace {
 
@@ -170,6 +172,16 @@ TEST(Routes, MetadataDescribesTheServer) {
   EXPECT_EQ(m.at("issuer"), "http://idp.test");
   EXPECT_EQ(m.at("code_challenge_methods_supported").as_array().size(), 1u);
   EXPECT_EQ(m.at("authorization_response_iss_parameter_supported"), true);
+  // Any page may read it, whatever its origin: the preflight allows "*" and the answer does not
+  // vary with the Origin.
+  const auto r = f.call("OPTIONS", "/.well-known/oauth-authorization-server", "", "",
+                        {{"Origin", "https://app.example"}});
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(r.headers.get("Access-Control-Allow-Methods"), "GET");
+  EXPECT_EQ(std::count_if(r.headers.fields.begin(), r.headers.fields.end(),
+                          [](const http::header_field& h) { return h.name == "Vary"; }),
+            0);
 }
 
 TEST(Routes, TokenEndpointNeedsAFormAndKnownGrant) {

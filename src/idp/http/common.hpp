@@ -170,10 +170,11 @@ inline bj::object client_json(const client& c) {
   return out;
 }
 
-// CORS (Fetch standard): lets a page of `origin` read the answer.
+// CORS (Fetch standard): lets a page of `origin` read the answer. An answer for one origin
+// varies with the request's Origin; one for any ("*") does not.
 inline response allow_origin(response r, std::string_view origin) {
   r.headers.set("Access-Control-Allow-Origin", std::string(origin));
-  r.headers.add("Vary", "Origin");
+  if (origin != "*") r.headers.add("Vary", "Origin");
   return r;
 }
 
