@@ -280,6 +280,9 @@ result<ssf_poll_answer> domain::shared_signals::poll(const client& c, std::strin
   }
   out.more_available =
       ctx_.repos.ssf().count_events(id, "pending") > static_cast<std::int64_t>(waiting.size());
+  // Handed out counts as delivered under a fault profile: a lost answer loses its SETs.
+  if (!ctx_.cfg.rules.redeliver_sets)
+    for (const auto& w : waiting) ctx_.repos.ssf().settle_event(id, w.jti, "delivered", "", now);
   work->commit();
   return out;
 }
@@ -357,7 +360,8 @@ std::size_t domain::shared_signals::dispatch_due() {
       const bool out_of_tries =
           static_cast<std::size_t>(o.attempts) >= ctx_.cfg.retry_schedule.size() ||
           o.next > from_unix_millis(p.created_at) + ctx_.cfg.retry_window;
-      o.state = out_of_tries ? "dead" : "pending";
+      // Sent once, under a fault profile: a failed push is not tried again.
+      o.state = out_of_tries || !ctx_.cfg.rules.redeliver_sets ? "dead" : "pending";
     }
     outcomes.push_back(std::move(o));
   }

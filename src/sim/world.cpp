@@ -31,7 +31,8 @@ ads::platform_rules ads_rules_of(const threads_sim::behaviour& b) {
 }
 idp::login_rules idp_rules_of(const threads_sim::behaviour& b) {
   return {.refuse_inactive_accounts = b.refuse_inactive_accounts,
-          .offer_account_choice = b.offer_account_choice};
+          .offer_account_choice = b.offer_account_choice,
+          .redeliver_sets = b.redeliver_sets};
 }
 
 namespace {

@@ -75,6 +75,14 @@ std::vector<behaviour> make_all() {
                         b.authenticate_pushes = false;
                         b.shared_signals_only = true;
                       }));
+  all.push_back(fault("fault.sets_sent_once",
+                      "The provider sends each Security Event Token once: a push that failed is "
+                      "not retried, and a SET a poll handed out counts as delivered, "
+                      "acknowledged or not. A lost SET is lost.",
+                      [](behaviour& b) {
+                        b.redeliver_sets = false;
+                        b.shared_signals_only = true;
+                      }));
   all.push_back(fault("fault.old_overwrites_new",
                       "Applies webhooks in arrival order, ignoring their versions.",
                       [](behaviour& b) { b.order_by_version = false; }));

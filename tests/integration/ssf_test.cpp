@@ -27,7 +27,8 @@ struct Ssf : ::testing::Test {
   std::string alice = idp.account("alice");
   browser b;
 
-  explicit Ssf(milliseconds poll_hold = 4s) : idp(1h, poll_hold) {
+  explicit Ssf(milliseconds poll_hold = 4s, idp::login_rules rules = {})
+      : idp(1h, poll_hold, rules) {
     // alice authorizes the app: its streams hear of her from then on.
     auto r = idp.redeem(app, query_value(idp.sign_in(b, app, "alice", verifier), "code"), verifier);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -473,6 +474,37 @@ TEST_F(Ssf, PushDeliversEachSetWithItsHeaderAndRetriesLikeAWebhook) {
   idp.clock.advance(2h);
   EXPECT_EQ(dispatch(), 0);
   EXPECT_EQ(rx.received().size(), 4u);
+}
+
+// Under fault.sets_sent_once the provider sends each SET once (its redeliver_sets rule off):
+// a polled SET left unacknowledged, or a push the receiver answered 503, is not sent again,
+// where the tests above see both come again.
+struct SsfSentOnce : Ssf {
+  SsfSentOnce() : Ssf(4s, idp::login_rules{.redeliver_sets = false}) {}
+};
+
+TEST_F(SsfSentOnce, AnUnacknowledgedOrFailedSetIsNotSentAgain) {
+  const std::string stream = create(all_events);
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.n"})").status,
+            200);
+  EXPECT_EQ(poll(stream).size(), 1u);
+  EXPECT_TRUE(poll(stream).empty());  // handed out once, never acknowledged: gone
+
+  set_receiver rx;
+  rx.answer_with({503});
+  auto r = call("POST", "/ssf/streams",
+                R"({"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":")" + rx.url() +
+                    R"("},"events_requested":[)" + all_events + "]}");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto dispatch = [&] {
+    return json_of(idp.admin("POST", "/admin/webhooks/dispatch")).at("attempted").as_int64();
+  };
+  ASSERT_EQ(idp.admin("PATCH", "/admin/accounts/" + alice, R"({"username":"alice.o"})").status,
+            200);
+  EXPECT_EQ(dispatch(), 1);
+  idp.clock.advance(1h);
+  EXPECT_EQ(dispatch(), 0);  // the 503 was its one try
+  EXPECT_EQ(rx.received().size(), 1u);
 }
 
 }  // namespace

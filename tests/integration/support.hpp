@@ -92,15 +92,17 @@ struct idp_server {
   std::string base;
   net::client http{milliseconds{5000}};
 
-  explicit idp_server(milliseconds dispatch_interval = 1h, milliseconds poll_hold = 4s)
-      : host(options(dir, dispatch_interval, poll_hold), clock, random, evidence) {
+  explicit idp_server(milliseconds dispatch_interval = 1h, milliseconds poll_hold = 4s,
+                      idp::login_rules rules = {})
+      : host(options(dir, dispatch_interval, poll_hold, rules), clock, random, evidence) {
     host.start();
     base = host.base_url();
   }
 
   static app::idp_host_options options(const temp_dir& d, milliseconds interval,
-                                       milliseconds poll_hold = 4s) {
+                                       milliseconds poll_hold = 4s, idp::login_rules rules = {}) {
     app::idp_host_options o;
+    o.rules = rules;
     o.ssf_poll_hold = poll_hold;
     o.database = d / "idp.db";
     o.admin_token = "admin-token";

@@ -248,6 +248,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     n += b.keep_edits_on_service != documented.keep_edits_on_service;
     n += b.keep_account_id != documented.keep_account_id;
     n += b.authenticate_pushes != documented.authenticate_pushes;
+    n += b.redeliver_sets != documented.redeliver_sets;
     n += b.count_distinct_viewers != documented.count_distinct_viewers;
     n += b.use_activity_across_products != documented.use_activity_across_products;
     n += b.share_assistant_conversations != documented.share_assistant_conversations;
@@ -259,7 +260,7 @@ TEST(Behaviours, EachFaultProfileBreaksExactlyOneRule) {
     ++faults;
     EXPECT_EQ(differences(b), 1) << b.name;
   }
-  EXPECT_EQ(faults, 37);
+  EXPECT_EQ(faults, 38);
 }
 
 }  // namespace

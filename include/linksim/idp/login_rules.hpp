@@ -1,5 +1,6 @@
 // The provider's side of a behaviour profile: the rules of Instagram's login that the documents
-// describe, each a choice so that a fault profile can break it (sim::idp_rules_of).
+// describe, and of its Shared Signals transmitter, each a choice so that a fault profile can
+// break it (sim::idp_rules_of).
 #pragma once
 
 namespace linksim::idp {
@@ -10,6 +11,9 @@ struct login_rules {
   bool refuse_inactive_accounts = true;
   // Seed 003: with several accounts logged in, the person chooses which one the app gets.
   bool offer_account_choice = true;
+  // RFC 8935 section 2 and RFC 8936 section 2.4: a SET is sent again until the receiver has it:
+  // a failed push is retried, and a polled SET is handed out until it is acknowledged.
+  bool redeliver_sets = true;
 };
 
 }  // namespace linksim::idp

@@ -66,7 +66,9 @@ struct behaviour {
   // The provider's login (src/idp, idp::login_rules; seed 003); the service checks the first too.
   bool refuse_inactive_accounts = true;  // restricted, suspended and banned accounts cannot link
   bool offer_account_choice = true;      // the person picks which logged-in account links
-  // Not a rule: a profile whose one change is in the Shared Signals receiver runs only there.
+  bool redeliver_sets = true;  // the transmitter sends a SET again until the receiver has it
+  // Not a rule: a profile whose one change is in Shared Signals (the receiver's or the
+  // transmitter's) runs only over it.
   bool shared_signals_only = false;
 };
 
@@ -77,8 +79,8 @@ enum class channel { webhook, ssf_push, ssf_poll };
 std::string_view to_string(channel c);
 std::optional<channel> channel_from(std::string_view name);  // webhook, ssf-push, ssf-poll
 
-// Whether the profile means anything over `c`: a fault of the Shared Signals receiver changes
-// nothing over webhooks, so it is neither run nor scored there.
+// Whether the profile means anything over `c`: a fault in Shared Signals changes nothing over
+// webhooks, so it is neither run nor scored there.
 bool applies_over(const behaviour& b, channel c);
 
 // Every shipped profile, `documented` first.
