@@ -36,8 +36,9 @@ int main(int argc, char** argv) {
     r.body = body;
     return r;
   });
+  net::termination_signals signals;  // before the URL, which tells the caller it may stop it
   server.start();
   std::cout << server.base_url() << std::endl;
-  net::wait_for_termination_signal();
+  signals.wait();
   server.stop();
 }

@@ -27,6 +27,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 namespace linksim::app {
@@ -128,6 +129,10 @@ std::filesystem::path evidence_pub_file(const std::filesystem::path& d) {
 int serve(const serve_options& o, std::ostream& out, const std::function<void()>& wait_for_stop) {
   const auto rules = threads_sim::find_behaviour(o.profile);
   if (!rules) throw std::runtime_error("unknown behaviour profile: " + o.profile);
+  // Caught before anything says the services are ready: a signal sent as soon as the last line
+  // below is printed stops them in order, as one sent later does.
+  std::optional<net::termination_signals> signals;
+  if (!wait_for_stop) signals.emplace();
   // The folder holds secrets (client and webhook secrets, tokens, the evidence signing key):
   // its owner alone may enter it, and each file in it is the owner's alone (docs/security.md).
   std::filesystem::create_directories(o.data_dir);
@@ -266,7 +271,7 @@ int serve(const serve_options& o, std::ostream& out, const std::function<void()>
   if (wait_for_stop)
     wait_for_stop();
   else
-    net::wait_for_termination_signal();
+    signals->wait();
 
   // The provider first: stopping answers the long poll the dependent service keeps open, so
   // that service's poller is free to stop at once. What the provider could not deliver stays

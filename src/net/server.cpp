@@ -425,14 +425,21 @@ void server::stop() {
   }
 }
 
-int wait_for_termination_signal() {
+struct termination_signals::impl {
   asio::io_context ioc{1};
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::signal_set signals{ioc, SIGINT, SIGTERM};  // the handlers are installed here
+};
+
+termination_signals::termination_signals() : impl_(std::make_unique<impl>()) {}
+
+termination_signals::~termination_signals() = default;
+
+int termination_signals::wait() {
   int received = 0;
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+  impl_->signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (!ec) received = sig;
   });
-  ioc.run();
+  impl_->ioc.run();
   return received;
 }
 

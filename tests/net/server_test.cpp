@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <atomic>
 #include <future>
 #include <thread>
@@ -294,6 +296,14 @@ TEST(Server, StopFinishesTheRequestInProgress) {
   http::request req;
   req.target = s.base_url() + "/after";
   EXPECT_FALSE(c.send(req));  // no longer listening
+}
+
+// A signal sent the moment a program says it is ready, before it waits, stops it in order: with
+// nothing catching SIGTERM yet, raise() would end this test process instead.
+TEST(TerminationSignals, OneThatArrivesBeforeTheWaitIsKeptForIt) {
+  termination_signals signals;
+  ASSERT_EQ(::raise(SIGTERM), 0);
+  EXPECT_EQ(signals.wait(), SIGTERM);
 }
 
 TEST(ParseRequest, ReadsBytesAsTheServerDoes) {

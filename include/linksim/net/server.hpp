@@ -79,7 +79,20 @@ struct parsed_request {
 };
 parsed_request parse_request(std::string_view bytes, const server_options& options = {});
 
-// Blocks until SIGINT or SIGTERM arrives and returns its number.
-int wait_for_termination_signal();
+// SIGINT and SIGTERM, caught from construction on: one that arrives before wait() (say, as soon
+// as a program has printed that it is ready) is kept for it rather than ending the process.
+class termination_signals {
+ public:
+  termination_signals();
+  ~termination_signals();
+  termination_signals(const termination_signals&) = delete;
+  termination_signals& operator=(const termination_signals&) = delete;
+  // Blocks until one has arrived and returns its number.
+  int wait();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
 
 }  // namespace linksim::net
