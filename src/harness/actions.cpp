@@ -7,6 +7,7 @@
 #include "linksim/idp/service.hpp"
 #include "linksim/sim/browser.hpp"
 #include "linksim/sim/world.hpp"
+#include "linksim/store/sqlite.hpp"
 
 #include <boost/json.hpp>
 
@@ -568,6 +569,26 @@ std::vector<action_def> make_actions() {
        },
        [](c& x, const step&) -> answer {
          x.world().crash_threads_during_next_import();
+         return std::nullopt;
+       }},
+      {"disk_full",
+       action::disk_full,
+       "the system's next commits fail as on a full disk, each rolled back; it goes on running",
+       {},
+       {"system"},
+       {"commits"},
+       {},
+       true,
+       [](p& x, const argument_nodes& at, step& s) {
+         (void)x.system(at["system"]);
+         s.args["commits"] =
+             std::to_string(s.args.contains("commits") ? x.integer(at["commits"], 1, 100) : 1);
+       },
+       [](c& x, const step& s) -> answer {
+         const auto system = arg(s, "system");
+         const auto dbs = x.world().databases();  // idp, threads, ads
+         store::database* db = system == "idp" ? dbs[0] : system == "threads" ? dbs[1] : dbs[2];
+         db->refuse_commits(std::stoi(arg(s, "commits")));
          return std::nullopt;
        }},
   };

@@ -65,6 +65,8 @@ std::string_view to_string(action a) {
       return "restart";
     case action::crash:
       return "crash";
+    case action::disk_full:
+      return "disk_full";
     case action::outage:
       return "outage";
     case action::fault:

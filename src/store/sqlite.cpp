@@ -351,9 +351,31 @@ transaction::~transaction() {
   }
 }
 
+void database::refuse_commits(int n) {
+  commits_to_refuse_ = std::max(n, 0);
+  // Any commit, a statement's own included: the hook runs for each, and refuses while the count
+  // lasts (a non-zero answer turns the COMMIT into a ROLLBACK).
+  sqlite3_commit_hook(
+      db_,
+      [](void* self) -> int {
+        auto& left = static_cast<database*>(self)->commits_to_refuse_;
+        if (left == 0) return 0;
+        --left;
+        return 1;
+      },
+      this);
+}
+
 void transaction::commit() {
   db_.release_reads();
-  db_.cached("COMMIT").run();
+  try {
+    db_.cached("COMMIT").run();
+  } catch (const error& e) {
+    // SQLITE_CONSTRAINT_COMMITHOOK: a refused commit (database::refuse_commits). It is told as
+    // the disk error it stands for, not as a constraint a caller might take for a conflict.
+    if (e.code() != SQLITE_CONSTRAINT_COMMITHOOK) throw;
+    throw error(SQLITE_FULL, db_.path().string() + ": commit: database or disk is full (injected)");
+  }
   done_ = true;
   ++db_.done_.commits;
 }

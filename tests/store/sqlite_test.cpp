@@ -153,6 +153,34 @@ TEST(Sqlite, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(q.get_text(0), "kept");
 }
 
+TEST(Sqlite, ARefusedCommitRollsBackAsAFullDiskAndTheNextOneCommits) {
+  testing::temp_dir dir;
+  database db(dir / "a.db");
+  migrate(db, migrations);
+  db.refuse_commits(2);
+  for (const char* name : {"first", "second"}) {
+    transaction tx(db);
+    db.prepare(std::string("INSERT INTO t (name) VALUES ('") + name + "')").run();
+    try {
+      tx.commit();
+      FAIL() << "the commit of '" << name << "' was not refused";
+    } catch (const error& e) {
+      EXPECT_EQ(e.code() & 0xff, 13 /* SQLITE_FULL */) << e.what();
+      EXPECT_FALSE(e.is_constraint());
+    }
+  }
+  {
+    transaction tx(db);
+    db.prepare("INSERT INTO t (name) VALUES ('third')").run();
+    tx.commit();
+  }
+  // Read from a connection of its own: what reached the file, not this connection's view.
+  database reader(dir / "a.db");
+  auto q = reader.prepare("SELECT group_concat(name) FROM t");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.get_text(0), "third");
+}
+
 TEST(Sqlite, ConstraintViolationThrowsAConstraintError) {
   testing::temp_dir dir;
   database db(dir / "a.db");

@@ -65,7 +65,8 @@ enum class action {
   // On the world
   advance,
   restart,
-  crash,  // the dependent service crashes during the next import, then restarts
+  crash,      // the dependent service crashes during the next import, then restarts
+  disk_full,  // a system's next commits fail and roll back; it goes on running
   outage,
   fault,
   expect,

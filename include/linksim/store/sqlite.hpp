@@ -133,6 +133,12 @@ class database {
   // service keeps without going through the service or being able to change it.
   std::unique_ptr<database> snapshot();
 
+  // The next `n` commits on this connection fail as a full disk's would: each is rolled back and
+  // throws store::error (SQLITE_FULL). SQLite's commit hook turns the COMMIT into a ROLLBACK, so
+  // every write of the transaction is undone by SQLite itself, as at a real failed commit. A fault
+  // a harness injects: the service above sees a storage error and lives on.
+  void refuse_commits(int n);
+
   // What the connection has done since it opened. The same statements give the same counts on
   // any machine, so a benchmark can compare the work of two builds where wall time is noisy.
   struct work {
@@ -151,6 +157,7 @@ class database {
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
   work done_;
+  int commits_to_refuse_ = 0;
   // Looked up by string_view without building a key string (C++20 heterogeneous lookup).
   struct sql_hash {
     using is_transparent = void;
