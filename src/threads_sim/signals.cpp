@@ -6,6 +6,7 @@
 
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
+#include "linksim/common/http.hpp"
 #include "linksim/common/jose.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/common/ssf.hpp"
@@ -14,7 +15,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
-#include <charconv>
 #include <utility>
 
 namespace linksim::threads_sim {
@@ -216,12 +216,10 @@ result<signal_outcome> domain::signals::apply(std::string_view set) {
   // RFC 9493 iss_sub: the provider's account id. A verification event's subject is the stream.
   std::int64_t account = 0;
   if (string_at(sub_id, "format") == "iss_sub") {
-    const std::string sub = string_at(sub_id, "sub");
-    if (string_at(sub_id, "iss") != ctx_.cfg.idp_url ||
-        std::from_chars(sub.data(), sub.data() + sub.size(), account).ptr !=
-            sub.data() + sub.size() ||
-        account <= 0)
+    const auto sub = http::parse_id(string_at(sub_id, "sub"));  // whole, and positive
+    if (string_at(sub_id, "iss") != ctx_.cfg.idp_url || !sub)
       return make_error_code(error::set_invalid);
+    account = *sub;
   } else if (events.size() != 1 || !events.contains(ssf::verification)) {
     return make_error_code(error::set_invalid);
   }
