@@ -29,7 +29,7 @@ ads::platform_rules ads_rules_of(const threads_sim::behaviour& b) {
           .count_every_impression = b.count_every_impression,
           .personalize_ads = b.personalize_ads};
 }
-idp::login_rules idp_rules_of(const threads_sim::behaviour& b) {
+idp::provider_rules idp_rules_of(const threads_sim::behaviour& b) {
   return {.refuse_inactive_accounts = b.refuse_inactive_accounts,
           .offer_account_choice = b.offer_account_choice,
           .redeliver_sets = b.redeliver_sets};

@@ -113,12 +113,11 @@ result<profile> domain::profiles::public_profile(std::string_view username) {
 result<profile> domain::profiles::edit(std::int64_t profile_id, const profile_edit& edit) {
   const auto& r = ctx_.cfg.rules;
   std::optional<std::string> sent_name, sent_bio;  // written back to the provider (a fault)
-  std::int64_t subject = 0;
   std::unique_lock lock(ctx_.mutex);
   auto work = ctx_.repos.begin();
   auto p = ctx_.load_profile(profile_id);
   if (!p) return p.error();
-  subject = p->ig_user_id;
+  const std::int64_t subject = p->ig_user_id;
   std::vector<std::string> categories;
   if (edit.username && *edit.username != p->username) {
     if (r.username == field_rule::mirror && !r.username_editable)

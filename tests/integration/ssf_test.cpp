@@ -27,7 +27,7 @@ struct Ssf : ::testing::Test {
   std::string alice = idp.account("alice");
   browser b;
 
-  explicit Ssf(milliseconds poll_hold = 4s, idp::login_rules rules = {})
+  explicit Ssf(milliseconds poll_hold = 4s, idp::provider_rules rules = {})
       : idp(1h, poll_hold, rules) {
     // alice authorizes the app: its streams hear of her from then on.
     auto r = idp.redeem(app, query_value(idp.sign_in(b, app, "alice", verifier), "code"), verifier);
@@ -480,7 +480,7 @@ TEST_F(Ssf, PushDeliversEachSetWithItsHeaderAndRetriesLikeAWebhook) {
 // a polled SET left unacknowledged, or a push the receiver answered 503, is not sent again,
 // where the tests above see both come again.
 struct SsfSentOnce : Ssf {
-  SsfSentOnce() : Ssf(4s, idp::login_rules{.redeliver_sets = false}) {}
+  SsfSentOnce() : Ssf(4s, idp::provider_rules{.redeliver_sets = false}) {}
 };
 
 TEST_F(SsfSentOnce, AnUnacknowledgedOrFailedSetIsNotSentAgain) {

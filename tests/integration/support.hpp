@@ -93,14 +93,15 @@ struct idp_server {
   net::client http{milliseconds{5000}};
 
   explicit idp_server(milliseconds dispatch_interval = 1h, milliseconds poll_hold = 4s,
-                      idp::login_rules rules = {})
+                      idp::provider_rules rules = {})
       : host(options(dir, dispatch_interval, poll_hold, rules), clock, random, evidence) {
     host.start();
     base = host.base_url();
   }
 
   static app::idp_host_options options(const temp_dir& d, milliseconds interval,
-                                       milliseconds poll_hold = 4s, idp::login_rules rules = {}) {
+                                       milliseconds poll_hold = 4s,
+                                       idp::provider_rules rules = {}) {
     app::idp_host_options o;
     o.rules = rules;
     o.ssf_poll_hold = poll_hold;

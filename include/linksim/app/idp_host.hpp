@@ -8,7 +8,7 @@
 #include "linksim/common/http.hpp"
 #include "linksim/common/random.hpp"
 #include "linksim/evidence/flow.hpp"
-#include "linksim/idp/login_rules.hpp"
+#include "linksim/idp/provider_rules.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -38,7 +38,7 @@ struct idp_host_options {
   std::size_t threads = 2;           // request threads (the provider is thread-safe)
   std::size_t webhook_batch = 1;     // changes per webhook request (idp::config)
   milliseconds ssf_poll_hold{4000};  // idp::config::ssf_poll_hold
-  idp::login_rules rules;            // the behaviour profile's (sim::idp_rules_of)
+  idp::provider_rules rules;         // the behaviour profile's (sim::idp_rules_of)
 };
 
 class idp_host {

@@ -14,7 +14,7 @@
 #include "linksim/common/ssf.hpp"
 #include "linksim/evidence/flow.hpp"
 #include "linksim/idp/error.hpp"
-#include "linksim/idp/login_rules.hpp"
+#include "linksim/idp/provider_rules.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -256,7 +256,7 @@ struct delivery {
 struct config {
   std::string issuer = "http://127.0.0.1";  // the base URL; `iss` in authorization responses
   std::string system_name = "idp";          // this service's name in the evidence log
-  login_rules rules;
+  provider_rules rules;
   milliseconds code_ttl = 1h;  // Meta: authorization codes live one hour
   milliseconds authorization_request_ttl = 15min;
   milliseconds short_token_ttl = 1h;

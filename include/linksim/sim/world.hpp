@@ -24,7 +24,7 @@
 
 namespace linksim::idp {
 class service;
-struct login_rules;
+struct provider_rules;
 }  // namespace linksim::idp
 namespace linksim::threads_sim {
 class service;
@@ -44,7 +44,7 @@ namespace linksim::sim {
 // the platform follows the dependent service's.
 ads::platform_rules ads_rules_of(const threads_sim::behaviour& b);
 // And the rules of the provider's login it keeps.
-idp::login_rules idp_rules_of(const threads_sim::behaviour& b);
+idp::provider_rules idp_rules_of(const threads_sim::behaviour& b);
 
 // The evidence of a simulated run: every flow and its leaf hash, in memory. A run of a large
 // population records millions of flows, so each is kept compactly: the strings that repeat

@@ -63,7 +63,8 @@ struct behaviour {
   bool personalize_ads = true;               // sponsored posts are chosen from activity
   bool use_activity_across_products = true;  // Threads activity chooses ads on Instagram too
   bool suppress_small_groups = true;         // reports withhold the counts of very few viewers
-  // The provider's login (src/idp, idp::login_rules; seed 003); the service checks the first too.
+  // The provider's login (src/idp, idp::provider_rules; seed 003); the service checks the first
+  // too.
   bool refuse_inactive_accounts = true;  // restricted, suspended and banned accounts cannot link
   bool offer_account_choice = true;      // the person picks which logged-in account links
   bool redeliver_sets = true;  // the transmitter sends a SET again until the receiver has it

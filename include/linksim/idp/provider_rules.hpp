@@ -1,11 +1,11 @@
-// The provider's side of a behaviour profile: the rules of Instagram's login that the documents
-// describe, and of its Shared Signals transmitter, each a choice so that a fault profile can
-// break it (sim::idp_rules_of).
+// The provider's side of a behaviour profile: the rules the documents and standards set for
+// Instagram's login and for its Shared Signals transmitter, each a choice so that a fault
+// profile can break it (sim::idp_rules_of).
 #pragma once
 
 namespace linksim::idp {
 
-struct login_rules {
+struct provider_rules {
   // Seed 003: only an active account ("not banned, restricted, or suspended") logs in and
   // authorizes an app.
   bool refuse_inactive_accounts = true;
