@@ -249,12 +249,24 @@ class admin_routes {
     }
     auto s = s_.subscribe(client_id, **url, **token, fields);
     if (!s) return admin_error(s.error());
+    return json::response(201, subscription_json(*s));
+  }
+
+  // The client's subscription as it stands: `active` is false once a receiver's 410 disabled
+  // it, until the operator replays a held delivery. The verify token is the client's secret.
+  response get_subscription(std::string_view client_id) {
+    auto s = s_.get_subscription(client_id);
+    if (!s) return admin_error(s.error());
+    return json::response(200, subscription_json(*s));
+  }
+
+  static bj::object subscription_json(const subscription& s) {
     bj::array fs;
-    for (const auto& f : s->fields) fs.emplace_back(f);
-    return json::response(201, bj::object{{"client_id", s->client_id},
-                                          {"callback_url", s->callback_url},
-                                          {"fields", std::move(fs)},
-                                          {"active", s->active}});
+    for (const auto& f : s.fields) fs.emplace_back(f);
+    return {{"client_id", s.client_id},
+            {"callback_url", s.callback_url},
+            {"fields", std::move(fs)},
+            {"active", s.active}};
   }
 
   service& s_;  // the lambdas of add_admin_routes call the service directly too
@@ -324,6 +336,8 @@ void add_admin_routes(http::router& r, service& s, const route_options& o) {
         [](a& x, auto&, auto& m) { return x.get_client(m["client"]); });
   plain("POST", "/admin/clients/{client}/subscriptions",
         [](a& x, auto& req, auto& m) { return x.subscribe(req, m["client"]); });
+  plain("GET", "/admin/clients/{client}/subscriptions",
+        [](a& x, auto&, auto& m) { return x.get_subscription(m["client"]); });
   plain("GET", "/admin/deliveries", [](a& x, auto& req, auto&) { return x.deliveries(req); });
   plain("POST", "/admin/deliveries/{id}/replay",
         [](a& x, auto&, auto& m) { return x.replay(m["id"]); });
