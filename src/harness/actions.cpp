@@ -585,10 +585,7 @@ std::vector<action_def> make_actions() {
              std::to_string(s.args.contains("commits") ? x.integer(at["commits"], 1, 100) : 1);
        },
        [](c& x, const step& s) -> answer {
-         const auto system = arg(s, "system");
-         const auto dbs = x.world().databases();  // idp, threads, ads
-         store::database* db = system == "idp" ? dbs[0] : system == "threads" ? dbs[1] : dbs[2];
-         db->refuse_commits(std::stoi(arg(s, "commits")));
+         database_of(x.world(), arg(s, "system")).refuse_commits(std::stoi(arg(s, "commits")));
          return std::nullopt;
        }},
   };
@@ -601,6 +598,11 @@ std::vector<action_def> make_actions() {
 std::string origin(const std::string& system) {
   if (system == "ads") return sim::world::ads_origin;
   return system == "idp" ? sim::world::idp_origin : sim::world::threads_origin;
+}
+
+store::database& database_of(sim::world& w, const std::string& system) {
+  const auto dbs = w.databases();  // idp, threads, ads
+  return *(system == "idp" ? dbs[0] : system == "threads" ? dbs[1] : dbs[2]);
 }
 
 std::string idp_path(const action_context& c, const std::string& account) {

@@ -24,6 +24,9 @@ namespace linksim::sim {
 class browser;
 class world;
 }  // namespace linksim::sim
+namespace linksim::store {
+class database;
+}
 
 namespace linksim::harness::detail {
 
@@ -117,6 +120,8 @@ struct action_def {
 // NAME; no match fails the step.
 void keep_from(action_context& c, const step& s, const http::response& r);
 std::string origin(const std::string& system);  // of idp, threads or ads in the simulation
+// The database the world opened for idp, threads or ads (a name the parser has checked).
+store::database& database_of(sim::world& w, const std::string& system);
 std::string idp_path(const action_context& c, const std::string& account);  // on the admin API
 std::string body_excerpt(const std::string& body);  // up to 300 bytes on one line
 // A transport's result as an answer: a transport error is status 0 with the error as its body.

@@ -290,10 +290,9 @@ std::vector<std::pair<std::string, std::int64_t>> rows_holding(store::database& 
 }
 
 void check_stored(action_context& c, const expect_stored& e) {
-  const auto dbs = c.world().databases();  // idp, threads, ads
-  store::database* live = e.system == "idp" ? dbs[0] : e.system == "threads" ? dbs[1] : dbs[2];
+  store::database& live = database_of(c.world(), e.system);
   const auto id = e.account.empty() ? std::nullopt : std::optional(c.id_of(e.account));
-  const auto copy = live->snapshot();
+  const auto copy = live.snapshot();
   const auto rows = rows_holding(*copy, id, e.table);
   std::int64_t n = 0;
   std::string values;
