@@ -68,7 +68,8 @@ constexpr std::array endpoints{
     endpoint{"idp", "", "/ssf/*", "ssf.manage", "", service_key, false},
     // The dependent service.
     endpoint{"threads", "", "/webhooks/instagram", "webhook", essential, "", true},
-    endpoint{"threads", "POST", "/ssf/events", "ssf", essential, "", false},
+    // A push carries the token the receiver gave the transmitter for its stream (RFC 8935 §2).
+    endpoint{"threads", "POST", "/ssf/events", "ssf", essential, service_key, false},
     endpoint{"threads", "POST", "/ig/deauthorize", "callback.receive.deauthorize", essential, "",
              true},
     endpoint{"threads", "POST", "/ig/data-deletion", "callback.receive.data_deletion", essential,
@@ -238,7 +239,7 @@ bool is_account_id(const bj::value& v) {
   if (v.is_int64()) return v.as_int64() > 0;
   if (!v.is_string()) return false;
   const auto& s = v.get_string();
-  return !s.empty() && s.size() < 20 &&
+  return !s.empty() && s.size() < 20 && s != "0" &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
@@ -315,8 +316,10 @@ class reader {
     }
     if (const auto* f = field_of(key, at_)) {
       // An empty value carries nothing: a profile without a name shares no name.
+      // An id of zero names no account.
       if (v.is_null() || (v.is_string() && v.get_string().empty()) ||
-          (v.is_bool() && !v.as_bool()) || (v.is_int64() && v.as_int64() == 0))
+          (v.is_bool() && !v.as_bool()) || (v.is_int64() && v.as_int64() == 0) ||
+          (f->category == unique_id && v.is_string() && v.get_string() == "0"))
         return;
       if (f->only_true && !v.is_bool()) return;
       if (f->category.empty()) return;  // not about a person on this endpoint

@@ -334,7 +334,7 @@ answer request(action_context& c, const step& s) {
       r.headers.set(h.substr(0, colon), c.with_ids(value));
     }
   }
-  auto& t = s.args.contains("from") ? c.world().net().endpoint(arg(s, "from"))
+  auto& t = s.args.contains("from") ? c.world().net().scripted_endpoint(arg(s, "from"))
                                     : c.world().browser_transport();
   return answer_of(t.send(std::move(r)));
 }

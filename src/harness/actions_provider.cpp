@@ -259,7 +259,8 @@ std::vector<action_def> ad_actions() {
        false,
        nullptr,
        [](c& x, const step& s) -> answer {
-         return x.send(x.world().net().endpoint("idp"), "GET",
+         // The provider's feed is the scenario's: it asks in the provider's name.
+         return x.send(x.world().net().scripted_endpoint("idp"), "GET",
                        origin("ads") + "/v1/sponsored?surface=instagram&subject=" +
                            std::to_string(x.id_of(arg(s, "account"))),
                        {}, sim::world::idp_at_ads_token);

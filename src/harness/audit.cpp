@@ -236,15 +236,24 @@ bool is_personal(std::string_view category) {
   return evidence::covers("user", category);
 }
 
+// A declared channel names the message's channel or a part of it: the provider declares a
+// push on "ssf.push", the network names the endpoint it reached "ssf".
+bool same_channel(std::string_view declared, std::string_view observed) {
+  return !declared.empty() && !observed.empty() &&
+         (evidence::covers(observed, declared) || evidence::covers(declared, observed));
+}
+
 }  // namespace
 
 std::vector<wire_mismatch> declared_against_observed(const run_result& r) {
   std::vector<wire_mismatch> out;
   std::vector<const evidence::flow*> declared, observed;
   std::vector<std::uint64_t> observed_leaf, declared_leaf;
+  const std::set<std::size_t> scripted(r.scripted.begin(), r.scripted.end());
   for (std::size_t i = 0; i < r.flows.size(); ++i) {
     const auto& f = r.flows[i];
     if (evidence::is_state_read(f) || !is_party(f.from) || !is_party(f.to)) continue;
+    if (scripted.contains(i)) continue;  // the scenario's, in a party's name
     (f.observed ? observed : declared).push_back(&f);
     (f.observed ? observed_leaf : declared_leaf).push_back(i);
   }
@@ -267,14 +276,10 @@ std::vector<wire_mismatch> declared_against_observed(const run_result& r) {
     const auto& o = *observed[i];
     for (const auto& k : o.categories) {
       if (!is_personal(k)) continue;
-      // Where the sender declared flows on the observed message's own channel, those must
-      // cover it; otherwise any flow declared between the two parties may (a service declaring
-      // an import rather than the /me answer that carried it).
-      const bool on_channel = std::any_of(declared.begin(), declared.end(), [&](const auto* d) {
-        return d->from == o.from && d->to == o.to && d->channel == o.channel;
-      });
+      // Only a declaration on the message's own channel covers it: the token request's
+      // credentials are not declared by the profile read that follows it.
       const bool covered = std::any_of(declared.begin(), declared.end(), [&](const auto* d) {
-        return d->from == o.from && d->to == o.to && (!on_channel || d->channel == o.channel) &&
+        return d->from == o.from && d->to == o.to && same_channel(d->channel, o.channel) &&
                declares(*d, k);
       });
       if (!covered) add("undeclared", o, k, observed_leaf[i]);

@@ -220,7 +220,12 @@ class runner final : public detail::action_context {
                 m.fate == "arrived_late" || m.fate == "corrupted";
     w.answered = m.fate == "delivered" || m.fate == "error_5xx" || m.fate == "corrupted";
     auto& log = world_->evidence();
-    for (auto& f : wire_.flows_of(w)) log.record(f);
+    for (auto& f : wire_.flows_of(w)) {
+      // What the scenario sent in a party's name is not the party's to declare; its answer is.
+      if (m.scripted && f.from == m.from)
+        out_.scripted.push_back(static_cast<std::size_t>(log.size()));
+      log.record(f);
+    }
     // Only answers a handler made are the services' to answer for: a fault's are the network's.
     const bool handlers_answer = m.fate == "delivered" || m.fate == "duplicated";
     if (m.response && handlers_answer && protocol_problem_.empty()) {

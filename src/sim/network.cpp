@@ -38,14 +38,16 @@ std::string_view to_string(fault_kind k) {
 
 class network::sender final : public http::transport {
  public:
-  sender(network& n, std::string system) : n_(n), system_(std::move(system)) {}
+  sender(network& n, std::string system, bool scripted)
+      : n_(n), system_(std::move(system)), scripted_(scripted) {}
   result<http::response> send(http::request req) override {
-    return n_.send(system_, std::move(req));
+    return n_.send(system_, scripted_, std::move(req));
   }
 
  private:
   network& n_;
   std::string system_;
+  bool scripted_;
 };
 
 network::network(scheduler& s, random_source& random) : sched_(s), random_(random) {}
@@ -69,7 +71,13 @@ void network::detach(const std::string& system) {
 
 http::transport& network::endpoint(const std::string& system) {
   auto& s = senders_[system];
-  if (!s) s = std::make_unique<sender>(*this, system);
+  if (!s) s = std::make_unique<sender>(*this, system, false);
+  return *s;
+}
+
+http::transport& network::scripted_endpoint(const std::string& system) {
+  auto& s = scripted_senders_[system];
+  if (!s) s = std::make_unique<sender>(*this, system, true);
   return *s;
 }
 
@@ -237,7 +245,7 @@ http::response network::deliver(const host& to, http::request req) {
   return http::settle(to.handler(req));
 }
 
-result<http::response> network::send(const std::string& from, http::request req) {
+result<http::response> network::send(const std::string& from, bool scripted, http::request req) {
   ++stats_.sent;
   const host* to = route(req.target);
   const auto now = sched_.now();
@@ -246,7 +254,8 @@ result<http::response> network::send(const std::string& from, http::request req)
   auto seen = [&](const char* fate, const http::request& r,
                   const std::optional<http::response>& answer) {
     if (observer_)
-      observer_(message{seq, now, from, to ? to->system : std::string(r.target), r, fate, answer});
+      observer_(message{seq, now, from, to ? to->system : std::string(r.target), r, fate, answer,
+                        scripted});
   };
   bool down = !to || !to->handler;
   for (const auto& o : outages_)
@@ -307,15 +316,17 @@ result<http::response> network::send(const std::string& from, http::request req)
         seen("delayed", req, std::nullopt);
         // The request is still on its way when the sender gives up.
         const std::string system = to->system;
-        sched_.after(std::max(late, milliseconds{1}), [this, from, system, req = std::move(req)] {
-          for (const auto& h : hosts_) {
-            if (h.system != system || !h.handler) continue;
-            const auto late_seq = next_seq_++;
-            auto answer = deliver(h, req);
-            if (observer_)
-              observer_(message{late_seq, sched_.now(), from, system, req, "arrived_late", answer});
-          }
-        });
+        sched_.after(std::max(late, milliseconds{1}),
+                     [this, from, scripted, system, req = std::move(req)] {
+                       for (const auto& h : hosts_) {
+                         if (h.system != system || !h.handler) continue;
+                         const auto late_seq = next_seq_++;
+                         auto answer = deliver(h, req);
+                         if (observer_)
+                           observer_(message{late_seq, sched_.now(), from, system, req,
+                                             "arrived_late", answer, scripted});
+                       }
+                     });
         return make_error_code(errc::upstream_unavailable);
       }
     }

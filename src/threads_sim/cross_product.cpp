@@ -282,10 +282,16 @@ result<feed_page> domain::cross_product::feed(std::int64_t profile_id) {
   if (out.posts.size() > 20) out.posts.resize(20);
   if (ctx_.cfg.ads_url.empty()) return out;
   const bool personalize = advertising_allowed(profile_id, subject);
-  auto r = call_ads("GET",
-                    "/v1/sponsored?surface=threads&subject=" + std::to_string(subject) +
-                        "&personalize=" + (personalize ? "1" : "0"),
-                    {});
+  const std::string target = "/v1/sponsored?surface=threads&subject=" + std::to_string(subject) +
+                             "&personalize=" + (personalize ? "1" : "0");
+  auto r = call_ads("GET", target, {});
+  if (r) {
+    std::lock_guard lock(ctx_.mutex);
+    ctx_.record(ctx_.cfg.system_name, "ads", subject, {"user.unique_id"}, "ads.sponsored", target,
+                "HTTP " + std::to_string(r->status),
+                personalize ? "marketing.advertising.first_party.targeted"
+                            : "marketing.advertising.first_party.contextual");
+  }
   if (r && r->status == 200) {
     if (auto o = json::parse_object(r->body)) {
       sponsored_post s;
@@ -336,10 +342,11 @@ result<std::string> domain::cross_product::ask_assistant(std::int64_t profile_id
     const std::string body = json::serialize(
         bj::object{{"subject", std::to_string(subject)}, {"transcript", transcript}});
     auto r = call_ads("POST", "/v1/ai/transcripts", body);
-    if (r && r->status == 202) {
+    if (r) {  // sent, whatever the platform made of it
       std::lock_guard lock(ctx_.mutex);
       ctx_.record(ctx_.cfg.system_name, "ads", subject, {"user.content.private"}, "ai.training",
-                  body, "support assistant conversation", train_ai);
+                  body, "support assistant conversation; HTTP " + std::to_string(r->status),
+                  train_ai);
     }
   }
   return answer;

@@ -98,6 +98,23 @@ TEST(Wire, AnAnswerCarriesOnlyTheFieldsThatHoldAValue) {
             (std::vector<std::string>{"user.account.username", "user.unique_id"}));
 }
 
+// An id of zero names no account: a message that carries one names nobody, and a real id in the
+// same field does.
+TEST(Wire, AnIdOfZeroNamesNoAccount) {
+  const auto transcript = [](const std::string& subject) {
+    const auto req = json_post("http://ads.sim/v1/ai/transcripts",
+                               R"({"subject":")" + subject + R"(","transcript":"user: hi"})");
+    return wire_classifier("k").flows_of(message("threads", "ads", req, nullptr)).at(0);
+  };
+  const auto nobody = transcript("0");
+  EXPECT_FALSE(has(nobody, "user.unique_id"));
+  EXPECT_TRUE(nobody.subject.empty() || nobody.subject == "0") << nobody.subject;
+  EXPECT_TRUE(has(nobody, "user.content.private"));
+  const auto someone = transcript("42");
+  EXPECT_TRUE(has(someone, "user.unique_id"));
+  EXPECT_EQ(someone.subject, "42");
+}
+
 // OpenID Connect: userinfo's claims are the account's id and username; an ID token in a token
 // answer is hidden as a token.
 TEST(Wire, OpenIdConnectClaimsAndIdTokensAreClassified) {

@@ -746,6 +746,37 @@ TEST(DeclaredAgainstObserved, EachKindOfDataOnTheWireNeedsADeclarationAndTheOthe
   EXPECT_TRUE(declared_against_observed(r).empty());
 }
 
+// A declaration covers the messages of its own channel only: the profile read's declaration
+// does not cover the token request before it. A channel's part ("ssf.push") names it. What the
+// scenario sent in a party's name is not the party's to declare.
+TEST(DeclaredAgainstObserved, ADeclarationCoversOnlyItsOwnChannel) {
+  run_result r;
+  r.flows = {between("threads", "idp", {"user.authorization.credentials"}, false),
+             between("threads", "idp", {"user.authorization.credentials"}, true),
+             between("idp", "threads", {"user.account.username"}, false),
+             between("idp", "threads", {"user.account.username"}, true),
+             between("threads", "idp", {"user.authorization.credentials"}, true)};
+  r.flows[0].channel = "graph.me";
+  r.flows[1].channel = "oauth.token";
+  r.flows[2].channel = "ssf.push";
+  r.flows[3].channel = "ssf";
+  r.flows[4].channel = "oidc.userinfo";
+  auto w = declared_against_observed(r);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].kind, "undeclared");
+  EXPECT_EQ(w[0].channel, "oauth.token");
+  EXPECT_EQ(w[0].leaf, 1u);
+  EXPECT_EQ(w[1].channel, "oidc.userinfo");
+  r.scripted = {4};  // a request step's `from: threads`
+  r.flows[0].channel = "oauth.token";
+  EXPECT_TRUE(declared_against_observed(r).empty());
+  r.flows[2].channel = "webhook";  // another channel between the same parties
+  w = declared_against_observed(r);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].channel, "ssf");
+  EXPECT_EQ(w[0].category, "user.account.username");
+}
+
 // A rule whose parties never exchange anything cannot fail: the audit says so and fails.
 TEST(Audit, ARuleNoRunCanBreakIsVacuousAndFailsTheAudit) {
   const auto s =

@@ -7,6 +7,8 @@
 
 #include "../temp_dir.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 namespace linksim::testing {
@@ -263,6 +265,31 @@ TEST(Network, ACorruptFaultHandsTheSenderABrokenAnswer) {
   EXPECT_EQ(w.sign_up("alice").status, 502);
   EXPECT_EQ(w.net().stats().corrupted, 2u);
   EXPECT_EQ(w.sign_up("alice").status, 303);
+}
+
+// A message sent in a party's name carries the party as its sender, as a forged one would, and
+// is marked as the scenario's; the party's own messages are not.
+TEST(Network, AMessageSentInAPartysNameIsMarkedScripted) {
+  temp_dir dir;
+  sim::world w({.seed = 1, .dir = dir.path()});
+  w.create_account("alice");
+  std::vector<sim::message> seen;
+  w.net().observe([&](const sim::message& m) { seen.push_back(m); });
+  http::request r;
+  r.method = "GET";
+  r.target = "http://idp.sim/.well-known/openid-configuration";
+  ASSERT_TRUE(w.net().scripted_endpoint("threads").send(r));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].from, "threads");
+  EXPECT_EQ(seen[0].to, "idp");
+  EXPECT_TRUE(seen[0].scripted);
+  seen.clear();
+  EXPECT_EQ(w.sign_up("alice").status, 303);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_TRUE(
+      std::none_of(seen.begin(), seen.end(), [](const sim::message& m) { return m.scripted; }));
+  EXPECT_TRUE(std::any_of(seen.begin(), seen.end(),
+                          [](const sim::message& m) { return m.from == "threads"; }));
 }
 
 // Changes made together travel as one request's entries, as Meta may batch them.

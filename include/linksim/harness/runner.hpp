@@ -85,6 +85,9 @@ struct run_result {
   // stopped it (checks after it were never reached).
   std::vector<check_outcome> checks;
   std::vector<evidence::flow> flows;
+  // The indexes in `flows` of what the scenario sent in a party's name (a `request` step's
+  // `from`): observed, but no message of the party's own.
+  std::vector<std::size_t> scripted;
   std::optional<std::size_t> stopped_at;
   std::map<std::string, std::string> aliases;  // provider id -> the scenario's account name
   std::vector<sim::message> messages;          // keep_messages

@@ -78,6 +78,8 @@ struct message {
   // "corrupted" (the sender got another body than `response`, the handler's), "unreachable".
   std::string fate;
   std::optional<http::response> response;  // the answer the handler gave, if it ran
+  // Sent by the harness in a party's name (network::scripted_endpoint), not by the party.
+  bool scripted = false;
 };
 
 struct network_stats {
@@ -108,6 +110,10 @@ class network {
   void detach(const std::string& system);
   // The transport a system sends through: its messages carry it as their sender.
   http::transport& endpoint(const std::string& system);
+  // The transport a scenario sends through in `system`'s name: its messages carry `system` as
+  // their sender, as a forged or replayed message would, and are marked `scripted`, so that an
+  // audit can tell what a party sent from what was sent as it.
+  http::transport& scripted_endpoint(const std::string& system);
 
   void add_fault(fault_rule r) { faults_.push_back({std::move(r), 0}); }
   void add_outage(outage o) { outages_.push_back(std::move(o)); }
@@ -126,7 +132,7 @@ class network {
     fault_rule rule;
     std::uint64_t seen = 0;
   };
-  result<http::response> send(const std::string& from, http::request req);
+  result<http::response> send(const std::string& from, bool scripted, http::request req);
   const host* route(const std::string& target) const;
   bool matches(const message_filter& f, const std::string& from, const host& to,
                const http::request& req, std::string_view path) const;
@@ -154,6 +160,7 @@ class network {
   std::vector<armed_fault> faults_;
   std::vector<outage> outages_;
   std::map<std::string, std::unique_ptr<sender>> senders_;
+  std::map<std::string, std::unique_ptr<sender>> scripted_senders_;
   network_stats stats_;
   std::function<void(const message&)> observer_;
   std::uint64_t next_seq_ = 0;

@@ -131,7 +131,7 @@ class graph_routes {
 
   // Another product of the company writes a name or a biography to the account, as a
   // cross-product profile sync does: {"name": "...", "biography": "..."}. The change reaches
-  // the account's linked clients as any change does. The flow is the sender's to declare.
+  // the account's linked clients as any change does. The request is the sender's to declare.
   response internal_profile(const request& req, std::string_view id_text) {
     const std::string* system = internal_system(req);
     if (!system) return admin_error(make_error_code(errc::admin_unauthorized));
@@ -154,9 +154,13 @@ class graph_routes {
       return admin_error(make_error_code(errc::bad_field), *problem);
     auto a = s_.update_profile(*id, c);
     if (!a) return admin_error(a.error());
-    return json::response(
+    auto r = json::response(
         200, bj::object{
                  {"id", std::to_string(a->id)}, {"name", a->display_name}, {"biography", a->bio}});
+    // The answer hands the profile as it now stands back to the sender.
+    s_.record_flow(*system, *id, {"user.name", "user.content.public"}, "essential.service",
+                   "profile.sync", r.body);
+    return r;
   }
 
  private:

@@ -309,15 +309,18 @@ class oauth_routes {
     const auto i = s_.introspect(*c, param(*form, "token"));
     // RFC 7662 §2.2: an inactive token says nothing more.
     if (!i.active) return no_store(json::response(200, bj::object{{"active", false}}));
-    return no_store(json::response(200, bj::object{{"active", true},
-                                                   {"scope", join(i.scopes, " ")},
-                                                   {"client_id", i.client_id},
-                                                   {"username", i.username},
-                                                   {"token_type", i.token_type},
-                                                   {"exp", i.expires_at},
-                                                   {"iat", i.issued_at},
-                                                   {"sub", std::to_string(i.user_id)},
-                                                   {"iss", s_.settings().issuer}}));
+    response r = no_store(json::response(200, bj::object{{"active", true},
+                                                         {"scope", join(i.scopes, " ")},
+                                                         {"client_id", i.client_id},
+                                                         {"username", i.username},
+                                                         {"token_type", i.token_type},
+                                                         {"exp", i.expires_at},
+                                                         {"iat", i.issued_at},
+                                                         {"sub", std::to_string(i.user_id)},
+                                                         {"iss", s_.settings().issuer}}));
+    s_.record_flow(c->system, i.user_id, {"user.unique_id", "user.account.username"},
+                   "essential.service.authentication", "oauth.introspect", r.body);
+    return r;
   }
 
   response metadata() {
