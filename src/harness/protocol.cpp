@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <span>
 
 namespace linksim::harness {
@@ -53,6 +54,34 @@ std::string id_token_problem(std::string_view body) {
     return "at_hash " + std::string(at_hash->as_string()) + ", the " +
            std::string(alg->as_string()) + " hash of the access token is " + want;
   return {};
+}
+
+std::string standard_webhooks_problem(const http::request& r, std::string_view secret) {
+  const std::string_view id = r.headers.get("webhook-id");
+  const std::string_view ts = r.headers.get("webhook-timestamp");
+  const std::string_view signatures = r.headers.get("webhook-signature");
+  if (id.empty() || ts.empty() || signatures.empty())
+    return "a webhook without webhook-id, webhook-timestamp and webhook-signature (Standard "
+           "Webhooks)";
+  if (ts.size() > 12 ||
+      !std::all_of(ts.begin(), ts.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return "a webhook-timestamp that is not whole Unix seconds (Standard Webhooks)";
+  if (!secret.starts_with("whsec_")) return {};  // no key to check the signature with
+  const auto key = base64_decode(secret.substr(6));
+  if (!key) return {};
+  std::string content(id);
+  content += '.';
+  content += ts;
+  content += '.';
+  content += r.body;
+  const std::string expected = "v1," + base64_encode(hmac_sha256(*key, as_bytes(content)));
+  std::string_view rest = signatures;
+  while (!rest.empty()) {
+    const auto space = rest.find(' ');
+    if (rest.substr(0, space) == expected) return {};
+    rest.remove_prefix(space == std::string_view::npos ? rest.size() : space + 1);
+  }
+  return "a webhook-signature that does not sign its id, timestamp and body (Standard Webhooks)";
 }
 
 }  // namespace linksim::harness

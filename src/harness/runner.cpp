@@ -226,6 +226,17 @@ class runner final : public detail::action_context {
         out_.scripted.push_back(static_cast<std::size_t>(log.size()));
       log.record(f);
     }
+    // The provider's own webhook deliveries carry the Standard Webhooks headers, signed with the
+    // dependent service's webhook secret.
+    if (m.from == "idp" && !m.scripted && m.request.headers.has("X-Hub-Signature-256") &&
+        protocol_problem_.empty()) {
+      const auto c = world_->idp().get_client(world_->client_id());
+      std::string p = standard_webhooks_problem(m.request, c ? c->webhook_secret : "");
+      if (!p.empty())
+        protocol_problem_ = m.request.method + " " +
+                            m.request.target.substr(0, m.request.target.find('?')) + " (" + m.from +
+                            " to " + m.to + "): " + p;
+    }
     // Only answers a handler made are the services' to answer for: a fault's are the network's.
     const bool handlers_answer = m.fate == "delivered" || m.fate == "duplicated";
     if (m.response && handlers_answer && protocol_problem_.empty()) {
@@ -325,6 +336,16 @@ class runner final : public detail::action_context {
   // client credentials at the provider, {stream_id} with its Shared Signals stream there and
   // {stream_authorization} with the Authorization header the stream's pushes carry (empty while
   // it has none).
+  // The kept names of "basic:ID:SECRET", when both were kept.
+  std::optional<std::pair<std::string, std::string>> basic_pair(const std::string& ref) const {
+    if (!ref.starts_with("basic:")) return std::nullopt;
+    const auto colon = ref.find(':', 6);
+    if (colon == std::string::npos) return std::nullopt;
+    std::pair<std::string, std::string> names{ref.substr(6, colon - 6), ref.substr(colon + 1)};
+    if (!kept_.contains(names.first) || !kept_.contains(names.second)) return std::nullopt;
+    return names;
+  }
+
   std::string with_ids(const std::string& t) const override {
     std::string out;
     for (std::size_t i = 0; i < t.size();) {
@@ -336,6 +357,10 @@ class runner final : public detail::action_context {
         out += std::to_string(post_ids_.at(ref.substr(5)));
       } else if (ref.starts_with("kept:") && kept_.contains(ref.substr(5))) {
         out += kept_.at(ref.substr(5));
+      } else if (const auto pair = basic_pair(ref)) {
+        // HTTP Basic credentials of two kept values, each form-encoded (RFC 6749 section 2.3.1).
+        out += base64_encode(as_bytes(http::percent_encode(kept_.at(pair->first)) + ":" +
+                                      http::percent_encode(kept_.at(pair->second))));
       } else if (ref == "client_id") {
         out += world_->client_id();
       } else if (ref == "client_secret") {

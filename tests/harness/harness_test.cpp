@@ -411,6 +411,32 @@ TEST(Protocol, EveryAnswerMeetsHttpSemantics) {
   EXPECT_EQ(http_semantics_problem(r), "");
 }
 
+// The example of the Standard Webhooks specification holds; without a header, with a
+// timestamp that is no number, or with a signature of other content, it does not.
+TEST(Protocol, AWebhookIsSignedAsStandardWebhooksDefines) {
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  http::request r;
+  r.method = "POST";
+  r.body = R"({"test": 2432232314})";
+  r.headers.set("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek");
+  r.headers.set("webhook-timestamp", "1614265330");
+  r.headers.set("webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  EXPECT_EQ(standard_webhooks_problem(r, secret), "");
+  r.headers.set("webhook-signature", "v1,bm9wZQ== v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  EXPECT_EQ(standard_webhooks_problem(r, secret), "") << "one of the list signs it";
+  auto other = r;
+  other.body = R"({"test": 2432232315})";
+  EXPECT_NE(standard_webhooks_problem(other, secret), "");
+  other = r;
+  other.headers.set("webhook-timestamp", "1614265330.5");
+  EXPECT_NE(standard_webhooks_problem(other, secret), "");
+  for (const char* h : {"webhook-id", "webhook-timestamp", "webhook-signature"}) {
+    other = r;
+    other.headers.set(h, "");  // as good as absent
+    EXPECT_NE(standard_webhooks_problem(other, secret), "") << h;
+  }
+}
+
 // `lacks_header` fails a step whose answer carries the header: the provider names HTTP Basic on
 // a refused client however it authenticated, and no answer of a public profile asks for one.
 TEST(ScenarioRun, AnAnswerCanBeCheckedForAHeaderItLacks) {

@@ -22,4 +22,11 @@ std::string http_semantics_problem(const http::response& r);
 // for an answer that holds or carries no ID token.
 std::string id_token_problem(std::string_view body);
 
+// A webhook delivery signed as Standard Webhooks defines it (standardwebhooks.com, "Webhook
+// Headers"): a `webhook-id`, a `webhook-timestamp` of whole Unix seconds and a
+// `webhook-signature`, a space-separated list of "v1,<base64 HMAC-SHA256>" one of which signs
+// "<id>.<timestamp>.<body>" under the key that `secret` ("whsec_<base64 key>") holds. The
+// problem found, or "" for a request that holds.
+std::string standard_webhooks_problem(const http::request& r, std::string_view secret);
+
 }  // namespace linksim::harness

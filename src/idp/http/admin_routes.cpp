@@ -276,9 +276,10 @@ class admin_routes {
 
 void add_admin_routes(http::router& r, service& s, const route_options& o) {
   auto self = std::make_shared<admin_routes>(s);
-  response refusal = admin_error(make_error_code(errc::admin_unauthorized));
-  refusal.headers.set("WWW-Authenticate", "Bearer realm=\"linksim-admin\"");
-  r.guard_prefix("/admin", http::bearer_guard(o.admin_token, std::move(refusal)));
+  // The refusal carries the Bearer challenge of its error (RFC 6750 section 3).
+  r.guard_prefix(
+      "/admin",
+      http::bearer_guard(o.admin_token, admin_error(make_error_code(errc::admin_unauthorized))));
   // An account's routes: the id is a number, or the answer is 404.
   auto account = [&](std::string_view method, std::string_view pattern, auto f) {
     r.on(method, pattern, [self, f](const request& req, const route_match& m) {
