@@ -331,11 +331,6 @@ class runner final : public detail::action_context {
     return it == post_ids_.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
   }
 
-  // Replaces {id:ACCOUNT} with the provider id, {post:LABEL} with the post's id, {kept:NAME}
-  // with the value a request kept, {client_id} and {client_secret} with the dependent service's
-  // client credentials at the provider, {stream_id} with its Shared Signals stream there and
-  // {stream_authorization} with the Authorization header the stream's pushes carry (empty while
-  // it has none).
   // The kept names of "basic:ID:SECRET", when both were kept.
   std::optional<std::pair<std::string, std::string>> basic_pair(const std::string& ref) const {
     if (!ref.starts_with("basic:")) return std::nullopt;
@@ -346,6 +341,11 @@ class runner final : public detail::action_context {
     return names;
   }
 
+  // Replaces {id:ACCOUNT} with the provider id, {post:LABEL} with the post's id, {kept:NAME}
+  // with the value a request kept, {basic:ID:SECRET} with the HTTP Basic credentials of two kept
+  // values, {client_id} and {client_secret} with the dependent service's client credentials at
+  // the provider, {stream_id} with its Shared Signals stream there and {stream_authorization}
+  // with the Authorization header the stream's pushes carry (empty while it has none).
   std::string with_ids(const std::string& t) const override {
     std::string out;
     for (std::size_t i = 0; i < t.size();) {
