@@ -228,25 +228,25 @@ class runner final : public detail::action_context {
     }
     // The provider's own webhook deliveries carry the Standard Webhooks headers, signed with the
     // dependent service's webhook secret.
-    if (m.from == "idp" && !m.scripted && m.request.headers.has("X-Hub-Signature-256") &&
-        protocol_problem_.empty()) {
+    if (m.from == "idp" && !m.scripted && m.request.headers.has("X-Hub-Signature-256")) {
       const auto c = world_->idp().get_client(world_->client_id());
-      std::string p = standard_webhooks_problem(m.request, c ? c->webhook_secret : "");
-      if (!p.empty())
-        protocol_problem_ = m.request.method + " " +
-                            m.request.target.substr(0, m.request.target.find('?')) + " (" + m.from +
-                            " to " + m.to + "): " + p;
+      note_protocol_problem(m, standard_webhooks_problem(m.request, c ? c->webhook_secret : ""));
     }
     // Only answers a handler made are the services' to answer for: a fault's are the network's.
     const bool handlers_answer = m.fate == "delivered" || m.fate == "duplicated";
     if (m.response && handlers_answer && protocol_problem_.empty()) {
       std::string p = http_semantics_problem(*m.response);
       if (p.empty()) p = id_token_problem(m.response->body);
-      if (!p.empty())
-        protocol_problem_ = m.request.method + " " +
-                            m.request.target.substr(0, m.request.target.find('?')) + " (" + m.from +
-                            " to " + m.to + "): " + p;
+      note_protocol_problem(m, p);
     }
+  }
+
+  // Keeps the first protocol problem of a step, naming the message it was found in.
+  void note_protocol_problem(const sim::message& m, const std::string& problem) {
+    if (problem.empty() || !protocol_problem_.empty()) return;
+    protocol_problem_ = m.request.method + " " +
+                        m.request.target.substr(0, m.request.target.find('?')) + " (" + m.from +
+                        " to " + m.to + "): " + problem;
   }
 
   // An answer of this step that broke its protocol fails the step (protocol.hpp).
