@@ -86,6 +86,10 @@ std::string confirm(const behaviour& rules, const link_request& lr, std::string_
   const auto& ig = lr.ig;
   std::string b = "<h1>Link your Instagram account</h1>\n";
   if (!error.empty()) b += "<p class=\"error\" role=\"alert\">" + escape(error) + "</p>\n";
+  // A log-in that found no profile lands here too: say why it asks to link.
+  if (lr.purpose == intent::login)
+    b +=
+        "<p>No profile here is linked to this Instagram account yet. Linking it creates one.</p>\n";
   b += "<p>" + avatar(ig.picture_url) + " <strong>@" + escape(ig.username) + "</strong> " +
        escape(ig.name) + "</p>\n";
   if (rules.list_shared_data)

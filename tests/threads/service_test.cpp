@@ -59,6 +59,19 @@ TEST(Import, TheOneProfileRuleIsTheSchemas) {
   EXPECT_THROW(w.open("documented"), store::error);
 }
 
+TEST(Import, AProfileThatAllowsTwoProfilesLiftsTheRuleFromADatabaseThatHeldIt) {
+  world w;  // `documented` writes the rule into the schema
+  const auto alice = w.account("alice");
+  w.open("fault.two_profiles");
+  for (int i = 0; i < 2; ++i) {
+    std::string key;
+    auto r = w.sign_in("alice", key);
+    ASSERT_TRUE(r && r->confirm);
+    ASSERT_TRUE(w.threads->confirm_link(r->confirm->id, key));
+  }
+  EXPECT_EQ(w.threads->profiles_of_account(alice).size(), 2u);
+}
+
 TEST(Import, ASecondSignUpIsRefusedBeforeTheConfirmationPage) {
   world w;
   w.account("alice");

@@ -66,7 +66,6 @@ error_info describe(const boost::system::error_code& ec) {
   }
   if (is(ec, errc::delivery_not_replayable)) return {409, "notice_not_replayable"};
   if (auto shared = http::describe_shared(ec)) return *shared;
-  if (ec.category() == linksim::error_category()) return {400, "invalid_request"};
   return {500, "internal_error"};
 }
 
