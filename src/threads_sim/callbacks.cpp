@@ -3,12 +3,11 @@
 #include "domain.hpp"
 
 #include "linksim/common/crypto.hpp"
+#include "linksim/common/http.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/object.hpp>
-
-#include <charconv>
 
 namespace linksim::threads_sim {
 
@@ -27,14 +26,11 @@ result<std::int64_t> domain::callbacks::verify_signed_request(std::string_view s
   auto o = json::parse_object(as_chars(*payload));
   if (!o) return make_error_code(errc::bad_field);
   const auto* user = o->if_contains("user_id");
-  std::int64_t id = 0;
   if (!user || !user->is_string()) return make_error_code(errc::bad_field);
-  // The whole id is a number: "17x" names no account.
-  const auto& text = user->as_string();
-  if (const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-      ec != std::errc{} || end != text.data() + text.size())
-    return make_error_code(errc::bad_field);
-  return id;
+  // The whole id is a positive number: "17x", "0" and "-5" name no account.
+  const auto id = http::parse_id(user->as_string());
+  if (!id) return make_error_code(errc::bad_field);
+  return *id;
 }
 
 result<void> domain::callbacks::deauthorize(std::string_view signed_request) {

@@ -7,12 +7,11 @@
 
 #include "linksim/common/account_rules.hpp"
 #include "linksim/common/crypto.hpp"
+#include "linksim/common/http.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/object.hpp>
-
-#include <charconv>
 
 namespace linksim::threads_sim::mirror {
 namespace {
@@ -178,12 +177,10 @@ result<std::vector<change>> changes_of(const bj::object& envelope) {
     const auto* changes = e.as_object().if_contains("changes");
     if (!id || !id->is_string() || !changes || !changes->is_array())
       return make_error_code(errc::bad_json);
-    std::int64_t account = 0;
-    const auto& s = id->as_string();
-    // The whole id is a number: "17x" names no account.
-    if (const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), account);
-        ec != std::errc{} || end != s.data() + s.size())
-      return make_error_code(errc::bad_json);
+    // The whole id is a positive number: "17x", "0" and "-5" name no account.
+    const auto parsed = http::parse_id(id->as_string());
+    if (!parsed) return make_error_code(errc::bad_json);
+    const std::int64_t account = *parsed;
     for (const auto& c : changes->as_array()) {
       const auto* co = c.if_object();
       const auto* field = co ? co->if_contains("field") : nullptr;

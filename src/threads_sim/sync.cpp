@@ -3,13 +3,12 @@
 #include "domain.hpp"
 
 #include "linksim/common/crypto.hpp"
+#include "linksim/common/http.hpp"
 #include "linksim/common/json.hpp"
 #include "linksim/threads_sim/repositories.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
-#include <charconv>
 
 namespace linksim::threads_sim {
 namespace bj = boost::json;
@@ -19,13 +18,10 @@ namespace detail {
 namespace {
 std::optional<std::int64_t> to_id(const bj::value* v) {
   if (!v) return std::nullopt;
-  if (v->is_int64()) return v->as_int64();
+  // An id is a positive whole number, as a JSON number or a string of digits.
+  if (v->is_int64()) return v->as_int64() > 0 ? std::optional(v->as_int64()) : std::nullopt;
   if (!v->is_string()) return std::nullopt;
-  const auto& s = v->as_string();
-  std::int64_t id = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-  if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
-  return id;
+  return http::parse_id(v->as_string());
 }
 
 std::string text_of(const bj::object& o, std::string_view key) {

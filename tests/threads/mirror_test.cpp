@@ -215,6 +215,26 @@ TEST(Callbacks, AUserIdWithTextAfterItsDigitsIsRefused) {
   EXPECT_FALSE(w.threads->deauthorize(signed_request(w, " " + std::to_string(alice.ig_user_id))));
 }
 
+// Ids are positive. Under fault.account_id_not_kept a profile is kept under id 0, and a signed
+// callback or webhook naming account "0" or "-1" must still reach no profile.
+TEST(Callbacks, AnIdOfZeroOrBelowNamesNoAccount) {
+  world w("fault.account_id_not_kept");
+  const auto alice = sign_up(w, "alice");
+  ASSERT_EQ(alice.ig_user_id, 0);
+  for (const std::int64_t id : {0, -1}) {
+    SCOPED_TRACE(id);
+    const auto r = w.threads->deauthorize(signed_request(w, id));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(threads_sim::describe(r.error()).status, 400);
+    EXPECT_FALSE(w.threads->data_deletion(signed_request(w, id)));
+    EXPECT_FALSE(deliver(w, webhook(w, id, "username", {{"username", "mallory"}}, 5)));
+  }
+  const auto now = w.threads->get_profile(alice.id).value();
+  EXPECT_FALSE(now.needs_login);
+  EXPECT_EQ(now.username, "alice");
+  EXPECT_EQ(w.threads->profiles_of_account(0).size(), 1u);
+}
+
 TEST(Callbacks, DeauthorizationForgetsTheTokensAndAsksForALogin) {
   world w;
   const auto alice = sign_up(w, "alice");
