@@ -181,6 +181,8 @@ constexpr std::array fields{
     field_class{"followers", "user.social.followers"},
     field_class{"follows", "user.social.followers"},
     field_class{"following", "user.social.followers"},
+    field_class{"followers_count", "user.social.followers"},
+    field_class{"follows_count", "user.social.followers"},
     field_class{"email", "user.contact.email"},
     field_class{"ads_personalized", "user.account.settings"},
     field_class{"personalized_ads", "user.account.settings"},

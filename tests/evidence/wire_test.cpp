@@ -98,6 +98,26 @@ TEST(Wire, AnAnswerCarriesOnlyTheFieldsThatHoldAValue) {
             (std::vector<std::string>{"user.account.username", "user.unique_id"}));
 }
 
+// Follower counts tell of the person's followers when there are some; a count of zero, like an
+// empty list, tells nothing.
+TEST(Wire, FollowerCountsAreFollowersWhenAboveZero) {
+  http::request req;
+  req.target = "http://idp.sim/me?fields=id,followers_count,follows_count";
+  req.headers.set("Authorization", "Bearer user-access-token-0123456789abc");
+  const auto answer = [&](const std::string& body) {
+    http::response res;
+    res.headers.set("Content-Type", "application/json");
+    res.body = body;
+    return wire_classifier("k").flows_of(message("threads", "idp", req, &res)).at(1);
+  };
+  EXPECT_TRUE(
+      has(answer(R"({"id":"42","followers_count":1,"follows_count":0})"), "user.social.followers"));
+  EXPECT_TRUE(
+      has(answer(R"({"id":"42","followers_count":0,"follows_count":3})"), "user.social.followers"));
+  EXPECT_FALSE(
+      has(answer(R"({"id":"42","followers_count":0,"follows_count":0})"), "user.social.followers"));
+}
+
 // An id of zero names no account: a message that carries one names nobody, and a real id in the
 // same field does.
 TEST(Wire, AnIdOfZeroNamesNoAccount) {
