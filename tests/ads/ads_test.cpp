@@ -66,6 +66,18 @@ TEST(AdPlatform, EveryPlatformErrorHasAStatusAndACode) {
   }
 }
 
+// linksim's own errors answer as on the provider and the dependent service, and one that no
+// table describes is the platform's fault, a 500, never the client's.
+TEST(AdPlatform, SharedErrorsAnswerAsOnTheOtherServices) {
+  EXPECT_EQ(describe(make_error_code(errc::unsupported_media_type)).status, 415);
+  EXPECT_EQ(describe(make_error_code(errc::upstream_unavailable)).status, 503);
+  EXPECT_EQ(describe(make_error_code(errc::bad_form)).status, 400);
+  EXPECT_EQ(describe(make_error_code(errc::account_deleted)).status, 410);
+  const auto undescribed = describe(make_error_code(errc::delivery_not_replayable));
+  EXPECT_EQ(undescribed.status, 500);
+  EXPECT_EQ(undescribed.code, "internal_error");
+}
+
 TEST(AdPlatform, BadRequestsGetJsonErrors) {
   fixture f("documented");
   auto code_of = [](const http::response& r) {

@@ -29,24 +29,9 @@ http::error_info describe(const boost::system::error_code& ec) {
         return {403, "sale_refused"};
     }
   }
-  if (ec.category() == linksim::error_category()) {
-    switch (static_cast<errc>(ec.value())) {
-      case errc::bad_json:
-      case errc::missing_field:
-      case errc::bad_field:
-        return {400, "invalid_request"};
-      case errc::admin_unauthorized:
-        return {401, "unauthorized", admin_challenge};
-      case errc::not_found:
-        return {404, "not_found"};
-      case errc::method_not_allowed:
-        return {405, "method_not_allowed"};
-      case errc::account_deleted:
-        return {410, "account_deleted"};
-      default:
-        return {400, "invalid_request"};
-    }
-  }
+  if (is(ec, errc::account_deleted)) return {410, "account_deleted"};
+  // linksim's errors answer as on the other services; one that nothing describes is a 500.
+  if (auto shared = http::describe_shared(ec)) return *shared;
   return {500, "internal_error"};
 }
 
