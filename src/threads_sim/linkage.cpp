@@ -16,6 +16,11 @@ std::string_view to_string(intent i) {
   return i == intent::signup ? "signup" : "login";
 }
 
+// The stored form back; anything but a sign-up reads as a log-in.
+intent intent_from(std::string_view stored) {
+  return stored == to_string(intent::signup) ? intent::signup : intent::login;
+}
+
 digest browser_hash(std::string_view key) {
   return sha256(key);
 }
@@ -58,7 +63,7 @@ result<callback_result> domain::linkage::complete_login(std::string_view browser
     auto taken = ctx_.repos.sign_ins().take_login_state(*state, ctx_.time.now());
     if (!taken) return make_error_code(error::login_state_invalid);
     verifier = std::move(taken->verifier);
-    purpose = taken->intent == "signup" ? intent::signup : intent::login;
+    purpose = intent_from(taken->intent);
     const digest expected = browser_hash(browser_key);
     if (!constant_time_equal(as_chars(taken->browser_hash), as_chars(expected)))
       return make_error_code(error::login_state_invalid);
@@ -127,7 +132,7 @@ result<link_request> domain::linkage::get_link_request_locked(std::string_view i
     return make_error_code(error::link_request_unknown);
   link_request lr;
   lr.id = std::string(id);
-  lr.purpose = stored->intent == "signup" ? intent::signup : intent::login;
+  lr.purpose = intent_from(stored->intent);
   auto ig = detail::from_json(stored->ig_json);
   if (!ig) return make_error_code(error::link_request_unknown);
   lr.ig = std::move(*ig);
