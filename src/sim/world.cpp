@@ -325,25 +325,34 @@ std::int64_t world::create_account(const std::string& username) {
 }
 
 template <class Round>
-void world::wake(std::optional<time_point>& slot, time_point when, Round round) {
+void world::wake(std::optional<time_point>& slot, time_point when, std::string_view what,
+                 Round round) {
   if (slot && *slot <= when) return;
   slot = when;
-  sched_.at(when, [this, &slot, when, round] {
+  sched_.at(when, [this, &slot, when, what, round] {
     if (slot != when) return;  // superseded by an earlier wake-up
     slot.reset();
-    while (round() > 0) {
-    }
+    // Each round takes a batch of what is due, and the rounds are bounded (world_options).
+    std::size_t rounds = 0;
+    while (round() > 0)
+      if (++rounds > opts_.max_rounds_per_instant)
+        throw std::runtime_error("the simulation does not settle: " + std::string(what) +
+                                 " still has work due after " + std::to_string(rounds) +
+                                 " rounds at one instant");
     pump();
   });
 }
 
 void world::pump() {
   if (auto d = idp_->next_delivery_due())
-    wake(dispatcher_wake_, *d, [this] { return idp_->dispatch_due(); });
+    wake(dispatcher_wake_, *d, "the provider's dispatcher",
+         [this] { return idp_->dispatch_due(); });
   if (auto r = threads_->next_reconcile_due())
-    wake(reconciler_wake_, *r, [this] { return threads_->reconcile_due(); });
+    wake(reconciler_wake_, *r, "the dependent service's reconciler",
+         [this] { return threads_->reconcile_due(); });
   if (auto n = threads_->next_notice_due())
-    wake(notifier_wake_, *n, [this] { return threads_->dispatch_notices(); });
+    wake(notifier_wake_, *n, "the dependent service's notices",
+         [this] { return threads_->dispatch_notices(); });
   if (opts_.changes == threads_sim::channel::ssf_poll) {
     auto poll = [this] {
       (void)threads_->poll_signals();  // a failure makes it due again later
@@ -351,9 +360,10 @@ void world::pump() {
     };
     if (const auto newest = idp_->ssf_newest_waiting(); newest > signalled_) {
       signalled_ = newest;
-      wake(signals_wake_, sched_.now(), poll);
+      wake(signals_wake_, sched_.now(), "the Shared Signals poll", poll);
     }
-    if (auto t = threads_->next_signals_poll()) wake(signals_wake_, *t, poll);
+    if (auto t = threads_->next_signals_poll())
+      wake(signals_wake_, *t, "the Shared Signals poll", poll);
   }
 }
 

@@ -339,6 +339,33 @@ TEST(Simulation, BatchedWebhooksWithLossesConvergeDeterministically) {
   EXPECT_NE(a.root, single.root);
 }
 
+// Work that stays due at one instant stops the run with the reason instead of holding the
+// clock still. 70 renames at once are two batches of deliveries: two rounds that do work.
+TEST(Simulation, WorkThatNeverSettlesAtOneInstantStopsTheRun) {
+  const auto renames_at_once = [](std::size_t max_rounds) {
+    sim::world w({.seed = 1, .in_memory = true, .max_rounds_per_instant = max_rounds});
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 70; ++i) {
+      const std::string name = "user" + std::to_string(i);
+      ids.push_back(w.create_account(name));
+      EXPECT_EQ(w.sign_up(name).status, 303);
+      w.run_for(1s);
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      EXPECT_TRUE(w.idp().update_profile(ids[i], {.username = "renamed" + std::to_string(i)}));
+    w.run_for(1s);
+  };
+  EXPECT_NO_THROW(renames_at_once(2));
+  try {
+    renames_at_once(1);
+    ADD_FAILURE() << "two rounds of deliveries at one instant, with one allowed, went on";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("the provider's dispatcher still has work due"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Simulation, AFilterFindsItsChangeInsideABatch) {
   sim::world w({.seed = 1, .in_memory = true, .webhook_batch = 10});
   const auto alice = w.create_account("alice");

@@ -144,6 +144,11 @@ struct world_options {
   // it and what it returns is attached to the network instead: `linksim run --real-http` serves
   // the handler on a loopback socket and returns a handler that forwards to that socket.
   std::function<http::handler(const std::string& system, http::handler)> expose;
+  // Rounds of one kind of work (a batch of deliveries, of polls, of notices) at one simulated
+  // instant before the run stops with std::runtime_error: a service that keeps work due at one
+  // instant forever would otherwise hold the clock still. 4 194 304 rounds are at least that
+  // many deliveries, more than any population the simulation is run with.
+  std::size_t max_rounds_per_instant = std::size_t{1} << 22;
 };
 
 class world {
@@ -229,9 +234,10 @@ class world {
   void attach(const std::string& system, const char* origin, http::handler h);
   // Runs `round` at `when` until it does nothing more (the provider's webhook dispatch, the
   // dependent service's polls, its notices to the ad platform), unless `slot` holds a wake-up
-  // at or before `when` already; one that a sooner wake-up supersedes does nothing.
+  // at or before `when` already; one that a sooner wake-up supersedes does nothing. Past
+  // world_options::max_rounds_per_instant rounds that did work, it throws, naming `what`.
   template <class Round>
-  void wake(std::optional<time_point>& slot, time_point when, Round round);
+  void wake(std::optional<time_point>& slot, time_point when, std::string_view what, Round round);
 
   world_options opts_;
   scheduler sched_;
