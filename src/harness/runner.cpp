@@ -345,8 +345,9 @@ class runner final : public detail::action_context {
   // with the value a request kept, {basic:ID:SECRET} with the HTTP Basic credentials of two kept
   // values, {client_id} and {client_secret} with the dependent service's client credentials at
   // the provider, {stream_id} with its Shared Signals stream there, {stream_authorization}
-  // with the Authorization header the stream's pushes carry (empty while it has none) and
-  // {ads_key} with the dependent service's key at the ad platform.
+  // with the Authorization header the stream's pushes carry (empty while it has none),
+  // {ads_key} with the dependent service's key at the ad platform and {verify_token} with the
+  // token it expects in the provider's webhook subscription handshake.
   std::string with_ids(const std::string& t) const override {
     std::string out;
     for (std::size_t i = 0; i < t.size();) {
@@ -368,6 +369,8 @@ class runner final : public detail::action_context {
         out += world_->client_secret();
       } else if (ref == "ads_key") {
         out += sim::world::threads_ads_token;
+      } else if (ref == "verify_token") {
+        out += sim::world::webhook_verify_token;
       } else if (ref == "stream_id" || ref == "stream_authorization") {
         if (auto c = world_->idp().get_client(world_->client_id())) {
           const auto streams = world_->idp().ssf_streams(*c);

@@ -36,7 +36,6 @@ idp::provider_rules idp_rules_of(const threads_sim::behaviour& b) {
 }
 
 namespace {
-constexpr const char* verify_token = "sim-verify";
 constexpr char category_separator = '\x1f';  // not part of any dotted key
 }  // namespace
 
@@ -209,7 +208,7 @@ world::world(world_options o)
   if (opts_.changes == threads_sim::channel::webhook) {
     std::vector<std::string> fields(std::begin(webhook_fields), std::end(webhook_fields));
     auto sub = idp_->subscribe(client_id_, std::string(threads_origin) + "/webhooks/instagram",
-                               verify_token, fields);
+                               webhook_verify_token, fields);
     if (!sub) throw std::runtime_error("simulated subscription failed: " + sub.error().message());
   }
 }
@@ -267,7 +266,7 @@ void world::open_threads() {
   cfg.idp_url = idp_origin;
   cfg.client_id = client_id_;
   cfg.client_secret = client_secret_;
-  cfg.webhook_verify_token = verify_token;
+  cfg.webhook_verify_token = webhook_verify_token;
   cfg.reconcile_interval = opts_.reconcile_interval;
   cfg.rules = *threads_sim::find_behaviour(opts_.profile);
   cfg.changes = opts_.changes;

@@ -179,6 +179,8 @@ class world {
   static constexpr const char* threads_idp_token = "sim-internal-threads";  // threads, at idp
   static constexpr const char* threads_ads_token = "sim-threads-at-ads";    // threads, at ads
   static constexpr const char* idp_at_ads_token = "sim-idp-at-ads";  // the provider's surface
+  // The token the dependent service expects in the provider's webhook subscription handshake.
+  static constexpr const char* webhook_verify_token = "sim-verify";
   // The transport browsers use.
   http::transport& browser_transport() { return net_.endpoint("browser"); }
   // A test seam: the dependent service's client secret at the provider, which signs its
