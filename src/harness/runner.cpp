@@ -17,16 +17,16 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <utility>
-
-#include <unistd.h>
 
 namespace linksim::harness {
 namespace bj = boost::json;
@@ -36,14 +36,16 @@ namespace {
 constexpr const char* admin_token = "sim-admin";
 
 // A directory removed when the run ends (for scenarios that restart a service on its files).
+// mkdtemp makes a new one every time: a run killed before its cleanup leaves its directory
+// behind, and a name built from the process id would hand those files to a later process
+// that happens to get the same id.
 class scratch_dir {
  public:
-  explicit scratch_dir(std::uint64_t seed) {
-    static std::atomic<std::uint64_t> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("linksim-run-" + std::to_string(::getpid()) + "-" + std::to_string(seed) + "-" +
-             std::to_string(counter++));
-    std::filesystem::create_directories(path_);
+  scratch_dir() {
+    std::string name = (std::filesystem::temp_directory_path() / "linksim-run-XXXXXX").string();
+    if (::mkdtemp(name.data()) == nullptr)
+      throw std::system_error(errno, std::generic_category(), "mkdtemp " + name);
+    path_ = name;
   }
   ~scratch_dir() {
     std::error_code ec;
@@ -66,7 +68,7 @@ class runner final : public detail::action_context {
   runner(const scenario& s, const run_options& o, run_result& out) : s_(s), o_(o), out_(out) {
     const bool files = std::any_of(s.steps.begin(), s.steps.end(),
                                    [](const step& st) { return st.kind == action::restart; });
-    if (files) dir_ = std::make_unique<scratch_dir>(out.seed);
+    if (files) dir_ = std::make_unique<scratch_dir>();
     world_ = std::make_unique<sim::world>(
         sim::world_options{.seed = out.seed,
                            .profile = out.profile,
