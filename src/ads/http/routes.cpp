@@ -13,7 +13,6 @@
 
 namespace linksim::ads {
 namespace bj = boost::json;
-using http::admin_challenge;
 using http::request;
 using http::response;
 using http::with_challenge;
