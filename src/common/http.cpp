@@ -40,6 +40,8 @@ std::optional<error_info> describe_shared(const boost::system::error_code& ec) {
       return error_info{404, "not_found"};
     case errc::method_not_allowed:
       return error_info{405, "method_not_allowed"};
+    case errc::account_deleted:
+      return error_info{410, "account_deleted"};
     case errc::username_taken:
       return error_info{409, "username_taken"};
     case errc::unsupported_media_type:

@@ -28,7 +28,6 @@ http::error_info describe(const boost::system::error_code& ec) {
         return {403, "sale_refused"};
     }
   }
-  if (is(ec, errc::account_deleted)) return {410, "account_deleted"};
   // linksim's errors answer as on the other services; one that nothing describes is a 500.
   if (auto shared = http::describe_shared(ec)) return *shared;
   return {500, "internal_error"};

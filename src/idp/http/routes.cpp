@@ -61,7 +61,6 @@ error_info describe(const boost::system::error_code& ec) {
             "Cookie realm=\"linksim\", form-action=\"/oauth/login\", cookie-name=\"idp_session\""};
     }
   }
-  if (is(ec, errc::account_deleted)) return {410, "account_deleted"};
   if (is(ec, errc::callback_url_invalid)) return {400, "invalid_request"};
   if (is(ec, errc::delivery_not_replayable)) return {409, "delivery_not_replayable"};
   if (auto shared = http::describe_shared(ec)) return *shared;
