@@ -44,6 +44,12 @@ class action_checker {
   virtual std::set<std::string>& kept() = 0;     // names of values earlier requests kept
 };
 
+// A message the network carried during the current step, in the order its fate was known (a
+// message's nested calls before it).
+struct carried_message {
+  std::string from, to, method, target, fate;
+};
+
 // What an action may ask of the runner while the step runs.
 class action_context {
  public:
@@ -85,6 +91,8 @@ class action_context {
   [[noreturn]] virtual void fail(const location& where, std::string what, std::string expected,
                                  std::string actual) = 0;
   virtual std::string answer(const http::response& r) const = 0;
+  // What the network has carried since the step began.
+  virtual const std::vector<carried_message>& carried() const = 0;
 };
 
 // The YAML node of an argument: the mapping's value, or the scalar that filled the short form.

@@ -54,11 +54,50 @@ std::int64_t int_field(const bj::object& o, std::string_view k) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
+namespace {
+
+bool target_starts_with(std::string_view target, std::string_view prefix) {
+  return target.starts_with(prefix) &&
+         (target.size() == prefix.size() || prefix.ends_with('/') ||
+          std::string_view("/?").find(target[prefix.size()]) != std::string_view::npos);
+}
+
+// Counted over what the network carried from the step's start to the action's answer.
+void check_carried(action_context& c, const expect_carried& e) {
+  int n = 0;
+  std::string seen;
+  for (const auto& m : c.carried()) {
+    if (seen.size() < 400)
+      seen += (seen.empty() ? "" : ", ") + m.from + "->" + m.to + " " + m.method + " " +
+              m.target.substr(0, m.target.find('?')) + " (" + m.fate + ")";
+    if ((e.from.empty() || m.from == e.from) && (e.to.empty() || m.to == e.to) &&
+        (e.method.empty() || m.method == e.method) &&
+        (e.path.empty() || target_starts_with(m.target, c.with_ids(e.path))))
+      ++n;
+  }
+  const auto bad = (e.count && n != *e.count) || (e.min && n < *e.min) || (e.max && n > *e.max);
+  if (!bad) return;
+  std::string what = "messages carried before the answer";
+  for (const auto& [k, v] :
+       {std::pair{"from", &e.from}, {"to", &e.to}, {"method", &e.method}, {"path", &e.path}})
+    if (!v->empty()) what += std::string(" ") + k + "=" + *v;
+  const std::string expected = e.count ? std::to_string(*e.count)
+                               : e.min && e.max
+                                   ? std::to_string(*e.min) + " to " + std::to_string(*e.max)
+                               : e.min ? "at least " + std::to_string(*e.min)
+                                       : "at most " + std::to_string(*e.max);
+  c.fail(e.where, what, expected,
+         std::to_string(n) + " (carried: " + (seen.empty() ? "nothing" : seen) + ")");
+}
+
+}  // namespace
+
 void check_http(action_context& c, const step& st, const http::response& r,
                 const std::string& stopped_at) {
   const auto& e = st.http;
   const bool expected_anything = e.status || e.error || e.step || !e.contains.empty() ||
-                                 !e.lacks.empty() || e.header || !e.lacks_header.empty();
+                                 !e.lacks.empty() || e.header || !e.lacks_header.empty() ||
+                                 !e.carried.empty();
   if (!expected_anything) {
     // Without an expectation an action must succeed.
     const bool ok = st.kind == action::sign_up ? (r.status == 303 || r.status == 302)
@@ -104,6 +143,7 @@ void check_http(action_context& c, const step& st, const http::response& r,
     if (r.headers.has(name))
       c.fail(st.where, "no " + name + " header", "(none)",
              name + ": " + std::string(r.headers.get(name)));
+  for (const auto& x : e.carried) check_carried(c, x);
 }
 
 namespace {

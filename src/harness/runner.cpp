@@ -97,6 +97,7 @@ class runner final : public detail::action_context {
         continue;
       }
       step_reads_.clear();
+      carried_.clear();
       protocol_problem_.clear();  // one of a step whose action failed went with that failure
       try {
         perform(st);
@@ -212,6 +213,7 @@ class runner final : public detail::action_context {
   // Every message between parties, as the network carried it, is evidence of its own: its
   // observed flows follow whatever the services declared while handling it.
   void observe(const sim::message& m) {
+    carried_.push_back({m.from, m.to, m.request.method, m.request.target, m.fate});
     evidence::wire_message w;
     w.time = m.at;
     w.from = m.from;
@@ -444,6 +446,7 @@ class runner final : public detail::action_context {
   std::string answer(const http::response& r) const override {
     return std::to_string(r.status) + " " + detail::body_excerpt(r.body);
   }
+  const std::vector<detail::carried_message>& carried() const override { return carried_; }
 
   void check_http(const step& st, const http::response& r, const std::string& stopped_at) {
     detail::check_http(*this, st, r, stopped_at);
@@ -501,7 +504,8 @@ class runner final : public detail::action_context {
   std::unique_ptr<sim::world> world_;
   time_point start_;
   std::map<std::string, std::int64_t> ids_;
-  std::vector<std::uint64_t> step_reads_;  // the leaves of the state the current step read
+  std::vector<std::uint64_t> step_reads_;         // the leaves of the state the current step read
+  std::vector<detail::carried_message> carried_;  // what the network carried in the current step
   std::map<std::string, std::string> sessions_;
   std::map<std::string, std::unique_ptr<sim::browser>> browsers_;
   std::map<std::string, std::int64_t> post_ids_;

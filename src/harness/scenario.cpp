@@ -406,8 +406,11 @@ class parser : detail::yaml_reader, public detail::action_checker {
 
   void parse_http_expectation(const YAML::Node& n, expect_http& e) const {
     if (!n.IsMap())
-      fail(n, "expect is a mapping (status, error, step, contains, lacks, header, lacks_header)");
-    check_keys(n, {"status", "error", "step", "contains", "lacks", "header", "lacks_header"});
+      fail(n,
+           "expect is a mapping (status, error, step, contains, lacks, header, lacks_header, "
+           "carried)");
+    check_keys(
+        n, {"status", "error", "step", "contains", "lacks", "header", "lacks_header", "carried"});
     if (auto x = n["status"]) e.status = static_cast<int>(integer(x, 0, 599));
     if (auto x = n["error"]) e.error = scalar(x);
     if (auto x = n["step"]) e.step = scalar(x);
@@ -425,6 +428,25 @@ class parser : detail::yaml_reader, public detail::action_checker {
         if (name.find_first_of(": \t") != std::string::npos)
           fail(x, "lacks_header names a header ('WWW-Authenticate'), without a value");
     }
+    if (auto x = n["carried"])
+      each(x, [&](const YAML::Node& c) { e.carried.push_back(carried(c)); });
+  }
+
+  expect_carried carried(const YAML::Node& n) const {
+    if (!n.IsMap()) fail(n, "a carried expectation is a mapping (from, to, method, path, count)");
+    check_keys(n, {"from", "to", "method", "path", "count", "min", "max"});
+    expect_carried e;
+    e.where = where(n);
+    if (auto x = n["from"]) e.from = scalar(x);
+    if (auto x = n["to"]) e.to = scalar(x);
+    if (auto x = n["method"]) e.method = scalar(x);
+    if (auto x = n["path"]) e.path = scalar(x);
+    if (!e.path.empty() && e.path.front() != '/') fail(n["path"], "path starts with '/'");
+    if (auto x = n["count"]) e.count = static_cast<int>(integer(x, 0, 100'000));
+    if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, 100'000));
+    if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, 100'000));
+    if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
+    return e;
   }
 
   template <typename F>

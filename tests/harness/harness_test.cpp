@@ -109,6 +109,10 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
        "a whole number from 100 to 599"},
       {"name: x\nsteps:\n  - create: a\n    expect: {lacks_header: 'Allow: GET'}\n", 4,
        "lacks_header names a header"},
+      {"name: x\nsteps:\n  - create: a\n    expect: {carried: {to: ads}}\n", 4,
+       "say how many: count, min or max"},
+      {"name: x\nsteps:\n  - create: a\n    expect: {carried: {path: v1, count: 1}}\n", 4,
+       "path starts with '/'"},
       {"name: x\nsteps:\n  - create: a\n  - fault: {kind: corrupt, body: '{id:zed}'}\n", 4,
        "no account 'zed' is created before this fault"},
       {"name: x\nfaults:\n  - {kind: drop, account: zed}\nsteps:\n  - create: a\n", 3,
@@ -460,6 +464,36 @@ TEST(ScenarioRun, AnAnswerCanBeCheckedForAHeaderItLacks) {
     expect: {status: 200, lacks_header: [WWW-Authenticate, Set-Cookie]}
 )");
   EXPECT_TRUE(open.passed) << (open.failure ? open.failure->actual : open.error);
+}
+
+// `carried` counts what the network carried from the action's start to its answer: the
+// dependent service's notice to the ad platform goes out inside the request that followed (it
+// is sent as soon as the change commits), and nothing goes to the platform's deletion endpoint.
+TEST(ScenarioRun, WhatAnActionMadeTheServicesSendBeforeItsAnswerIsCounted) {
+  const auto run = [](const std::string& carried) {
+    return run_scenario(
+        parse_scenario("name: carried\nsteps:\n  - create: alice\n"
+                       "  - create: bob\n  - sign_up: alice\n"
+                       "  - sign_up: bob\n"
+                       "  - follow_on_threads: {account: bob, target: alice}\n"
+                       "    expect: {status: 200, carried: " +
+                           carried + "}\n",
+                       "t.yaml"));
+  };
+  const auto sent =
+      run("[{from: threads, to: ads, method: POST, path: /v1/activity, count: 1}, "
+          "{from: browser, to: threads, path: /api/follows, count: 1}]");
+  EXPECT_TRUE(sent.passed) << (sent.failure ? sent.failure->actual : sent.error);
+  const auto none = run("{to: ads, path: /v1/deletions, min: 1}");
+  ASSERT_FALSE(none.passed);
+  ASSERT_TRUE(none.failure);
+  EXPECT_EQ(none.failure->expected, "at least 1");
+  EXPECT_NE(none.failure->actual.find("0 (carried: "), std::string::npos);
+  EXPECT_NE(none.failure->actual.find("threads->ads POST /v1/activity (delivered)"),
+            std::string::npos)
+      << none.failure->actual;
+  // A prefix ends at a path segment: /v1/act is not /v1/activity.
+  EXPECT_FALSE(run("{to: ads, path: /v1/act, min: 1}").passed);
 }
 
 // `lacks` fails a step whose answer holds the piece, `contains` one whose answer does not; an

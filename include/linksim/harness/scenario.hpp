@@ -73,6 +73,16 @@ enum class action {
 };
 std::string_view to_string(action a);
 
+// Messages the network carried from an action's start to its answer: its own requests and the
+// calls the services made while answering them, not what fell due after (a notice the
+// dependent service leaves to its dispatcher). Every given field must match; `path` is a prefix
+// of the request's target.
+struct expect_carried {
+  location where;
+  std::string from, to, method, path;
+  std::optional<int> count, min, max;
+};
+
 // What an action's HTTP answer must be. For the provider's admin actions and the JSON API,
 // `error` is the JSON error code; `step` is the page where a sign-up stopped.
 struct expect_http {
@@ -85,6 +95,7 @@ struct expect_http {
   std::optional<std::string> header;
   // Header names the answer must not carry (a token answer without WWW-Authenticate).
   std::vector<std::string> lacks_header;
+  std::vector<expect_carried> carried;
 };
 
 // The dependent service's state for one provider account.
