@@ -77,6 +77,7 @@ class runner final : public detail::action_context {
                            .in_memory = !files,
                            .webhook_batch = s.webhook_batch,
                            .webhook_batch_window = s.webhook_batch_window,
+                           .max_pending_sign_ins = s.pending_sign_ins,
                            .changes = o.changes,
                            .expose = o.expose});
     start_ = world_->sched().now();

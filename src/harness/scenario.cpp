@@ -27,7 +27,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
     scenario s;
     s.file = file_;
     check_keys(root, {"name", "description", "profile", "seed", "reconcile_interval",
-                      "webhook_batch", "changes", "faults", "steps"});
+                      "webhook_batch", "pending_sign_ins", "changes", "faults", "steps"});
     s.name = required_scalar(root, "name");
     if (s.name.empty()) fail(root["name"], "name is empty");
     if (auto d = root["description"]) s.description = scalar(d);
@@ -53,6 +53,11 @@ class parser : detail::yaml_reader, public detail::action_checker {
       if (n < 1 || n > idp::max_webhook_batch)
         fail(size, "webhook_batch size must be from 1 to 1000");
       s.webhook_batch = static_cast<std::size_t>(n);
+    }
+    if (auto n = root["pending_sign_ins"]) {
+      const auto v = unsigned_int(n);
+      if (v < 1 || v > 100'000) fail(n, "pending_sign_ins must be from 1 to 100000");
+      s.pending_sign_ins = static_cast<std::size_t>(v);
     }
     // `changes: [webhook]`: the channels the story holds over.
     if (auto c = root["changes"]) s.changes = channel_list(c, "changes");

@@ -301,7 +301,6 @@ class authorization {
     time_point expires_at;
     std::string nonce;
   };
-  static constexpr std::size_t max_pending = 100'000;
 
   context& ctx_;
   clients& clients_;

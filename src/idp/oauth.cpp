@@ -30,6 +30,8 @@ std::string oauth_error_name(const boost::system::error_code& ec) {
   if (is(ec, errc::access_denied)) return "access_denied";
   if (is(ec, error::login_required)) return "login_required";
   if (is(ec, error::consent_required)) return "consent_required";
+  // RFC 6749 §4.1.2.1: overloaded, as when the requests waiting are at their bound.
+  if (is(ec, errc::upstream_unavailable)) return "temporarily_unavailable";
   return "invalid_request";
 }
 
@@ -85,12 +87,13 @@ result<pending_authorization> domain::authorization::begin(const authorize_reque
   }
   std::lock_guard lock(ctx_.mutex);
   const auto now = ctx_.time.now();
-  if (now >= next_sweep_ || pending_.size() >= max_pending) {
+  if (now >= next_sweep_ || pending_.size() >= ctx_.cfg.max_pending_sign_ins) {
     // Abandoned sign-ins pile up otherwise; once a minute is plenty.
     std::erase_if(pending_, [now](const auto& kv) { return kv.second.expires_at <= now; });
     std::erase_if(ctx_.codes, [now](const auto& kv) { return kv.second.expires_at <= now; });
     next_sweep_ = now + std::chrono::minutes(1);
-    if (pending_.size() >= max_pending) return make_error_code(errc::upstream_unavailable);
+    if (pending_.size() >= ctx_.cfg.max_pending_sign_ins)
+      return make_error_code(errc::upstream_unavailable);
   }
   pending_.emplace(p.id, stored_authorization{p, req.code_challenge,
                                               now + ctx_.cfg.authorization_request_ttl, req.nonce});
@@ -131,14 +134,16 @@ result<std::string> domain::authorization::approve(std::string_view request_id,
   auto it = pending_.find(request_id);
   if (it == pending_.end() || it->second.expires_at <= now)
     return make_error_code(error::authorization_request_unknown);
+  // Refused while the codes are at their bound, the request stays: consent can be given again.
+  if (ctx_.codes.size() >= ctx_.cfg.max_pending_sign_ins) {
+    std::erase_if(ctx_.codes, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    if (ctx_.codes.size() >= ctx_.cfg.max_pending_sign_ins)
+      return make_error_code(errc::upstream_unavailable);
+  }
   const stored_authorization r = std::move(it->second);
   pending_.erase(it);  // a request is answered once
   const std::string& redirect_uri = r.request.redirect_uri;
   const std::string& state = r.request.state;
-  if (ctx_.codes.size() >= max_pending) {
-    std::erase_if(ctx_.codes, [now](const auto& kv) { return kv.second.expires_at <= now; });
-    if (ctx_.codes.size() >= max_pending) return make_error_code(errc::upstream_unavailable);
-  }
   const std::string code = ctx_.random.token(32);
   issued_code k{r.request.client_id, chosen_id, join(r.request.scopes, " "), redirect_uri,
                 r.code_challenge,    now,       now + ctx_.cfg.code_ttl};

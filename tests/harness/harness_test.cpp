@@ -127,6 +127,7 @@ TEST(ScenarioParse, ErrorsNameTheLineAndTheProblem) {
        "count, min or max"},
       {"name: [unclosed\n", 2, "end of sequence flow not found"},
       {"name: x\nwebhook_batch: 1001\nsteps:\n  - create: a\n", 2, "from 1 to 1000"},
+      {"name: x\npending_sign_ins: 0\nsteps:\n  - create: a\n", 2, "from 1 to 100000"},
       {"name: x\nwebhook_batch: {window: 1s}\nsteps:\n  - create: a\n", 2, "needs a size"},
       {"name: x\nwebhook_batch: {size: 5, windw: 1s}\nsteps:\n  - create: a\n", 2,
        "unknown key 'windw'"},

@@ -259,6 +259,10 @@ struct config {
   provider_rules rules;
   milliseconds code_ttl = 1h;  // Meta: authorization codes live one hour
   milliseconds authorization_request_ttl = 15min;
+  // Authorization requests waiting for login and consent, and codes waiting to be redeemed: at
+  // most this many of each are held (in memory); past it, a new one answers 503. Expired ones
+  // are dropped once a minute, and at once when the bound is reached.
+  std::size_t max_pending_sign_ins = 100'000;
   milliseconds short_token_ttl = 1h;
   milliseconds id_token_ttl = 10min;       // an ID token is read once, at the sign-in
   milliseconds long_token_ttl = 60 * 24h;  // Meta: long-lived tokens last 60 days
