@@ -99,6 +99,7 @@ class runner final : public detail::action_context {
       }
       step_reads_.clear();
       carried_.clear();
+      keep_carried_ = !st.http.carried.empty();  // kept only for a step that counts them
       protocol_problem_.clear();  // one of a step whose action failed went with that failure
       try {
         perform(st);
@@ -214,7 +215,8 @@ class runner final : public detail::action_context {
   // Every message between parties, as the network carried it, is evidence of its own: its
   // observed flows follow whatever the services declared while handling it.
   void observe(const sim::message& m) {
-    carried_.push_back({m.from, m.to, m.request.method, m.request.target, m.fate});
+    if (keep_carried_)
+      carried_.push_back({m.from, m.to, m.request.method, m.request.target, m.fate});
     evidence::wire_message w;
     w.time = m.at;
     w.from = m.from;
@@ -507,6 +509,7 @@ class runner final : public detail::action_context {
   std::map<std::string, std::int64_t> ids_;
   std::vector<std::uint64_t> step_reads_;         // the leaves of the state the current step read
   std::vector<detail::carried_message> carried_;  // what the network carried in the current step
+  bool keep_carried_ = false;
   std::map<std::string, std::string> sessions_;
   std::map<std::string, std::unique_ptr<sim::browser>> browsers_;
   std::map<std::string, std::int64_t> post_ids_;
