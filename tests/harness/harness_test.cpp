@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -706,10 +707,11 @@ TEST(ScenarioLibrary, EveryFaultProfileIsCaughtByAScenario) {
   const auto all = load_library();
   for (const auto& b : threads_sim::behaviours()) {
     if (!b.name.starts_with("fault.")) continue;
-    std::size_t failed = 0;
-    for (const auto& s : all)
-      if (!run_scenario(s, {.profile = b.name}).passed) ++failed;
-    EXPECT_GT(failed, 0u) << b.name << " passes every scenario of the library";
+    // One failing scenario is enough: the rest are not run.
+    const bool caught = std::any_of(all.begin(), all.end(), [&](const scenario& s) {
+      return !run_scenario(s, {.profile = b.name}).passed;
+    });
+    EXPECT_TRUE(caught) << b.name << " passes every scenario of the library";
   }
 }
 
