@@ -437,6 +437,15 @@ class parser : detail::yaml_reader, public detail::action_checker {
       each(x, [&](const YAML::Node& c) { e.carried.push_back(carried(c)); });
   }
 
+  // `count`, `min` and `max` (at least one), each from 0 to `most`.
+  template <typename E>
+  void how_many(const YAML::Node& n, E& e, std::int64_t most) const {
+    if (auto x = n["count"]) e.count = static_cast<int>(integer(x, 0, most));
+    if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, most));
+    if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, most));
+    if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
+  }
+
   expect_carried carried(const YAML::Node& n) const {
     if (!n.IsMap()) fail(n, "a carried expectation is a mapping (from, to, method, path, count)");
     check_keys(n, {"from", "to", "method", "path", "count", "min", "max"});
@@ -447,10 +456,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["method"]) e.method = scalar(x);
     if (auto x = n["path"]) e.path = scalar(x);
     if (!e.path.empty() && e.path.front() != '/') fail(n["path"], "path starts with '/'");
-    if (auto x = n["count"]) e.count = static_cast<int>(integer(x, 0, 100'000));
-    if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, 100'000));
-    if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, 100'000));
-    if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
+    how_many(n, e, 100'000);
     return e;
   }
 
@@ -521,10 +527,7 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["account"]) e.account = account_ref(x);
     if (auto x = n["table"]) e.table = scalar(x);
     if (e.account.empty() && e.table.empty()) fail(n, "name an account, a table or both");
-    if (auto x = n["count"]) e.count = static_cast<int>(integer(x, 0, 100'000'000));
-    if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, 100'000'000));
-    if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, 100'000'000));
-    if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
+    how_many(n, e, 100'000'000);
     return e;
   }
 
@@ -541,12 +544,9 @@ class parser : detail::yaml_reader, public detail::action_checker {
     if (auto x = n["category"]) e.category = scalar(x);
     if (auto x = n["purpose"]) e.purpose = scalar(x);
     if (auto x = n["note"]) e.note = scalar(x);
-    if (auto x = n["count"]) e.count = static_cast<int>(integer(x, 0, 100'000'000));
-    if (auto x = n["min"]) e.min = static_cast<int>(integer(x, 0, 100'000'000));
-    if (auto x = n["max"]) e.max = static_cast<int>(integer(x, 0, 100'000'000));
     if (auto x = n["since"]) e.since = duration(x);
     if (auto x = n["observed"]) e.observed = boolean(x);
-    if (!e.count && !e.min && !e.max) fail(n, "say how many: count, min or max");
+    how_many(n, e, 100'000'000);
     return e;
   }
 
