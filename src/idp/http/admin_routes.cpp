@@ -47,7 +47,9 @@ class admin_routes {
     if (auto unknown = json::unknown_field(*body, {"client_id"}))
       return admin_error(make_error_code(errc::bad_field), *unknown);
     auto cid = json::get_string(*body, "client_id");
-    if (!cid || !*cid) return admin_error(make_error_code(errc::missing_field), "client_id");
+    if (!cid) return admin_error(cid.error(), "client_id must be a string");
+    if (!*cid || (*cid)->empty())
+      return admin_error(make_error_code(errc::missing_field), "client_id");
     auto r = s_.deauthorize(id, **cid);
     if (!r) return admin_error(r.error(), "no active grant of this client for this account");
     return json::response(200, bj::object{{"deauthorized", true}});
