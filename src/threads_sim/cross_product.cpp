@@ -325,10 +325,14 @@ result<std::string> domain::cross_product::ask_assistant(std::int64_t profile_id
   for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string answer =
       "I can help with your profile, its link to Instagram, and deleting your profile.";
-  if (m.find("username") != std::string::npos || m.find("name") != std::string::npos)
+  if (m.find("username") != std::string::npos)
     answer =
         "Your username follows your Instagram username: change it on Instagram and it "
         "changes here within minutes.";
+  else if (m.find("name") != std::string::npos)  // seed 004: the display name is independent
+    answer =
+        "Your display name is your own: change it in Settings. Instagram's display name does "
+        "not replace it, and it does not change your username.";
   else if (m.find("delete") != std::string::npos || m.find("unlink") != std::string::npos)
     answer =
         "The only way to unlink is to delete your profile: Settings > Delete profile. "
