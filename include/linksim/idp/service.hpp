@@ -260,8 +260,9 @@ struct config {
   milliseconds code_ttl = 1h;  // Meta: authorization codes live one hour
   milliseconds authorization_request_ttl = 15min;
   // Authorization requests waiting for login and consent, and codes waiting to be redeemed: at
-  // most this many of each are held (in memory); past it, a new one answers 503. Expired ones
-  // are dropped once a minute, and at once when the bound is reached.
+  // most this many of each are held (in memory). Past it, a new request is sent back with
+  // temporarily_unavailable and a consent is answered 503. Expired ones are dropped once a
+  // minute, and at once when the bound is reached.
   std::size_t max_pending_sign_ins = 100'000;
   milliseconds short_token_ttl = 1h;
   milliseconds id_token_ttl = 10min;       // an ID token is read once, at the sign-in
