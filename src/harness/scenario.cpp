@@ -56,7 +56,9 @@ class parser : detail::yaml_reader, public detail::action_checker {
     }
     if (auto n = root["pending_sign_ins"]) {
       const auto v = unsigned_int(n);
-      if (v < 1 || v > 100'000) fail(n, "pending_sign_ins must be from 1 to 100000");
+      if (v < 1 || v > idp::default_pending_sign_ins)
+        fail(n,
+             "pending_sign_ins must be from 1 to " + std::to_string(idp::default_pending_sign_ins));
       s.pending_sign_ins = static_cast<std::size_t>(v);
     }
     // `changes: [webhook]`: the channels the story holds over.

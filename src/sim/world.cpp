@@ -242,7 +242,7 @@ void world::open_idp() {
   cfg.password = {2, 1, 1};  // the least scrypt allows: the simulation's passwords protect nothing
   cfg.webhook_batch = opts_.webhook_batch;
   cfg.webhook_batch_window = opts_.webhook_batch_window;
-  cfg.max_pending_sign_ins = opts_.max_pending_sign_ins;
+  if (opts_.max_pending_sign_ins) cfg.max_pending_sign_ins = *opts_.max_pending_sign_ins;
   cfg.rules = idp_rules_of(*threads_sim::find_behaviour(opts_.profile));
   idp_ = std::make_unique<idp::service>(*idp_db_, sched_.time(), random_, log_,
                                         net_.endpoint("idp"), cfg);

@@ -191,8 +191,8 @@ struct scenario {
   std::size_t webhook_batch = 1;  // changes per webhook request, 1 to 1 000
   milliseconds webhook_batch_window{0};
   // The provider's bound on authorization requests waiting for consent and on codes waiting to
-  // be redeemed (idp::config::max_pending_sign_ins), each.
-  std::size_t pending_sign_ins = 100'000;
+  // be redeemed (idp::config::max_pending_sign_ins), each; unset, the provider's default.
+  std::optional<std::size_t> pending_sign_ins;
   // The channels of account changes the story is told over (`changes:`): all three unless it
   // is about one, such as a webhook batch or an SSF push. A run over another skips it.
   std::vector<threads_sim::channel> changes{threads_sim::channel::webhook,

@@ -253,6 +253,8 @@ struct delivery {
   std::string last_response;  // the start of the last answer's body, or the transport error
 };
 
+inline constexpr std::size_t default_pending_sign_ins = 100'000;  // config::max_pending_sign_ins
+
 struct config {
   std::string issuer = "http://127.0.0.1";  // the base URL; `iss` in authorization responses
   std::string system_name = "idp";          // this service's name in the evidence log
@@ -263,7 +265,7 @@ struct config {
   // most this many of each are held (in memory). Past it, a new request is sent back with
   // temporarily_unavailable and a consent is answered 503. Expired ones are dropped once a
   // minute, and at once when the bound is reached.
-  std::size_t max_pending_sign_ins = 100'000;
+  std::size_t max_pending_sign_ins = default_pending_sign_ins;
   milliseconds short_token_ttl = 1h;
   milliseconds id_token_ttl = 10min;       // an ID token is read once, at the sign-in
   milliseconds long_token_ttl = 60 * 24h;  // Meta: long-lived tokens last 60 days

@@ -134,8 +134,9 @@ struct world_options {
   bool in_memory = false;
   // Changes per webhook request (idp::config::webhook_batch): 1, or up to 1 000 as Meta may.
   std::size_t webhook_batch = 1;
-  milliseconds webhook_batch_window{0};        // idp::config::webhook_batch_window
-  std::size_t max_pending_sign_ins = 100'000;  // idp::config::max_pending_sign_ins
+  milliseconds webhook_batch_window{0};  // idp::config::webhook_batch_window
+  // idp::config::max_pending_sign_ins; unset, the provider's default.
+  std::optional<std::size_t> max_pending_sign_ins;
   // How account changes reach the dependent service: the provider's webhooks, or its Shared
   // Signals stream, pushed or polled. A polled stream is polled as RFC 8936's long polling
   // would: at once when a SET is waiting (the held request's answer), and on the service's
