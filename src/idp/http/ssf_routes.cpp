@@ -159,7 +159,8 @@ class ssf_routes {
       return json::response(201, stream_json(*st, iss));
     }
     auto id = json::get_string(*body, "stream_id");
-    if (!id || !*id) return refused(make_error_code(errc::missing_field), "stream_id");
+    if (!id || !*id || (*id)->empty())
+      return refused(make_error_code(errc::missing_field), "stream_id");
     auto st = s_.ssf_update(*c, **id, *r, req.method == "PUT");
     if (!st) return refused(st.error(), why(*body, true));
     return json::response(200, stream_json(*st, iss));
@@ -185,7 +186,7 @@ class ssf_routes {
     auto id = json::get_string(*body, "stream_id");
     auto status = json::get_string(*body, "status");
     auto reason = json::get_string(*body, "reason");
-    if (!id || !*id || !status || !*status || !reason)
+    if (!id || !*id || (*id)->empty() || !status || !*status || !reason)
       return refused(make_error_code(errc::missing_field), "stream_id and status");
     auto st = s_.ssf_set_status(*c, **id, **status, reason->value_or(""));
     if (!st) return refused(st.error(), "status is enabled, paused or disabled");
