@@ -172,8 +172,8 @@ result<account> domain::accounts::update_profile(std::int64_t id, const profile_
 }
 
 result<void> domain::accounts::change_password(std::int64_t id, std::string_view password) {
-  // The bound is the work a hostile body could ask of the slow hash.
-  if (password.size() < 8 || password.size() > 1024) return make_error_code(errc::bad_field);
+  if (password.size() < min_password_bytes || password.size() > max_password_bytes)
+    return make_error_code(errc::bad_field);
   const std::string hash = hash_password(password, ctx_.random, ctx_.cfg.password);
   std::lock_guard lock(ctx_.mutex);
   auto work = ctx_.repos.begin();

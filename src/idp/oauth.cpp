@@ -302,14 +302,14 @@ result<token_response> domain::tokens::exchange_code(const client& c, std::strin
                                                               unix_millis(k.consented_at));
   ctx_.repos.grants().add_redeemed_code(hash, grant_id, k.redirect_uri, k.code_challenge,
                                         unix_millis(k.expires_at), unix_millis(now));
-  auto tokens = issue(grant_id, with_refresh, ctx_.cfg.short_token_ttl, "short");
-  if (tokens && has_scope(k.scope, oidc::scope_openid)) {
-    tokens->id_token = id_token(c, k, tokens->access_token, now);
-    tokens->id_token_categories = id_token_categories(k);
+  auto issued = issue(grant_id, with_refresh, ctx_.cfg.short_token_ttl, "short");
+  if (issued && has_scope(k.scope, oidc::scope_openid)) {
+    issued->id_token = id_token(c, k, issued->access_token, now);
+    issued->id_token_categories = id_token_categories(k);
   }
   work->commit();
   ctx_.codes.erase(it);  // storage answers for it from now on
-  return tokens;
+  return issued;
 }
 
 std::string domain::tokens::jwks() {
@@ -394,9 +394,9 @@ result<token_response> domain::tokens::refresh(const client& c, std::string_view
   if (t->revoked_at || t->grant_revoked_at || t->expires_at <= now)
     return make_error_code(error::refresh_token_invalid);
   ctx_.repos.grants().mark_used(sha256(refresh_token), now);
-  auto tokens = issue(t->grant_id, true, ctx_.cfg.short_token_ttl, "short");
+  auto issued = issue(t->grant_id, true, ctx_.cfg.short_token_ttl, "short");
   work->commit();
-  return tokens;
+  return issued;
 }
 
 result<token_response> domain::tokens::exchange_long_lived(std::string_view client_secret,
@@ -410,9 +410,9 @@ result<token_response> domain::tokens::exchange_long_lived(std::string_view clie
   if (t->client_secret.empty() || !constant_time_equal(t->client_secret, client_secret))
     return make_error_code(error::invalid_client);
   if (t->lifetime != "short") return make_error_code(error::token_wrong_kind);
-  auto tokens = issue(t->grant_id, false, ctx_.cfg.long_token_ttl, "long");
+  auto issued = issue(t->grant_id, false, ctx_.cfg.long_token_ttl, "long");
   work->commit();
-  return tokens;
+  return issued;
 }
 
 result<token_response> domain::tokens::refresh_long_lived(std::string_view access_token) {
@@ -425,9 +425,9 @@ result<token_response> domain::tokens::refresh_long_lived(std::string_view acces
   if (now - t->issued_at < ctx_.cfg.long_token_min_refresh_age.count())
     return make_error_code(error::token_too_young);
   // The old token stays valid until it expires: Meta documents no revocation on refresh.
-  auto tokens = issue(t->grant_id, false, ctx_.cfg.long_token_ttl, "long");
+  auto issued = issue(t->grant_id, false, ctx_.cfg.long_token_ttl, "long");
   work->commit();
-  return tokens;
+  return issued;
 }
 
 void domain::tokens::revoke(const client& c, std::string_view token) {

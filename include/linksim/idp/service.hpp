@@ -47,6 +47,10 @@ inline constexpr std::size_t max_bio_chars = 150;
 inline constexpr std::size_t max_name_chars = 64;
 // Whether `text` is valid UTF-8 of at most `max` code points.
 bool within_chars(std::string_view text, std::size_t max);
+// Bytes a password set through the admin API holds: at least 8, and at most 1 024, the work a
+// hostile body can ask of the slow hash.
+inline constexpr std::size_t min_password_bytes = 8;
+inline constexpr std::size_t max_password_bytes = 1024;
 
 struct account {
   std::int64_t id = 0;  // immutable, never reused
