@@ -172,8 +172,7 @@ result<account> domain::accounts::update_profile(std::int64_t id, const profile_
 }
 
 result<void> domain::accounts::change_password(std::int64_t id, std::string_view password) {
-  if (password.size() < min_password_bytes || password.size() > max_password_bytes)
-    return make_error_code(errc::bad_field);
+  if (!password_within_bounds(password)) return make_error_code(errc::bad_field);
   const std::string hash = hash_password(password, ctx_.random, ctx_.cfg.password);
   std::lock_guard lock(ctx_.mutex);
   auto work = ctx_.repos.begin();

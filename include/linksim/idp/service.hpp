@@ -51,6 +51,9 @@ bool within_chars(std::string_view text, std::size_t max);
 // hostile body can ask of the slow hash.
 inline constexpr std::size_t min_password_bytes = 8;
 inline constexpr std::size_t max_password_bytes = 1024;
+inline bool password_within_bounds(std::string_view password) {
+  return password.size() >= min_password_bytes && password.size() <= max_password_bytes;
+}
 
 struct account {
   std::int64_t id = 0;  // immutable, never reused

@@ -121,7 +121,7 @@ class admin_routes {
       return admin_error(make_error_code(errc::bad_field), *problem);
     // Accounts the simulation makes may have shorter passwords; one made here holds the
     // bounds a new password does.
-    if (n.password.size() < min_password_bytes || n.password.size() > max_password_bytes)
+    if (!password_within_bounds(n.password))
       return admin_error(make_error_code(errc::bad_field), password_bounds);
     const auto t = json::get_string(*body, "account_type");
     if (!t) return admin_error(t.error(), "account_type");
