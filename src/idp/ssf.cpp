@@ -66,7 +66,8 @@ result<ssf_stream> domain::shared_signals::create(const client& c, const ssf_str
   ssf_stream s;
   s.client_id = c.id;
   std::lock_guard lock(ctx_.mutex);
-  if (ctx_.repos.ssf().streams_of(c.id).size() >= 16) return make_error_code(errc::bad_field);
+  if (ctx_.repos.ssf().streams_of(c.id).size() >= max_ssf_streams)
+    return make_error_code(errc::bad_field);
   s.id = ctx_.random.token(16);
   s.created_at = unix_millis(ctx_.time.now());
   if (auto ok = check_locked(s, r, true); !ok) return ok.error();

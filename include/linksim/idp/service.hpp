@@ -197,6 +197,8 @@ struct ssf_stream_request {
   std::optional<std::vector<std::string>> events_requested;
   std::optional<std::string> description;
 };
+// Streams one receiver may hold at a time.
+inline constexpr std::size_t max_ssf_streams = 16;
 
 struct ssf_poll_request {
   std::vector<std::string> ack;                             // jtis received and processed

@@ -115,13 +115,19 @@ class ssf_routes {
     return r;
   }
 
+  // What a stream's configuration may hold: the detail of a refused one that names no field the
+  // specification leaves out.
+  static constexpr std::string_view stream_rules =
+      "delivery is {method, endpoint_url, authorization_header}: method urn:ietf:rfc:8936 (poll, "
+      "at the endpoint the transmitter names) or urn:ietf:rfc:8935 (push, to the receiver's "
+      "http(s) endpoint_url, with an optional authorization_header of one line), fixed when the "
+      "stream is made; events_requested is a list of event type URIs; description holds at most "
+      "1 000 bytes; a receiver holds at most 16 streams";
+  static_assert(max_ssf_streams == 16, "stream_rules names the bound");
+
   static std::string why(const bj::object& o, bool with_id) {
     if (auto unknown = json::unknown_field(o, known_fields(with_id))) return *unknown;
-    return "delivery is {method, endpoint_url, authorization_header}: method "
-           "urn:ietf:rfc:8936 (poll, at the endpoint the transmitter names) or urn:ietf:rfc:8935 "
-           "(push, to the receiver's http(s) endpoint_url, with an optional authorization_header "
-           "of one line), fixed when the stream is made; events_requested is a list of event "
-           "type URIs";
+    return std::string(stream_rules);
   }
 
   response streams(const request& req) {
@@ -155,14 +161,17 @@ class ssf_routes {
     if (!r) return refused(r.error(), why(*body, !create));
     if (create) {
       auto st = s_.ssf_create(*c, *r);
-      if (!st) return refused(st.error(), why(*body, false));
+      if (!st) return refused(st.error(), stream_rules);
       return json::response(201, stream_json(*st, iss));
     }
     auto id = json::get_string(*body, "stream_id");
     if (!id || !*id || (*id)->empty())
       return refused(make_error_code(errc::missing_field), "stream_id");
     auto st = s_.ssf_update(*c, **id, *r, req.method == "PUT");
-    if (!st) return refused(st.error(), why(*body, true));
+    if (!st)
+      return refused(st.error(), is(st.error(), errc::not_found)
+                                     ? "no stream of this receiver has that id"
+                                     : stream_rules);
     return json::response(200, stream_json(*st, iss));
   }
 
