@@ -15,6 +15,17 @@ namespace {
 std::string left_half(std::span<const std::uint8_t> h) {
   return base64url_encode(h.subspan(0, h.size() / 2));
 }
+
+// Whether a media type field names `type`, whatever its case and parameters (RFC 9110 section
+// 8.3.1).
+bool names_media_type(std::string_view field, std::string_view type) {
+  field = field.substr(0, field.find(';'));
+  while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+  while (!field.empty() && (field.front() == ' ' || field.front() == '\t')) field.remove_prefix(1);
+  return std::equal(field.begin(), field.end(), type.begin(), type.end(), [](char a, char b) {
+    return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+  });
+}
 }  // namespace
 
 std::string http_semantics_problem(const http::response& r) {
@@ -82,6 +93,15 @@ std::string standard_webhooks_problem(const http::request& r, std::string_view s
     rest.remove_prefix(space == std::string_view::npos ? rest.size() : space + 1);
   }
   return "a webhook-signature that does not sign its id, timestamp and body (Standard Webhooks)";
+}
+
+std::string pushed_set_problem(const http::request& r) {
+  if (r.method != "POST")
+    return "a SET pushed with " + r.method + ", not POST (RFC 8935 section 2.1)";
+  if (!names_media_type(r.headers.get("Accept"), "application/json"))
+    return "a SET pushed with Accept \"" + std::string(r.headers.get("Accept")) +
+           "\", not application/json (RFC 8935 section 2.1)";
+  return {};
 }
 
 }  // namespace linksim::harness

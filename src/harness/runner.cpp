@@ -239,6 +239,10 @@ class runner final : public detail::action_context {
       const auto c = world_->idp().get_client(world_->client_id());
       note_protocol_problem(m, standard_webhooks_problem(m.request, c ? c->webhook_secret : ""));
     }
+    // Its pushed Security Event Tokens, as RFC 8935 asks them to be sent.
+    if (m.from == "idp" && !m.scripted &&
+        m.request.headers.get("Content-Type").starts_with("application/secevent+jwt"))
+      note_protocol_problem(m, pushed_set_problem(m.request));
     // Only answers a handler made are the services' to answer for: a fault's are the network's.
     const bool handlers_answer = m.fate == "delivered" || m.fate == "duplicated";
     if (m.response && handlers_answer && protocol_problem_.empty()) {

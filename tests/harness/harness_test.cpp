@@ -443,6 +443,26 @@ TEST(Protocol, AWebhookIsSignedAsStandardWebhooksDefines) {
   }
 }
 
+// A pushed SET asks for a JSON answer, whatever the case or parameters of its Accept; one
+// without Accept, asking for another type, or not posted, breaks RFC 8935 section 2.1.
+TEST(Protocol, APushedSetAsksForJson) {
+  http::request r;
+  r.method = "POST";
+  r.headers.set("Content-Type", "application/secevent+jwt");
+  r.headers.set("Accept", "application/json");
+  EXPECT_EQ(pushed_set_problem(r), "");
+  r.headers.set("Accept", " Application/JSON; charset=utf-8");
+  EXPECT_EQ(pushed_set_problem(r), "");
+  for (const char* accept : {"", "text/html", "application/jsonx", "*/*"}) {
+    auto other = r;
+    other.headers.set("Accept", accept);
+    EXPECT_NE(pushed_set_problem(other), "") << accept;
+  }
+  auto other = r;
+  other.method = "PUT";
+  EXPECT_NE(pushed_set_problem(other), "");
+}
+
 // `lacks_header` fails a step whose answer carries the header: the provider names HTTP Basic on
 // a refused client however it authenticated, and no answer of a public profile asks for one.
 TEST(ScenarioRun, AnAnswerCanBeCheckedForAHeaderItLacks) {

@@ -29,4 +29,8 @@ std::string id_token_problem(std::string_view body);
 // problem found, or "" for a request that holds.
 std::string standard_webhooks_problem(const http::request& r, std::string_view secret);
 
+// A Security Event Token the provider pushes (RFC 8935 section 2.1): a POST whose `Accept` is
+// `application/json`, the type of the error a receiver answers with. The problem found, or "".
+std::string pushed_set_problem(const http::request& r);
+
 }  // namespace linksim::harness
