@@ -117,8 +117,6 @@ class admin_routes {
       if (*v) *out = **v;
     }
     if (n.username.empty()) return admin_error(make_error_code(errc::missing_field), "username");
-    if (auto problem = profile_text_problem(&n.display_name, &n.bio))
-      return admin_error(make_error_code(errc::bad_field), *problem);
     // Accounts the simulation makes may have shorter passwords; one made here holds the
     // bounds a new password does.
     if (!password_within_bounds(n.password))
@@ -132,7 +130,12 @@ class admin_routes {
                            "account_type is personal or business");
       n.type = *type;
     }
-    return with_account(s_.create_account(n), 201);
+    // The accounts hold the rule on a name's and a bio's length; a refusal says which broke it.
+    auto made = s_.create_account(n);
+    if (!made && is(made.error(), errc::bad_field))
+      return admin_error(made.error(),
+                         profile_text_problem(&n.display_name, &n.bio).value_or(std::string()));
+    return with_account(made, 201);
   }
 
   response update_account(const request& req, std::int64_t id) {
@@ -148,9 +151,6 @@ class admin_routes {
       if (!v) return admin_error(v.error(), std::string(key) + " must be a string");
       *out = *v;
     }
-    if (auto problem = profile_text_problem(c.display_name ? &*c.display_name : nullptr,
-                                            c.bio ? &*c.bio : nullptr))
-      return admin_error(make_error_code(errc::bad_field), *problem);
     const auto t = json::get_string(*body, "account_type");
     if (!t) return admin_error(t.error(), "account_type");
     if (*t) {
@@ -167,7 +167,13 @@ class admin_routes {
         return admin_error(make_error_code(errc::bad_field),
                            "status is active, restricted, suspended or banned (DELETE to delete)");
     }
-    return with_account(s_.update_profile(id, c), 200);
+    auto updated = s_.update_profile(id, c);
+    if (!updated && is(updated.error(), errc::bad_field))
+      return admin_error(updated.error(),
+                         profile_text_problem(c.display_name ? &*c.display_name : nullptr,
+                                              c.bio ? &*c.bio : nullptr)
+                             .value_or(std::string()));
+    return with_account(updated, 200);
   }
 
   // {"password": "..."}: 204.

@@ -83,7 +83,8 @@ inline response admin_error(const boost::system::error_code& ec, std::string_vie
   return with_challenge(json::response(info.status, bj::object{{"error", std::move(err)}}), info);
 }
 
-// What is wrong with a display name or bio, for the admin API's detail; nullopt when both fit.
+// Which of a display name or bio breaks the accounts' bounds, the detail of their refusal in the
+// admin API; nullopt when both fit.
 inline std::optional<std::string> profile_text_problem(const std::string* name,
                                                        const std::string* bio) {
   if (name && !within_chars(*name, max_name_chars))
