@@ -7,6 +7,8 @@
 # whole report (DIR/report.md), and `linksim explain scenarios/NAME.yaml` draws any scenario.
 #
 #   scripts/gen-docs.sh [--check]      LINKSIM=path/to/linksim overrides the dev build's
+#   LINKSIM_AUDIT_REPORT=DIR/report.md reads a report `linksim audit --all-profiles --out DIR`
+#   wrote instead of running the audit (DIR is written as linksim-audit in the example)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=0
@@ -25,11 +27,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The claim's section of a fresh report, its folder named as the default one.
-"$bin" audit --all-profiles --out "$work/audit" >/dev/null 2>&1 || true
-[[ -f $work/audit/report.md ]] || { echo "scripts/gen-docs.sh: the audit wrote no report" >&2; exit 1; }
+report=${LINKSIM_AUDIT_REPORT:-}
+if [[ -z $report ]]; then
+  "$bin" audit --all-profiles --out "$work/audit" >/dev/null 2>&1 || true
+  report=$work/audit/report.md
+fi
+[[ -f $report ]] || { echo "scripts/gen-docs.sh: no audit report at $report" >&2; exit 1; }
 awk -v id="<a id=\"$claim\"></a>" '
-  $0 == id { on = 1 } on && /^<a id="/ && $0 != id { exit } on { print }' "$work/audit/report.md" |
-  sed -e "s|$work/audit|linksim-audit|g" -e 's/^### /#### /' >"$work/claim.md"
+  $0 == id { on = 1 } on && /^<a id="/ && $0 != id { exit } on { print }' "$report" |
+  sed -e "s|$(dirname "$report")|linksim-audit|g" -e 's/^### /#### /' >"$work/claim.md"
 [[ -s $work/claim.md ]] || { echo "scripts/gen-docs.sh: claim $claim is not in the report" >&2; exit 1; }
 "$bin" explain "scenarios/$scenario.yaml" 2>/dev/null | sed -e '1s/^# /### /' >"$work/walkthrough.md"
 
